@@ -1,0 +1,12 @@
+//! `commons-node`: a Commons validator, full node and RPC server.
+
+mod benchmarking;
+mod chain_spec;
+mod cli;
+mod command;
+mod rpc;
+mod service;
+
+fn main() -> sc_cli::Result<()> {
+	command::run()
+}

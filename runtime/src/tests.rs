@@ -1,0 +1,91 @@
+//! Checks of the runtime's own choices: presets, token, transaction format.
+
+use super::*;
+use frame_support::genesis_builder_helper::build_state;
+use genesis_config_presets::{get_preset, preset_names, DEV_ENDOWMENT};
+use sp_genesis_builder::{PresetId, DEV_RUNTIME_PRESET, LOCAL_TESTNET_RUNTIME_PRESET};
+use sp_keyring::Sr25519Keyring;
+
+/// Builds the genesis state of the named preset as a node does: the preset's patch over the
+/// default genesis config.
+fn genesis_state(preset: &str) -> sp_io::TestExternalities {
+	let patch = get_preset(&PresetId::from(preset)).expect("the runtime names this preset");
+	let mut config = serde_json::to_value(RuntimeGenesisConfig::default())
+		.expect("the default genesis config serializes");
+	sc_chain_spec::json_merge(
+		&mut config,
+		serde_json::from_slice(&patch).expect("the preset is JSON"),
+	);
+	let mut ext = sp_io::TestExternalities::default();
+	ext.execute_with(|| build_state::<RuntimeGenesisConfig>(config.to_string().into_bytes()))
+		.expect("the preset's genesis builds");
+	ext
+}
+
+#[test]
+fn runtime_lists_exactly_its_two_presets() {
+	let names = preset_names();
+	assert_eq!(
+		names,
+		vec![PresetId::from(DEV_RUNTIME_PRESET), PresetId::from(LOCAL_TESTNET_RUNTIME_PRESET)]
+	);
+	assert!(get_preset(&PresetId::from("mainnet")).is_none());
+}
+
+#[test]
+fn development_genesis_has_alice_alone_as_validator_and_sudo() {
+	genesis_state(DEV_RUNTIME_PRESET).execute_with(|| {
+		let aura: Vec<_> = pallet_aura::Authorities::<Runtime>::get().into_inner();
+		assert_eq!(aura, vec![Sr25519Keyring::Alice.public().into()]);
+		assert_eq!(Grandpa::grandpa_authorities().len(), 1);
+		assert_eq!(pallet_sudo::Key::<Runtime>::get(), Some(Sr25519Keyring::Alice.to_account_id()));
+	});
+}
+
+#[test]
+fn local_testnet_genesis_has_three_validators() {
+	genesis_state(LOCAL_TESTNET_RUNTIME_PRESET).execute_with(|| {
+		let aura: Vec<_> = pallet_aura::Authorities::<Runtime>::get().into_inner();
+		let expected: Vec<sp_consensus_aura::sr25519::AuthorityId> =
+			[Sr25519Keyring::Alice, Sr25519Keyring::Bob, Sr25519Keyring::Charlie]
+				.into_iter()
+				.map(|key| key.public().into())
+				.collect();
+		assert_eq!(aura, expected);
+		let grandpa = Grandpa::grandpa_authorities();
+		assert_eq!(grandpa.len(), 3);
+		assert!(grandpa.iter().all(|(_, weight)| *weight == 1));
+	});
+}
+
+#[test]
+fn genesis_endows_every_well_known_account_and_nothing_else() {
+	genesis_state(DEV_RUNTIME_PRESET).execute_with(|| {
+		let accounts: Vec<_> = Sr25519Keyring::well_known().collect();
+		for key in &accounts {
+			assert_eq!(Balances::free_balance(key.to_account_id()), DEV_ENDOWMENT, "{key:?}");
+		}
+		assert_eq!(Balances::total_issuance(), DEV_ENDOWMENT * accounts.len() as Balance);
+	});
+}
+
+#[test]
+fn token_constants_agree() {
+	assert_eq!(CMN, 10u128.pow(TOKEN_DECIMALS as u32));
+	assert_eq!(<configs::SS58Prefix as frame_support::traits::Get<u16>>::get(), SS58_PREFIX);
+	assert!(EXISTENTIAL_DEPOSIT > 0);
+}
+
+#[test]
+fn a_transfer_costs_a_fee_well_below_one_cmn() {
+	genesis_state(DEV_RUNTIME_PRESET).execute_with(|| {
+		let call = RuntimeCall::Balances(BalancesCall::transfer_keep_alive {
+			dest: Sr25519Keyring::Bob.to_account_id().into(),
+			value: CMN,
+		});
+		// A signed transfer is about 150 bytes long.
+		let info = TransactionPayment::query_call_info(call, 150);
+		assert!(info.partial_fee > 0);
+		assert!(info.partial_fee < CMN / 100, "fee {}", info.partial_fee);
+	});
+}

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Installs what a fresh machine lacks to build and test Commons. Idempotent: each step checks
+# first and does nothing when its tool is already there, so a second run takes about a second.
+set -euo pipefail
+
+need_apt=()
+command -v protoc >/dev/null 2>&1 || need_apt+=(protobuf-compiler)
+command -v clang >/dev/null 2>&1 || need_apt+=(clang libclang-dev)
+command -v pkg-config >/dev/null 2>&1 || need_apt+=(pkg-config)
+[ -e /usr/include/openssl/ssl.h ] || need_apt+=(libssl-dev)
+command -v curl >/dev/null 2>&1 || need_apt+=(curl)
+
+if [ ${#need_apt[@]} -gt 0 ]; then
+	echo "setup: installing system packages: ${need_apt[*]}"
+	sudo_cmd=""
+	[ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+	$sudo_cmd apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${need_apt[@]}"
+fi
+
+if ! command -v cargo >/dev/null 2>&1; then
+	echo "setup: no Rust toolchain found; install rustup first" >&2
+	exit 1
+fi
+
+installed_targets=$(rustup target list --installed)
+for target in wasm32v1-none wasm32-wasip1; do
+	if ! grep -qx "$target" <<<"$installed_targets"; then
+		echo "setup: adding Rust target $target"
+		rustup target add "$target"
+	fi
+done
+
+installed_components=$(rustup component list --installed 2>/dev/null || true)
+for component in rustfmt clippy; do
+	if ! grep -q "^$component" <<<"$installed_components"; then
+		echo "setup: adding Rust component $component"
+		rustup component add "$component"
+	fi
+done
+
+echo "setup: toolchain ready ($(rustc --version))"

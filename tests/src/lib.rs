@@ -1,0 +1,261 @@
+//! A harness for end-to-end tests: it starts real `commons-node` processes on loopback, each with
+//! its own free ports and base path, and speaks JSON-RPC to them.
+//!
+//! - Every wait is bounded and fails with what did not happen and what was last seen.
+//! - Each test's nodes live in one temporary directory. When the test fails, the directory (with
+//!   every node's log) is kept and its path printed, with the end of each log.
+//! - Tests that start nodes take [`exclusive_network`] first: two networks sharing two cores would
+//!   miss their slots and make each other flaky.
+
+pub mod chain;
+
+use std::{
+	fs::File,
+	future::Future,
+	io::{Read, Write},
+	net::{TcpListener, TcpStream},
+	path::{Path, PathBuf},
+	process::{Child, Command, Stdio},
+	sync::{Mutex, MutexGuard},
+	time::{Duration, Instant},
+};
+
+use jsonrpsee::{
+	core::{client::ClientT, params::ArrayParams},
+	http_client::{HttpClient, HttpClientBuilder},
+};
+use serde::de::DeserializeOwned;
+
+/// Serializes the tests that run networks of nodes within one test binary.
+pub fn exclusive_network() -> MutexGuard<'static, ()> {
+	static NETWORK: Mutex<()> = Mutex::new(());
+	// A test that failed while holding the lock has cleaned up its nodes; the next may run.
+	NETWORK.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// The `commons-node` binary of this build: the one beside the test executable's `deps/`.
+pub fn node_binary() -> PathBuf {
+	if let Ok(path) = std::env::var("COMMONS_NODE") {
+		return PathBuf::from(path);
+	}
+	let test_executable = std::env::current_exe().expect("the test knows its own path");
+	let profile_dir = test_executable
+		.parent()
+		.and_then(Path::parent)
+		.expect("test executables live in <target>/<profile>/deps");
+	let binary = profile_dir.join("commons-node");
+	assert!(
+		binary.exists(),
+		"no node binary at {}: build it in the same profile first \
+		 (`cargo build --release -p commons-node`), or point COMMONS_NODE at one",
+		binary.display()
+	);
+	binary
+}
+
+/// A TCP port on 127.0.0.1 that nothing listens on right now.
+pub fn free_port() -> u16 {
+	TcpListener::bind("127.0.0.1:0")
+		.and_then(|listener| listener.local_addr())
+		.map(|address| address.port())
+		.expect("the OS hands out a free loopback port")
+}
+
+/// Polls `probe` every half second until it returns `Ok`, for at most `timeout`.
+///
+/// `probe` returns `Err(what it saw)` while the condition does not hold; on timeout the test fails
+/// with `what` (the condition awaited) and that last observation.
+pub async fn wait_for<T, F, Fut>(what: &str, timeout: Duration, mut probe: F) -> T
+where
+	F: FnMut() -> Fut,
+	Fut: Future<Output = Result<T, String>>,
+{
+	let started = Instant::now();
+	loop {
+		match probe().await {
+			Ok(value) => return value,
+			Err(last_seen) if started.elapsed() >= timeout => {
+				panic!("timed out after {timeout:?} waiting for {what}; last seen: {last_seen}")
+			}
+			Err(_) => tokio::time::sleep(Duration::from_millis(500)).await,
+		}
+	}
+}
+
+/// The directory a test's nodes keep their databases and logs in. Removed when the test
+/// passes; kept, with its path and the end of every log printed, when it fails.
+pub struct TestDir {
+	dir: Option<tempfile::TempDir>,
+}
+
+impl TestDir {
+	pub fn new(test_name: &str) -> Self {
+		let dir = tempfile::Builder::new()
+			.prefix(&format!("commons-e2e-{test_name}-"))
+			.tempdir()
+			.expect("a temporary directory can be created");
+		Self { dir: Some(dir) }
+	}
+
+	pub fn path(&self) -> &Path {
+		self.dir.as_ref().expect("the directory lives as long as the TestDir").path()
+	}
+}
+
+impl Drop for TestDir {
+	fn drop(&mut self) {
+		if !std::thread::panicking() {
+			return;
+		}
+		let Some(dir) = self.dir.take() else { return };
+		let kept = dir.keep();
+		eprintln!("test failed: node logs kept in {}", kept.display());
+		let Ok(entries) = std::fs::read_dir(&kept) else { return };
+		for entry in entries.flatten() {
+			let log = entry.path().join("node.log");
+			if let Ok(text) = std::fs::read_to_string(&log) {
+				let tail: Vec<&str> = text.lines().rev().take(40).collect();
+				eprintln!("--- last lines of {} ---", log.display());
+				for line in tail.into_iter().rev() {
+					eprintln!("{line}");
+				}
+			}
+		}
+	}
+}
+
+/// A running (or killed) `commons-node` process.
+pub struct TestNode {
+	pub name: String,
+	pub rpc_port: u16,
+	pub p2p_port: u16,
+	pub base_path: PathBuf,
+	args: Vec<String>,
+	child: Option<Child>,
+	rpc: HttpClient,
+}
+
+impl TestNode {
+	/// Starts a node called `name` in `dir/name`, with `args` added to the harness's own
+	/// (base path, ports, no telemetry or mDNS, logs to `dir/name/node.log`).
+	pub fn start(dir: &TestDir, name: &str, args: &[&str]) -> Self {
+		let base_path = dir.path().join(name);
+		std::fs::create_dir_all(&base_path).expect("the node's directory can be created");
+		let rpc_port = free_port();
+		let p2p_port = free_port();
+		let mut all_args: Vec<String> = vec![
+			"--base-path".into(),
+			base_path.display().to_string(),
+			"--rpc-port".into(),
+			rpc_port.to_string(),
+			"--port".into(),
+			p2p_port.to_string(),
+			"--no-telemetry".into(),
+			"--no-mdns".into(),
+			"--name".into(),
+			name.into(),
+		];
+		all_args.extend(args.iter().map(|arg| arg.to_string()));
+		let rpc = HttpClientBuilder::default()
+			.request_timeout(Duration::from_secs(10))
+			.build(format!("http://127.0.0.1:{rpc_port}"))
+			.expect("a loopback URL is valid");
+		let mut node = Self {
+			name: name.into(),
+			rpc_port,
+			p2p_port,
+			base_path,
+			args: all_args,
+			child: None,
+			rpc,
+		};
+		node.spawn();
+		node
+	}
+
+	fn spawn(&mut self) {
+		let log = File::options()
+			.create(true)
+			.append(true)
+			.open(self.base_path.join("node.log"))
+			.expect("the node's log file can be opened");
+		let child = Command::new(node_binary())
+			.args(&self.args)
+			.stdin(Stdio::null())
+			.stdout(log.try_clone().expect("log handle can be duplicated"))
+			.stderr(log)
+			.spawn()
+			.unwrap_or_else(|error| panic!("could not start {}: {error}", self.name));
+		self.child = Some(child);
+	}
+
+	/// Kills the process with SIGKILL, as a crash or power loss would, and reaps it.
+	pub fn kill(&mut self) {
+		if let Some(mut child) = self.child.take() {
+			child.kill().expect("the node process can be signalled");
+			child.wait().expect("the killed node can be reaped");
+		}
+	}
+
+	/// Starts the killed node again with the same base path, ports and arguments.
+	pub fn restart(&mut self) {
+		assert!(self.child.is_none(), "{} is still running", self.name);
+		self.spawn();
+	}
+
+	/// Calls `method` with `params` and decodes the result.
+	pub async fn rpc<T: DeserializeOwned>(
+		&self,
+		method: &str,
+		params: ArrayParams,
+	) -> Result<T, String> {
+		self.rpc
+			.request(method, params)
+			.await
+			.map_err(|error| format!("{}: {method} failed: {error}", self.name))
+	}
+
+	/// Waits until the node answers RPC calls.
+	pub async fn wait_until_serving(&self) {
+		wait_for(
+			&format!("{} to answer system_health", self.name),
+			Duration::from_secs(60),
+			|| self.rpc::<serde_json::Value>("system_health", ArrayParams::new()),
+		)
+		.await;
+	}
+
+	/// The address other nodes dial to reach this one.
+	pub async fn multiaddr(&self) -> String {
+		let peer_id: String = self
+			.rpc("system_localPeerId", ArrayParams::new())
+			.await
+			.unwrap_or_else(|error| panic!("{error}"));
+		format!("/ip4/127.0.0.1/tcp/{}/p2p/{peer_id}", self.p2p_port)
+	}
+
+	/// Everything the node has logged so far.
+	pub fn log(&self) -> String {
+		std::fs::read_to_string(self.base_path.join("node.log")).unwrap_or_default()
+	}
+
+	/// Reads the node's Prometheus endpoint on `port` and returns the metrics text.
+	pub fn prometheus_metrics(port: u16) -> Result<String, String> {
+		let mut stream = TcpStream::connect(("127.0.0.1", port))
+			.map_err(|error| format!("connecting to Prometheus on {port}: {error}"))?;
+		stream
+			.write_all(b"GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
+			.map_err(|error| format!("sending the metrics request: {error}"))?;
+		let mut response = String::new();
+		stream
+			.read_to_string(&mut response)
+			.map_err(|error| format!("reading the metrics response: {error}"))?;
+		Ok(response)
+	}
+}
+
+impl Drop for TestNode {
+	fn drop(&mut self) {
+		self.kill();
+	}
+}

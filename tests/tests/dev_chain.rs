@@ -1,0 +1,150 @@
+//! A single `--dev` node: it produces and finalizes blocks, serves the standard and new-spec RPC
+//! and Prometheus, and includes a balance transfer signed with a dev key.
+
+use std::time::Duration;
+
+use commons_e2e::{exclusive_network, free_port, wait_for, TestDir, TestNode};
+use commons_runtime::{
+	signing::{self, Lifetime},
+	BalancesCall, RuntimeEvent, CMN,
+};
+use frame_system::Phase;
+use jsonrpsee::rpc_params;
+use sp_keyring::Sr25519Keyring;
+
+const BLOCKS: Duration = Duration::from_secs(90);
+
+#[tokio::test]
+async fn dev_chain_produces_finalizes_and_includes_a_signed_transfer() {
+	let _network = exclusive_network();
+	let dir = TestDir::new("dev");
+	let prometheus_port = free_port();
+	let node = TestNode::start(
+		&dir,
+		"alice",
+		&["--dev", "--prometheus-port", &prometheus_port.to_string()],
+	);
+	node.wait_until_serving().await;
+
+	let chain: String = node.rpc("system_chain", rpc_params![]).await.unwrap();
+	assert_eq!(chain, "Commons Development");
+	assert!(node.log().contains("Running libp2p network backend"), "libp2p is not the default");
+
+	wait_for("block #3 to be finalized", BLOCKS, || async {
+		let finalized = node.finalized_number().await?;
+		if finalized >= 3 {
+			Ok(())
+		} else {
+			Err(format!("finalized #{finalized}, best #{}", node.best_number().await?))
+		}
+	})
+	.await;
+
+	// The new JSON-RPC spec is served beside the legacy methods.
+	let methods: serde_json::Value = node.rpc("rpc_methods", rpc_params![]).await.unwrap();
+	let methods = methods["methods"].as_array().expect("rpc_methods lists methods");
+	for wanted in [
+		"chainHead_v1_follow",
+		"transaction_v1_broadcast",
+		"chainSpec_v1_genesisHash",
+		"author_submitExtrinsic",
+		"payment_queryInfo",
+		"system_accountNextIndex",
+	] {
+		assert!(methods.iter().any(|method| method == wanted), "RPC lacks {wanted}");
+	}
+
+	let metrics = TestNode::prometheus_metrics(prometheus_port).unwrap();
+	assert!(metrics.contains("substrate_block_height"), "Prometheus serves no block height");
+
+	// Alice pays Dave, who already exists, 42 CMN.
+	let alice = Sr25519Keyring::Alice;
+	let dave = Sr25519Keyring::Dave.to_account_id();
+	let amount = 42 * CMN;
+	let alice_before = node.free_balance(&alice.to_account_id()).await.unwrap();
+	let dave_before = node.free_balance(&dave).await.unwrap();
+
+	let identity = node.chain_identity().await.unwrap();
+	let nonce = node.next_nonce(&alice.to_account_id()).await.unwrap();
+	let from_number = node.best_number().await.unwrap();
+	let from_hash = node.block_hash(from_number).await.unwrap();
+	let transfer = signing::sign(
+		BalancesCall::transfer_keep_alive { dest: dave.clone().into(), value: amount }.into(),
+		&alice.pair(),
+		nonce,
+		Lifetime::Mortal { period: 64, from_number, from_hash },
+		0,
+		&identity,
+	);
+	node.submit(&transfer).await.unwrap();
+
+	let (block_hash, index) = wait_for("the transfer to be included", BLOCKS, || {
+		node.find_extrinsic(&transfer, from_number)
+	})
+	.await;
+	let included_at = node.block_number(block_hash).await.unwrap();
+
+	let events: Vec<RuntimeEvent> = node
+		.events(block_hash)
+		.await
+		.unwrap()
+		.into_iter()
+		.filter(|record| record.phase == Phase::ApplyExtrinsic(index))
+		.map(|record| record.event)
+		.collect();
+	assert!(
+		events.contains(&RuntimeEvent::Balances(pallet_balances::Event::Transfer {
+			from: alice.to_account_id(),
+			to: dave.clone(),
+			amount,
+		})),
+		"no Transfer event among {events:?}"
+	);
+	let fee = events
+		.iter()
+		.find_map(|event| match event {
+			RuntimeEvent::TransactionPayment(
+				pallet_transaction_payment::Event::TransactionFeePaid { who, actual_fee, tip },
+			) if *who == alice.to_account_id() && *tip == 0 => Some(*actual_fee),
+			_ => None,
+		})
+		.unwrap_or_else(|| panic!("no TransactionFeePaid event among {events:?}"));
+	assert!(fee > 0, "a signed transfer pays a fee");
+	assert!(
+		events.iter().any(|event| matches!(
+			event,
+			RuntimeEvent::System(frame_system::Event::ExtrinsicSuccess { .. })
+		)),
+		"the transfer did not succeed: {events:?}"
+	);
+
+	wait_for("the transfer's block to be finalized", BLOCKS, || async {
+		let finalized = node.finalized_number().await?;
+		(finalized >= included_at)
+			.then_some(())
+			.ok_or(format!("finalized #{finalized}, transfer in #{included_at}"))
+	})
+	.await;
+
+	// Nothing else moved Alice's or Dave's money meanwhile: the balances move by exactly the
+	// amount and the fee.
+	assert_eq!(node.free_balance(&dave).await.unwrap(), dave_before + amount);
+	assert_eq!(
+		node.free_balance(&alice.to_account_id()).await.unwrap(),
+		alice_before - amount - fee
+	);
+}
+
+#[tokio::test]
+async fn dev_chain_runs_on_litep2p_when_asked() {
+	let _network = exclusive_network();
+	let dir = TestDir::new("litep2p");
+	let node = TestNode::start(&dir, "alice", &["--dev", "--network-backend", "litep2p"]);
+	node.wait_until_serving().await;
+	assert!(node.log().contains("Running litep2p network backend"), "litep2p was not selected");
+	wait_for("block #2 to be finalized on litep2p", BLOCKS, || async {
+		let finalized = node.finalized_number().await?;
+		(finalized >= 2).then_some(()).ok_or(format!("finalized #{finalized}"))
+	})
+	.await;
+}
