@@ -17,8 +17,8 @@ use sp_runtime::{
 use sp_version::RuntimeVersion;
 
 use super::{
-	AccountId, Aura, Balance, Block, Executive, Grandpa, InherentDataExt, Nonce, Runtime,
-	RuntimeCall, RuntimeGenesisConfig, System, TransactionPayment, VERSION,
+	AccountId, Aura, Balance, Block, Executive, Grandpa, InherentDataExt, Marketplace, Nonce,
+	Runtime, RuntimeCall, RuntimeGenesisConfig, System, TransactionPayment, VERSION,
 };
 
 impl_runtime_apis! {
@@ -250,6 +250,28 @@ impl_runtime_apis! {
 		) -> Weight {
 			Executive::try_execute_block(block, state_root_check, signature_check, select)
 				.expect("try-runtime: executing the block failed")
+		}
+	}
+
+	impl pallet_marketplace::runtime_api::MarketplaceApi<
+		Block,
+		pallet_marketplace::Order<Runtime>,
+		pallet_marketplace::Deal<Runtime>,
+	> for Runtime {
+		fn deal(deal: pallet_marketplace::DealId) -> Option<pallet_marketplace::Deal<Runtime>> {
+			pallet_marketplace::Deals::<Runtime>::get(deal)
+		}
+
+		fn remaining_volume(order: pallet_marketplace::Order<Runtime>) -> u32 {
+			Marketplace::remaining_volume(&order)
+		}
+
+		fn order_hash(order: pallet_marketplace::Order<Runtime>) -> pallet_marketplace::OrderHash {
+			Marketplace::any_order_hash(&order)
+		}
+
+		fn signing_payload(order: pallet_marketplace::Order<Runtime>) -> Vec<u8> {
+			Marketplace::any_signing_payload(&order)
 		}
 	}
 

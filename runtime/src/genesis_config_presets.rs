@@ -7,7 +7,8 @@
 //! - `development`: Alice alone authors and finalizes blocks; a single node is a whole chain.
 //! - `local_testnet`: Alice, Bob and Charlie validate; finality needs two of the three.
 //!
-//! In both, Alice holds the sudo key and the well-known development accounts are endowed.
+//! In both, Alice holds the sudo key, the well-known development accounts are endowed, and the
+//! marketplace has the reference protocol's task categories XS, S, M, L and XL.
 //! Their keys are public: these presets are for development and testing only.
 
 use alloc::{vec, vec::Vec};
@@ -19,8 +20,8 @@ use sp_genesis_builder::{PresetId, DEV_RUNTIME_PRESET, LOCAL_TESTNET_RUNTIME_PRE
 use sp_keyring::{Ed25519Keyring, Sr25519Keyring};
 
 use crate::{
-	AccountId, AuraConfig, Balance, BalancesConfig, GrandpaConfig, RuntimeGenesisConfig,
-	SudoConfig, CMN,
+	AccountId, AuraConfig, Balance, BalancesConfig, GrandpaConfig, MarketplaceConfig,
+	RuntimeGenesisConfig, SudoConfig, CMN,
 };
 
 /// What each well-known development account holds at genesis.
@@ -50,7 +51,16 @@ fn testnet_genesis(
 				.collect::<Vec<_>>(),
 		},
 		sudo: SudoConfig { key: Some(root) },
+		marketplace: MarketplaceConfig { categories: reference_categories() },
 	})
+}
+
+/// The reference protocol's categories: name and reference time T in seconds.
+fn reference_categories() -> Vec<(Vec<u8>, u32)> {
+	[("XS", 300), ("S", 1_200), ("M", 3_600), ("L", 10_800), ("XL", 36_000)]
+		.into_iter()
+		.map(|(name, seconds)| (name.as_bytes().to_vec(), seconds))
+		.collect()
 }
 
 /// The session keys of a well-known development validator.

@@ -167,6 +167,12 @@ mod runtime {
 
 	#[runtime::pallet_index(6)]
 	pub type Sudo = pallet_sudo;
+
+	#[runtime::pallet_index(7)]
+	pub type Escrow = pallet_escrow;
+
+	#[runtime::pallet_index(8)]
+	pub type Marketplace = pallet_marketplace;
 }
 
 /// How a transaction names an account.

@@ -59,13 +59,40 @@ fn local_testnet_genesis_has_three_validators() {
 }
 
 #[test]
-fn genesis_endows_every_well_known_account_and_nothing_else() {
+fn genesis_endows_every_well_known_account_and_only_creates_the_kitty_besides() {
 	genesis_state(DEV_RUNTIME_PRESET).execute_with(|| {
 		let accounts: Vec<_> = Sr25519Keyring::well_known().collect();
 		for key in &accounts {
 			assert_eq!(Balances::free_balance(key.to_account_id()), DEV_ENDOWMENT, "{key:?}");
 		}
-		assert_eq!(Balances::total_issuance(), DEV_ENDOWMENT * accounts.len() as Balance);
+		assert_eq!(Balances::free_balance(Escrow::kitty_account()), EXISTENTIAL_DEPOSIT);
+		assert_eq!(
+			Balances::total_issuance(),
+			DEV_ENDOWMENT * accounts.len() as Balance + EXISTENTIAL_DEPOSIT
+		);
+	});
+}
+
+#[test]
+fn genesis_has_the_reference_categories() {
+	genesis_state(LOCAL_TESTNET_RUNTIME_PRESET).execute_with(|| {
+		let categories: Vec<(Vec<u8>, u32)> = (0..5)
+			.map(|id| {
+				let category = pallet_marketplace::Categories::<Runtime>::get(id).expect("exists");
+				(category.name.to_vec(), category.reference_time_secs)
+			})
+			.collect();
+		assert_eq!(
+			categories,
+			vec![
+				(b"XS".to_vec(), 300),
+				(b"S".to_vec(), 1_200),
+				(b"M".to_vec(), 3_600),
+				(b"L".to_vec(), 10_800),
+				(b"XL".to_vec(), 36_000),
+			]
+		);
+		assert!(pallet_marketplace::Categories::<Runtime>::get(5).is_none());
 	});
 }
 

@@ -9,17 +9,22 @@ use frame_support::{
 		constants::{ParityDbWeight, WEIGHT_REF_TIME_PER_SECOND},
 		ConstantMultiplier, IdentityFee, Weight,
 	},
+	PalletId,
 };
-use frame_system::limits::{BlockLength, BlockWeights};
+use frame_system::{
+	limits::{BlockLength, BlockWeights},
+	EnsureRoot,
+};
 use pallet_transaction_payment::{FungibleAdapter, Multiplier, TargetedFeeAdjustment};
 use sp_consensus_aura::sr25519::AuthorityId as AuraId;
-use sp_runtime::{traits::Bounded, FixedPointNumber, Perbill, Perquintill};
+use sp_runtime::{traits::Bounded, FixedPointNumber, Perbill, Percent, Perquintill};
 use sp_version::RuntimeVersion;
 
 use super::{
-	AccountId, Aura, Balance, Balances, Block, BlockNumber, Hash, Nonce, PalletInfo, Runtime,
-	RuntimeCall, RuntimeEvent, RuntimeFreezeReason, RuntimeHoldReason, RuntimeOrigin, RuntimeTask,
-	System, EXISTENTIAL_DEPOSIT, MICRO_CMN, SLOT_DURATION, SS58_PREFIX, VERSION,
+	AccountId, Aura, Balance, Balances, Block, BlockNumber, Escrow, Hash, Nonce, PalletInfo,
+	Runtime, RuntimeCall, RuntimeEvent, RuntimeFreezeReason, RuntimeHoldReason, RuntimeOrigin,
+	RuntimeTask, Signature, System, CMN, EXISTENTIAL_DEPOSIT, MICRO_CMN, SLOT_DURATION,
+	SS58_PREFIX, VERSION,
 };
 
 /// Normal transactions may fill this share of a block; the rest is kept for operational ones.
@@ -134,6 +139,41 @@ impl pallet_transaction_payment::Config for Runtime {
 		MaximumMultiplier,
 	>;
 	type WeightInfo = pallet_transaction_payment::weights::SubstrateWeight<Runtime>;
+}
+
+parameter_types! {
+	pub const EscrowPalletId: PalletId = PalletId(*b"cmn/kitt");
+	/// A successful task's scheduler gets a tenth of the kitty...
+	pub const KittyShare: Percent = Percent::from_percent(10);
+	/// ...but at least one CMN, when the kitty has that much.
+	pub const KittyMinimumShare: Balance = CMN;
+	/// A pool owner stakes 30 % of its price per task, as in the reference protocol.
+	pub const SchedulerStakeRatio: Percent = Percent::from_percent(30);
+}
+
+impl pallet_escrow::Config for Runtime {
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type PalletId = EscrowPalletId;
+	type KittyShare = KittyShare;
+	type KittyMinimumShare = KittyMinimumShare;
+}
+
+impl pallet_marketplace::Config for Runtime {
+	type Currency = Balances;
+	type Escrow = Escrow;
+	type OrderSignature = Signature;
+	type GovernanceOrigin = EnsureRoot<AccountId>;
+	type SchedulerStakeRatio = SchedulerStakeRatio;
+	type MaxNameLength = ConstU32<64>;
+	type MaxUriLength = ConstU32<256>;
+	type MaxDescriptionLength = ConstU32<256>;
+	type MaxParamsLength = ConstU32<1024>;
+	type MaxMeasurements = ConstU32<8>;
+	type MaxPoolMembers = ConstU32<256>;
+	type WeightInfo = pallet_marketplace::weights::SubstrateWeight<Runtime>;
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = pallet_marketplace::benchmarking::Sr25519Signer;
 }
 
 impl pallet_sudo::Config for Runtime {

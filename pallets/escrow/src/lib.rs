@@ -1,0 +1,504 @@
+//! # Escrow pallet
+//!
+//! Every balance the Commons protocol locks, and the protocol's own pot, the *kitty*.
+//!
+//! ## Overview
+//!
+//! The marketplace locks a requester's payment and a scheduler's stake when orders match; the
+//! contribution pallet locks a worker's stake when it contributes, then pays, returns or seizes
+//! these funds when a task settles. None of them moves protocol money itself: they call the
+//! [`Escrow`] trait this pallet implements, so every protocol balance is accounted for in one place.
+//!
+//! ## Design
+//!
+//! Locked funds stay in their owner's account, on a `fungible` hold with one [`HoldReason`] per
+//! [`Purpose`]: they still count towards the owner's total balance, cannot be spent, and cannot be
+//! double-counted by another pallet. The pallet keeps its own ledger of what it holds for whom
+//! ([`Escrowed`], [`TotalEscrowed`]); `try_state` checks that the ledger and the holds agree, which
+//! proves that no other code released or moved them.
+//!
+//! Settling a task moves held funds straight to whoever earns them ([`Escrow::pay`]) without a
+//! detour through a pot. Only funds nobody earns are *seized* into the kitty: in the reference
+//! protocol, the stake of a scheduler whose task failed. The kitty is the account of
+//! [`Config::PalletId`]; its funds are on hold there under [`HoldReason::Kitty`], so a plain
+//! transfer to that account cannot be mistaken for kitty money. Each successful task pays its
+//! scheduler a share of the kitty ([`Escrow::reward_kitty_share`]):
+//! `min(max(kitty × KittyShare, KittyMinimumShare), kitty)`.
+//!
+//! The kitty account is created at genesis with the existential deposit, so that seizures of any
+//! size can be deposited into it.
+//!
+//! ## Terms
+//!
+//! - *Lock*: put an account's free funds on hold for a purpose.
+//! - *Unlock*: release them back to the same account.
+//! - *Pay*: move held funds to another account's free balance (a reward or a price).
+//! - *Seize*: move held funds into the kitty.
+//! - *Reference*: the deal or task a movement belongs to, named in every event.
+
+#![cfg_attr(not(feature = "std"), no_std)]
+
+pub use pallet::*;
+
+#[cfg(test)]
+mod mock;
+#[cfg(test)]
+mod tests;
+
+use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
+use frame_support::{
+	pallet_prelude::*,
+	storage::with_storage_layer,
+	traits::{
+		fungible::{Inspect, InspectHold, Mutate, MutateHold},
+		tokens::{Fortitude, Precision, Restriction},
+	},
+	PalletId,
+};
+use scale_info::TypeInfo;
+use sp_runtime::{
+	traits::{AccountIdConversion, CheckedAdd, CheckedSub, Saturating, Zero},
+	Percent,
+};
+
+/// The amount type of the currency the escrow holds.
+pub type BalanceOf<T> =
+	<<T as Config>::Currency as Inspect<<T as frame_system::Config>::AccountId>>::Balance;
+
+/// A deal or task id, named in every escrow event.
+pub type Reference = sp_core::H256;
+
+/// Why the protocol locks funds.
+#[derive(
+	Clone,
+	Copy,
+	Debug,
+	PartialEq,
+	Eq,
+	PartialOrd,
+	Ord,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+)]
+pub enum Purpose {
+	/// A requester's (or sponsor's) payment for a deal's tasks.
+	DealPayment,
+	/// A scheduler's stake on a deal's tasks, lost if a task fails.
+	SchedulerStake,
+	/// A worker's stake on its contribution, lost if its result is outvoted.
+	WorkerStake,
+}
+
+impl Purpose {
+	/// Every purpose, for checks that walk them all.
+	pub const ALL: [Purpose; 3] =
+		[Purpose::DealPayment, Purpose::SchedulerStake, Purpose::WorkerStake];
+}
+
+/// What the protocol's pallets may do with protocol money. Implemented by this pallet.
+pub trait Escrow<AccountId> {
+	/// The amount type.
+	type Balance;
+
+	/// Puts `amount` of `who`'s free funds on hold for `purpose`.
+	fn lock(
+		who: &AccountId,
+		purpose: Purpose,
+		amount: Self::Balance,
+		reference: Reference,
+	) -> DispatchResult;
+
+	/// Releases `amount` that is held from `who` for `purpose` back to `who`.
+	fn unlock(
+		who: &AccountId,
+		purpose: Purpose,
+		amount: Self::Balance,
+		reference: Reference,
+	) -> DispatchResult;
+
+	/// Moves `amount` held from `from` for `purpose` to `to`'s free balance.
+	fn pay(
+		from: &AccountId,
+		purpose: Purpose,
+		to: &AccountId,
+		amount: Self::Balance,
+		reference: Reference,
+	) -> DispatchResult;
+
+	/// Moves `amount` held from `from` for `purpose` into the kitty.
+	fn seize(
+		from: &AccountId,
+		purpose: Purpose,
+		amount: Self::Balance,
+		reference: Reference,
+	) -> DispatchResult;
+
+	/// Pays `to` its share of the kitty for a successful task and returns the amount.
+	fn reward_kitty_share(
+		to: &AccountId,
+		reference: Reference,
+	) -> Result<Self::Balance, DispatchError>;
+
+	/// Whether `who` has `amount` of free funds that could be locked for `purpose`.
+	fn can_lock(who: &AccountId, purpose: Purpose, amount: Self::Balance) -> bool;
+
+	/// How much is held from `who` for `purpose`.
+	fn locked(who: &AccountId, purpose: Purpose) -> Self::Balance;
+
+	/// How much is held for `purpose` from all accounts together.
+	fn total_locked(purpose: Purpose) -> Self::Balance;
+}
+
+#[frame_support::pallet]
+pub mod pallet {
+	use super::*;
+	use frame_system::pallet_prelude::*;
+
+	#[pallet::config]
+	pub trait Config: frame_system::Config<RuntimeEvent: From<Event<Self>>> {
+		/// The currency whose funds are held.
+		type Currency: Inspect<Self::AccountId>
+			+ Mutate<Self::AccountId>
+			+ InspectHold<Self::AccountId, Reason = Self::RuntimeHoldReason>
+			+ MutateHold<Self::AccountId, Reason = Self::RuntimeHoldReason>;
+
+		/// The runtime's hold reasons, which include this pallet's.
+		type RuntimeHoldReason: From<HoldReason>;
+
+		/// Identifies the kitty's account.
+		#[pallet::constant]
+		type PalletId: Get<PalletId>;
+
+		/// The share of the kitty paid to a scheduler per successful task.
+		#[pallet::constant]
+		type KittyShare: Get<Percent>;
+
+		/// The least kitty share paid per successful task (when the kitty has that much).
+		#[pallet::constant]
+		type KittyMinimumShare: Get<BalanceOf<Self>>;
+	}
+
+	#[pallet::pallet]
+	pub struct Pallet<T>(_);
+
+	/// What this pallet holds from each account, by purpose.
+	#[pallet::storage]
+	pub type Escrowed<T: Config> = StorageDoubleMap<
+		_,
+		Blake2_128Concat,
+		T::AccountId,
+		Twox64Concat,
+		Purpose,
+		BalanceOf<T>,
+		ValueQuery,
+	>;
+
+	/// What this pallet holds from all accounts together, by purpose.
+	#[pallet::storage]
+	pub type TotalEscrowed<T: Config> =
+		StorageMap<_, Twox64Concat, Purpose, BalanceOf<T>, ValueQuery>;
+
+	/// The kitty: what was seized and not yet paid out, held on the kitty's account.
+	#[pallet::storage]
+	pub type Kitty<T: Config> = StorageValue<_, BalanceOf<T>, ValueQuery>;
+
+	/// Creates the kitty's account.
+	/// Why this pallet holds funds: one reason per [`Purpose`], and the kitty.
+	#[pallet::composite_enum]
+	pub enum HoldReason {
+		/// A requester's or sponsor's payment for a deal.
+		#[codec(index = 0)]
+		DealPayment,
+		/// A scheduler's stake on a deal's tasks.
+		#[codec(index = 1)]
+		SchedulerStake,
+		/// A worker's stake on a contribution.
+		#[codec(index = 2)]
+		WorkerStake,
+		/// The kitty, held on the kitty's own account.
+		#[codec(index = 3)]
+		Kitty,
+	}
+
+	/// Creates the kitty's account.
+	#[pallet::genesis_config]
+	#[derive(frame_support::DefaultNoBound)]
+	pub struct GenesisConfig<T: Config> {
+		#[serde(skip)]
+		pub _config: core::marker::PhantomData<T>,
+	}
+
+	#[pallet::genesis_build]
+	impl<T: Config> BuildGenesisConfig for GenesisConfig<T> {
+		fn build(&self) {
+			Pallet::<T>::ensure_kitty_account_exists();
+		}
+	}
+
+	#[pallet::event]
+	#[pallet::generate_deposit(pub(super) fn deposit_event)]
+	pub enum Event<T: Config> {
+		/// `amount` of `who`'s funds were put on hold for `purpose`.
+		Locked { who: T::AccountId, purpose: Purpose, amount: BalanceOf<T>, reference: Reference },
+		/// `amount` held from `who` for `purpose` was released to `who`.
+		Unlocked { who: T::AccountId, purpose: Purpose, amount: BalanceOf<T>, reference: Reference },
+		/// `amount` held from `from` for `purpose` was paid to `to`.
+		Paid {
+			from: T::AccountId,
+			purpose: Purpose,
+			to: T::AccountId,
+			amount: BalanceOf<T>,
+			reference: Reference,
+		},
+		/// `amount` held from `from` for `purpose` went into the kitty.
+		Seized { from: T::AccountId, purpose: Purpose, amount: BalanceOf<T>, reference: Reference },
+		/// `amount` of the kitty was paid to `to` for a successful task.
+		KittyShareRewarded { to: T::AccountId, amount: BalanceOf<T>, reference: Reference },
+	}
+
+	#[pallet::error]
+	pub enum Error<T> {
+		/// The account does not have enough free funds to lock that amount.
+		InsufficientFunds,
+		/// Less is held for that purpose from that account than the amount asked for.
+		InsufficientLocked,
+		/// The receiving account cannot receive that amount (it does not exist and the amount is
+		/// below the existential deposit).
+		CannotReceive,
+		/// A ledger total would overflow.
+		Overflow,
+	}
+
+	#[pallet::hooks]
+	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+		#[cfg(feature = "try-runtime")]
+		fn try_state(_n: BlockNumberFor<T>) -> Result<(), sp_runtime::TryRuntimeError> {
+			Self::do_try_state()
+		}
+	}
+}
+
+impl From<Purpose> for HoldReason {
+	fn from(purpose: Purpose) -> Self {
+		match purpose {
+			Purpose::DealPayment => HoldReason::DealPayment,
+			Purpose::SchedulerStake => HoldReason::SchedulerStake,
+			Purpose::WorkerStake => HoldReason::WorkerStake,
+		}
+	}
+}
+
+impl<T: Config> Pallet<T> {
+	/// The kitty's account.
+	pub fn kitty_account() -> T::AccountId {
+		T::PalletId::get().into_account_truncating()
+	}
+
+	/// Gives the kitty's account the existential deposit if it has less, so that any seizure can
+	/// be deposited into it. Called at genesis.
+	pub fn ensure_kitty_account_exists() {
+		let account = Self::kitty_account();
+		let minimum = T::Currency::minimum_balance();
+		let balance = T::Currency::balance(&account);
+		if balance < minimum {
+			// Minting at genesis cannot fail for an amount that keeps issuance in range.
+			let _ = T::Currency::mint_into(&account, minimum.saturating_sub(balance));
+		}
+	}
+
+	/// The kitty share a successful task earns: `min(max(kitty × share, minimum), kitty)`.
+	pub fn kitty_share() -> BalanceOf<T> {
+		let kitty = Kitty::<T>::get();
+		(T::KittyShare::get().mul_floor(kitty))
+			.max(T::KittyMinimumShare::get())
+			.min(kitty)
+	}
+
+	fn hold_reason(purpose: Purpose) -> T::RuntimeHoldReason {
+		HoldReason::from(purpose).into()
+	}
+
+	/// Records that `amount` more is held from `who` for `purpose`.
+	fn credit_ledger(who: &T::AccountId, purpose: Purpose, amount: BalanceOf<T>) -> DispatchResult {
+		let total = TotalEscrowed::<T>::get(purpose)
+			.checked_add(&amount)
+			.ok_or(Error::<T>::Overflow)?;
+		let own = Escrowed::<T>::get(who, purpose)
+			.checked_add(&amount)
+			.ok_or(Error::<T>::Overflow)?;
+		TotalEscrowed::<T>::insert(purpose, total);
+		Escrowed::<T>::insert(who, purpose, own);
+		Ok(())
+	}
+
+	/// Checks that `amount` is held from `who` for `purpose` and records that it no longer is.
+	fn debit_ledger(who: &T::AccountId, purpose: Purpose, amount: BalanceOf<T>) -> DispatchResult {
+		let own = Escrowed::<T>::get(who, purpose);
+		let remaining = own.checked_sub(&amount).ok_or(Error::<T>::InsufficientLocked)?;
+		if remaining.is_zero() {
+			Escrowed::<T>::remove(who, purpose);
+		} else {
+			Escrowed::<T>::insert(who, purpose, remaining);
+		}
+		TotalEscrowed::<T>::mutate(purpose, |total| *total = total.saturating_sub(amount));
+		Ok(())
+	}
+
+	/// Moves `amount` held from `from` for `purpose` to `to`'s free balance.
+	fn transfer_held(
+		from: &T::AccountId,
+		reason: &T::RuntimeHoldReason,
+		to: &T::AccountId,
+		amount: BalanceOf<T>,
+	) -> DispatchResult {
+		T::Currency::transfer_on_hold(
+			reason,
+			from,
+			to,
+			amount,
+			Precision::Exact,
+			Restriction::Free,
+			Fortitude::Polite,
+		)
+		.map(|_| ())
+		.map_err(|_| Error::<T>::CannotReceive.into())
+	}
+
+	/// Checks that the ledger and the holds agree and that the kitty is all on hold.
+	///
+	/// Compiled in every build, so that the tests of pallets built on this one can call it.
+	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
+		let mut totals = [BalanceOf::<T>::zero(); 3];
+		for (who, purpose, amount) in Escrowed::<T>::iter() {
+			ensure!(!amount.is_zero(), "escrow ledger keeps a zero entry");
+			let held = T::Currency::balance_on_hold(&Self::hold_reason(purpose), &who);
+			ensure!(held == amount, "escrow ledger and holds disagree for an account");
+			totals[purpose as usize] = totals[purpose as usize].saturating_add(amount);
+		}
+		for purpose in Purpose::ALL {
+			ensure!(
+				TotalEscrowed::<T>::get(purpose) == totals[purpose as usize],
+				"escrow total differs from the sum of its accounts"
+			);
+		}
+		let kitty_held =
+			T::Currency::balance_on_hold(&HoldReason::Kitty.into(), &Self::kitty_account());
+		ensure!(kitty_held == Kitty::<T>::get(), "the kitty differs from what is held for it");
+		Ok(())
+	}
+}
+
+impl<T: Config> Escrow<T::AccountId> for Pallet<T> {
+	type Balance = BalanceOf<T>;
+
+	fn lock(
+		who: &T::AccountId,
+		purpose: Purpose,
+		amount: BalanceOf<T>,
+		reference: Reference,
+	) -> DispatchResult {
+		if amount.is_zero() {
+			return Ok(());
+		}
+		with_storage_layer(|| {
+			T::Currency::hold(&Self::hold_reason(purpose), who, amount)
+				.map_err(|_| Error::<T>::InsufficientFunds)?;
+			Self::credit_ledger(who, purpose, amount)?;
+			Self::deposit_event(Event::Locked { who: who.clone(), purpose, amount, reference });
+			Ok(())
+		})
+	}
+
+	fn unlock(
+		who: &T::AccountId,
+		purpose: Purpose,
+		amount: BalanceOf<T>,
+		reference: Reference,
+	) -> DispatchResult {
+		if amount.is_zero() {
+			return Ok(());
+		}
+		with_storage_layer(|| {
+			Self::debit_ledger(who, purpose, amount)?;
+			T::Currency::release(&Self::hold_reason(purpose), who, amount, Precision::Exact)
+				.map_err(|_| Error::<T>::InsufficientLocked)?;
+			Self::deposit_event(Event::Unlocked { who: who.clone(), purpose, amount, reference });
+			Ok(())
+		})
+	}
+
+	fn pay(
+		from: &T::AccountId,
+		purpose: Purpose,
+		to: &T::AccountId,
+		amount: BalanceOf<T>,
+		reference: Reference,
+	) -> DispatchResult {
+		if amount.is_zero() {
+			return Ok(());
+		}
+		with_storage_layer(|| {
+			Self::debit_ledger(from, purpose, amount)?;
+			Self::transfer_held(from, &Self::hold_reason(purpose), to, amount)?;
+			Self::deposit_event(Event::Paid {
+				from: from.clone(),
+				purpose,
+				to: to.clone(),
+				amount,
+				reference,
+			});
+			Ok(())
+		})
+	}
+
+	fn seize(
+		from: &T::AccountId,
+		purpose: Purpose,
+		amount: BalanceOf<T>,
+		reference: Reference,
+	) -> DispatchResult {
+		if amount.is_zero() {
+			return Ok(());
+		}
+		with_storage_layer(|| {
+			Self::debit_ledger(from, purpose, amount)?;
+			let kitty_account = Self::kitty_account();
+			Self::transfer_held(from, &Self::hold_reason(purpose), &kitty_account, amount)?;
+			T::Currency::hold(&HoldReason::Kitty.into(), &kitty_account, amount)
+				.map_err(|_| Error::<T>::CannotReceive)?;
+			let kitty = Kitty::<T>::get().checked_add(&amount).ok_or(Error::<T>::Overflow)?;
+			Kitty::<T>::put(kitty);
+			Self::deposit_event(Event::Seized { from: from.clone(), purpose, amount, reference });
+			Ok(())
+		})
+	}
+
+	fn reward_kitty_share(
+		to: &T::AccountId,
+		reference: Reference,
+	) -> Result<BalanceOf<T>, DispatchError> {
+		let amount = Self::kitty_share();
+		if amount.is_zero() {
+			return Ok(amount);
+		}
+		Self::transfer_held(&Self::kitty_account(), &HoldReason::Kitty.into(), to, amount)?;
+		Kitty::<T>::mutate(|kitty| *kitty = kitty.saturating_sub(amount));
+		Self::deposit_event(Event::KittyShareRewarded { to: to.clone(), amount, reference });
+		Ok(amount)
+	}
+
+	fn can_lock(who: &T::AccountId, purpose: Purpose, amount: BalanceOf<T>) -> bool {
+		T::Currency::can_hold(&Self::hold_reason(purpose), who, amount)
+	}
+
+	fn locked(who: &T::AccountId, purpose: Purpose) -> BalanceOf<T> {
+		Escrowed::<T>::get(who, purpose)
+	}
+
+	fn total_locked(purpose: Purpose) -> BalanceOf<T> {
+		TotalEscrowed::<T>::get(purpose)
+	}
+}

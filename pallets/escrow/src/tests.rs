@@ -1,0 +1,252 @@
+//! The escrow's behaviour: each movement, each refusal, and conservation of money.
+
+use crate::{mock::*, Error, Escrow as _, Event, HoldReason, Kitty, Purpose, Reference};
+use frame_support::{
+	assert_noop, assert_ok,
+	traits::fungible::{Inspect, InspectHold},
+};
+use proptest::prelude::*;
+
+const DEAL: Reference = Reference::repeat_byte(7);
+
+fn held(who: AccountId, purpose: Purpose) -> Balance {
+	Balances::balance_on_hold(&HoldReason::from(purpose).into(), &who)
+}
+
+fn free(who: AccountId) -> Balance {
+	Balances::balance(&who)
+}
+
+#[test]
+fn genesis_creates_the_kitty_account_with_the_existential_deposit() {
+	run_test(|| {
+		assert_eq!(free(Escrow::kitty_account()), ED);
+		assert_eq!(Kitty::<Test>::get(), 0);
+	});
+}
+
+#[test]
+fn lock_puts_free_funds_on_hold_and_records_them() {
+	run_test(|| {
+		assert_ok!(Escrow::lock(&1, Purpose::DealPayment, 600, DEAL));
+		assert_eq!(free(1), START - 600);
+		assert_eq!(held(1, Purpose::DealPayment), 600);
+		assert_eq!(Escrow::locked(&1, Purpose::DealPayment), 600);
+		assert_eq!(Escrow::total_locked(Purpose::DealPayment), 600);
+		System::assert_last_event(
+			Event::Locked { who: 1, purpose: Purpose::DealPayment, amount: 600, reference: DEAL }
+				.into(),
+		);
+	});
+}
+
+#[test]
+fn lock_beyond_free_funds_fails_and_changes_nothing() {
+	run_test(|| {
+		assert_noop!(
+			Escrow::lock(&1, Purpose::WorkerStake, START, DEAL),
+			Error::<Test>::InsufficientFunds
+		);
+		assert!(!Escrow::can_lock(&1, Purpose::WorkerStake, START));
+		assert!(Escrow::can_lock(&1, Purpose::WorkerStake, START - ED));
+	});
+}
+
+#[test]
+fn unlock_returns_held_funds_to_their_owner() {
+	run_test(|| {
+		assert_ok!(Escrow::lock(&1, Purpose::SchedulerStake, 300, DEAL));
+		assert_ok!(Escrow::unlock(&1, Purpose::SchedulerStake, 100, DEAL));
+		assert_eq!(held(1, Purpose::SchedulerStake), 200);
+		assert_eq!(free(1), START - 200);
+		assert_ok!(Escrow::unlock(&1, Purpose::SchedulerStake, 200, DEAL));
+		assert_eq!(free(1), START);
+		assert_eq!(Escrow::total_locked(Purpose::SchedulerStake), 0);
+	});
+}
+
+#[test]
+fn unlock_more_than_locked_fails_and_changes_nothing() {
+	run_test(|| {
+		assert_ok!(Escrow::lock(&1, Purpose::WorkerStake, 300, DEAL));
+		assert_noop!(
+			Escrow::unlock(&1, Purpose::WorkerStake, 301, DEAL),
+			Error::<Test>::InsufficientLocked
+		);
+		// Funds locked for another purpose are not available either.
+		assert_noop!(
+			Escrow::unlock(&1, Purpose::DealPayment, 1, DEAL),
+			Error::<Test>::InsufficientLocked
+		);
+	});
+}
+
+#[test]
+fn pay_moves_held_funds_to_the_earner() {
+	run_test(|| {
+		assert_ok!(Escrow::lock(&1, Purpose::DealPayment, 500, DEAL));
+		assert_ok!(Escrow::pay(&1, Purpose::DealPayment, &2, 200, DEAL));
+		assert_eq!(held(1, Purpose::DealPayment), 300);
+		assert_eq!(free(1), START - 500);
+		assert_eq!(free(2), START + 200);
+		System::assert_last_event(
+			Event::Paid {
+				from: 1,
+				purpose: Purpose::DealPayment,
+				to: 2,
+				amount: 200,
+				reference: DEAL,
+			}
+			.into(),
+		);
+	});
+}
+
+#[test]
+fn pay_to_an_account_that_cannot_exist_fails_and_changes_nothing() {
+	run_test(|| {
+		assert_ok!(Escrow::lock(&1, Purpose::DealPayment, 500, DEAL));
+		// Account 9 does not exist; ED - 1 would not create it.
+		assert_noop!(
+			Escrow::pay(&1, Purpose::DealPayment, &9, ED - 1, DEAL),
+			Error::<Test>::CannotReceive
+		);
+		assert_noop!(
+			Escrow::pay(&1, Purpose::DealPayment, &2, 501, DEAL),
+			Error::<Test>::InsufficientLocked
+		);
+	});
+}
+
+#[test]
+fn seize_moves_held_funds_into_the_kitty_even_below_the_existential_deposit() {
+	run_test(|| {
+		assert_ok!(Escrow::lock(&1, Purpose::SchedulerStake, 300, DEAL));
+		assert_ok!(Escrow::seize(&1, Purpose::SchedulerStake, ED - 1, DEAL));
+		assert_eq!(Kitty::<Test>::get(), ED - 1);
+		assert_eq!(
+			Balances::balance_on_hold(&HoldReason::Kitty.into(), &Escrow::kitty_account()),
+			ED - 1
+		);
+		assert_eq!(held(1, Purpose::SchedulerStake), 300 - (ED - 1));
+	});
+}
+
+#[test]
+fn kitty_share_is_a_tenth_but_at_least_the_minimum_and_at_most_the_kitty() {
+	run_test(|| {
+		assert_eq!(Escrow::kitty_share(), 0);
+		assert_ok!(Escrow::lock(&1, Purpose::SchedulerStake, 100_000, DEAL));
+
+		assert_ok!(Escrow::seize(&1, Purpose::SchedulerStake, 500, DEAL));
+		// Below the minimum share: the whole kitty.
+		assert_eq!(Escrow::kitty_share(), 500);
+
+		assert_ok!(Escrow::seize(&1, Purpose::SchedulerStake, 4_500, DEAL));
+		// A tenth of 5 000 is under the minimum of 1 000.
+		assert_eq!(Escrow::kitty_share(), 1_000);
+
+		assert_ok!(Escrow::seize(&1, Purpose::SchedulerStake, 45_000, DEAL));
+		// A tenth of 50 000.
+		assert_eq!(Escrow::kitty_share(), 5_000);
+
+		assert_eq!(Escrow::reward_kitty_share(&3, DEAL), Ok(5_000));
+		assert_eq!(free(3), START + 5_000);
+		assert_eq!(Kitty::<Test>::get(), 45_000);
+		System::assert_last_event(
+			Event::KittyShareRewarded { to: 3, amount: 5_000, reference: DEAL }.into(),
+		);
+	});
+}
+
+#[test]
+fn zero_amounts_move_nothing_and_emit_nothing() {
+	run_test(|| {
+		let events_before = System::events().len();
+		assert_ok!(Escrow::lock(&1, Purpose::DealPayment, 0, DEAL));
+		assert_ok!(Escrow::unlock(&1, Purpose::DealPayment, 0, DEAL));
+		assert_ok!(Escrow::pay(&1, Purpose::DealPayment, &2, 0, DEAL));
+		assert_ok!(Escrow::seize(&1, Purpose::DealPayment, 0, DEAL));
+		assert_eq!(Escrow::reward_kitty_share(&2, DEAL), Ok(0));
+		assert_eq!(System::events().len(), events_before);
+	});
+}
+
+#[test]
+fn try_state_detects_a_hold_released_behind_the_escrows_back() {
+	run_test(|| {
+		assert_ok!(Escrow::lock(&1, Purpose::WorkerStake, 300, DEAL));
+		use frame_support::traits::{fungible::MutateHold, tokens::Precision};
+		assert_ok!(Balances::release(&HoldReason::WorkerStake.into(), &1, 100, Precision::Exact));
+		assert!(Escrow::do_try_state().is_err());
+		// Put it back so that the closing check of `run_test` passes.
+		assert_ok!(Balances::hold(&HoldReason::WorkerStake.into(), &1, 100));
+	});
+}
+
+/// One escrow operation, on accounts 1 to 3.
+#[derive(Clone, Debug)]
+enum Operation {
+	Lock(AccountId, Purpose, Balance),
+	Unlock(AccountId, Purpose, Balance),
+	Pay(AccountId, Purpose, AccountId, Balance),
+	Seize(AccountId, Purpose, Balance),
+	RewardKittyShare(AccountId),
+}
+
+fn purpose() -> impl Strategy<Value = Purpose> {
+	prop_oneof![
+		Just(Purpose::DealPayment),
+		Just(Purpose::SchedulerStake),
+		Just(Purpose::WorkerStake)
+	]
+}
+
+fn operation() -> impl Strategy<Value = Operation> {
+	let account = 1u64..=3;
+	let amount = 0u128..400_000;
+	prop_oneof![
+		(account.clone(), purpose(), amount.clone()).prop_map(|(a, p, v)| Operation::Lock(a, p, v)),
+		(account.clone(), purpose(), amount.clone())
+			.prop_map(|(a, p, v)| Operation::Unlock(a, p, v)),
+		(account.clone(), purpose(), account.clone(), amount.clone())
+			.prop_map(|(a, p, b, v)| Operation::Pay(a, p, b, v)),
+		(account.clone(), purpose(), amount).prop_map(|(a, p, v)| Operation::Seize(a, p, v)),
+		account.prop_map(Operation::RewardKittyShare),
+	]
+}
+
+proptest! {
+	/// Whatever the protocol asks of the escrow, in whatever order, money is neither created nor
+	/// destroyed, the ledger matches the holds, and a refused operation changes nothing.
+	#[test]
+	fn escrow_conserves_money_and_its_ledger(operations in prop::collection::vec(operation(), 1..60)) {
+		new_test_ext().execute_with(|| {
+			let issuance = Balances::total_issuance();
+			let accounts = [1u64, 2, 3, Escrow::kitty_account()];
+			let total_of_accounts = || accounts.iter().map(|who| Balances::total_balance(who)).sum::<Balance>();
+			let total_before = total_of_accounts();
+			for operation in operations {
+				let snapshot = sp_io::storage::root(sp_runtime::StateVersion::V1);
+				let result = match operation.clone() {
+					Operation::Lock(who, purpose, amount) => Escrow::lock(&who, purpose, amount, DEAL),
+					Operation::Unlock(who, purpose, amount) => Escrow::unlock(&who, purpose, amount, DEAL),
+					Operation::Pay(from, purpose, to, amount) => Escrow::pay(&from, purpose, &to, amount, DEAL),
+					Operation::Seize(from, purpose, amount) => Escrow::seize(&from, purpose, amount, DEAL),
+					Operation::RewardKittyShare(to) => Escrow::reward_kitty_share(&to, DEAL).map(|_| ()),
+				};
+				if result.is_err() {
+					prop_assert_eq!(
+						snapshot,
+						sp_io::storage::root(sp_runtime::StateVersion::V1),
+						"refused {:?} changed state", operation
+					);
+				}
+				prop_assert!(Escrow::do_try_state().is_ok(), "invariants broken after {:?}", operation);
+				prop_assert_eq!(Balances::total_issuance(), issuance);
+				prop_assert_eq!(total_of_accounts(), total_before);
+			}
+			Ok(())
+		})?;
+	}
+}

@@ -1,0 +1,457 @@
+//! Benchmarks of every call, each with its worst case: the longest names and URIs, the most
+//! measurements, and for `match_orders` a dataset, every restriction set and every order (and a
+//! sponsor) verified by signature.
+
+use super::*;
+use alloc::{format, vec, vec::Vec};
+use frame_benchmarking::v2::*;
+use frame_support::{
+	traits::{fungible::Mutate, Get},
+	BoundedVec,
+};
+use frame_system::RawOrigin;
+use sp_runtime::{traits::Bounded, Percent};
+
+/// What the benchmarks need from the runtime: accounts that can sign orders.
+pub trait BenchmarkHelper<AccountId, Signature> {
+	/// A new account, different for every `seed`, whose key the benchmark can sign with.
+	fn signer(seed: u32) -> AccountId;
+	/// `signer`'s signature over `payload`.
+	fn sign(signer: &AccountId, payload: &[u8]) -> Signature;
+}
+
+/// Signs with sr25519 keys generated in the benchmark's keystore.
+pub struct Sr25519Signer;
+
+/// The key type of the benchmark's order keys.
+const BENCHMARK_KEY: sp_core::crypto::KeyTypeId = sp_core::crypto::KeyTypeId(*b"cmnb");
+
+impl BenchmarkHelper<sp_runtime::AccountId32, sp_runtime::MultiSignature> for Sr25519Signer {
+	fn signer(seed: u32) -> sp_runtime::AccountId32 {
+		let seed = format!("//commons-benchmark-{seed}").into_bytes();
+		sp_io::crypto::sr25519_generate(BENCHMARK_KEY, Some(seed)).into()
+	}
+
+	fn sign(signer: &sp_runtime::AccountId32, payload: &[u8]) -> sp_runtime::MultiSignature {
+		let public = sp_core::sr25519::Public::from_raw(signer.clone().into());
+		sp_io::crypto::sr25519_sign(BENCHMARK_KEY, &public, payload)
+			.expect("the benchmark generated this key")
+			.into()
+	}
+}
+
+fn funded_signer<T: Config>(seed: u32) -> T::AccountId
+where
+	T::Currency: Mutate<T::AccountId>,
+{
+	let account = T::BenchmarkHelper::signer(seed);
+	let plenty = BalanceOf::<T>::max_value() / 1_000u32.into();
+	T::Currency::set_balance(&account, plenty);
+	account
+}
+
+fn longest<S: Get<u32>>(byte: u8) -> BoundedVec<u8, S> {
+	vec![byte; S::get() as usize].try_into().expect("exactly the bound")
+}
+
+fn most_measurements<T: Config>() -> BoundedVec<Measurement, T::MaxMeasurements> {
+	vec![Measurement::TdxMrTd([7; 48]); T::MaxMeasurements::get() as usize]
+		.try_into()
+		.expect("exactly the bound")
+}
+
+fn policy() -> PoolPolicy {
+	PoolPolicy {
+		worker_stake_ratio: Percent::from_percent(35),
+		scheduler_reward_ratio: Percent::from_percent(5),
+	}
+}
+
+fn create_app_of<T: Config>(owner: &T::AccountId) -> AppId {
+	let app = NextAppId::<T>::get();
+	Apps::<T>::insert(
+		app,
+		App {
+			owner: owner.clone(),
+			name: longest(b'a'),
+			uri: longest(b'u'),
+			checksum: [1; 32],
+			measurements: most_measurements::<T>(),
+		},
+	);
+	NextAppId::<T>::put(app + 1);
+	app
+}
+
+fn create_dataset_of<T: Config>(owner: &T::AccountId) -> DatasetId {
+	let dataset = NextDatasetId::<T>::get();
+	Datasets::<T>::insert(
+		dataset,
+		Dataset {
+			owner: owner.clone(),
+			name: longest(b'd'),
+			uri: longest(b'u'),
+			checksum: [2; 32],
+			encrypted: true,
+		},
+	);
+	NextDatasetId::<T>::put(dataset + 1);
+	dataset
+}
+
+fn create_pool_of<T: Config>(owner: &T::AccountId, open: bool) -> WorkerpoolId {
+	let workerpool = NextWorkerpoolId::<T>::get();
+	Workerpools::<T>::insert(
+		workerpool,
+		Workerpool {
+			owner: owner.clone(),
+			description: longest(b'p'),
+			policy: policy(),
+			scheduler: owner.clone(),
+			open,
+		},
+	);
+	NextWorkerpoolId::<T>::put(workerpool + 1);
+	workerpool
+}
+
+fn category<T: Config>() -> CategoryId {
+	Pallet::<T>::insert_category(longest(b'c'), 300).expect("categories are not exhausted")
+}
+
+fn join<T: Config>(worker: &T::AccountId, workerpool: WorkerpoolId) {
+	Pallet::<T>::join_workerpool(
+		RawOrigin::Signed(worker.clone()).into(),
+		workerpool,
+		longest(b'e'),
+		0,
+	)
+	.expect("the pool is open and not full");
+}
+
+#[benchmarks(where T::Currency: Mutate<T::AccountId>)]
+mod benchmarks {
+	use super::*;
+
+	#[benchmark]
+	fn create_app() {
+		let owner: T::AccountId = whitelisted_caller();
+		#[extrinsic_call]
+		_(
+			RawOrigin::Signed(owner.clone()),
+			longest(b'a'),
+			longest(b'u'),
+			[1; 32],
+			most_measurements::<T>(),
+		);
+		assert_eq!(Apps::<T>::get(0).map(|app| app.owner), Some(owner));
+	}
+
+	#[benchmark]
+	fn transfer_app() {
+		let owner: T::AccountId = whitelisted_caller();
+		let app = create_app_of::<T>(&owner);
+		let to: T::AccountId = account("to", 0, 0);
+		#[extrinsic_call]
+		_(RawOrigin::Signed(owner), app, to.clone());
+		assert_eq!(Apps::<T>::get(app).map(|app| app.owner), Some(to));
+	}
+
+	#[benchmark]
+	fn create_dataset() {
+		let owner: T::AccountId = whitelisted_caller();
+		#[extrinsic_call]
+		_(RawOrigin::Signed(owner.clone()), longest(b'd'), longest(b'u'), [2; 32], true);
+		assert_eq!(Datasets::<T>::get(0).map(|dataset| dataset.owner), Some(owner));
+	}
+
+	#[benchmark]
+	fn transfer_dataset() {
+		let owner: T::AccountId = whitelisted_caller();
+		let dataset = create_dataset_of::<T>(&owner);
+		let to: T::AccountId = account("to", 0, 0);
+		#[extrinsic_call]
+		_(RawOrigin::Signed(owner), dataset, to.clone());
+		assert_eq!(Datasets::<T>::get(dataset).map(|dataset| dataset.owner), Some(to));
+	}
+
+	#[benchmark]
+	fn create_workerpool() {
+		let owner: T::AccountId = whitelisted_caller();
+		#[extrinsic_call]
+		_(RawOrigin::Signed(owner.clone()), longest(b'p'), policy(), owner.clone(), true);
+		assert_eq!(Workerpools::<T>::get(0).map(|pool| pool.owner), Some(owner));
+	}
+
+	#[benchmark]
+	fn transfer_workerpool() {
+		let owner: T::AccountId = whitelisted_caller();
+		let workerpool = create_pool_of::<T>(&owner, true);
+		let to: T::AccountId = account("to", 0, 0);
+		#[extrinsic_call]
+		_(RawOrigin::Signed(owner), workerpool, to.clone());
+		assert_eq!(Workerpools::<T>::get(workerpool).map(|pool| pool.owner), Some(to));
+	}
+
+	#[benchmark]
+	fn set_workerpool_policy() {
+		let owner: T::AccountId = whitelisted_caller();
+		let workerpool = create_pool_of::<T>(&owner, true);
+		let new = PoolPolicy {
+			worker_stake_ratio: Percent::from_percent(1),
+			scheduler_reward_ratio: Percent::from_percent(1),
+		};
+		#[extrinsic_call]
+		_(RawOrigin::Signed(owner), workerpool, new);
+		assert_eq!(Workerpools::<T>::get(workerpool).map(|pool| pool.policy), Some(new));
+	}
+
+	#[benchmark]
+	fn set_scheduler() {
+		let owner: T::AccountId = whitelisted_caller();
+		let workerpool = create_pool_of::<T>(&owner, true);
+		let scheduler: T::AccountId = account("scheduler", 0, 0);
+		#[extrinsic_call]
+		_(RawOrigin::Signed(owner), workerpool, scheduler.clone());
+		assert_eq!(Workerpools::<T>::get(workerpool).map(|pool| pool.scheduler), Some(scheduler));
+	}
+
+	#[benchmark]
+	fn set_workerpool_access() {
+		let owner: T::AccountId = whitelisted_caller();
+		let workerpool = create_pool_of::<T>(&owner, true);
+		#[extrinsic_call]
+		_(RawOrigin::Signed(owner), workerpool, false);
+		assert_eq!(Workerpools::<T>::get(workerpool).map(|pool| pool.open), Some(false));
+	}
+
+	#[benchmark]
+	fn allow_worker() {
+		let owner: T::AccountId = whitelisted_caller();
+		let workerpool = create_pool_of::<T>(&owner, false);
+		let worker: T::AccountId = account("worker", 0, 0);
+		#[extrinsic_call]
+		_(RawOrigin::Signed(owner), workerpool, worker.clone());
+		assert!(AllowedWorkers::<T>::contains_key(workerpool, worker));
+	}
+
+	#[benchmark]
+	fn disallow_worker() {
+		let owner: T::AccountId = whitelisted_caller();
+		let workerpool = create_pool_of::<T>(&owner, false);
+		let worker: T::AccountId = account("worker", 0, 0);
+		AllowedWorkers::<T>::insert(workerpool, &worker, ());
+		#[extrinsic_call]
+		_(RawOrigin::Signed(owner), workerpool, worker.clone());
+		assert!(!AllowedWorkers::<T>::contains_key(workerpool, worker));
+	}
+
+	/// The worst case is a closed pool, where the allowlist is read too.
+	#[benchmark]
+	fn join_workerpool() {
+		let owner: T::AccountId = account("owner", 0, 0);
+		let workerpool = create_pool_of::<T>(&owner, false);
+		let worker: T::AccountId = whitelisted_caller();
+		AllowedWorkers::<T>::insert(workerpool, &worker, ());
+		#[extrinsic_call]
+		_(RawOrigin::Signed(worker.clone()), workerpool, longest(b'e'), tag::TEE | tag::TDX);
+		assert!(PoolMembers::<T>::contains_key(workerpool, worker));
+	}
+
+	#[benchmark]
+	fn leave_workerpool() {
+		let owner: T::AccountId = account("owner", 0, 0);
+		let workerpool = create_pool_of::<T>(&owner, true);
+		let worker: T::AccountId = whitelisted_caller();
+		join::<T>(&worker, workerpool);
+		#[extrinsic_call]
+		_(RawOrigin::Signed(worker.clone()));
+		assert!(!PoolMembers::<T>::contains_key(workerpool, worker));
+	}
+
+	#[benchmark]
+	fn remove_worker() {
+		let owner: T::AccountId = whitelisted_caller();
+		let workerpool = create_pool_of::<T>(&owner, true);
+		let worker: T::AccountId = account("worker", 0, 0);
+		join::<T>(&worker, workerpool);
+		#[extrinsic_call]
+		_(RawOrigin::Signed(owner), workerpool, worker.clone());
+		assert!(!PoolMembers::<T>::contains_key(workerpool, worker));
+	}
+
+	#[benchmark]
+	fn heartbeat() {
+		let owner: T::AccountId = account("owner", 0, 0);
+		let workerpool = create_pool_of::<T>(&owner, true);
+		let worker: T::AccountId = whitelisted_caller();
+		join::<T>(&worker, workerpool);
+		frame_system::Pallet::<T>::set_block_number(10u32.into());
+		#[extrinsic_call]
+		_(RawOrigin::Signed(worker.clone()));
+		assert_eq!(
+			PoolMembers::<T>::get(workerpool, worker).map(|member| member.last_heartbeat),
+			Some(10u32.into())
+		);
+	}
+
+	#[benchmark]
+	fn create_category() -> Result<(), BenchmarkError> {
+		let origin =
+			T::GovernanceOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
+		let first = NextCategoryId::<T>::get();
+		#[extrinsic_call]
+		_(origin as T::RuntimeOrigin, longest(b'c'), 36_000);
+		assert!(Categories::<T>::contains_key(first));
+		Ok(())
+	}
+
+	/// The worst case is a request order with the longest params.
+	#[benchmark]
+	fn presign_order() {
+		let requester: T::AccountId = whitelisted_caller();
+		let order = Order::Request(request_with_everything::<T>(&requester, 0, 0, None, 1));
+		let hash = Pallet::<T>::any_order_hash(&order);
+		#[extrinsic_call]
+		_(RawOrigin::Signed(requester.clone()), order);
+		assert_eq!(Presigned::<T>::get(hash), Some(requester));
+	}
+
+	#[benchmark]
+	fn cancel_order() {
+		let requester: T::AccountId = whitelisted_caller();
+		let order = Order::Request(request_with_everything::<T>(&requester, 0, 0, None, 5));
+		let hash = Pallet::<T>::any_order_hash(&order);
+		#[extrinsic_call]
+		_(RawOrigin::Signed(requester), order);
+		assert_eq!(Consumed::<T>::get(hash), 5);
+	}
+
+	#[benchmark]
+	fn match_orders() {
+		let app_owner = funded_signer::<T>(1);
+		let dataset_owner = funded_signer::<T>(2);
+		let pool_owner = funded_signer::<T>(3);
+		let requester = funded_signer::<T>(4);
+		let sponsor = funded_signer::<T>(5);
+		let app = create_app_of::<T>(&app_owner);
+		let dataset = create_dataset_of::<T>(&dataset_owner);
+		let workerpool = create_pool_of::<T>(&pool_owner, true);
+		let category = category::<T>();
+		let price: BalanceOf<T> = 1_000_000u32.into();
+		let volume = 100;
+		let requester_restriction = Restriction::Only(requester.clone());
+
+		let app_order = AppOrder::<T> {
+			app,
+			price,
+			volume,
+			tag: tag::TEE,
+			dataset_restriction: Restriction::Only(dataset),
+			workerpool_restriction: Restriction::Only(workerpool),
+			requester_restriction: requester_restriction.clone(),
+			salt: [1; 32],
+			expiry: Some(1_000u32.into()),
+		};
+		let dataset_order = DatasetOrder::<T> {
+			dataset,
+			price,
+			volume,
+			tag: tag::TEE | tag::TDX,
+			app_restriction: Restriction::Only(app),
+			workerpool_restriction: Restriction::Only(workerpool),
+			requester_restriction: requester_restriction.clone(),
+			salt: [2; 32],
+			expiry: Some(1_000u32.into()),
+		};
+		let pool_order = WorkerpoolOrder::<T> {
+			workerpool,
+			price,
+			volume,
+			tag: tag::TEE | tag::TDX | tag::GPU,
+			category,
+			trust: 100,
+			app_restriction: Restriction::Only(app),
+			dataset_restriction: Restriction::Only(dataset),
+			requester_restriction,
+			salt: [3; 32],
+			expiry: Some(1_000u32.into()),
+		};
+		let request = request_with_everything::<T>(
+			&requester,
+			app,
+			category,
+			Some((dataset, workerpool, price, sponsor.clone())),
+			volume,
+		);
+		let sign = |signer: &T::AccountId, payload: Vec<u8>| {
+			Some(T::BenchmarkHelper::sign(signer, &payload))
+		};
+		let app_signed = Signed {
+			signature: sign(&app_owner, Pallet::<T>::signing_payload(&app_order)),
+			order: app_order,
+		};
+		let dataset_signed = Signed {
+			signature: sign(&dataset_owner, Pallet::<T>::signing_payload(&dataset_order)),
+			order: dataset_order,
+		};
+		let pool_signed = Signed {
+			signature: sign(&pool_owner, Pallet::<T>::signing_payload(&pool_order)),
+			order: pool_order,
+		};
+		let request_payload = Pallet::<T>::signing_payload(&request);
+		let sponsor_signature = sign(&sponsor, request_payload.clone());
+		let request_signed =
+			Signed { signature: sign(&requester, request_payload), order: request };
+		let caller: T::AccountId = whitelisted_caller();
+
+		#[extrinsic_call]
+		_(
+			RawOrigin::Signed(caller),
+			app_signed,
+			Some(dataset_signed),
+			pool_signed,
+			request_signed,
+			sponsor_signature,
+		);
+
+		assert_eq!(Deals::<T>::iter().count(), 1);
+	}
+
+	impl_benchmark_test_suite!(Pallet, crate::mock::new_test_ext(), crate::mock::Test);
+}
+
+/// A request with the longest params, every restriction, and, given `(dataset, workerpool,
+/// price, sponsor)`, a dataset, a pool restriction, caps and a sponsor.
+fn request_with_everything<T: Config>(
+	requester: &T::AccountId,
+	app: AppId,
+	category: CategoryId,
+	market: Option<(DatasetId, WorkerpoolId, BalanceOf<T>, T::AccountId)>,
+	volume: u32,
+) -> RequestOrder<T> {
+	let (dataset, workerpool_restriction, cap, payer) = match market {
+		Some((dataset, workerpool, price, sponsor)) => {
+			(Some(dataset), Restriction::Only(workerpool), price, Payer::Sponsor(sponsor))
+		}
+		None => (None, Restriction::Any, BalanceOf::<T>::max_value(), Payer::Requester),
+	};
+	RequestOrder {
+		app,
+		app_max_price: cap,
+		dataset,
+		dataset_max_price: cap,
+		workerpool_restriction,
+		workerpool_max_price: cap,
+		requester: requester.clone(),
+		volume,
+		tag: tag::GPU,
+		category,
+		trust: 100,
+		beneficiary: requester.clone(),
+		params: longest(b'x'),
+		payer,
+		salt: [4; 32],
+		expiry: Some(1_000u32.into()),
+	}
+}

@@ -1,0 +1,843 @@
+//! # Marketplace pallet
+//!
+//! What is for sale on Commons, at which price, and the deals made when a request meets offers.
+//!
+//! ## Overview
+//!
+//! - **Registries.** Apps (a WASM module: URI and sha256, and the TEE measurements its trusted
+//!   build may run under), datasets (URI and sha256, maybe encrypted) and workerpools (an owner, a
+//!   scheduler key and a policy: what share of the price a worker stakes and what share of the
+//!   workers' reward the scheduler keeps). Owners can hand them over; a pool owner can change the
+//!   policy and the scheduler key, open or close the pool, and allow or remove workers.
+//! - **Workers** join one workerpool at a time with the HTTP endpoint their scheduler pushes tasks
+//!   to and the features they can serve, prove they are alive with heartbeats, and leave.
+//! - **Categories**, managed by governance, say how long a task may take (the reference time T).
+//! - **Orders** are signed off-chain (see [`orders`]) and brought on-chain only to be matched:
+//!   an app order, optionally a dataset order, a workerpool order and a request order.
+//!   [`Pallet::match_orders`] checks every rule of the reference protocol, each failing with its
+//!   own error, and makes a deal.
+//!
+//! ## Design
+//!
+//! The rules follow iExec's PoCo (`matchOrders`), with Commons' changes:
+//!
+//! - Orders are SCALE-encoded and signed with the chain's `MultiSignature` over a payload that
+//!   names the chain's genesis and the order's kind; an owner may instead presign an order's hash
+//!   on-chain. Cancelling marks an order fully consumed.
+//! - Every order may carry an expiry block; an expired order cannot be matched.
+//! - The request order names its payer: the requester, or a sponsor who signs the same request.
+//!   Nobody can therefore make the requester pay for a match that a sponsor meant to pay for.
+//! - A deal's volume is the least remaining volume of its orders; its price per task is each
+//!   order's asking price (the request's prices are caps). The payer's
+//!   `(app + dataset + workerpool price) × volume` and the pool owner's stake of
+//!   [`Config::SchedulerStakeRatio`] of the pool price per task are locked in the escrow pallet.
+//! - A deal snapshots everything its tasks need (owners, prices, trust ≥ 1, category, tag, the
+//!   pool's policy, payer, beneficiary, params), so later registry changes do not touch it.
+//! - Ids: `deal = blake2_256(request hash ‖ request consumed before)`; tasks are numbered from the
+//!   request's consumed volume, so a request matched in several deals numbers its tasks once.
+//!
+//! Every check runs before any state changes, so a refused match changes nothing.
+//!
+//! ## Terms
+//!
+//! - *Volume*: how many tasks an order may be matched for, in all of its deals.
+//! - *Consumed*: how many it has been matched for (or all of them, once cancelled).
+//! - *Tag*: a bit set of features ([`types::tag`]); a pool must offer every bit the app, dataset
+//!   (TEE framework bits aside) and request ask for.
+//! - *Trust*: how sure the result must be; the contribution pallet's vote needs more than
+//!   `1 - 1/trust` credibility.
+
+#![cfg_attr(not(feature = "std"), no_std)]
+
+extern crate alloc;
+
+pub use pallet::*;
+
+#[cfg(feature = "runtime-benchmarks")]
+pub mod benchmarking;
+mod matching;
+#[cfg(test)]
+mod mock;
+pub mod orders;
+pub mod runtime_api;
+#[cfg(test)]
+mod tests;
+pub mod types;
+pub mod weights;
+
+pub use types::*;
+pub use weights::WeightInfo;
+
+use frame_support::traits::fungible::Inspect;
+
+/// The amount type of the currency deals are paid in.
+pub type BalanceOf<T> =
+	<<T as Config>::Currency as Inspect<<T as frame_system::Config>::AccountId>>::Balance;
+
+#[frame_support::pallet]
+pub mod pallet {
+	use super::*;
+	use alloc::vec::Vec;
+	use frame_support::pallet_prelude::*;
+	use frame_system::pallet_prelude::*;
+	use pallet_escrow::Escrow;
+	use sp_runtime::{
+		traits::{IdentifyAccount, Verify},
+		Percent,
+	};
+
+	#[pallet::config]
+	pub trait Config: frame_system::Config<RuntimeEvent: From<Event<Self>>> {
+		/// The currency prices are paid in.
+		type Currency: Inspect<Self::AccountId>;
+
+		/// Where payments and stakes are locked.
+		type Escrow: Escrow<Self::AccountId, Balance = BalanceOf<Self>>;
+
+		/// The signature orders are signed with.
+		type OrderSignature: Verify<Signer: IdentifyAccount<AccountId = Self::AccountId>>
+			+ Parameter
+			+ MaxEncodedLen;
+
+		/// Who manages categories.
+		type GovernanceOrigin: EnsureOrigin<Self::RuntimeOrigin>;
+
+		/// The share of the workerpool price a pool owner stakes per task (30 % in the reference).
+		#[pallet::constant]
+		type SchedulerStakeRatio: Get<Percent>;
+
+		/// The longest name of an app, dataset or category.
+		#[pallet::constant]
+		type MaxNameLength: Get<u32>;
+
+		/// The longest URI of a module, dataset or worker endpoint.
+		#[pallet::constant]
+		type MaxUriLength: Get<u32>;
+
+		/// The longest workerpool description.
+		#[pallet::constant]
+		type MaxDescriptionLength: Get<u32>;
+
+		/// The longest request params.
+		#[pallet::constant]
+		type MaxParamsLength: Get<u32>;
+
+		/// The most TEE measurements an app may list.
+		#[pallet::constant]
+		type MaxMeasurements: Get<u32>;
+
+		/// The most workers a workerpool may have.
+		#[pallet::constant]
+		type MaxPoolMembers: Get<u32>;
+
+		/// Weights of this pallet's calls.
+		type WeightInfo: WeightInfo;
+
+		/// Accounts that benchmarks can sign orders with.
+		#[cfg(feature = "runtime-benchmarks")]
+		type BenchmarkHelper: crate::benchmarking::BenchmarkHelper<
+			Self::AccountId,
+			Self::OrderSignature,
+		>;
+	}
+
+	#[pallet::pallet]
+	pub struct Pallet<T>(_);
+
+	/// Registered apps.
+	#[pallet::storage]
+	pub type Apps<T: Config> = StorageMap<_, Twox64Concat, AppId, App<T>>;
+
+	/// The id the next app gets.
+	#[pallet::storage]
+	pub type NextAppId<T: Config> = StorageValue<_, AppId, ValueQuery>;
+
+	/// Registered datasets.
+	#[pallet::storage]
+	pub type Datasets<T: Config> = StorageMap<_, Twox64Concat, DatasetId, Dataset<T>>;
+
+	/// The id the next dataset gets.
+	#[pallet::storage]
+	pub type NextDatasetId<T: Config> = StorageValue<_, DatasetId, ValueQuery>;
+
+	/// Registered workerpools.
+	#[pallet::storage]
+	pub type Workerpools<T: Config> = StorageMap<_, Twox64Concat, WorkerpoolId, Workerpool<T>>;
+
+	/// The id the next workerpool gets.
+	#[pallet::storage]
+	pub type NextWorkerpoolId<T: Config> = StorageValue<_, WorkerpoolId, ValueQuery>;
+
+	/// The workers of each workerpool.
+	#[pallet::storage]
+	pub type PoolMembers<T: Config> = StorageDoubleMap<
+		_,
+		Twox64Concat,
+		WorkerpoolId,
+		Blake2_128Concat,
+		T::AccountId,
+		Membership<T>,
+	>;
+
+	/// How many workers each workerpool has.
+	#[pallet::storage]
+	pub type PoolMemberCount<T: Config> =
+		StorageMap<_, Twox64Concat, WorkerpoolId, u32, ValueQuery>;
+
+	/// The workerpool each worker belongs to.
+	#[pallet::storage]
+	pub type WorkerPool<T: Config> = StorageMap<_, Blake2_128Concat, T::AccountId, WorkerpoolId>;
+
+	/// Workers a closed workerpool's owner allows to join.
+	#[pallet::storage]
+	pub type AllowedWorkers<T: Config> =
+		StorageDoubleMap<_, Twox64Concat, WorkerpoolId, Blake2_128Concat, T::AccountId, ()>;
+
+	/// Task categories.
+	#[pallet::storage]
+	pub type Categories<T: Config> = StorageMap<_, Twox64Concat, CategoryId, Category<T>>;
+
+	/// The id the next category gets.
+	#[pallet::storage]
+	pub type NextCategoryId<T: Config> = StorageValue<_, CategoryId, ValueQuery>;
+
+	/// Orders presigned on-chain, by hash, with the owner who presigned them.
+	#[pallet::storage]
+	pub type Presigned<T: Config> = StorageMap<_, Identity, OrderHash, T::AccountId>;
+
+	/// How much of each order's volume has been matched or cancelled.
+	#[pallet::storage]
+	pub type Consumed<T: Config> = StorageMap<_, Identity, OrderHash, u32, ValueQuery>;
+
+	/// Deals that still have unsettled tasks.
+	#[pallet::storage]
+	pub type Deals<T: Config> = StorageMap<_, Identity, DealId, Deal<T>>;
+
+	/// The categories the chain starts with, as `(name, reference time in seconds)`.
+	#[pallet::genesis_config]
+	#[derive(frame_support::DefaultNoBound)]
+	pub struct GenesisConfig<T: Config> {
+		pub categories: Vec<(Vec<u8>, u32)>,
+		#[serde(skip)]
+		pub _config: core::marker::PhantomData<T>,
+	}
+
+	#[pallet::genesis_build]
+	impl<T: Config> BuildGenesisConfig for GenesisConfig<T> {
+		fn build(&self) {
+			for (name, reference_time_secs) in &self.categories {
+				let name = BoundedVec::try_from(name.clone())
+					.expect("genesis category names fit MaxNameLength");
+				Pallet::<T>::insert_category(name, *reference_time_secs).expect(
+					"genesis has fewer than u32::MAX categories, each with a positive time",
+				);
+			}
+		}
+	}
+
+	#[pallet::event]
+	#[pallet::generate_deposit(pub(super) fn deposit_event)]
+	pub enum Event<T: Config> {
+		/// An app was registered.
+		AppCreated { app: AppId, owner: T::AccountId },
+		/// An app changed hands.
+		AppTransferred { app: AppId, from: T::AccountId, to: T::AccountId },
+		/// A dataset was registered.
+		DatasetCreated { dataset: DatasetId, owner: T::AccountId },
+		/// A dataset changed hands.
+		DatasetTransferred { dataset: DatasetId, from: T::AccountId, to: T::AccountId },
+		/// A workerpool was registered.
+		WorkerpoolCreated { workerpool: WorkerpoolId, owner: T::AccountId },
+		/// A workerpool changed hands.
+		WorkerpoolTransferred { workerpool: WorkerpoolId, from: T::AccountId, to: T::AccountId },
+		/// A workerpool's policy changed; deals already made keep the old one.
+		WorkerpoolPolicyChanged { workerpool: WorkerpoolId, old: PoolPolicy, new: PoolPolicy },
+		/// A workerpool's scheduler key changed.
+		SchedulerChanged { workerpool: WorkerpoolId, scheduler: T::AccountId },
+		/// A workerpool was opened to any worker, or closed to all but allowed ones.
+		WorkerpoolAccessChanged { workerpool: WorkerpoolId, open: bool },
+		/// A closed workerpool's owner allowed a worker to join.
+		WorkerAllowed { workerpool: WorkerpoolId, worker: T::AccountId },
+		/// A closed workerpool's owner withdrew a worker's permission to join.
+		WorkerDisallowed { workerpool: WorkerpoolId, worker: T::AccountId },
+		/// A worker joined a workerpool.
+		WorkerJoined { workerpool: WorkerpoolId, worker: T::AccountId, capabilities: Tag },
+		/// A worker left its workerpool.
+		WorkerLeft { workerpool: WorkerpoolId, worker: T::AccountId },
+		/// A workerpool's owner removed a worker.
+		WorkerRemoved { workerpool: WorkerpoolId, worker: T::AccountId },
+		/// A worker showed it is alive.
+		WorkerHeartbeat { workerpool: WorkerpoolId, worker: T::AccountId },
+		/// Governance created a category.
+		CategoryCreated { category: CategoryId, reference_time_secs: u32 },
+		/// An order's owner presigned it.
+		OrderPresigned { order: OrderHash, owner: T::AccountId },
+		/// An order's owner cancelled it: it cannot be matched any more.
+		OrderCancelled { order: OrderHash, owner: T::AccountId },
+		/// Orders were matched into a deal. The workerpool's scheduler takes it from here.
+		DealCreated {
+			deal: DealId,
+			workerpool: WorkerpoolId,
+			app_order: OrderHash,
+			dataset_order: Option<OrderHash>,
+			workerpool_order: OrderHash,
+			request_order: OrderHash,
+			volume: u32,
+			payer: T::AccountId,
+		},
+	}
+
+	#[pallet::error]
+	pub enum Error<T> {
+		/// No app has that id.
+		UnknownApp,
+		/// No dataset has that id.
+		UnknownDataset,
+		/// No workerpool has that id.
+		UnknownWorkerpool,
+		/// No category has that id.
+		UnknownCategory,
+		/// Only the app's owner may do that.
+		NotAppOwner,
+		/// Only the dataset's owner may do that.
+		NotDatasetOwner,
+		/// Only the workerpool's owner may do that.
+		NotWorkerpoolOwner,
+		/// Every id of that kind is taken.
+		IdsExhausted,
+		/// A category's reference time must be at least one second.
+		ZeroReferenceTime,
+		/// The worker already belongs to a workerpool; it must leave it first.
+		AlreadyInWorkerpool,
+		/// The workerpool is closed and its owner has not allowed this worker.
+		NotAllowedInWorkerpool,
+		/// The workerpool has as many workers as it may.
+		WorkerpoolFull,
+		/// The account is not a worker of that workerpool.
+		NotAMember,
+		/// Only the order's owner may presign or cancel it.
+		NotOrderOwner,
+		/// The order is already presigned.
+		AlreadyPresigned,
+		/// The order is already fully consumed or cancelled.
+		OrderFullyConsumed,
+		/// The request's category differs from the workerpool order's.
+		CategoryMismatch,
+		/// The request asks for more trust than the workerpool order accepts.
+		TrustAboveWorkerpoolLimit,
+		/// The app's price is above the request's cap.
+		AppPriceAboveRequestCap,
+		/// The dataset's price is above the request's cap.
+		DatasetPriceAboveRequestCap,
+		/// The workerpool's price is above the request's cap.
+		WorkerpoolPriceAboveRequestCap,
+		/// The workerpool does not offer every feature the tag asks for.
+		WorkerpoolLacksRequestedTag,
+		/// The dataset or request asks for a TEE but the app does not run in one.
+		TeeRequiredButAppNotTee,
+		/// The request is for another app than the app order's.
+		AppMismatch,
+		/// The request is for another dataset than the dataset order's (or for none).
+		DatasetMismatch,
+		/// The request does not allow this workerpool.
+		WorkerpoolNotAllowedByRequest,
+		/// The app order does not allow this dataset (or running without one).
+		DatasetNotAllowedByApp,
+		/// The app order does not allow this workerpool.
+		WorkerpoolNotAllowedByApp,
+		/// The app order does not allow this requester.
+		RequesterNotAllowedByApp,
+		/// The dataset order does not allow this app.
+		AppNotAllowedByDataset,
+		/// The dataset order does not allow this workerpool.
+		WorkerpoolNotAllowedByDataset,
+		/// The dataset order does not allow this requester.
+		RequesterNotAllowedByDataset,
+		/// The workerpool order does not allow this app.
+		AppNotAllowedByWorkerpool,
+		/// The workerpool order does not allow this dataset (or running without one).
+		DatasetNotAllowedByWorkerpool,
+		/// The workerpool order does not allow this requester.
+		RequesterNotAllowedByWorkerpool,
+		/// The app order's expiry block has passed.
+		AppOrderExpired,
+		/// The dataset order's expiry block has passed.
+		DatasetOrderExpired,
+		/// The workerpool order's expiry block has passed.
+		WorkerpoolOrderExpired,
+		/// The request order's expiry block has passed.
+		RequestOrderExpired,
+		/// The app order is neither signed nor presigned by the app's owner.
+		InvalidAppOrderSignature,
+		/// The dataset order is neither signed nor presigned by the dataset's owner.
+		InvalidDatasetOrderSignature,
+		/// The workerpool order is neither signed nor presigned by the workerpool's owner.
+		InvalidWorkerpoolOrderSignature,
+		/// The request order is neither signed nor presigned by its requester.
+		InvalidRequestOrderSignature,
+		/// The request names a sponsor but no sponsor signature was given.
+		MissingSponsorSignature,
+		/// The sponsor's signature does not cover this request order.
+		InvalidSponsorSignature,
+		/// A sponsor signature was given but the request names no sponsor.
+		UnexpectedSponsorSignature,
+		/// The app order has no volume left.
+		AppOrderConsumed,
+		/// The dataset order has no volume left.
+		DatasetOrderConsumed,
+		/// The workerpool order has no volume left.
+		WorkerpoolOrderConsumed,
+		/// The request order has no volume left.
+		RequestOrderConsumed,
+		/// The deal's price overflows the balance type.
+		PriceOverflow,
+		/// The payer cannot lock the deal's price.
+		PayerCannotPay,
+		/// The workerpool's owner cannot lock its stake.
+		SchedulerCannotStake,
+	}
+
+	#[pallet::hooks]
+	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+		#[cfg(feature = "try-runtime")]
+		fn try_state(_n: BlockNumberFor<T>) -> Result<(), sp_runtime::TryRuntimeError> {
+			Self::do_try_state()
+		}
+	}
+
+	#[pallet::call]
+	impl<T: Config> Pallet<T> {
+		/// Registers an app owned by the caller.
+		#[pallet::call_index(0)]
+		#[pallet::weight(T::WeightInfo::create_app())]
+		pub fn create_app(
+			origin: OriginFor<T>,
+			name: BoundedVec<u8, T::MaxNameLength>,
+			uri: BoundedVec<u8, T::MaxUriLength>,
+			checksum: Checksum,
+			measurements: BoundedVec<Measurement, T::MaxMeasurements>,
+		) -> DispatchResult {
+			let owner = ensure_signed(origin)?;
+			let app = Self::next_id::<NextAppId<T>>()?;
+			Apps::<T>::insert(app, App { owner: owner.clone(), name, uri, checksum, measurements });
+			Self::deposit_event(Event::AppCreated { app, owner });
+			Ok(())
+		}
+
+		/// Hands the caller's app to `to`.
+		#[pallet::call_index(1)]
+		#[pallet::weight(T::WeightInfo::transfer_app())]
+		pub fn transfer_app(origin: OriginFor<T>, app: AppId, to: T::AccountId) -> DispatchResult {
+			let from = ensure_signed(origin)?;
+			Apps::<T>::try_mutate(app, |entry| {
+				let entry = entry.as_mut().ok_or(Error::<T>::UnknownApp)?;
+				ensure!(entry.owner == from, Error::<T>::NotAppOwner);
+				entry.owner = to.clone();
+				Ok::<_, DispatchError>(())
+			})?;
+			Self::deposit_event(Event::AppTransferred { app, from, to });
+			Ok(())
+		}
+
+		/// Registers a dataset owned by the caller.
+		#[pallet::call_index(2)]
+		#[pallet::weight(T::WeightInfo::create_dataset())]
+		pub fn create_dataset(
+			origin: OriginFor<T>,
+			name: BoundedVec<u8, T::MaxNameLength>,
+			uri: BoundedVec<u8, T::MaxUriLength>,
+			checksum: Checksum,
+			encrypted: bool,
+		) -> DispatchResult {
+			let owner = ensure_signed(origin)?;
+			let dataset = Self::next_id::<NextDatasetId<T>>()?;
+			Datasets::<T>::insert(
+				dataset,
+				Dataset { owner: owner.clone(), name, uri, checksum, encrypted },
+			);
+			Self::deposit_event(Event::DatasetCreated { dataset, owner });
+			Ok(())
+		}
+
+		/// Hands the caller's dataset to `to`.
+		#[pallet::call_index(3)]
+		#[pallet::weight(T::WeightInfo::transfer_dataset())]
+		pub fn transfer_dataset(
+			origin: OriginFor<T>,
+			dataset: DatasetId,
+			to: T::AccountId,
+		) -> DispatchResult {
+			let from = ensure_signed(origin)?;
+			Datasets::<T>::try_mutate(dataset, |entry| {
+				let entry = entry.as_mut().ok_or(Error::<T>::UnknownDataset)?;
+				ensure!(entry.owner == from, Error::<T>::NotDatasetOwner);
+				entry.owner = to.clone();
+				Ok::<_, DispatchError>(())
+			})?;
+			Self::deposit_event(Event::DatasetTransferred { dataset, from, to });
+			Ok(())
+		}
+
+		/// Registers a workerpool owned by the caller, scheduled by `scheduler`'s key.
+		#[pallet::call_index(4)]
+		#[pallet::weight(T::WeightInfo::create_workerpool())]
+		pub fn create_workerpool(
+			origin: OriginFor<T>,
+			description: BoundedVec<u8, T::MaxDescriptionLength>,
+			policy: PoolPolicy,
+			scheduler: T::AccountId,
+			open: bool,
+		) -> DispatchResult {
+			let owner = ensure_signed(origin)?;
+			let workerpool = Self::next_id::<NextWorkerpoolId<T>>()?;
+			Workerpools::<T>::insert(
+				workerpool,
+				Workerpool { owner: owner.clone(), description, policy, scheduler, open },
+			);
+			Self::deposit_event(Event::WorkerpoolCreated { workerpool, owner });
+			Ok(())
+		}
+
+		/// Hands the caller's workerpool to `to`.
+		#[pallet::call_index(5)]
+		#[pallet::weight(T::WeightInfo::transfer_workerpool())]
+		pub fn transfer_workerpool(
+			origin: OriginFor<T>,
+			workerpool: WorkerpoolId,
+			to: T::AccountId,
+		) -> DispatchResult {
+			let from = ensure_signed(origin)?;
+			Self::mutate_own_workerpool(&from, workerpool, |pool| pool.owner = to.clone())?;
+			Self::deposit_event(Event::WorkerpoolTransferred { workerpool, from, to });
+			Ok(())
+		}
+
+		/// Changes the caller's workerpool's policy for deals made from now on.
+		#[pallet::call_index(6)]
+		#[pallet::weight(T::WeightInfo::set_workerpool_policy())]
+		pub fn set_workerpool_policy(
+			origin: OriginFor<T>,
+			workerpool: WorkerpoolId,
+			policy: PoolPolicy,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			let old = Self::mutate_own_workerpool(&who, workerpool, |pool| {
+				core::mem::replace(&mut pool.policy, policy)
+			})?;
+			Self::deposit_event(Event::WorkerpoolPolicyChanged { workerpool, old, new: policy });
+			Ok(())
+		}
+
+		/// Changes the key that schedules the caller's workerpool.
+		#[pallet::call_index(7)]
+		#[pallet::weight(T::WeightInfo::set_scheduler())]
+		pub fn set_scheduler(
+			origin: OriginFor<T>,
+			workerpool: WorkerpoolId,
+			scheduler: T::AccountId,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::mutate_own_workerpool(&who, workerpool, |pool| {
+				pool.scheduler = scheduler.clone()
+			})?;
+			Self::deposit_event(Event::SchedulerChanged { workerpool, scheduler });
+			Ok(())
+		}
+
+		/// Opens the caller's workerpool to any worker, or closes it to all but allowed ones.
+		/// Workers already in the pool stay.
+		#[pallet::call_index(8)]
+		#[pallet::weight(T::WeightInfo::set_workerpool_access())]
+		pub fn set_workerpool_access(
+			origin: OriginFor<T>,
+			workerpool: WorkerpoolId,
+			open: bool,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::mutate_own_workerpool(&who, workerpool, |pool| pool.open = open)?;
+			Self::deposit_event(Event::WorkerpoolAccessChanged { workerpool, open });
+			Ok(())
+		}
+
+		/// Allows `worker` to join the caller's workerpool while it is closed.
+		#[pallet::call_index(9)]
+		#[pallet::weight(T::WeightInfo::allow_worker())]
+		pub fn allow_worker(
+			origin: OriginFor<T>,
+			workerpool: WorkerpoolId,
+			worker: T::AccountId,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::ensure_workerpool_owner(&who, workerpool)?;
+			AllowedWorkers::<T>::insert(workerpool, &worker, ());
+			Self::deposit_event(Event::WorkerAllowed { workerpool, worker });
+			Ok(())
+		}
+
+		/// Withdraws `worker`'s permission to join the caller's closed workerpool. A worker
+		/// already in the pool stays until removed.
+		#[pallet::call_index(10)]
+		#[pallet::weight(T::WeightInfo::disallow_worker())]
+		pub fn disallow_worker(
+			origin: OriginFor<T>,
+			workerpool: WorkerpoolId,
+			worker: T::AccountId,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::ensure_workerpool_owner(&who, workerpool)?;
+			AllowedWorkers::<T>::remove(workerpool, &worker);
+			Self::deposit_event(Event::WorkerDisallowed { workerpool, worker });
+			Ok(())
+		}
+
+		/// Joins `workerpool` as a worker reachable at `endpoint` that can serve `capabilities`.
+		#[pallet::call_index(11)]
+		#[pallet::weight(T::WeightInfo::join_workerpool())]
+		pub fn join_workerpool(
+			origin: OriginFor<T>,
+			workerpool: WorkerpoolId,
+			endpoint: BoundedVec<u8, T::MaxUriLength>,
+			capabilities: Tag,
+		) -> DispatchResult {
+			let worker = ensure_signed(origin)?;
+			let pool = Workerpools::<T>::get(workerpool).ok_or(Error::<T>::UnknownWorkerpool)?;
+			ensure!(!WorkerPool::<T>::contains_key(&worker), Error::<T>::AlreadyInWorkerpool);
+			ensure!(
+				pool.open || AllowedWorkers::<T>::contains_key(workerpool, &worker),
+				Error::<T>::NotAllowedInWorkerpool
+			);
+			let members = PoolMemberCount::<T>::get(workerpool);
+			ensure!(members < T::MaxPoolMembers::get(), Error::<T>::WorkerpoolFull);
+
+			let last_heartbeat = frame_system::Pallet::<T>::block_number();
+			PoolMembers::<T>::insert(
+				workerpool,
+				&worker,
+				Membership { workerpool, endpoint, capabilities, last_heartbeat },
+			);
+			PoolMemberCount::<T>::insert(workerpool, members.saturating_add(1));
+			WorkerPool::<T>::insert(&worker, workerpool);
+			Self::deposit_event(Event::WorkerJoined { workerpool, worker, capabilities });
+			Ok(())
+		}
+
+		/// Leaves the caller's workerpool.
+		#[pallet::call_index(12)]
+		#[pallet::weight(T::WeightInfo::leave_workerpool())]
+		pub fn leave_workerpool(origin: OriginFor<T>) -> DispatchResult {
+			let worker = ensure_signed(origin)?;
+			let workerpool = WorkerPool::<T>::get(&worker).ok_or(Error::<T>::NotAMember)?;
+			Self::remove_member(workerpool, &worker);
+			Self::deposit_event(Event::WorkerLeft { workerpool, worker });
+			Ok(())
+		}
+
+		/// Removes `worker` from the caller's workerpool.
+		#[pallet::call_index(13)]
+		#[pallet::weight(T::WeightInfo::remove_worker())]
+		pub fn remove_worker(
+			origin: OriginFor<T>,
+			workerpool: WorkerpoolId,
+			worker: T::AccountId,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::ensure_workerpool_owner(&who, workerpool)?;
+			ensure!(PoolMembers::<T>::contains_key(workerpool, &worker), Error::<T>::NotAMember);
+			Self::remove_member(workerpool, &worker);
+			Self::deposit_event(Event::WorkerRemoved { workerpool, worker });
+			Ok(())
+		}
+
+		/// Records that the calling worker is alive now.
+		#[pallet::call_index(14)]
+		#[pallet::weight(T::WeightInfo::heartbeat())]
+		pub fn heartbeat(origin: OriginFor<T>) -> DispatchResult {
+			let worker = ensure_signed(origin)?;
+			let workerpool = WorkerPool::<T>::get(&worker).ok_or(Error::<T>::NotAMember)?;
+			let now = frame_system::Pallet::<T>::block_number();
+			PoolMembers::<T>::try_mutate(workerpool, &worker, |membership| {
+				let membership = membership.as_mut().ok_or(Error::<T>::NotAMember)?;
+				membership.last_heartbeat = now;
+				Ok::<_, DispatchError>(())
+			})?;
+			Self::deposit_event(Event::WorkerHeartbeat { workerpool, worker });
+			Ok(())
+		}
+
+		/// Creates a category whose tasks may take `reference_time_secs` (the reference time T).
+		#[pallet::call_index(15)]
+		#[pallet::weight(T::WeightInfo::create_category())]
+		pub fn create_category(
+			origin: OriginFor<T>,
+			name: BoundedVec<u8, T::MaxNameLength>,
+			reference_time_secs: u32,
+		) -> DispatchResult {
+			T::GovernanceOrigin::ensure_origin(origin)?;
+			Self::insert_category(name, reference_time_secs)?;
+			Ok(())
+		}
+
+		/// Presigns `order`, which the caller owns: it can then be matched without a signature.
+		#[pallet::call_index(16)]
+		#[pallet::weight(T::WeightInfo::presign_order())]
+		pub fn presign_order(origin: OriginFor<T>, order: Order<T>) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			let (owner, hash, _) = Self::owner_hash_and_volume(&order)?;
+			ensure!(who == owner, Error::<T>::NotOrderOwner);
+			ensure!(!Presigned::<T>::contains_key(hash), Error::<T>::AlreadyPresigned);
+			Presigned::<T>::insert(hash, &owner);
+			Self::deposit_event(Event::OrderPresigned { order: hash, owner });
+			Ok(())
+		}
+
+		/// Cancels `order`, which the caller owns: its whole volume counts as consumed.
+		#[pallet::call_index(17)]
+		#[pallet::weight(T::WeightInfo::cancel_order())]
+		pub fn cancel_order(origin: OriginFor<T>, order: Order<T>) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			let (owner, hash, volume) = Self::owner_hash_and_volume(&order)?;
+			ensure!(who == owner, Error::<T>::NotOrderOwner);
+			ensure!(Consumed::<T>::get(hash) < volume, Error::<T>::OrderFullyConsumed);
+			Consumed::<T>::insert(hash, volume);
+			Self::deposit_event(Event::OrderCancelled { order: hash, owner });
+			Ok(())
+		}
+
+		/// Matches an app order, optionally a dataset order, a workerpool order and a request
+		/// order into a deal, and locks its payment and the scheduler's stake. Anyone may call
+		/// it; the payer is the one the request order names.
+		///
+		/// `sponsor_signature` is the sponsor's signature over the request order, required when
+		/// the request names a sponsor and refused otherwise.
+		#[pallet::call_index(18)]
+		#[pallet::weight(T::WeightInfo::match_orders())]
+		pub fn match_orders(
+			origin: OriginFor<T>,
+			app_order: Signed<AppOrder<T>, T::OrderSignature>,
+			dataset_order: Option<Signed<DatasetOrder<T>, T::OrderSignature>>,
+			workerpool_order: Signed<WorkerpoolOrder<T>, T::OrderSignature>,
+			request_order: Signed<RequestOrder<T>, T::OrderSignature>,
+			sponsor_signature: Option<T::OrderSignature>,
+		) -> DispatchResult {
+			ensure_signed(origin)?;
+			Self::do_match_orders(
+				app_order,
+				dataset_order,
+				workerpool_order,
+				request_order,
+				sponsor_signature,
+			)
+			.map(|_| ())
+		}
+	}
+}
+
+impl<T: Config> Pallet<T> {
+	/// Takes the next id from `Counter`.
+	fn next_id<Counter: frame_support::StorageValue<u32, Query = u32>>() -> Result<u32, Error<T>> {
+		let id = Counter::get();
+		Counter::put(id.checked_add(1).ok_or(Error::<T>::IdsExhausted)?);
+		Ok(id)
+	}
+
+	fn insert_category(
+		name: frame_support::BoundedVec<u8, T::MaxNameLength>,
+		reference_time_secs: u32,
+	) -> Result<CategoryId, Error<T>> {
+		frame_support::ensure!(reference_time_secs > 0, Error::<T>::ZeroReferenceTime);
+		let category = Self::next_id::<NextCategoryId<T>>()?;
+		Categories::<T>::insert(category, Category { name, reference_time_secs });
+		Self::deposit_event(Event::CategoryCreated { category, reference_time_secs });
+		Ok(category)
+	}
+
+	fn ensure_workerpool_owner(
+		who: &T::AccountId,
+		workerpool: WorkerpoolId,
+	) -> Result<Workerpool<T>, Error<T>> {
+		let pool = Workerpools::<T>::get(workerpool).ok_or(Error::<T>::UnknownWorkerpool)?;
+		frame_support::ensure!(pool.owner == *who, Error::<T>::NotWorkerpoolOwner);
+		Ok(pool)
+	}
+
+	/// Applies `change` to `workerpool` if `who` owns it, and returns what `change` returned.
+	fn mutate_own_workerpool<R>(
+		who: &T::AccountId,
+		workerpool: WorkerpoolId,
+		change: impl FnOnce(&mut Workerpool<T>) -> R,
+	) -> Result<R, Error<T>> {
+		let mut pool = Self::ensure_workerpool_owner(who, workerpool)?;
+		let result = change(&mut pool);
+		Workerpools::<T>::insert(workerpool, pool);
+		Ok(result)
+	}
+
+	fn remove_member(workerpool: WorkerpoolId, worker: &T::AccountId) {
+		PoolMembers::<T>::remove(workerpool, worker);
+		PoolMemberCount::<T>::mutate(workerpool, |count| *count = count.saturating_sub(1));
+		WorkerPool::<T>::remove(worker);
+	}
+
+	/// How much of `order`'s volume is left to match.
+	pub fn remaining_volume(order: &Order<T>) -> u32 {
+		let (hash, volume) = match order {
+			Order::App(order) => (Self::order_hash(order), order.volume),
+			Order::Dataset(order) => (Self::order_hash(order), order.volume),
+			Order::Workerpool(order) => (Self::order_hash(order), order.volume),
+			Order::Request(order) => (Self::order_hash(order), order.volume),
+		};
+		volume.saturating_sub(Consumed::<T>::get(hash))
+	}
+
+	/// Marks one of `deal`'s tasks settled (paid out or refunded); removes the deal with its last.
+	pub fn settle_task(deal: &DealId) {
+		Deals::<T>::mutate_exists(deal, |entry| {
+			if let Some(stored) = entry {
+				stored.unsettled = stored.unsettled.saturating_sub(1);
+				if stored.unsettled == 0 {
+					*entry = None;
+				}
+			}
+		});
+	}
+
+	/// Checks that the escrow holds exactly what live deals account for, and that the
+	/// registries' counters agree with their entries.
+	///
+	/// Compiled in every build, so that the tests of pallets built on this one can call it.
+	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
+		use frame_support::ensure;
+		use pallet_escrow::{Escrow, Purpose};
+		use sp_runtime::traits::{Saturating, Zero};
+
+		let mut payments = BalanceOf::<T>::zero();
+		let mut stakes = BalanceOf::<T>::zero();
+		for (_, deal) in Deals::<T>::iter() {
+			ensure!(deal.unsettled > 0, "a deal with no unsettled task is kept");
+			ensure!(deal.unsettled <= deal.volume, "a deal has more unsettled tasks than tasks");
+			ensure!(deal.trust >= 1, "a deal has trust 0");
+			let unsettled = BalanceOf::<T>::from(deal.unsettled);
+			payments = payments.saturating_add(deal.task_price().saturating_mul(unsettled));
+			stakes = stakes.saturating_add(deal.scheduler_stake.saturating_mul(unsettled));
+		}
+		ensure!(
+			T::Escrow::total_locked(Purpose::DealPayment) == payments,
+			"held deal payments differ from what live deals owe"
+		);
+		ensure!(
+			T::Escrow::total_locked(Purpose::SchedulerStake) == stakes,
+			"held scheduler stakes differ from what live deals staked"
+		);
+		for (workerpool, count) in PoolMemberCount::<T>::iter() {
+			let members = PoolMembers::<T>::iter_prefix(workerpool).count() as u32;
+			ensure!(members == count, "a workerpool's member count is wrong");
+		}
+		for (worker, workerpool) in WorkerPool::<T>::iter() {
+			ensure!(
+				PoolMembers::<T>::contains_key(workerpool, &worker),
+				"a worker's pool does not list it"
+			);
+		}
+		Ok(())
+	}
+}

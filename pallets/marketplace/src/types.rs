@@ -1,0 +1,489 @@
+//! What the marketplace stores and what its orders say.
+
+use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
+use frame_support::{BoundedVec, CloneNoBound, DebugNoBound, EqNoBound, PartialEqNoBound};
+use frame_system::pallet_prelude::BlockNumberFor;
+use scale_info::TypeInfo;
+use sp_runtime::{traits::Saturating, Percent};
+
+use crate::{BalanceOf, Config};
+
+type AccountIdOf<T> = <T as frame_system::Config>::AccountId;
+
+/// The id of a registered app.
+pub type AppId = u32;
+/// The id of a registered dataset.
+pub type DatasetId = u32;
+/// The id of a registered workerpool.
+pub type WorkerpoolId = u32;
+/// The id of a category.
+pub type CategoryId = u32;
+/// The hash that identifies an order: see [`crate::orders`].
+pub type OrderHash = sp_core::H256;
+/// The id of a deal: `blake2_256(request order hash ‖ its consumed volume before the deal)`.
+pub type DealId = sp_core::H256;
+/// A sha256 checksum.
+pub type Checksum = [u8; 32];
+
+/// A bit set of features: required by app, dataset and request orders, offered by workerpools.
+pub type Tag = u64;
+
+/// Tag bits with a meaning the protocol relies on; other bits are free for pools to advertise.
+pub mod tag {
+	use super::Tag;
+
+	/// The task must run in a trusted execution environment.
+	pub const TEE: Tag = 1 << 0;
+	/// Intel SGX.
+	pub const SGX: Tag = 1 << 1;
+	/// Reserved (was a second SGX framework in the reference protocol).
+	pub const RESERVED: Tag = 1 << 2;
+	/// Intel TDX.
+	pub const TDX: Tag = 1 << 3;
+	/// A GPU.
+	pub const GPU: Tag = 1 << 8;
+	/// The bits that name a TEE framework. A dataset's framework bits are ignored when orders are
+	/// matched, so that data encrypted for one framework can be used by another.
+	pub const TEE_FRAMEWORKS: Tag = SGX | RESERVED | TDX;
+}
+
+/// A TEE measurement an app's trusted build may run under.
+#[derive(
+	Clone,
+	Copy,
+	Debug,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+)]
+pub enum Measurement {
+	/// An SGX enclave's MRENCLAVE.
+	SgxMrEnclave([u8; 32]),
+	/// A TDX trust domain's MRTD.
+	TdxMrTd([u8; 48]),
+}
+
+/// A registered app: a WASM module that compute nodes run.
+#[derive(
+	CloneNoBound,
+	DebugNoBound,
+	PartialEqNoBound,
+	EqNoBound,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+)]
+#[scale_info(skip_type_params(T))]
+#[codec(mel_bound())]
+pub struct App<T: Config> {
+	/// Who earns the app's price per run and signs its orders.
+	pub owner: AccountIdOf<T>,
+	/// A name for people.
+	pub name: BoundedVec<u8, T::MaxNameLength>,
+	/// Where compute nodes fetch the module.
+	pub uri: BoundedVec<u8, T::MaxUriLength>,
+	/// The sha256 of the module; compute nodes refuse anything else.
+	pub checksum: Checksum,
+	/// The measurements the app's TEE build may run under; empty for an app without one.
+	pub measurements: BoundedVec<Measurement, T::MaxMeasurements>,
+}
+
+/// A registered dataset.
+#[derive(
+	CloneNoBound,
+	DebugNoBound,
+	PartialEqNoBound,
+	EqNoBound,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+)]
+#[scale_info(skip_type_params(T))]
+#[codec(mel_bound())]
+pub struct Dataset<T: Config> {
+	/// Who earns the dataset's price per run and signs its orders.
+	pub owner: AccountIdOf<T>,
+	/// A name for people.
+	pub name: BoundedVec<u8, T::MaxNameLength>,
+	/// Where compute nodes fetch the data.
+	pub uri: BoundedVec<u8, T::MaxUriLength>,
+	/// The sha256 of the data as stored (encrypted, if it is).
+	pub checksum: Checksum,
+	/// Whether the data is encrypted; its key is then released only to attested enclaves.
+	pub encrypted: bool,
+}
+
+/// How a workerpool shares a task's price, snapshotted into every deal.
+#[derive(
+	Clone,
+	Copy,
+	Debug,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+)]
+pub struct PoolPolicy {
+	/// A worker stakes this share of the pool's price on each contribution.
+	pub worker_stake_ratio: Percent,
+	/// The scheduler keeps this share of the workers' reward.
+	pub scheduler_reward_ratio: Percent,
+}
+
+/// A registered workerpool.
+#[derive(
+	CloneNoBound,
+	DebugNoBound,
+	PartialEqNoBound,
+	EqNoBound,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+)]
+#[scale_info(skip_type_params(T))]
+#[codec(mel_bound())]
+pub struct Workerpool<T: Config> {
+	/// Who signs the pool's orders, stakes on its deals and earns the scheduler's share.
+	pub owner: AccountIdOf<T>,
+	/// A description for people.
+	pub description: BoundedVec<u8, T::MaxDescriptionLength>,
+	/// The pool's current policy; deals keep the one in force when they were made.
+	pub policy: PoolPolicy,
+	/// The account of the scheduler key that assigns the pool's tasks.
+	pub scheduler: AccountIdOf<T>,
+	/// Whether any worker may join, or only those the owner allowed.
+	pub open: bool,
+}
+
+/// A worker's membership in a workerpool.
+#[derive(
+	CloneNoBound,
+	DebugNoBound,
+	PartialEqNoBound,
+	EqNoBound,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+)]
+#[scale_info(skip_type_params(T))]
+#[codec(mel_bound())]
+pub struct Membership<T: Config> {
+	/// The pool the worker belongs to.
+	pub workerpool: WorkerpoolId,
+	/// Where the scheduler pushes tasks to the worker (an HTTP URL).
+	pub endpoint: BoundedVec<u8, T::MaxUriLength>,
+	/// The tag bits the worker can serve (TEE kinds, GPU).
+	pub capabilities: Tag,
+	/// The block of the worker's last sign of life.
+	pub last_heartbeat: BlockNumberFor<T>,
+}
+
+/// A category of tasks: how long one may take.
+#[derive(
+	CloneNoBound,
+	DebugNoBound,
+	PartialEqNoBound,
+	EqNoBound,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+)]
+#[scale_info(skip_type_params(T))]
+#[codec(mel_bound())]
+pub struct Category<T: Config> {
+	/// A name for people, such as "XS".
+	pub name: BoundedVec<u8, T::MaxNameLength>,
+	/// The reference time T in seconds: a task's contribution deadline is 7T after its deal
+	/// starts, its final deadline 10T.
+	pub reference_time_secs: u32,
+}
+
+/// Who may take part in an order, from the order's owner's point of view.
+#[derive(
+	Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
+)]
+pub enum Restriction<Id> {
+	/// Anyone.
+	Any,
+	/// Only this one.
+	Only(Id),
+}
+
+impl<Id: PartialEq> Restriction<Id> {
+	/// Whether `candidate` is allowed. "No dataset" is allowed only by [`Restriction::Any`].
+	pub fn allows(&self, candidate: Option<&Id>) -> bool {
+		match self {
+			Restriction::Any => true,
+			Restriction::Only(id) => candidate == Some(id),
+		}
+	}
+}
+
+/// An app owner's offer: runs of `app` at `price` each.
+#[derive(
+	CloneNoBound,
+	DebugNoBound,
+	PartialEqNoBound,
+	EqNoBound,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+)]
+#[scale_info(skip_type_params(T))]
+#[codec(mel_bound())]
+pub struct AppOrder<T: Config> {
+	pub app: AppId,
+	pub price: BalanceOf<T>,
+	/// How many tasks the order may be matched for in all.
+	pub volume: u32,
+	/// The features the app needs (the TEE bit for a TEE app).
+	pub tag: Tag,
+	pub dataset_restriction: Restriction<DatasetId>,
+	pub workerpool_restriction: Restriction<WorkerpoolId>,
+	pub requester_restriction: Restriction<AccountIdOf<T>>,
+	/// Makes otherwise equal orders distinct.
+	pub salt: [u8; 32],
+	/// The last block in which the order may be matched.
+	pub expiry: Option<BlockNumberFor<T>>,
+}
+
+/// A dataset owner's offer: uses of `dataset` at `price` each.
+#[derive(
+	CloneNoBound,
+	DebugNoBound,
+	PartialEqNoBound,
+	EqNoBound,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+)]
+#[scale_info(skip_type_params(T))]
+#[codec(mel_bound())]
+pub struct DatasetOrder<T: Config> {
+	pub dataset: DatasetId,
+	pub price: BalanceOf<T>,
+	pub volume: u32,
+	pub tag: Tag,
+	pub app_restriction: Restriction<AppId>,
+	pub workerpool_restriction: Restriction<WorkerpoolId>,
+	pub requester_restriction: Restriction<AccountIdOf<T>>,
+	pub salt: [u8; 32],
+	pub expiry: Option<BlockNumberFor<T>>,
+}
+
+/// A workerpool owner's offer: tasks of `category` up to `trust`, at `price` each.
+#[derive(
+	CloneNoBound,
+	DebugNoBound,
+	PartialEqNoBound,
+	EqNoBound,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+)]
+#[scale_info(skip_type_params(T))]
+#[codec(mel_bound())]
+pub struct WorkerpoolOrder<T: Config> {
+	pub workerpool: WorkerpoolId,
+	pub price: BalanceOf<T>,
+	pub volume: u32,
+	/// The features the pool offers.
+	pub tag: Tag,
+	pub category: CategoryId,
+	/// The highest trust the pool accepts.
+	pub trust: u32,
+	pub app_restriction: Restriction<AppId>,
+	pub dataset_restriction: Restriction<DatasetId>,
+	pub requester_restriction: Restriction<AccountIdOf<T>>,
+	pub salt: [u8; 32],
+	pub expiry: Option<BlockNumberFor<T>>,
+}
+
+/// Who pays for a request's tasks.
+#[derive(
+	Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
+)]
+pub enum Payer<AccountId> {
+	/// The requester.
+	Requester,
+	/// A sponsor, who must sign the same request order. Named inside the signed order, so nobody
+	/// can match the request with someone else paying.
+	Sponsor(AccountId),
+}
+
+/// A requester's demand: runs of `app` (on `dataset`), at most at the given prices.
+#[derive(
+	CloneNoBound,
+	DebugNoBound,
+	PartialEqNoBound,
+	EqNoBound,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+)]
+#[scale_info(skip_type_params(T))]
+#[codec(mel_bound())]
+pub struct RequestOrder<T: Config> {
+	pub app: AppId,
+	pub app_max_price: BalanceOf<T>,
+	pub dataset: Option<DatasetId>,
+	pub dataset_max_price: BalanceOf<T>,
+	pub workerpool_restriction: Restriction<WorkerpoolId>,
+	pub workerpool_max_price: BalanceOf<T>,
+	pub requester: AccountIdOf<T>,
+	pub volume: u32,
+	/// The features the request needs.
+	pub tag: Tag,
+	pub category: CategoryId,
+	/// How sure the result must be: consensus needs more than `1 - 1/trust` credibility.
+	pub trust: u32,
+	/// Who receives the results.
+	pub beneficiary: AccountIdOf<T>,
+	/// Arguments for the app.
+	pub params: BoundedVec<u8, T::MaxParamsLength>,
+	pub payer: Payer<AccountIdOf<T>>,
+	pub salt: [u8; 32],
+	pub expiry: Option<BlockNumberFor<T>>,
+}
+
+/// The kind of an order, part of what its signature covers.
+#[derive(
+	Clone,
+	Copy,
+	Debug,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+)]
+pub enum OrderKind {
+	App,
+	Dataset,
+	Workerpool,
+	Request,
+}
+
+/// Any order, for the calls and queries that take all four kinds.
+#[derive(
+	CloneNoBound,
+	DebugNoBound,
+	PartialEqNoBound,
+	EqNoBound,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+)]
+#[scale_info(skip_type_params(T))]
+#[codec(mel_bound())]
+pub enum Order<T: Config> {
+	App(AppOrder<T>),
+	Dataset(DatasetOrder<T>),
+	Workerpool(WorkerpoolOrder<T>),
+	Request(RequestOrder<T>),
+}
+
+/// An order with its owner's signature, or with none if the owner presigned it on-chain.
+#[derive(
+	Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
+)]
+pub struct Signed<O, Signature> {
+	pub order: O,
+	pub signature: Option<Signature>,
+}
+
+/// One side of a deal: what was bought, from whom, at which price per task.
+#[derive(
+	Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
+)]
+pub struct Purchase<Id, AccountId, Balance> {
+	pub id: Id,
+	pub owner: AccountId,
+	pub price: Balance,
+}
+
+/// A deal: `volume` tasks bought by a request from an app, maybe a dataset, and a workerpool,
+/// with everything its tasks need snapshotted at match time.
+#[derive(
+	CloneNoBound,
+	DebugNoBound,
+	PartialEqNoBound,
+	EqNoBound,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+)]
+#[scale_info(skip_type_params(T))]
+#[codec(mel_bound())]
+pub struct Deal<T: Config> {
+	pub app: Purchase<AppId, AccountIdOf<T>, BalanceOf<T>>,
+	pub dataset: Option<Purchase<DatasetId, AccountIdOf<T>, BalanceOf<T>>>,
+	pub workerpool: Purchase<WorkerpoolId, AccountIdOf<T>, BalanceOf<T>>,
+	pub requester: AccountIdOf<T>,
+	/// Whose funds pay for the tasks: the requester or the sponsor.
+	pub payer: AccountIdOf<T>,
+	pub beneficiary: AccountIdOf<T>,
+	pub category: CategoryId,
+	/// The request's trust, at least 1.
+	pub trust: u32,
+	/// The features the tasks need: app, dataset (less framework bits) and request tags.
+	pub tag: Tag,
+	pub params: BoundedVec<u8, T::MaxParamsLength>,
+	/// The block the deal was made in; its tasks' deadlines count from it.
+	pub start: BlockNumberFor<T>,
+	/// The index of the deal's first task among the request order's tasks.
+	pub first_task: u32,
+	/// How many tasks the deal bought.
+	pub volume: u32,
+	/// What a worker stakes per contribution.
+	pub worker_stake: BalanceOf<T>,
+	/// What the pool owner staked per task.
+	pub scheduler_stake: BalanceOf<T>,
+	/// The scheduler's share of the workers' reward.
+	pub scheduler_reward_ratio: Percent,
+	/// Tasks not yet paid out or refunded: the deal's payment and stake held in escrow are
+	/// `unsettled` times the per-task amounts.
+	pub unsettled: u32,
+}
+
+impl<T: Config> Deal<T> {
+	/// What the payer pays per task: app, dataset and workerpool prices. Their sum was checked
+	/// not to overflow when the deal was made.
+	pub fn task_price(&self) -> BalanceOf<T> {
+		self.app
+			.price
+			.saturating_add(self.dataset.as_ref().map(|dataset| dataset.price).unwrap_or_default())
+			.saturating_add(self.workerpool.price)
+	}
+}
