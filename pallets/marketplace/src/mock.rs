@@ -306,23 +306,49 @@ impl Match {
 		}
 	}
 
-	/// Signs every order with its owner's key and submits the match as `OUTSIDER`.
-	pub fn submit(&self) -> sp_runtime::DispatchResult {
-		self.submit_with_sponsor(None)
+	/// Every order signed with its owner's key, no sponsor signature.
+	pub fn signed(&self) -> SignedMatch {
+		SignedMatch {
+			app: signed(APP_OWNER, self.app.clone()),
+			dataset: self.dataset.clone().map(|order| signed(DATASET_OWNER, order)),
+			workerpool: signed(POOL_OWNER, self.workerpool.clone()),
+			request: signed(REQUESTER, self.request.clone()),
+			sponsor: None,
+		}
 	}
 
-	/// As [`Match::submit`], with a sponsor's signature over the request.
-	pub fn submit_with_sponsor(
-		&self,
-		sponsor: Option<Sr25519Keyring>,
-	) -> sp_runtime::DispatchResult {
+	/// Signs every order with its owner's key and submits the match as `OUTSIDER`.
+	pub fn submit(&self) -> sp_runtime::DispatchResult {
+		self.signed().submit()
+	}
+
+	/// As [`Match::submit`], with `sponsor`'s signature over the request.
+	pub fn submit_with_sponsor(&self, sponsor: Sr25519Keyring) -> sp_runtime::DispatchResult {
+		let mut orders = self.signed();
+		orders.sponsor = Some(sign(sponsor, &self.request));
+		orders.submit()
+	}
+}
+
+/// The four orders of a match with their signatures, ready to replace one of them.
+pub struct SignedMatch {
+	pub app: Signed<AppOrder<Test>, MultiSignature>,
+	pub dataset: Option<Signed<DatasetOrder<Test>, MultiSignature>>,
+	pub workerpool: Signed<WorkerpoolOrder<Test>, MultiSignature>,
+	pub request: Signed<RequestOrder<Test>, MultiSignature>,
+	pub sponsor: Option<MultiSignature>,
+}
+
+impl SignedMatch {
+	/// Submits the match as `OUTSIDER`.
+	pub fn submit(self) -> sp_runtime::DispatchResult {
 		Marketplace::match_orders(
 			RuntimeOrigin::signed(account(OUTSIDER)),
-			signed(APP_OWNER, self.app.clone()),
-			self.dataset.clone().map(|order| signed(DATASET_OWNER, order)),
-			signed(POOL_OWNER, self.workerpool.clone()),
-			signed(REQUESTER, self.request.clone()),
-			sponsor.map(|key| sign(key, &self.request)),
+			self.app,
+			self.dataset,
+			self.workerpool,
+			self.request,
+			self.sponsor,
 		)
 	}
 }

@@ -182,15 +182,12 @@ fn sponsor_rules_each_refuse_with_their_own_error() {
 		register_resources();
 		let mut orders = Match::new(1);
 		assert_noop!(
-			orders.submit_with_sponsor(Some(SPONSOR)),
+			orders.submit_with_sponsor(SPONSOR),
 			Error::<Test>::UnexpectedSponsorSignature
 		);
 		orders.request.payer = Payer::Sponsor(account(SPONSOR));
 		assert_noop!(orders.submit(), Error::<Test>::MissingSponsorSignature);
-		assert_noop!(
-			orders.submit_with_sponsor(Some(OUTSIDER)),
-			Error::<Test>::InvalidSponsorSignature
-		);
+		assert_noop!(orders.submit_with_sponsor(OUTSIDER), Error::<Test>::InvalidSponsorSignature);
 	});
 }
 
@@ -291,7 +288,7 @@ fn a_sponsor_named_in_the_request_pays_and_nobody_can_make_the_requester_pay() {
 		let mut orders = Match::new(4);
 		orders.request.volume = 2;
 		orders.request.payer = Payer::Sponsor(account(SPONSOR));
-		assert_ok!(orders.submit_with_sponsor(Some(SPONSOR)));
+		assert_ok!(orders.submit_with_sponsor(SPONSOR));
 		let deal = Deals::<Test>::get(last_deal()).unwrap();
 		assert_eq!(deal.payer, account(SPONSOR));
 		assert_eq!(deal.requester, account(REQUESTER));
@@ -299,21 +296,10 @@ fn a_sponsor_named_in_the_request_pays_and_nobody_can_make_the_requester_pay() {
 		assert_eq!(Balances::balance(&account(SPONSOR)), START - 26_000 * 2);
 
 		// Flipping the payer back to the requester breaks the requester's signature.
-		let sponsored = orders.request.clone();
-		let mut flipped = signed(REQUESTER, sponsored);
-		flipped.order.payer = Payer::Requester;
-		flipped.order.salt = [2; 32];
-		assert_noop!(
-			Marketplace::match_orders(
-				RuntimeOrigin::signed(account(OUTSIDER)),
-				signed(APP_OWNER, orders.app.clone()),
-				orders.dataset.clone().map(|order| signed(DATASET_OWNER, order)),
-				signed(POOL_OWNER, orders.workerpool.clone()),
-				flipped,
-				None,
-			),
-			Error::<Test>::InvalidRequestOrderSignature
-		);
+		let mut flipped = orders.signed();
+		flipped.request.order.payer = Payer::Requester;
+		flipped.request.order.salt = [2; 32];
+		assert_noop!(flipped.submit(), Error::<Test>::InvalidRequestOrderSignature);
 	});
 }
 
@@ -372,14 +358,9 @@ fn a_pool_owner_paying_for_its_own_request_must_afford_both_locks() {
 		// 26 000 payment + 6 000 stake; leave 31 999 + ED spendable.
 		Balances::set_balance(&account(POOL_OWNER), 31_999 + ED);
 		let submit = |orders: &Match| {
-			Marketplace::match_orders(
-				RuntimeOrigin::signed(account(OUTSIDER)),
-				signed(APP_OWNER, orders.app.clone()),
-				orders.dataset.clone().map(|order| signed(DATASET_OWNER, order)),
-				signed(POOL_OWNER, orders.workerpool.clone()),
-				signed(POOL_OWNER, orders.request.clone()),
-				None,
-			)
+			let mut signed_orders = orders.signed();
+			signed_orders.request = signed(POOL_OWNER, orders.request.clone());
+			signed_orders.submit()
 		};
 		assert_noop!(submit(&orders), Error::<Test>::PayerCannotPay);
 		Balances::set_balance(&account(POOL_OWNER), 32_000 + ED);

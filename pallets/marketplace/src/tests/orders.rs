@@ -28,14 +28,9 @@ fn only_the_owner_presigns_and_a_presigned_order_needs_no_signature() {
 			Error::<Test>::AlreadyPresigned
 		);
 
-		assert_ok!(Marketplace::match_orders(
-			RuntimeOrigin::signed(account(OUTSIDER)),
-			signed(APP_OWNER, orders.app.clone()),
-			orders.dataset.clone().map(|order| signed(DATASET_OWNER, order)),
-			signed(POOL_OWNER, orders.workerpool.clone()),
-			Signed { order: orders.request.clone(), signature: None },
-			None,
-		));
+		let mut presigned = orders.signed();
+		presigned.request.signature = None;
+		assert_ok!(presigned.submit());
 	});
 }
 
@@ -64,17 +59,9 @@ fn a_presignature_counts_only_while_its_signer_owns_the_resource() {
 			0,
 			account(OUTSIDER)
 		));
-		assert_noop!(
-			Marketplace::match_orders(
-				RuntimeOrigin::signed(account(OUTSIDER)),
-				Signed { order: orders.app.clone(), signature: None },
-				orders.dataset.clone().map(|order| signed(DATASET_OWNER, order)),
-				signed(POOL_OWNER, orders.workerpool.clone()),
-				signed(REQUESTER, orders.request.clone()),
-				None,
-			),
-			Error::<Test>::InvalidAppOrderSignature
-		);
+		let mut presigned = orders.signed();
+		presigned.app.signature = None;
+		assert_noop!(presigned.submit(), Error::<Test>::InvalidAppOrderSignature);
 	});
 }
 
@@ -112,32 +99,21 @@ fn a_forged_signature_is_refused() {
 		register_resources();
 		let orders = Match::new(1);
 		// The request signed by someone other than its requester.
-		assert_noop!(
-			Marketplace::match_orders(
-				RuntimeOrigin::signed(account(OUTSIDER)),
-				signed(APP_OWNER, orders.app.clone()),
-				orders.dataset.clone().map(|order| signed(DATASET_OWNER, order)),
-				signed(POOL_OWNER, orders.workerpool.clone()),
-				signed(OUTSIDER, orders.request.clone()),
-				None,
-			),
-			Error::<Test>::InvalidRequestOrderSignature
-		);
+		let mut forged = orders.signed();
+		forged.request = signed(OUTSIDER, orders.request.clone());
+		assert_noop!(forged.submit(), Error::<Test>::InvalidRequestOrderSignature);
 		// A signature of the order with one field changed afterwards.
-		let mut tampered = signed(POOL_OWNER, orders.workerpool.clone());
-		tampered.order.price -= 1;
-		assert_noop!(
-			Marketplace::match_orders(
-				RuntimeOrigin::signed(account(OUTSIDER)),
-				signed(APP_OWNER, orders.app.clone()),
-				orders.dataset.clone().map(|order| signed(DATASET_OWNER, order)),
-				tampered,
-				signed(REQUESTER, orders.request.clone()),
-				None,
-			),
-			Error::<Test>::InvalidWorkerpoolOrderSignature
-		);
+		let mut tampered = orders.signed();
+		tampered.workerpool.order.price -= 1;
+		assert_noop!(tampered.submit(), Error::<Test>::InvalidWorkerpoolOrderSignature);
 	});
+}
+
+/// The orders of `orders`, with the app order signed by its owner over `payload`.
+fn app_signed_over(orders: &Match, payload: Vec<u8>) -> SignedMatch {
+	let mut signed = orders.signed();
+	signed.app.signature = Some(MultiSignature::from(APP_OWNER.sign(&payload)));
+	signed
 }
 
 #[test]
@@ -147,16 +123,8 @@ fn a_signature_made_for_another_chain_is_refused() {
 		let orders = Match::new(1);
 		let other_genesis = sp_core::H256::repeat_byte(0xee);
 		let payload = (orders::ORDER_DOMAIN, other_genesis, OrderKind::App, &orders.app).encode();
-		let signature: MultiSignature = APP_OWNER.sign(&payload).into();
 		assert_noop!(
-			Marketplace::match_orders(
-				RuntimeOrigin::signed(account(OUTSIDER)),
-				Signed { order: orders.app.clone(), signature: Some(signature) },
-				orders.dataset.clone().map(|order| signed(DATASET_OWNER, order)),
-				signed(POOL_OWNER, orders.workerpool.clone()),
-				signed(REQUESTER, orders.request.clone()),
-				None,
-			),
+			app_signed_over(&orders, payload).submit(),
 			Error::<Test>::InvalidAppOrderSignature
 		);
 	});
@@ -170,16 +138,8 @@ fn a_signature_made_for_another_order_kind_is_refused() {
 		let genesis = frame_system::Pallet::<Test>::block_hash(0);
 		// The same bytes, signed as if they were a dataset order.
 		let payload = (orders::ORDER_DOMAIN, genesis, OrderKind::Dataset, &orders.app).encode();
-		let signature: MultiSignature = APP_OWNER.sign(&payload).into();
 		assert_noop!(
-			Marketplace::match_orders(
-				RuntimeOrigin::signed(account(OUTSIDER)),
-				Signed { order: orders.app.clone(), signature: Some(signature) },
-				orders.dataset.clone().map(|order| signed(DATASET_OWNER, order)),
-				signed(POOL_OWNER, orders.workerpool.clone()),
-				signed(REQUESTER, orders.request.clone()),
-				None,
-			),
+			app_signed_over(&orders, payload).submit(),
 			Error::<Test>::InvalidAppOrderSignature
 		);
 	});
