@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Regenerates a pallet's weights.rs from FRAME benchmarks run on this machine.
+#
+#   scripts/benchmark.sh marketplace
+#
+# Builds a separate node with the runtime's benchmarking code (in its own target directory, so
+# the everyday build is not rebuilt), runs every benchmark of pallet-<name> against the dev
+# chain's genesis, and writes pallets/<name>/src/weights.rs through scripts/weight-template.hbs.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+pallet="${1:?usage: scripts/benchmark.sh <pallet name, e.g. marketplace>}"
+bash scripts/setup.sh
+source scripts/env.sh
+bench_target="${COMMONS_BENCH_TARGET_DIR:-$HOME/.cache/commons/target-bench}"
+CARGO_TARGET_DIR="$bench_target" cargo build --locked --release -p commons-node --features runtime-benchmarks
+"$bench_target/release/commons-node" benchmark pallet \
+	--chain dev \
+	--pallet "pallet_$pallet" \
+	--extrinsic '*' \
+	--steps 50 \
+	--repeat 20 \
+	--template scripts/weight-template.hbs \
+	--output "pallets/$pallet/src/weights.rs"
