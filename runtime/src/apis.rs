@@ -17,8 +17,9 @@ use sp_runtime::{
 use sp_version::RuntimeVersion;
 
 use super::{
-	AccountId, Aura, Balance, Block, Executive, Grandpa, InherentDataExt, Marketplace, Nonce,
-	Runtime, RuntimeCall, RuntimeGenesisConfig, System, TransactionPayment, VERSION,
+	AccountId, Aura, Balance, Block, Contribution, Executive, Grandpa, InherentDataExt,
+	Marketplace, Nonce, Runtime, RuntimeCall, RuntimeGenesisConfig, System, TransactionPayment,
+	VERSION,
 };
 
 impl_runtime_apis! {
@@ -272,6 +273,41 @@ impl_runtime_apis! {
 
 		fn signing_payload(order: pallet_marketplace::Order<Runtime>) -> Vec<u8> {
 			Marketplace::any_signing_payload(&order)
+		}
+	}
+
+	impl pallet_contribution::runtime_api::ContributionApi<
+		Block,
+		AccountId,
+		pallet_contribution::Task<Runtime>,
+	> for Runtime {
+		fn task_id(deal: pallet_marketplace::DealId, index: u32) -> pallet_contribution::TaskId {
+			Contribution::task_id(&deal, index)
+		}
+
+		fn task(task: pallet_contribution::TaskId) -> Option<pallet_contribution::Task<Runtime>> {
+			pallet_contribution::Tasks::<Runtime>::get(task)
+		}
+
+		fn score(worker: AccountId) -> (u32, u32) {
+			let score = pallet_contribution::Scores::<Runtime>::get(worker);
+			(score, pallet_contribution::consensus::worker_weight(score))
+		}
+
+		fn result_hash_and_seal(
+			task: pallet_contribution::TaskId,
+			worker: AccountId,
+			digest: pallet_contribution::ResultDigest,
+		) -> (pallet_contribution::ResultHash, pallet_contribution::ResultSeal) {
+			Contribution::result_hash_and_seal(&task, &worker, &digest)
+		}
+
+		fn enclave_message(
+			task: pallet_contribution::TaskId,
+			result_hash: pallet_contribution::ResultHash,
+			result_seal: pallet_contribution::ResultSeal,
+		) -> Vec<u8> {
+			Contribution::enclave_message(&task, &result_hash, &result_seal)
 		}
 	}
 

@@ -15,4 +15,5 @@ frame_benchmarking::define_benchmarks!(
 	[pallet_timestamp, Timestamp]
 	[pallet_sudo, Sudo]
 	[pallet_marketplace, Marketplace]
+	[pallet_contribution, Contribution]
 );

@@ -124,7 +124,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: Cow::Borrowed("commons"),
 	impl_name: Cow::Borrowed("commons-node"),
 	authoring_version: 1,
-	spec_version: 100,
+	spec_version: 101,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 1,
@@ -175,6 +175,9 @@ mod runtime {
 
 	#[runtime::pallet_index(8)]
 	pub type Marketplace = pallet_marketplace;
+
+	#[runtime::pallet_index(9)]
+	pub type Contribution = pallet_contribution;
 }
 
 /// How a transaction names an account.

@@ -116,3 +116,21 @@ fn a_transfer_costs_a_fee_well_below_one_cmn() {
 		assert!(info.partial_fee < CMN / 100, "fee {}", info.partial_fee);
 	});
 }
+
+#[test]
+fn every_pallet_passes_its_integrity_test() {
+	use frame_support::traits::IntegrityTest;
+	genesis_state(DEV_RUNTIME_PRESET).execute_with(AllPalletsWithSystem::integrity_test);
+}
+
+#[test]
+fn sweeping_an_expired_task_costs_a_small_share_of_a_block() {
+	use frame_support::traits::Get;
+	use pallet_contribution::WeightInfo;
+	let per_task = <Runtime as pallet_contribution::Config>::WeightInfo::sweep_task(
+		<Runtime as pallet_contribution::Config>::MaxContributors::get(),
+	);
+	let block = <Runtime as frame_system::Config>::BlockWeights::get().max_block;
+	// An idle block can fail at least 20 of the largest tasks.
+	assert!(per_task.ref_time() * 20 < block.ref_time(), "{per_task:?} against {block:?}");
+}

@@ -205,7 +205,6 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type Kitty<T: Config> = StorageValue<_, BalanceOf<T>, ValueQuery>;
 
-	/// Creates the kitty's account.
 	/// Why this pallet holds funds: one reason per [`Purpose`], and the kitty.
 	#[pallet::composite_enum]
 	pub enum HoldReason {

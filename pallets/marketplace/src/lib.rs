@@ -130,6 +130,10 @@ pub mod pallet {
 		#[pallet::constant]
 		type MaxPoolMembers: Get<u32>;
 
+		/// Told about every deal made, after its funds are locked: the contribution pallet
+		/// schedules the deal's expiry from it.
+		type OnDealCreated: OnDealCreated<Self>;
+
 		/// Weights of this pallet's calls.
 		type WeightInfo: WeightInfo;
 

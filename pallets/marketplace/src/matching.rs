@@ -268,6 +268,7 @@ impl<T: Config> Pallet<T> {
 				unsettled: volume,
 			};
 		debug_assert!(!Deals::<T>::contains_key(deal_id), "deal ids are unique per request volume");
+		T::OnDealCreated::on_deal_created(&deal_id, &deal);
 		Deals::<T>::insert(deal_id, deal);
 		Self::deposit_event(Event::DealCreated {
 			deal: deal_id,

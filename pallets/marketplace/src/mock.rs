@@ -96,6 +96,7 @@ impl pallet_marketplace::Config for Test {
 	type MaxParamsLength = ConstU32<256>;
 	type MaxMeasurements = ConstU32<4>;
 	type MaxPoolMembers = ConstU32<MAX_POOL_MEMBERS>;
+	type OnDealCreated = ();
 	type WeightInfo = ();
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = crate::benchmarking::Sr25519Signer;

@@ -487,3 +487,13 @@ impl<T: Config> Deal<T> {
 			.saturating_add(self.workerpool.price)
 	}
 }
+
+/// Something that wants to know about every new deal.
+pub trait OnDealCreated<T: Config> {
+	/// Called once per deal, when it is stored.
+	fn on_deal_created(id: &DealId, deal: &Deal<T>);
+}
+
+impl<T: Config> OnDealCreated<T> for () {
+	fn on_deal_created(_id: &DealId, _deal: &Deal<T>) {}
+}

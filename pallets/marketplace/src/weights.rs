@@ -64,8 +64,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Marketplace::Apps` (`max_values`: None, `max_size`: Some(793), added: 3268, mode: `MaxEncodedLen`)
 	fn create_app() -> Weight {
 		// Proof size: measured `66`, estimated `1489` bytes.
-		// Fastest run: 13_660_000 picoseconds.
-		Weight::from_parts(16_050_000, 1489)
+		// Fastest run: 13_362_000 picoseconds.
+		Weight::from_parts(15_183_000, 1489)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -73,8 +73,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Marketplace::Apps` (`max_values`: None, `max_size`: Some(793), added: 3268, mode: `MaxEncodedLen`)
 	fn transfer_app() -> Weight {
 		// Proof size: measured `905`, estimated `4258` bytes.
-		// Fastest run: 16_702_000 picoseconds.
-		Weight::from_parts(23_723_000, 4258)
+		// Fastest run: 16_421_000 picoseconds.
+		Weight::from_parts(18_259_000, 4258)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -84,8 +84,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Marketplace::Datasets` (`max_values`: None, `max_size`: Some(401), added: 2876, mode: `MaxEncodedLen`)
 	fn create_dataset() -> Weight {
 		// Proof size: measured `66`, estimated `1489` bytes.
-		// Fastest run: 13_452_000 picoseconds.
-		Weight::from_parts(21_795_000, 1489)
+		// Fastest run: 13_103_000 picoseconds.
+		Weight::from_parts(14_752_000, 1489)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -93,8 +93,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Marketplace::Datasets` (`max_values`: None, `max_size`: Some(401), added: 2876, mode: `MaxEncodedLen`)
 	fn transfer_dataset() -> Weight {
 		// Proof size: measured `517`, estimated `3866` bytes.
-		// Fastest run: 16_779_000 picoseconds.
-		Weight::from_parts(18_946_000, 3866)
+		// Fastest run: 16_580_000 picoseconds.
+		Weight::from_parts(18_487_000, 3866)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -104,8 +104,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Marketplace::Workerpools` (`max_values`: None, `max_size`: Some(337), added: 2812, mode: `MaxEncodedLen`)
 	fn create_workerpool() -> Weight {
 		// Proof size: measured `66`, estimated `1489` bytes.
-		// Fastest run: 12_963_000 picoseconds.
-		Weight::from_parts(14_714_000, 1489)
+		// Fastest run: 12_579_000 picoseconds.
+		Weight::from_parts(14_321_000, 1489)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -113,8 +113,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Marketplace::Workerpools` (`max_values`: None, `max_size`: Some(337), added: 2812, mode: `MaxEncodedLen`)
 	fn transfer_workerpool() -> Weight {
 		// Proof size: measured `449`, estimated `3802` bytes.
-		// Fastest run: 17_340_000 picoseconds.
-		Weight::from_parts(19_072_000, 3802)
+		// Fastest run: 17_070_000 picoseconds.
+		Weight::from_parts(19_232_000, 3802)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -122,8 +122,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Marketplace::Workerpools` (`max_values`: None, `max_size`: Some(337), added: 2812, mode: `MaxEncodedLen`)
 	fn set_workerpool_policy() -> Weight {
 		// Proof size: measured `449`, estimated `3802` bytes.
-		// Fastest run: 16_918_000 picoseconds.
-		Weight::from_parts(19_186_000, 3802)
+		// Fastest run: 16_914_000 picoseconds.
+		Weight::from_parts(18_925_000, 3802)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -131,8 +131,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Marketplace::Workerpools` (`max_values`: None, `max_size`: Some(337), added: 2812, mode: `MaxEncodedLen`)
 	fn set_scheduler() -> Weight {
 		// Proof size: measured `449`, estimated `3802` bytes.
-		// Fastest run: 17_261_000 picoseconds.
-		Weight::from_parts(19_889_000, 3802)
+		// Fastest run: 17_073_000 picoseconds.
+		Weight::from_parts(19_175_000, 3802)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -140,8 +140,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Marketplace::Workerpools` (`max_values`: None, `max_size`: Some(337), added: 2812, mode: `MaxEncodedLen`)
 	fn set_workerpool_access() -> Weight {
 		// Proof size: measured `449`, estimated `3802` bytes.
-		// Fastest run: 16_805_000 picoseconds.
-		Weight::from_parts(18_785_000, 3802)
+		// Fastest run: 16_485_000 picoseconds.
+		Weight::from_parts(22_077_000, 3802)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -151,8 +151,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Marketplace::AllowedWorkers` (`max_values`: None, `max_size`: Some(60), added: 2535, mode: `MaxEncodedLen`)
 	fn allow_worker() -> Weight {
 		// Proof size: measured `449`, estimated `3802` bytes.
-		// Fastest run: 17_602_000 picoseconds.
-		Weight::from_parts(19_568_000, 3802)
+		// Fastest run: 17_497_000 picoseconds.
+		Weight::from_parts(23_301_000, 3802)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -162,8 +162,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Marketplace::AllowedWorkers` (`max_values`: None, `max_size`: Some(60), added: 2535, mode: `MaxEncodedLen`)
 	fn disallow_worker() -> Weight {
 		// Proof size: measured `459`, estimated `3802` bytes.
-		// Fastest run: 17_293_000 picoseconds.
-		Weight::from_parts(19_355_000, 3802)
+		// Fastest run: 17_285_000 picoseconds.
+		Weight::from_parts(21_096_000, 3802)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -179,8 +179,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Marketplace::PoolMembers` (`max_values`: None, `max_size`: Some(334), added: 2809, mode: `MaxEncodedLen`)
 	fn join_workerpool() -> Weight {
 		// Proof size: measured `534`, estimated `3802` bytes.
-		// Fastest run: 32_748_000 picoseconds.
-		Weight::from_parts(35_462_000, 3802)
+		// Fastest run: 32_379_000 picoseconds.
+		Weight::from_parts(39_884_000, 3802)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -192,8 +192,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Marketplace::PoolMembers` (`max_values`: None, `max_size`: Some(334), added: 2809, mode: `MaxEncodedLen`)
 	fn leave_workerpool() -> Weight {
 		// Proof size: measured `265`, estimated `3517` bytes.
-		// Fastest run: 24_213_000 picoseconds.
-		Weight::from_parts(26_420_000, 3517)
+		// Fastest run: 23_886_000 picoseconds.
+		Weight::from_parts(26_169_000, 3517)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -207,8 +207,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Marketplace::WorkerPool` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	fn remove_worker() -> Weight {
 		// Proof size: measured `631`, estimated `3802` bytes.
-		// Fastest run: 28_567_000 picoseconds.
-		Weight::from_parts(30_951_000, 3802)
+		// Fastest run: 28_035_000 picoseconds.
+		Weight::from_parts(30_840_000, 3802)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -218,8 +218,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Marketplace::PoolMembers` (`max_values`: None, `max_size`: Some(334), added: 2809, mode: `MaxEncodedLen`)
 	fn heartbeat() -> Weight {
 		// Proof size: measured `588`, estimated `3799` bytes.
-		// Fastest run: 22_964_000 picoseconds.
-		Weight::from_parts(37_035_000, 3799)
+		// Fastest run: 22_356_000 picoseconds.
+		Weight::from_parts(24_751_000, 3799)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -229,8 +229,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Marketplace::Categories` (`max_values`: None, `max_size`: Some(82), added: 2557, mode: `MaxEncodedLen`)
 	fn create_category() -> Weight {
 		// Proof size: measured `66`, estimated `1489` bytes.
-		// Fastest run: 12_642_000 picoseconds.
-		Weight::from_parts(14_491_000, 1489)
+		// Fastest run: 12_440_000 picoseconds.
+		Weight::from_parts(14_004_000, 1489)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -240,8 +240,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Marketplace::Presigned` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	fn presign_order() -> Weight {
 		// Proof size: measured `120`, estimated `3529` bytes.
-		// Fastest run: 22_245_000 picoseconds.
-		Weight::from_parts(24_691_000, 3529)
+		// Fastest run: 21_632_000 picoseconds.
+		Weight::from_parts(23_741_000, 3529)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -251,8 +251,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Marketplace::Consumed` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
 	fn cancel_order() -> Weight {
 		// Proof size: measured `120`, estimated `3509` bytes.
-		// Fastest run: 22_303_000 picoseconds.
-		Weight::from_parts(24_648_000, 3509)
+		// Fastest run: 21_660_000 picoseconds.
+		Weight::from_parts(23_665_000, 3509)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -276,112 +276,114 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Escrow::TotalEscrowed` (`max_values`: None, `max_size`: Some(25), added: 2500, mode: `MaxEncodedLen`)
 	/// Storage: `Escrow::Escrowed` (r:2 w:2)
 	/// Proof: `Escrow::Escrowed` (`max_values`: None, `max_size`: Some(73), added: 2548, mode: `MaxEncodedLen`)
+	/// Storage: `Contribution::ExpiringDeals` (r:0 w:1)
+	/// Proof: `Contribution::ExpiringDeals` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
 	/// Storage: `Marketplace::Deals` (r:0 w:1)
 	/// Proof: `Marketplace::Deals` (`max_values`: None, `max_size`: Some(1376), added: 3851, mode: `MaxEncodedLen`)
 	fn match_orders() -> Weight {
-		// Proof size: measured `2073`, estimated `11034` bytes.
-		// Fastest run: 562_672_000 picoseconds.
-		Weight::from_parts(660_090_000, 11034)
+		// Proof size: measured `2151`, estimated `11034` bytes.
+		// Fastest run: 576_479_000 picoseconds.
+		Weight::from_parts(645_751_000, 11034)
 			.saturating_add(T::DbWeight::get().reads(17_u64))
-			.saturating_add(T::DbWeight::get().writes(13_u64))
+			.saturating_add(T::DbWeight::get().writes(14_u64))
 	}
 }
 
 /// The same weights with ParityDB's costs, for tests and mocks without a runtime `DbWeight`.
 impl WeightInfo for () {
 	fn create_app() -> Weight {
-		Weight::from_parts(16_050_000, 1489)
+		Weight::from_parts(15_183_000, 1489)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
 	fn transfer_app() -> Weight {
-		Weight::from_parts(23_723_000, 4258)
+		Weight::from_parts(18_259_000, 4258)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn create_dataset() -> Weight {
-		Weight::from_parts(21_795_000, 1489)
+		Weight::from_parts(14_752_000, 1489)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
 	fn transfer_dataset() -> Weight {
-		Weight::from_parts(18_946_000, 3866)
+		Weight::from_parts(18_487_000, 3866)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn create_workerpool() -> Weight {
-		Weight::from_parts(14_714_000, 1489)
+		Weight::from_parts(14_321_000, 1489)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
 	fn transfer_workerpool() -> Weight {
-		Weight::from_parts(19_072_000, 3802)
+		Weight::from_parts(19_232_000, 3802)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn set_workerpool_policy() -> Weight {
-		Weight::from_parts(19_186_000, 3802)
+		Weight::from_parts(18_925_000, 3802)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn set_scheduler() -> Weight {
-		Weight::from_parts(19_889_000, 3802)
+		Weight::from_parts(19_175_000, 3802)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn set_workerpool_access() -> Weight {
-		Weight::from_parts(18_785_000, 3802)
+		Weight::from_parts(22_077_000, 3802)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn allow_worker() -> Weight {
-		Weight::from_parts(19_568_000, 3802)
+		Weight::from_parts(23_301_000, 3802)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn disallow_worker() -> Weight {
-		Weight::from_parts(19_355_000, 3802)
+		Weight::from_parts(21_096_000, 3802)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn join_workerpool() -> Weight {
-		Weight::from_parts(35_462_000, 3802)
+		Weight::from_parts(39_884_000, 3802)
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn leave_workerpool() -> Weight {
-		Weight::from_parts(26_420_000, 3517)
+		Weight::from_parts(26_169_000, 3517)
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn remove_worker() -> Weight {
-		Weight::from_parts(30_951_000, 3802)
+		Weight::from_parts(30_840_000, 3802)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn heartbeat() -> Weight {
-		Weight::from_parts(37_035_000, 3799)
+		Weight::from_parts(24_751_000, 3799)
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn create_category() -> Weight {
-		Weight::from_parts(14_491_000, 1489)
+		Weight::from_parts(14_004_000, 1489)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
 	fn presign_order() -> Weight {
-		Weight::from_parts(24_691_000, 3529)
+		Weight::from_parts(23_741_000, 3529)
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn cancel_order() -> Weight {
-		Weight::from_parts(24_648_000, 3509)
+		Weight::from_parts(23_665_000, 3509)
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn match_orders() -> Weight {
-		Weight::from_parts(660_090_000, 11034)
+		Weight::from_parts(645_751_000, 11034)
 			.saturating_add(ParityDbWeight::get().reads(17_u64))
-			.saturating_add(ParityDbWeight::get().writes(13_u64))
+			.saturating_add(ParityDbWeight::get().writes(14_u64))
 	}
 }

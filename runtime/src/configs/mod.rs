@@ -21,10 +21,10 @@ use sp_runtime::{traits::Bounded, FixedPointNumber, Perbill, Percent, Perquintil
 use sp_version::RuntimeVersion;
 
 use super::{
-	AccountId, Aura, Balance, Balances, Block, BlockNumber, Escrow, Hash, Nonce, PalletInfo,
-	Runtime, RuntimeCall, RuntimeEvent, RuntimeFreezeReason, RuntimeHoldReason, RuntimeOrigin,
-	RuntimeTask, Signature, System, CMN, EXISTENTIAL_DEPOSIT, MICRO_CMN, SLOT_DURATION,
-	SS58_PREFIX, VERSION,
+	AccountId, Aura, Balance, Balances, Block, BlockNumber, Contribution, Escrow, Hash, Nonce,
+	PalletInfo, Runtime, RuntimeCall, RuntimeEvent, RuntimeFreezeReason, RuntimeHoldReason,
+	RuntimeOrigin, RuntimeTask, Signature, System, CMN, EXISTENTIAL_DEPOSIT, MICRO_CMN,
+	MILLISECS_PER_BLOCK, SLOT_DURATION, SS58_PREFIX, VERSION,
 };
 
 /// Normal transactions may fill this share of a block; the rest is kept for operational ones.
@@ -171,9 +171,21 @@ impl pallet_marketplace::Config for Runtime {
 	type MaxParamsLength = ConstU32<1024>;
 	type MaxMeasurements = ConstU32<8>;
 	type MaxPoolMembers = ConstU32<256>;
+	type OnDealCreated = Contribution;
 	type WeightInfo = pallet_marketplace::weights::SubstrateWeight<Runtime>;
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = pallet_marketplace::benchmarking::Sr25519Signer;
+}
+
+impl pallet_contribution::Config for Runtime {
+	// Until the attestation registry is in the runtime, no worker has an enclave: TEE tasks
+	// cannot be assigned.
+	type Enclaves = pallet_contribution::NoEnclaves;
+	type MaxContributors = ConstU32<12>;
+	type MaxResultLocationLength = ConstU32<256>;
+	type MaxInitializeBatch = ConstU32<64>;
+	type MillisecsPerBlock = ConstU64<MILLISECS_PER_BLOCK>;
+	type WeightInfo = pallet_contribution::weights::SubstrateWeight<Runtime>;
 }
 
 impl pallet_sudo::Config for Runtime {

@@ -1,0 +1,356 @@
+//! Benchmarks of every call and of the idle sweep per task, each at its worst case: the most
+//! contributors the runtime allows, a dataset to pay, a kitty to share, and the vote reaching
+//! consensus in the measured call.
+
+use super::*;
+use alloc::{vec, vec::Vec};
+use frame_benchmarking::v2::*;
+use frame_support::traits::fungible::Mutate;
+use frame_system::RawOrigin;
+use pallet_marketplace::{
+	App, Categories, Membership, PoolPolicy, Purchase, Workerpool, WorkerpoolId,
+};
+use sp_runtime::{traits::Bounded, Percent};
+
+/// The workerpool the benchmarks create, out of the way of any the chain has.
+const POOL: WorkerpoolId = u32::MAX / 2;
+
+fn funded<T: Config>(name: &'static str, index: u32) -> T::AccountId
+where
+	T::Currency: Mutate<T::AccountId>,
+{
+	let who: T::AccountId = account(name, index, 0);
+	T::Currency::set_balance(&who, BalanceOf::<T>::max_value() / 1_000_000u32.into());
+	who
+}
+
+/// A live deal of `volume` tasks at `trust`, its funds locked as a match would lock them, with a
+/// pool of `MaxContributors` workers, and a kitty to share.
+struct Setup<T: Config> {
+	deal: DealId,
+	scheduler: T::AccountId,
+	workers: Vec<T::AccountId>,
+}
+
+impl<T: Config> Setup<T>
+where
+	T::Currency: Mutate<T::AccountId>,
+{
+	fn new(trust: u32, volume: u32) -> Self {
+		let owner = funded::<T>("owner", 0);
+		let requester = funded::<T>("requester", 0);
+		let scheduler = funded::<T>("scheduler", 0);
+		let price: BalanceOf<T> = 1_000_000_000u32.into();
+		let app = pallet_marketplace::NextAppId::<T>::get();
+		pallet_marketplace::Apps::<T>::insert(
+			app,
+			App {
+				owner: owner.clone(),
+				name: Default::default(),
+				uri: Default::default(),
+				checksum: [0; 32],
+				measurements: Default::default(),
+			},
+		);
+		let policy = PoolPolicy {
+			worker_stake_ratio: Percent::from_percent(35),
+			scheduler_reward_ratio: Percent::from_percent(5),
+		};
+		Workerpools::<T>::insert(
+			POOL,
+			Workerpool {
+				owner: owner.clone(),
+				description: Default::default(),
+				policy,
+				scheduler: scheduler.clone(),
+				open: true,
+			},
+		);
+		let workers: Vec<_> = (0..<T as Config>::MaxContributors::get())
+			.map(|index| {
+				let worker = funded::<T>("worker", index);
+				PoolMembers::<T>::insert(
+					POOL,
+					&worker,
+					Membership {
+						workerpool: POOL,
+						endpoint: Default::default(),
+						capabilities: 0,
+						last_heartbeat: Zero::zero(),
+					},
+				);
+				worker
+			})
+			.collect();
+		let category = Categories::<T>::iter_keys().next().expect("the chain has a category");
+
+		let deal = Deal::<T> {
+			app: Purchase { id: app, owner: owner.clone(), price },
+			dataset: Some(Purchase { id: 0, owner: owner.clone(), price }),
+			workerpool: Purchase { id: POOL, owner: owner.clone(), price },
+			requester: requester.clone(),
+			payer: requester.clone(),
+			beneficiary: requester,
+			category,
+			trust,
+			tag: 0,
+			params: Default::default(),
+			start: frame_system::Pallet::<T>::block_number(),
+			first_task: 0,
+			volume,
+			worker_stake: policy.worker_stake_ratio.mul_floor(price),
+			scheduler_stake: Percent::from_percent(30).mul_floor(price),
+			scheduler_reward_ratio: policy.scheduler_reward_ratio,
+			unsettled: volume,
+		};
+		let id = DealId::repeat_byte(0xde);
+		let volume_balance = BalanceOf::<T>::from(volume);
+		T::Escrow::lock(&deal.payer, Purpose::DealPayment, deal.task_price() * volume_balance, id)
+			.expect("funded");
+		T::Escrow::lock(&owner, Purpose::SchedulerStake, deal.scheduler_stake * volume_balance, id)
+			.expect("funded");
+		// A kitty, so that finalizing pays a share of it.
+		T::Escrow::lock(&owner, Purpose::WorkerStake, price, id).expect("funded");
+		T::Escrow::seize(&owner, Purpose::WorkerStake, price, id).expect("just locked");
+		<Pallet<T> as pallet_marketplace::OnDealCreated<T>>::on_deal_created(&id, &deal);
+		Deals::<T>::insert(id, deal);
+		Self { deal: id, scheduler, workers }
+	}
+
+	/// Initializes task `index` and assigns the first `count` workers to it.
+	fn assigned(&self, index: u32, count: u32) -> TaskId {
+		Pallet::<T>::do_initialize(self.deal, index).expect("a task of the deal");
+		let task = Pallet::<T>::task_id(&self.deal, index);
+		let workers = self.workers[..count as usize].to_vec().try_into().expect("bounded");
+		Pallet::<T>::assign(RawOrigin::Signed(self.scheduler.clone()).into(), task, workers)
+			.expect("pool members");
+		task
+	}
+
+	fn contribute(&self, task: TaskId, worker: u32, digest: ResultDigest) {
+		let who = &self.workers[worker as usize];
+		let (hash, seal) = Pallet::<T>::result_hash_and_seal(&task, who, &digest);
+		Pallet::<T>::contribute(RawOrigin::Signed(who.clone()).into(), task, hash, seal, None)
+			.expect("an assigned worker");
+	}
+
+	fn reveal(&self, task: TaskId, worker: u32, digest: ResultDigest) {
+		let who = self.workers[worker as usize].clone();
+		Pallet::<T>::reveal(RawOrigin::Signed(who).into(), task, digest, longest_location::<T>())
+			.expect("a winner");
+	}
+}
+
+fn longest_location<T: Config>() -> BoundedVec<u8, T::MaxResultLocationLength> {
+	vec![b'l'; T::MaxResultLocationLength::get() as usize]
+		.try_into()
+		.expect("the bound")
+}
+
+/// The trust at which `count` fresh workers agreeing reach consensus, and fewer do not.
+fn trust_for(count: u32) -> u32 {
+	1u32 << count
+}
+
+fn digest_of(byte: u8) -> ResultDigest {
+	ResultDigest::repeat_byte(byte)
+}
+
+fn go_to<T: Config>(block: BlockNumberFor<T>) {
+	frame_system::Pallet::<T>::set_block_number(block);
+}
+
+#[benchmarks(where T::Currency: Mutate<T::AccountId>)]
+mod benchmarks {
+	use super::*;
+
+	#[benchmark]
+	fn initialize() {
+		let setup = Setup::<T>::new(1, 1);
+		let caller = funded::<T>("caller", 0);
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(caller), setup.deal, 0);
+
+		assert!(Tasks::<T>::contains_key(Pallet::<T>::task_id(&setup.deal, 0)));
+	}
+
+	#[benchmark]
+	fn initialize_batch(n: Linear<1, { T::MaxInitializeBatch::get() }>) {
+		let setup = Setup::<T>::new(1, n);
+		let caller = funded::<T>("caller", 0);
+		let tasks: BoundedVec<_, _> =
+			(0..n).map(|index| (setup.deal, index)).collect::<Vec<_>>().try_into().unwrap();
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(caller), tasks);
+
+		assert!(Tasks::<T>::contains_key(Pallet::<T>::task_id(&setup.deal, n - 1)));
+	}
+
+	#[benchmark]
+	fn assign(n: Linear<1, { <T as Config>::MaxContributors::get() }>) {
+		let setup = Setup::<T>::new(1, 1);
+		Pallet::<T>::do_initialize(setup.deal, 0).unwrap();
+		let task = Pallet::<T>::task_id(&setup.deal, 0);
+		let workers: BoundedVec<_, _> = setup.workers[..n as usize].to_vec().try_into().unwrap();
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(setup.scheduler.clone()), task, workers);
+
+		assert_eq!(Tasks::<T>::get(task).unwrap().assigned.len() as u32, n);
+	}
+
+	/// The last of the most contributors, whose vote reaches consensus.
+	#[benchmark]
+	fn contribute() {
+		let most = <T as Config>::MaxContributors::get();
+		let setup = Setup::<T>::new(trust_for(most), 1);
+		let task = setup.assigned(0, most);
+		for worker in 0..most - 1 {
+			setup.contribute(task, worker, digest_of(1));
+		}
+		let last = setup.workers[most as usize - 1].clone();
+		let (hash, seal) = Pallet::<T>::result_hash_and_seal(&task, &last, &digest_of(1));
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(last), task, hash, seal, None);
+
+		assert_eq!(Tasks::<T>::get(task).unwrap().status, TaskStatus::Revealing);
+	}
+
+	/// A reveal that does not finalize: the first of the most winners.
+	#[benchmark]
+	fn reveal() {
+		let most = <T as Config>::MaxContributors::get();
+		let setup = Setup::<T>::new(trust_for(most), 1);
+		let task = setup.assigned(0, most);
+		for worker in 0..most {
+			setup.contribute(task, worker, digest_of(1));
+		}
+		let first = setup.workers[0].clone();
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(first), task, digest_of(1), longest_location::<T>());
+
+		assert_eq!(Tasks::<T>::get(task).unwrap().reveals, 1);
+	}
+
+	/// The last of `c` winners reveals and the task is finalized and paid out.
+	#[benchmark]
+	fn reveal_finalizing(c: Linear<1, { <T as Config>::MaxContributors::get() }>) {
+		let setup = Setup::<T>::new(trust_for(c), 1);
+		let task = setup.assigned(0, c);
+		for worker in 0..c {
+			setup.contribute(task, worker, digest_of(1));
+		}
+		for worker in 0..c - 1 {
+			setup.reveal(task, worker, digest_of(1));
+		}
+		let last = setup.workers[c as usize - 1].clone();
+
+		#[block]
+		{
+			Pallet::<T>::reveal(
+				RawOrigin::Signed(last).into(),
+				task,
+				digest_of(1),
+				longest_location::<T>(),
+			)
+			.unwrap();
+		}
+
+		assert_eq!(Tasks::<T>::get(task).unwrap().status, TaskStatus::Completed);
+	}
+
+	/// One of `c` winners revealed (with one alone, its reveal would have finalized); the others
+	/// lose their stakes to it.
+	#[benchmark]
+	fn finalize(c: Linear<2, { <T as Config>::MaxContributors::get() }>) {
+		let setup = Setup::<T>::new(trust_for(c), 1);
+		let task = setup.assigned(0, c);
+		for worker in 0..c {
+			setup.contribute(task, worker, digest_of(1));
+		}
+		setup.reveal(task, 0, digest_of(1));
+		go_to::<T>(Tasks::<T>::get(task).unwrap().reveal_deadline.unwrap());
+		let caller = funded::<T>("caller", 0);
+
+		#[block]
+		{
+			Pallet::<T>::finalize(RawOrigin::Signed(caller).into(), task).unwrap();
+		}
+
+		assert_eq!(Tasks::<T>::get(task).unwrap().status, TaskStatus::Completed);
+	}
+
+	#[benchmark]
+	fn reopen(c: Linear<1, { <T as Config>::MaxContributors::get() }>) {
+		let setup = Setup::<T>::new(trust_for(c), 1);
+		let task = setup.assigned(0, c);
+		for worker in 0..c {
+			setup.contribute(task, worker, digest_of(1));
+		}
+		go_to::<T>(Tasks::<T>::get(task).unwrap().reveal_deadline.unwrap());
+
+		#[block]
+		{
+			Pallet::<T>::reopen(RawOrigin::Signed(setup.scheduler.clone()).into(), task).unwrap();
+		}
+
+		assert_eq!(Tasks::<T>::get(task).unwrap().status, TaskStatus::Active);
+	}
+
+	#[benchmark]
+	fn contribute_and_finalize() {
+		let setup = Setup::<T>::new(1, 1);
+		let task = setup.assigned(0, 1);
+		let worker = setup.workers[0].clone();
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(worker), task, digest_of(1), longest_location::<T>(), None);
+
+		assert_eq!(Tasks::<T>::get(task).unwrap().status, TaskStatus::Completed);
+	}
+
+	/// An expired task with `c` contributions, each for a different result.
+	#[benchmark]
+	fn claim(c: Linear<1, { <T as Config>::MaxContributors::get() }>) {
+		let setup = Setup::<T>::new(trust_for(<T as Config>::MaxContributors::get()), 1);
+		let task = setup.assigned(0, c);
+		for worker in 0..c {
+			setup.contribute(task, worker, digest_of(worker as u8));
+		}
+		go_to::<T>(Tasks::<T>::get(task).unwrap().final_deadline);
+		let caller = funded::<T>("caller", 0);
+
+		#[block]
+		{
+			Pallet::<T>::claim(RawOrigin::Signed(caller).into(), setup.deal, 0).unwrap();
+		}
+
+		assert_eq!(Tasks::<T>::get(task).unwrap().status, TaskStatus::Failed);
+	}
+
+	/// The idle sweep failing one expired task with `c` contributions.
+	#[benchmark]
+	fn sweep_task(c: Linear<1, { <T as Config>::MaxContributors::get() }>) {
+		let setup = Setup::<T>::new(trust_for(<T as Config>::MaxContributors::get()), 1);
+		let task = setup.assigned(0, c);
+		for worker in 0..c {
+			setup.contribute(task, worker, digest_of(worker as u8));
+		}
+		let final_deadline = Tasks::<T>::get(task).unwrap().final_deadline;
+		go_to::<T>(final_deadline);
+		SweepCursor::<T>::put(final_deadline);
+
+		#[block]
+		{
+			Pallet::<T>::sweep_expired(final_deadline, Weight::MAX);
+		}
+
+		assert_eq!(Tasks::<T>::get(task).unwrap().status, TaskStatus::Failed);
+	}
+
+	impl_benchmark_test_suite!(Pallet, crate::mock::new_test_ext(), crate::mock::Test);
+}

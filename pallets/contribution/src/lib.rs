@@ -1,0 +1,928 @@
+//! # Contribution pallet
+//!
+//! How a deal's tasks are run by several workers, how the chain decides their result, who is paid
+//! and who loses stake: Proof-of-Contribution.
+//!
+//! ## Overview
+//!
+//! Each task of a deal (see `pallet-marketplace`) goes through these steps:
+//!
+//! 1. **Initialize** ([`Pallet::initialize`], [`Pallet::initialize_batch`]): anyone opens the
+//!    task. Its deadlines count from the deal's start in the category's reference time T:
+//!    contributions until 7T, settlement until 10T.
+//! 2. **Assign** ([`Pallet::assign`]): the workerpool's scheduler key names the workers that may
+//!    contribute: members of the pool able to serve the deal's tag and, for a TEE deal, with an
+//!    attested enclave of a measurement the app allows ([`EnclaveRegistry`]).
+//! 3. **Contribute** ([`Pallet::contribute`]): an assigned worker locks its stake and votes with
+//!    a result hash and a seal, weighted by its score ([`consensus`]). When a hash gathers enough
+//!    credibility for the deal's trust, the task moves to revealing for 2T.
+//! 4. **Reveal** ([`Pallet::reveal`]): each worker that voted for the consensus shows the digest
+//!    behind its vote and where it published the result. The last one's reveal finalizes the
+//!    task; after the reveal window, anyone may finalize it ([`Pallet::finalize`]) if at least
+//!    one worker revealed, or the scheduler may reopen it ([`Pallet::reopen`]) if none did.
+//! 5. **Settle**: finalizing pays the app and dataset owners, the winners and the scheduler,
+//!    releases the scheduler's stake, and gives the losers' stakes to the winners; a task not
+//!    finalized by its final deadline fails and its payer is refunded in full. Expired tasks are
+//!    failed by the chain itself in idle block time ([`Hooks::on_idle`]), or by anyone with
+//!    [`Pallet::claim`] when blocks are full.
+//!
+//! A trust-1 task may instead be contributed and finalized in one call by its assigned worker
+//! ([`Pallet::contribute_and_finalize`]).
+//!
+//! ## Design
+//!
+//! The vote and the money follow iExec's PoCo exactly (reference §4 and §5.2):
+//!
+//! - A worker's weight is `max(score / 3, 3) - 1`; a hash's group is the product of its voters'
+//!   weights; `total = 1 + Σ groups`; consensus when `group × trust > total × (trust - 1)`.
+//! - Finalization: the payer's price is paid out: app price to the app's owner, dataset price to
+//!   the dataset's owner; the pool owner's stake (30 % of the pool price) is released and it earns
+//!   the kitty share. The workers' reward is `(pool price + losers' stakes) × (100 % - scheduler
+//!   ratio)`, shared among the workers who revealed in proportion to `floor(log2(weight))`
+//!   (rounded down); the pool owner gets the rest. Winners get their stakes back; every other
+//!   contributor's stake is part of the reward. With more than one contributor, each winner's
+//!   score rises by 1; every other contributor's score falls to two thirds.
+//! - The single-call path pays the worker `pool price × (100 % - scheduler ratio)` with no stake
+//!   and no score change.
+//! - Failure: the payer gets the task's whole price back, the pool owner's stake goes to the
+//!   kitty, and every contributor gets its stake back.
+//!
+//! Commons' changes: nobody has to act for a task to settle (the last reveal finalizes, the
+//! chain sweeps expired tasks in [`Hooks::on_idle`], a bounded amount per block); contributors per
+//! task are bounded by [`Config::MaxContributors`]; workers are assigned on-chain rather than by
+//! an off-chain signature; successful `contribute`, `reveal` and `contribute_and_finalize` calls
+//! pay no fee, while a refused one does; every transition emits an event naming the task and why.
+//!
+//! All money moves through the escrow pallet ([`pallet_escrow::Escrow`]): nothing here touches a
+//! balance directly.
+//!
+//! ## Terms
+//!
+//! - *Result digest*: the sha256 of a task's output, as the compute node computes it.
+//! - *Result hash*: a worker's vote, `blake2_256(task ‖ digest)`.
+//! - *Result seal*: `blake2_256(worker ‖ task ‖ digest)`: proves the worker computed the digest
+//!   itself rather than copying another's hash.
+//! - *Winners*: the contributors who voted for the consensus hash.
+//! - *Settled*: completed (paid out) or failed (refunded).
+
+#![cfg_attr(not(feature = "std"), no_std)]
+
+extern crate alloc;
+
+pub use pallet::*;
+
+#[cfg(feature = "runtime-benchmarks")]
+mod benchmarking;
+pub mod consensus;
+#[cfg(test)]
+mod mock;
+pub mod runtime_api;
+mod settlement;
+mod sweep;
+#[cfg(test)]
+mod tests;
+pub mod types;
+pub mod weights;
+
+pub use types::Task;
+pub use types::*;
+pub use weights::WeightInfo;
+
+use codec::Encode;
+use frame_support::{dispatch::PostDispatchInfo, pallet_prelude::*};
+use frame_system::pallet_prelude::*;
+use pallet_escrow::{Escrow, Purpose};
+use pallet_marketplace::{tag, Deal, DealId, Deals, PoolMembers, Workerpools};
+use sp_runtime::traits::{SaturatedConversion, Saturating, Zero};
+
+/// The amount type of the currency tasks are paid in.
+pub type BalanceOf<T> = pallet_marketplace::BalanceOf<T>;
+
+/// The domain of the message an enclave signs over its result.
+pub const ENCLAVE_RESULT_DOMAIN: &[u8] = b"commons/result/v1";
+
+#[frame_support::pallet]
+pub mod pallet {
+	use super::*;
+
+	#[pallet::config]
+	pub trait Config:
+		frame_system::Config<RuntimeEvent: From<Event<Self>>> + pallet_marketplace::Config
+	{
+		/// The attested enclaves of workers.
+		type Enclaves: EnclaveRegistry<Self::AccountId>;
+
+		/// The most workers assigned to (and so contributing to) one task. At most
+		/// [`consensus::MAX_EXACT_CONTRIBUTORS`], so that the vote is counted exactly.
+		#[pallet::constant]
+		type MaxContributors: Get<u32>;
+
+		/// The longest result location a worker may publish.
+		#[pallet::constant]
+		type MaxResultLocationLength: Get<u32>;
+
+		/// The most tasks one `initialize_batch` call opens.
+		#[pallet::constant]
+		type MaxInitializeBatch: Get<u32>;
+
+		/// The block time, to turn categories' reference times into blocks.
+		#[pallet::constant]
+		type MillisecsPerBlock: Get<u64>;
+
+		/// Weights of this pallet's calls and of its idle-time sweep.
+		type WeightInfo: WeightInfo;
+	}
+
+	#[pallet::pallet]
+	pub struct Pallet<T>(_);
+
+	/// Every task ever initialized, settled ones included (they keep their result).
+	#[pallet::storage]
+	pub type Tasks<T: Config> = StorageMap<_, Identity, TaskId, Task<T>>;
+
+	/// Each worker's score: how many replicated tasks it helped finalize, less its faults.
+	#[pallet::storage]
+	pub type Scores<T: Config> = StorageMap<_, Blake2_128Concat, T::AccountId, u32, ValueQuery>;
+
+	/// Deals by the block their tasks expire in, each with the offset of the next of its tasks
+	/// the sweep looks at.
+	#[pallet::storage]
+	pub type ExpiringDeals<T: Config> =
+		StorageDoubleMap<_, Twox64Concat, BlockNumberFor<T>, Identity, DealId, u32>;
+
+	/// The earliest expiry block the sweep has not finished.
+	#[pallet::storage]
+	pub type SweepCursor<T: Config> = StorageValue<_, BlockNumberFor<T>, ValueQuery>;
+
+	#[pallet::event]
+	#[pallet::generate_deposit(pub(super) fn deposit_event)]
+	pub enum Event<T: Config> {
+		/// A deal's task was opened for contributions.
+		TaskInitialized { task: TaskId, deal: DealId, index: u32 },
+		/// The scheduler assigned workers to a task.
+		WorkersAssigned { task: TaskId, workers: BoundedVec<T::AccountId, T::MaxContributors> },
+		/// A worker voted for `result_hash` and locked `stake`.
+		Contributed {
+			task: TaskId,
+			worker: T::AccountId,
+			result_hash: ResultHash,
+			stake: BalanceOf<T>,
+		},
+		/// `result_hash` reached consensus; its `winners` voters may reveal until
+		/// `reveal_deadline`.
+		ConsensusReached {
+			task: TaskId,
+			result_hash: ResultHash,
+			winners: u32,
+			reveal_deadline: BlockNumberFor<T>,
+		},
+		/// A winner revealed the digest behind its vote.
+		Revealed { task: TaskId, worker: T::AccountId, digest: ResultDigest },
+		/// No winner revealed in time: their votes are rejected and the task is open again.
+		TaskReopened { task: TaskId, rejected: u32 },
+		/// The task is finalized with `digest`, published at `location`, and paid out.
+		TaskFinalized {
+			task: TaskId,
+			deal: DealId,
+			digest: ResultDigest,
+			location: BoundedVec<u8, T::MaxResultLocationLength>,
+			reason: Finalization,
+		},
+		/// The task failed: its payer was refunded and its scheduler's stake went to the kitty.
+		TaskFailed { task: TaskId, deal: DealId, reason: Failure },
+		/// A winner earned `reward` for the task (its stake was returned besides).
+		WorkerRewarded { task: TaskId, worker: T::AccountId, reward: BalanceOf<T> },
+		/// The pool owner earned `reward` for the task: its share and the rounding remainder.
+		SchedulerRewarded { task: TaskId, owner: T::AccountId, reward: BalanceOf<T> },
+		/// A winner of a replicated task: its score rose to `score`.
+		ContributionAccurate { task: TaskId, worker: T::AccountId, score: u32 },
+		/// A contributor outvoted, silent, or rejected: its score fell to `score` and it lost
+		/// `stake_lost` to the winners.
+		ContributionFaulty {
+			task: TaskId,
+			worker: T::AccountId,
+			score: u32,
+			stake_lost: BalanceOf<T>,
+		},
+	}
+
+	#[pallet::error]
+	pub enum Error<T> {
+		/// No deal with unsettled tasks has that id.
+		UnknownDeal,
+		/// The deal has no task with that index.
+		TaskIndexOutOfRange,
+		/// The task is already initialized.
+		TaskAlreadyInitialized,
+		/// No task has that id.
+		UnknownTask,
+		/// The deal's category no longer exists.
+		UnknownCategory,
+		/// Only the deal's workerpool's scheduler key may do that.
+		NotScheduler,
+		/// The task is not open for contributions.
+		TaskNotActive,
+		/// The task's contribution deadline has passed.
+		ContributionDeadlinePassed,
+		/// An assignment must name at least one worker.
+		NoWorkers,
+		/// The worker is not a member of the deal's workerpool.
+		NotPoolMember,
+		/// The worker did not declare every feature the deal's tag asks for.
+		WorkerLacksCapabilities,
+		/// The worker has no attested enclave of a measurement the app allows.
+		EnclaveNotAllowed,
+		/// The worker is already assigned to the task.
+		AlreadyAssigned,
+		/// The task has as many assigned workers as it may.
+		TooManyWorkers,
+		/// The caller is not assigned to the task.
+		NotAssigned,
+		/// The caller already contributed to the task.
+		AlreadyContributed,
+		/// The deal runs in a TEE: the contribution needs its enclave's signature.
+		EnclaveSignatureMissing,
+		/// The enclave signature does not verify for the caller's enclave.
+		InvalidEnclaveSignature,
+		/// The deal does not run in a TEE: no enclave signature is expected.
+		UnexpectedEnclaveSignature,
+		/// The caller cannot lock the deal's worker stake.
+		CannotStake,
+		/// The task is not revealing.
+		TaskNotRevealing,
+		/// The task's reveal deadline has passed.
+		RevealDeadlinePassed,
+		/// The task's final deadline has passed: it can only fail now.
+		FinalDeadlinePassed,
+		/// The caller did not contribute to the task.
+		NotAContributor,
+		/// The caller's vote is not the consensus, or it already revealed.
+		NotAWinner,
+		/// The digest does not match the caller's result hash.
+		DigestMismatch,
+		/// The digest does not match the caller's result seal.
+		SealMismatch,
+		/// The reveal window is still open.
+		RevealWindowOpen,
+		/// No winner revealed: the task cannot be finalized, only reopened or failed.
+		NothingRevealed,
+		/// A winner revealed: the task cannot be reopened.
+		AlreadyRevealed,
+		/// Only a deal of trust 1 may contribute and finalize in one call.
+		TrustAboveOne,
+		/// Someone already contributed to the task.
+		TaskHasContributions,
+		/// The task is already settled.
+		TaskSettled,
+		/// The task's final deadline has not passed.
+		FinalDeadlineNotPassed,
+		/// The vote could not be counted (prevented by the bounds; reported rather than wrong).
+		TallyOverflow,
+	}
+
+	#[pallet::hooks]
+	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+		fn on_idle(now: BlockNumberFor<T>, remaining: Weight) -> Weight {
+			Self::sweep_expired(now, remaining)
+		}
+
+		fn integrity_test() {
+			assert!(
+				<T as Config>::MaxContributors::get() <= consensus::MAX_EXACT_CONTRIBUTORS,
+				"MaxContributors must be at most consensus::MAX_EXACT_CONTRIBUTORS"
+			);
+			assert!(<T as Config>::MaxContributors::get() > 0, "a task needs a contributor");
+			assert!(T::MillisecsPerBlock::get() > 0, "blocks take time");
+		}
+
+		#[cfg(feature = "try-runtime")]
+		fn try_state(_n: BlockNumberFor<T>) -> Result<(), sp_runtime::TryRuntimeError> {
+			Self::do_try_state()
+		}
+	}
+
+	#[pallet::call]
+	impl<T: Config> Pallet<T> {
+		/// Opens task `index` of `deal` for contributions. Anyone may call it.
+		#[pallet::call_index(0)]
+		#[pallet::weight(<T as Config>::WeightInfo::initialize())]
+		pub fn initialize(origin: OriginFor<T>, deal: DealId, index: u32) -> DispatchResult {
+			ensure_signed(origin)?;
+			Self::do_initialize(deal, index)
+		}
+
+		/// Opens several tasks at once; fails as a whole if any of them cannot be opened.
+		#[pallet::call_index(1)]
+		#[pallet::weight(<T as Config>::WeightInfo::initialize_batch(tasks.len() as u32))]
+		pub fn initialize_batch(
+			origin: OriginFor<T>,
+			tasks: BoundedVec<(DealId, u32), T::MaxInitializeBatch>,
+		) -> DispatchResult {
+			ensure_signed(origin)?;
+			for (deal, index) in tasks {
+				Self::do_initialize(deal, index)?;
+			}
+			Ok(())
+		}
+
+		/// Assigns `workers` to `task`: only assigned workers may contribute. Called by the deal's
+		/// workerpool's scheduler key.
+		#[pallet::call_index(2)]
+		#[pallet::weight(<T as Config>::WeightInfo::assign(workers.len() as u32))]
+		pub fn assign(
+			origin: OriginFor<T>,
+			task: TaskId,
+			workers: BoundedVec<T::AccountId, T::MaxContributors>,
+		) -> DispatchResult {
+			let caller = ensure_signed(origin)?;
+			let (mut entry, deal) = Self::task_and_deal(&task)?;
+			Self::ensure_scheduler(&caller, &deal)?;
+			ensure!(entry.status == TaskStatus::Active, Error::<T>::TaskNotActive);
+			let now = frame_system::Pallet::<T>::block_number();
+			ensure!(now < entry.contribution_deadline, Error::<T>::ContributionDeadlinePassed);
+			ensure!(!workers.is_empty(), Error::<T>::NoWorkers);
+
+			let needs_enclave = deal.tag & tag::TEE != 0;
+			let measurements = if needs_enclave {
+				pallet_marketplace::Apps::<T>::get(deal.app.id)
+					.map(|app| app.measurements.into_inner())
+					.unwrap_or_default()
+			} else {
+				Default::default()
+			};
+			for worker in &workers {
+				let membership = PoolMembers::<T>::get(deal.workerpool.id, worker)
+					.ok_or(Error::<T>::NotPoolMember)?;
+				ensure!(
+					deal.tag & !membership.capabilities == 0,
+					Error::<T>::WorkerLacksCapabilities
+				);
+				ensure!(
+					!needs_enclave || T::Enclaves::enclave_allowed(worker, deal.tag, &measurements),
+					Error::<T>::EnclaveNotAllowed
+				);
+				ensure!(!entry.assigned.contains(worker), Error::<T>::AlreadyAssigned);
+				entry
+					.assigned
+					.try_push(worker.clone())
+					.map_err(|_| Error::<T>::TooManyWorkers)?;
+			}
+			Tasks::<T>::insert(task, entry);
+			Self::deposit_event(Event::WorkersAssigned { task, workers });
+			Ok(())
+		}
+
+		/// Votes for `result_hash` on `task`, committing with `result_seal`, and locks the deal's
+		/// worker stake. For a TEE deal, `enclave_signature` is the worker's enclave's signature
+		/// over [`Pallet::enclave_message`]. Free when it succeeds.
+		#[pallet::call_index(3)]
+		#[pallet::weight(<T as Config>::WeightInfo::contribute())]
+		pub fn contribute(
+			origin: OriginFor<T>,
+			task: TaskId,
+			result_hash: ResultHash,
+			result_seal: ResultSeal,
+			enclave_signature: Option<EnclaveSignature>,
+		) -> DispatchResultWithPostInfo {
+			let worker = ensure_signed(origin)?;
+			let (mut entry, deal) = Self::task_and_deal(&task)?;
+			Self::ensure_may_contribute(&entry, &worker)?;
+			Self::check_enclave_signature(
+				&deal,
+				&worker,
+				&task,
+				&result_hash,
+				&result_seal,
+				enclave_signature.as_ref(),
+			)?;
+			ensure!(
+				T::Escrow::can_lock(&worker, Purpose::WorkerStake, deal.worker_stake),
+				Error::<T>::CannotStake
+			);
+
+			Self::record_vote(
+				task,
+				&mut entry,
+				&worker,
+				ContributionStatus::Contributed,
+				(result_hash, result_seal),
+				deal.worker_stake,
+			)?;
+			T::Escrow::lock(&worker, Purpose::WorkerStake, deal.worker_stake, task)?;
+
+			if entry.tally.has_consensus(&result_hash, deal.trust) {
+				let reveal_deadline = Self::reveal_deadline(&entry);
+				let winners = entry
+					.contributions
+					.iter()
+					.filter(|contribution| {
+						contribution.result_hash == result_hash
+							&& contribution.status == ContributionStatus::Contributed
+					})
+					.count() as u32;
+				entry.status = TaskStatus::Revealing;
+				entry.consensus = Some(result_hash);
+				entry.reveal_deadline = Some(reveal_deadline);
+				entry.winners = winners;
+				entry.reveals = 0;
+				Self::deposit_event(Event::ConsensusReached {
+					task,
+					result_hash,
+					winners,
+					reveal_deadline,
+				});
+			}
+			Tasks::<T>::insert(task, entry);
+			Ok(Pays::No.into())
+		}
+
+		/// Reveals the digest behind the caller's winning vote on `task`, and where the result is
+		/// published. The last winner's reveal finalizes the task. Free when it succeeds.
+		#[pallet::call_index(4)]
+		#[pallet::weight(<T as Config>::WeightInfo::reveal_finalizing(<T as Config>::MaxContributors::get()))]
+		pub fn reveal(
+			origin: OriginFor<T>,
+			task: TaskId,
+			digest: ResultDigest,
+			location: BoundedVec<u8, T::MaxResultLocationLength>,
+		) -> DispatchResultWithPostInfo {
+			let worker = ensure_signed(origin)?;
+			let (mut entry, deal) = Self::task_and_deal(&task)?;
+			ensure!(entry.status == TaskStatus::Revealing, Error::<T>::TaskNotRevealing);
+			let now = frame_system::Pallet::<T>::block_number();
+			ensure!(now < entry.final_deadline, Error::<T>::FinalDeadlinePassed);
+			ensure!(
+				entry.reveal_deadline.is_some_and(|deadline| now < deadline),
+				Error::<T>::RevealDeadlinePassed
+			);
+			let (result_hash, result_seal) = Self::result_hash_and_seal(&task, &worker, &digest);
+			let consensus = entry.consensus;
+			let contribution = entry
+				.contributions
+				.iter_mut()
+				.find(|contribution| contribution.worker == worker)
+				.ok_or(Error::<T>::NotAContributor)?;
+			ensure!(
+				contribution.status == ContributionStatus::Contributed
+					&& Some(contribution.result_hash) == consensus,
+				Error::<T>::NotAWinner
+			);
+			ensure!(contribution.result_hash == result_hash, Error::<T>::DigestMismatch);
+			ensure!(contribution.result_seal == result_seal, Error::<T>::SealMismatch);
+
+			contribution.status = ContributionStatus::Proved;
+			entry.reveals = entry.reveals.saturating_add(1);
+			entry.result_digest = Some(digest);
+			if entry.result_location.is_empty() {
+				entry.result_location = location;
+			}
+			Self::deposit_event(Event::Revealed { task, worker, digest });
+
+			if entry.reveals == entry.winners {
+				let contributors = entry.contributions.len() as u32;
+				Self::complete(task, entry, &deal, Finalization::AllWinnersRevealed)?;
+				let weight = <T as Config>::WeightInfo::reveal_finalizing(contributors);
+				return Ok(PostDispatchInfo { actual_weight: Some(weight), pays_fee: Pays::No });
+			}
+			Tasks::<T>::insert(task, entry);
+			let weight = <T as Config>::WeightInfo::reveal();
+			Ok(PostDispatchInfo { actual_weight: Some(weight), pays_fee: Pays::No })
+		}
+
+		/// Finalizes `task` after its reveal window, with the winners who revealed. Anyone may
+		/// call it.
+		#[pallet::call_index(5)]
+		#[pallet::weight(<T as Config>::WeightInfo::finalize(<T as Config>::MaxContributors::get()))]
+		pub fn finalize(origin: OriginFor<T>, task: TaskId) -> DispatchResultWithPostInfo {
+			ensure_signed(origin)?;
+			let (entry, deal) = Self::task_and_deal(&task)?;
+			ensure!(entry.status == TaskStatus::Revealing, Error::<T>::TaskNotRevealing);
+			let now = frame_system::Pallet::<T>::block_number();
+			ensure!(now < entry.final_deadline, Error::<T>::FinalDeadlinePassed);
+			ensure!(entry.reveals > 0, Error::<T>::NothingRevealed);
+			ensure!(
+				entry.reveal_deadline.is_some_and(|deadline| deadline <= now),
+				Error::<T>::RevealWindowOpen
+			);
+			let contributors = entry.contributions.len() as u32;
+			Self::complete(task, entry, &deal, Finalization::RevealDeadlinePassed)?;
+			Ok(Some(<T as Config>::WeightInfo::finalize(contributors)).into())
+		}
+
+		/// Reopens `task` for contributions when its reveal window closed with no reveal: its
+		/// winners' votes are rejected (their stakes stay locked until the task settles).
+		/// Called by the deal's workerpool's scheduler key.
+		#[pallet::call_index(6)]
+		#[pallet::weight(<T as Config>::WeightInfo::reopen(<T as Config>::MaxContributors::get()))]
+		pub fn reopen(origin: OriginFor<T>, task: TaskId) -> DispatchResultWithPostInfo {
+			let caller = ensure_signed(origin)?;
+			let (mut entry, deal) = Self::task_and_deal(&task)?;
+			Self::ensure_scheduler(&caller, &deal)?;
+			ensure!(entry.status == TaskStatus::Revealing, Error::<T>::TaskNotRevealing);
+			let now = frame_system::Pallet::<T>::block_number();
+			ensure!(now < entry.final_deadline, Error::<T>::FinalDeadlinePassed);
+			ensure!(
+				entry.reveal_deadline.is_some_and(|deadline| deadline <= now),
+				Error::<T>::RevealWindowOpen
+			);
+			ensure!(entry.reveals == 0, Error::<T>::AlreadyRevealed);
+
+			let rejected_hash = entry.consensus.take().ok_or(Error::<T>::TaskNotRevealing)?;
+			let mut rejected = 0u32;
+			for contribution in entry.contributions.iter_mut() {
+				if contribution.result_hash == rejected_hash
+					&& contribution.status == ContributionStatus::Contributed
+				{
+					contribution.status = ContributionStatus::Rejected;
+					rejected.saturating_inc();
+				}
+			}
+			entry.tally.remove_group(&rejected_hash);
+			entry.status = TaskStatus::Active;
+			entry.reveal_deadline = None;
+			entry.winners = 0;
+			let contributors = entry.contributions.len() as u32;
+			Tasks::<T>::insert(task, entry);
+			Self::deposit_event(Event::TaskReopened { task, rejected });
+			Ok(Some(<T as Config>::WeightInfo::reopen(contributors)).into())
+		}
+
+		/// Contributes `digest` to a trust-1 task and finalizes it in one call, with no stake. The
+		/// caller must be assigned and the first to contribute. Free when it succeeds.
+		#[pallet::call_index(7)]
+		#[pallet::weight(<T as Config>::WeightInfo::contribute_and_finalize())]
+		pub fn contribute_and_finalize(
+			origin: OriginFor<T>,
+			task: TaskId,
+			digest: ResultDigest,
+			location: BoundedVec<u8, T::MaxResultLocationLength>,
+			enclave_signature: Option<EnclaveSignature>,
+		) -> DispatchResultWithPostInfo {
+			let worker = ensure_signed(origin)?;
+			let (mut entry, deal) = Self::task_and_deal(&task)?;
+			ensure!(deal.trust <= 1, Error::<T>::TrustAboveOne);
+			Self::ensure_may_contribute(&entry, &worker)?;
+			ensure!(entry.contributions.is_empty(), Error::<T>::TaskHasContributions);
+			let (result_hash, result_seal) = Self::result_hash_and_seal(&task, &worker, &digest);
+			Self::check_enclave_signature(
+				&deal,
+				&worker,
+				&task,
+				&result_hash,
+				&result_seal,
+				enclave_signature.as_ref(),
+			)?;
+
+			Self::record_vote(
+				task,
+				&mut entry,
+				&worker,
+				ContributionStatus::Proved,
+				(result_hash, result_seal),
+				Zero::zero(),
+			)?;
+			let reveal_deadline = Self::reveal_deadline(&entry);
+			entry.consensus = Some(result_hash);
+			entry.reveal_deadline = Some(reveal_deadline);
+			entry.winners = 1;
+			entry.reveals = 1;
+			entry.result_digest = Some(digest);
+			entry.result_location = location;
+			Self::deposit_event(Event::ConsensusReached {
+				task,
+				result_hash,
+				winners: 1,
+				reveal_deadline,
+			});
+			Self::deposit_event(Event::Revealed { task, worker, digest });
+			Self::complete(task, entry, &deal, Finalization::SingleContribution)?;
+			Ok(Pays::No.into())
+		}
+
+		/// Fails task `index` of `deal` after its final deadline, initialized or not, and refunds
+		/// its payer. Anyone may call it; the chain also does it in idle block time.
+		#[pallet::call_index(8)]
+		#[pallet::weight(<T as Config>::WeightInfo::claim(<T as Config>::MaxContributors::get()))]
+		pub fn claim(origin: OriginFor<T>, deal: DealId, index: u32) -> DispatchResultWithPostInfo {
+			ensure_signed(origin)?;
+			let deal_entry = Deals::<T>::get(deal).ok_or(Error::<T>::UnknownDeal)?;
+			ensure!(Self::has_task(&deal_entry, index), Error::<T>::TaskIndexOutOfRange);
+			let task = Self::task_id(&deal, index);
+			let existing = Tasks::<T>::get(task);
+			ensure!(
+				!existing.as_ref().is_some_and(|entry| entry.status.is_settled()),
+				Error::<T>::TaskSettled
+			);
+			let (_, _, final_deadline) = Self::deadlines(&deal_entry)?;
+			ensure!(
+				frame_system::Pallet::<T>::block_number() >= final_deadline,
+				Error::<T>::FinalDeadlineNotPassed
+			);
+			let contributors =
+				existing.as_ref().map(|entry| entry.contributions.len() as u32).unwrap_or(0);
+			Self::fail(
+				task,
+				deal,
+				index,
+				existing,
+				&deal_entry,
+				Failure::ClaimedAfterFinalDeadline,
+			)?;
+			Ok(Some(<T as Config>::WeightInfo::claim(contributors)).into())
+		}
+	}
+}
+
+impl<T: Config> Pallet<T> {
+	/// The id of task `index` of `deal`: `blake2_256(deal ‖ index)`.
+	pub fn task_id(deal: &DealId, index: u32) -> TaskId {
+		sp_io::hashing::blake2_256(&(deal, index).encode()).into()
+	}
+
+	/// A worker's vote and seal for `digest` on `task`.
+	pub fn result_hash_and_seal(
+		task: &TaskId,
+		worker: &T::AccountId,
+		digest: &ResultDigest,
+	) -> (ResultHash, ResultSeal) {
+		let hash = sp_io::hashing::blake2_256(&(task, digest).encode()).into();
+		let seal = sp_io::hashing::blake2_256(&(worker, task, digest).encode()).into();
+		(hash, seal)
+	}
+
+	/// The message an enclave signs over its result on `task`.
+	pub fn enclave_message(
+		task: &TaskId,
+		result_hash: &ResultHash,
+		result_seal: &ResultSeal,
+	) -> alloc::vec::Vec<u8> {
+		(ENCLAVE_RESULT_DOMAIN, task, result_hash, result_seal).encode()
+	}
+
+	/// The reference time T of `deal`'s category in blocks (at least one), and its contribution
+	/// and final deadlines: deal start + 7T and + 10T.
+	pub fn deadlines(
+		deal: &Deal<T>,
+	) -> Result<(BlockNumberFor<T>, BlockNumberFor<T>, BlockNumberFor<T>), Error<T>> {
+		let category = pallet_marketplace::Categories::<T>::get(deal.category)
+			.ok_or(Error::<T>::UnknownCategory)?;
+		let millis = u64::from(category.reference_time_secs).saturating_mul(1_000);
+		let blocks = millis.div_ceil(T::MillisecsPerBlock::get()).max(1);
+		let reference_time: BlockNumberFor<T> = blocks.saturated_into();
+		let after = |multiple: u32| {
+			deal.start.saturating_add(reference_time.saturating_mul(multiple.into()))
+		};
+		Ok((reference_time, after(7), after(10)))
+	}
+
+	fn has_task(deal: &Deal<T>, index: u32) -> bool {
+		index >= deal.first_task && index - deal.first_task < deal.volume
+	}
+
+	fn do_initialize(deal_id: DealId, index: u32) -> DispatchResult {
+		let deal = Deals::<T>::get(deal_id).ok_or(Error::<T>::UnknownDeal)?;
+		ensure!(Self::has_task(&deal, index), Error::<T>::TaskIndexOutOfRange);
+		let task = Self::task_id(&deal_id, index);
+		ensure!(!Tasks::<T>::contains_key(task), Error::<T>::TaskAlreadyInitialized);
+		let (reference_time, contribution_deadline, final_deadline) = Self::deadlines(&deal)?;
+		ensure!(
+			frame_system::Pallet::<T>::block_number() < contribution_deadline,
+			Error::<T>::ContributionDeadlinePassed
+		);
+		Tasks::<T>::insert(
+			task,
+			Self::new_task(deal_id, index, reference_time, contribution_deadline, final_deadline),
+		);
+		Self::deposit_event(Event::TaskInitialized { task, deal: deal_id, index });
+		Ok(())
+	}
+
+	fn new_task(
+		deal: DealId,
+		index: u32,
+		reference_time: BlockNumberFor<T>,
+		contribution_deadline: BlockNumberFor<T>,
+		final_deadline: BlockNumberFor<T>,
+	) -> Task<T> {
+		Task {
+			deal,
+			index,
+			status: TaskStatus::Active,
+			reference_time,
+			contribution_deadline,
+			final_deadline,
+			reveal_deadline: None,
+			assigned: Default::default(),
+			contributions: Default::default(),
+			tally: Default::default(),
+			consensus: None,
+			winners: 0,
+			reveals: 0,
+			result_digest: None,
+			result_location: Default::default(),
+		}
+	}
+
+	/// The task and its deal, which exists while the task is unsettled.
+	fn task_and_deal(task: &TaskId) -> Result<(Task<T>, Deal<T>), DispatchError> {
+		let entry = Tasks::<T>::get(task).ok_or(Error::<T>::UnknownTask)?;
+		ensure!(!entry.status.is_settled(), Error::<T>::TaskSettled);
+		let deal = Deals::<T>::get(entry.deal).ok_or(Error::<T>::UnknownDeal)?;
+		Ok((entry, deal))
+	}
+
+	fn ensure_scheduler(caller: &T::AccountId, deal: &Deal<T>) -> DispatchResult {
+		let pool = Workerpools::<T>::get(deal.workerpool.id)
+			.ok_or(pallet_marketplace::Error::<T>::UnknownWorkerpool)?;
+		ensure!(pool.scheduler == *caller, Error::<T>::NotScheduler);
+		Ok(())
+	}
+
+	fn ensure_may_contribute(entry: &Task<T>, worker: &T::AccountId) -> DispatchResult {
+		ensure!(entry.status == TaskStatus::Active, Error::<T>::TaskNotActive);
+		ensure!(
+			frame_system::Pallet::<T>::block_number() < entry.contribution_deadline,
+			Error::<T>::ContributionDeadlinePassed
+		);
+		ensure!(entry.assigned.contains(worker), Error::<T>::NotAssigned);
+		ensure!(entry.contribution_of(worker).is_none(), Error::<T>::AlreadyContributed);
+		Ok(())
+	}
+
+	/// Counts `worker`'s vote on `entry` with the weight of its score and records its
+	/// contribution.
+	fn record_vote(
+		task: TaskId,
+		entry: &mut Task<T>,
+		worker: &T::AccountId,
+		status: ContributionStatus,
+		(result_hash, result_seal): (ResultHash, ResultSeal),
+		stake: BalanceOf<T>,
+	) -> DispatchResult {
+		let weight = consensus::worker_weight(Scores::<T>::get(worker));
+		entry
+			.tally
+			.add_vote(result_hash, weight)
+			.map_err(|_| Error::<T>::TallyOverflow)?;
+		let contribution = Contribution {
+			worker: worker.clone(),
+			status,
+			result_hash,
+			result_seal,
+			weight,
+			stake,
+		};
+		entry
+			.contributions
+			.try_push(contribution)
+			.map_err(|_| Error::<T>::TooManyWorkers)?;
+		Self::deposit_event(Event::Contributed {
+			task,
+			worker: worker.clone(),
+			result_hash,
+			stake,
+		});
+		Ok(())
+	}
+
+	/// When a consensus reached now stops accepting reveals: in 2T.
+	fn reveal_deadline(entry: &Task<T>) -> BlockNumberFor<T> {
+		let now = frame_system::Pallet::<T>::block_number();
+		now.saturating_add(entry.reference_time.saturating_mul(2u32.into()))
+	}
+
+	fn check_enclave_signature(
+		deal: &Deal<T>,
+		worker: &T::AccountId,
+		task: &TaskId,
+		result_hash: &ResultHash,
+		result_seal: &ResultSeal,
+		signature: Option<&EnclaveSignature>,
+	) -> DispatchResult {
+		match (deal.tag & tag::TEE != 0, signature) {
+			(false, None) => Ok(()),
+			(false, Some(_)) => Err(Error::<T>::UnexpectedEnclaveSignature.into()),
+			(true, None) => Err(Error::<T>::EnclaveSignatureMissing.into()),
+			(true, Some(signature)) => {
+				let message = Self::enclave_message(task, result_hash, result_seal);
+				ensure!(
+					T::Enclaves::verify_enclave_signature(worker, &message, signature),
+					Error::<T>::InvalidEnclaveSignature
+				);
+				Ok(())
+			}
+		}
+	}
+}
+
+/// Schedules every new deal's expiry, so that the sweep fails what is left of it in time.
+impl<T: Config> pallet_marketplace::OnDealCreated<T> for Pallet<T> {
+	fn on_deal_created(id: &DealId, deal: &Deal<T>) {
+		// A deal's category exists: the marketplace checked it, and categories are never removed.
+		if let Ok((_, _, final_deadline)) = Self::deadlines(deal) {
+			ExpiringDeals::<T>::insert(final_deadline, id, 0);
+		}
+	}
+}
+
+impl<T: Config> Pallet<T> {
+	/// Checks that the stakes held for workers are exactly those of unsettled tasks'
+	/// contributions, that every live deal's unsettled count matches its tasks, that every vote
+	/// tally is the product of its voters' weights, and that scores are kept without zeros.
+	///
+	/// Compiled in every build, so that tests can call it after every step.
+	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
+		use alloc::collections::btree_map::BTreeMap;
+
+		let mut stakes = BTreeMap::<T::AccountId, BalanceOf<T>>::new();
+		let mut settled_per_deal = BTreeMap::<DealId, u32>::new();
+		for (task, entry) in Tasks::<T>::iter() {
+			ensure!(
+				Self::task_id(&entry.deal, entry.index) == task,
+				"a task is stored under another id"
+			);
+			if entry.status.is_settled() {
+				settled_per_deal.entry(entry.deal).or_default().saturating_inc();
+				continue;
+			}
+			ensure!(Deals::<T>::contains_key(entry.deal), "an unsettled task has no deal");
+			for contribution in &entry.contributions {
+				ensure!(
+					entry.assigned.contains(&contribution.worker),
+					"a contributor was not assigned"
+				);
+				let held = stakes.entry(contribution.worker.clone()).or_default();
+				*held = held.saturating_add(contribution.stake);
+			}
+			Self::check_tally(&entry)?;
+		}
+
+		let mut total = BalanceOf::<T>::zero();
+		for (worker, stake) in &stakes {
+			ensure!(
+				T::Escrow::locked(worker, Purpose::WorkerStake) == *stake,
+				"a worker's held stake differs from its contributions"
+			);
+			total = total.saturating_add(*stake);
+		}
+		ensure!(
+			T::Escrow::total_locked(Purpose::WorkerStake) == total,
+			"held worker stakes differ from the contributions of unsettled tasks"
+		);
+
+		for (deal_id, deal) in Deals::<T>::iter() {
+			let settled = settled_per_deal.get(&deal_id).copied().unwrap_or_default();
+			ensure!(
+				deal.unsettled == deal.volume.saturating_sub(settled),
+				"a deal's unsettled count differs from its settled tasks"
+			);
+			let (_, _, final_deadline) = Self::deadlines(&deal)?;
+			ensure!(
+				ExpiringDeals::<T>::contains_key(final_deadline, deal_id),
+				"a live deal is not queued for its expiry"
+			);
+		}
+		for (_, score) in Scores::<T>::iter() {
+			ensure!(score > 0, "a zero score is stored");
+		}
+		Ok(())
+	}
+
+	/// Each group is the product of its live voters' weights, the total is one more than the
+	/// groups' sum, and a revealing task's counters agree with its contributions.
+	fn check_tally(entry: &Task<T>) -> Result<(), sp_runtime::TryRuntimeError> {
+		use consensus::VoteWeight;
+
+		let live = || {
+			entry
+				.contributions
+				.iter()
+				.filter(|contribution| contribution.status != ContributionStatus::Rejected)
+		};
+		let mut sum = VoteWeight::zero();
+		for (hash, group) in entry.tally.groups() {
+			let product = live()
+				.filter(|contribution| contribution.result_hash == *hash)
+				.fold(VoteWeight::one(), |product, contribution| {
+					product.saturating_mul(contribution.weight.into())
+				});
+			ensure!(*group == product, "a group is not its voters' product of weights");
+			sum = sum.saturating_add(*group);
+		}
+		ensure!(entry.tally.total() == sum + 1, "a tally's total is not 1 + its groups");
+		ensure!(
+			live().all(|contribution| entry.tally.group(&contribution.result_hash) > 0.into()),
+			"a vote is missing from its tally"
+		);
+		if entry.status == TaskStatus::Revealing {
+			let consensus = entry.consensus.ok_or("a revealing task has no consensus")?;
+			let winners = live().filter(|contribution| contribution.result_hash == consensus);
+			ensure!(winners.clone().count() as u32 == entry.winners, "wrong winner count");
+			let proved = winners
+				.filter(|contribution| contribution.status == ContributionStatus::Proved)
+				.count() as u32;
+			ensure!(proved == entry.reveals, "wrong reveal count");
+		}
+		Ok(())
+	}
+}

@@ -1,0 +1,239 @@
+//! Where a task's money goes when it settles: the reference protocol's `successWork`,
+//! `distributeRewards`, `distributeRewardsFast` and `failedWork` (iExec PoCo §5.2), moved through
+//! the escrow pallet.
+
+use alloc::vec::Vec;
+use frame_support::pallet_prelude::*;
+use pallet_escrow::{Escrow, Purpose};
+use pallet_marketplace::{Deal, DealId};
+use sp_runtime::{
+	helpers_128bit::multiply_by_rational_with_rounding,
+	traits::{SaturatedConversion, Saturating, Zero},
+	Percent, Rounding,
+};
+
+use crate::{
+	consensus, types::Task, BalanceOf, Config, Contribution, ContributionStatus, Event, Failure,
+	Finalization, Pallet, Scores, TaskId, TaskStatus, Tasks,
+};
+
+/// Held funds that pay a task's rewards: the payer's pool price, then the losers' stakes, drawn
+/// in that order.
+struct RewardFunds<T: Config> {
+	sources: Vec<(T::AccountId, Purpose, BalanceOf<T>)>,
+	task: TaskId,
+}
+
+impl<T: Config> RewardFunds<T> {
+	/// Pays `amount` to `to` from the sources, in order.
+	fn pay(&mut self, to: &T::AccountId, amount: BalanceOf<T>) -> DispatchResult {
+		let mut owed = amount;
+		for (from, purpose, available) in self.sources.iter_mut() {
+			if owed.is_zero() {
+				break;
+			}
+			let part = owed.min(*available);
+			T::Escrow::pay(from, *purpose, to, part, self.task)?;
+			*available = available.saturating_sub(part);
+			owed = owed.saturating_sub(part);
+		}
+		// The rewards add up to the funds by construction.
+		ensure!(owed.is_zero(), DispatchError::Other("task rewards exceed the task's funds"));
+		Ok(())
+	}
+}
+
+/// `amount × numerator / denominator`, rounded down, as the reference's `mulDiv`.
+fn share_of<T: Config>(amount: BalanceOf<T>, numerator: u32, denominator: u32) -> BalanceOf<T> {
+	multiply_by_rational_with_rounding(
+		amount.saturated_into::<u128>(),
+		numerator.into(),
+		denominator.max(1).into(),
+		Rounding::Down,
+	)
+	.unwrap_or_default()
+	.saturated_into()
+}
+
+/// What the workers of a task share: `amount × (100 % - the scheduler's ratio)`, rounded down.
+fn workers_part<T: Config>(amount: BalanceOf<T>, scheduler_ratio: Percent) -> BalanceOf<T> {
+	Percent::from_parts(100u8.saturating_sub(scheduler_ratio.deconstruct())).mul_floor(amount)
+}
+
+impl<T: Config> Pallet<T> {
+	/// Finalizes `entry` with its revealed result: pays everyone, updates scores, settles it.
+	pub(crate) fn complete(
+		task: TaskId,
+		mut entry: Task<T>,
+		deal: &Deal<T>,
+		reason: Finalization,
+	) -> DispatchResult {
+		Self::pay_owners(task, deal)?;
+		match reason {
+			Finalization::SingleContribution => Self::reward_single_worker(task, &entry, deal)?,
+			_ => Self::reward_replicated(task, &entry, deal)?,
+		}
+		entry.status = TaskStatus::Completed;
+		let deal_id = entry.deal;
+		let digest = entry.result_digest.unwrap_or_default();
+		let location = entry.result_location.clone();
+		Tasks::<T>::insert(task, entry);
+		pallet_marketplace::Pallet::<T>::settle_task(&deal_id);
+		Self::deposit_event(Event::TaskFinalized { task, deal: deal_id, digest, location, reason });
+		Ok(())
+	}
+
+	/// Fails task `index` of `deal_id` (`existing`, if it was initialized): refunds the payer,
+	/// gives the scheduler's stake to the kitty, returns every contributor's stake.
+	pub(crate) fn fail(
+		task: TaskId,
+		deal_id: DealId,
+		index: u32,
+		existing: Option<Task<T>>,
+		deal: &Deal<T>,
+		reason: Failure,
+	) -> DispatchResult {
+		let mut entry = match existing {
+			Some(entry) => entry,
+			None => {
+				let (reference_time, contribution_deadline, final_deadline) =
+					Self::deadlines(deal)?;
+				Self::new_task(
+					deal_id,
+					index,
+					reference_time,
+					contribution_deadline,
+					final_deadline,
+				)
+			}
+		};
+		T::Escrow::unlock(&deal.payer, Purpose::DealPayment, deal.task_price(), task)?;
+		T::Escrow::seize(
+			&deal.workerpool.owner,
+			Purpose::SchedulerStake,
+			deal.scheduler_stake,
+			task,
+		)?;
+		for contribution in &entry.contributions {
+			Self::return_stake(task, contribution)?;
+		}
+		entry.status = TaskStatus::Failed;
+		Tasks::<T>::insert(task, entry);
+		pallet_marketplace::Pallet::<T>::settle_task(&deal_id);
+		Self::deposit_event(Event::TaskFailed { task, deal: deal_id, reason });
+		Ok(())
+	}
+
+	/// `successWork`: the app's and dataset's owners are paid, the pool owner's stake is
+	/// released, and the pool owner earns the kitty share.
+	fn pay_owners(task: TaskId, deal: &Deal<T>) -> DispatchResult {
+		T::Escrow::pay(&deal.payer, Purpose::DealPayment, &deal.app.owner, deal.app.price, task)?;
+		if let Some(dataset) = &deal.dataset {
+			T::Escrow::pay(&deal.payer, Purpose::DealPayment, &dataset.owner, dataset.price, task)?;
+		}
+		T::Escrow::unlock(
+			&deal.workerpool.owner,
+			Purpose::SchedulerStake,
+			deal.scheduler_stake,
+			task,
+		)?;
+		T::Escrow::reward_kitty_share(&deal.workerpool.owner, task)?;
+		Ok(())
+	}
+
+	/// `distributeRewards`: winners who revealed share the pool price and the others' stakes by
+	/// `floor(log2(weight))`; the pool owner gets its ratio and the rounding remainder.
+	fn reward_replicated(task: TaskId, entry: &Task<T>, deal: &Deal<T>) -> DispatchResult {
+		let pool_price = deal.workerpool.price;
+		let mut funds = RewardFunds::<T> {
+			sources: alloc::vec![(deal.payer.clone(), Purpose::DealPayment, pool_price)],
+			task,
+		};
+		let mut total_reward = pool_price;
+		let mut total_shares = 0u32;
+		for contribution in &entry.contributions {
+			if contribution.status == ContributionStatus::Proved {
+				Self::return_stake(task, contribution)?;
+				total_shares =
+					total_shares.saturating_add(consensus::reward_share(contribution.weight));
+			} else {
+				total_reward = total_reward.saturating_add(contribution.stake);
+				funds.sources.push((
+					contribution.worker.clone(),
+					Purpose::WorkerStake,
+					contribution.stake,
+				));
+			}
+		}
+
+		let workers_reward = workers_part::<T>(total_reward, deal.scheduler_reward_ratio);
+		let mut paid = BalanceOf::<T>::zero();
+		let replicated = entry.contributions.len() > 1;
+		for contribution in &entry.contributions {
+			let worker = &contribution.worker;
+			if contribution.status == ContributionStatus::Proved {
+				let share = consensus::reward_share(contribution.weight);
+				let reward = share_of::<T>(workers_reward, share, total_shares);
+				funds.pay(worker, reward)?;
+				paid = paid.saturating_add(reward);
+				Self::deposit_event(Event::WorkerRewarded { task, worker: worker.clone(), reward });
+				if replicated {
+					let score = Scores::<T>::get(worker).saturating_add(1);
+					Scores::<T>::insert(worker, score);
+					Self::deposit_event(Event::ContributionAccurate {
+						task,
+						worker: worker.clone(),
+						score,
+					});
+				}
+			} else {
+				let score = Scores::<T>::get(worker).saturating_mul(2) / 3;
+				Self::set_score(worker, score);
+				Self::deposit_event(Event::ContributionFaulty {
+					task,
+					worker: worker.clone(),
+					score,
+					stake_lost: contribution.stake,
+				});
+			}
+		}
+		let owner = &deal.workerpool.owner;
+		let rest = total_reward.saturating_sub(paid);
+		funds.pay(owner, rest)?;
+		Self::deposit_event(Event::SchedulerRewarded { task, owner: owner.clone(), reward: rest });
+		Ok(())
+	}
+
+	/// `distributeRewardsFast`: the single worker gets the workers' part of the pool price, the
+	/// pool owner the rest; no stake, no score change.
+	fn reward_single_worker(task: TaskId, entry: &Task<T>, deal: &Deal<T>) -> DispatchResult {
+		let pool_price = deal.workerpool.price;
+		let owner = &deal.workerpool.owner;
+		let worker_reward = workers_part::<T>(pool_price, deal.scheduler_reward_ratio);
+		let rest = pool_price.saturating_sub(worker_reward);
+		if let Some(contribution) = entry.contributions.first() {
+			let worker = &contribution.worker;
+			T::Escrow::pay(&deal.payer, Purpose::DealPayment, worker, worker_reward, task)?;
+			Self::deposit_event(Event::WorkerRewarded {
+				task,
+				worker: worker.clone(),
+				reward: worker_reward,
+			});
+		}
+		T::Escrow::pay(&deal.payer, Purpose::DealPayment, owner, rest, task)?;
+		Self::deposit_event(Event::SchedulerRewarded { task, owner: owner.clone(), reward: rest });
+		Ok(())
+	}
+
+	fn return_stake(task: TaskId, contribution: &Contribution<T>) -> DispatchResult {
+		T::Escrow::unlock(&contribution.worker, Purpose::WorkerStake, contribution.stake, task)
+	}
+
+	fn set_score(worker: &T::AccountId, score: u32) {
+		if score == 0 {
+			Scores::<T>::remove(worker);
+		} else {
+			Scores::<T>::insert(worker, score);
+		}
+	}
+}

@@ -1,0 +1,6 @@
+//! Tests of the contribution pallet: scenarios that follow the protocol, every refusal, and a
+//! property test over random interleavings. Each checks every pallet's invariants at its end.
+
+mod properties;
+mod refusals;
+mod scenarios;

@@ -1,0 +1,168 @@
+//! Random interleavings of contributions, reveals, finalizations, reopenings, claims and expiry
+//! over several tasks: money is conserved and the holds always equal the accounting.
+
+use crate::{mock::*, Call as ContributionCall, TaskId};
+use frame_support::{
+	dispatch::GetDispatchInfo,
+	traits::{fungible::Inspect, UnfilteredDispatchable},
+	weights::Weight,
+};
+use pallet_escrow::{Escrow as _, Purpose};
+use pallet_marketplace::Deals;
+use proptest::prelude::*;
+
+/// How many one-task deals each case runs.
+const TASKS: usize = 4;
+
+#[derive(Clone, Debug)]
+enum Step {
+	Contribute { task: usize, worker: u8, honest: bool },
+	ContributeAndFinalize { task: usize, worker: u8 },
+	Reveal { task: usize, worker: u8, honest: bool },
+	Finalize { task: usize },
+	Reopen { task: usize },
+	Claim { task: usize },
+	Advance { blocks: u64, idle: bool },
+}
+
+fn step() -> impl Strategy<Value = Step> {
+	let task = 0..TASKS;
+	let worker = 1..=WORKERS;
+	// Mostly honest workers, so that many tasks reach consensus and settle.
+	let honest = || proptest::bool::weighted(0.8);
+	prop_oneof![
+		4 => (task.clone(), worker.clone(), honest())
+			.prop_map(|(task, worker, honest)| Step::Contribute { task, worker, honest }),
+		1 => (task.clone(), worker.clone())
+			.prop_map(|(task, worker)| Step::ContributeAndFinalize { task, worker }),
+		4 => (task.clone(), worker, honest())
+			.prop_map(|(task, worker, honest)| Step::Reveal { task, worker, honest }),
+		1 => task.clone().prop_map(|task| Step::Finalize { task }),
+		1 => task.clone().prop_map(|task| Step::Reopen { task }),
+		1 => task.prop_map(|task| Step::Claim { task }),
+		2 => (1..120u64, any::<bool>()).prop_map(|(blocks, idle)| Step::Advance { blocks, idle }),
+	]
+}
+
+fn digest_for(honest: bool) -> crate::ResultDigest {
+	digest(if honest { 1 } else { 2 })
+}
+
+/// Dispatches `call` as `who` the way a block would (in its own storage layer); refusals are
+/// expected and ignored.
+fn dispatch(who: AccountId, call: ContributionCall<Test>) {
+	let _ = call.get_dispatch_info();
+	let _ = call.dispatch_bypass_filter(RuntimeOrigin::signed(who));
+}
+
+fn apply(step: &Step, tasks: &[TaskId], deals: &[pallet_marketplace::DealId]) {
+	match *step {
+		Step::Contribute { task, worker: n, honest } => {
+			let who = worker(n);
+			let (result_hash, result_seal) =
+				Contribution::result_hash_and_seal(&tasks[task], &who, &digest_for(honest));
+			dispatch(
+				who,
+				ContributionCall::contribute {
+					task: tasks[task],
+					result_hash,
+					result_seal,
+					enclave_signature: None,
+				},
+			);
+		}
+		Step::ContributeAndFinalize { task, worker: n } => dispatch(
+			worker(n),
+			ContributionCall::contribute_and_finalize {
+				task: tasks[task],
+				digest: digest(1),
+				location: bounded(b"http://result"),
+				enclave_signature: None,
+			},
+		),
+		Step::Reveal { task, worker: n, honest } => dispatch(
+			worker(n),
+			ContributionCall::reveal {
+				task: tasks[task],
+				digest: digest_for(honest),
+				location: bounded(b"http://result"),
+			},
+		),
+		Step::Finalize { task } => {
+			dispatch(account(OUTSIDER), ContributionCall::finalize { task: tasks[task] })
+		}
+		Step::Reopen { task } => {
+			dispatch(account(SCHEDULER), ContributionCall::reopen { task: tasks[task] })
+		}
+		Step::Claim { task } => {
+			dispatch(account(OUTSIDER), ContributionCall::claim { deal: deals[task], index: 0 })
+		}
+		Step::Advance { blocks, idle } => {
+			let weight = if idle { Weight::MAX } else { Weight::zero() };
+			run_to_block(System::block_number() + blocks, weight);
+		}
+	}
+}
+
+/// Every account the tests fund, and the kitty's.
+fn everyone() -> Vec<AccountId> {
+	[APP_OWNER, DATASET_OWNER, POOL_OWNER, REQUESTER, OUTSIDER, SCHEDULER]
+		.into_iter()
+		.map(account)
+		.chain((1..=WORKERS).map(worker))
+		.chain([stranger(), Escrow::kitty_account()])
+		.collect()
+}
+
+proptest! {
+	#![proptest_config(ProptestConfig::with_cases(64))]
+
+	#[test]
+	fn random_task_histories_conserve_money(
+		trusts in proptest::collection::vec(prop_oneof![Just(1u32), Just(3), Just(4), Just(16)], TASKS),
+		steps in proptest::collection::vec(step(), 1..80),
+	) {
+		new_test_ext().execute_with(|| {
+			let issuance = Balances::total_issuance();
+			let held_by_everyone = || everyone().iter().map(Balances::total_balance).sum::<Balance>();
+			let total = held_by_everyone();
+
+			let mut deals = Vec::new();
+			let mut tasks = Vec::new();
+			for trust in &trusts {
+				let deal = DealSpec::trust(*trust).make();
+				let task = Contribution::task_id(&deal, 0);
+				dispatch(account(OUTSIDER), ContributionCall::initialize { deal, index: 0 });
+				// Workers 1 to 5 are assigned; worker 6 never is.
+				dispatch(
+					account(SCHEDULER),
+					ContributionCall::assign {
+						task,
+						workers: (1..=5).map(worker).collect::<Vec<_>>().try_into().unwrap(),
+					},
+				);
+				deals.push(deal);
+				tasks.push(task);
+			}
+
+			for step in &steps {
+				apply(step, &tasks, &deals);
+				check_invariants();
+				assert_eq!(Balances::total_issuance(), issuance, "after {step:?}");
+				assert_eq!(held_by_everyone(), total, "after {step:?}");
+			}
+
+			// Past every deadline, the sweep settles everything and releases every hold.
+			run_to_block(System::block_number() + 10 * T_BLOCKS + 1, Weight::MAX);
+			check_invariants();
+			for deal in &deals {
+				assert!(Deals::<Test>::get(deal).is_none());
+			}
+			for purpose in Purpose::ALL {
+				assert_eq!(Escrow::total_locked(purpose), 0);
+			}
+			assert_eq!(Balances::total_issuance(), issuance);
+			assert_eq!(held_by_everyone(), total);
+		});
+	}
+}

@@ -1,0 +1,232 @@
+//! What the contribution pallet stores about tasks and contributions.
+
+use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
+use frame_support::{BoundedVec, CloneNoBound, DebugNoBound, EqNoBound, PartialEqNoBound};
+use frame_system::pallet_prelude::BlockNumberFor;
+use pallet_marketplace::{DealId, Measurement, Tag};
+use scale_info::TypeInfo;
+use sp_core::H256;
+
+use crate::{consensus::Tally, BalanceOf, Config};
+
+type AccountIdOf<T> = <T as frame_system::Config>::AccountId;
+
+/// The id of a task: `blake2_256(deal id ‖ task index)`.
+pub type TaskId = H256;
+
+/// What a worker computed: the sha256 of its output file (for a folder, of its sorted files'
+/// hashes). Revealed only after the vote.
+pub type ResultDigest = H256;
+
+/// A worker's vote: `blake2_256(task id ‖ digest)`, the same for every worker that computed the
+/// same output.
+pub type ResultHash = H256;
+
+/// A worker's commitment to its own vote: `blake2_256(worker ‖ task id ‖ digest)`. Nobody can
+/// copy it from another worker without knowing the digest.
+pub type ResultSeal = H256;
+
+/// A signature by an enclave's key (64 bytes: ed25519, sr25519, or ECDSA r ‖ s).
+pub type EnclaveSignature = [u8; 64];
+
+/// Where a task stands.
+#[derive(
+	Clone,
+	Copy,
+	Debug,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+)]
+pub enum TaskStatus {
+	/// Open for contributions from assigned workers.
+	Active,
+	/// A result reached consensus; its voters may reveal.
+	Revealing,
+	/// Finalized: paid out, its result recorded.
+	Completed,
+	/// Failed after its final deadline: its payer was refunded.
+	Failed,
+}
+
+impl TaskStatus {
+	/// Whether the task is paid out or refunded.
+	pub fn is_settled(self) -> bool {
+		matches!(self, TaskStatus::Completed | TaskStatus::Failed)
+	}
+}
+
+/// Where a contribution stands.
+#[derive(
+	Clone,
+	Copy,
+	Debug,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+)]
+pub enum ContributionStatus {
+	/// Voted; not revealed.
+	Contributed,
+	/// Revealed: the worker showed the digest behind its vote, which won.
+	Proved,
+	/// Voted for a result whose voters all failed to reveal; the task was reopened without it.
+	Rejected,
+}
+
+/// One worker's contribution to a task.
+#[derive(
+	CloneNoBound,
+	DebugNoBound,
+	PartialEqNoBound,
+	EqNoBound,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+)]
+#[scale_info(skip_type_params(T))]
+#[codec(mel_bound())]
+pub struct Contribution<T: Config> {
+	pub worker: AccountIdOf<T>,
+	pub status: ContributionStatus,
+	pub result_hash: ResultHash,
+	pub result_seal: ResultSeal,
+	/// The worker's vote weight when it contributed, from its score.
+	pub weight: u32,
+	/// What the worker locked; returned, paid out to winners, or kept, at settlement.
+	pub stake: BalanceOf<T>,
+}
+
+/// Why a task was finalized when it was.
+#[derive(
+	Clone,
+	Copy,
+	Debug,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+)]
+pub enum Finalization {
+	/// The last worker that voted for the consensus revealed.
+	AllWinnersRevealed,
+	/// The reveal window closed with at least one reveal; someone asked to finalize.
+	RevealDeadlinePassed,
+	/// A trust-1 task's only worker contributed and finalized in one call.
+	SingleContribution,
+}
+
+/// Why a task failed.
+#[derive(
+	Clone,
+	Copy,
+	Debug,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+)]
+pub enum Failure {
+	/// Its final deadline passed; someone claimed it.
+	ClaimedAfterFinalDeadline,
+	/// Its final deadline passed; the chain swept it in an idle block.
+	SweptAfterFinalDeadline,
+}
+
+/// A task: one run of a deal's app, voted on by the workers its scheduler assigned.
+#[derive(
+	CloneNoBound,
+	DebugNoBound,
+	PartialEqNoBound,
+	EqNoBound,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+)]
+#[scale_info(skip_type_params(T))]
+#[codec(mel_bound())]
+pub struct Task<T: Config> {
+	pub deal: DealId,
+	/// The task's index among its request order's tasks.
+	pub index: u32,
+	pub status: TaskStatus,
+	/// The deal's category's reference time T, in blocks.
+	pub reference_time: BlockNumberFor<T>,
+	/// No contribution is accepted from this block on: deal start + 7T.
+	pub contribution_deadline: BlockNumberFor<T>,
+	/// The task fails from this block on unless finalized: deal start + 10T.
+	pub final_deadline: BlockNumberFor<T>,
+	/// While revealing: no reveal is accepted from this block on (consensus + 2T).
+	pub reveal_deadline: Option<BlockNumberFor<T>>,
+	/// The workers the scheduler assigned; only they may contribute.
+	pub assigned: BoundedVec<AccountIdOf<T>, T::MaxContributors>,
+	pub contributions: BoundedVec<Contribution<T>, T::MaxContributors>,
+	/// The weighted vote.
+	pub tally: Tally<T::MaxContributors>,
+	/// The result hash that reached consensus, while revealing and once completed.
+	pub consensus: Option<ResultHash>,
+	/// How many contributions voted for the consensus (and were not rejected).
+	pub winners: u32,
+	/// How many of them revealed.
+	pub reveals: u32,
+	/// The digest the winners revealed.
+	pub result_digest: Option<ResultDigest>,
+	/// Where the first revealing worker published the result.
+	pub result_location: BoundedVec<u8, T::MaxResultLocationLength>,
+}
+
+impl<T: Config> Task<T> {
+	/// The contribution of `worker`, if it contributed.
+	pub fn contribution_of(&self, worker: &AccountIdOf<T>) -> Option<&Contribution<T>> {
+		self.contributions.iter().find(|contribution| contribution.worker == *worker)
+	}
+}
+
+/// What the contribution pallet needs from the attestation registry.
+pub trait EnclaveRegistry<AccountId> {
+	/// Whether `worker` has an attested, unexpired enclave of the TEE kind `tag` asks for, whose
+	/// measurement is one of `allowed`.
+	fn enclave_allowed(worker: &AccountId, tag: Tag, allowed: &[Measurement]) -> bool;
+
+	/// Whether `signature` is `worker`'s enclave's signature over `message`.
+	fn verify_enclave_signature(
+		worker: &AccountId,
+		message: &[u8],
+		signature: &EnclaveSignature,
+	) -> bool;
+}
+
+/// A registry that knows no enclave: TEE tasks cannot be assigned.
+pub struct NoEnclaves;
+
+impl<AccountId> EnclaveRegistry<AccountId> for NoEnclaves {
+	fn enclave_allowed(_worker: &AccountId, _tag: Tag, _allowed: &[Measurement]) -> bool {
+		false
+	}
+
+	fn verify_enclave_signature(
+		_worker: &AccountId,
+		_message: &[u8],
+		_signature: &EnclaveSignature,
+	) -> bool {
+		false
+	}
+}
