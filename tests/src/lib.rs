@@ -7,8 +7,6 @@
 //! - Tests that start nodes take [`exclusive_network`] first: two networks sharing two cores would
 //!   miss their slots and make each other flaky.
 
-pub mod chain;
-
 use std::{
 	fs::File,
 	future::Future,
@@ -20,11 +18,7 @@ use std::{
 	time::{Duration, Instant},
 };
 
-use jsonrpsee::{
-	core::{client::ClientT, params::ArrayParams},
-	http_client::{HttpClient, HttpClientBuilder},
-};
-use serde::de::DeserializeOwned;
+use commons_client::{ArrayParams, Chain};
 
 /// Serializes the tests that run networks of nodes within one test binary.
 pub fn exclusive_network() -> MutexGuard<'static, ()> {
@@ -33,9 +27,19 @@ pub fn exclusive_network() -> MutexGuard<'static, ()> {
 	NETWORK.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-/// The `commons-node` binary of this build: the one beside the test executable's `deps/`.
+/// The `commons-node` binary of this build (or `$COMMONS_NODE`).
 pub fn node_binary() -> PathBuf {
-	if let Ok(path) = std::env::var("COMMONS_NODE") {
+	built_binary("commons-node", "COMMONS_NODE")
+}
+
+/// The `commons-compute` binary of this build (or `$COMMONS_COMPUTE`).
+pub fn compute_binary() -> PathBuf {
+	built_binary("commons-compute", "COMMONS_COMPUTE")
+}
+
+/// The binary `name` beside the test executable's `deps/`, unless `variable` names another.
+fn built_binary(name: &str, variable: &str) -> PathBuf {
+	if let Ok(path) = std::env::var(variable) {
 		return PathBuf::from(path);
 	}
 	let test_executable = std::env::current_exe().expect("the test knows its own path");
@@ -43,11 +47,11 @@ pub fn node_binary() -> PathBuf {
 		.parent()
 		.and_then(Path::parent)
 		.expect("test executables live in <target>/<profile>/deps");
-	let binary = profile_dir.join("commons-node");
+	let binary = profile_dir.join(name);
 	assert!(
 		binary.exists(),
-		"no node binary at {}: build it in the same profile first \
-		 (`cargo build --release -p commons-node`), or point COMMONS_NODE at one",
+		"no {name} binary at {}: build it in the same profile first \
+		 (`cargo build --release --workspace`), or point {variable} at one",
 		binary.display()
 	);
 	binary
@@ -132,7 +136,16 @@ pub struct TestNode {
 	pub base_path: PathBuf,
 	args: Vec<String>,
 	child: Option<Child>,
-	rpc: HttpClient,
+	chain: Chain,
+}
+
+/// A node's chain, read and written over its JSON-RPC: `node.free_balance(..)`, `node.rpc(..)`.
+impl std::ops::Deref for TestNode {
+	type Target = Chain;
+
+	fn deref(&self) -> &Chain {
+		&self.chain
+	}
 }
 
 impl TestNode {
@@ -156,9 +169,7 @@ impl TestNode {
 			name.into(),
 		];
 		all_args.extend(args.iter().map(|arg| arg.to_string()));
-		let rpc = HttpClientBuilder::default()
-			.request_timeout(Duration::from_secs(10))
-			.build(format!("http://127.0.0.1:{rpc_port}"))
+		let chain = Chain::new(name, &format!("http://127.0.0.1:{rpc_port}"))
 			.expect("a loopback URL is valid");
 		let mut node = Self {
 			name: name.into(),
@@ -167,7 +178,7 @@ impl TestNode {
 			base_path,
 			args: all_args,
 			child: None,
-			rpc,
+			chain,
 		};
 		node.spawn();
 		node
@@ -201,18 +212,6 @@ impl TestNode {
 	pub fn restart(&mut self) {
 		assert!(self.child.is_none(), "{} is still running", self.name);
 		self.spawn();
-	}
-
-	/// Calls `method` with `params` and decodes the result.
-	pub async fn rpc<T: DeserializeOwned>(
-		&self,
-		method: &str,
-		params: ArrayParams,
-	) -> Result<T, String> {
-		self.rpc
-			.request(method, params)
-			.await
-			.map_err(|error| format!("{}: {method} failed: {error}", self.name))
 	}
 
 	/// Waits until the node answers RPC calls.
@@ -257,5 +256,42 @@ impl TestNode {
 impl Drop for TestNode {
 	fn drop(&mut self) {
 		self.kill();
+	}
+}
+
+/// A running `commons-compute` process, killed when dropped. It logs to `node.log` in its own
+/// directory of the test's, so that a failing test shows its log with the nodes'.
+pub struct ComputeNode {
+	pub name: String,
+	pub work_dir: PathBuf,
+	child: Child,
+}
+
+impl ComputeNode {
+	/// Starts a compute node called `name` with the secret key `key`, following `node`.
+	pub fn start(dir: &TestDir, name: &str, node: &TestNode, key: &str, args: &[&str]) -> Self {
+		let work_dir = dir.path().join(name);
+		std::fs::create_dir_all(&work_dir).expect("the compute node's directory can be created");
+		let log = File::create(work_dir.join("node.log")).expect("the log file can be created");
+		let child = Command::new(compute_binary())
+			.arg("--rpc")
+			.arg(format!("http://127.0.0.1:{}", node.rpc_port))
+			.args(["--key", key, "--from-block", "0"])
+			.arg("--work-dir")
+			.arg(&work_dir)
+			.args(args)
+			.stdin(Stdio::null())
+			.stdout(log.try_clone().expect("log handle can be duplicated"))
+			.stderr(log)
+			.spawn()
+			.unwrap_or_else(|error| panic!("could not start {name}: {error}"));
+		Self { name: name.into(), work_dir, child }
+	}
+}
+
+impl Drop for ComputeNode {
+	fn drop(&mut self) {
+		let _ = self.child.kill();
+		let _ = self.child.wait();
 	}
 }

@@ -1,16 +1,35 @@
-//! Reading the chain and submitting transactions over JSON-RPC, with the runtime's own types.
+//! # Commons client
+//!
+//! Reads a node's chain and submits transactions over JSON-RPC, with the runtime's own types:
+//! nothing is encoded by hand. Used by the compute node, the command line and the end-to-end
+//! tests.
+
+use std::time::Duration;
 
 use codec::{Decode, Encode};
 use commons_runtime::{
-	signing::ChainIdentity, AccountId, Balance, BlockNumber, Hash, Nonce, RuntimeEvent,
-	UncheckedExtrinsic,
+	signing::{sign, ChainIdentity, Lifetime},
+	AccountId, Balance, BlockNumber, Hash, Nonce, RuntimeCall, RuntimeEvent, UncheckedExtrinsic,
 };
 use frame_support::traits::PalletInfoAccess;
-use jsonrpsee::rpc_params;
+use jsonrpsee::{
+	core::client::ClientT,
+	http_client::{HttpClient, HttpClientBuilder},
+};
+pub use jsonrpsee::{core::params::ArrayParams, rpc_params};
 use serde_json::Value;
-use sp_core::bytes::{from_hex, to_hex};
+use sp_core::{
+	bytes::{from_hex, to_hex},
+	sr25519,
+};
 
-use crate::TestNode;
+/// A node's JSON-RPC endpoint.
+#[derive(Clone)]
+pub struct Chain {
+	/// A name for error messages (the node's).
+	pub name: String,
+	rpc: HttpClient,
+}
 
 /// The events of one block, as the runtime records them.
 pub type EventRecords = Vec<frame_system::EventRecord<RuntimeEvent, Hash>>;
@@ -29,7 +48,28 @@ fn parse_number(value: &Value) -> Result<BlockNumber, String> {
 		.map_err(|error| format!("bad block number {text}: {error}"))
 }
 
-impl TestNode {
+impl Chain {
+	/// A client of the node serving JSON-RPC over HTTP at `url`, called `name` in errors.
+	pub fn new(name: &str, url: &str) -> Result<Self, String> {
+		let rpc = HttpClientBuilder::default()
+			.request_timeout(Duration::from_secs(10))
+			.build(url)
+			.map_err(|error| format!("bad RPC URL {url}: {error}"))?;
+		Ok(Self { name: name.into(), rpc })
+	}
+
+	/// Calls `method` with `params` and decodes the result.
+	pub async fn rpc<T: serde::de::DeserializeOwned>(
+		&self,
+		method: &str,
+		params: ArrayParams,
+	) -> Result<T, String> {
+		self.rpc
+			.request(method, params)
+			.await
+			.map_err(|error| format!("{}: {method} failed: {error}", self.name))
+	}
+
 	/// The number of the block with `hash`.
 	pub async fn block_number(&self, hash: Hash) -> Result<BlockNumber, String> {
 		let header: Value = self.rpc("chain_getHeader", rpc_params![hash]).await?;
@@ -136,5 +176,21 @@ impl TestNode {
 			}
 		}
 		Err(format!("not in blocks {from}..={best}"))
+	}
+
+	/// Signs `call` with `signer`'s key (immortal, at its next nonce, no tip) and submits it;
+	/// returns the extrinsic.
+	pub async fn sign_and_submit(
+		&self,
+		call: RuntimeCall,
+		signer: &sr25519::Pair,
+	) -> Result<UncheckedExtrinsic, String> {
+		use sp_core::Pair;
+		let chain = self.chain_identity().await?;
+		let account = AccountId::from(signer.public());
+		let nonce = self.next_nonce(&account).await?;
+		let extrinsic = sign(call, signer, nonce, Lifetime::Immortal, 0, &chain);
+		self.submit(&extrinsic).await?;
+		Ok(extrinsic)
 	}
 }

@@ -1,0 +1,39 @@
+//! The example apps under `compute/apps`, built for wasm32-wasip1 on demand (by tests and by
+//! anyone trying the chain out).
+
+use std::{
+	path::{Path, PathBuf},
+	process::Command,
+};
+
+/// The example apps, by directory name.
+pub const APPS: [&str; 2] = ["monte-carlo", "csv-stats"];
+
+/// Builds every example app into `target_dir` and returns the directory holding the modules
+/// (`<name>.wasm`).
+pub fn build(target_dir: &Path) -> Result<PathBuf, String> {
+	let apps = Path::new(env!("CARGO_MANIFEST_DIR")).join("apps");
+	let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+	for app in APPS {
+		let status = Command::new(&cargo)
+			.args(["build", "--release", "--locked", "--target", "wasm32-wasip1"])
+			.arg("--manifest-path")
+			.arg(apps.join(app).join("Cargo.toml"))
+			.arg("--target-dir")
+			.arg(target_dir)
+			.status()
+			.map_err(|error| format!("cannot run {cargo}: {error}"))?;
+		if !status.success() {
+			return Err(format!("building {app} for wasm32-wasip1 failed ({status})"));
+		}
+	}
+	Ok(target_dir.join("wasm32-wasip1").join("release"))
+}
+
+/// Where the example apps are built by default: `wasi-apps` in the cargo target directory.
+pub fn default_target_dir() -> PathBuf {
+	std::env::var_os("CARGO_TARGET_DIR")
+		.map(PathBuf::from)
+		.unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"))
+		.join("wasi-apps")
+}

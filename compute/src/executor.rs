@@ -1,0 +1,260 @@
+//! Running a WASI module deterministically, within fuel and memory limits.
+
+use sha2::{Digest as _, Sha256};
+use std::{fmt, path::Path, time::Duration};
+use wasmtime::{Config, Engine, Linker, Module, ResourceLimiter, Store, Trap};
+use wasmtime_wasi::{
+	p2::pipe::MemoryOutputPipe, preview1::WasiP1Ctx, Deterministic, DirPerms, FilePerms,
+	HostMonotonicClock, HostWallClock, I32Exit, WasiCtxBuilder,
+};
+
+/// How much of its standard output and error a module may write; more is cut off.
+const MAX_LOG_BYTES: usize = 64 * 1024;
+
+/// How many bytes of the task's seed stream the module's random source cycles through.
+const RANDOM_BYTES: usize = 4096;
+
+/// The most table elements a module may grow a table to.
+const MAX_TABLE_ELEMENTS: usize = 1 << 20;
+
+/// What a run may consume.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+	/// Wasmtime fuel: about one unit per WebAssembly instruction.
+	pub fuel: u64,
+	/// The most linear memory the module may have, in bytes.
+	pub memory_bytes: usize,
+}
+
+impl Limits {
+	/// Fuel per second of a category's reference time: a conservative rate of instructions a
+	/// compute node executes, so that a task within its limit finishes well within T.
+	pub const FUEL_PER_SECOND: u64 = 100_000_000;
+
+	/// The memory every task may use.
+	pub const MEMORY_BYTES: usize = 1 << 30;
+
+	/// The limits of a task whose category's reference time is `reference_time_secs`.
+	pub fn for_reference_time(reference_time_secs: u32) -> Self {
+		Self {
+			fuel: u64::from(reference_time_secs).saturating_mul(Self::FUEL_PER_SECOND),
+			memory_bytes: Self::MEMORY_BYTES,
+		}
+	}
+}
+
+/// One run of a module.
+#[derive(Clone, Copy, Debug)]
+pub struct Job<'a> {
+	/// The module's bytes (checked against the app's checksum by the caller).
+	pub module: &'a [u8],
+	/// The request's params, split into arguments; the module sees `app` before them.
+	pub args: &'a [String],
+	/// A directory with the dataset, mounted read-only at `/in`.
+	pub input: Option<&'a Path>,
+	/// An empty directory mounted at `/out`, where the module writes its result.
+	pub output: &'a Path,
+	/// The task's seed: the module's random bytes are derived from it.
+	pub seed: [u8; 32],
+	pub limits: Limits,
+}
+
+/// What a successful run left besides its output directory.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Outcome {
+	pub stdout: Vec<u8>,
+	pub stderr: Vec<u8>,
+	/// The fuel it burnt.
+	pub fuel_used: u64,
+}
+
+/// Why a run failed.
+#[derive(Debug)]
+pub enum ExecutionError {
+	/// The bytes are not a WASI command module.
+	InvalidModule(String),
+	/// The runtime could not be set up (the mounts, or the engine).
+	Setup(String),
+	/// The module ran out of fuel: it needs more time than its category gives.
+	OutOfFuel,
+	/// The module asked for more memory than its cap.
+	MemoryLimit,
+	/// The module exited with a non-zero status.
+	Exit(i32),
+	/// The module trapped.
+	Trap(String),
+}
+
+impl fmt::Display for ExecutionError {
+	fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+		match self {
+			ExecutionError::InvalidModule(why) => write!(f, "not a WASI command module: {why}"),
+			ExecutionError::Setup(why) => write!(f, "cannot set up the module's runtime: {why}"),
+			ExecutionError::OutOfFuel => write!(f, "the module ran out of fuel"),
+			ExecutionError::MemoryLimit => write!(f, "the module exceeded its memory cap"),
+			ExecutionError::Exit(code) => write!(f, "the module exited with status {code}"),
+			ExecutionError::Trap(why) => write!(f, "the module trapped: {why}"),
+		}
+	}
+}
+
+impl std::error::Error for ExecutionError {}
+
+/// Clocks that stand still at the Unix epoch.
+struct FrozenClock;
+
+impl HostWallClock for FrozenClock {
+	fn resolution(&self) -> Duration {
+		Duration::from_nanos(1)
+	}
+
+	fn now(&self) -> Duration {
+		Duration::ZERO
+	}
+}
+
+impl HostMonotonicClock for FrozenClock {
+	fn resolution(&self) -> u64 {
+		1
+	}
+
+	fn now(&self) -> u64 {
+		0
+	}
+}
+
+/// Refuses memory growth beyond the cap, and remembers that it did.
+struct MemoryCap {
+	limit: usize,
+	exceeded: bool,
+}
+
+impl ResourceLimiter for MemoryCap {
+	fn memory_growing(
+		&mut self,
+		_current: usize,
+		desired: usize,
+		_maximum: Option<usize>,
+	) -> anyhow::Result<bool> {
+		self.exceeded |= desired > self.limit;
+		Ok(desired <= self.limit)
+	}
+
+	fn table_growing(
+		&mut self,
+		_current: usize,
+		desired: usize,
+		_maximum: Option<usize>,
+	) -> anyhow::Result<bool> {
+		Ok(desired <= MAX_TABLE_ELEMENTS)
+	}
+}
+
+struct RunState {
+	wasi: WasiP1Ctx,
+	memory: MemoryCap,
+}
+
+/// The engine every run uses: fuel metering, and determinism across CPUs.
+fn engine() -> Result<Engine, ExecutionError> {
+	let mut config = Config::new();
+	config
+		.consume_fuel(true)
+		.cranelift_nan_canonicalization(true)
+		.relaxed_simd_deterministic(true);
+	Engine::new(&config).map_err(|error| ExecutionError::Setup(format!("{error:#}")))
+}
+
+/// `RANDOM_BYTES` bytes of sha256(seed ‖ counter) blocks.
+fn random_stream(seed: &[u8; 32]) -> Vec<u8> {
+	(0u32..)
+		.flat_map(|counter| {
+			let block: [u8; 32] = Sha256::new()
+				.chain_update(seed)
+				.chain_update(counter.to_le_bytes())
+				.finalize()
+				.into();
+			block
+		})
+		.take(RANDOM_BYTES)
+		.collect()
+}
+
+/// Runs `job`'s module to completion. Its output is what it left in `job.output`.
+pub fn execute(job: &Job) -> Result<Outcome, ExecutionError> {
+	let setup = |error: anyhow::Error| ExecutionError::Setup(format!("{error:#}"));
+	let engine = engine()?;
+	let module = Module::new(&engine, job.module)
+		.map_err(|error| ExecutionError::InvalidModule(format!("{error:#}")))?;
+
+	let stdout = MemoryOutputPipe::new(MAX_LOG_BYTES);
+	let stderr = MemoryOutputPipe::new(MAX_LOG_BYTES);
+	let args: Vec<&str> =
+		std::iter::once("app").chain(job.args.iter().map(String::as_str)).collect();
+	let random = random_stream(&job.seed);
+	let mut builder = WasiCtxBuilder::new();
+	builder
+		.args(&args)
+		.stdout(stdout.clone())
+		.stderr(stderr.clone())
+		.wall_clock(FrozenClock)
+		.monotonic_clock(FrozenClock)
+		.secure_random(Deterministic::new(random.clone()))
+		.insecure_random(Deterministic::new(random.iter().rev().copied().collect()))
+		.insecure_random_seed(u128::from_le_bytes(job.seed[..16].try_into().expect("16 bytes")))
+		.allow_tcp(false)
+		.allow_udp(false)
+		.allow_ip_name_lookup(false);
+	if let Some(input) = job.input {
+		builder
+			.preopened_dir(input, "/in", DirPerms::READ, FilePerms::READ)
+			.map_err(setup)?;
+	}
+	builder
+		.preopened_dir(job.output, "/out", DirPerms::all(), FilePerms::all())
+		.map_err(setup)?;
+
+	let state = RunState {
+		wasi: builder.build_p1(),
+		memory: MemoryCap { limit: job.limits.memory_bytes, exceeded: false },
+	};
+	let mut store = Store::new(&engine, state);
+	store.limiter(|state| &mut state.memory);
+	store.set_fuel(job.limits.fuel).map_err(setup)?;
+	let mut linker = Linker::new(&engine);
+	wasmtime_wasi::preview1::add_to_linker_sync(&mut linker, |state: &mut RunState| {
+		&mut state.wasi
+	})
+	.map_err(setup)?;
+
+	let result = linker.instantiate(&mut store, &module).and_then(|instance| {
+		let start = instance.get_typed_func::<(), ()>(&mut store, "_start").map_err(|error| {
+			anyhow::anyhow!(ExecutionError::InvalidModule(format!("{error:#}")))
+		})?;
+		start.call(&mut store, ())
+	});
+	let fuel_used = job.limits.fuel.saturating_sub(store.get_fuel().unwrap_or(0));
+	let outcome = || Outcome {
+		stdout: stdout.contents().to_vec(),
+		stderr: stderr.contents().to_vec(),
+		fuel_used,
+	};
+	match result {
+		Ok(()) => Ok(outcome()),
+		Err(error) => Err(match error.downcast::<I32Exit>() {
+			Ok(I32Exit(0)) => return Ok(outcome()),
+			Ok(I32Exit(code)) => ExecutionError::Exit(code),
+			Err(error) if store.data().memory.exceeded => {
+				let _ = error;
+				ExecutionError::MemoryLimit
+			}
+			Err(error) => match error.downcast::<ExecutionError>() {
+				Ok(invalid) => invalid,
+				Err(error) => match error.downcast_ref::<Trap>() {
+					Some(Trap::OutOfFuel) => ExecutionError::OutOfFuel,
+					_ => ExecutionError::Trap(format!("{error:#}")),
+				},
+			},
+		}),
+	}
+}
