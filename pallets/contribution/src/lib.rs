@@ -613,7 +613,7 @@ pub mod pallet {
 				!existing.as_ref().is_some_and(|entry| entry.status.is_settled()),
 				Error::<T>::TaskSettled
 			);
-			let (_, _, final_deadline) = Self::deadlines(&deal_entry)?;
+			let final_deadline = Self::deadlines(&deal_entry)?.settlement;
 			ensure!(
 				frame_system::Pallet::<T>::block_number() >= final_deadline,
 				Error::<T>::FinalDeadlineNotPassed
@@ -661,9 +661,7 @@ impl<T: Config> Pallet<T> {
 
 	/// The reference time T of `deal`'s category in blocks (at least one), and its contribution
 	/// and final deadlines: deal start + 7T and + 10T.
-	pub fn deadlines(
-		deal: &Deal<T>,
-	) -> Result<(BlockNumberFor<T>, BlockNumberFor<T>, BlockNumberFor<T>), Error<T>> {
+	pub fn deadlines(deal: &Deal<T>) -> Result<DealDeadlines<BlockNumberFor<T>>, Error<T>> {
 		let category = pallet_marketplace::Categories::<T>::get(deal.category)
 			.ok_or(Error::<T>::UnknownCategory)?;
 		let millis = u64::from(category.reference_time_secs).saturating_mul(1_000);
@@ -672,7 +670,7 @@ impl<T: Config> Pallet<T> {
 		let after = |multiple: u32| {
 			deal.start.saturating_add(reference_time.saturating_mul(multiple.into()))
 		};
-		Ok((reference_time, after(7), after(10)))
+		Ok(DealDeadlines { reference_time, contribution: after(7), settlement: after(10) })
 	}
 
 	fn has_task(deal: &Deal<T>, index: u32) -> bool {
@@ -684,33 +682,24 @@ impl<T: Config> Pallet<T> {
 		ensure!(Self::has_task(&deal, index), Error::<T>::TaskIndexOutOfRange);
 		let task = Self::task_id(&deal_id, index);
 		ensure!(!Tasks::<T>::contains_key(task), Error::<T>::TaskAlreadyInitialized);
-		let (reference_time, contribution_deadline, final_deadline) = Self::deadlines(&deal)?;
+		let deadlines = Self::deadlines(&deal)?;
 		ensure!(
-			frame_system::Pallet::<T>::block_number() < contribution_deadline,
+			frame_system::Pallet::<T>::block_number() < deadlines.contribution,
 			Error::<T>::ContributionDeadlinePassed
 		);
-		Tasks::<T>::insert(
-			task,
-			Self::new_task(deal_id, index, reference_time, contribution_deadline, final_deadline),
-		);
+		Tasks::<T>::insert(task, Self::new_task(deal_id, index, &deadlines));
 		Self::deposit_event(Event::TaskInitialized { task, deal: deal_id, index });
 		Ok(())
 	}
 
-	fn new_task(
-		deal: DealId,
-		index: u32,
-		reference_time: BlockNumberFor<T>,
-		contribution_deadline: BlockNumberFor<T>,
-		final_deadline: BlockNumberFor<T>,
-	) -> Task<T> {
+	fn new_task(deal: DealId, index: u32, deadlines: &DealDeadlines<BlockNumberFor<T>>) -> Task<T> {
 		Task {
 			deal,
 			index,
 			status: TaskStatus::Active,
-			reference_time,
-			contribution_deadline,
-			final_deadline,
+			reference_time: deadlines.reference_time,
+			contribution_deadline: deadlines.contribution,
+			final_deadline: deadlines.settlement,
 			reveal_deadline: None,
 			assigned: Default::default(),
 			contributions: Default::default(),
@@ -819,8 +808,8 @@ impl<T: Config> Pallet<T> {
 impl<T: Config> pallet_marketplace::OnDealCreated<T> for Pallet<T> {
 	fn on_deal_created(id: &DealId, deal: &Deal<T>) {
 		// A deal's category exists: the marketplace checked it, and categories are never removed.
-		if let Ok((_, _, final_deadline)) = Self::deadlines(deal) {
-			ExpiringDeals::<T>::insert(final_deadline, id, 0);
+		if let Ok(deadlines) = Self::deadlines(deal) {
+			ExpiringDeals::<T>::insert(deadlines.settlement, id, 0);
 		}
 	}
 }
@@ -876,7 +865,7 @@ impl<T: Config> Pallet<T> {
 				deal.unsettled == deal.volume.saturating_sub(settled),
 				"a deal's unsettled count differs from its settled tasks"
 			);
-			let (_, _, final_deadline) = Self::deadlines(&deal)?;
+			let final_deadline = Self::deadlines(&deal)?.settlement;
 			ensure!(
 				ExpiringDeals::<T>::contains_key(final_deadline, deal_id),
 				"a live deal is not queued for its expiry"

@@ -95,17 +95,7 @@ impl<T: Config> Pallet<T> {
 	) -> DispatchResult {
 		let mut entry = match existing {
 			Some(entry) => entry,
-			None => {
-				let (reference_time, contribution_deadline, final_deadline) =
-					Self::deadlines(deal)?;
-				Self::new_task(
-					deal_id,
-					index,
-					reference_time,
-					contribution_deadline,
-					final_deadline,
-				)
-			}
+			None => Self::new_task(deal_id, index, &Self::deadlines(deal)?),
 		};
 		T::Escrow::unlock(&deal.payer, Purpose::DealPayment, deal.task_price(), task)?;
 		T::Escrow::seize(

@@ -29,6 +29,17 @@ pub type ResultSeal = H256;
 /// A signature by an enclave's key (64 bytes: ed25519, sr25519, or ECDSA r ‖ s).
 pub type EnclaveSignature = [u8; 64];
 
+/// The timing every task of a deal shares, in blocks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DealDeadlines<BlockNumber> {
+	/// The category's reference time T (at least one block).
+	pub reference_time: BlockNumber,
+	/// Deal start + 7T: no contribution from this block on.
+	pub contribution: BlockNumber,
+	/// Deal start + 10T: unsettled tasks fail from this block on.
+	pub settlement: BlockNumber,
+}
+
 /// Where a task stands.
 #[derive(
 	Clone,

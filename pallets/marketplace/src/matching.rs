@@ -31,7 +31,7 @@ impl<T: Config> Pallet<T> {
 	) -> Result<Checked, Error<T>> {
 		let [expired, bad_signature, consumed] = errors;
 		let now = frame_system::Pallet::<T>::block_number();
-		ensure!(expiry.map_or(true, |last_block| now <= last_block), expired);
+		ensure!(expiry.is_none_or(|last_block| now <= last_block), expired);
 		let hash = Self::order_hash(order);
 		ensure!(Self::is_authorised(order, &hash, signature, signer), bad_signature);
 		let remaining = volume.saturating_sub(Consumed::<T>::get(hash));
