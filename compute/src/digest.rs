@@ -58,8 +58,10 @@ fn collect_files(root: &Path, dir: &Path, files: &mut Vec<PathBuf>) -> Result<()
 		if kind.is_dir() {
 			collect_files(root, &path, files)?;
 		} else if kind.is_file() {
-			let relative = path.strip_prefix(root).expect("walked from root").to_owned();
-			files.push(relative);
+			// Every path walked from `root` starts with it.
+			if let Ok(relative) = path.strip_prefix(root) {
+				files.push(relative.to_owned());
+			}
 		}
 	}
 	Ok(())

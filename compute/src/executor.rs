@@ -180,6 +180,13 @@ fn random_stream(seed: &[u8; 32]) -> Vec<u8> {
 		.collect()
 }
 
+/// The first 16 bytes of a seed.
+fn first_half(seed: &[u8; 32]) -> [u8; 16] {
+	let mut half = [0; 16];
+	half.copy_from_slice(&seed[..16]);
+	half
+}
+
 /// Runs `job`'s module to completion. Its output is what it left in `job.output`.
 pub fn execute(job: &Job) -> Result<Outcome, ExecutionError> {
 	let setup = |error: anyhow::Error| ExecutionError::Setup(format!("{error:#}"));
@@ -201,7 +208,7 @@ pub fn execute(job: &Job) -> Result<Outcome, ExecutionError> {
 		.monotonic_clock(FrozenClock)
 		.secure_random(Deterministic::new(random.clone()))
 		.insecure_random(Deterministic::new(random.iter().rev().copied().collect()))
-		.insecure_random_seed(u128::from_le_bytes(job.seed[..16].try_into().expect("16 bytes")))
+		.insecure_random_seed(u128::from_le_bytes(first_half(&job.seed)))
 		.allow_tcp(false)
 		.allow_udp(false)
 		.allow_ip_name_lookup(false);
