@@ -31,7 +31,6 @@ mod benchmarks;
 pub mod apis;
 pub mod configs;
 pub mod genesis_config_presets;
-#[cfg(feature = "std")]
 pub mod signing;
 
 use alloc::{borrow::Cow, vec::Vec};
@@ -124,7 +123,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: Cow::Borrowed("commons"),
 	impl_name: Cow::Borrowed("commons-node"),
 	authoring_version: 1,
-	spec_version: 101,
+	spec_version: 102,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 1,

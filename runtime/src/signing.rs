@@ -2,16 +2,20 @@
 //!
 //! The node's benchmarks, our command-line tools and the end-to-end tests all build signed
 //! transactions from the runtime's own types through this module, so the transaction format is
-//! written down once, here, next to [`TxExtension`]. Only built with `std`.
+//! written down once, here, next to [`TxExtension`]. The scheduler's off-chain worker, inside the
+//! runtime, builds its transactions' extensions here too.
 
-use codec::Encode;
-use sp_core::Pair;
-use sp_runtime::{generic::Era, traits::IdentifyAccount, MultiSigner};
-
-use crate::{
-	Balance, BlockNumber, Hash, Nonce, RuntimeCall, Signature, SignedPayload, TxExtension,
-	UncheckedExtrinsic, VERSION,
+use sp_runtime::generic::Era;
+#[cfg(feature = "std")]
+use {
+	codec::Encode,
+	sp_core::Pair,
+	sp_runtime::{traits::IdentifyAccount, MultiSigner},
 };
+
+use crate::{Balance, BlockNumber, Hash, Nonce, TxExtension, VERSION};
+#[cfg(feature = "std")]
+use crate::{RuntimeCall, Signature, SignedPayload, UncheckedExtrinsic};
 
 /// What a signature commits to besides the call: which chain and which runtime.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -54,6 +58,7 @@ impl Lifetime {
 	}
 
 	/// The block hash the signature commits to: genesis for immortal transactions.
+	#[cfg(feature = "std")]
 	fn checkpoint(&self, chain: &ChainIdentity) -> Hash {
 		match *self {
 			Lifetime::Immortal => chain.genesis_hash,
@@ -82,6 +87,7 @@ pub fn tx_extension(nonce: Nonce, lifetime: Lifetime, tip: Balance) -> TxExtensi
 }
 
 /// `call` signed by `signer` with `nonce`, ready to submit to `chain`.
+#[cfg(feature = "std")]
 pub fn sign<P>(
 	call: RuntimeCall,
 	signer: &P,

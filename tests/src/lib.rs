@@ -148,6 +148,21 @@ impl std::ops::Deref for TestNode {
 	}
 }
 
+/// Puts the key with secret URI `suri` of `key_type` into the keystore of the node that
+/// [`TestNode::start`] will run in `dir/name` on `chain`, with `commons-node key insert` as an
+/// operator would.
+pub fn insert_key(dir: &TestDir, name: &str, chain: &str, key_type: &str, suri: &str) {
+	let base_path = dir.path().join(name);
+	let status = Command::new(node_binary())
+		.args(["key", "insert", "--chain", chain, "--scheme", "sr25519"])
+		.args(["--key-type", key_type, "--suri", suri, "--base-path"])
+		.arg(&base_path)
+		.stdout(Stdio::null())
+		.status()
+		.expect("commons-node runs");
+	assert!(status.success(), "key insert into {name} failed: {status}");
+}
+
 impl TestNode {
 	/// Starts a node called `name` in `dir/name`, with `args` added to the harness's own
 	/// (base path, ports, no telemetry or mDNS, logs to `dir/name/node.log`).

@@ -1,13 +1,12 @@
 //! A replicated task on a dev chain, computed by two real compute nodes: registrations, presigned
-//! orders matched into a deal, the scheduler's assignment, and then, with nobody else acting,
-//! both compute nodes run the example app, vote, reveal, and the chain pays them.
-//!
-//! The scheduler's part is played by the test (its off-chain worker is not written yet).
+//! orders matched into a deal, and then, with nobody else acting, the node's scheduler off-chain
+//! worker (holding the pool's scheduler key) opens and assigns the task, both compute nodes run
+//! the example app, vote and reveal, and the chain pays them.
 
 use std::time::Duration;
 
 use commons_compute::{digest, example_apps, execute, Job, Limits};
-use commons_e2e::{exclusive_network, wait_for, ComputeNode, TestDir, TestNode};
+use commons_e2e::{exclusive_network, insert_key, wait_for, ComputeNode, TestDir, TestNode};
 use commons_runtime::{AccountId, Hash, Runtime, RuntimeCall, RuntimeEvent, CMN};
 use pallet_contribution::{Task, TaskStatus};
 use pallet_marketplace::{
@@ -89,6 +88,9 @@ async fn two_compute_nodes_complete_a_replicated_task_and_are_paid() {
 	let module = std::fs::read(&module_path).unwrap();
 	let checksum: [u8; 32] = Sha256::digest(&module).into();
 
+	// The dev node also holds Ferdie's key as a scheduler key: its off-chain worker schedules
+	// the pool.
+	insert_key(&dir, "alice", "dev", "schd", "//Ferdie");
 	let node = TestNode::start(&dir, "alice", &["--dev"]);
 	node.wait_until_serving().await;
 	let _dave = ComputeNode::start(&dir, "compute-dave", &node, "//Dave", &[]);
@@ -239,32 +241,10 @@ async fn two_compute_nodes_complete_a_replicated_task_and_are_paid() {
 	})
 	.await;
 
-	// Ferdie, the scheduler, opens the task and assigns Dave and Eve.
+	// From here nobody acts: the scheduler's off-chain worker opens the task and, trust 4
+	// asking for two agreeing fresh workers, assigns Dave and Eve.
 	let task = pallet_contribution::Pallet::<Runtime>::task_id(&deal, 0);
 	let task_key = pallet_contribution::Tasks::<Runtime>::hashed_key_for(task);
-	let initialize = pallet_contribution::Call::<Runtime>::initialize { deal, index: 0 };
-	submit_until(
-		&node,
-		Ferdie,
-		RuntimeCall::Contribution(initialize),
-		"the task to open",
-		|| async {
-			node.storage::<Task<Runtime>>(&task_key, None)
-				.await?
-				.map(|_| ())
-				.ok_or("no task".into())
-		},
-	)
-	.await;
-	let assign = pallet_contribution::Call::<Runtime>::assign {
-		task,
-		workers: vec![Dave.to_account_id(), Eve.to_account_id()].try_into().unwrap(),
-	};
-	node.sign_and_submit(RuntimeCall::Contribution(assign), &pair(Ferdie))
-		.await
-		.unwrap();
-
-	// From here the compute nodes act alone.
 	let completed =
 		wait_for("the compute nodes to complete the task", Duration::from_secs(180), || async {
 			let entry = node.storage::<Task<Runtime>>(&task_key, None).await?.ok_or("no task")?;
@@ -298,6 +278,11 @@ async fn two_compute_nodes_complete_a_replicated_task_and_are_paid() {
 	.unwrap();
 	assert_eq!(completed.result_digest, Some(Hash::from(expected)));
 	assert_eq!(completed.winners, 2);
+	let mut assigned = completed.assigned.to_vec();
+	assigned.sort();
+	let mut expected_workers = vec![Dave.to_account_id(), Eve.to_account_id()];
+	expected_workers.sort();
+	assert_eq!(assigned, expected_workers, "the scheduler assigned the pool's two workers");
 
 	// Each worker earned half of 95 % of the pool price; the pool owner the rest.
 	let rewards = find_event(&node, start, |event| match event {

@@ -118,6 +118,26 @@ impl<MaxGroups: Get<u32>> Tally<MaxGroups> {
 	}
 }
 
+/// Whether the votes cast, joined by the votes of the `pending` workers' weights, would reach
+/// consensus at `trust` if every pending worker agreed with the leading result: the scheduler's
+/// replication policy of the reference (§4.5). It assigns more workers while this is false.
+pub fn predicts_consensus<MaxGroups: Get<u32>>(
+	tally: &Tally<MaxGroups>,
+	pending: &[u32],
+	trust: u32,
+) -> bool {
+	let trust = trust.max(1);
+	let leading = tally.groups().iter().map(|(_, group)| *group).max().unwrap_or_default();
+	let others = tally.total().saturating_sub(VoteWeight::one()).saturating_sub(leading);
+	let predicted = pending
+		.iter()
+		.fold(leading.max(VoteWeight::one()), |group, weight| group.saturating_mul((*weight).into()));
+	// With nobody pending, the prediction is the vote as it stands.
+	let predicted = if pending.is_empty() { leading } else { predicted };
+	let total = VoteWeight::one().saturating_add(predicted).saturating_add(others);
+	predicted.saturating_mul(trust.into()) > total.saturating_mul((trust - 1).into())
+}
+
 #[cfg(test)]
 mod tests {
 	use super::*;
@@ -193,5 +213,44 @@ mod tests {
 		let (even, odd) = (MAX_EXACT_CONTRIBUTORS.div_ceil(2), MAX_EXACT_CONTRIBUTORS / 2);
 		assert_eq!(tally.total(), VoteWeight::one() + product(even) + product(odd));
 		assert!(tally.total().checked_mul(VoteWeight::from(u32::MAX)).is_some());
+	}
+
+	#[test]
+	fn the_scheduler_assigns_until_the_prediction_reaches_consensus() {
+		let empty = TestTally::default();
+		// Nobody assigned: never enough.
+		assert!(!predicts_consensus(&empty, &[], 1));
+		// Trust 1 or 2: one fresh worker; trust 3 or 4: two; trust 5: three.
+		assert!(predicts_consensus(&empty, &[2], 1));
+		assert!(predicts_consensus(&empty, &[2], 2));
+		assert!(!predicts_consensus(&empty, &[2], 3));
+		assert!(predicts_consensus(&empty, &[2, 2], 4));
+		assert!(!predicts_consensus(&empty, &[2, 2], 5));
+		assert!(predicts_consensus(&empty, &[2, 2, 2], 5));
+	}
+
+	#[test]
+	fn disagreement_asks_for_more_workers() {
+		// Trust 5: a weight-4 worker and a newcomer (weight 2) are predicted to agree.
+		let empty = TestTally::default();
+		assert!(predicts_consensus(&empty, &[4, 2], 5));
+		// They disagree: no prediction holds until another weight-4 worker is pending...
+		let mut tally = TestTally::default();
+		tally.add_vote(hash(1), 4).unwrap();
+		tally.add_vote(hash(2), 2).unwrap();
+		assert!(!predicts_consensus(&tally, &[], 5));
+		assert!(!predicts_consensus(&tally, &[2], 5));
+		assert!(predicts_consensus(&tally, &[4], 5));
+		// ...whose agreeing vote then does reach consensus.
+		tally.add_vote(hash(1), 4).unwrap();
+		assert!(tally.has_consensus(&hash(1), 5));
+	}
+
+	#[test]
+	fn a_reached_consensus_needs_nobody_more() {
+		let mut tally = TestTally::default();
+		tally.add_vote(hash(1), 2).unwrap();
+		tally.add_vote(hash(1), 2).unwrap();
+		assert!(predicts_consensus(&tally, &[], 4));
 	}
 }

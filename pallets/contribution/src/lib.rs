@@ -29,6 +29,9 @@
 //! A trust-1 task may instead be contributed and finalized in one call by its assigned worker
 //! ([`Pallet::contribute_and_finalize`]).
 //!
+//! A pool's scheduler does its part (steps 1 and 2, finalizing and reopening) from its node's
+//! off-chain worker: see [`scheduler`].
+//!
 //! ## Design
 //!
 //! The vote and the money follow iExec's PoCo exactly (reference §4 and §5.2):
@@ -77,6 +80,7 @@ pub mod consensus;
 #[cfg(test)]
 mod mock;
 pub mod runtime_api;
+pub mod scheduler;
 mod settlement;
 mod sweep;
 #[cfg(test)]
@@ -90,7 +94,10 @@ pub use weights::WeightInfo;
 
 use codec::Encode;
 use frame_support::{dispatch::PostDispatchInfo, pallet_prelude::*};
-use frame_system::pallet_prelude::*;
+use frame_system::{
+	offchain::{AppCrypto, CreateSignedTransaction},
+	pallet_prelude::*,
+};
 use pallet_escrow::{Escrow, Purpose};
 use pallet_marketplace::{tag, Deal, DealId, Deals, PoolMembers, Workerpools};
 use sp_runtime::traits::{SaturatedConversion, Saturating, Zero};
@@ -107,7 +114,9 @@ pub mod pallet {
 
 	#[pallet::config]
 	pub trait Config:
-		frame_system::Config<RuntimeEvent: From<Event<Self>>> + pallet_marketplace::Config
+		frame_system::Config<RuntimeEvent: From<Event<Self>>>
+		+ pallet_marketplace::Config
+		+ CreateSignedTransaction<Call<Self>>
 	{
 		/// The attested enclaves of workers.
 		type Enclaves: EnclaveRegistry<Self::AccountId>;
@@ -124,6 +133,13 @@ pub mod pallet {
 		/// The most tasks one `initialize_batch` call opens.
 		#[pallet::constant]
 		type MaxInitializeBatch: Get<u32>;
+
+		/// The key a workerpool's scheduler signs its off-chain worker's transactions with.
+		type SchedulerKey: AppCrypto<Self::Public, Self::Signature>;
+
+		/// A worker whose last heartbeat is older than this many blocks is not assigned tasks.
+		#[pallet::constant]
+		type LivenessWindow: Get<BlockNumberFor<Self>>;
 
 		/// The block time, to turn categories' reference times into blocks.
 		#[pallet::constant]
@@ -286,6 +302,10 @@ pub mod pallet {
 			Self::sweep_expired(now, remaining)
 		}
 
+		fn offchain_worker(now: BlockNumberFor<T>) {
+			Self::schedule(now);
+		}
+
 		fn integrity_test() {
 			assert!(
 				<T as Config>::MaxContributors::get() <= consensus::MAX_EXACT_CONTRIBUTORS,
@@ -342,14 +362,7 @@ pub mod pallet {
 			ensure!(now < entry.contribution_deadline, Error::<T>::ContributionDeadlinePassed);
 			ensure!(!workers.is_empty(), Error::<T>::NoWorkers);
 
-			let needs_enclave = deal.tag & tag::TEE != 0;
-			let measurements = if needs_enclave {
-				pallet_marketplace::Apps::<T>::get(deal.app.id)
-					.map(|app| app.measurements.into_inner())
-					.unwrap_or_default()
-			} else {
-				Default::default()
-			};
+			let enclave_measurements = Self::enclave_measurements(&deal);
 			for worker in &workers {
 				let membership = PoolMembers::<T>::get(deal.workerpool.id, worker)
 					.ok_or(Error::<T>::NotPoolMember)?;
@@ -358,7 +371,7 @@ pub mod pallet {
 					Error::<T>::WorkerLacksCapabilities
 				);
 				ensure!(
-					!needs_enclave || T::Enclaves::enclave_allowed(worker, deal.tag, &measurements),
+					Self::enclave_ok(worker, &deal, enclave_measurements.as_deref()),
 					Error::<T>::EnclaveNotAllowed
 				);
 				ensure!(!entry.assigned.contains(worker), Error::<T>::AlreadyAssigned);
@@ -671,6 +684,24 @@ impl<T: Config> Pallet<T> {
 			deal.start.saturating_add(reference_time.saturating_mul(multiple.into()))
 		};
 		Ok(DealDeadlines { reference_time, contribution: after(7), settlement: after(10) })
+	}
+
+	/// For a TEE deal, the measurements its app allows; `None` when the deal needs no enclave.
+	pub(crate) fn enclave_measurements(deal: &Deal<T>) -> Option<alloc::vec::Vec<pallet_marketplace::Measurement>> {
+		(deal.tag & tag::TEE != 0).then(|| {
+			pallet_marketplace::Apps::<T>::get(deal.app.id)
+				.map(|app| app.measurements.into_inner())
+				.unwrap_or_default()
+		})
+	}
+
+	/// Whether `worker` meets the deal's enclave requirement (see [`Self::enclave_measurements`]).
+	pub(crate) fn enclave_ok(
+		worker: &T::AccountId,
+		deal: &Deal<T>,
+		measurements: Option<&[pallet_marketplace::Measurement]>,
+	) -> bool {
+		measurements.is_none_or(|allowed| T::Enclaves::enclave_allowed(worker, deal.tag, allowed))
 	}
 
 	fn has_task(deal: &Deal<T>, index: u32) -> bool {

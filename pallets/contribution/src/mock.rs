@@ -63,6 +63,40 @@ impl frame_system::Config for Test {
 	type AccountData = pallet_balances::AccountData<Balance>;
 }
 
+/// What the scheduler's off-chain worker submits in tests: the signer and its nonce are kept, a
+/// signature is not needed.
+pub type Extrinsic =
+	sp_runtime::generic::UncheckedExtrinsic<AccountId, RuntimeCall, (), frame_system::CheckNonce<Test>>;
+
+impl frame_system::offchain::SigningTypes for Test {
+	type Public = sp_runtime::MultiSigner;
+	type Signature = MultiSignature;
+}
+
+impl<LocalCall> frame_system::offchain::CreateTransactionBase<LocalCall> for Test
+where
+	RuntimeCall: From<LocalCall>,
+{
+	type RuntimeCall = RuntimeCall;
+	type Extrinsic = Extrinsic;
+}
+
+impl<LocalCall> frame_system::offchain::CreateSignedTransaction<LocalCall> for Test
+where
+	RuntimeCall: From<LocalCall>,
+{
+	fn create_signed_transaction<
+		C: frame_system::offchain::AppCrypto<Self::Public, Self::Signature>,
+	>(
+		call: RuntimeCall,
+		_public: Self::Public,
+		account: AccountId,
+		nonce: u32,
+	) -> Option<Extrinsic> {
+		Some(Extrinsic::new_signed(call, account, (), frame_system::CheckNonce::from(nonce.into())))
+	}
+}
+
 /// One RLC in the reference's units (nRLC), so that its worked example reads the same here.
 pub const RLC: Balance = 1_000_000_000;
 
@@ -114,8 +148,13 @@ pub const MAX_CONTRIBUTORS: u32 = 5;
 /// Milliseconds per block: category XS (T = 300 s) is 50 blocks.
 pub const BLOCK_MILLIS: u64 = 6_000;
 
+/// A worker is live for this many blocks after its heartbeat.
+pub const LIVENESS_BLOCKS: u64 = 100;
+
 impl pallet_contribution::Config for Test {
 	type Enclaves = TestEnclaves;
+	type SchedulerKey = crate::scheduler::crypto::SchedulerKey;
+	type LivenessWindow = frame_support::traits::ConstU64<LIVENESS_BLOCKS>;
 	type MaxContributors = ConstU32<MAX_CONTRIBUTORS>;
 	type MaxResultLocationLength = ConstU32<64>;
 	type MaxInitializeBatch = ConstU32<8>;

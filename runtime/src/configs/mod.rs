@@ -1,5 +1,7 @@
 //! The parameters of every pallet in the runtime.
 
+mod offchain;
+
 use frame_support::{
 	derive_impl,
 	dispatch::DispatchClass,
@@ -177,10 +179,17 @@ impl pallet_marketplace::Config for Runtime {
 	type BenchmarkHelper = pallet_marketplace::benchmarking::Sr25519Signer;
 }
 
+parameter_types! {
+	/// A worker that sent no heartbeat for ten minutes is not given tasks.
+	pub const WorkerLivenessWindow: BlockNumber = 10 * 60_000 / MILLISECS_PER_BLOCK as BlockNumber;
+}
+
 impl pallet_contribution::Config for Runtime {
 	// Until the attestation registry is in the runtime, no worker has an enclave: TEE tasks
 	// cannot be assigned.
 	type Enclaves = pallet_contribution::NoEnclaves;
+	type SchedulerKey = pallet_contribution::scheduler::crypto::SchedulerKey;
+	type LivenessWindow = WorkerLivenessWindow;
 	type MaxContributors = ConstU32<12>;
 	type MaxResultLocationLength = ConstU32<256>;
 	type MaxInitializeBatch = ConstU32<64>;

@@ -4,3 +4,4 @@
 mod properties;
 mod refusals;
 mod scenarios;
+mod scheduler;

@@ -1,0 +1,447 @@
+//! # The scheduler's off-chain worker
+//!
+//! A workerpool's operator runs a `commons-node` whose keystore holds the pool's scheduler key
+//! (key type [`SCHEDULER_KEY_TYPE`], inserted with `commons-node key insert`). After each block
+//! it imports, the node's off-chain worker, for every pool whose scheduler is a local key:
+//!
+//! 1. opens the tasks of the pool's deals that nobody opened yet ([`Call::initialize_batch`]);
+//! 2. assigns workers to each open task until the votes cast, together with the votes still
+//!    expected, would reach consensus at the deal's trust ([`consensus::predicts_consensus`],
+//!    the reference's §4.5), so more workers join when contributions disagree or an assigned
+//!    worker stays silent ([`Call::assign`]); then pushes the task to each new worker's
+//!    registered endpoint over HTTP, so it starts at once instead of at its next event poll;
+//! 3. finalizes a task whose reveal window closed after a reveal ([`Call::finalize`]), and
+//!    reopens one whose winners all stayed silent ([`Call::reopen`]).
+//!
+//! ## Design
+//!
+//! - **Choosing workers.** Candidates are the pool's members that declared every feature the
+//!   deal's tag asks for, sent a heartbeat within [`Config::LivenessWindow`], and, for a TEE
+//!   deal, have an attested enclave of a measurement the app allows. They are ranked by score
+//!   (the vote weight they bring), then by how many tasks this run already gave them, then by a
+//!   hash of task and worker, so that equal workers share the load. For a replicated task, the
+//!   lowest-scored candidate is tried second: a pool that always picked its best workers would
+//!   never let a newcomer earn a score, and the vote still needs the best one's agreement.
+//! - **Silent workers.** An assigned worker that has not contributed within the category's
+//!   reference time T of its assignment no longer counts as a pending vote, so the task gets
+//!   another worker; its own late contribution is still accepted.
+//! - **No double dispatch.** Each action takes a lock on its task (or deal) in the node's
+//!   persistent off-chain storage with a compare-and-set, valid for a few blocks: overlapping
+//!   runs, or the next block's run while the transaction waits in the pool, do not repeat it.
+//! - **Nonces.** A run may submit several transactions from one key; the next nonce is kept in
+//!   off-chain storage for a few blocks so the next run does not reuse one still in the pool.
+//!
+//! ## Terms
+//!
+//! - *Pending worker*: assigned, not yet contributed, and assigned less than T ago.
+
+use alloc::{collections::BTreeMap, format, string::String, vec::Vec};
+use codec::Encode;
+use frame_support::{pallet_prelude::*, BoundedVec};
+use frame_system::{
+	offchain::{Account, CreateSignedTransaction, Signer, SubmitTransaction},
+	pallet_prelude::BlockNumberFor,
+};
+use pallet_marketplace::{Deal, DealId, Deals, Membership, PoolMembers, WorkerpoolId, Workerpools};
+use sp_core::crypto::KeyTypeId;
+use sp_runtime::{
+	offchain::{http, storage::StorageValueRef, Duration},
+	traits::{One, Saturating},
+};
+
+use crate::{
+	consensus, Call, Config, ExpiringDeals, Pallet, Scores, Task, TaskId, TaskStatus, Tasks,
+};
+
+/// The key type of workerpool scheduler keys.
+pub const SCHEDULER_KEY_TYPE: KeyTypeId = KeyTypeId(*b"schd");
+
+/// The scheduler key's crypto: sr25519, signing for an account of the runtime's `MultiSigner`.
+pub mod crypto {
+	use super::SCHEDULER_KEY_TYPE;
+	use sp_runtime::{
+		app_crypto::{app_crypto, sr25519},
+		MultiSignature, MultiSigner,
+	};
+
+	app_crypto!(sr25519, SCHEDULER_KEY_TYPE);
+
+	/// Signs the scheduler's transactions with a local key of type `schd`.
+	pub struct SchedulerKey;
+
+	impl frame_system::offchain::AppCrypto<MultiSigner, MultiSignature> for SchedulerKey {
+		type RuntimeAppPublic = Public;
+		type GenericSignature = sp_core::sr25519::Signature;
+		type GenericPublic = sp_core::sr25519::Public;
+	}
+}
+
+/// How many blocks an action stays locked, waiting for its transaction to land.
+const IN_FLIGHT_BLOCKS: u32 = 3;
+/// The most transactions one run submits, so that a run stays short.
+const MAX_ACTIONS_PER_RUN: usize = 32;
+/// The most tasks one run looks at.
+const MAX_TASKS_PER_RUN: u32 = 512;
+/// How long a worker's endpoint has to accept a pushed task.
+const PUSH_TIMEOUT_MS: u64 = 2_000;
+
+/// A transaction the scheduler wants to submit, and what to tell workers once it is.
+struct Action<T: Config> {
+	/// Which local key signs it.
+	signer: usize,
+	/// The lock this action holds.
+	lock: Vec<u8>,
+	call: Call<T>,
+	/// For an assignment: the task and the endpoints of the newly assigned workers.
+	push: Option<(TaskId, Vec<Vec<u8>>)>,
+}
+
+/// What one run decides.
+struct Plan<T: Config> {
+	now: BlockNumberFor<T>,
+	actions: Vec<Action<T>>,
+	/// Each pool's members, read once per run.
+	members: BTreeMap<WorkerpoolId, Vec<(T::AccountId, Membership<T>)>>,
+	/// How many tasks this run gave each worker.
+	load: BTreeMap<T::AccountId, u32>,
+	tasks_seen: u32,
+}
+
+impl<T: Config> Pallet<T>
+where
+	T: CreateSignedTransaction<Call<T>>,
+{
+	/// The off-chain worker's entry point: schedules the tasks of pools with a local scheduler
+	/// key.
+	pub(crate) fn schedule(now: BlockNumberFor<T>) {
+		let local: Vec<Account<T>> = Signer::<T, T::SchedulerKey>::keystore_accounts().collect();
+		if local.is_empty() {
+			return;
+		}
+		let pools: BTreeMap<WorkerpoolId, usize> = Workerpools::<T>::iter()
+			.filter_map(|(id, pool)| {
+				local.iter().position(|account| account.id == pool.scheduler).map(|at| (id, at))
+			})
+			.collect();
+		if pools.is_empty() {
+			return;
+		}
+
+		let mut plan = Plan::<T> {
+			now,
+			actions: Vec::new(),
+			members: BTreeMap::new(),
+			load: BTreeMap::new(),
+			tasks_seen: 0,
+		};
+		for (expiry, deal_id, next_unswept) in ExpiringDeals::<T>::iter() {
+			if expiry <= now {
+				// Expired: the idle sweep settles these tasks.
+				continue;
+			}
+			let Some(deal) = Deals::<T>::get(deal_id) else { continue };
+			let Some(&signer) = pools.get(&deal.workerpool.id) else { continue };
+			plan.deal(signer, deal_id, &deal, next_unswept);
+			if plan.is_full() {
+				break;
+			}
+		}
+		Self::submit(&local, plan.actions, now);
+	}
+
+	/// Signs and submits `actions`, pushing assignments to workers; releases the lock of any
+	/// action that could not be submitted.
+	fn submit(local: &[Account<T>], actions: Vec<Action<T>>, now: BlockNumberFor<T>) {
+		let mut nonces: BTreeMap<usize, T::Nonce> = BTreeMap::new();
+		let mut pushes = Vec::new();
+		for action in actions {
+			let account = &local[action.signer];
+			let nonce = *nonces.entry(action.signer).or_insert_with(|| Self::next_nonce(account, now));
+			let submitted = T::create_signed_transaction::<T::SchedulerKey>(
+				action.call.into(),
+				account.public.clone(),
+				account.id.clone(),
+				nonce,
+			)
+			.map(SubmitTransaction::<T, Call<T>>::submit_transaction);
+			match submitted {
+				Some(Ok(())) => {
+					nonces.insert(action.signer, nonce.saturating_add(One::one()));
+					pushes.extend(action.push);
+				},
+				_ => {
+					log::warn!(target: LOG_TARGET, "could not submit a scheduler transaction");
+					StorageValueRef::persistent(&action.lock).clear();
+				},
+			}
+		}
+		for (signer, nonce) in nonces {
+			let key = nonce_key(&local[signer].id);
+			StorageValueRef::persistent(&key).set(&(nonce, now));
+		}
+		Self::push_to_workers(pushes);
+	}
+
+	/// The nonce for `account`'s next transaction: the chain's, unless this node submitted
+	/// transactions in the last few blocks that the chain has not counted yet.
+	fn next_nonce(account: &Account<T>, now: BlockNumberFor<T>) -> T::Nonce {
+		let on_chain = frame_system::Pallet::<T>::account_nonce(&account.id);
+		let key = nonce_key(&account.id);
+		match StorageValueRef::persistent(&key).get::<(T::Nonce, BlockNumberFor<T>)>() {
+			Ok(Some((local, at))) if now < at.saturating_add(IN_FLIGHT_BLOCKS.into()) =>
+				local.max(on_chain),
+			_ => on_chain,
+		}
+	}
+
+	/// Tells each newly assigned worker about its task. Best effort: a worker that is not
+	/// reachable learns of the assignment from the chain's events.
+	fn push_to_workers(pushes: Vec<(TaskId, Vec<Vec<u8>>)>) {
+		let deadline = sp_io::offchain::timestamp().add(Duration::from_millis(PUSH_TIMEOUT_MS));
+		let mut pending = Vec::new();
+		for (task, endpoints) in pushes {
+			let body = format!("{{\"task\":\"0x{}\"}}", hex(task.as_bytes()));
+			for endpoint in endpoints {
+				let Ok(endpoint) = core::str::from_utf8(&endpoint) else { continue };
+				let url = format!("{}/tasks", endpoint.trim_end_matches('/'));
+				let request = http::Request::post(&url, alloc::vec![body.clone().into_bytes()])
+					.add_header("Content-Type", "application/json")
+					.deadline(deadline);
+				match request.send() {
+					Ok(request) => pending.push((url, request)),
+					Err(error) => log::debug!(target: LOG_TARGET, "push to {url}: {error:?}"),
+				}
+			}
+		}
+		let (urls, requests): (Vec<String>, Vec<http::PendingRequest>) = pending.into_iter().unzip();
+		for (url, outcome) in urls.iter().zip(http::PendingRequest::try_wait_all(requests, deadline)) {
+			match outcome {
+				Ok(Ok(response)) if response.code / 100 == 2 => {},
+				other => log::debug!(target: LOG_TARGET, "push to {url}: {other:?}"),
+			}
+		}
+	}
+}
+
+impl<T: Config> Plan<T> {
+	fn is_full(&self) -> bool {
+		self.actions.len() >= MAX_ACTIONS_PER_RUN || self.tasks_seen >= MAX_TASKS_PER_RUN
+	}
+
+	/// Plans what the deal's unsettled tasks need, from the first one the sweep has not settled.
+	fn deal(&mut self, signer: usize, deal_id: DealId, deal: &Deal<T>, next_unswept: u32) {
+		let Ok(deadlines) = Pallet::<T>::deadlines(deal) else { return };
+		let mut to_open = Vec::new();
+		for offset in next_unswept..deal.volume {
+			if self.is_full() {
+				break;
+			}
+			self.tasks_seen.saturating_inc();
+			let index = deal.first_task.saturating_add(offset);
+			let task = Pallet::<T>::task_id(&deal_id, index);
+			match Tasks::<T>::get(task) {
+				None if self.now < deadlines.contribution => to_open.push((deal_id, index)),
+				None => {},
+				Some(entry) => self.task(signer, task, entry, deal),
+			}
+		}
+		for batch in to_open.chunks(T::MaxInitializeBatch::get() as usize) {
+			let Some((_, first)) = batch.first() else { continue };
+			let lock = lock_key(&(deal_id, *first).encode());
+			// Not opened yet is the only state these tasks can be in.
+			if self.is_full() || !take_lock::<T>(&lock, self.now, [0; 32]) {
+				continue;
+			}
+			let tasks: BoundedVec<_, T::MaxInitializeBatch> =
+				batch.to_vec().try_into().unwrap_or_default();
+			self.actions.push(Action { signer, lock, call: Call::initialize_batch { tasks }, push: None });
+		}
+	}
+
+	/// Plans what one opened task needs.
+	fn task(&mut self, signer: usize, task: TaskId, entry: Task<T>, deal: &Deal<T>) {
+		let now = self.now;
+		let call = match entry.status {
+			TaskStatus::Active if now < entry.contribution_deadline => {
+				return self.assign(signer, task, &entry, deal);
+			},
+			TaskStatus::Revealing
+				if entry.reveal_deadline.is_some_and(|deadline| deadline <= now) &&
+					now < entry.final_deadline =>
+				if entry.reveals > 0 {
+					Call::finalize { task }
+				} else {
+					Call::reopen { task }
+				},
+			TaskStatus::Completed | TaskStatus::Failed => {
+				StorageValueRef::persistent(&assignments_key(&task)).clear();
+				return;
+			},
+			_ => return,
+		};
+		let lock = lock_key(task.as_bytes());
+		if take_lock::<T>(&lock, now, fingerprint(&entry)) {
+			self.actions.push(Action { signer, lock, call, push: None });
+		}
+	}
+
+	/// Assigns workers to `task` if the votes cast and pending would not reach consensus.
+	fn assign(&mut self, signer: usize, task: TaskId, entry: &Task<T>, deal: &Deal<T>) {
+		let now = self.now;
+		let record_key = assignments_key(&task);
+		let record = StorageValueRef::persistent(&record_key);
+		let mut assigned_at: Vec<(T::AccountId, BlockNumberFor<T>)> =
+			record.get().ok().flatten().unwrap_or_default();
+		let pending: Vec<u32> = entry
+			.assigned
+			.iter()
+			.filter(|worker| entry.contribution_of(worker).is_none())
+			.filter(|worker| {
+				// A worker assigned by another node (or before this node kept records) counts
+				// from now.
+				let since = assigned_at
+					.iter()
+					.find(|(assigned, _)| assigned == *worker)
+					.map(|(_, at)| *at)
+					.unwrap_or(now);
+				now < since.saturating_add(entry.reference_time)
+			})
+			.map(|worker| consensus::worker_weight(Scores::<T>::get(worker)))
+			.collect();
+		if consensus::predicts_consensus(&entry.tally, &pending, deal.trust) {
+			return;
+		}
+		let lock = lock_key(task.as_bytes());
+		let state = fingerprint(entry);
+		if lock_held::<T>(&lock, now, &state) {
+			return;
+		}
+
+		let room = (T::MaxContributors::get() as usize).saturating_sub(entry.assigned.len());
+		let mut chosen: Vec<(T::AccountId, Vec<u8>)> = Vec::new();
+		let mut pending = pending;
+		for (worker, endpoint, score) in self.candidates(&task, entry, deal) {
+			if chosen.len() >= room {
+				break;
+			}
+			pending.push(consensus::worker_weight(score));
+			chosen.push((worker, endpoint));
+			if consensus::predicts_consensus(&entry.tally, &pending, deal.trust) {
+				break;
+			}
+		}
+		if chosen.is_empty() || !take_lock::<T>(&lock, now, state) {
+			return;
+		}
+		let mut workers = BoundedVec::new();
+		let mut endpoints = Vec::new();
+		for (worker, endpoint) in chosen {
+			self.load.entry(worker.clone()).or_default().saturating_inc();
+			assigned_at.retain(|(assigned, _)| *assigned != worker);
+			assigned_at.push((worker.clone(), now));
+			endpoints.push(endpoint);
+			// `chosen` is no longer than the room left under `MaxContributors`.
+			let _ = workers.try_push(worker);
+		}
+		record.set(&assigned_at);
+		self.actions.push(Action {
+			signer,
+			lock,
+			call: Call::assign { task, workers },
+			push: Some((task, endpoints)),
+		});
+	}
+
+	/// The pool's members that may take `task`, best first: each with its endpoint and score.
+	fn candidates(
+		&mut self,
+		task: &TaskId,
+		entry: &Task<T>,
+		deal: &Deal<T>,
+	) -> Vec<(T::AccountId, Vec<u8>, u32)> {
+		let now = self.now;
+		let members = self
+			.members
+			.entry(deal.workerpool.id)
+			.or_insert_with(|| PoolMembers::<T>::iter_prefix(deal.workerpool.id).collect());
+		let enclave_measurements = Pallet::<T>::enclave_measurements(deal);
+		let mut ranked: Vec<_> = members
+			.iter()
+			.filter(|(worker, membership)| {
+				deal.tag & !membership.capabilities == 0 &&
+					now < membership.last_heartbeat.saturating_add(T::LivenessWindow::get()) &&
+					!entry.assigned.contains(worker) &&
+					Pallet::<T>::enclave_ok(worker, deal, enclave_measurements.as_deref())
+			})
+			.map(|(worker, membership)| {
+				let score = Scores::<T>::get(worker);
+				let load = self.load.get(worker).copied().unwrap_or_default();
+				let spread = sp_io::hashing::blake2_256(&(task, worker).encode());
+				(core::cmp::Reverse(score), load, spread, worker.clone(), membership.endpoint.to_vec())
+			})
+			.collect();
+		ranked.sort();
+		let mut ranked: Vec<_> = ranked
+			.into_iter()
+			.map(|(score, _, _, worker, endpoint)| (worker, endpoint, score.0))
+			.collect();
+		// Let a newcomer in second, behind the best candidate, on replicated tasks.
+		if deal.trust > 1 && ranked.len() > 2 {
+			if let Some(last) = ranked.pop() {
+				if ranked.first().is_some_and(|best| best.2 > last.2) {
+					ranked.insert(1, last);
+				} else {
+					ranked.push(last);
+				}
+			}
+		}
+		ranked
+	}
+}
+
+/// The log target of the scheduler.
+const LOG_TARGET: &str = "commons::scheduler";
+
+/// What a lock remembers: until when it holds, and a fingerprint of the state it was taken in.
+/// Once the state changes (the action landed), the lock no longer holds.
+type Lock<BlockNumber> = (BlockNumber, [u8; 32]);
+
+/// Whether the lock at `key` holds at `now` for the state `fingerprint`.
+fn lock_held<T: Config>(key: &[u8], now: BlockNumberFor<T>, fingerprint: &[u8; 32]) -> bool {
+	StorageValueRef::persistent(key)
+		.get::<Lock<BlockNumberFor<T>>>()
+		.ok()
+		.flatten()
+		.is_some_and(|(until, taken_in)| now < until && taken_in == *fingerprint)
+}
+
+/// Takes the lock at `key` for the state `fingerprint` until a few blocks from `now`, unless it
+/// holds. The compare-and-set makes overlapping runs take it once.
+fn take_lock<T: Config>(key: &[u8], now: BlockNumberFor<T>, fingerprint: [u8; 32]) -> bool {
+	StorageValueRef::persistent(key)
+		.mutate(|held: Result<Option<Lock<BlockNumberFor<T>>>, _>| match held {
+			Ok(Some((until, taken_in))) if now < until && taken_in == fingerprint => Err(()),
+			_ => Ok((now.saturating_add(IN_FLIGHT_BLOCKS.into()), fingerprint)),
+		})
+		.is_ok()
+}
+
+fn fingerprint<T: Config>(entry: &Task<T>) -> [u8; 32] {
+	sp_io::hashing::blake2_256(&entry.encode())
+}
+
+fn lock_key(subject: &[u8]) -> Vec<u8> {
+	[b"commons/scheduler/lock/".as_slice(), subject].concat()
+}
+
+fn assignments_key(task: &TaskId) -> Vec<u8> {
+	[b"commons/scheduler/assigned/".as_slice(), task.as_bytes()].concat()
+}
+
+fn nonce_key<AccountId: Encode>(account: &AccountId) -> Vec<u8> {
+	[b"commons/scheduler/nonce/".as_slice(), &account.encode()].concat()
+}
+
+fn hex(bytes: &[u8]) -> String {
+	bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+}

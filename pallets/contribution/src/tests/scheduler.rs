@@ -1,0 +1,284 @@
+//! The scheduler's off-chain worker: what it submits, to whom it pushes, and when it holds back.
+
+use crate::{
+	mock::*,
+	scheduler::SCHEDULER_KEY_TYPE,
+	types::{TaskId, TaskStatus},
+	Call, Scores, Tasks,
+};
+use codec::Decode;
+use frame_support::{
+	assert_ok,
+	traits::{Hooks, UnfilteredDispatchable},
+};
+use pallet_marketplace::{DealId, PoolMembers};
+use sp_core::offchain::{
+	testing::{OffchainState, PendingRequest, PoolState, TestOffchainExt, TestTransactionPoolExt},
+	OffchainDbExt, OffchainWorkerExt, TransactionPoolExt,
+};
+use sp_keystore::{testing::MemoryKeystore, Keystore, KeystoreExt};
+use sp_runtime::generic::Preamble;
+use std::sync::Arc;
+
+type Shared<S> = Arc<parking_lot::RwLock<S>>;
+
+/// A test chain whose off-chain worker holds some scheduler keys.
+struct Node {
+	ext: sp_io::TestExternalities,
+	worker: OffchainWorker,
+}
+
+/// What the off-chain worker sees and does: its HTTP requests and its transaction pool.
+#[derive(Clone)]
+struct OffchainWorker {
+	http: Shared<OffchainState>,
+	pool: Shared<PoolState>,
+}
+
+impl Node {
+	fn with_scheduler_keys(keys: &[&str]) -> Self {
+		let mut ext = new_test_ext();
+		let (offchain, http) = TestOffchainExt::new();
+		let (pool, pool_state) = TestTransactionPoolExt::new();
+		let keystore = MemoryKeystore::new();
+		for key in keys {
+			keystore.sr25519_generate_new(SCHEDULER_KEY_TYPE, Some(key)).unwrap();
+		}
+		ext.register_extension(OffchainDbExt::new(offchain.clone()));
+		ext.register_extension(OffchainWorkerExt::new(offchain));
+		ext.register_extension(TransactionPoolExt::new(pool));
+		ext.register_extension(KeystoreExt::new(keystore));
+		Self { ext, worker: OffchainWorker { http, pool: pool_state } }
+	}
+
+	/// Runs `test` on the chain, then checks every pallet's invariants.
+	fn run(&mut self, test: impl FnOnce(&OffchainWorker)) {
+		let worker = self.worker.clone();
+		self.ext.execute_with(|| {
+			test(&worker);
+			check_invariants();
+		});
+	}
+}
+
+impl OffchainWorker {
+	/// Expects the off-chain worker to push `task` to one worker's endpoint.
+	fn expect_push(&self, task: TaskId) {
+		self.http.write().expect_request(PendingRequest {
+			method: "POST".into(),
+			uri: "http://127.0.0.1:8000/tasks".into(),
+			headers: vec![("Content-Type".into(), "application/json".into())],
+			body: format!("{{\"task\":\"{task:?}\"}}").into_bytes(),
+			response: Some(Vec::new()),
+			sent: true,
+			..Default::default()
+		});
+	}
+
+	/// Runs the off-chain worker at the current block and takes what it submitted: each call
+	/// with its signer and nonce.
+	fn offchain_worker(&self) -> Vec<(Call<Test>, AccountId, u32)> {
+		Contribution::offchain_worker(System::block_number());
+		std::mem::take(&mut self.pool.write().transactions)
+			.into_iter()
+			.map(|bytes| {
+				let xt = Extrinsic::decode(&mut &bytes[..]).expect("a transaction");
+				let Preamble::Signed(signer, (), nonce) = xt.preamble else {
+					panic!("the scheduler signs its transactions")
+				};
+				let RuntimeCall::Contribution(call) = xt.function else {
+					panic!("the scheduler calls the contribution pallet")
+				};
+				(call, signer, nonce.0)
+			})
+			.collect()
+	}
+}
+
+/// Dispatches `call` as `signer`, as the block that includes it would.
+fn include(call: Call<Test>, signer: &AccountId) {
+	assert_ok!(call.dispatch_bypass_filter(RuntimeOrigin::signed(signer.clone())));
+}
+
+fn assigned(task: TaskId) -> Vec<AccountId> {
+	Tasks::<Test>::get(task).expect("initialized").assigned.into_inner()
+}
+
+fn task_of(deal: DealId, index: u32) -> TaskId {
+	Contribution::task_id(&deal, index)
+}
+
+fn next_block() {
+	System::set_block_number(System::block_number() + 1);
+	frame_system::BlockHash::<Test>::insert(System::block_number() - 1, sp_core::H256::random());
+}
+
+#[test]
+fn the_scheduler_opens_assigns_and_pushes_a_deals_tasks() {
+	let mut node = Node::with_scheduler_keys(&["//One"]);
+	node.run(|node| {
+		let scheduler = account(SCHEDULER);
+		// Trust 4: two agreeing fresh workers per task.
+		let deal = DealSpec { volume: 2, ..DealSpec::trust(4) }.make();
+
+		let submitted = node.offchain_worker();
+		let [(call, signer, nonce)] = &submitted[..] else { panic!("one batch: {submitted:?}") };
+		assert_eq!((signer, *nonce), (&scheduler, 0));
+		assert_eq!(
+			call,
+			&Call::initialize_batch { tasks: vec![(deal, 0), (deal, 1)].try_into().unwrap() }
+		);
+		// Run again in the same block: the batch is in flight, nothing is repeated.
+		assert!(node.offchain_worker().is_empty());
+		include(call.clone(), signer);
+
+		next_block();
+		for index in 0..2 {
+			for _ in 0..2 {
+				node.expect_push(task_of(deal, index));
+			}
+		}
+		let submitted = node.offchain_worker();
+		// The batch's transaction is not counted on chain here: the next nonces follow it.
+		assert_eq!(submitted.iter().map(|(_, _, nonce)| *nonce).collect::<Vec<_>>(), vec![1, 2]);
+		for (call, signer, _) in submitted {
+			let Call::assign { workers, .. } = &call else { panic!("an assignment: {call:?}") };
+			assert_eq!(workers.len(), 2, "two fresh workers meet trust 4");
+			include(call, &signer);
+		}
+		// The four assignments went to four different workers: the load is spread.
+		let mut everyone: Vec<AccountId> =
+			(0..2).flat_map(|index| assigned(task_of(deal, index))).collect();
+		everyone.sort();
+		everyone.dedup();
+		assert_eq!(everyone.len(), 4);
+
+		// Assigned and pending: nothing more to do.
+		next_block();
+		assert!(node.offchain_worker().is_empty());
+	});
+}
+
+#[test]
+fn a_node_without_the_pools_key_schedules_nothing() {
+	let mut node = Node::with_scheduler_keys(&["//Two"]);
+	node.run(|node| {
+		DealSpec::trust(1).make();
+		assert!(node.offchain_worker().is_empty());
+	});
+}
+
+#[test]
+fn disagreement_brings_a_third_worker_and_a_newcomer_gets_a_place() {
+	let mut node = Node::with_scheduler_keys(&["//One"]);
+	node.run(|node| {
+		// Workers 1 and 2 have earned weight 4; the others are newcomers (weight 2).
+		Scores::<Test>::insert(worker(1), 15);
+		Scores::<Test>::insert(worker(2), 15);
+		let spec = DealSpec::trust(5);
+		let deal = spec.make();
+		let task = task_of(deal, 0);
+		assert_ok!(Contribution::initialize(RuntimeOrigin::signed(account(OUTSIDER)), deal, 0));
+
+		node.expect_push(task);
+		node.expect_push(task);
+		for (call, signer, _) in node.offchain_worker() {
+			include(call, &signer);
+		}
+		// The best worker and a newcomer: 4 × 2 predicts consensus at trust 5.
+		let first = assigned(task);
+		assert_eq!(first.len(), 2);
+		assert!(Scores::<Test>::get(&first[0]) == 15 && Scores::<Test>::get(&first[1]) == 0);
+
+		// They disagree.
+		assert_ok!(contribute(&first[0], task, digest(1)));
+		assert_ok!(contribute(&first[1], task, digest(2)));
+		next_block();
+		node.expect_push(task);
+		let submitted = node.offchain_worker();
+		let [(Call::assign { workers, .. }, signer, _)] = &submitted[..] else {
+			panic!("one more assignment: {submitted:?}")
+		};
+		// Only the other weight-4 worker can outvote the newcomer at trust 5.
+		assert_eq!(workers.len(), 1);
+		assert_eq!(Scores::<Test>::get(&workers[0]), 15);
+		include(submitted[0].0.clone(), signer);
+		assert_ok!(contribute(&workers[0], task, digest(1)));
+		assert_eq!(Tasks::<Test>::get(task).unwrap().status, TaskStatus::Revealing);
+	});
+}
+
+#[test]
+fn a_silent_worker_is_replaced_after_the_reference_time() {
+	let mut node = Node::with_scheduler_keys(&["//One"]);
+	node.run(|node| {
+		let deal = DealSpec::trust(1).make();
+		let task = task_of(deal, 0);
+		assert_ok!(Contribution::initialize(RuntimeOrigin::signed(account(OUTSIDER)), deal, 0));
+		node.expect_push(task);
+		for (call, signer, _) in node.offchain_worker() {
+			include(call, &signer);
+		}
+		let silent = assigned(task);
+		assert_eq!(silent.len(), 1);
+
+		// Within T, the worker is still expected.
+		run_to_block(System::block_number() + T_BLOCKS - 1, frame_support::weights::Weight::zero());
+		assert!(node.offchain_worker().is_empty());
+		// After T, another worker is assigned.
+		next_block();
+		node.expect_push(task);
+		let submitted = node.offchain_worker();
+		let [(Call::assign { workers, .. }, _, _)] = &submitted[..] else {
+			panic!("a replacement: {submitted:?}")
+		};
+		assert_eq!(workers.len(), 1);
+		assert_ne!(workers[0], silent[0]);
+	});
+}
+
+#[test]
+fn workers_without_a_recent_heartbeat_are_not_assigned() {
+	let mut node = Node::with_scheduler_keys(&["//One"]);
+	node.run(|node| {
+		run_to_block(LIVENESS_BLOCKS + 1, frame_support::weights::Weight::zero());
+		let deal = DealSpec::trust(1).make();
+		assert_ok!(Contribution::initialize(RuntimeOrigin::signed(account(OUTSIDER)), deal, 0));
+		assert!(node.offchain_worker().is_empty(), "nobody is alive");
+
+		assert_ok!(Marketplace::heartbeat(RuntimeOrigin::signed(worker(3))));
+		node.expect_push(task_of(deal, 0));
+		let submitted = node.offchain_worker();
+		let [(Call::assign { workers, .. }, _, _)] = &submitted[..] else {
+			panic!("an assignment: {submitted:?}")
+		};
+		assert_eq!(workers.to_vec(), vec![worker(3)]);
+		assert!(PoolMembers::<Test>::contains_key(0, worker(3)));
+	});
+}
+
+#[test]
+fn the_scheduler_finalizes_after_the_reveal_window_and_reopens_when_nobody_revealed() {
+	let mut node = Node::with_scheduler_keys(&["//One"]);
+	node.run(|node| {
+		// Trust 4 with two workers each: one task gets a reveal, the other none.
+		let revealed = assigned_task(DealSpec::trust(4), &[worker(1), worker(2)]);
+		let silent = assigned_task(DealSpec::trust(4), &[worker(3), worker(4)]);
+		for task in [revealed, silent] {
+			let workers = assigned(task);
+			assert_ok!(contribute(&workers[0], task, digest(1)));
+			assert_ok!(contribute(&workers[1], task, digest(1)));
+		}
+		assert_ok!(reveal(&worker(1), revealed, digest(1)));
+		let deadline = Tasks::<Test>::get(revealed).unwrap().reveal_deadline.unwrap();
+		run_to_block(deadline, frame_support::weights::Weight::zero());
+
+		let mut submitted: Vec<Call<Test>> =
+			node.offchain_worker().into_iter().map(|(call, _, _)| call).collect();
+		submitted.sort_by_key(|call| matches!(call, Call::reopen { .. }));
+		assert_eq!(
+			submitted,
+			vec![Call::finalize { task: revealed }, Call::reopen { task: silent }]
+		);
+	});
+}
