@@ -129,9 +129,9 @@ pub fn predicts_consensus<MaxGroups: Get<u32>>(
 	let trust = trust.max(1);
 	let leading = tally.groups().iter().map(|(_, group)| *group).max().unwrap_or_default();
 	let others = tally.total().saturating_sub(VoteWeight::one()).saturating_sub(leading);
-	let predicted = pending
-		.iter()
-		.fold(leading.max(VoteWeight::one()), |group, weight| group.saturating_mul((*weight).into()));
+	let predicted = pending.iter().fold(leading.max(VoteWeight::one()), |group, weight| {
+		group.saturating_mul((*weight).into())
+	});
 	// With nobody pending, the prediction is the vote as it stands.
 	let predicted = if pending.is_empty() { leading } else { predicted };
 	let total = VoteWeight::one().saturating_add(predicted).saturating_add(others);

@@ -687,7 +687,9 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// For a TEE deal, the measurements its app allows; `None` when the deal needs no enclave.
-	pub(crate) fn enclave_measurements(deal: &Deal<T>) -> Option<alloc::vec::Vec<pallet_marketplace::Measurement>> {
+	pub(crate) fn enclave_measurements(
+		deal: &Deal<T>,
+	) -> Option<alloc::vec::Vec<pallet_marketplace::Measurement>> {
 		(deal.tag & tag::TEE != 0).then(|| {
 			pallet_marketplace::Apps::<T>::get(deal.app.id)
 				.map(|app| app.measurements.into_inner())

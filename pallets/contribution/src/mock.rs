@@ -65,8 +65,12 @@ impl frame_system::Config for Test {
 
 /// What the scheduler's off-chain worker submits in tests: the signer and its nonce are kept, a
 /// signature is not needed.
-pub type Extrinsic =
-	sp_runtime::generic::UncheckedExtrinsic<AccountId, RuntimeCall, (), frame_system::CheckNonce<Test>>;
+pub type Extrinsic = sp_runtime::generic::UncheckedExtrinsic<
+	AccountId,
+	RuntimeCall,
+	(),
+	frame_system::CheckNonce<Test>,
+>;
 
 impl frame_system::offchain::SigningTypes for Test {
 	type Public = sp_runtime::MultiSigner;

@@ -156,7 +156,8 @@ where
 		let mut pushes = Vec::new();
 		for action in actions {
 			let account = &local[action.signer];
-			let nonce = *nonces.entry(action.signer).or_insert_with(|| Self::next_nonce(account, now));
+			let nonce =
+				*nonces.entry(action.signer).or_insert_with(|| Self::next_nonce(account, now));
 			let submitted = T::create_signed_transaction::<T::SchedulerKey>(
 				action.call.into(),
 				account.public.clone(),
@@ -168,11 +169,11 @@ where
 				Some(Ok(())) => {
 					nonces.insert(action.signer, nonce.saturating_add(One::one()));
 					pushes.extend(action.push);
-				},
+				}
 				_ => {
 					log::warn!(target: LOG_TARGET, "could not submit a scheduler transaction");
 					StorageValueRef::persistent(&action.lock).clear();
-				},
+				}
 			}
 		}
 		for (signer, nonce) in nonces {
@@ -188,8 +189,9 @@ where
 		let on_chain = frame_system::Pallet::<T>::account_nonce(&account.id);
 		let key = nonce_key(&account.id);
 		match StorageValueRef::persistent(&key).get::<(T::Nonce, BlockNumberFor<T>)>() {
-			Ok(Some((local, at))) if now < at.saturating_add(IN_FLIGHT_BLOCKS.into()) =>
-				local.max(on_chain),
+			Ok(Some((local, at))) if now < at.saturating_add(IN_FLIGHT_BLOCKS.into()) => {
+				local.max(on_chain)
+			}
 			_ => on_chain,
 		}
 	}
@@ -200,7 +202,8 @@ where
 		let deadline = sp_io::offchain::timestamp().add(Duration::from_millis(PUSH_TIMEOUT_MS));
 		let mut pending = Vec::new();
 		for (task, endpoints) in pushes {
-			let body = format!("{{\"task\":\"0x{}\"}}", hex(task.as_bytes()));
+			// A hash's debug form is its full 0x-prefixed hex.
+			let body = format!("{{\"task\":\"{task:?}\"}}");
 			for endpoint in endpoints {
 				let Ok(endpoint) = core::str::from_utf8(&endpoint) else { continue };
 				let url = format!("{}/tasks", endpoint.trim_end_matches('/'));
@@ -213,10 +216,13 @@ where
 				}
 			}
 		}
-		let (urls, requests): (Vec<String>, Vec<http::PendingRequest>) = pending.into_iter().unzip();
-		for (url, outcome) in urls.iter().zip(http::PendingRequest::try_wait_all(requests, deadline)) {
+		let (urls, requests): (Vec<String>, Vec<http::PendingRequest>) =
+			pending.into_iter().unzip();
+		for (url, outcome) in
+			urls.iter().zip(http::PendingRequest::try_wait_all(requests, deadline))
+		{
 			match outcome {
-				Ok(Ok(response)) if response.code / 100 == 2 => {},
+				Ok(Ok(response)) if response.code / 100 == 2 => {}
 				other => log::debug!(target: LOG_TARGET, "push to {url}: {other:?}"),
 			}
 		}
@@ -241,7 +247,7 @@ impl<T: Config> Plan<T> {
 			let task = Pallet::<T>::task_id(&deal_id, index);
 			match Tasks::<T>::get(task) {
 				None if self.now < deadlines.contribution => to_open.push((deal_id, index)),
-				None => {},
+				None => {}
 				Some(entry) => self.task(signer, task, entry, deal),
 			}
 		}
@@ -254,7 +260,12 @@ impl<T: Config> Plan<T> {
 			}
 			let tasks: BoundedVec<_, T::MaxInitializeBatch> =
 				batch.to_vec().try_into().unwrap_or_default();
-			self.actions.push(Action { signer, lock, call: Call::initialize_batch { tasks }, push: None });
+			self.actions.push(Action {
+				signer,
+				lock,
+				call: Call::initialize_batch { tasks },
+				push: None,
+			});
 		}
 	}
 
@@ -264,19 +275,21 @@ impl<T: Config> Plan<T> {
 		let call = match entry.status {
 			TaskStatus::Active if now < entry.contribution_deadline => {
 				return self.assign(signer, task, &entry, deal);
-			},
+			}
 			TaskStatus::Revealing
-				if entry.reveal_deadline.is_some_and(|deadline| deadline <= now) &&
-					now < entry.final_deadline =>
+				if entry.reveal_deadline.is_some_and(|deadline| deadline <= now)
+					&& now < entry.final_deadline =>
+			{
 				if entry.reveals > 0 {
 					Call::finalize { task }
 				} else {
 					Call::reopen { task }
-				},
+				}
+			}
 			TaskStatus::Completed | TaskStatus::Failed => {
 				StorageValueRef::persistent(&assignments_key(&task)).clear();
 				return;
-			},
+			}
 			_ => return,
 		};
 		let lock = lock_key(task.as_bytes());
@@ -368,16 +381,22 @@ impl<T: Config> Plan<T> {
 		let mut ranked: Vec<_> = members
 			.iter()
 			.filter(|(worker, membership)| {
-				deal.tag & !membership.capabilities == 0 &&
-					now < membership.last_heartbeat.saturating_add(T::LivenessWindow::get()) &&
-					!entry.assigned.contains(worker) &&
-					Pallet::<T>::enclave_ok(worker, deal, enclave_measurements.as_deref())
+				deal.tag & !membership.capabilities == 0
+					&& now < membership.last_heartbeat.saturating_add(T::LivenessWindow::get())
+					&& !entry.assigned.contains(worker)
+					&& Pallet::<T>::enclave_ok(worker, deal, enclave_measurements.as_deref())
 			})
 			.map(|(worker, membership)| {
 				let score = Scores::<T>::get(worker);
 				let load = self.load.get(worker).copied().unwrap_or_default();
 				let spread = sp_io::hashing::blake2_256(&(task, worker).encode());
-				(core::cmp::Reverse(score), load, spread, worker.clone(), membership.endpoint.to_vec())
+				(
+					core::cmp::Reverse(score),
+					load,
+					spread,
+					worker.clone(),
+					membership.endpoint.to_vec(),
+				)
 			})
 			.collect();
 		ranked.sort();
@@ -440,8 +459,4 @@ fn assignments_key(task: &TaskId) -> Vec<u8> {
 
 fn nonce_key<AccountId: Encode>(account: &AccountId) -> Vec<u8> {
 	[b"commons/scheduler/nonce/".as_slice(), &account.encode()].concat()
-}
-
-fn hex(bytes: &[u8]) -> String {
-	bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }

@@ -5,10 +5,7 @@ use codec::Encode;
 use frame_system::offchain::{
 	AppCrypto, CreateSignedTransaction, CreateTransactionBase, SigningTypes,
 };
-use sp_runtime::{
-	generic::SignedPayload,
-	traits::Verify,
-};
+use sp_runtime::{generic::SignedPayload, traits::Verify};
 
 use crate::{
 	signing::{tx_extension, Lifetime},
