@@ -2,7 +2,15 @@
 //!
 //! Reads a node's chain and submits transactions over JSON-RPC, with the runtime's own types:
 //! nothing is encoded by hand. Used by the compute node, the command line and the end-to-end
-//! tests.
+//! tests. [`fetch`] reads what the registry and the workers point at; [`digest`] is how a
+//! task's output is digested, by the workers that vote and by the requester who checks it.
+
+pub mod digest;
+pub mod fetch;
+pub mod market;
+mod outcome;
+
+pub use outcome::describe;
 
 use std::time::Duration;
 

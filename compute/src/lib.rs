@@ -15,9 +15,11 @@
 //! the sha256 of the concatenation of each file's sha256, files taken in the order of their
 //! paths.
 
-mod digest;
+pub mod endpoint;
 pub mod example_apps;
 mod executor;
+pub mod metrics;
+pub mod tee;
 
-pub use digest::{digest, DigestError};
+pub use commons_client::digest::{digest, DigestError};
 pub use executor::{execute, ExecutionError, Job, Limits, Outcome};

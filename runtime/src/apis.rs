@@ -212,7 +212,7 @@ impl_runtime_apis! {
 		) {
 			use frame_benchmarking::BenchmarkList;
 			use frame_support::traits::StorageInfoTrait;
-			use super::{benchmarks::*, Balances, Marketplace, Sudo, Timestamp};
+			use super::{benchmarks::*, Attestation, Balances, Marketplace, Sudo, Timestamp};
 
 			let mut list = Vec::<BenchmarkList>::new();
 			list_benchmarks!(list, extra);
@@ -225,7 +225,7 @@ impl_runtime_apis! {
 		) -> Result<Vec<frame_benchmarking::BenchmarkBatch>, alloc::string::String> {
 			use frame_benchmarking::BenchmarkBatch;
 			use frame_support::traits::WhitelistedStorageKeys;
-			use super::{benchmarks::*, Balances, Marketplace, Sudo, Timestamp};
+			use super::{benchmarks::*, Attestation, Balances, Marketplace, Sudo, Timestamp};
 
 			let whitelist = super::AllPalletsWithSystem::whitelisted_storage_keys();
 			let mut batches = Vec::<BenchmarkBatch>::new();

@@ -16,4 +16,5 @@ frame_benchmarking::define_benchmarks!(
 	[pallet_sudo, Sudo]
 	[pallet_marketplace, Marketplace]
 	[pallet_contribution, Contribution]
+	[pallet_attestation, Attestation]
 );

@@ -8,8 +8,9 @@
 //! - `local_testnet`: Alice, Bob and Charlie validate; finality needs two of the three.
 //!
 //! In both, Alice holds the sudo key, the well-known development accounts are endowed, and the
-//! marketplace has the reference protocol's task categories XS, S, M, L and XL.
-//! Their keys are public: these presets are for development and testing only.
+//! marketplace has the reference protocol's task categories XS, S, M, L and XL. Both accept
+//! simulated enclave evidence. Their keys are public: these presets are for development and
+//! testing only.
 
 use alloc::{vec, vec::Vec};
 use frame_support::build_struct_json_patch;
@@ -20,8 +21,8 @@ use sp_genesis_builder::{PresetId, DEV_RUNTIME_PRESET, LOCAL_TESTNET_RUNTIME_PRE
 use sp_keyring::{Ed25519Keyring, Sr25519Keyring};
 
 use crate::{
-	AccountId, AuraConfig, Balance, BalancesConfig, GrandpaConfig, MarketplaceConfig,
-	RuntimeGenesisConfig, SudoConfig, CMN,
+	AccountId, AttestationConfig, AuraConfig, Balance, BalancesConfig, GrandpaConfig,
+	MarketplaceConfig, RuntimeGenesisConfig, SudoConfig, CMN,
 };
 
 /// What each well-known development account holds at genesis.
@@ -52,6 +53,8 @@ fn testnet_genesis(
 		},
 		sudo: SudoConfig { key: Some(root) },
 		marketplace: MarketplaceConfig { categories: reference_categories() },
+		// Both presets are for development and local testing: simulated enclaves are welcome.
+		attestation: AttestationConfig { allow_simulated: true },
 	})
 }
 

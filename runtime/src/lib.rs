@@ -123,7 +123,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: Cow::Borrowed("commons"),
 	impl_name: Cow::Borrowed("commons-node"),
 	authoring_version: 1,
-	spec_version: 102,
+	spec_version: 103,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 1,
@@ -177,6 +177,9 @@ mod runtime {
 
 	#[runtime::pallet_index(9)]
 	pub type Contribution = pallet_contribution;
+
+	#[runtime::pallet_index(10)]
+	pub type Attestation = pallet_attestation;
 }
 
 /// How a transaction names an account.

@@ -274,39 +274,193 @@ impl Drop for TestNode {
 	}
 }
 
-/// A running `commons-compute` process, killed when dropped. It logs to `node.log` in its own
-/// directory of the test's, so that a failing test shows its log with the nodes'.
+/// A `commons-compute` process, killed when dropped. It logs to `node.log` in its own directory
+/// of the test's, so that a failing test shows its log with the nodes'.
 pub struct ComputeNode {
 	pub name: String,
 	pub work_dir: PathBuf,
-	child: Child,
+	/// Where its endpoint (pushed tasks, results) listens on 127.0.0.1.
+	pub endpoint_port: u16,
+	/// Where it serves Prometheus metrics on 127.0.0.1.
+	pub prometheus_port: u16,
+	args: Vec<String>,
+	child: Option<Child>,
 }
 
 impl ComputeNode {
-	/// Starts a compute node called `name` with the secret key `key`, following `node`.
-	pub fn start(dir: &TestDir, name: &str, node: &TestNode, key: &str, args: &[&str]) -> Self {
+	/// Starts a compute node called `name` with the secret key `key`, following `node` and
+	/// joining `workerpool` (its endpoint on a free port), with `args` added.
+	pub fn start(
+		dir: &TestDir,
+		name: &str,
+		node: &TestNode,
+		key: &str,
+		workerpool: u32,
+		args: &[&str],
+	) -> Self {
 		let work_dir = dir.path().join(name);
 		std::fs::create_dir_all(&work_dir).expect("the compute node's directory can be created");
-		let log = File::create(work_dir.join("node.log")).expect("the log file can be created");
+		let endpoint_port = free_port();
+		let prometheus_port = free_port();
+		let mut all_args: Vec<String> = vec![
+			"--rpc".into(),
+			format!("http://127.0.0.1:{}", node.rpc_port),
+			"--key".into(),
+			key.into(),
+			"--work-dir".into(),
+			work_dir.display().to_string(),
+			"--workerpool".into(),
+			workerpool.to_string(),
+			"--listen".into(),
+			format!("127.0.0.1:{endpoint_port}"),
+			"--prometheus-port".into(),
+			prometheus_port.to_string(),
+		];
+		all_args.extend(args.iter().map(|arg| arg.to_string()));
+		let mut compute = Self {
+			name: name.into(),
+			work_dir,
+			endpoint_port,
+			prometheus_port,
+			args: all_args,
+			child: None,
+		};
+		compute.spawn(&[]);
+		compute
+	}
+
+	fn spawn(&mut self, extra: &[&str]) {
+		let log = File::options()
+			.create(true)
+			.append(true)
+			.open(self.work_dir.join("node.log"))
+			.expect("the log file can be opened");
 		let child = Command::new(compute_binary())
-			.arg("--rpc")
-			.arg(format!("http://127.0.0.1:{}", node.rpc_port))
-			.args(["--key", key, "--from-block", "0"])
-			.arg("--work-dir")
-			.arg(&work_dir)
-			.args(args)
+			.args(&self.args)
+			.args(extra)
 			.stdin(Stdio::null())
 			.stdout(log.try_clone().expect("log handle can be duplicated"))
 			.stderr(log)
 			.spawn()
-			.unwrap_or_else(|error| panic!("could not start {name}: {error}"));
-		Self { name: name.into(), work_dir, child }
+			.unwrap_or_else(|error| panic!("could not start {}: {error}", self.name));
+		self.child = Some(child);
+	}
+
+	/// Kills the process with SIGKILL, as a crash would, and reaps it.
+	pub fn kill(&mut self) {
+		if let Some(mut child) = self.child.take() {
+			child.kill().expect("the compute node can be signalled");
+			child.wait().expect("the killed compute node can be reaped");
+		}
+	}
+
+	/// Starts the killed compute node again on the same work directory and ports, with `extra`
+	/// arguments added to its first ones.
+	pub fn restart(&mut self, extra: &[&str]) {
+		assert!(self.child.is_none(), "{} is still running", self.name);
+		self.spawn(extra);
+	}
+
+	/// Its Prometheus metrics text.
+	pub fn metrics(&self) -> Result<String, String> {
+		TestNode::prometheus_metrics(self.prometheus_port)
+	}
+
+	/// Everything it has logged so far.
+	pub fn log(&self) -> String {
+		std::fs::read_to_string(self.work_dir.join("node.log")).unwrap_or_default()
 	}
 }
 
 impl Drop for ComputeNode {
 	fn drop(&mut self) {
-		let _ = self.child.kill();
-		let _ = self.child.wait();
+		self.kill();
 	}
+}
+
+/// The `commons` command line of this build (or `$COMMONS_CLI`).
+pub fn cli_binary() -> PathBuf {
+	built_binary("commons", "COMMONS_CLI")
+}
+
+/// Runs `commons --rpc <node> --key <key> <args>`: its standard output when it succeeds, its
+/// standard error when it fails. Its standard error is also printed, as the test's.
+pub async fn cli<S: AsRef<std::ffi::OsStr>>(
+	node: &TestNode,
+	key: &str,
+	args: &[S],
+) -> Result<String, String> {
+	let output = tokio::process::Command::new(cli_binary())
+		.arg("--rpc")
+		.arg(format!("http://127.0.0.1:{}", node.rpc_port))
+		.args(["--key", key])
+		.args(args)
+		.stdin(Stdio::null())
+		.output()
+		.await
+		.expect("commons runs");
+	let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+	let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+	// What it reported on the way (deal, task progress, timings) shows with the test's output.
+	for line in stderr.lines() {
+		eprintln!("commons: {line}");
+	}
+	if output.status.success() {
+		Ok(stdout)
+	} else {
+		Err(stderr)
+	}
+}
+
+/// The `local` chain spec with only `validators` as its Aura and GRANDPA authorities, written to
+/// `dir/<id>.json` with chain id `id`; returns its path.
+pub fn local_spec_with_validators(
+	dir: &TestDir,
+	id: &str,
+	validators: &[(sp_keyring::Sr25519Keyring, sp_keyring::Ed25519Keyring)],
+) -> String {
+	use sp_core::crypto::Ss58Codec;
+	let output = Command::new(node_binary())
+		.args(["export-chain-spec", "--chain", "local"])
+		.output()
+		.expect("commons-node runs");
+	assert!(output.status.success(), "export-chain-spec failed: {output:?}");
+	let mut spec: serde_json::Value =
+		serde_json::from_slice(&output.stdout).expect("the spec is JSON");
+	let genesis = &mut spec["genesis"]["runtimeGenesis"];
+	let config = if genesis.get("patch").is_some() { "patch" } else { "config" };
+	genesis[config]["aura"]["authorities"] = validators
+		.iter()
+		.map(|(aura, _)| serde_json::json!(aura.public().to_ss58check()))
+		.collect();
+	genesis[config]["grandpa"]["authorities"] = validators
+		.iter()
+		.map(|(_, grandpa)| serde_json::json!([grandpa.public().to_ss58check(), 1]))
+		.collect();
+	spec["id"] = serde_json::json!(id);
+	let path = dir.path().join(format!("{id}.json"));
+	std::fs::write(&path, serde_json::to_vec_pretty(&spec).expect("the spec is JSON"))
+		.expect("the spec is written");
+	path.display().to_string()
+}
+
+/// Starts one validator per `(name, keyring flag)` on `chain`, all booting from the first.
+pub async fn start_validators(
+	dir: &TestDir,
+	chain: &str,
+	validators: &[(&str, &str)],
+) -> Vec<TestNode> {
+	let mut nodes: Vec<TestNode> = Vec::new();
+	for (name, keyring_flag) in validators {
+		let mut args = vec!["--chain", chain, keyring_flag, "--unsafe-force-node-key-generation"];
+		let bootnode;
+		if let Some(first) = nodes.first() {
+			bootnode = first.multiaddr().await;
+			args.extend(["--bootnodes", bootnode.as_str()]);
+		}
+		let node = TestNode::start(dir, name, &args);
+		node.wait_until_serving().await;
+		nodes.push(node);
+	}
+	nodes
 }

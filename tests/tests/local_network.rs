@@ -6,35 +6,14 @@
 //! checks exactly that. A network that keeps finalizing through a crash needs four validators,
 //! which the second test builds from the `local` spec with Dave added.
 
-use std::{process::Command, time::Duration};
+use std::time::Duration;
 
-use commons_e2e::{exclusive_network, node_binary, wait_for, TestDir, TestNode};
-use serde_json::{json, Value};
-use sp_core::crypto::Ss58Codec;
-use sp_keyring::{Ed25519Keyring, Sr25519Keyring};
+use commons_e2e::{
+	exclusive_network, local_spec_with_validators, start_validators, wait_for, TestDir, TestNode,
+};
+use sp_keyring::{Ed25519Keyring as Ed25519, Sr25519Keyring as Sr25519};
 
 const BLOCKS: Duration = Duration::from_secs(120);
-
-/// Starts one validator per `(name, keyring flag)` on `chain`, all booting from the first.
-async fn start_validators(
-	dir: &TestDir,
-	chain: &str,
-	validators: &[(&str, &str)],
-) -> Vec<TestNode> {
-	let mut nodes: Vec<TestNode> = Vec::new();
-	for (name, keyring_flag) in validators {
-		let mut args = vec!["--chain", chain, keyring_flag, "--unsafe-force-node-key-generation"];
-		let bootnode;
-		if let Some(first) = nodes.first() {
-			bootnode = first.multiaddr().await;
-			args.extend(["--bootnodes", bootnode.as_str()]);
-		}
-		let node = TestNode::start(dir, name, &args);
-		node.wait_until_serving().await;
-		nodes.push(node);
-	}
-	nodes
-}
 
 /// Waits until every node in `nodes` has finalized block `number`.
 async fn wait_all_finalized(nodes: &[&TestNode], number: u32, timeout: Duration) {
@@ -97,36 +76,20 @@ async fn three_validators_survive_a_crash_and_the_restarted_one_rejoins_finality
 	wait_all_finalized(&all, best_while_down + 1, BLOCKS).await;
 }
 
-/// The `local` spec with Dave as a fourth validator, written to `dir/local4.json`.
-fn local_spec_with_dave(dir: &TestDir) -> String {
-	let output = Command::new(node_binary())
-		.args(["export-chain-spec", "--chain", "local"])
-		.output()
-		.expect("commons-node runs");
-	assert!(output.status.success(), "export-chain-spec failed: {output:?}");
-	let mut spec: Value = serde_json::from_slice(&output.stdout).expect("the spec is JSON");
-	let genesis = &mut spec["genesis"]["runtimeGenesis"];
-	let config = if genesis.get("patch").is_some() { "patch" } else { "config" };
-	let aura = genesis[config]["aura"]["authorities"]
-		.as_array_mut()
-		.expect("the local spec lists Aura authorities");
-	aura.push(json!(Sr25519Keyring::Dave.public().to_ss58check()));
-	let grandpa = genesis[config]["grandpa"]["authorities"]
-		.as_array_mut()
-		.expect("the local spec lists GRANDPA authorities");
-	grandpa.push(json!([Ed25519Keyring::Dave.public().to_ss58check(), 1]));
-	spec["id"] = json!("commons_local4");
-
-	let path = dir.path().join("local4.json");
-	std::fs::write(&path, serde_json::to_vec_pretty(&spec).unwrap()).expect("spec is written");
-	path.display().to_string()
-}
-
 #[tokio::test]
 async fn four_validators_keep_finalizing_while_one_is_down() {
 	let _network = exclusive_network();
 	let dir = TestDir::new("local4");
-	let spec = local_spec_with_dave(&dir);
+	let spec = local_spec_with_validators(
+		&dir,
+		"commons_local4",
+		&[
+			(Sr25519::Alice, Ed25519::Alice),
+			(Sr25519::Bob, Ed25519::Bob),
+			(Sr25519::Charlie, Ed25519::Charlie),
+			(Sr25519::Dave, Ed25519::Dave),
+		],
+	);
 	let mut nodes = start_validators(
 		&dir,
 		&spec,

@@ -224,20 +224,3 @@ pub trait EnclaveRegistry<AccountId> {
 		signature: &EnclaveSignature,
 	) -> bool;
 }
-
-/// A registry that knows no enclave: TEE tasks cannot be assigned.
-pub struct NoEnclaves;
-
-impl<AccountId> EnclaveRegistry<AccountId> for NoEnclaves {
-	fn enclave_allowed(_worker: &AccountId, _tag: Tag, _allowed: &[Measurement]) -> bool {
-		false
-	}
-
-	fn verify_enclave_signature(
-		_worker: &AccountId,
-		_message: &[u8],
-		_signature: &EnclaveSignature,
-	) -> bool {
-		false
-	}
-}

@@ -23,10 +23,10 @@ use sp_runtime::{traits::Bounded, FixedPointNumber, Perbill, Percent, Perquintil
 use sp_version::RuntimeVersion;
 
 use super::{
-	AccountId, Aura, Balance, Balances, Block, BlockNumber, Contribution, Escrow, Hash, Nonce,
-	PalletInfo, Runtime, RuntimeCall, RuntimeEvent, RuntimeFreezeReason, RuntimeHoldReason,
-	RuntimeOrigin, RuntimeTask, Signature, System, CMN, EXISTENTIAL_DEPOSIT, MICRO_CMN,
-	MILLISECS_PER_BLOCK, SLOT_DURATION, SS58_PREFIX, VERSION,
+	AccountId, Attestation, Aura, Balance, Balances, Block, BlockNumber, Contribution, Escrow,
+	Hash, Nonce, PalletInfo, Runtime, RuntimeCall, RuntimeEvent, RuntimeFreezeReason,
+	RuntimeHoldReason, RuntimeOrigin, RuntimeTask, Signature, System, Timestamp, CMN,
+	EXISTENTIAL_DEPOSIT, MICRO_CMN, MILLISECS_PER_BLOCK, SLOT_DURATION, SS58_PREFIX, VERSION,
 };
 
 /// Normal transactions may fill this share of a block; the rest is kept for operational ones.
@@ -185,9 +185,7 @@ parameter_types! {
 }
 
 impl pallet_contribution::Config for Runtime {
-	// Until the attestation registry is in the runtime, no worker has an enclave: TEE tasks
-	// cannot be assigned.
-	type Enclaves = pallet_contribution::NoEnclaves;
+	type Enclaves = Attestation;
 	type SchedulerKey = pallet_contribution::scheduler::crypto::SchedulerKey;
 	type LivenessWindow = WorkerLivenessWindow;
 	type MaxContributors = ConstU32<12>;
@@ -195,6 +193,17 @@ impl pallet_contribution::Config for Runtime {
 	type MaxInitializeBatch = ConstU32<64>;
 	type MillisecsPerBlock = ConstU64<MILLISECS_PER_BLOCK>;
 	type WeightInfo = pallet_contribution::weights::SubstrateWeight<Runtime>;
+}
+
+parameter_types! {
+	/// An enclave's evidence holds for a day; compute nodes re-attest before that.
+	pub const AttestationLifetime: u64 = 24 * 60 * 60 * 1000;
+}
+
+impl pallet_attestation::Config for Runtime {
+	type UnixTime = Timestamp;
+	type AttestationLifetime = AttestationLifetime;
+	type WeightInfo = pallet_attestation::weights::SubstrateWeight<Runtime>;
 }
 
 impl pallet_sudo::Config for Runtime {

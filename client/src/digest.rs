@@ -29,10 +29,7 @@ impl std::error::Error for DigestError {}
 /// The digest of what a module wrote in `output`: the sha256 of its one file, or the sha256 of
 /// its files' sha256s in the order of their paths relative to `output`.
 pub fn digest(output: &Path) -> Result<[u8; 32], DigestError> {
-	let mut files = Vec::new();
-	collect_files(output, output, &mut files)?;
-	files.sort();
-	let hashes = files
+	let hashes = files(output)?
 		.iter()
 		.map(|relative| {
 			let path = output.join(relative);
@@ -46,6 +43,14 @@ pub fn digest(output: &Path) -> Result<[u8; 32], DigestError> {
 		[single] => Ok(*single),
 		many => Ok(Sha256::digest(many.concat()).into()),
 	}
+}
+
+/// The regular files under `output`, as paths relative to it, in the order the digest takes them.
+pub fn files(output: &Path) -> Result<Vec<PathBuf>, DigestError> {
+	let mut files = Vec::new();
+	collect_files(output, output, &mut files)?;
+	files.sort();
+	Ok(files)
 }
 
 /// Every regular file under `dir`, as paths relative to `root`.

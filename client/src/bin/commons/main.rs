@@ -1,0 +1,310 @@
+//! `commons`: the requester's and providers' command line.
+//!
+//! Providers register apps, datasets and workerpools and publish (presign) their orders;
+//! requesters list what is on offer, `run` a task (match it with the cheapest compatible offers,
+//! wait for the verified result, fetch it and check its digest) and look at deals and tasks.
+//! Everything is read and written through a node's JSON-RPC with the runtime's own types.
+
+mod amount;
+mod measurement;
+mod run;
+
+use clap::{Args, Parser, Subcommand};
+use commons_client::{fetch::fetch, market::published_orders, Chain};
+use commons_runtime::{AccountId, Runtime, RuntimeCall, RuntimeEvent};
+use pallet_marketplace::{
+	AppOrder, DatasetOrder, Order, PoolPolicy, Restriction, Tag, WorkerpoolOrder,
+};
+use sha2::{Digest as _, Sha256};
+use sp_core::{sr25519, Pair};
+use sp_runtime::Percent;
+
+use amount::Amount;
+use measurement::MeasurementArg;
+
+#[derive(Parser, Debug)]
+#[command(name = "commons", about = "Buy and sell verified computation on a Commons chain")]
+struct Cli {
+	/// The JSON-RPC endpoint (HTTP) of a node of the chain.
+	#[arg(long, global = true, default_value = "http://127.0.0.1:9944")]
+	rpc: String,
+
+	/// The secret key URI of the account acting (for example `//Alice` on a dev chain).
+	#[arg(long, global = true, default_value = "//Alice")]
+	key: String,
+
+	#[command(subcommand)]
+	command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+	/// Prints the key's account (SS58) and its free balance in units.
+	Account,
+	/// Registers an app: a WASI module at a URI. Its sha256 is computed from the URI's content.
+	CreateApp {
+		#[arg(long)]
+		name: String,
+		/// Where workers fetch the module (`https://`, `http://` or `file://`).
+		#[arg(long)]
+		uri: String,
+		/// A TEE measurement the app's confidential tasks may run under: `sgx:0x<MRENCLAVE>`
+		/// or `tdx:0x<MRTD>`; repeat for several.
+		#[arg(long = "measurement")]
+		measurements: Vec<MeasurementArg>,
+	},
+	/// Registers a dataset: a file at a URI. Its sha256 is computed from the URI's content.
+	CreateDataset {
+		#[arg(long)]
+		name: String,
+		#[arg(long)]
+		uri: String,
+	},
+	/// Registers a workerpool scheduled by the account holding `--scheduler`'s key.
+	CreateWorkerpool {
+		#[arg(long)]
+		description: String,
+		/// The scheduler's account (SS58).
+		#[arg(long)]
+		scheduler: AccountId,
+		/// What a worker stakes per contribution, in percent of the pool price.
+		#[arg(long, default_value_t = 30)]
+		worker_stake_percent: u8,
+		/// The scheduler's share of the workers' reward, in percent.
+		#[arg(long, default_value_t = 5)]
+		scheduler_reward_percent: u8,
+		/// Only workers the owner allows may join.
+		#[arg(long)]
+		closed: bool,
+	},
+	/// Publishes an order selling runs of an app the key owns.
+	PublishAppOrder {
+		#[arg(long)]
+		app: u32,
+		#[command(flatten)]
+		offer: Offer,
+	},
+	/// Publishes an order selling uses of a dataset the key owns.
+	PublishDatasetOrder {
+		#[arg(long)]
+		dataset: u32,
+		#[command(flatten)]
+		offer: Offer,
+	},
+	/// Publishes an order selling tasks of a workerpool the key owns.
+	PublishWorkerpoolOrder {
+		#[arg(long)]
+		workerpool: u32,
+		/// The category of the tasks (their reference time).
+		#[arg(long, default_value_t = 0)]
+		category: u32,
+		/// The highest trust the pool serves.
+		#[arg(long, default_value_t = 1)]
+		trust: u32,
+		#[command(flatten)]
+		offer: Offer,
+	},
+	/// Lists the published orders that can still be matched.
+	Orders {
+		/// The first block to look for published orders in.
+		#[arg(long, default_value_t = 0)]
+		from_block: u32,
+	},
+	/// Runs a task: matches a request with the cheapest compatible offers, waits for the verified
+	/// result, fetches it and checks its digest.
+	Run(run::Request),
+	/// Shows a deal and its tasks.
+	Deal { deal: sp_core::H256 },
+	/// Settles a task past its final deadline: refunds its payer.
+	Claim {
+		#[arg(long)]
+		deal: sp_core::H256,
+		#[arg(long, default_value_t = 0)]
+		index: u32,
+	},
+}
+
+/// What every offer states.
+#[derive(Args, Debug)]
+struct Offer {
+	/// The price per task, in CMN (`1.5`) or in units (`1500000000000u`).
+	#[arg(long)]
+	price: Amount,
+	/// How many tasks the order sells.
+	#[arg(long, default_value_t = 1)]
+	volume: u32,
+	/// The tags the offer serves (bit 0: TEE).
+	#[arg(long, default_value_t = 0)]
+	tag: Tag,
+	/// The last block the order can be matched in.
+	#[arg(long)]
+	expiry: Option<u32>,
+}
+
+#[tokio::main]
+async fn main() {
+	let cli = Cli::parse();
+	if let Err(error) = execute(cli).await {
+		eprintln!("commons: {error}");
+		std::process::exit(1);
+	}
+}
+
+fn bounded<S: frame_support::traits::Get<u32>>(
+	what: &str,
+	bytes: &[u8],
+) -> Result<frame_support::BoundedVec<u8, S>, String> {
+	bytes
+		.to_vec()
+		.try_into()
+		.map_err(|_| format!("the {what} is longer than the chain's {} bytes", S::get()))
+}
+
+/// A fresh salt, so that two otherwise equal orders have different hashes.
+fn salt(account: &AccountId) -> [u8; 32] {
+	let now = std::time::SystemTime::now()
+		.duration_since(std::time::UNIX_EPOCH)
+		.unwrap_or_default()
+		.as_nanos();
+	Sha256::digest(codec::Encode::encode(&(account, now, std::process::id()))).into()
+}
+
+async fn checksum_of(uri: &str) -> Result<[u8; 32], String> {
+	Ok(Sha256::digest(fetch(uri).await?).into())
+}
+
+fn created(events: &[RuntimeEvent]) -> Option<String> {
+	events.iter().find_map(|event| match event {
+		RuntimeEvent::Marketplace(pallet_marketplace::Event::AppCreated { app, .. }) => {
+			Some(format!("app {app}"))
+		}
+		RuntimeEvent::Marketplace(pallet_marketplace::Event::DatasetCreated {
+			dataset, ..
+		}) => Some(format!("dataset {dataset}")),
+		RuntimeEvent::Marketplace(pallet_marketplace::Event::WorkerpoolCreated {
+			workerpool,
+			..
+		}) => Some(format!("workerpool {workerpool}")),
+		RuntimeEvent::Marketplace(pallet_marketplace::Event::OrderPresigned { order, .. }) => {
+			Some(format!("order {order:?}"))
+		}
+		_ => None,
+	})
+}
+
+async fn execute(cli: Cli) -> Result<(), String> {
+	let pair = sr25519::Pair::from_string(&cli.key, None)
+		.map_err(|error| format!("bad --key: {error:?}"))?;
+	let account = AccountId::from(pair.public());
+	let chain = Chain::new("node", &cli.rpc)?;
+	let call = match cli.command {
+		Command::Account => {
+			println!("{account}");
+			println!("{}", chain.free_balance(&account).await?);
+			return Ok(());
+		}
+		Command::CreateApp { name, uri, measurements } => pallet_marketplace::Call::create_app {
+			name: bounded("name", name.as_bytes())?,
+			checksum: checksum_of(&uri).await?,
+			uri: bounded("URI", uri.as_bytes())?,
+			measurements: measurements
+				.into_iter()
+				.map(|measurement| measurement.0)
+				.collect::<Vec<_>>()
+				.try_into()
+				.map_err(|_| "more measurements than the chain allows an app".to_string())?,
+		},
+		Command::CreateDataset { name, uri } => pallet_marketplace::Call::create_dataset {
+			name: bounded("name", name.as_bytes())?,
+			checksum: checksum_of(&uri).await?,
+			uri: bounded("URI", uri.as_bytes())?,
+			encrypted: false,
+		},
+		Command::CreateWorkerpool {
+			description,
+			scheduler,
+			worker_stake_percent,
+			scheduler_reward_percent,
+			closed,
+		} => pallet_marketplace::Call::create_workerpool {
+			description: bounded("description", description.as_bytes())?,
+			policy: PoolPolicy {
+				worker_stake_ratio: Percent::from_percent(worker_stake_percent),
+				scheduler_reward_ratio: Percent::from_percent(scheduler_reward_percent),
+			},
+			scheduler,
+			open: !closed,
+		},
+		Command::PublishAppOrder { app, offer } => presign(Order::App(AppOrder {
+			app,
+			price: offer.price.0,
+			volume: offer.volume,
+			tag: offer.tag,
+			dataset_restriction: Restriction::Any,
+			workerpool_restriction: Restriction::Any,
+			requester_restriction: Restriction::Any,
+			salt: salt(&account),
+			expiry: offer.expiry,
+		})),
+		Command::PublishDatasetOrder { dataset, offer } => presign(Order::Dataset(DatasetOrder {
+			dataset,
+			price: offer.price.0,
+			volume: offer.volume,
+			tag: offer.tag,
+			app_restriction: Restriction::Any,
+			workerpool_restriction: Restriction::Any,
+			requester_restriction: Restriction::Any,
+			salt: salt(&account),
+			expiry: offer.expiry,
+		})),
+		Command::PublishWorkerpoolOrder { workerpool, category, trust, offer } => {
+			presign(Order::Workerpool(WorkerpoolOrder {
+				workerpool,
+				price: offer.price.0,
+				volume: offer.volume,
+				tag: offer.tag,
+				category,
+				trust,
+				app_restriction: Restriction::Any,
+				dataset_restriction: Restriction::Any,
+				requester_restriction: Restriction::Any,
+				salt: salt(&account),
+				expiry: offer.expiry,
+			}))
+		}
+		Command::Orders { from_block } => {
+			for entry in published_orders(&chain, from_block).await? {
+				println!(
+					"{:?} by {} ({} left): {:?}",
+					entry.hash, entry.owner, entry.remaining, entry.order
+				);
+			}
+			return Ok(());
+		}
+		Command::Run(request) => return run::run(&chain, &pair, request).await,
+		Command::Deal { deal } => return run::show_deal(&chain, deal).await,
+		Command::Claim { deal, index } => return claim(&chain, &pair, deal, index).await,
+	};
+	let events = chain.submit_and_wait(RuntimeCall::Marketplace(call), &pair).await?;
+	match created(&events) {
+		Some(what) => println!("{what}"),
+		None => println!("done"),
+	}
+	Ok(())
+}
+
+fn presign(order: Order<Runtime>) -> pallet_marketplace::Call<Runtime> {
+	pallet_marketplace::Call::presign_order { order }
+}
+
+async fn claim(
+	chain: &Chain,
+	pair: &sr25519::Pair,
+	deal: sp_core::H256,
+	index: u32,
+) -> Result<(), String> {
+	let call = pallet_contribution::Call::claim { deal, index };
+	chain.submit_and_wait(RuntimeCall::Contribution(call), pair).await?;
+	println!("task {index} of deal {deal:?} refunded");
+	Ok(())
+}

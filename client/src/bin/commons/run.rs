@@ -1,0 +1,249 @@
+//! `commons run` and `commons deal`: a requester's task from the offers to the checked result.
+
+use std::{
+	path::{Path, PathBuf},
+	time::{Duration, Instant},
+};
+
+use clap::Args;
+use commons_client::{
+	fetch::fetch_result,
+	market::{cheapest_offers, published_orders},
+	Chain,
+};
+use commons_runtime::{AccountId, Hash, Runtime, RuntimeCall, RuntimeEvent, Signature};
+use pallet_contribution::{Task, TaskStatus};
+use pallet_marketplace::{DealId, Order, Payer, RequestOrder, Restriction, Signed, Tag};
+use sp_core::{sr25519, Pair};
+
+use crate::{amount::Amount, bounded, salt};
+
+/// What a requester asks for.
+#[derive(Args, Debug)]
+pub struct Request {
+	/// The app to run.
+	#[arg(long)]
+	app: u32,
+	/// The dataset to give it, if any.
+	#[arg(long)]
+	dataset: Option<u32>,
+	/// The app's arguments, separated by spaces (they may start with `-`).
+	#[arg(long, default_value = "", allow_hyphen_values = true)]
+	params: String,
+	/// The category: the reference time the task may take.
+	#[arg(long, default_value_t = 0)]
+	category: u32,
+	/// How sure the result must be: 1 trusts one worker, more asks for agreeing workers.
+	#[arg(long, default_value_t = 1)]
+	trust: u32,
+	/// The tags the task needs (bit 0: TEE).
+	#[arg(long, default_value_t = 0)]
+	tag: Tag,
+	/// The most one task may cost in all, in CMN (`1.5`) or units (`1500u`).
+	#[arg(long)]
+	max_price: Amount,
+	/// How many tasks to run (the app runs once per task, each with its own seed).
+	#[arg(long, default_value_t = 1)]
+	volume: u32,
+	/// Who receives the result (default: the requester).
+	#[arg(long)]
+	beneficiary: Option<AccountId>,
+	/// Where to write the result's files (for several tasks: one directory per task index).
+	#[arg(long, default_value = "result")]
+	output: PathBuf,
+	/// How long to wait for the result, in seconds.
+	#[arg(long, default_value_t = 900)]
+	timeout: u64,
+}
+
+/// Matches `request` with the cheapest compatible published offers, waits for the task's result,
+/// fetches it into `request.output` and checks it against the digest the chain agreed on.
+pub async fn run(chain: &Chain, pair: &sr25519::Pair, request: Request) -> Result<(), String> {
+	let requester = AccountId::from(pair.public());
+	let max = request.max_price.0;
+	let mut order = RequestOrder::<Runtime> {
+		app: request.app,
+		app_max_price: max,
+		dataset: request.dataset,
+		dataset_max_price: max,
+		workerpool_restriction: Restriction::Any,
+		workerpool_max_price: max,
+		requester: requester.clone(),
+		volume: request.volume,
+		tag: request.tag,
+		category: request.category,
+		trust: request.trust,
+		beneficiary: request.beneficiary.unwrap_or(requester.clone()),
+		params: bounded("params", request.params.as_bytes())?,
+		payer: Payer::Requester,
+		salt: salt(&requester),
+		expiry: None,
+	};
+	let published = published_orders(chain, 0).await?;
+	let offers = cheapest_offers(&published, &order)?;
+	let price = offers.task_price();
+	if price > max {
+		return Err(format!(
+			"no compatible offer: the cheapest compatible offers cost {price} units in all, more \
+			 than --max-price {max}"
+		));
+	}
+	order.app_max_price = offers.app.price;
+	order.dataset_max_price = offers.dataset.as_ref().map(|data| data.price).unwrap_or_default();
+	order.workerpool_max_price = offers.workerpool.price;
+	let total = price.saturating_mul(request.volume.into());
+	let free = chain.free_balance(&requester).await?;
+	if free <= total {
+		return Err(format!(
+			"insufficient funds: {} task(s) cost {total} units and {requester} has {free} free",
+			request.volume
+		));
+	}
+
+	let payload: Vec<u8> = chain
+		.runtime_api("MarketplaceApi_signing_payload", Order::Request(order.clone()))
+		.await?;
+	let signature = Signature::from(pair.sign(&payload));
+	let call = pallet_marketplace::Call::match_orders {
+		app_order: Signed { order: offers.app, signature: None },
+		dataset_order: offers.dataset.map(|order| Signed { order, signature: None }),
+		workerpool_order: Signed { order: offers.workerpool, signature: None },
+		request_order: Signed { order, signature: Some(signature) },
+		sponsor_signature: None,
+	};
+	let events = chain
+		.submit_and_wait(RuntimeCall::Marketplace(call), pair)
+		.await
+		.map_err(|error| format!("the match was refused: {error}"))?;
+	let matched_at = Instant::now();
+	let (deal, volume) = events
+		.iter()
+		.find_map(|event| match event {
+			RuntimeEvent::Marketplace(pallet_marketplace::Event::DealCreated {
+				deal,
+				volume,
+				..
+			}) => Some((*deal, *volume)),
+			_ => None,
+		})
+		.ok_or("the match emitted no deal")?;
+	eprintln!("deal {deal:?}: {volume} task(s) at {price} units each");
+
+	let tasks =
+		wait_for_results(chain, pair, deal, volume, Duration::from_secs(request.timeout)).await?;
+	eprintln!(
+		"{volume} task(s) finalized {:.1} s after the match",
+		matched_at.elapsed().as_secs_f64()
+	);
+	for (index, task) in tasks.iter().enumerate() {
+		let output = if volume == 1 {
+			request.output.clone()
+		} else {
+			request.output.join(index.to_string())
+		};
+		fetch_checked_result(task, &output).await?;
+		println!("{}", output.display());
+	}
+	Ok(())
+}
+
+/// Fetches `task`'s result into `output` and checks it against the digest the workers agreed on.
+async fn fetch_checked_result(task: &Task<Runtime>, output: &Path) -> Result<(), String> {
+	let agreed = task.result_digest.ok_or("the completed task has no digest")?;
+	let location = String::from_utf8_lossy(&task.result_location).into_owned();
+	std::fs::create_dir_all(output)
+		.map_err(|error| format!("cannot create {}: {error}", output.display()))?;
+	let fetched = Hash::from(fetch_result(&location, output).await?);
+	if fetched != agreed {
+		return Err(format!(
+			"result digest mismatch: the workers agreed on {agreed:?}, the result at {location} \
+			 digests to {fetched:?}"
+		));
+	}
+	Ok(())
+}
+
+/// Waits until the first `volume` tasks of `deal` complete; past a task's final deadline,
+/// claims its refund and reports the failure.
+async fn wait_for_results(
+	chain: &Chain,
+	pair: &sr25519::Pair,
+	deal: DealId,
+	volume: u32,
+	timeout: Duration,
+) -> Result<Vec<Task<Runtime>>, String> {
+	let started = Instant::now();
+	let mut statuses: Vec<Option<TaskStatus>> = vec![None; volume as usize];
+	loop {
+		let mut completed = Vec::new();
+		for index in 0..volume {
+			let task_id = pallet_contribution::Pallet::<Runtime>::task_id(&deal, index);
+			let key = pallet_contribution::Tasks::<Runtime>::hashed_key_for(task_id);
+			let Some(task) = chain.storage::<Task<Runtime>>(&key, None).await? else { continue };
+			let last = &mut statuses[index as usize];
+			if *last != Some(task.status) {
+				eprintln!("task {index} {task_id:?}: {:?}", task.status);
+				*last = Some(task.status);
+			}
+			match task.status {
+				TaskStatus::Completed => completed.push(task),
+				TaskStatus::Failed => {
+					return Err(format!(
+						"deadline passed: task {task_id:?} failed and its payment was refunded"
+					))
+				}
+				_ if chain.best_number().await? >= task.final_deadline => {
+					let claim = pallet_contribution::Call::claim { deal, index };
+					chain.submit_and_wait(RuntimeCall::Contribution(claim), pair).await?;
+					return Err(format!(
+						"deadline passed: task {task_id:?} was not finalized by block {}; its \
+						 payment was refunded",
+						task.final_deadline
+					));
+				}
+				_ => {}
+			}
+		}
+		if completed.len() == volume as usize {
+			return Ok(completed);
+		}
+		if started.elapsed() > timeout {
+			return Err(format!(
+				"no result within {timeout:?}: {} of {volume} task(s) of deal {deal:?} completed; \
+				 `commons deal {deal:?}` shows them later, `commons claim` refunds a task after \
+				 its final deadline",
+				completed.len()
+			));
+		}
+		tokio::time::sleep(Duration::from_secs(1)).await;
+	}
+}
+
+/// Prints `deal` (while it has unsettled tasks) and the state of its opened tasks.
+pub async fn show_deal(chain: &Chain, deal_id: DealId) -> Result<(), String> {
+	let key = pallet_marketplace::Deals::<Runtime>::hashed_key_for(deal_id);
+	let deal: Option<pallet_marketplace::Deal<Runtime>> = chain.storage(&key, None).await?;
+	let tasks = match &deal {
+		Some(deal) => {
+			println!("{deal:#?}");
+			deal.first_task..deal.first_task.saturating_add(deal.volume)
+		}
+		// A settled deal is gone from state; its tasks stay, numbered from 0.
+		None => 0..u32::MAX,
+	};
+	let mut shown = 0;
+	for index in tasks {
+		let task_id = pallet_contribution::Pallet::<Runtime>::task_id(&deal_id, index);
+		let key = pallet_contribution::Tasks::<Runtime>::hashed_key_for(task_id);
+		match chain.storage::<Task<Runtime>>(&key, None).await? {
+			Some(task) => println!("task {index} {task_id:?}: {task:#?}"),
+			None if deal.is_some() => println!("task {index} {task_id:?}: not opened"),
+			None => break,
+		}
+		shown += 1;
+	}
+	if deal.is_none() && shown == 0 {
+		return Err(format!("no deal {deal_id:?} with open or settled tasks"));
+	}
+	Ok(())
+}

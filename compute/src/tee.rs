@@ -1,0 +1,100 @@
+//! The simulated enclave: what a compute node's TEE mode runs in on machines without TEE
+//! hardware, on development chains only (the chain refuses simulated evidence elsewhere).
+//!
+//! It plays the enclave's part honestly except for the hardware: it generates the enclave's
+//! signing (ed25519) and encryption (X25519) keys once and keeps them in the work directory, gives
+//! the chain its proof of holding the signing key over the report data, and signs results. Its
+//! measurement is a fixed value per TEE kind, so that an app can name it among the measurements
+//! it allows.
+
+use std::{fs, path::Path};
+
+use pallet_attestation::{EnclaveKeys, TeeKind};
+use pallet_marketplace::Measurement;
+use sha2::{Digest as _, Sha256, Sha384};
+use sp_core::{ed25519, Pair};
+
+/// What the simulated measurement is derived from.
+const SIMULATED_MEASUREMENT_SEED: &[u8] = b"commons-compute simulated enclave v1";
+
+/// The measurement a simulated enclave of `kind` reports.
+pub fn simulated_measurement(kind: TeeKind) -> Measurement {
+	match kind {
+		TeeKind::Sgx => {
+			Measurement::SgxMrEnclave(Sha256::digest(SIMULATED_MEASUREMENT_SEED).into())
+		}
+		TeeKind::Tdx => Measurement::TdxMrTd(Sha384::digest(SIMULATED_MEASUREMENT_SEED).into()),
+	}
+}
+
+/// A simulated enclave's keys.
+pub struct SimulatedEnclave {
+	pub kind: TeeKind,
+	signer: ed25519::Pair,
+	pub keys: EnclaveKeys,
+}
+
+impl SimulatedEnclave {
+	/// The enclave whose secrets are kept in `dir/enclave-secrets`, created on first use.
+	pub fn load_or_create(dir: &Path, kind: TeeKind) -> Result<Self, String> {
+		let path = dir.join("enclave-secrets");
+		let secrets: [u8; 64] = match fs::read(&path) {
+			Ok(bytes) => bytes
+				.try_into()
+				.map_err(|_| format!("{} is not 64 bytes of enclave secrets", path.display()))?,
+			Err(_) => {
+				let mut secrets = [0u8; 64];
+				let (_, signing_seed) = ed25519::Pair::generate();
+				let (_, encryption_seed) = ed25519::Pair::generate();
+				secrets[..32].copy_from_slice(&signing_seed);
+				secrets[32..].copy_from_slice(&encryption_seed);
+				fs::write(&path, secrets)
+					.map_err(|error| format!("cannot keep the enclave's secrets: {error}"))?;
+				secrets
+			}
+		};
+		let mut signing_seed = [0u8; 32];
+		signing_seed.copy_from_slice(&secrets[..32]);
+		let mut encryption_secret = [0u8; 32];
+		encryption_secret.copy_from_slice(&secrets[32..]);
+		let signer = ed25519::Pair::from_seed(&signing_seed);
+		let encryption =
+			x25519_dalek::PublicKey::from(&x25519_dalek::StaticSecret::from(encryption_secret));
+		let keys = EnclaveKeys { signing: signer.public().0, encryption: encryption.to_bytes() };
+		Ok(Self { kind, signer, keys })
+	}
+
+	/// The enclave's measurement.
+	pub fn measurement(&self) -> Measurement {
+		simulated_measurement(self.kind)
+	}
+
+	/// The enclave's signature over `message` (a result, or the report data as proof of
+	/// holding the key).
+	pub fn sign(&self, message: &[u8]) -> [u8; 64] {
+		self.signer.sign(message).0
+	}
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	#[test]
+	fn the_enclave_keeps_its_keys_across_restarts() {
+		let dir = tempfile::tempdir().unwrap();
+		let first = SimulatedEnclave::load_or_create(dir.path(), TeeKind::Sgx).unwrap();
+		let again = SimulatedEnclave::load_or_create(dir.path(), TeeKind::Sgx).unwrap();
+		assert_eq!(first.keys, again.keys);
+		let signature = first.sign(b"result");
+		assert!(ed25519::Pair::verify(
+			&ed25519::Signature::from_raw(signature),
+			b"result",
+			&ed25519::Public::from_raw(again.keys.signing)
+		));
+		let other = tempfile::tempdir().unwrap();
+		let fresh = SimulatedEnclave::load_or_create(other.path(), TeeKind::Sgx).unwrap();
+		assert_ne!(fresh.keys, first.keys);
+		assert!(matches!(first.measurement(), Measurement::SgxMrEnclave(_)));
+	}
+}

@@ -1,0 +1,117 @@
+//! A runtime with the timestamp and the attestation registry, for the registry's tests.
+
+use crate::{self as pallet_attestation, types::*};
+use frame_support::{derive_impl, parameter_types};
+use sp_core::{ed25519, Pair};
+use sp_runtime::{AccountId32, BuildStorage};
+
+type Block = frame_system::mocking::MockBlock<Test>;
+
+pub type AccountId = AccountId32;
+
+#[frame_support::runtime]
+mod runtime {
+	#[runtime::runtime]
+	#[runtime::derive(
+		RuntimeCall,
+		RuntimeEvent,
+		RuntimeError,
+		RuntimeOrigin,
+		RuntimeFreezeReason,
+		RuntimeHoldReason,
+		RuntimeSlashReason,
+		RuntimeLockId,
+		RuntimeTask,
+		RuntimeViewFunction
+	)]
+	pub struct Test;
+
+	#[runtime::pallet_index(0)]
+	pub type System = frame_system;
+
+	#[runtime::pallet_index(1)]
+	pub type Timestamp = pallet_timestamp;
+
+	#[runtime::pallet_index(2)]
+	pub type Attestation = pallet_attestation;
+}
+
+#[derive_impl(frame_system::config_preludes::TestDefaultConfig)]
+impl frame_system::Config for Test {
+	type Block = Block;
+	type AccountId = AccountId;
+	type Lookup = sp_runtime::traits::IdentityLookup<AccountId>;
+}
+
+#[derive_impl(pallet_timestamp::config_preludes::TestDefaultConfig)]
+impl pallet_timestamp::Config for Test {}
+
+/// A day, in milliseconds.
+pub const LIFETIME: Moment = 24 * 60 * 60 * 1000;
+/// When the tests start: 2026-11-22, in milliseconds since the epoch.
+pub const START: Moment = 1_795_305_600_000;
+
+parameter_types! {
+	pub const AttestationLifetime: Moment = LIFETIME;
+}
+
+impl pallet_attestation::Config for Test {
+	type UnixTime = Timestamp;
+	type AttestationLifetime = AttestationLifetime;
+	type WeightInfo = ();
+}
+
+pub fn account(seed: u8) -> AccountId {
+	AccountId::new([seed; 32])
+}
+
+/// An enclave's key pairs, from `seed`.
+pub struct TestEnclave {
+	pub signer: ed25519::Pair,
+	pub keys: EnclaveKeys,
+}
+
+impl TestEnclave {
+	pub fn new(seed: u8) -> Self {
+		let signer = ed25519::Pair::from_seed(&[seed; 32]);
+		let keys = EnclaveKeys { signing: signer.public().0, encryption: [seed; 32] };
+		Self { signer, keys }
+	}
+
+	/// The proof a simulated enclave gives for `worker` on the test chain.
+	pub fn proof(&self, worker: &AccountId) -> [u8; 64] {
+		self.signer.sign(&crate::Pallet::<Test>::report_data(worker, &self.keys)).0
+	}
+}
+
+/// Externalities of a chain that allows simulated evidence iff `allow_simulated`, at [`START`],
+/// whose `try_state` is checked after `test`.
+pub fn run(allow_simulated: bool, test: impl FnOnce()) {
+	let mut storage = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
+	pallet_attestation::GenesisConfig::<Test> { allow_simulated, ..Default::default() }
+		.assimilate_storage(&mut storage)
+		.unwrap();
+	let mut ext = sp_io::TestExternalities::new(storage);
+	ext.execute_with(|| {
+		System::set_block_number(1);
+		Timestamp::set_timestamp(START);
+		test();
+		crate::Pallet::<Test>::do_try_state().expect("the registry is consistent");
+	});
+}
+
+/// Externalities for the benchmarks' tests: simulated evidence allowed, a keystore for the
+/// enclaves' keys, at [`START`].
+#[cfg(feature = "runtime-benchmarks")]
+pub fn bench_ext() -> sp_io::TestExternalities {
+	let mut storage = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
+	pallet_attestation::GenesisConfig::<Test> { allow_simulated: true, ..Default::default() }
+		.assimilate_storage(&mut storage)
+		.unwrap();
+	let mut ext = sp_io::TestExternalities::new(storage);
+	ext.register_extension(sp_keystore::KeystoreExt::new(
+		sp_keystore::testing::MemoryKeystore::new(),
+	));
+	ext.execute_with(|| Timestamp::set_timestamp(START));
+	ext
+}

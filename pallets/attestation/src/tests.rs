@@ -1,0 +1,174 @@
+//! The registry's behaviour: simulated registration where allowed and nowhere else, binding to
+//! the worker, expiry and eviction, and what the contribution pallet is told.
+
+use crate::{mock::*, types::*, Enclaves, Error, Event};
+use frame_support::{assert_noop, assert_ok};
+use pallet_contribution::EnclaveRegistry;
+use pallet_marketplace::{tag, Measurement};
+use sp_core::Pair;
+
+const MRENCLAVE: Measurement = Measurement::SgxMrEnclave([7; 32]);
+const MRTD: Measurement = Measurement::TdxMrTd([8; 48]);
+
+/// `worker` registering a simulated enclave of `kind` and `measurement` with `keys` and `proof`.
+fn attempt(
+	worker: &AccountId,
+	kind: TeeKind,
+	measurement: Measurement,
+	keys: EnclaveKeys,
+	proof: [u8; 64],
+) -> sp_runtime::DispatchResult {
+	Attestation::register_simulated(
+		RuntimeOrigin::signed(worker.clone()),
+		kind,
+		measurement,
+		keys,
+		proof,
+	)
+}
+
+/// `worker` registers `enclave` with `measurement`, of the kind the measurement is of.
+fn register(worker: &AccountId, enclave: &TestEnclave, measurement: Measurement) {
+	let kind = if matches!(measurement, Measurement::SgxMrEnclave(_)) {
+		TeeKind::Sgx
+	} else {
+		TeeKind::Tdx
+	};
+	assert_ok!(attempt(worker, kind, measurement, enclave.keys, enclave.proof(worker)));
+}
+
+#[test]
+fn a_simulated_enclave_is_registered_labelled_and_trusted_until_it_expires() {
+	run(true, || {
+		let worker = account(1);
+		let enclave = TestEnclave::new(1);
+		register(&worker, &enclave, MRENCLAVE);
+		let stored = Enclaves::<Test>::get(&worker).unwrap();
+		assert_eq!(stored.attester, Attester::Simulated);
+		assert_eq!(stored.expires_at, START + LIFETIME);
+		System::assert_last_event(
+			Event::EnclaveRegistered {
+				worker: worker.clone(),
+				kind: TeeKind::Sgx,
+				measurement: MRENCLAVE,
+				attester: Attester::Simulated,
+				expires_at: START + LIFETIME,
+			}
+			.into(),
+		);
+
+		let message = b"a result";
+		let signature = enclave.signer.sign(message).0;
+		assert!(Attestation::enclave_allowed(&worker, tag::TEE | tag::SGX, &[MRENCLAVE]));
+		assert!(Attestation::verify_enclave_signature(&worker, message, &signature));
+
+		Timestamp::set_timestamp(START + LIFETIME);
+		assert!(!Attestation::enclave_allowed(&worker, tag::TEE | tag::SGX, &[MRENCLAVE]));
+		assert!(!Attestation::verify_enclave_signature(&worker, message, &signature));
+	});
+}
+
+#[test]
+fn simulated_evidence_is_refused_where_genesis_does_not_allow_it() {
+	run(false, || {
+		let worker = account(1);
+		let enclave = TestEnclave::new(1);
+		assert_noop!(
+			attempt(&worker, TeeKind::Sgx, MRENCLAVE, enclave.keys, enclave.proof(&worker)),
+			Error::<Test>::SimulatedEvidenceRefused
+		);
+	});
+}
+
+#[test]
+fn evidence_is_bound_to_its_worker_and_keys() {
+	run(true, || {
+		let (worker, other) = (account(1), account(2));
+		let enclave = TestEnclave::new(1);
+		// Another worker replaying the proof.
+		assert_noop!(
+			attempt(&other, TeeKind::Sgx, MRENCLAVE, enclave.keys, enclave.proof(&worker)),
+			Error::<Test>::InvalidKeyProof
+		);
+		// The same proof with another encryption key.
+		let mut swapped = enclave.keys;
+		swapped.encryption = [9; 32];
+		assert_noop!(
+			attempt(&worker, TeeKind::Sgx, MRENCLAVE, swapped, enclave.proof(&worker)),
+			Error::<Test>::InvalidKeyProof
+		);
+		// A measurement of the other TEE kind.
+		assert_noop!(
+			attempt(&worker, TeeKind::Sgx, MRTD, enclave.keys, enclave.proof(&worker)),
+			Error::<Test>::MeasurementKindMismatch
+		);
+	});
+}
+
+#[test]
+fn the_registry_answers_by_kind_measurement_and_key() {
+	run(true, || {
+		let (sgx_worker, tdx_worker, stranger) = (account(1), account(2), account(3));
+		let sgx = TestEnclave::new(1);
+		register(&sgx_worker, &sgx, MRENCLAVE);
+		register(&tdx_worker, &TestEnclave::new(2), MRTD);
+
+		assert!(Attestation::enclave_allowed(&sgx_worker, tag::TEE, &[MRTD, MRENCLAVE]));
+		assert!(!Attestation::enclave_allowed(&sgx_worker, tag::TEE | tag::TDX, &[MRENCLAVE]));
+		assert!(!Attestation::enclave_allowed(&sgx_worker, tag::TEE, &[MRTD]));
+		assert!(!Attestation::enclave_allowed(&sgx_worker, tag::TEE, &[]));
+		assert!(Attestation::enclave_allowed(&tdx_worker, tag::TEE | tag::TDX, &[MRTD]));
+		assert!(!Attestation::enclave_allowed(&stranger, tag::TEE, &[MRENCLAVE, MRTD]));
+
+		let message = b"a result";
+		let forged = TestEnclave::new(9).signer.sign(message).0;
+		assert!(!Attestation::verify_enclave_signature(&sgx_worker, message, &forged));
+		let genuine = sgx.signer.sign(message).0;
+		assert!(!Attestation::verify_enclave_signature(&sgx_worker, b"another", &genuine));
+		assert!(!Attestation::verify_enclave_signature(&stranger, message, &genuine));
+	});
+}
+
+#[test]
+fn re_attesting_replaces_the_registration_and_extends_it() {
+	run(true, || {
+		let worker = account(1);
+		register(&worker, &TestEnclave::new(1), MRENCLAVE);
+		Timestamp::set_timestamp(START + LIFETIME / 2);
+		let renewed = TestEnclave::new(5);
+		register(&worker, &renewed, MRENCLAVE);
+		let stored = Enclaves::<Test>::get(&worker).unwrap();
+		assert_eq!(stored.keys, renewed.keys);
+		assert_eq!(stored.expires_at, START + LIFETIME / 2 + LIFETIME);
+	});
+}
+
+#[test]
+fn an_expired_enclave_can_be_evicted_by_anyone_and_a_live_one_only_withdrawn() {
+	run(true, || {
+		let (worker, passer_by) = (account(1), account(2));
+		register(&worker, &TestEnclave::new(1), MRENCLAVE);
+		assert_noop!(
+			Attestation::evict(RuntimeOrigin::signed(passer_by.clone()), worker.clone()),
+			Error::<Test>::NotExpired
+		);
+		Timestamp::set_timestamp(START + LIFETIME);
+		assert_ok!(Attestation::evict(RuntimeOrigin::signed(passer_by.clone()), worker.clone()));
+		System::assert_last_event(
+			Event::EnclaveEvicted { worker: worker.clone(), by: passer_by.clone() }.into(),
+		);
+		assert!(Enclaves::<Test>::get(&worker).is_none());
+		assert_noop!(
+			Attestation::evict(RuntimeOrigin::signed(passer_by), worker.clone()),
+			Error::<Test>::NotRegistered
+		);
+
+		register(&worker, &TestEnclave::new(1), MRENCLAVE);
+		assert_ok!(Attestation::deregister(RuntimeOrigin::signed(worker.clone())));
+		System::assert_last_event(Event::EnclaveDeregistered { worker: worker.clone() }.into());
+		assert_noop!(
+			Attestation::deregister(RuntimeOrigin::signed(worker)),
+			Error::<Test>::NotRegistered
+		);
+	});
+}

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# A task from request to verified result on the dev chain that scripts/dev.sh runs (start it
+# first, in another terminal). Builds the example apps, starts two compute nodes (Dave and Eve)
+# that join a workerpool scheduled by the dev node (Ferdie's key), registers the monte-carlo app
+# (Alice) and the pool (Charlie), publishes their orders and has Bob run a task at trust 4, which
+# the two compute nodes must agree on. Prints the result; the compute nodes stop with the script.
+#
+# The ids it created are kept in $COMMONS_DEV_BASE_PATH/demo.env, so running it again on the same
+# chain reuses the app and the pool.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/env.sh
+bin="$CARGO_TARGET_DIR/$COMMONS_PROFILE"
+rpc="${COMMONS_RPC:-http://127.0.0.1:9944}"
+base_path="${COMMONS_DEV_BASE_PATH:-$HOME/.local/share/commons/dev}"
+work="$base_path/demo"
+state="$base_path/demo.env"
+mkdir -p "$work"
+commons() { "$bin/commons" --rpc "$rpc" "$@"; }
+
+apps="$CARGO_TARGET_DIR/wasi-apps"
+cargo build --release --locked --target wasm32-wasip1 \
+	--manifest-path compute/apps/monte-carlo/Cargo.toml --target-dir "$apps"
+module="$apps/wasm32-wasip1/release/monte-carlo.wasm"
+
+if [[ -f "$state" ]]; then
+	source "$state"
+else
+	app=$(commons --key //Alice create-app --name monte-carlo --uri "file://$module" | awk '{print $2}')
+	ferdie=$(commons --key //Ferdie account | sed -n 1p)
+	pool=$(commons --key //Charlie create-workerpool --description demo --scheduler "$ferdie" |
+		awk '{print $2}')
+	commons --key //Alice publish-app-order --app "$app" --price 1 --volume 1000
+	commons --key //Charlie publish-workerpool-order --workerpool "$pool" --trust 4 --price 10 \
+		--volume 1000
+	echo "app=$app pool=$pool" >"$state"
+fi
+
+pids=()
+trap 'kill "${pids[@]}" 2>/dev/null || true' EXIT
+port=7301
+for worker in Dave Eve; do
+	"$bin/commons-compute" --rpc "$rpc" --key "//$worker" --work-dir "$work/$worker" \
+		--workerpool "$pool" --listen "127.0.0.1:$port" >"$work/$worker.log" 2>&1 &
+	pids+=($!)
+	port=$((port + 1))
+done
+
+commons --key //Bob run --app "$app" --trust 4 --params "--samples 100000 --seed 7" \
+	--max-price 11 --output "$work/result"
+echo "result:"
+cat "$work/result"/*

@@ -1,0 +1,465 @@
+//! A market on a real local network: two validators (Alice's node also holds the workerpool's
+//! scheduler key, so its off-chain worker schedules), three compute nodes, and every provider and
+//! requester action taken with the `commons` command line.
+//!
+//! One network plays the whole story, in order:
+//! 1. requests that cannot be served fail with a clear error (no compatible offer, no funds);
+//! 2. a warm-up deal of replicated tasks builds the two honest workers' scores (and measures
+//!    throughput);
+//! 3. both honest compute nodes are killed: the scheduler assigns the task to them anyway (they
+//!    still look alive), sees them stay silent past the reference time, and reassigns it to the
+//!    third node, which completes it; the restarted nodes do not contribute to it late;
+//! 4. the third node comes back as a cheater: it is outvoted on a replicated task, its stake is
+//!    seized, and every account's balance moves exactly as the protocol's formulas say;
+//! 5. a confidential app that allows only the simulated SGX enclave's measurement runs on the
+//!    one compute node in TEE mode (Eve's), which signs its result with its enclave key.
+
+use std::{collections::BTreeMap, path::Path, time::Duration};
+
+use commons_compute::{digest, example_apps, execute, tee::simulated_measurement, Job, Limits};
+use commons_e2e::{
+	cli, exclusive_network, insert_key, local_spec_with_validators, start_validators, wait_for,
+	ComputeNode, TestDir, TestNode,
+};
+use commons_runtime::{AccountId, Balance, Hash, Runtime, RuntimeCall, RuntimeEvent, CMN};
+use pallet_attestation::TeeKind;
+use pallet_contribution::{Task, TaskStatus};
+use pallet_marketplace::Measurement;
+use sp_keyring::{
+	Ed25519Keyring as Ed25519,
+	Sr25519Keyring::{self, Alice, Bob, Charlie, Dave, Eve, Ferdie, FerdieStash},
+};
+use sp_runtime::Percent;
+
+const PARAMS: &str = "--samples 50000 --seed 42";
+/// The test category's reference time T: short, so that silent workers are replaced quickly.
+const REFERENCE_TIME_SECS: u32 = 30;
+const APP_PRICE: Balance = CMN;
+const POOL_PRICE: Balance = 10 * CMN;
+const WORKER_STAKE: Percent = Percent::from_percent(35);
+const SCHEDULER_REWARD: Percent = Percent::from_percent(5);
+/// The tags of a task for an SGX enclave.
+const TEE_SGX: u64 = pallet_marketplace::tag::TEE | pallet_marketplace::tag::SGX;
+/// Replicated tasks in the warm-up: 15 wins give a score of 15, a vote weight of 4.
+const WARM_UP_TASKS: u32 = 15;
+
+fn suri(key: Sr25519Keyring) -> String {
+	format!("//{key}").replace("Stash", "//stash")
+}
+
+/// Runs the command line as `key` and returns its output, failing the test on an error.
+async fn commons<S: AsRef<std::ffi::OsStr> + std::fmt::Debug>(
+	node: &TestNode,
+	key: Sr25519Keyring,
+	args: &[S],
+) -> String {
+	cli(node, &suri(key), args)
+		.await
+		.unwrap_or_else(|error| panic!("commons {args:?} as {key} failed: {error}"))
+}
+
+/// The events of blocks `from..=to`.
+async fn events_between(node: &TestNode, from: u32, to: u32) -> Vec<RuntimeEvent> {
+	let mut events = Vec::new();
+	for number in from..=to {
+		let hash = node.block_hash(number).await.unwrap();
+		events.extend(node.events(hash).await.unwrap().into_iter().map(|record| record.event));
+	}
+	events
+}
+
+async fn score(node: &TestNode, who: &AccountId) -> u32 {
+	let key = pallet_contribution::Scores::<Runtime>::hashed_key_for(who);
+	node.storage::<u32>(&key, None).await.unwrap().unwrap_or_default()
+}
+
+async fn free_at(node: &TestNode, who: &AccountId, at: Hash) -> Balance {
+	let key = frame_system::Account::<Runtime>::hashed_key_for(who);
+	let info: frame_system::AccountInfo<u32, pallet_balances::AccountData<Balance>> =
+		node.storage(&key, Some(at)).await.unwrap().unwrap_or_default();
+	info.data.free
+}
+
+async fn kitty_at(node: &TestNode, at: Hash) -> Balance {
+	let key = pallet_escrow::Kitty::<Runtime>::hashed_key();
+	node.storage::<Balance>(&key, Some(at)).await.unwrap().unwrap_or_default()
+}
+
+/// The one completed task of the deal the last `commons run` made.
+async fn only_task(node: &TestNode, from: u32) -> (Hash, Task<Runtime>) {
+	let best = node.best_number().await.unwrap();
+	let deal = events_between(node, from, best)
+		.await
+		.into_iter()
+		.find_map(|event| match event {
+			RuntimeEvent::Marketplace(pallet_marketplace::Event::DealCreated { deal, .. }) => {
+				Some(deal)
+			}
+			_ => None,
+		})
+		.expect("the run made a deal");
+	let id = pallet_contribution::Pallet::<Runtime>::task_id(&deal, 0);
+	let key = pallet_contribution::Tasks::<Runtime>::hashed_key_for(id);
+	(id, node.storage(&key, None).await.unwrap().expect("the task is on chain"))
+}
+
+/// The digest the app's output has for `task`, computed here independently.
+async fn expected_digest(module: Vec<u8>, task: Hash) -> Hash {
+	tokio::task::spawn_blocking(move || {
+		let output = tempfile::tempdir().unwrap();
+		let args: Vec<String> = PARAMS.split_whitespace().map(str::to_owned).collect();
+		let job = Job {
+			module: &module,
+			args: &args,
+			input: None,
+			output: output.path(),
+			seed: task.0,
+			limits: Limits::for_reference_time(REFERENCE_TIME_SECS),
+		};
+		execute(&job).expect("the app runs here too");
+		Hash::from(digest(output.path()).unwrap())
+	})
+	.await
+	.unwrap()
+}
+
+async fn pool_members(node: &TestNode) -> Result<u32, String> {
+	let key = pallet_marketplace::PoolMemberCount::<Runtime>::hashed_key_for(0);
+	Ok(node.storage::<u32>(&key, None).await?.unwrap_or_default())
+}
+
+/// Charlie publishes an order of pool 0 for 100 tasks of `category` up to `trust`, with `tag`,
+/// at the pool price.
+async fn publish_pool_order(node: &TestNode, category: &str, trust: u32, tag: u64) {
+	let price = (POOL_PRICE / CMN).to_string();
+	let (trust, tag) = (trust.to_string(), tag.to_string());
+	let args = [
+		"publish-workerpool-order",
+		"--workerpool",
+		"0",
+		"--category",
+		category,
+		"--trust",
+		&trust,
+		"--price",
+		&price,
+		"--volume",
+		"100",
+		"--tag",
+		&tag,
+	];
+	commons(node, Charlie, &args).await;
+}
+
+/// `commons run` arguments for the monte-carlo app in `category` at `trust`.
+fn request(category: &str, trust: &str, volume: &str, output: &Path) -> Vec<String> {
+	let output = output.display().to_string();
+	[
+		"run",
+		"--app",
+		"0",
+		"--category",
+		category,
+		"--trust",
+		trust,
+		"--volume",
+		volume,
+		"--params",
+		PARAMS,
+		"--max-price",
+		"11",
+		"--output",
+		&output,
+		"--timeout",
+		"600",
+	]
+	.map(str::to_owned)
+	.to_vec()
+}
+
+/// `request`'s arguments at trust 1 for the same module registered as a confidential app, `app`.
+fn confidential_request(app: &str, category: &str, output: &Path) -> Vec<String> {
+	let mut args = request(category, "1", "1", output);
+	args[2] = app.to_owned();
+	args.extend(["--tag".to_owned(), TEE_SGX.to_string()]);
+	args
+}
+
+fn metric(text: &str, name: &str) -> u64 {
+	text.lines()
+		.find_map(|line| line.strip_prefix(name)?.trim().parse().ok())
+		.unwrap_or_else(|| panic!("no metric {name} in:\n{text}"))
+}
+
+#[tokio::test]
+async fn a_local_market_serves_requests_replaces_dead_workers_and_slashes_a_cheater() {
+	let _network = exclusive_network();
+	let dir = TestDir::new("market");
+	let modules = example_apps::build(&example_apps::default_target_dir()).expect("apps build");
+	let module_path = modules.join("monte-carlo.wasm");
+	let module = std::fs::read(&module_path).unwrap();
+
+	let spec = local_spec_with_validators(
+		&dir,
+		"commons_market",
+		&[(Alice, Ed25519::Alice), (Bob, Ed25519::Bob)],
+	);
+	insert_key(&dir, "alice", &spec, "schd", "//Ferdie");
+	let nodes = start_validators(&dir, &spec, &[("alice", "--alice"), ("bob", "--bob")]).await;
+	let node = &nodes[0];
+
+	// Providers register and publish with the command line; governance adds a short category.
+	let uri = format!("file://{}", module_path.display());
+	let created =
+		commons(node, Alice, &["create-app", "--name", "monte-carlo", "--uri", &uri]).await;
+	assert_eq!(created.trim(), "app 0");
+	let category = pallet_marketplace::Call::<Runtime>::create_category {
+		name: b"test".to_vec().try_into().unwrap(),
+		reference_time_secs: REFERENCE_TIME_SECS,
+	};
+	let sudo = pallet_sudo::Call::sudo { call: Box::new(RuntimeCall::Marketplace(category)) };
+	let events = node.submit_and_wait(RuntimeCall::Sudo(sudo), &Alice.pair()).await.unwrap();
+	let category = events
+		.iter()
+		.find_map(|event| match event {
+			RuntimeEvent::Marketplace(pallet_marketplace::Event::CategoryCreated {
+				category,
+				..
+			}) => Some(category.to_string()),
+			_ => None,
+		})
+		.expect("the category is created");
+	let scheduler = Ferdie.to_account_id().to_string();
+	let stake_percent = WORKER_STAKE.deconstruct().to_string();
+	let reward_percent = SCHEDULER_REWARD.deconstruct().to_string();
+	let pool = commons(
+		node,
+		Charlie,
+		&[
+			"create-workerpool",
+			"--description",
+			"test pool",
+			"--scheduler",
+			&scheduler,
+			"--worker-stake-percent",
+			&stake_percent,
+			"--scheduler-reward-percent",
+			&reward_percent,
+		],
+	)
+	.await;
+	assert_eq!(pool.trim(), "workerpool 0");
+	commons(node, Alice, &["publish-app-order", "--app", "0", "--price", "1", "--volume", "100"])
+		.await;
+	publish_pool_order(node, &category, 5, 0).await;
+
+	// Two honest compute nodes join the pool themselves.
+	let mut dave = ComputeNode::start(&dir, "compute-dave", node, "//Dave", 0, &[]);
+	let mut eve =
+		ComputeNode::start(&dir, "compute-eve", node, "//Eve", 0, &["--tee-simulated", "sgx"]);
+	wait_for("both compute nodes to join", Duration::from_secs(60), || async {
+		match pool_members(node).await? {
+			2 => Ok(()),
+			other => Err(format!("{other} members")),
+		}
+	})
+	.await;
+
+	// 1. Requests the market cannot serve fail clearly.
+	let results = dir.path().join("results");
+	let no_offer = cli(node, &suri(Bob), &request("0", "1", "1", &results)).await;
+	let error = no_offer.expect_err("no workerpool sells category 0");
+	assert!(error.contains("no compatible offer"), "{error}");
+	let broke = cli(node, "//Nobody", &request(&category, "1", "1", &results)).await;
+	let error = broke.expect_err("//Nobody has no funds");
+	assert!(error.contains("insufficient funds"), "{error}");
+
+	// 2. The warm-up: replicated tasks (trust 4 asks two fresh workers to agree).
+	let warm_up = dir.path().join("warm-up");
+	let started = std::time::Instant::now();
+	let from = node.best_number().await.unwrap();
+	let volume = WARM_UP_TASKS.to_string();
+	commons(node, Bob, &request(&category, "4", &volume, &warm_up)).await;
+	let seconds = started.elapsed().as_secs_f64();
+	eprintln!(
+		"MEASURED warm-up: {WARM_UP_TASKS} replicated tasks in {seconds:.0} s from request to \
+		 last result fetched: {:.1} tasks per minute",
+		f64::from(WARM_UP_TASKS) * 60.0 / seconds
+	);
+	let deal = events_between(node, from, node.best_number().await.unwrap())
+		.await
+		.into_iter()
+		.find_map(|event| match event {
+			RuntimeEvent::Marketplace(pallet_marketplace::Event::DealCreated { deal, .. }) => {
+				Some(deal)
+			}
+			_ => None,
+		})
+		.unwrap();
+	let first = pallet_contribution::Pallet::<Runtime>::task_id(&deal, 0);
+	let fetched = digest(&warm_up.join("0")).unwrap();
+	assert_eq!(Hash::from(fetched), expected_digest(module.clone(), first).await);
+	for worker in [Dave, Eve] {
+		assert_eq!(score(node, &worker.to_account_id()).await, WARM_UP_TASKS, "{worker}");
+	}
+	let metrics = dave.metrics().unwrap();
+	assert_eq!(metric(&metrics, "commons_compute_tasks_contributed_total"), 15);
+	assert_eq!(metric(&metrics, "commons_compute_tasks_revealed_total"), 15);
+	assert_eq!(metric(&metrics, "commons_compute_tasks_failed_total"), 0);
+
+	// 3. A third node joins; the two honest ones die but still look alive to the scheduler.
+	let mut mallory = ComputeNode::start(&dir, "compute-mallory", node, "//Ferdie//stash", 0, &[]);
+	wait_for("the third compute node to join", Duration::from_secs(60), || async {
+		match pool_members(node).await? {
+			3 => Ok(()),
+			other => Err(format!("{other} members")),
+		}
+	})
+	.await;
+	dave.kill();
+	eve.kill();
+	let from = node.best_number().await.unwrap();
+	let reassigned = dir.path().join("reassigned");
+	commons(node, Bob, &request(&category, "1", "1", &reassigned)).await;
+	let (task_id, task) = only_task(node, from).await;
+	let to = node.best_number().await.unwrap();
+	let assignments: Vec<Vec<AccountId>> = events_between(node, from, to)
+		.await
+		.into_iter()
+		.filter_map(|event| match event {
+			RuntimeEvent::Contribution(pallet_contribution::Event::WorkersAssigned {
+				task,
+				workers,
+			}) if task == task_id => Some(workers.into_inner()),
+			_ => None,
+		})
+		.collect();
+	let dead = [Dave.to_account_id(), Eve.to_account_id()];
+	assert!(
+		dead.contains(&assignments[0][0]),
+		"the best-scored worker came first: {assignments:?}"
+	);
+	assert_eq!(task.contributions.len(), 1);
+	assert_eq!(task.contributions[0].worker, FerdieStash.to_account_id(), "{assignments:?}");
+	assert_eq!(
+		Hash::from(digest(&reassigned).unwrap()),
+		expected_digest(module.clone(), task_id).await
+	);
+
+	// The dead nodes restart on their own state and do not contribute to that task late.
+	dave.restart(&[]);
+	eve.restart(&[]);
+	tokio::time::sleep(Duration::from_secs(12)).await;
+	for compute in [&dave, &eve] {
+		let log = compute.log();
+		assert!(!log.contains(&format!("contributed to task {task_id:?}")), "{}", compute.name);
+	}
+
+	// 4. The third node turns cheater. Its score is 0 (single-worker tasks do not score).
+	mallory.kill();
+	mallory.restart(&["--corrupt-results"]);
+	wait_for("the cheater to start", Duration::from_secs(30), || async {
+		mallory.log().contains("TEST MODE").then_some(()).ok_or("not yet".to_string())
+	})
+	.await;
+	let accounts: Vec<AccountId> = [Alice, Bob, Charlie, Dave, Eve, Ferdie, FerdieStash]
+		.map(|key| key.to_account_id())
+		.into();
+	let start = node.best_number().await.unwrap();
+	let start_hash = node.block_hash(start).await.unwrap();
+	let cheated = dir.path().join("cheated");
+	commons(node, Bob, &request(&category, "5", "1", &cheated)).await;
+	let (task_id, task) = only_task(node, start).await;
+	assert_eq!(task.status, TaskStatus::Completed);
+	assert_eq!(
+		Hash::from(digest(&cheated).unwrap()),
+		expected_digest(module.clone(), task_id).await
+	);
+	assert_eq!(task.winners, 2);
+	let end = node.best_number().await.unwrap();
+	let end_hash = node.block_hash(end).await.unwrap();
+	let events = events_between(node, start + 1, end).await;
+
+	let mut fees: BTreeMap<AccountId, Balance> = BTreeMap::new();
+	for event in &events {
+		if let RuntimeEvent::TransactionPayment(
+			pallet_transaction_payment::Event::TransactionFeePaid { who, actual_fee, tip },
+		) = event
+		{
+			*fees.entry(who.clone()).or_default() += actual_fee + tip;
+		}
+	}
+	let stake = WORKER_STAKE.mul_floor(POOL_PRICE);
+	let faulty = events.iter().find_map(|event| match event {
+		RuntimeEvent::Contribution(pallet_contribution::Event::ContributionFaulty {
+			worker,
+			score,
+			stake_lost,
+			..
+		}) => Some((worker.clone(), *score, *stake_lost)),
+		_ => None,
+	});
+	assert_eq!(faulty, Some((FerdieStash.to_account_id(), 0, stake)), "the cheater is caught");
+	assert_eq!(score(node, &FerdieStash.to_account_id()).await, 0);
+
+	// The protocol's formulas (reference §5.2), to the unit.
+	let total_reward = POOL_PRICE + stake;
+	let workers_reward = (Percent::one() - SCHEDULER_REWARD).mul_floor(total_reward);
+	// Both winners have weight 4, a share of floor(log2(4)) = 2 each.
+	let reward = workers_reward * 2 / 4;
+	let kitty_share = kitty_at(node, start_hash).await - kitty_at(node, end_hash).await;
+	let scheduler_rest = total_reward - 2 * reward;
+	let change: BTreeMap<AccountId, i128> = BTreeMap::from([
+		(Alice.to_account_id(), APP_PRICE as i128),
+		(Bob.to_account_id(), -((APP_PRICE + POOL_PRICE) as i128)),
+		(Charlie.to_account_id(), (scheduler_rest + kitty_share) as i128),
+		(Dave.to_account_id(), reward as i128),
+		(Eve.to_account_id(), reward as i128),
+		(Ferdie.to_account_id(), 0),
+		(FerdieStash.to_account_id(), -(stake as i128)),
+	]);
+	for account in &accounts {
+		let before = free_at(node, account, start_hash).await as i128;
+		let after = free_at(node, account, end_hash).await as i128;
+		let fee = fees.get(account).copied().unwrap_or_default() as i128;
+		assert_eq!(after - before, change[account] - fee, "balance of {account}");
+	}
+
+	// 5. A confidential app runs only in an enclave of a measurement it allows: Eve's simulated
+	// SGX enclave, registered when her compute node started, and labelled simulated.
+	let enclave_key = pallet_attestation::Enclaves::<Runtime>::hashed_key_for(Eve.to_account_id());
+	let enclave: pallet_attestation::Enclave = node
+		.storage(&enclave_key, None)
+		.await
+		.unwrap()
+		.expect("Eve's enclave is registered");
+	assert_eq!(enclave.attester, pallet_attestation::Attester::Simulated);
+	let measurement = match simulated_measurement(TeeKind::Sgx) {
+		Measurement::SgxMrEnclave(bytes) => {
+			format!("sgx:0x{}", sp_core::hexdisplay::HexDisplay::from(&bytes))
+		}
+		other => panic!("an SGX measurement is an MRENCLAVE, not {other:?}"),
+	};
+	let created = commons(
+		node,
+		Alice,
+		&["create-app", "--name", "monte-carlo-tee", "--uri", &uri, "--measurement", &measurement],
+	)
+	.await;
+	let tee_app = created.trim().strip_prefix("app ").expect("an app id").to_owned();
+	let tag = TEE_SGX.to_string();
+	commons(node, Alice, &["publish-app-order", "--app", &tee_app, "--price", "1", "--tag", &tag])
+		.await;
+	publish_pool_order(node, &category, 1, TEE_SGX).await;
+	let from = node.best_number().await.unwrap();
+	let confidential = dir.path().join("confidential");
+	commons(node, Bob, &confidential_request(&tee_app, &category, &confidential)).await;
+	let (task_id, task) = only_task(node, from).await;
+	assert_eq!(task.status, TaskStatus::Completed);
+	assert_eq!(task.contributions.len(), 1);
+	assert_eq!(task.contributions[0].worker, Eve.to_account_id(), "only Eve has an enclave");
+	assert_eq!(
+		Hash::from(digest(&confidential).unwrap()),
+		expected_digest(module.clone(), task_id).await
+	);
+}
