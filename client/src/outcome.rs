@@ -77,3 +77,31 @@ impl Chain {
 		Ok(events)
 	}
 }
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+	use codec::Encode;
+
+	fn module_error(index: usize, error: impl Encode) -> DispatchError {
+		let mut bytes = [0u8; 4];
+		let encoded = error.encode();
+		bytes[..encoded.len()].copy_from_slice(&encoded);
+		DispatchError::Module(ModuleError { index: index as u8, error: bytes, message: None })
+	}
+
+	#[test]
+	fn runtime_errors_are_named_by_pallet_and_variant() {
+		let unknown_app = module_error(
+			commons_runtime::Marketplace::index(),
+			pallet_marketplace::Error::<Runtime>::UnknownApp,
+		);
+		assert_eq!(describe(&unknown_app), "Marketplace::UnknownApp");
+		let refused = module_error(
+			commons_runtime::Attestation::index(),
+			pallet_attestation::Error::<Runtime>::SimulatedEvidenceRefused,
+		);
+		assert_eq!(describe(&refused), "Attestation::SimulatedEvidenceRefused");
+		assert_eq!(describe(&DispatchError::BadOrigin), "BadOrigin");
+	}
+}

@@ -86,6 +86,11 @@ struct Options {
 	/// play a cheating worker.
 	#[arg(long)]
 	corrupt_results: bool,
+
+	/// TEST ONLY, refused outside development chains: exit as soon as a vote on a replicated
+	/// task is submitted, to play a node that crashes between contributing and revealing.
+	#[arg(long)]
+	crash_after_contributing: bool,
 }
 
 /// The TEE kinds on the command line.
@@ -162,6 +167,7 @@ struct Worker {
 	/// Where requesters fetch results: the endpoint's `/results`, or the local directory.
 	results_url: String,
 	corrupt_results: bool,
+	crash_after_contributing: bool,
 	memory: Memory,
 	metrics: Option<Metrics>,
 	/// The enclave TEE tasks run in, in TEE mode.
@@ -180,6 +186,9 @@ const ATTEMPTS: u32 = 3;
 /// How many rounds (about a second each) a pushed task may wait for its assignment to be on
 /// chain: the scheduler pushes when it submits the assignment, a block or two before inclusion.
 const PUSH_PATIENCE: u32 = 60;
+
+/// How many noted tasks may wait before pushes are dropped.
+const MAX_PUSH_BACKLOG: usize = 1024;
 
 /// What became of the tries of a task.
 #[derive(Clone, Copy, Default)]
@@ -210,12 +219,19 @@ impl Worker {
 		}
 	}
 
-	/// Notes `task` as assigned to this worker, unless it is already noted or done.
-	fn receive(&mut self, task: TaskId) {
-		if !self.memory.digests.contains_key(&task) && !self.assigned.contains_key(&task) {
-			self.assigned.insert(task, Attempts::default());
-			self.count(|metrics| &metrics.received);
+	/// Notes `task` as assigned to this worker (`pushed`: as its endpoint was told), unless it
+	/// is already noted or done. Anyone can push, so a push is dropped when
+	/// [`MAX_PUSH_BACKLOG`] tasks wait already; the chain's events still bring real assignments.
+	fn receive(&mut self, task: TaskId, pushed: bool) {
+		if self.memory.digests.contains_key(&task) || self.assigned.contains_key(&task) {
+			return;
 		}
+		if pushed && self.assigned.len() >= MAX_PUSH_BACKLOG {
+			eprintln!("task {task:?}: push dropped, {MAX_PUSH_BACKLOG} tasks wait already");
+			return;
+		}
+		self.assigned.insert(task, Attempts::default());
+		self.count(|metrics| &metrics.received);
 	}
 
 	/// Reads the events of blocks `from..=to` and notes what concerns this worker.
@@ -227,7 +243,7 @@ impl Worker {
 					RuntimeEvent::Contribution(pallet_contribution::Event::WorkersAssigned {
 						task,
 						workers,
-					}) if workers.contains(&self.account) => self.receive(task),
+					}) if workers.contains(&self.account) => self.receive(task, false),
 					RuntimeEvent::Contribution(pallet_contribution::Event::ConsensusReached {
 						task,
 						..
@@ -391,6 +407,10 @@ impl Worker {
 		self.chain.sign_and_submit(RuntimeCall::Contribution(call), &self.pair).await?;
 		self.count(|metrics| &metrics.contributed);
 		eprintln!("contributed to task {task_id:?}: digest {digest:?}");
+		if self.crash_after_contributing && deal.trust > 1 {
+			eprintln!("TEST MODE: exiting before revealing task {task_id:?}");
+			std::process::exit(3);
+		}
 		Ok(Progress::Done)
 	}
 
@@ -547,12 +567,20 @@ async fn run(options: Options) -> Result<(), String> {
 	let pair = sr25519::Pair::from_string(&options.key, None)
 		.map_err(|error| format!("bad --key: {error:?}"))?;
 	let chain = Chain::new("node", &options.rpc)?;
-	if options.corrupt_results {
+	if options.corrupt_results || options.crash_after_contributing {
 		let kind: String = chain.rpc("system_chainType", rpc_params![]).await?;
 		if kind != "Development" && kind != "Local" {
-			return Err(format!("--corrupt-results is for tests only; this chain is {kind}"));
+			return Err(format!(
+				"--corrupt-results and --crash-after-contributing are for tests only; this \
+				 chain is {kind}"
+			));
 		}
-		eprintln!("TEST MODE: this compute node corrupts its results");
+		if options.corrupt_results {
+			eprintln!("TEST MODE: this compute node corrupts its results");
+		}
+		if options.crash_after_contributing {
+			eprintln!("TEST MODE: this compute node exits after its first vote");
+		}
 	}
 	fs::create_dir_all(&options.work_dir)
 		.map_err(|error| format!("cannot create {}: {error}", options.work_dir.display()))?;
@@ -599,6 +627,7 @@ async fn run(options: Options) -> Result<(), String> {
 		work_dir: options.work_dir.clone(),
 		results_url,
 		corrupt_results: options.corrupt_results,
+		crash_after_contributing: options.crash_after_contributing,
 		memory,
 		metrics,
 		enclave: match options.tee_simulated {
@@ -642,11 +671,11 @@ async fn run(options: Options) -> Result<(), String> {
 		worker.work().await;
 		// A pushed task wakes the compute node at once; otherwise it polls each second.
 		tokio::select! {
-			Some(task) = pushes.recv() => worker.receive(task),
+			Some(task) = pushes.recv() => worker.receive(task, true),
 			_ = tokio::time::sleep(Duration::from_secs(1)) => {},
 		}
 		while let Ok(task) = pushes.try_recv() {
-			worker.receive(task);
+			worker.receive(task, true);
 		}
 	}
 }

@@ -361,6 +361,20 @@ impl ComputeNode {
 		self.spawn(extra);
 	}
 
+	/// Waits up to `timeout` for the process to exit by itself; whether it did.
+	pub async fn exited_within(&mut self, timeout: Duration) -> bool {
+		let started = Instant::now();
+		while started.elapsed() < timeout {
+			let child = self.child.as_mut().expect("the compute node was started");
+			if child.try_wait().expect("the compute node can be waited for").is_some() {
+				self.child = None;
+				return true;
+			}
+			tokio::time::sleep(Duration::from_millis(250)).await;
+		}
+		false
+	}
+
 	/// Its Prometheus metrics text.
 	pub fn metrics(&self) -> Result<String, String> {
 		TestNode::prometheus_metrics(self.prometheus_port)

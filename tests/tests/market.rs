@@ -8,7 +8,8 @@
 //!    throughput);
 //! 3. both honest compute nodes are killed: the scheduler assigns the task to them anyway (they
 //!    still look alive), sees them stay silent past the reference time, and reassigns it to the
-//!    third node, which completes it; the restarted nodes do not contribute to it late;
+//!    third node, which completes it; the restarted nodes do not contribute to it late; then a
+//!    node that crashes between its vote and its reveal restarts and reveals, voting once;
 //! 4. the third node comes back as a cheater: it is outvoted on a replicated task, its stake is
 //!    seized, and every account's balance moves exactly as the protocol's formulas say;
 //! 5. a confidential app that allows only the simulated SGX enclave's measurement runs on the
@@ -355,7 +356,46 @@ async fn a_local_market_serves_requests_replaces_dead_workers_and_slashes_a_chea
 		assert!(!log.contains(&format!("contributed to task {task_id:?}")), "{}", compute.name);
 	}
 
-	// 4. The third node turns cheater. Its score is 0 (single-worker tasks do not score).
+	// A compute node that crashes between its vote and its reveal comes back on its own state
+	// and reveals, without voting again. Whichever of Dave and Eve the scheduler ranks first is
+	// assigned with the newcomer, so both run in crash mode.
+	for compute in [&mut dave, &mut eve] {
+		compute.kill();
+		compute.restart(&["--crash-after-contributing"]);
+	}
+	let from = node.best_number().await.unwrap();
+	let crashed_output = dir.path().join("crashed");
+	let restarted = async {
+		loop {
+			for compute in [&mut dave, &mut eve] {
+				if compute.exited_within(Duration::from_millis(250)).await {
+					compute.restart(&[]);
+					return compute.name.clone();
+				}
+			}
+		}
+	};
+	let crash_request = request(&category, "5", "1", &crashed_output);
+	let (_, crashed) = tokio::join!(
+		commons(node, Bob, &crash_request),
+		tokio::time::timeout(Duration::from_secs(180), restarted)
+	);
+	let crashed = crashed.expect("one compute node voted and crashed");
+	let (task_id, task) = only_task(node, from).await;
+	assert_eq!((task.status, task.winners, task.reveals), (TaskStatus::Completed, 2, 2));
+	let crashed = if crashed == dave.name { &mut dave } else { &mut eve };
+	let log = crashed.log();
+	assert_eq!(log.matches(&format!("contributed to task {task_id:?}")).count(), 1, "{log}");
+	assert!(log.contains(&format!("revealed task {task_id:?}")), "{log}");
+	// The other one leaves crash mode too.
+	for compute in [&mut dave, &mut eve] {
+		compute.kill();
+		compute.restart(&[]);
+	}
+	let mallory_score = score(node, &FerdieStash.to_account_id()).await;
+	assert_eq!(mallory_score, 1, "the newcomer won a replicated task");
+
+	// 4. The third node turns cheater.
 	mallory.kill();
 	mallory.restart(&["--corrupt-results"]);
 	wait_for("the cheater to start", Duration::from_secs(30), || async {
@@ -399,6 +439,7 @@ async fn a_local_market_serves_requests_replaces_dead_workers_and_slashes_a_chea
 		}) => Some((worker.clone(), *score, *stake_lost)),
 		_ => None,
 	});
+	// Its score is cut to two thirds: 1 becomes 0.
 	assert_eq!(faulty, Some((FerdieStash.to_account_id(), 0, stake)), "the cheater is caught");
 	assert_eq!(score(node, &FerdieStash.to_account_id()).await, 0);
 

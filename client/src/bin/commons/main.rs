@@ -173,6 +173,7 @@ async fn checksum_of(uri: &str) -> Result<[u8; 32], String> {
 	Ok(Sha256::digest(fetch(uri).await?).into())
 }
 
+/// What a registration or a publication created, as the command prints it.
 fn created(events: &[RuntimeEvent]) -> Option<String> {
 	events.iter().find_map(|event| match event {
 		RuntimeEvent::Marketplace(pallet_marketplace::Event::AppCreated { app, .. }) => {
