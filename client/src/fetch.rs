@@ -5,12 +5,15 @@
 //! node's off-chain workers use, so the binaries compile it once); `file://` URIs are read from
 //! the local disk, which is what tests and single-machine setups use.
 
-use std::{path::Path, time::Duration};
+use std::{path::Path, sync::OnceLock, time::Duration};
 
 use http_body_util::{BodyExt, Empty, Limited};
 use hyper::body::Bytes;
-use hyper_rustls::HttpsConnectorBuilder;
-use hyper_util::{client::legacy::Client, rt::TokioExecutor};
+use hyper_rustls::{HttpsConnector, HttpsConnectorBuilder};
+use hyper_util::{
+	client::legacy::{connect::HttpConnector, Client},
+	rt::TokioExecutor,
+};
 use sha2::{Digest as _, Sha256};
 
 /// How long one HTTP fetch may take, connection to last byte.
@@ -39,15 +42,29 @@ pub async fn fetch(uri: &str) -> Result<Vec<u8>, String> {
 		.map_err(|_| format!("fetching {uri} took more than {FETCH_TIMEOUT:?}"))?
 }
 
+type HttpClient = Client<HttpsConnector<HttpConnector>, Empty<Bytes>>;
+
+/// The process's one HTTP(S) client: the system's root certificates are loaded once, and
+/// connections are pooled across fetches (a result's files come from one worker).
+fn http_client() -> Result<&'static HttpClient, String> {
+	static CLIENT: OnceLock<Result<HttpClient, String>> = OnceLock::new();
+	CLIENT
+		.get_or_init(|| {
+			let connector = HttpsConnectorBuilder::new()
+				.with_provider_and_native_roots(rustls::crypto::ring::default_provider())
+				.map_err(|error| format!("no TLS root certificates: {error}"))?
+				.https_or_http()
+				.enable_http1()
+				.build();
+			Ok(Client::builder(TokioExecutor::new()).build(connector))
+		})
+		.as_ref()
+		.map_err(Clone::clone)
+}
+
 async fn fetch_http(uri: &str) -> Result<Vec<u8>, String> {
 	let target: hyper::Uri = uri.parse().map_err(|error| format!("bad URI {uri}: {error}"))?;
-	let connector = HttpsConnectorBuilder::new()
-		.with_provider_and_native_roots(rustls::crypto::ring::default_provider())
-		.map_err(|error| format!("no TLS root certificates for {uri}: {error}"))?
-		.https_or_http()
-		.enable_http1()
-		.build();
-	let client = Client::builder(TokioExecutor::new()).build::<_, Empty<Bytes>>(connector);
+	let client = http_client()?;
 	let response = client.get(target).await.map_err(|error| format!("GET {uri}: {error}"))?;
 	let status = response.status();
 	if !status.is_success() {

@@ -86,10 +86,10 @@ async fn kitty_at(node: &TestNode, at: Hash) -> Balance {
 	node.storage::<Balance>(&key, Some(at)).await.unwrap().unwrap_or_default()
 }
 
-/// The one completed task of the deal the last `commons run` made.
-async fn only_task(node: &TestNode, from: u32) -> (Hash, Task<Runtime>) {
+/// The deal the last `commons run` made, in blocks `from..=best`.
+async fn deal_since(node: &TestNode, from: u32) -> Hash {
 	let best = node.best_number().await.unwrap();
-	let deal = events_between(node, from, best)
+	events_between(node, from, best)
 		.await
 		.into_iter()
 		.find_map(|event| match event {
@@ -98,7 +98,12 @@ async fn only_task(node: &TestNode, from: u32) -> (Hash, Task<Runtime>) {
 			}
 			_ => None,
 		})
-		.expect("the run made a deal");
+		.expect("the run made a deal")
+}
+
+/// The one completed task of the deal the last `commons run` made.
+async fn only_task(node: &TestNode, from: u32) -> (Hash, Task<Runtime>) {
+	let deal = deal_since(node, from).await;
 	let id = pallet_contribution::Pallet::<Runtime>::task_id(&deal, 0);
 	let key = pallet_contribution::Tasks::<Runtime>::hashed_key_for(id);
 	(id, node.storage(&key, None).await.unwrap().expect("the task is on chain"))
@@ -287,16 +292,7 @@ async fn a_local_market_serves_requests_replaces_dead_workers_and_slashes_a_chea
 		 last result fetched: {:.1} tasks per minute",
 		f64::from(WARM_UP_TASKS) * 60.0 / seconds
 	);
-	let deal = events_between(node, from, node.best_number().await.unwrap())
-		.await
-		.into_iter()
-		.find_map(|event| match event {
-			RuntimeEvent::Marketplace(pallet_marketplace::Event::DealCreated { deal, .. }) => {
-				Some(deal)
-			}
-			_ => None,
-		})
-		.unwrap();
+	let deal = deal_since(node, from).await;
 	let first = pallet_contribution::Pallet::<Runtime>::task_id(&deal, 0);
 	let fetched = digest(&warm_up.join("0")).unwrap();
 	assert_eq!(Hash::from(fetched), expected_digest(module.clone(), first).await);
