@@ -17,9 +17,9 @@ use sp_runtime::{
 use sp_version::RuntimeVersion;
 
 use super::{
-	AccountId, Aura, Balance, Block, Contribution, Executive, Grandpa, InherentDataExt,
-	Marketplace, Nonce, Runtime, RuntimeCall, RuntimeGenesisConfig, System, TransactionPayment,
-	VERSION,
+	AccountId, Attestation, Aura, Balance, Block, Contribution, Executive, Grandpa,
+	InherentDataExt, Marketplace, Nonce, Runtime, RuntimeCall, RuntimeGenesisConfig, System,
+	TransactionPayment, VERSION,
 };
 
 impl_runtime_apis! {
@@ -273,6 +273,17 @@ impl_runtime_apis! {
 
 		fn signing_payload(order: pallet_marketplace::Order<Runtime>) -> Vec<u8> {
 			Marketplace::any_signing_payload(&order)
+		}
+	}
+
+	impl pallet_attestation::runtime_api::AttestationApi<Block> for Runtime {
+		fn check_quote(
+			quote: Vec<u8>,
+			collateral: pallet_attestation::runtime_api::QuoteCollateral,
+			pck_chain: Option<Vec<u8>>,
+			at: u64,
+		) -> Result<pallet_attestation::runtime_api::QuoteVerdict, commons_dcap::Error> {
+			Attestation::check_quote(&quote, &collateral, pck_chain.as_deref(), at)
 		}
 	}
 

@@ -54,7 +54,12 @@ fn testnet_genesis(
 		sudo: SudoConfig { key: Some(root) },
 		marketplace: MarketplaceConfig { categories: reference_categories() },
 		// Both presets are for development and local testing: simulated enclaves are welcome.
-		attestation: AttestationConfig { allow_simulated: true },
+		// Real enclaves verify against Intel's root CA, under the default TCB policy.
+		attestation: AttestationConfig {
+			allow_simulated: true,
+			root_ca: Some(commons_dcap::INTEL_SGX_ROOT_CA.to_vec()),
+			tcb_policy: None,
+		},
 	})
 }
 

@@ -1,5 +1,6 @@
 //! A single `--dev` node: it produces and finalizes blocks, serves the standard and new-spec RPC
-//! and Prometheus, and includes a balance transfer signed with a dev key.
+//! and Prometheus, verifies Intel's sample quotes in its wasm runtime, and includes a balance
+//! transfer signed with a dev key.
 
 use std::time::Duration;
 
@@ -10,6 +11,10 @@ use commons_runtime::{
 };
 use frame_system::Phase;
 use jsonrpsee::rpc_params;
+use pallet_attestation::{
+	runtime_api::{QuoteCollateral, QuoteVerdict},
+	TcbStatus,
+};
 use sp_keyring::Sr25519Keyring;
 
 const BLOCKS: Duration = Duration::from_secs(90);
@@ -56,6 +61,8 @@ async fn dev_chain_produces_finalizes_and_includes_a_signed_transfer() {
 
 	let metrics = TestNode::prometheus_metrics(prometheus_port).unwrap();
 	assert!(metrics.contains("substrate_block_height"), "Prometheus serves no block height");
+
+	the_wasm_runtime_verifies_intel_quotes(&node).await;
 
 	// Alice pays Dave, who already exists, 42 CMN.
 	let alice = Sr25519Keyring::Alice;
@@ -133,6 +140,64 @@ async fn dev_chain_produces_finalizes_and_includes_a_signed_transfer() {
 		node.free_balance(&alice.to_account_id()).await.unwrap(),
 		alice_before - amount - fee
 	);
+}
+
+/// Intel's sample quotes, verified by the runtime the node executes (wasm) through
+/// `AttestationApi_check_quote`, at a moment inside each sample collateral's window: the
+/// verdicts the native tests and dcap-qvl give.
+async fn the_wasm_runtime_verifies_intel_quotes(node: &TestNode) {
+	const FIXTURES: &str =
+		concat!(env!("CARGO_MANIFEST_DIR"), "/../pallets/attestation/dcap/tests/fixtures");
+	let samples = [
+		("sgx_quote", 1_751_328_000, TcbStatus::ConfigurationAndSWHardeningNeeded, 2),
+		("tdx_quote", 1_751_328_000, TcbStatus::UpToDate, 0),
+	];
+	for (name, at, status, advisories) in samples {
+		let quote = std::fs::read(format!("{FIXTURES}/{name}")).unwrap();
+		let json: serde_json::Value = serde_json::from_slice(
+			&std::fs::read(format!("{FIXTURES}/{name}_collateral.json")).unwrap(),
+		)
+		.unwrap();
+		let text = |field: &str| json[field].as_str().unwrap().as_bytes().to_vec();
+		let hex = |field: &str| sp_core::bytes::from_hex(json[field].as_str().unwrap()).unwrap();
+		let collateral = QuoteCollateral {
+			root_ca_crl: hex("root_ca_crl"),
+			pck_crl: hex("pck_crl"),
+			pck_crl_issuer_chain: text("pck_crl_issuer_chain"),
+			tcb_info: text("tcb_info"),
+			tcb_info_signature: hex("tcb_info_signature").try_into().unwrap(),
+			tcb_info_issuer_chain: text("tcb_info_issuer_chain"),
+			qe_identity: text("qe_identity"),
+			qe_identity_signature: hex("qe_identity_signature").try_into().unwrap(),
+			qe_identity_issuer_chain: text("qe_identity_issuer_chain"),
+		};
+		let check = |quote: Vec<u8>| {
+			let collateral = collateral.clone();
+			async move {
+				let arguments = (quote, collateral, None::<Vec<u8>>, at as u64);
+				let encoded = sp_core::bytes::to_hex(&codec::Encode::encode(&arguments), false);
+				let result: String = node
+					.rpc("state_call", rpc_params!["AttestationApi_check_quote", encoded])
+					.await
+					.unwrap();
+				let bytes = sp_core::bytes::from_hex(&result).unwrap();
+				<Result<QuoteVerdict, commons_dcap::Error> as codec::Decode>::decode(
+					&mut &bytes[..],
+				)
+				.unwrap()
+			}
+		};
+		let verdict =
+			check(quote.clone()).await.unwrap_or_else(|error| panic!("{name}: {error:?}"));
+		assert_eq!((verdict.status, verdict.advisories.len()), (status, advisories), "{name}");
+		let mut tampered = quote;
+		tampered[48 + 64] ^= 1; // inside the signed report
+		assert_eq!(
+			check(tampered).await,
+			Err(commons_dcap::Error::QuoteSignatureInvalid),
+			"{name}"
+		);
+	}
 }
 
 #[tokio::test]

@@ -1,9 +1,15 @@
 //! Benchmarks of the registry's calls (v2 syntax).
 
 use super::*;
+use alloc::vec::Vec;
+use commons_dcap::synthetic::{self, QuoteSpec, TcbSpec};
 use frame_benchmarking::v2::*;
+use frame_support::{traits::ConstU32, BoundedVec};
 use frame_system::RawOrigin;
 use sp_core::crypto::KeyTypeId;
+
+/// 2027-01-01T00:00:00Z: inside every synthetic collateral's validity window.
+const SYNTHETIC_NOW: Moment = 1_798_761_600_000;
 
 /// The key type benchmark enclaves' keys are generated under in the benchmark's keystore.
 const BENCH_KEY: KeyTypeId = KeyTypeId(*b"bnch");
@@ -29,6 +35,79 @@ fn registered<T: Config>(worker: &T::AccountId) {
 		proof,
 	)
 	.expect("simulated evidence is allowed");
+}
+
+fn bounded<const N: u32>(bytes: &[u8]) -> BoundedVec<u8, ConstU32<N>> {
+	bytes
+		.to_vec()
+		.try_into()
+		.unwrap_or_else(|_| panic!("{} bytes do not fit in {N}", bytes.len()))
+}
+
+fn submitter<T: Config>() -> RawOrigin<T::AccountId> {
+	RawOrigin::Signed(account("submitter", 0, 0))
+}
+
+/// The largest TCB info that fits its bound: as many levels above the platform's as fit, so
+/// that matching walks all of them.
+fn largest_tcb_info() -> synthetic::SignedJson {
+	let spec = |higher_levels| TcbSpec {
+		issue_date: "2026-12-01T00:00:00Z",
+		next_update: "2027-02-01T00:00:00Z",
+		evaluation_number: 20,
+		status: "UpToDate",
+		advisories: &["INTEL-SA-00001", "INTEL-SA-00002", "INTEL-SA-00003"],
+		tcb_date: "2026-10-01T00:00:00Z",
+		higher_levels,
+	};
+	let mut higher_levels = 120;
+	loop {
+		let info = synthetic::tcb_info(&spec(higher_levels));
+		if info.json.len() <= 32_768 {
+			return info;
+		}
+		higher_levels -= 1;
+	}
+}
+
+fn qe_identity() -> synthetic::SignedJson {
+	synthetic::qe_identity("2026-12-01T00:00:00Z", "2027-02-01T00:00:00Z", 20)
+}
+
+/// A chain trusting the synthetic root at [`SYNTHETIC_NOW`], with its root CA CRL.
+fn synthetic_root<T: Config>() {
+	T::BenchmarkHelper::set_time(SYNTHETIC_NOW);
+	Pallet::<T>::set_root_ca(RawOrigin::Root.into(), bounded(synthetic::ROOT_CA))
+		.expect("root may set the root CA");
+	Pallet::<T>::submit_root_ca_crl(submitter::<T>().into(), bounded(synthetic::ROOT_CA_CRL))
+		.expect("the synthetic root CRL verifies");
+}
+
+/// All the synthetic collateral, each piece the largest a chain stores.
+fn synthetic_collateral<T: Config>() {
+	synthetic_root::<T>();
+	Pallet::<T>::submit_pck_crl(
+		submitter::<T>().into(),
+		bounded(synthetic::PCK_CA_LARGE_CRL),
+		bounded(&synthetic::pck_ca_chain()),
+	)
+	.expect("the synthetic PCK CRL verifies");
+	let tcb_info = largest_tcb_info();
+	Pallet::<T>::submit_tcb_info(
+		submitter::<T>().into(),
+		bounded(&tcb_info.json),
+		tcb_info.signature,
+		bounded(&synthetic::signer_chain()),
+	)
+	.expect("the synthetic TCB info verifies");
+	let qe = qe_identity();
+	Pallet::<T>::submit_qe_identity(
+		submitter::<T>().into(),
+		bounded(&qe.json),
+		qe.signature,
+		bounded(&synthetic::signer_chain()),
+	)
+	.expect("the synthetic QE identity verifies");
 }
 
 #[benchmarks]
@@ -81,6 +160,114 @@ mod benchmarks {
 		_(RawOrigin::Signed(caller), worker.clone());
 
 		assert!(Enclaves::<T>::get(&worker).is_none());
+	}
+
+	#[benchmark]
+	fn set_root_ca() {
+		#[extrinsic_call]
+		_(RawOrigin::Root, bounded(synthetic::ROOT_CA));
+
+		assert!(RootCa::<T>::get().is_some());
+	}
+
+	#[benchmark]
+	fn submit_root_ca_crl() {
+		T::BenchmarkHelper::set_time(SYNTHETIC_NOW);
+		Pallet::<T>::set_root_ca(RawOrigin::Root.into(), bounded(synthetic::ROOT_CA))
+			.expect("root may set the root CA");
+
+		#[extrinsic_call]
+		_(submitter::<T>(), bounded(synthetic::ROOT_CA_CRL));
+
+		assert!(RootCaCrl::<T>::get().is_some());
+	}
+
+	/// The largest revocation list a chain stores.
+	#[benchmark]
+	fn submit_pck_crl() {
+		synthetic_root::<T>();
+
+		#[extrinsic_call]
+		_(
+			submitter::<T>(),
+			bounded(synthetic::PCK_CA_LARGE_CRL),
+			bounded(&synthetic::pck_ca_chain()),
+		);
+
+		assert!(PckCrls::<T>::get(PckCa::Platform).is_some());
+	}
+
+	/// The largest TCB info a chain stores.
+	#[benchmark]
+	fn submit_tcb_info() {
+		synthetic_root::<T>();
+		let tcb_info = largest_tcb_info();
+
+		#[extrinsic_call]
+		_(
+			submitter::<T>(),
+			bounded(&tcb_info.json),
+			tcb_info.signature,
+			bounded(&synthetic::signer_chain()),
+		);
+
+		assert!(TcbInfos::<T>::get(TeeKind::Sgx, synthetic::FMSPC).is_some());
+	}
+
+	#[benchmark]
+	fn submit_qe_identity() {
+		synthetic_root::<T>();
+		let qe = qe_identity();
+
+		#[extrinsic_call]
+		_(submitter::<T>(), bounded(&qe.json), qe.signature, bounded(&synthetic::signer_chain()));
+
+		assert!(QeIdentities::<T>::get(TeeKind::Sgx).is_some());
+	}
+
+	/// The largest policy: every status, the most advisories.
+	#[benchmark]
+	fn set_tcb_policy() {
+		let advisories: Vec<AdvisoryId> =
+			(0..64).map(|n| bounded(alloc::format!("INTEL-SA-{n:05}").as_bytes())).collect();
+		let policy = TcbPolicy {
+			accepted: BoundedVec::truncate_from(alloc::vec![TcbStatus::UpToDate; 9]),
+			out_of_date_grace: 1,
+			allowed_advisories: Some(BoundedVec::truncate_from(advisories)),
+		};
+
+		#[extrinsic_call]
+		_(RawOrigin::Root, policy.clone());
+
+		assert_eq!(Policy::<T>::get(), policy);
+	}
+
+	/// Registration with the largest quote (padded to its bound) against the largest stored
+	/// collateral, replacing an existing registration: verification dominates.
+	#[benchmark]
+	fn register_quote() {
+		synthetic_collateral::<T>();
+		let worker: T::AccountId = whitelisted_caller();
+		registered::<T>(&worker);
+		let keys = EnclaveKeys { signing: [5; 32], encryption: [6; 32] };
+		let mut report_data = [0u8; 64];
+		report_data[..32].copy_from_slice(&Pallet::<T>::report_data(&worker, &keys));
+		let spec = |padding| QuoteSpec {
+			mr_enclave: [1; 32],
+			mr_signer: [2; 32],
+			report_data,
+			debug: false,
+			pck: synthetic::PCK,
+			padding,
+		};
+		let unpadded = synthetic::sgx_quote(&spec(0)).len();
+		let quote: QuoteBytes = bounded(&synthetic::sgx_quote(&spec(16_384 - unpadded)));
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(worker.clone()), quote, None, keys);
+
+		let enclave = Enclaves::<T>::get(&worker).expect("registered");
+		assert!(matches!(enclave.attester, Attester::IntelDcap { .. }));
 	}
 
 	impl_benchmark_test_suite!(Pallet, crate::mock::bench_ext(), crate::mock::Test);

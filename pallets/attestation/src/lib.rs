@@ -25,9 +25,19 @@
 //!   the report data). Only a chain whose genesis sets `allow_simulated` accepts it (the dev and
 //!   local presets do; production specs must not), and the registration and its event say
 //!   [`Attester::Simulated`], so nothing it produces passes for real attestation.
-//! - Hardware evidence (Intel DCAP quotes for SGX and TDX, verified in the runtime against
-//!   on-chain collateral) is the next evidence kind; until it lands, only simulated enclaves
-//!   exist and no production chain has any.
+//! - **Hardware evidence.** [`Pallet::register_quote`] takes an Intel DCAP quote (SGX v3, TDX
+//!   v4 and v5) and verifies it in the runtime with [`commons_dcap`]: the PCK certificate chain
+//!   to Intel's root CA with both revocation lists, the quoting enclave's report and identity,
+//!   the quote's signature, and the platform's TCB level, whose status and advisories
+//!   [`TcbPolicy`] (set by governance) must accept. Debug enclaves are refused. The quote's
+//!   report data must be the binding hash above followed by zeros.
+//! - **Collateral is chain state.** Intel's root CA is set in genesis and changed only by
+//!   governance; changing it starts a new root epoch, and collateral verified under an older
+//!   root is ignored. The root and PCK CAs' revocation lists, TCB info per (TEE, FMSPC) and the
+//!   QE identities may be submitted by anyone, because the runtime checks Intel's signatures
+//!   on them; a piece is refused outside its validity window, or when it is not newer than
+//!   what is stored (a lower TCB evaluation data number is never accepted). A registration
+//!   needs all of it current at the time it registers.
 //!
 //! ## Terms
 //!
@@ -35,6 +45,9 @@
 //! - *Measurement*: the hash of the code an enclave was started with (SGX MRENCLAVE, TDX MRTD).
 //! - *Report data*: the 64 bytes an enclave puts into its evidence; here, the binding hash
 //!   followed by zeros.
+//! - *Collateral*: what Intel publishes to judge quotes by: revocation lists, TCB info (the
+//!   graded TCB levels of a platform family) and QE identities.
+//! - *TCB status*: Intel's grade of a platform's patch level ([`TcbStatus`]).
 
 #![cfg_attr(not(feature = "std"), no_std)]
 
@@ -47,6 +60,8 @@ mod benchmarking;
 #[cfg(test)]
 mod mock;
 #[cfg(test)]
+mod quote_tests;
+#[cfg(test)]
 mod tests;
 pub mod types;
 pub mod weights;
@@ -54,11 +69,28 @@ pub mod weights;
 pub use types::*;
 pub use weights::WeightInfo;
 
+use alloc::vec::Vec;
 use codec::Encode;
+use commons_dcap::{
+	collateral::{self as dcap_collateral, CollateralSource},
+	pki::{Cert, Crl},
+	quote::TeeType,
+	QeIdentity, Report, TcbInfo, Verified,
+};
+use frame_support::ensure;
 use frame_system::pallet_prelude::BlockNumberFor;
 use pallet_contribution::{EnclaveRegistry, EnclaveSignature};
 use pallet_marketplace::{Measurement, Tag};
 use sp_core::ed25519;
+
+pub mod runtime_api;
+
+/// What benchmarks need from the runtime.
+#[cfg(feature = "runtime-benchmarks")]
+pub trait BenchmarkHelper {
+	/// Sets what `Config::UnixTime` reads, in milliseconds.
+	fn set_time(moment: Moment);
+}
 
 /// The domain of the report data, so that no other signed or hashed message can be one.
 const REPORT_DATA_DOMAIN: &[u8] = b"commons/enclave/v1";
@@ -78,6 +110,13 @@ pub mod pallet {
 		#[pallet::constant]
 		type AttestationLifetime: Get<Moment>;
 
+		/// Who sets Intel's root CA and the TCB policy.
+		type GovernanceOrigin: EnsureOrigin<Self::RuntimeOrigin>;
+
+		/// Sets the clock for benchmarks, whose collateral is valid only at some times.
+		#[cfg(feature = "runtime-benchmarks")]
+		type BenchmarkHelper: BenchmarkHelper;
+
 		/// Weights of this pallet's calls.
 		type WeightInfo: WeightInfo;
 	}
@@ -93,11 +132,44 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type SimulatedEvidenceAllowed<T: Config> = StorageValue<_, bool, ValueQuery>;
 
+	/// Intel's root CA certificate (DER) every quote and piece of collateral must chain to.
+	#[pallet::storage]
+	pub type RootCa<T: Config> = StorageValue<_, RootCertificate>;
+
+	/// How many times the root CA was set; collateral of an older epoch is not used.
+	#[pallet::storage]
+	pub type RootEpoch<T: Config> = StorageValue<_, u32, ValueQuery>;
+
+	/// The root CA's revocation list (of PCK CAs and signing certificates).
+	#[pallet::storage]
+	pub type RootCaCrl<T: Config> = StorageValue<_, StoredCrl>;
+
+	/// Each PCK CA's revocation list (of PCK certificates).
+	#[pallet::storage]
+	pub type PckCrls<T: Config> = StorageMap<_, Twox64Concat, PckCa, StoredCrl>;
+
+	/// TCB info per TEE kind and platform family.
+	#[pallet::storage]
+	pub type TcbInfos<T: Config> =
+		StorageDoubleMap<_, Twox64Concat, TeeKind, Twox64Concat, Fmspc, StoredJson>;
+
+	/// The quoting enclave's identity per TEE kind.
+	#[pallet::storage]
+	pub type QeIdentities<T: Config> = StorageMap<_, Twox64Concat, TeeKind, StoredJson>;
+
+	/// Which TCB statuses and advisories registrations are accepted with.
+	#[pallet::storage]
+	pub type Policy<T: Config> = StorageValue<_, TcbPolicy, ValueQuery>;
+
 	#[pallet::genesis_config]
 	#[derive(frame_support::DefaultNoBound)]
 	pub struct GenesisConfig<T: Config> {
 		/// Accept simulated evidence: for development and local test chains only.
 		pub allow_simulated: bool,
+		/// Intel's root CA certificate, DER; without one no quote verifies.
+		pub root_ca: Option<Vec<u8>>,
+		/// The TCB policy; [`TcbPolicy::default`] if not given.
+		pub tcb_policy: Option<TcbPolicy>,
 		#[serde(skip)]
 		pub _config: core::marker::PhantomData<T>,
 	}
@@ -106,6 +178,14 @@ pub mod pallet {
 	impl<T: Config> BuildGenesisConfig for GenesisConfig<T> {
 		fn build(&self) {
 			SimulatedEvidenceAllowed::<T>::put(self.allow_simulated);
+			if let Some(root) = &self.root_ca {
+				let root: RootCertificate =
+					root.clone().try_into().expect("the genesis root CA fits its bound");
+				Cert::from_der(&root).expect("the genesis root CA is a certificate");
+				RootCa::<T>::put(root);
+				RootEpoch::<T>::put(1);
+			}
+			Policy::<T>::put(self.tcb_policy.clone().unwrap_or_default());
 		}
 	}
 
@@ -124,6 +204,12 @@ pub mod pallet {
 		EnclaveDeregistered { worker: T::AccountId },
 		/// `worker`'s expired enclave was removed by `by`.
 		EnclaveEvicted { worker: T::AccountId, by: T::AccountId },
+		/// Governance set Intel's root CA; collateral must be submitted again under it.
+		RootCaSet { epoch: u32 },
+		/// `by` submitted newer, verified collateral.
+		CollateralUpdated { kind: CollateralKind, by: T::AccountId },
+		/// Governance set the TCB policy.
+		TcbPolicySet { policy: TcbPolicy },
 	}
 
 	#[pallet::error]
@@ -138,6 +224,20 @@ pub mod pallet {
 		NotRegistered,
 		/// The enclave has not expired: only its worker may remove it.
 		NotExpired,
+		/// The quote or the collateral failed verification; the inner error says which check.
+		Quote(commons_dcap::Error),
+		/// The quote's report data is not [`Pallet::report_data`] for the caller and the keys
+		/// (followed by zeros): it was produced for another worker, keys or chain.
+		ReportDataMismatch,
+		/// No root CA is set, so nothing can be verified.
+		NoRootCa,
+		/// The collateral is not newer than what is stored (same or earlier issue).
+		CollateralNotNewer,
+		/// The TCB info or QE identity has a lower TCB evaluation data number than the stored
+		/// one: Intel never goes back, so it is a replay of older collateral.
+		TcbEvaluationRegressed,
+		/// Collateral needs the root CA's revocation list first.
+		RootCaCrlMissing,
 	}
 
 	#[pallet::call]
@@ -162,23 +262,7 @@ pub mod pallet {
 				Self::signed_by(&keys.signing, &report_data, &proof),
 				Error::<T>::InvalidKeyProof
 			);
-			let attested_at = Self::now();
-			let enclave = Enclave {
-				kind,
-				measurement,
-				keys,
-				attester: Attester::Simulated,
-				attested_at,
-				expires_at: attested_at.saturating_add(T::AttestationLifetime::get()),
-			};
-			Enclaves::<T>::insert(&worker, enclave);
-			Self::deposit_event(Event::EnclaveRegistered {
-				worker,
-				kind,
-				measurement,
-				attester: Attester::Simulated,
-				expires_at: enclave.expires_at,
-			});
+			Self::store_enclave(worker, kind, measurement, keys, Attester::Simulated);
 			Ok(())
 		}
 
@@ -201,6 +285,202 @@ pub mod pallet {
 			ensure!(Self::now() >= enclave.expires_at, Error::<T>::NotExpired);
 			Enclaves::<T>::remove(&worker);
 			Self::deposit_event(Event::EnclaveEvicted { worker, by });
+			Ok(())
+		}
+
+		/// Sets Intel's root CA certificate (DER). Starts a new root epoch: collateral verified
+		/// under the previous root is no longer used and must be submitted again.
+		#[pallet::call_index(3)]
+		#[pallet::weight(T::WeightInfo::set_root_ca())]
+		pub fn set_root_ca(origin: OriginFor<T>, certificate: RootCertificate) -> DispatchResult {
+			T::GovernanceOrigin::ensure_origin(origin)?;
+			Cert::from_der(&certificate).map_err(Error::<T>::Quote)?;
+			RootCa::<T>::put(certificate);
+			let epoch = RootEpoch::<T>::mutate(|epoch| {
+				*epoch = epoch.saturating_add(1);
+				*epoch
+			});
+			Self::deposit_event(Event::RootCaSet { epoch });
+			Ok(())
+		}
+
+		/// Submits the root CA's revocation list (DER): it must be signed by the root, current,
+		/// and issued after the stored one.
+		#[pallet::call_index(4)]
+		#[pallet::weight(T::WeightInfo::submit_root_ca_crl())]
+		pub fn submit_root_ca_crl(origin: OriginFor<T>, crl: CrlDer) -> DispatchResult {
+			let by = ensure_signed(origin)?;
+			let (root, epoch) = Self::root()?;
+			let verified = dcap_collateral::verify_root_crl(&root, &crl, Self::now_secs())
+				.map_err(Error::<T>::Quote)?;
+			let stored =
+				StoredCrl { der: crl, this_update: verified.this_update, root_epoch: epoch };
+			Self::ensure_newer_crl(RootCaCrl::<T>::get(), &stored)?;
+			RootCaCrl::<T>::put(stored);
+			Self::deposit_event(Event::CollateralUpdated { kind: CollateralKind::RootCaCrl, by });
+			Ok(())
+		}
+
+		/// Submits a PCK CA's revocation list (DER) with the CA's chain (PEM: the CA, then the
+		/// root): the CA must chain to the root unrevoked, and the list be its, current, and
+		/// issued after the stored one.
+		#[pallet::call_index(5)]
+		#[pallet::weight(T::WeightInfo::submit_pck_crl())]
+		pub fn submit_pck_crl(
+			origin: OriginFor<T>,
+			crl: CrlDer,
+			issuer_chain: PemChain,
+		) -> DispatchResult {
+			let by = ensure_signed(origin)?;
+			let (root, epoch) = Self::root()?;
+			let root_crl = Self::root_crl(epoch)?;
+			let (ca, verified) = dcap_collateral::verify_pck_crl(
+				&root,
+				&root_crl,
+				&crl,
+				&issuer_chain,
+				Self::now_secs(),
+			)
+			.map_err(Error::<T>::Quote)?;
+			let stored =
+				StoredCrl { der: crl, this_update: verified.this_update, root_epoch: epoch };
+			Self::ensure_newer_crl(PckCrls::<T>::get(ca), &stored)?;
+			PckCrls::<T>::insert(ca, stored);
+			Self::deposit_event(Event::CollateralUpdated { kind: CollateralKind::PckCrl(ca), by });
+			Ok(())
+		}
+
+		/// Submits TCB info: `json` exactly as Intel signed it, its `signature` (raw `r ‖ s`)
+		/// and the signing certificate's chain (PEM: signer, then root). It must be current,
+		/// and newer than the stored info of its TEE kind and FMSPC.
+		#[pallet::call_index(6)]
+		#[pallet::weight(T::WeightInfo::submit_tcb_info())]
+		pub fn submit_tcb_info(
+			origin: OriginFor<T>,
+			json: CollateralJson,
+			signature: EcdsaSignature,
+			issuer_chain: PemChain,
+		) -> DispatchResult {
+			let by = ensure_signed(origin)?;
+			let (root, epoch) = Self::root()?;
+			let info = dcap_collateral::verify_tcb_info(
+				&root,
+				&Self::root_crl(epoch)?,
+				&json,
+				&signature,
+				&issuer_chain,
+				Self::now_secs(),
+			)
+			.map_err(Error::<T>::Quote)?;
+			let kind = TeeKind::from(info.tee);
+			let stored = StoredJson {
+				json,
+				evaluation_number: info.evaluation_number,
+				issue_date: info.issue_date,
+				next_update: info.next_update,
+				root_epoch: epoch,
+			};
+			Self::ensure_newer_json(TcbInfos::<T>::get(kind, info.fmspc), &stored)?;
+			TcbInfos::<T>::insert(kind, info.fmspc, stored);
+			let kind = CollateralKind::TcbInfo(kind, info.fmspc);
+			Self::deposit_event(Event::CollateralUpdated { kind, by });
+			Ok(())
+		}
+
+		/// Submits a QE identity, as [`Pallet::submit_tcb_info`] does TCB info.
+		#[pallet::call_index(7)]
+		#[pallet::weight(T::WeightInfo::submit_qe_identity())]
+		pub fn submit_qe_identity(
+			origin: OriginFor<T>,
+			json: CollateralJson,
+			signature: EcdsaSignature,
+			issuer_chain: PemChain,
+		) -> DispatchResult {
+			let by = ensure_signed(origin)?;
+			let (root, epoch) = Self::root()?;
+			let identity = dcap_collateral::verify_qe_identity(
+				&root,
+				&Self::root_crl(epoch)?,
+				&json,
+				&signature,
+				&issuer_chain,
+				Self::now_secs(),
+			)
+			.map_err(Error::<T>::Quote)?;
+			let kind = TeeKind::from(identity.tee);
+			let stored = StoredJson {
+				json,
+				evaluation_number: identity.evaluation_number,
+				issue_date: identity.issue_date,
+				next_update: identity.next_update,
+				root_epoch: epoch,
+			};
+			Self::ensure_newer_json(QeIdentities::<T>::get(kind), &stored)?;
+			QeIdentities::<T>::insert(kind, stored);
+			Self::deposit_event(Event::CollateralUpdated {
+				kind: CollateralKind::QeIdentity(kind),
+				by,
+			});
+			Ok(())
+		}
+
+		/// Sets which TCB statuses and advisories registrations are accepted with. Enclaves
+		/// already registered keep their registration until it expires.
+		#[pallet::call_index(8)]
+		#[pallet::weight(T::WeightInfo::set_tcb_policy())]
+		pub fn set_tcb_policy(origin: OriginFor<T>, policy: TcbPolicy) -> DispatchResult {
+			T::GovernanceOrigin::ensure_origin(origin)?;
+			Policy::<T>::put(policy.clone());
+			Self::deposit_event(Event::TcbPolicySet { policy });
+			Ok(())
+		}
+
+		/// Registers (or replaces) the caller's enclave on an Intel DCAP quote: verified
+		/// against the stored collateral now, accepted by the TCB policy, not a debug enclave,
+		/// and with report data committing to the caller, `keys` and this chain
+		/// ([`Pallet::report_data`]). `pck_chain` is for quotes that identify their PCK
+		/// certificate instead of carrying its chain.
+		#[pallet::call_index(9)]
+		#[pallet::weight(T::WeightInfo::register_quote())]
+		pub fn register_quote(
+			origin: OriginFor<T>,
+			quote: QuoteBytes,
+			pck_chain: Option<PemChain>,
+			keys: EnclaveKeys,
+		) -> DispatchResult {
+			let worker = ensure_signed(origin)?;
+			let now = Self::now_secs();
+			let verified = Self::verify(&quote, pck_chain.as_ref().map(|chain| &chain[..]), now)?;
+			let policy = Policy::<T>::get();
+			let allowed: Option<Vec<Vec<u8>>> = policy
+				.allowed_advisories
+				.as_ref()
+				.map(|ids| ids.iter().map(|id| id.to_vec()).collect());
+			commons_dcap::TcbPolicy {
+				accepted: &policy.accepted,
+				out_of_date_grace: policy.out_of_date_grace,
+				allowed_advisories: allowed.as_deref(),
+			}
+			.admits(verified.status, &verified.advisories, verified.tcb_date, now)
+			.map_err(Error::<T>::Quote)?;
+			let report_data = verified.report_data();
+			ensure!(
+				report_data[..32] == Self::report_data(&worker, &keys)
+					&& report_data[32..] == [0u8; 32],
+				Error::<T>::ReportDataMismatch
+			);
+			let identity = match &verified.report {
+				Report::Sgx(report) => QuotedIdentity::Sgx {
+					mr_signer: report.mr_signer,
+					isv_prod_id: report.isv_prod_id,
+					isv_svn: report.isv_svn,
+				},
+				Report::Td(report) => QuotedIdentity::Tdx { rtmrs: report.rtmrs },
+			};
+			let (kind, measurement) = (verified.tee.into(), measurement_of(&verified.report));
+			let attester =
+				Attester::IntelDcap { status: verified.status, fmspc: verified.fmspc, identity };
+			Self::store_enclave(worker, kind, measurement, keys, attester);
 			Ok(())
 		}
 	}
@@ -232,6 +512,115 @@ impl<T: Config> Pallet<T> {
 	pub(crate) fn now() -> Moment {
 		use frame_support::traits::UnixTime;
 		u64::try_from(T::UnixTime::now().as_millis()).unwrap_or(Moment::MAX)
+	}
+
+	fn now_secs() -> u64 {
+		Self::now() / 1000
+	}
+
+	fn store_enclave(
+		worker: T::AccountId,
+		kind: TeeKind,
+		measurement: Measurement,
+		keys: EnclaveKeys,
+		attester: Attester,
+	) {
+		use frame_support::traits::Get;
+		let attested_at = Self::now();
+		let expires_at = attested_at.saturating_add(T::AttestationLifetime::get());
+		let enclave = Enclave { kind, measurement, keys, attester, attested_at, expires_at };
+		Enclaves::<T>::insert(&worker, enclave);
+		Self::deposit_event(Event::EnclaveRegistered {
+			worker,
+			kind,
+			measurement,
+			attester,
+			expires_at,
+		});
+	}
+
+	/// The root CA and its epoch.
+	fn root() -> Result<(Cert, u32), Error<T>> {
+		let root = RootCa::<T>::get().ok_or(Error::<T>::NoRootCa)?;
+		let root = Cert::from_der(&root).map_err(Error::<T>::Quote)?;
+		Ok((root, RootEpoch::<T>::get()))
+	}
+
+	fn root_crl(epoch: u32) -> Result<Crl, Error<T>> {
+		let stored = RootCaCrl::<T>::get()
+			.filter(|crl| crl.root_epoch == epoch)
+			.ok_or(Error::<T>::RootCaCrlMissing)?;
+		Crl::from_der(&stored.der).map_err(Error::<T>::Quote)
+	}
+
+	/// A revocation list replaces the stored one only if issued later (or the stored one is of
+	/// an older root).
+	fn ensure_newer_crl(stored: Option<StoredCrl>, new: &StoredCrl) -> Result<(), Error<T>> {
+		match stored {
+			Some(old) if old.root_epoch == new.root_epoch && old.this_update >= new.this_update => {
+				Err(Error::<T>::CollateralNotNewer)
+			}
+			_ => Ok(()),
+		}
+	}
+
+	/// TCB info or a QE identity replaces the stored one only with an evaluation data number
+	/// at least as high and a later issue date (or if the stored one is of an older root).
+	fn ensure_newer_json(stored: Option<StoredJson>, new: &StoredJson) -> Result<(), Error<T>> {
+		match stored {
+			Some(old) if old.root_epoch == new.root_epoch => {
+				ensure!(
+					new.evaluation_number >= old.evaluation_number,
+					Error::<T>::TcbEvaluationRegressed
+				);
+				ensure!(new.issue_date > old.issue_date, Error::<T>::CollateralNotNewer);
+				Ok(())
+			}
+			_ => Ok(()),
+		}
+	}
+
+	/// [`runtime_api::AttestationApi::check_quote`]: verifies `quote` against `collateral` at
+	/// `at` under the stored root CA, storing nothing.
+	pub fn check_quote(
+		quote: &[u8],
+		collateral: &runtime_api::QuoteCollateral,
+		pck_chain: Option<&[u8]>,
+		at: u64,
+	) -> Result<runtime_api::QuoteVerdict, commons_dcap::Error> {
+		let root = RootCa::<T>::get().ok_or(commons_dcap::Error::UntrustedRoot)?;
+		let raw = dcap_collateral::RawCollateral {
+			root_ca_crl: &collateral.root_ca_crl,
+			pck_crl: &collateral.pck_crl,
+			pck_crl_issuer_chain: &collateral.pck_crl_issuer_chain,
+			tcb_info: &collateral.tcb_info,
+			tcb_info_signature: collateral.tcb_info_signature,
+			tcb_info_issuer_chain: &collateral.tcb_info_issuer_chain,
+			qe_identity: &collateral.qe_identity,
+			qe_identity_signature: collateral.qe_identity_signature,
+			qe_identity_issuer_chain: &collateral.qe_identity_issuer_chain,
+		};
+		let bundle = dcap_collateral::Bundle::verify(&root, &raw, at)?;
+		let verified = commons_dcap::verify_quote(&bundle, quote, pck_chain, at)?;
+		Ok(runtime_api::QuoteVerdict {
+			kind: verified.tee.into(),
+			measurement: measurement_of(&verified.report),
+			status: verified.status,
+			advisories: verified.advisories.iter().map(|id| id.as_bytes().to_vec()).collect(),
+			report_data: *verified.report_data(),
+		})
+	}
+
+	/// Verifies `quote` at `now` (Unix seconds) against the stored collateral.
+	pub fn verify(quote: &[u8], pck_chain: Option<&[u8]>, now: u64) -> Result<Verified, Error<T>> {
+		RootCa::<T>::get().ok_or(Error::<T>::NoRootCa)?;
+		commons_dcap::verify_quote(
+			&StoredCollateral::<T>(Default::default()),
+			quote,
+			pck_chain,
+			now,
+		)
+		.map_err(Error::<T>::Quote)
 	}
 
 	fn signed_by(key: &SigningKey, message: &[u8], signature: &EnclaveSignature) -> bool {
@@ -269,6 +658,58 @@ impl<T: Config> Pallet<T> {
 			);
 		}
 		Ok(())
+	}
+}
+
+/// The measurement apps allow: an SGX enclave's MRENCLAVE, a TD's MRTD.
+fn measurement_of(report: &Report) -> Measurement {
+	match report {
+		Report::Sgx(report) => Measurement::SgxMrEnclave(report.mr_enclave),
+		Report::Td(report) => Measurement::TdxMrTd(report.mr_td),
+	}
+}
+
+impl From<TeeType> for TeeKind {
+	fn from(tee: TeeType) -> Self {
+		match tee {
+			TeeType::Sgx => TeeKind::Sgx,
+			TeeType::Tdx => TeeKind::Tdx,
+		}
+	}
+}
+
+/// The collateral in storage, as the verifier looks it up: only what was verified under the
+/// current root epoch.
+struct StoredCollateral<T>(core::marker::PhantomData<T>);
+
+impl<T: Config> StoredCollateral<T> {
+	fn current_json(stored: Option<StoredJson>) -> Option<StoredJson> {
+		stored.filter(|stored| stored.root_epoch == RootEpoch::<T>::get())
+	}
+
+	fn current_crl(stored: Option<StoredCrl>) -> Option<Crl> {
+		let stored = stored.filter(|stored| stored.root_epoch == RootEpoch::<T>::get())?;
+		Crl::from_der(&stored.der).ok()
+	}
+}
+
+impl<T: Config> CollateralSource for StoredCollateral<T> {
+	fn root_ca(&self) -> Option<Cert> {
+		Cert::from_der(&RootCa::<T>::get()?).ok()
+	}
+	fn root_ca_crl(&self) -> Option<Crl> {
+		Self::current_crl(RootCaCrl::<T>::get())
+	}
+	fn pck_crl(&self, ca: PckCa) -> Option<Crl> {
+		Self::current_crl(PckCrls::<T>::get(ca))
+	}
+	fn tcb_info(&self, tee: TeeType, fmspc: [u8; 6]) -> Option<TcbInfo> {
+		let stored = Self::current_json(TcbInfos::<T>::get(TeeKind::from(tee), fmspc))?;
+		TcbInfo::parse(&stored.json).ok()
+	}
+	fn qe_identity(&self, tee: TeeType) -> Option<QeIdentity> {
+		let stored = Self::current_json(QeIdentities::<T>::get(TeeKind::from(tee)))?;
+		QeIdentity::parse(&stored.json).ok()
 	}
 }
 

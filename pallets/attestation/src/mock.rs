@@ -58,7 +58,21 @@ parameter_types! {
 impl pallet_attestation::Config for Test {
 	type UnixTime = Timestamp;
 	type AttestationLifetime = AttestationLifetime;
+	type GovernanceOrigin = frame_system::EnsureRoot<AccountId>;
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = SetTimestamp;
 	type WeightInfo = ();
+}
+
+/// Benchmarks set the clock through the timestamp pallet.
+#[cfg(feature = "runtime-benchmarks")]
+pub struct SetTimestamp;
+
+#[cfg(feature = "runtime-benchmarks")]
+impl crate::BenchmarkHelper for SetTimestamp {
+	fn set_time(moment: Moment) {
+		pallet_timestamp::Now::<Test>::put(moment);
+	}
 }
 
 pub fn account(seed: u8) -> AccountId {
@@ -87,14 +101,23 @@ impl TestEnclave {
 /// Externalities of a chain that allows simulated evidence iff `allow_simulated`, at [`START`],
 /// whose `try_state` is checked after `test`.
 pub fn run(allow_simulated: bool, test: impl FnOnce()) {
+	run_at(allow_simulated, None, START, test)
+}
+
+/// Externalities of a chain that trusts `root_ca` and refuses simulated evidence, at `now`.
+pub fn run_with_root(root_ca: &[u8], now: Moment, test: impl FnOnce()) {
+	run_at(false, Some(root_ca.to_vec()), now, test)
+}
+
+fn run_at(allow_simulated: bool, root_ca: Option<Vec<u8>>, now: Moment, test: impl FnOnce()) {
 	let mut storage = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
-	pallet_attestation::GenesisConfig::<Test> { allow_simulated, ..Default::default() }
+	pallet_attestation::GenesisConfig::<Test> { allow_simulated, root_ca, ..Default::default() }
 		.assimilate_storage(&mut storage)
 		.unwrap();
 	let mut ext = sp_io::TestExternalities::new(storage);
 	ext.execute_with(|| {
 		System::set_block_number(1);
-		Timestamp::set_timestamp(START);
+		Timestamp::set_timestamp(now);
 		test();
 		crate::Pallet::<Test>::do_try_state().expect("the registry is consistent");
 	});

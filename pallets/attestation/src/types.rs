@@ -1,8 +1,28 @@
 //! The attestation registry's types.
 
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
+pub use commons_dcap::{PckCa, TcbStatus};
+use frame_support::{traits::ConstU32, BoundedVec};
 use pallet_marketplace::{tag, Measurement, Tag};
 use scale_info::TypeInfo;
+
+/// A platform family: the key Intel publishes TCB info under.
+pub type Fmspc = [u8; 6];
+
+/// Intel's root CA certificate, DER.
+pub type RootCertificate = BoundedVec<u8, ConstU32<4_096>>;
+/// A certificate revocation list, DER. Intel's PCK CRLs grow with revocations.
+pub type CrlDer = BoundedVec<u8, ConstU32<65_536>>;
+/// A PEM certificate chain (issuer chains of collateral, or a quote's PCK chain).
+pub type PemChain = BoundedVec<u8, ConstU32<8_192>>;
+/// Signed JSON collateral (TCB info or QE identity), exactly as Intel signed it.
+pub type CollateralJson = BoundedVec<u8, ConstU32<32_768>>;
+/// A DCAP quote.
+pub type QuoteBytes = BoundedVec<u8, ConstU32<16_384>>;
+/// An advisory id, such as `INTEL-SA-00615`.
+pub type AdvisoryId = BoundedVec<u8, ConstU32<32>>;
+/// A raw `r ‖ s` ECDSA P-256 signature.
+pub type EcdsaSignature = [u8; 64];
 
 /// Milliseconds since the Unix epoch, as the timestamp pallet counts.
 pub type Moment = u64;
@@ -89,6 +109,35 @@ pub struct EnclaveKeys {
 pub enum Attester {
 	/// Nobody: the worker declared a simulated enclave, which only development chains accept.
 	Simulated,
+	/// Intel, through a DCAP quote verified on chain against Intel's collateral.
+	IntelDcap {
+		/// Intel's grade of the platform when it registered.
+		status: TcbStatus,
+		/// The platform family.
+		fmspc: Fmspc,
+		/// What the quote says besides the measurement.
+		identity: QuotedIdentity,
+	},
+}
+
+/// The parts of a quoted enclave's identity besides its measurement.
+#[derive(
+	Clone,
+	Copy,
+	Debug,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+)]
+pub enum QuotedIdentity {
+	/// An SGX enclave's signer (MRSIGNER), product id and security version.
+	Sgx { mr_signer: [u8; 32], isv_prod_id: u16, isv_svn: u16 },
+	/// A TD's run-time measurement registers RTMR0–3.
+	Tdx { rtmrs: [[u8; 48]; 4] },
 }
 
 /// A worker's registered enclave.
@@ -114,4 +163,89 @@ pub struct Enclave {
 	pub attested_at: Moment,
 	/// From this moment on it is no longer trusted, and anyone may evict it.
 	pub expires_at: Moment,
+}
+
+/// A revocation list as stored: verified when submitted, under root CA generation `root_epoch`.
+#[derive(
+	Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
+)]
+pub struct StoredCrl {
+	pub der: CrlDer,
+	/// Its `thisUpdate`, Unix seconds: a newer list must be later.
+	pub this_update: u64,
+	pub root_epoch: u32,
+}
+
+/// TCB info or a QE identity as stored: verified when submitted, under `root_epoch`.
+#[derive(
+	Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
+)]
+pub struct StoredJson {
+	pub json: CollateralJson,
+	/// Intel's TCB evaluation data number: it never goes back.
+	pub evaluation_number: u32,
+	/// Unix seconds.
+	pub issue_date: u64,
+	/// Unix seconds; past it, quotes are refused until newer collateral is submitted.
+	pub next_update: u64,
+	pub root_epoch: u32,
+}
+
+/// Which piece of collateral an update was.
+#[derive(
+	Clone,
+	Copy,
+	Debug,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+)]
+pub enum CollateralKind {
+	RootCaCrl,
+	PckCrl(PckCa),
+	TcbInfo(TeeKind, Fmspc),
+	QeIdentity(TeeKind),
+}
+
+/// Which verified platforms this chain trusts; set by governance.
+#[derive(
+	Clone,
+	Debug,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	serde::Serialize,
+	serde::Deserialize,
+)]
+pub struct TcbPolicy {
+	/// Statuses accepted as they are.
+	pub accepted: BoundedVec<TcbStatus, ConstU32<9>>,
+	/// Seconds an out-of-date platform stays accepted after the date of its TCB level (time to
+	/// apply Intel's TCB recovery); 0 for none.
+	pub out_of_date_grace: u64,
+	/// If set, every advisory affecting a platform must be listed here.
+	pub allowed_advisories: Option<BoundedVec<AdvisoryId, ConstU32<64>>>,
+}
+
+impl Default for TcbPolicy {
+	/// Up to date, or up to date but for mitigations enclaves apply in software; no grace, any
+	/// advisory.
+	fn default() -> Self {
+		Self {
+			accepted: BoundedVec::truncate_from(alloc::vec![
+				TcbStatus::UpToDate,
+				TcbStatus::SWHardeningNeeded
+			]),
+			out_of_date_grace: 0,
+			allowed_advisories: None,
+		}
+	}
 }

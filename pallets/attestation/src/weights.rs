@@ -37,6 +37,13 @@ pub trait WeightInfo {
 	fn register_simulated() -> Weight;
 	fn deregister() -> Weight;
 	fn evict() -> Weight;
+	fn set_root_ca() -> Weight;
+	fn submit_root_ca_crl() -> Weight;
+	fn submit_pck_crl() -> Weight;
+	fn submit_tcb_info() -> Weight;
+	fn submit_qe_identity() -> Weight;
+	fn set_tcb_policy() -> Weight;
+	fn register_quote() -> Weight;
 }
 
 /// Measured weights, with database access priced by the runtime's `DbWeight`.
@@ -49,32 +56,144 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Attestation::Enclaves` (r:0 w:1)
-	/// Proof: `Attestation::Enclaves` (`max_values`: None, `max_size`: Some(179), added: 2654, mode: `MaxEncodedLen`)
+	/// Proof: `Attestation::Enclaves` (`max_values`: None, `max_size`: Some(379), added: 2854, mode: `MaxEncodedLen`)
 	fn register_simulated() -> Weight {
-		// Proof size: measured `126`, estimated `3509` bytes.
-		// Fastest run: 78_135_000 picoseconds.
-		Weight::from_parts(92_556_000, 3509)
+		// Proof size: measured `214`, estimated `3509` bytes.
+		// Fastest run: 81_181_000 picoseconds.
+		Weight::from_parts(97_276_000, 3509)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Attestation::Enclaves` (r:1 w:1)
-	/// Proof: `Attestation::Enclaves` (`max_values`: None, `max_size`: Some(179), added: 2654, mode: `MaxEncodedLen`)
+	/// Proof: `Attestation::Enclaves` (`max_values`: None, `max_size`: Some(379), added: 2854, mode: `MaxEncodedLen`)
 	fn deregister() -> Weight {
-		// Proof size: measured `220`, estimated `3644` bytes.
-		// Fastest run: 17_860_000 picoseconds.
-		Weight::from_parts(22_746_000, 3644)
+		// Proof size: measured `308`, estimated `3844` bytes.
+		// Fastest run: 20_214_000 picoseconds.
+		Weight::from_parts(25_605_000, 3844)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Attestation::Enclaves` (r:1 w:1)
-	/// Proof: `Attestation::Enclaves` (`max_values`: None, `max_size`: Some(179), added: 2654, mode: `MaxEncodedLen`)
+	/// Proof: `Attestation::Enclaves` (`max_values`: None, `max_size`: Some(379), added: 2854, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	fn evict() -> Weight {
-		// Proof size: measured `226`, estimated `3644` bytes.
-		// Fastest run: 24_606_000 picoseconds.
-		Weight::from_parts(32_530_000, 3644)
+		// Proof size: measured `314`, estimated `3844` bytes.
+		// Fastest run: 26_555_000 picoseconds.
+		Weight::from_parts(34_282_000, 3844)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
+			.saturating_add(T::DbWeight::get().writes(1_u64))
+	}
+	/// Storage: `Attestation::RootEpoch` (r:1 w:1)
+	/// Proof: `Attestation::RootEpoch` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Attestation::RootCa` (r:0 w:1)
+	/// Proof: `Attestation::RootCa` (`max_values`: Some(1), `max_size`: Some(4098), added: 4593, mode: `MaxEncodedLen`)
+	fn set_root_ca() -> Weight {
+		// Proof size: measured `117`, estimated `1489` bytes.
+		// Fastest run: 22_313_000 picoseconds.
+		Weight::from_parts(25_526_000, 1489)
+			.saturating_add(T::DbWeight::get().reads(1_u64))
+			.saturating_add(T::DbWeight::get().writes(2_u64))
+	}
+	/// Storage: `Attestation::RootCa` (r:1 w:0)
+	/// Proof: `Attestation::RootCa` (`max_values`: Some(1), `max_size`: Some(4098), added: 4593, mode: `MaxEncodedLen`)
+	/// Storage: `Attestation::RootEpoch` (r:1 w:0)
+	/// Proof: `Attestation::RootEpoch` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Timestamp::Now` (r:1 w:0)
+	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Attestation::RootCaCrl` (r:1 w:1)
+	/// Proof: `Attestation::RootCaCrl` (`max_values`: Some(1), `max_size`: Some(65552), added: 66047, mode: `MaxEncodedLen`)
+	fn submit_root_ca_crl() -> Weight {
+		// Proof size: measured `557`, estimated `67037` bytes.
+		// Fastest run: 1_438_326_000 picoseconds.
+		Weight::from_parts(1_508_287_000, 67037)
+			.saturating_add(T::DbWeight::get().reads(4_u64))
+			.saturating_add(T::DbWeight::get().writes(1_u64))
+	}
+	/// Storage: `Attestation::RootCa` (r:1 w:0)
+	/// Proof: `Attestation::RootCa` (`max_values`: Some(1), `max_size`: Some(4098), added: 4593, mode: `MaxEncodedLen`)
+	/// Storage: `Attestation::RootEpoch` (r:1 w:0)
+	/// Proof: `Attestation::RootEpoch` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Attestation::RootCaCrl` (r:1 w:0)
+	/// Proof: `Attestation::RootCaCrl` (`max_values`: Some(1), `max_size`: Some(65552), added: 66047, mode: `MaxEncodedLen`)
+	/// Storage: `Timestamp::Now` (r:1 w:0)
+	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Attestation::PckCrls` (r:1 w:1)
+	/// Proof: `Attestation::PckCrls` (`max_values`: None, `max_size`: Some(65561), added: 68036, mode: `MaxEncodedLen`)
+	fn submit_pck_crl() -> Weight {
+		// Proof size: measured `797`, estimated `69026` bytes.
+		// Fastest run: 5_747_098_000 picoseconds.
+		Weight::from_parts(5_978_546_000, 69026)
+			.saturating_add(T::DbWeight::get().reads(5_u64))
+			.saturating_add(T::DbWeight::get().writes(1_u64))
+	}
+	/// Storage: `Attestation::RootCa` (r:1 w:0)
+	/// Proof: `Attestation::RootCa` (`max_values`: Some(1), `max_size`: Some(4098), added: 4593, mode: `MaxEncodedLen`)
+	/// Storage: `Attestation::RootEpoch` (r:1 w:0)
+	/// Proof: `Attestation::RootEpoch` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Attestation::RootCaCrl` (r:1 w:0)
+	/// Proof: `Attestation::RootCaCrl` (`max_values`: Some(1), `max_size`: Some(65552), added: 66047, mode: `MaxEncodedLen`)
+	/// Storage: `Timestamp::Now` (r:1 w:0)
+	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Attestation::TcbInfos` (r:1 w:1)
+	/// Proof: `Attestation::TcbInfos` (`max_values`: None, `max_size`: Some(32819), added: 35294, mode: `MaxEncodedLen`)
+	fn submit_tcb_info() -> Weight {
+		// Proof size: measured `797`, estimated `67037` bytes.
+		// Fastest run: 4_832_830_000 picoseconds.
+		Weight::from_parts(4_918_703_000, 67037)
+			.saturating_add(T::DbWeight::get().reads(5_u64))
+			.saturating_add(T::DbWeight::get().writes(1_u64))
+	}
+	/// Storage: `Attestation::RootCa` (r:1 w:0)
+	/// Proof: `Attestation::RootCa` (`max_values`: Some(1), `max_size`: Some(4098), added: 4593, mode: `MaxEncodedLen`)
+	/// Storage: `Attestation::RootEpoch` (r:1 w:0)
+	/// Proof: `Attestation::RootEpoch` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Attestation::RootCaCrl` (r:1 w:0)
+	/// Proof: `Attestation::RootCaCrl` (`max_values`: Some(1), `max_size`: Some(65552), added: 66047, mode: `MaxEncodedLen`)
+	/// Storage: `Timestamp::Now` (r:1 w:0)
+	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Attestation::QeIdentities` (r:1 w:1)
+	/// Proof: `Attestation::QeIdentities` (`max_values`: None, `max_size`: Some(32805), added: 35280, mode: `MaxEncodedLen`)
+	fn submit_qe_identity() -> Weight {
+		// Proof size: measured `797`, estimated `67037` bytes.
+		// Fastest run: 4_327_845_000 picoseconds.
+		Weight::from_parts(4_436_389_000, 67037)
+			.saturating_add(T::DbWeight::get().reads(5_u64))
+			.saturating_add(T::DbWeight::get().writes(1_u64))
+	}
+	/// Storage: `Attestation::Policy` (r:0 w:1)
+	/// Proof: `Attestation::Policy` (`max_values`: Some(1), `max_size`: Some(2133), added: 2628, mode: `MaxEncodedLen`)
+	fn set_tcb_policy() -> Weight {
+		// Proof size: measured `0`, estimated `0` bytes.
+		// Fastest run: 30_282_000 picoseconds.
+		Weight::from_parts(32_621_000, 0)
+			.saturating_add(T::DbWeight::get().writes(1_u64))
+	}
+	/// Storage: `Timestamp::Now` (r:1 w:0)
+	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Attestation::RootCa` (r:1 w:0)
+	/// Proof: `Attestation::RootCa` (`max_values`: Some(1), `max_size`: Some(4098), added: 4593, mode: `MaxEncodedLen`)
+	/// Storage: `Attestation::RootCaCrl` (r:1 w:0)
+	/// Proof: `Attestation::RootCaCrl` (`max_values`: Some(1), `max_size`: Some(65552), added: 66047, mode: `MaxEncodedLen`)
+	/// Storage: `Attestation::RootEpoch` (r:1 w:0)
+	/// Proof: `Attestation::RootEpoch` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Attestation::PckCrls` (r:1 w:0)
+	/// Proof: `Attestation::PckCrls` (`max_values`: None, `max_size`: Some(65561), added: 68036, mode: `MaxEncodedLen`)
+	/// Storage: `Attestation::QeIdentities` (r:1 w:0)
+	/// Proof: `Attestation::QeIdentities` (`max_values`: None, `max_size`: Some(32805), added: 35280, mode: `MaxEncodedLen`)
+	/// Storage: `Attestation::TcbInfos` (r:1 w:0)
+	/// Proof: `Attestation::TcbInfos` (`max_values`: None, `max_size`: Some(32819), added: 35294, mode: `MaxEncodedLen`)
+	/// Storage: `Attestation::Policy` (r:1 w:0)
+	/// Proof: `Attestation::Policy` (`max_values`: Some(1), `max_size`: Some(2133), added: 2628, mode: `MaxEncodedLen`)
+	/// Storage: `System::BlockHash` (r:1 w:0)
+	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
+	/// Storage: `Attestation::Enclaves` (r:0 w:1)
+	/// Proof: `Attestation::Enclaves` (`max_values`: None, `max_size`: Some(379), added: 2854, mode: `MaxEncodedLen`)
+	fn register_quote() -> Weight {
+		// Proof size: measured `92209`, estimated `69026` bytes.
+		// Fastest run: 10_532_862_000 picoseconds.
+		Weight::from_parts(10_813_743_000, 69026)
+			.saturating_add(T::DbWeight::get().reads(9_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 }
@@ -82,18 +201,52 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// The same weights with ParityDB's costs, for tests and mocks without a runtime `DbWeight`.
 impl WeightInfo for () {
 	fn register_simulated() -> Weight {
-		Weight::from_parts(92_556_000, 3509)
+		Weight::from_parts(97_276_000, 3509)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn deregister() -> Weight {
-		Weight::from_parts(22_746_000, 3644)
+		Weight::from_parts(25_605_000, 3844)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn evict() -> Weight {
-		Weight::from_parts(32_530_000, 3644)
+		Weight::from_parts(34_282_000, 3844)
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
+			.saturating_add(ParityDbWeight::get().writes(1_u64))
+	}
+	fn set_root_ca() -> Weight {
+		Weight::from_parts(25_526_000, 1489)
+			.saturating_add(ParityDbWeight::get().reads(1_u64))
+			.saturating_add(ParityDbWeight::get().writes(2_u64))
+	}
+	fn submit_root_ca_crl() -> Weight {
+		Weight::from_parts(1_508_287_000, 67037)
+			.saturating_add(ParityDbWeight::get().reads(4_u64))
+			.saturating_add(ParityDbWeight::get().writes(1_u64))
+	}
+	fn submit_pck_crl() -> Weight {
+		Weight::from_parts(5_978_546_000, 69026)
+			.saturating_add(ParityDbWeight::get().reads(5_u64))
+			.saturating_add(ParityDbWeight::get().writes(1_u64))
+	}
+	fn submit_tcb_info() -> Weight {
+		Weight::from_parts(4_918_703_000, 67037)
+			.saturating_add(ParityDbWeight::get().reads(5_u64))
+			.saturating_add(ParityDbWeight::get().writes(1_u64))
+	}
+	fn submit_qe_identity() -> Weight {
+		Weight::from_parts(4_436_389_000, 67037)
+			.saturating_add(ParityDbWeight::get().reads(5_u64))
+			.saturating_add(ParityDbWeight::get().writes(1_u64))
+	}
+	fn set_tcb_policy() -> Weight {
+		Weight::from_parts(32_621_000, 0)
+			.saturating_add(ParityDbWeight::get().writes(1_u64))
+	}
+	fn register_quote() -> Weight {
+		Weight::from_parts(10_813_743_000, 69026)
+			.saturating_add(ParityDbWeight::get().reads(9_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 }

@@ -203,7 +203,21 @@ parameter_types! {
 impl pallet_attestation::Config for Runtime {
 	type UnixTime = Timestamp;
 	type AttestationLifetime = AttestationLifetime;
+	type GovernanceOrigin = EnsureRoot<AccountId>;
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = AttestationBenchmarkClock;
 	type WeightInfo = pallet_attestation::weights::SubstrateWeight<Runtime>;
+}
+
+/// The attestation benchmarks' collateral is valid at a fixed date: they set the timestamp.
+#[cfg(feature = "runtime-benchmarks")]
+pub struct AttestationBenchmarkClock;
+
+#[cfg(feature = "runtime-benchmarks")]
+impl pallet_attestation::BenchmarkHelper for AttestationBenchmarkClock {
+	fn set_time(moment: u64) {
+		pallet_timestamp::Now::<Runtime>::put(moment);
+	}
 }
 
 impl pallet_sudo::Config for Runtime {

@@ -1,0 +1,380 @@
+//! Intel's PKI: certificates, chains to the root CA, and revocation lists. Every signature in it
+//! is ECDSA P-256 with SHA-256.
+
+use crate::{Error, Result};
+use alloc::vec::Vec;
+use der::{
+	asn1::{AnyRef, ObjectIdentifier, OctetStringRef},
+	Decode, Encode, Header, Reader, SliceReader,
+};
+use p256::ecdsa::{signature::Verifier, Signature, VerifyingKey};
+use x509_cert::{crl::CertificateList, ext::pkix::BasicConstraints, name::Name, Certificate};
+
+const ECDSA_WITH_SHA256: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.2");
+const BASIC_CONSTRAINTS: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.19");
+const COMMON_NAME: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.4.3");
+/// Intel's chains are leaf, CA, root; anything longer is refused before any signature work.
+const MAX_CHAIN_LEN: usize = 5;
+
+/// The two CAs that issue PCK certificates, each with its own revocation list.
+#[derive(
+	Clone,
+	Copy,
+	Debug,
+	PartialEq,
+	Eq,
+	codec::Encode,
+	codec::Decode,
+	codec::DecodeWithMemTracking,
+	codec::MaxEncodedLen,
+	scale_info::TypeInfo,
+)]
+pub enum PckCa {
+	Platform,
+	Processor,
+}
+
+impl PckCa {
+	/// Which PCK CA `cert` is, by its common name.
+	pub fn of(cert: &Cert) -> Option<Self> {
+		match common_name(&cert.parsed.tbs_certificate.subject)? {
+			b"Intel SGX PCK Platform CA" => Some(Self::Platform),
+			b"Intel SGX PCK Processor CA" => Some(Self::Processor),
+			_ => None,
+		}
+	}
+}
+
+fn common_name(name: &Name) -> Option<&[u8]> {
+	name.0
+		.iter()
+		.flat_map(|rdn| rdn.0.iter())
+		.find(|attribute| attribute.oid == COMMON_NAME)
+		.map(|attribute| attribute.value.value())
+}
+
+/// A parsed certificate with the exact bytes its signature covers.
+#[derive(Clone, Debug)]
+pub struct Cert {
+	pub der: Vec<u8>,
+	pub parsed: Certificate,
+	tbs: Vec<u8>,
+}
+
+impl Cert {
+	pub fn from_der(der: &[u8]) -> Result<Self> {
+		let parsed = Certificate::from_der(der).map_err(|_| Error::CertificateMalformed)?;
+		let tbs = first_element(der).ok_or(Error::CertificateMalformed)?.to_vec();
+		Ok(Self { der: der.to_vec(), parsed, tbs })
+	}
+
+	/// The certificate's P-256 public key.
+	pub fn key(&self) -> Result<VerifyingKey> {
+		let spki = &self.parsed.tbs_certificate.subject_public_key_info;
+		VerifyingKey::from_sec1_bytes(spki.subject_public_key.raw_bytes())
+			.map_err(|_| Error::CertificateMalformed)
+	}
+
+	pub fn serial(&self) -> &[u8] {
+		self.parsed.tbs_certificate.serial_number.as_bytes()
+	}
+
+	fn valid_at(&self, now: u64) -> bool {
+		let validity = &self.parsed.tbs_certificate.validity;
+		validity.not_before.to_unix_duration().as_secs() <= now
+			&& now <= validity.not_after.to_unix_duration().as_secs()
+	}
+
+	fn is_ca(&self) -> bool {
+		self.parsed
+			.tbs_certificate
+			.extensions
+			.iter()
+			.flatten()
+			.find(|extension| extension.extn_id == BASIC_CONSTRAINTS)
+			.and_then(|extension| BasicConstraints::from_der(extension.extn_value.as_bytes()).ok())
+			.is_some_and(|constraints| constraints.ca)
+	}
+
+	/// Whether `issuer` signed this certificate: names chain, issuer is a CA, signature verifies.
+	fn issued_by(&self, issuer: &Cert) -> Result<()> {
+		if self.parsed.tbs_certificate.issuer != issuer.parsed.tbs_certificate.subject
+			|| !issuer.is_ca()
+		{
+			return Err(Error::CertificateChainInvalid);
+		}
+		if self.parsed.signature_algorithm.oid != ECDSA_WITH_SHA256 {
+			return Err(Error::CertificateSignatureInvalid);
+		}
+		let signature = self.parsed.signature.as_bytes().ok_or(Error::CertificateMalformed)?;
+		verify_der_signature(&issuer.key()?, &self.tbs, signature)
+			.map_err(|_| Error::CertificateSignatureInvalid)
+	}
+}
+
+/// The raw bytes of the first element inside the outer SEQUENCE of `der`: the part of a
+/// certificate or CRL its signature covers.
+fn first_element(der: &[u8]) -> Option<&[u8]> {
+	let mut reader = SliceReader::new(der).ok()?;
+	Header::decode(&mut reader).ok()?;
+	reader.tlv_bytes().ok()
+}
+
+fn verify_der_signature(key: &VerifyingKey, message: &[u8], signature: &[u8]) -> Result<()> {
+	let signature = Signature::from_der(signature).map_err(|_| Error::CertificateMalformed)?;
+	key.verify(message, &signature).map_err(|_| Error::CertificateSignatureInvalid)
+}
+
+/// Verifies a raw `r ‖ s` ECDSA P-256 signature over `message`.
+pub fn verify_raw_signature(key: &VerifyingKey, message: &[u8], signature: &[u8; 64]) -> bool {
+	Signature::from_slice(signature).is_ok_and(|signature| key.verify(message, &signature).is_ok())
+}
+
+/// The DER blocks of a PEM certificate chain, in order. The grammar is the `pem` crate's,
+/// which Intel's collateral tooling and `dcap-qvl` use, so both accept the same chains: text
+/// around blocks is ignored; a block is `-----BEGIN L-----`, optional `Key: value` header lines
+/// ended by a blank line, base64 with any whitespace, `-----END L-----`, with the same label;
+/// a block left unterminated ends the chain. Certificates are parsed by whoever uses them: a
+/// chain's copy of the root is never used (the chain's own root is).
+pub fn pem_blocks(pem: &[u8]) -> Result<Vec<Vec<u8>>> {
+	use base64ct::{Base64, Encoding};
+	let mut blocks = Vec::new();
+	let mut rest = pem;
+	while !rest.is_empty() {
+		let Some(block) = next_pem_block(rest) else { break };
+		rest = block.rest;
+		if block.label.is_empty() || block.label != block.end_label {
+			return Err(Error::CertificateMalformed);
+		}
+		let utf8 = |bytes| core::str::from_utf8(bytes).map_err(|_| Error::CertificateMalformed);
+		utf8(block.label)?;
+		if !utf8(block.headers)?.lines().all(|line| line.contains(':')) {
+			return Err(Error::CertificateMalformed);
+		}
+		let base64: alloc::string::String =
+			utf8(block.data)?.chars().filter(|c| !c.is_whitespace()).collect();
+		if blocks.len() == MAX_CHAIN_LEN {
+			return Err(Error::CertificateChainInvalid);
+		}
+		blocks.push(Base64::decode_vec(&base64).map_err(|_| Error::CertificateMalformed)?);
+	}
+	Ok(blocks)
+}
+
+struct PemBlock<'a> {
+	label: &'a [u8],
+	headers: &'a [u8],
+	data: &'a [u8],
+	end_label: &'a [u8],
+	rest: &'a [u8],
+}
+
+fn next_pem_block(input: &[u8]) -> Option<PemBlock<'_>> {
+	let (_, input) = split_at_marker(input, b"-----BEGIN ")?;
+	let (label, input) = split_at_marker(input, b"-----")?;
+	let (payload, input) = split_at_marker(skip_pem_whitespace(input), b"-----END ")?;
+	let (end_label, input) = split_at_marker(input, b"-----")?;
+	let (headers, data) = split_at_marker(payload, b"\n\n")
+		.or_else(|| split_at_marker(payload, b"\r\n\r\n"))
+		.unwrap_or((&[], payload));
+	Some(PemBlock { label, headers, data, end_label, rest: skip_pem_whitespace(input) })
+}
+
+fn skip_pem_whitespace(input: &[u8]) -> &[u8] {
+	let skip = input.iter().take_while(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r')).count();
+	&input[skip..]
+}
+
+/// The bytes before `marker` and after it. The scan restarts its match at the byte after a
+/// mismatch without re-reading it, as the `pem` crate's does (so `------BEGIN ` with six dashes
+/// is not a block there, and must not be one here).
+fn split_at_marker<'a>(input: &'a [u8], marker: &[u8]) -> Option<(&'a [u8], &'a [u8])> {
+	let mut matched = 0;
+	let mut index = 0;
+	while input.len() - index >= marker.len() - matched {
+		matched = if input[index] == marker[matched] { matched + 1 } else { 0 };
+		index += 1;
+		if matched == marker.len() {
+			return Some((&input[..index - matched], &input[index..]));
+		}
+	}
+	None
+}
+
+/// The first `count` certificates of a PEM chain, parsed.
+pub fn leading_certs(pem: &[u8], count: usize) -> Result<Vec<Cert>> {
+	let blocks = pem_blocks(pem)?;
+	if blocks.len() < count {
+		return Err(Error::CertificateChainInvalid);
+	}
+	blocks.iter().take(count).map(|der| Cert::from_der(der)).collect()
+}
+
+/// A certificate revocation list: who issued it, when, and which serials it revokes.
+#[derive(Clone, Debug)]
+pub struct Crl {
+	pub der: Vec<u8>,
+	pub issuer: Name,
+	pub this_update: u64,
+	pub next_update: Option<u64>,
+	revoked: Vec<Vec<u8>>,
+	tbs: Vec<u8>,
+	signature: Vec<u8>,
+	signature_algorithm: ObjectIdentifier,
+}
+
+impl Crl {
+	pub fn from_der(der: &[u8]) -> Result<Self> {
+		let list = CertificateList::from_der(der).map_err(|_| Error::CrlMalformed)?;
+		let tbs = first_element(der).ok_or(Error::CrlMalformed)?.to_vec();
+		let signature = list.signature.as_bytes().ok_or(Error::CrlMalformed)?.to_vec();
+		let list_tbs = list.tbs_cert_list;
+		Ok(Self {
+			der: der.to_vec(),
+			this_update: list_tbs.this_update.to_unix_duration().as_secs(),
+			next_update: list_tbs.next_update.map(|time| time.to_unix_duration().as_secs()),
+			revoked: list_tbs
+				.revoked_certificates
+				.unwrap_or_default()
+				.into_iter()
+				.map(|entry| entry.serial_number.as_bytes().to_vec())
+				.collect(),
+			issuer: list_tbs.issuer,
+			tbs,
+			signature,
+			signature_algorithm: list.signature_algorithm.oid,
+		})
+	}
+
+	/// The list is `issuer`'s and signed by it.
+	pub fn verify_issuer(&self, issuer: &Cert) -> Result<()> {
+		if self.issuer != issuer.parsed.tbs_certificate.subject {
+			return Err(Error::CrlSignatureInvalid);
+		}
+		if self.signature_algorithm != ECDSA_WITH_SHA256 {
+			return Err(Error::CrlSignatureInvalid);
+		}
+		verify_der_signature(&issuer.key()?, &self.tbs, &self.signature)
+			.map_err(|_| Error::CrlSignatureInvalid)
+	}
+
+	/// Whether the list may be relied on at `now`: past its issue and before its next update.
+	pub fn current_at(&self, now: u64) -> bool {
+		self.this_update <= now && self.next_update.is_none_or(|next| now <= next)
+	}
+
+	pub fn revokes(&self, cert: &Cert) -> bool {
+		self.revoked.iter().any(|serial| serial.as_slice() == cert.serial())
+	}
+}
+
+/// Checks that `certs` (leaf first, then at most one CA) chain to `root` at `now`: each is
+/// issued by the next (the last by the root) and valid, and none is revoked: the one the root
+/// issued by `root_crl`, the leaf below a CA by `ca_crl(ca)`.
+pub fn verify_chain(
+	certs: &[Cert],
+	root: &Cert,
+	root_crl: &Crl,
+	now: u64,
+	ca_crl: impl FnOnce(&Cert) -> Result<Crl>,
+) -> Result<()> {
+	let (top, _) = certs.split_last().ok_or(Error::CertificateChainInvalid)?;
+	if certs.len() > 2 {
+		return Err(Error::CertificateChainInvalid);
+	}
+	for pair in certs.windows(2) {
+		pair[0].issued_by(&pair[1])?;
+	}
+	top.issued_by(root).map_err(|error| match error {
+		Error::CertificateChainInvalid => Error::UntrustedRoot,
+		other => other,
+	})?;
+	if certs.iter().chain([root]).any(|cert| !cert.valid_at(now)) {
+		return Err(Error::CertificateExpired);
+	}
+	check_crl(root_crl, root, now)?;
+	if root_crl.revokes(root) || root_crl.revokes(top) {
+		return Err(Error::CertificateRevoked);
+	}
+	if let [leaf, ca] = certs {
+		let crl = ca_crl(ca)?;
+		check_crl(&crl, ca, now)?;
+		if crl.revokes(leaf) {
+			return Err(Error::CertificateRevoked);
+		}
+	}
+	Ok(())
+}
+
+fn check_crl(crl: &Crl, issuer: &Cert, now: u64) -> Result<()> {
+	crl.verify_issuer(issuer)?;
+	if !crl.current_at(now) {
+		return Err(Error::CrlExpired);
+	}
+	Ok(())
+}
+
+/// The value of the extension `oid` of `cert`, if present.
+pub(crate) fn extension<'c>(cert: &'c Cert, oid: &ObjectIdentifier) -> Option<&'c [u8]> {
+	cert.parsed
+		.tbs_certificate
+		.extensions
+		.iter()
+		.flatten()
+		.find(|extension| &extension.extn_id == oid)
+		.map(|extension| extension.extn_value.as_bytes())
+}
+
+const SGX_EXTENSION: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113741.1.13.1");
+const SGX_TCB: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113741.1.13.1.2");
+const SGX_PCE_SVN: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113741.1.13.1.2.17");
+const SGX_CPU_SVN: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113741.1.13.1.2.18");
+const SGX_FMSPC: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113741.1.13.1.4");
+
+/// What a PCK certificate says about its platform.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Platform {
+	pub fmspc: [u8; 6],
+	pub cpu_svn: [u8; 16],
+	pub pce_svn: u16,
+}
+
+/// Reads the platform's family and TCB from a PCK certificate's Intel SGX extension: a
+/// SEQUENCE of (OID, value) pairs, the TCB one itself such a SEQUENCE.
+pub fn platform_of(pck: &Cert) -> Result<Platform> {
+	let extension = extension(pck, &SGX_EXTENSION).ok_or(Error::PckExtensionMalformed)?;
+	let fields = oid_values(extension).ok_or(Error::PckExtensionMalformed)?;
+	fn field<'v>(
+		oid: &ObjectIdentifier,
+		fields: &[(ObjectIdentifier, AnyRef<'v>)],
+	) -> Option<AnyRef<'v>> {
+		fields.iter().find(|(id, _)| id == oid).map(|(_, value)| *value)
+	}
+	let parse = || -> Option<Platform> {
+		let tcb_der = field(&SGX_TCB, &fields)?.to_der().ok()?;
+		let tcb = oid_values(&tcb_der)?;
+		let cpu_svn = field(&SGX_CPU_SVN, &tcb)?.decode_as::<OctetStringRef>().ok()?;
+		let fmspc = field(&SGX_FMSPC, &fields)?.decode_as::<OctetStringRef>().ok()?;
+		Some(Platform {
+			fmspc: fmspc.as_bytes().try_into().ok()?,
+			cpu_svn: cpu_svn.as_bytes().try_into().ok()?,
+			pce_svn: field(&SGX_PCE_SVN, &tcb)?.decode_as::<u16>().ok()?,
+		})
+	};
+	parse().ok_or(Error::PckExtensionMalformed)
+}
+
+/// The (OID, value) pairs of a DER SEQUENCE OF SEQUENCE { OID, ANY }.
+fn oid_values(der: &[u8]) -> Option<Vec<(ObjectIdentifier, AnyRef<'_>)>> {
+	let outer = AnyRef::from_der(der).ok()?;
+	let mut reader = SliceReader::new(outer.value()).ok()?;
+	let mut pairs = Vec::new();
+	while !reader.is_finished() {
+		let pair = AnyRef::decode(&mut reader).ok()?;
+		let mut inner = SliceReader::new(pair.value()).ok()?;
+		let oid = ObjectIdentifier::decode(&mut inner).ok()?;
+		let value = AnyRef::decode(&mut inner).ok()?;
+		pairs.push((oid, value));
+	}
+	Some(pairs)
+}

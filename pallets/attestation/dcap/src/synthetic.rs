@@ -1,0 +1,217 @@
+//! A synthetic Intel-shaped PKI, for tests and benchmarks only: quotes a chain accepts need
+//! report data that commits to the chain's own accounts, which no real quote does.
+//!
+//! `synthetic/make.sh` generated the certificates, revocation lists and (test) keys with
+//! openssl: a root CA, a "PCK Platform CA", a PCK certificate carrying an Intel SGX extension
+//! (FMSPC [`FMSPC`], every CPU SVN component 2, PCE SVN 10), a TCB signing certificate, and
+//! CRLs for both CAs (the PCK CA's revokes [`REVOKED_PCK`]). This module builds SGX quotes,
+//! TCB info and QE identities over them and signs them with those keys, as Intel's would be.
+
+use alloc::{format, string::String, vec::Vec};
+use p256::ecdsa::{signature::Signer, Signature, SigningKey};
+use sha2::{Digest, Sha256};
+
+pub const ROOT_CA: &[u8] = include_bytes!("synthetic/root.der");
+pub const ROOT_CA_CRL: &[u8] = include_bytes!("synthetic/root.crl.der");
+pub const PCK_CA: &[u8] = include_bytes!("synthetic/pck-ca.der");
+pub const PCK_CA_CRL: &[u8] = include_bytes!("synthetic/pck-ca.crl.der");
+/// The same CA's list with ~1 500 more revoked serials (58 KB): the largest a chain stores.
+pub const PCK_CA_LARGE_CRL: &[u8] = include_bytes!("synthetic/pck-ca-large.crl.der");
+pub const PCK: &[u8] = include_bytes!("synthetic/pck.der");
+/// A PCK certificate of the same CA that its CRL revokes.
+pub const REVOKED_PCK: &[u8] = include_bytes!("synthetic/revoked-pck.der");
+pub const SIGNER: &[u8] = include_bytes!("synthetic/signer.der");
+/// The platform family of [`PCK`].
+pub const FMSPC: [u8; 6] = [0xc0, 0xff, 0xee, 0, 0, 0];
+/// The quoting enclave's signer that [`qe_identity`] names.
+pub const QE_MR_SIGNER: [u8; 32] = [0x51; 32];
+
+fn key(scalar: &[u8]) -> SigningKey {
+	SigningKey::from_slice(scalar).expect("the synthetic keys are valid P-256 scalars")
+}
+
+fn sign(scalar: &[u8], message: &[u8]) -> [u8; 64] {
+	let signature: Signature = key(scalar).sign(message);
+	signature.to_bytes().into()
+}
+
+fn pem(ders: &[&[u8]]) -> Vec<u8> {
+	let mut out = Vec::new();
+	use base64ct::{Base64, Encoding};
+	for der in ders {
+		out.extend_from_slice(b"-----BEGIN CERTIFICATE-----\n");
+		for line in Base64::encode_string(der).as_bytes().chunks(64) {
+			out.extend_from_slice(line);
+			out.push(b'\n');
+		}
+		out.extend_from_slice(b"-----END CERTIFICATE-----\n");
+	}
+	out
+}
+
+/// The PCK CA's chain as its CRL is submitted with: the CA, then the root.
+pub fn pck_ca_chain() -> Vec<u8> {
+	pem(&[PCK_CA, ROOT_CA])
+}
+
+/// The TCB signing certificate's chain: the signer, then the root.
+pub fn signer_chain() -> Vec<u8> {
+	pem(&[SIGNER, ROOT_CA])
+}
+
+/// Signed JSON collateral.
+pub struct SignedJson {
+	pub json: Vec<u8>,
+	pub signature: [u8; 64],
+}
+
+fn signed(json: String) -> SignedJson {
+	let signature = sign(include_bytes!("synthetic/signer.key"), json.as_bytes());
+	SignedJson { json: json.into_bytes(), signature }
+}
+
+/// What the TCB info says about the synthetic platform.
+pub struct TcbSpec<'a> {
+	pub issue_date: &'a str,
+	pub next_update: &'a str,
+	pub evaluation_number: u32,
+	/// The status of the level the platform matches, and its advisories.
+	pub status: &'a str,
+	pub advisories: &'a [&'a str],
+	/// The matched level's date.
+	pub tcb_date: &'a str,
+	/// Levels above the platform's, listed before it (the largest TCB info has many).
+	pub higher_levels: u32,
+}
+
+/// SGX TCB info (version 3) for [`FMSPC`], signed.
+pub fn tcb_info(spec: &TcbSpec) -> SignedJson {
+	let level = |svn: u32, status: &str, date: &str, advisories: &[&str]| {
+		let components = (0..16).map(|_| format!("{{\"svn\":{svn}}}")).collect::<Vec<_>>();
+		let advisories = advisories.iter().map(|id| format!("\"{id}\"")).collect::<Vec<_>>();
+		format!(
+			"{{\"tcb\":{{\"sgxtcbcomponents\":[{}],\"pcesvn\":10}},\"tcbDate\":\"{date}\",\"tcbStatus\":\"{status}\",\"advisoryIDs\":[{}]}}",
+			components.join(","),
+			advisories.join(",")
+		)
+	};
+	let mut levels: Vec<String> = (0..spec.higher_levels)
+		.map(|n| level(3 + n, "UpToDate", "2026-06-01T00:00:00Z", &[]))
+		.collect();
+	levels.push(level(2, spec.status, spec.tcb_date, spec.advisories));
+	signed(format!(
+		"{{\"id\":\"SGX\",\"version\":3,\"issueDate\":\"{}\",\"nextUpdate\":\"{}\",\"fmspc\":\"C0FFEE000000\",\"pceId\":\"0000\",\"tcbType\":0,\"tcbEvaluationDataNumber\":{},\"tcbLevels\":[{}]}}",
+		spec.issue_date,
+		spec.next_update,
+		spec.evaluation_number,
+		levels.join(",")
+	))
+}
+
+/// The SGX quoting enclave's identity (version 2), signed.
+pub fn qe_identity(issue_date: &str, next_update: &str, evaluation_number: u32) -> SignedJson {
+	let mr_signer: String = QE_MR_SIGNER.iter().map(|b| format!("{b:02X}")).collect();
+	signed(format!(
+		"{{\"id\":\"QE\",\"version\":2,\"issueDate\":\"{issue_date}\",\"nextUpdate\":\"{next_update}\",\"tcbEvaluationDataNumber\":{evaluation_number},\"miscselect\":\"00000000\",\"miscselectMask\":\"FFFFFFFF\",\"attributes\":\"11000000000000000000000000000000\",\"attributesMask\":\"FBFFFFFFFFFFFFFF0000000000000000\",\"mrsigner\":\"{mr_signer}\",\"isvprodid\":1,\"tcbLevels\":[{{\"tcb\":{{\"isvsvn\":8}},\"tcbDate\":\"2026-01-01T00:00:00Z\",\"tcbStatus\":\"UpToDate\"}}]}}"
+	))
+}
+
+/// What the quoted enclave reports.
+pub struct QuoteSpec {
+	pub mr_enclave: [u8; 32],
+	pub mr_signer: [u8; 32],
+	pub report_data: [u8; 64],
+	pub debug: bool,
+	/// The PCK certificate to quote with ([`PCK`], or [`REVOKED_PCK`]).
+	pub pck: &'static [u8],
+	/// Bytes of padding after the certificate chain, to make the largest quote.
+	pub padding: usize,
+}
+
+/// An SGX enclave report.
+fn enclave_report(
+	attributes0: u8,
+	mr_enclave: &[u8; 32],
+	mr_signer: &[u8; 32],
+	isv_prod_id: u16,
+	isv_svn: u16,
+	report_data: &[u8; 64],
+) -> Vec<u8> {
+	let mut report = Vec::with_capacity(384);
+	report.extend_from_slice(&[2; 16]); // CPU SVN
+	report.extend_from_slice(&0u32.to_le_bytes()); // MISCSELECT
+	report.extend_from_slice(&[0; 28]);
+	let mut attributes = [0u8; 16];
+	attributes[0] = attributes0;
+	report.extend_from_slice(&attributes);
+	report.extend_from_slice(mr_enclave);
+	report.extend_from_slice(&[0; 32]);
+	report.extend_from_slice(mr_signer);
+	report.extend_from_slice(&[0; 96]);
+	report.extend_from_slice(&isv_prod_id.to_le_bytes());
+	report.extend_from_slice(&isv_svn.to_le_bytes());
+	report.extend_from_slice(&[0; 60]);
+	report.extend_from_slice(report_data);
+	report
+}
+
+/// An SGX (version 3) quote of `spec`, signed through the synthetic PCK certificate.
+pub fn sgx_quote(spec: &QuoteSpec) -> Vec<u8> {
+	const ATTESTATION_KEY: [u8; 32] = [7; 32];
+	let attestation_public = key(&ATTESTATION_KEY).verifying_key().to_encoded_point(false);
+	let attestation_public = &attestation_public.as_bytes()[1..];
+
+	let mut quote = Vec::new();
+	quote.extend_from_slice(&3u16.to_le_bytes());
+	quote.extend_from_slice(&2u16.to_le_bytes()); // ECDSA P-256
+	quote.extend_from_slice(&0u32.to_le_bytes()); // SGX
+	quote.extend_from_slice(&8u16.to_le_bytes()); // QE SVN
+	quote.extend_from_slice(&10u16.to_le_bytes()); // PCE SVN
+	quote.extend_from_slice(&[
+		0x93, 0x9a, 0x72, 0x33, 0xf7, 0x9c, 0x4c, 0xa9, 0x94, 0x0a, 0x0d, 0xb3, 0x95, 0x7f, 0x06,
+		0x07,
+	]);
+	quote.extend_from_slice(&[0; 20]);
+	let attributes0 = if spec.debug { 0x06 } else { 0x04 };
+	quote.extend_from_slice(&enclave_report(
+		attributes0,
+		&spec.mr_enclave,
+		&spec.mr_signer,
+		1,
+		1,
+		&spec.report_data,
+	));
+
+	let auth_data = [0x2a; 32];
+	let mut qe_report_data = [0u8; 64];
+	qe_report_data[..32].copy_from_slice(
+		&Sha256::new()
+			.chain_update(attestation_public)
+			.chain_update(auth_data)
+			.finalize(),
+	);
+	let qe_report = enclave_report(0x11, &[0x0e; 32], &QE_MR_SIGNER, 1, 8, &qe_report_data);
+	let pck_key: &[u8] = if spec.pck == REVOKED_PCK {
+		include_bytes!("synthetic/revoked-pck.key")
+	} else {
+		include_bytes!("synthetic/pck.key")
+	};
+
+	let mut cert_data = pem(&[spec.pck, PCK_CA, ROOT_CA]);
+	cert_data.resize(cert_data.len() + spec.padding, b'\n');
+
+	let mut signature_data = Vec::new();
+	signature_data.extend_from_slice(&sign(&ATTESTATION_KEY, &quote));
+	signature_data.extend_from_slice(attestation_public);
+	signature_data.extend_from_slice(&qe_report);
+	signature_data.extend_from_slice(&sign(pck_key, &qe_report));
+	signature_data.extend_from_slice(&32u16.to_le_bytes());
+	signature_data.extend_from_slice(&auth_data);
+	signature_data.extend_from_slice(&5u16.to_le_bytes()); // PEM PCK chain
+	signature_data.extend_from_slice(&(cert_data.len() as u32).to_le_bytes());
+	signature_data.extend_from_slice(&cert_data);
+
+	quote.extend_from_slice(&(signature_data.len() as u32).to_le_bytes());
+	quote.extend_from_slice(&signature_data);
+	quote
+}
