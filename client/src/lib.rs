@@ -5,8 +5,10 @@
 //! tests. [`fetch`] reads what the registry and the workers point at; [`digest`] is how a
 //! task's output is digested, by the workers that vote and by the requester who checks it.
 
+pub mod confidential;
 pub mod digest;
 pub mod fetch;
+pub mod key_service;
 pub mod market;
 mod outcome;
 

@@ -21,7 +21,11 @@ use std::{
 
 use clap::Parser;
 use codec::Decode;
-use commons_client::{fetch::fetch_checked, rpc_params, Chain};
+use commons_client::{
+	confidential::{decrypt_dataset, DatasetKey},
+	fetch::fetch_checked,
+	rpc_params, Chain,
+};
 use commons_compute::{
 	digest,
 	endpoint::{serve, Endpoint},
@@ -195,6 +199,7 @@ const MAX_PUSH_BACKLOG: usize = 1024;
 struct Attempts {
 	failures: u32,
 	waits: u32,
+	awaiting_key: bool,
 }
 
 /// Where a task stands for this worker after a try.
@@ -203,6 +208,8 @@ enum Progress {
 	Done,
 	/// The chain does not show the task assigned to this worker yet.
 	NotYetAssigned,
+	/// The task's encrypted dataset's key has not been released to this worker's enclave yet.
+	AwaitingDatasetKey,
 }
 
 impl Worker {
@@ -365,7 +372,34 @@ impl Worker {
 		let digest = match self.memory.digests.get(&task_id) {
 			Some(digest) => *digest,
 			None => {
-				let digest = self.compute(task_id, &deal).await?;
+				let dataset = match &deal.dataset {
+					Some(purchase) => Some(
+						self.storage::<pallet_marketplace::Dataset<Runtime>>(
+							pallet_marketplace::Datasets::<Runtime>::hashed_key_for(purchase.id),
+						)
+						.await?
+						.ok_or("the deal's dataset is not registered")?,
+					),
+					None => None,
+				};
+				let dataset_key = match &dataset {
+					Some(dataset) if dataset.encrypted => {
+						let enclave =
+							self.enclave.as_ref().ok_or("an encrypted dataset, and no enclave")?;
+						match task.dataset_key_of(&self.account) {
+							Some(sealed) if sealed.recipient == enclave.keys.encryption => {
+								Some(enclave.open_dataset_key(sealed, &task_id)?)
+							}
+							_ if self.chain.best_number().await? >= task.contribution_deadline => {
+								return Err("the dataset's key never came".into())
+							}
+							_ => return Ok(Progress::AwaitingDatasetKey),
+						}
+					}
+					_ => None,
+				};
+				let input = dataset.as_ref().map(|dataset| (dataset, dataset_key.as_ref()));
+				let digest = self.compute(task_id, &deal, input).await?;
 				self.count(|metrics| &metrics.executed);
 				self.memory.remember(task_id, digest)?;
 				digest
@@ -444,11 +478,13 @@ impl Worker {
 		format!("{}/{task:?}", self.results_url)
 	}
 
-	/// Runs the deal's app for `task` and returns the digest of its output.
+	/// Runs the deal's app for `task` on `dataset` (decrypted with its key if it is encrypted)
+	/// and returns the digest of its output.
 	async fn compute(
 		&self,
 		task: TaskId,
 		deal: &pallet_marketplace::Deal<Runtime>,
+		dataset: Option<(&pallet_marketplace::Dataset<Runtime>, Option<&DatasetKey>)>,
 	) -> Result<Hash, String> {
 		let app: pallet_marketplace::App<Runtime> = self
 			.storage(pallet_marketplace::Apps::<Runtime>::hashed_key_for(deal.app.id))
@@ -456,21 +492,18 @@ impl Worker {
 			.ok_or("the deal's app is not registered")?;
 		let module = fetch_checked(&String::from_utf8_lossy(&app.uri), &app.checksum).await?;
 		let input = self.work_dir.join("inputs").join(format!("{task:?}"));
-		let has_dataset = match &deal.dataset {
-			Some(purchase) => {
-				let dataset: pallet_marketplace::Dataset<Runtime> = self
-					.storage(pallet_marketplace::Datasets::<Runtime>::hashed_key_for(purchase.id))
-					.await?
-					.ok_or("the deal's dataset is not registered")?;
-				let bytes =
-					fetch_checked(&String::from_utf8_lossy(&dataset.uri), &dataset.checksum)
-						.await?;
-				fs::create_dir_all(&input).map_err(|error| error.to_string())?;
-				fs::write(input.join("dataset"), bytes).map_err(|error| error.to_string())?;
-				true
-			}
-			None => false,
-		};
+		let has_dataset = dataset.is_some();
+		if let Some((dataset, key)) = dataset {
+			// The checksum is of the stored file, encrypted or not.
+			let stored =
+				fetch_checked(&String::from_utf8_lossy(&dataset.uri), &dataset.checksum).await?;
+			let data = match key {
+				Some(key) => decrypt_dataset(key, &stored)?,
+				None => stored,
+			};
+			fs::create_dir_all(&input).map_err(|error| error.to_string())?;
+			fs::write(input.join("dataset"), data).map_err(|error| error.to_string())?;
+		}
 		let category: pallet_marketplace::Category<Runtime> = self
 			.storage(pallet_marketplace::Categories::<Runtime>::hashed_key_for(deal.category))
 			.await?
@@ -485,13 +518,14 @@ impl Worker {
 			.collect();
 		let limits = Limits::for_reference_time(category.reference_time_secs);
 		let run_dir = output.clone();
+		let run_input = input.clone();
 		// The executor blocks (wasmtime's WASI drives its own runtime), so it runs off the
 		// async threads.
-		tokio::task::spawn_blocking(move || {
+		let run = tokio::task::spawn_blocking(move || {
 			let job = Job {
 				module: &module,
 				args: &args,
-				input: has_dataset.then_some(input.as_path()),
+				input: has_dataset.then_some(run_input.as_path()),
 				output: &run_dir,
 				seed: task.0,
 				limits,
@@ -499,8 +533,10 @@ impl Worker {
 			execute(&job).map(|_| ())
 		})
 		.await
-		.map_err(|error| format!("task {task:?}: the executor panicked: {error}"))?
-		.map_err(|error| format!("task {task:?}: {error}"))?;
+		.map_err(|error| format!("task {task:?}: the executor panicked: {error}"));
+		// The input may be a decrypted dataset: it does not outlive the run.
+		let _ = fs::remove_dir_all(&input);
+		run?.map_err(|error| format!("task {task:?}: {error}"))?;
 		if self.corrupt_results {
 			fs::write(output.join("corrupted"), b"a cheating worker's extra output")
 				.map_err(|error| error.to_string())?;
@@ -515,6 +551,13 @@ impl Worker {
 		for (task, mut attempts) in std::mem::take(&mut self.assigned) {
 			match self.contribute(task).await {
 				Ok(Progress::Done) => continue,
+				// The key service may be slow; the task's contribution deadline ends the wait.
+				Ok(Progress::AwaitingDatasetKey) => {
+					if !attempts.awaiting_key {
+						eprintln!("task {task:?}: waiting for the dataset's key");
+					}
+					attempts.awaiting_key = true;
+				}
 				Ok(Progress::NotYetAssigned) => {
 					attempts.waits += 1;
 					if attempts.waits >= PUSH_PATIENCE {

@@ -3,13 +3,17 @@
 //!
 //! It plays the enclave's part honestly except for the hardware: it generates the enclave's
 //! signing (ed25519) and encryption (X25519) keys once and keeps them in the work directory, gives
-//! the chain its proof of holding the signing key over the report data, and signs results. Its
+//! the chain its proof of holding the signing key over the report data, opens the dataset keys
+//! released to it, and signs results. Without the hardware, its secrets and the decrypted data
+//! are only as safe as the machine's disk: that is why only development chains accept it. Its
 //! measurement is a fixed value per TEE kind, so that an app can name it among the measurements
 //! it allows.
 
 use std::{fs, path::Path};
 
+use commons_client::confidential::{open_dataset_key, DatasetKey};
 use pallet_attestation::{EnclaveKeys, TeeKind};
+use pallet_contribution::{SealedDatasetKey, TaskId};
 use pallet_marketplace::Measurement;
 use sha2::{Digest as _, Sha256, Sha384};
 use sp_core::{ed25519, Pair};
@@ -31,6 +35,7 @@ pub fn simulated_measurement(kind: TeeKind) -> Measurement {
 pub struct SimulatedEnclave {
 	pub kind: TeeKind,
 	signer: ed25519::Pair,
+	decrypter: x25519_dalek::StaticSecret,
 	pub keys: EnclaveKeys,
 }
 
@@ -58,15 +63,24 @@ impl SimulatedEnclave {
 		let mut encryption_secret = [0u8; 32];
 		encryption_secret.copy_from_slice(&secrets[32..]);
 		let signer = ed25519::Pair::from_seed(&signing_seed);
-		let encryption =
-			x25519_dalek::PublicKey::from(&x25519_dalek::StaticSecret::from(encryption_secret));
+		let decrypter = x25519_dalek::StaticSecret::from(encryption_secret);
+		let encryption = x25519_dalek::PublicKey::from(&decrypter);
 		let keys = EnclaveKeys { signing: signer.public().0, encryption: encryption.to_bytes() };
-		Ok(Self { kind, signer, keys })
+		Ok(Self { kind, signer, decrypter, keys })
 	}
 
 	/// The enclave's measurement.
 	pub fn measurement(&self) -> Measurement {
 		simulated_measurement(self.kind)
+	}
+
+	/// Opens a dataset key released to this enclave for `task`.
+	pub fn open_dataset_key(
+		&self,
+		sealed: &SealedDatasetKey,
+		task: &TaskId,
+	) -> Result<DatasetKey, String> {
+		open_dataset_key(&self.decrypter, sealed, task)
 	}
 
 	/// The enclave's signature over `message` (a result, or the report data as proof of
@@ -95,6 +109,15 @@ mod tests {
 		let other = tempfile::tempdir().unwrap();
 		let fresh = SimulatedEnclave::load_or_create(other.path(), TeeKind::Sgx).unwrap();
 		assert_ne!(fresh.keys, first.keys);
+
+		// A dataset key sealed to the enclave's registered key opens after a restart, and only
+		// there.
+		let task = TaskId::repeat_byte(4);
+		let key = DatasetKey::generate();
+		let sealed =
+			commons_client::confidential::seal_dataset_key(&key, &first.keys.encryption, &task);
+		assert_eq!(again.open_dataset_key(&sealed, &task).unwrap(), key);
+		assert!(fresh.open_dataset_key(&sealed, &task).is_err());
 		assert!(matches!(first.measurement(), Measurement::SgxMrEnclave(_)));
 	}
 }

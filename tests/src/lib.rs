@@ -392,6 +392,46 @@ impl Drop for ComputeNode {
 	}
 }
 
+/// A dataset owner's key service (`commons-node key-service`), stopped when dropped.
+pub struct KeyService {
+	log: PathBuf,
+	child: Child,
+}
+
+impl KeyService {
+	/// Starts the key service of the dataset owner with secret key `key`, following `node`, with
+	/// its datasets' keys in `keys_dir`; it logs to `dir/key-service/node.log`.
+	pub fn start(dir: &TestDir, node: &TestNode, key: &str, keys_dir: &Path) -> Self {
+		let work_dir = dir.path().join("key-service");
+		std::fs::create_dir_all(&work_dir).expect("the key service's directory can be created");
+		let log = work_dir.join("node.log");
+		let file = File::create(&log).expect("the log file can be created");
+		let child = Command::new(node_binary())
+			.arg("key-service")
+			.args(["--rpc", &format!("http://127.0.0.1:{}", node.rpc_port), "--key", key])
+			.arg("--keys-dir")
+			.arg(keys_dir)
+			.stdin(Stdio::null())
+			.stdout(file.try_clone().expect("log handle can be duplicated"))
+			.stderr(file)
+			.spawn()
+			.expect("the key service starts");
+		Self { log, child }
+	}
+
+	/// Everything it has logged so far.
+	pub fn log(&self) -> String {
+		std::fs::read_to_string(&self.log).unwrap_or_default()
+	}
+}
+
+impl Drop for KeyService {
+	fn drop(&mut self) {
+		let _ = self.child.kill();
+		let _ = self.child.wait();
+	}
+}
+
 /// The `commons` command line of this build (or `$COMMONS_CLI`).
 pub fn cli_binary() -> PathBuf {
 	built_binary("commons", "COMMONS_CLI")

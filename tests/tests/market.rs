@@ -13,14 +13,16 @@
 //! 4. the third node comes back as a cheater: it is outvoted on a replicated task, its stake is
 //!    seized, and every account's balance moves exactly as the protocol's formulas say;
 //! 5. a confidential app that allows only the simulated SGX enclave's measurement runs on the
-//!    one compute node in TEE mode (Eve's), which signs its result with its enclave key.
+//!    one compute node in TEE mode (Eve's), which signs its result with its enclave key;
+//! 6. an encrypted dataset's key reaches that enclave, sealed, from its owner's key service
+//!    (`commons-node key-service`), and the enclave computes on the decrypted data.
 
 use std::{collections::BTreeMap, path::Path, time::Duration};
 
 use commons_compute::{digest, example_apps, execute, tee::simulated_measurement, Job, Limits};
 use commons_e2e::{
 	cli, exclusive_network, insert_key, local_spec_with_validators, start_validators, wait_for,
-	ComputeNode, TestDir, TestNode,
+	ComputeNode, KeyService, TestDir, TestNode,
 };
 use commons_runtime::{AccountId, Balance, Hash, Runtime, RuntimeCall, RuntimeEvent, CMN};
 use pallet_attestation::TeeKind;
@@ -109,15 +111,30 @@ async fn only_task(node: &TestNode, from: u32) -> (Hash, Task<Runtime>) {
 	(id, node.storage(&key, None).await.unwrap().expect("the task is on chain"))
 }
 
-/// The digest the app's output has for `task`, computed here independently.
+/// The digest the monte-carlo app's output has for `task`, computed here independently.
 async fn expected_digest(module: Vec<u8>, task: Hash) -> Hash {
+	let args = PARAMS.split_whitespace().map(str::to_owned).collect();
+	digest_here(module, task, args, None).await
+}
+
+/// The digest of `module`'s output for `task` with `args`, and `dataset` as its dataset,
+/// computed here independently.
+async fn digest_here(
+	module: Vec<u8>,
+	task: Hash,
+	args: Vec<String>,
+	dataset: Option<Vec<u8>>,
+) -> Hash {
 	tokio::task::spawn_blocking(move || {
 		let output = tempfile::tempdir().unwrap();
-		let args: Vec<String> = PARAMS.split_whitespace().map(str::to_owned).collect();
+		let input = tempfile::tempdir().unwrap();
+		if let Some(data) = &dataset {
+			std::fs::write(input.path().join("dataset"), data).unwrap();
+		}
 		let job = Job {
 			module: &module,
 			args: &args,
-			input: None,
+			input: dataset.is_some().then_some(input.path()),
 			output: output.path(),
 			seed: task.0,
 			limits: Limits::for_reference_time(REFERENCE_TIME_SECS),
@@ -499,4 +516,122 @@ async fn a_local_market_serves_requests_replaces_dead_workers_and_slashes_a_chea
 		Hash::from(digest(&confidential).unwrap()),
 		expected_digest(module.clone(), task_id).await
 	);
+
+	// 6. A confidential dataset: Alice encrypts a CSV file, registers it as encrypted and runs
+	// her key service. A TEE task of the statistics app on it gets the dataset's key sealed to
+	// the assigned enclave (Eve's) and to nobody else, in one public event; the enclave opens
+	// it, decrypts the data, and computes what the plain data gives here.
+	let data = b"age,weight\n41,70.5\n29,61\n63,82.25\n".to_vec();
+	let plain = dir.path().join("patients.csv");
+	std::fs::write(&plain, &data).unwrap();
+	let stored = dir.path().join("patients.csv.sealed");
+	let keys = dir.path().join("keys");
+	std::fs::create_dir_all(&keys).unwrap();
+	let new_key = keys.join("new.key");
+	let [plain_arg, stored_arg, key_arg] =
+		[&plain, &stored, &new_key].map(|path| path.display().to_string());
+	let encrypt =
+		["encrypt-dataset", "--input", &plain_arg, "--output", &stored_arg, "--key-file", &key_arg];
+	let checksum = commons(node, Alice, &encrypt).await;
+	let stored_bytes = std::fs::read(&stored).unwrap();
+	assert_ne!(stored_bytes, data, "the stored dataset is encrypted");
+	let stored_uri = format!("file://{}", stored.display());
+	let created = commons(
+		node,
+		Alice,
+		&["create-dataset", "--name", "patients", "--uri", &stored_uri, "--encrypted"],
+	)
+	.await;
+	let dataset = created.trim().strip_prefix("dataset ").expect("a dataset id").to_owned();
+	let registered: pallet_marketplace::Dataset<Runtime> = node
+		.storage(
+			&pallet_marketplace::Datasets::<Runtime>::hashed_key_for(
+				dataset.parse::<u32>().unwrap(),
+			),
+			None,
+		)
+		.await
+		.unwrap()
+		.expect("the dataset is registered");
+	assert!(registered.encrypted);
+	assert_eq!(
+		format!("0x{}", sp_core::hexdisplay::HexDisplay::from(&registered.checksum)),
+		checksum.trim(),
+		"the registered checksum is the encrypted file's"
+	);
+	std::fs::rename(&new_key, keys.join(format!("{dataset}.key"))).unwrap();
+	let key_service = KeyService::start(&dir, node, "//Alice", &keys);
+
+	let stats_module = std::fs::read(modules.join("csv-stats.wasm")).unwrap();
+	let stats_uri = format!("file://{}", modules.join("csv-stats.wasm").display());
+	let created = commons(
+		node,
+		Alice,
+		&[
+			"create-app",
+			"--name",
+			"csv-stats-tee",
+			"--uri",
+			&stats_uri,
+			"--measurement",
+			&measurement,
+		],
+	)
+	.await;
+	let stats_app = created.trim().strip_prefix("app ").expect("an app id").to_owned();
+	for (kind, id) in [("app", &stats_app), ("dataset", &dataset)] {
+		let command = format!("publish-{kind}-order");
+		let flag = format!("--{kind}");
+		commons(node, Alice, &[&command, &flag, id, "--price", "1", "--tag", &tag]).await;
+	}
+	let from = node.best_number().await.unwrap();
+	let statistics = dir.path().join("statistics");
+	let statistics_arg = statistics.display().to_string();
+	let run = [
+		"run",
+		"--app",
+		&stats_app,
+		"--dataset",
+		&dataset,
+		"--category",
+		&category,
+		"--trust",
+		"1",
+		"--tag",
+		&tag,
+		"--max-price",
+		"12",
+		"--output",
+		&statistics_arg,
+		"--timeout",
+		"600",
+	];
+	commons(node, Bob, &run).await;
+	let (task_id, task) = only_task(node, from).await;
+	assert_eq!(task.status, TaskStatus::Completed);
+	assert_eq!(task.contributions[0].worker, Eve.to_account_id());
+	assert!(task.dataset_keys.is_empty(), "a settled task keeps no sealed key");
+	let to = node.best_number().await.unwrap();
+	let releases: Vec<(AccountId, [u8; 32])> = events_between(node, from, to)
+		.await
+		.into_iter()
+		.filter_map(|event| match event {
+			RuntimeEvent::Contribution(pallet_contribution::Event::DatasetKeyReleased {
+				task,
+				dataset: released,
+				worker,
+				enclave_key,
+			}) if task == task_id && released.to_string() == dataset => Some((worker, enclave_key)),
+			_ => None,
+		})
+		.collect();
+	assert_eq!(releases, vec![(Eve.to_account_id(), enclave.keys.encryption)]);
+	assert!(key_service.log().contains(&format!("for task {task_id:?}")), "{}", key_service.log());
+	assert_eq!(
+		Hash::from(digest(&statistics).unwrap()),
+		digest_here(stats_module, task_id, Vec::new(), Some(data)).await,
+		"the enclave computed on the decrypted data"
+	);
+	let eve_input = eve.work_dir.join("inputs").join(format!("{task_id:?}"));
+	assert!(!eve_input.exists(), "the decrypted dataset does not outlive the run");
 }

@@ -9,7 +9,9 @@
 //! ed25519 key it signs results with, an X25519 key confidential datasets' keys are sealed to).
 //! The contribution pallet asks this registry, through [`EnclaveRegistry`], whether a worker may
 //! be assigned a TEE task of an app (attested, unexpired, of the task's TEE kind, of a
-//! measurement the app allows) and whether a result signature is its enclave's.
+//! measurement the app allows), whether a result signature is its enclave's, and which key a
+//! confidential dataset's key must be sealed to for it (see the contribution pallet's
+//! `release_dataset_key`).
 //!
 //! ## Design
 //!
@@ -727,5 +729,33 @@ impl<T: Config> EnclaveRegistry<T::AccountId> for Pallet<T> {
 	) -> bool {
 		Self::trusted_enclave(worker)
 			.is_some_and(|enclave| Self::signed_by(&enclave.keys.signing, message, signature))
+	}
+
+	fn encryption_key(worker: &T::AccountId) -> Option<EncryptionKey> {
+		Self::trusted_enclave(worker).map(|enclave| enclave.keys.encryption)
+	}
+
+	#[cfg(feature = "runtime-benchmarks")]
+	fn attest_for_benchmark(
+		worker: &T::AccountId,
+		measurement: Measurement,
+		encryption: EncryptionKey,
+	) {
+		let kind = match measurement {
+			Measurement::TdxMrTd(_) => TeeKind::Tdx,
+			_ => TeeKind::Sgx,
+		};
+		let now = Self::now();
+		let enclave = Enclave {
+			kind,
+			measurement,
+			keys: EnclaveKeys { signing: [1; 32], encryption },
+			attester: Attester::Simulated,
+			attested_at: now,
+			expires_at: now.saturating_add(
+				<T::AttestationLifetime as frame_support::traits::Get<Moment>>::get(),
+			),
+		};
+		Enclaves::<T>::insert(worker, enclave);
 	}
 }

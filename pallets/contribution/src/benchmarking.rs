@@ -8,7 +8,7 @@ use frame_benchmarking::v2::*;
 use frame_support::traits::fungible::Mutate;
 use frame_system::RawOrigin;
 use pallet_marketplace::{
-	App, Categories, Membership, PoolPolicy, Purchase, Workerpool, WorkerpoolId,
+	tag, App, Categories, Membership, PoolPolicy, Purchase, Workerpool, WorkerpoolId,
 };
 use sp_runtime::{traits::Bounded, Percent};
 
@@ -350,6 +350,65 @@ mod benchmarks {
 		}
 
 		assert_eq!(Tasks::<T>::get(task).unwrap().status, TaskStatus::Failed);
+	}
+
+	/// The dataset owner releasing its key to the last of the most workers a task may have, all
+	/// with keys already but that one, for a TEE app allowing the most measurements, the
+	/// worker's last.
+	#[benchmark]
+	fn release_dataset_key() {
+		let setup = Setup::<T>::new(1, 1);
+		let mut deal = Deals::<T>::get(setup.deal).expect("just made");
+		deal.tag = tag::TEE;
+		let measurements: Vec<_> = (0..<T as pallet_marketplace::Config>::MaxMeasurements::get())
+			.map(|index| pallet_marketplace::Measurement::SgxMrEnclave([index as u8; 32]))
+			.collect();
+		let allowed = *measurements.last().expect("a TEE app allows a measurement");
+		pallet_marketplace::Apps::<T>::mutate(deal.app.id, |app| {
+			app.as_mut().expect("just made").measurements =
+				measurements.try_into().expect("the bound");
+		});
+		let dataset = deal.dataset.as_ref().expect("the setup buys a dataset");
+		pallet_marketplace::Datasets::<T>::insert(
+			dataset.id,
+			pallet_marketplace::Dataset {
+				owner: dataset.owner.clone(),
+				name: Default::default(),
+				uri: Default::default(),
+				checksum: [3; 32],
+				encrypted: true,
+			},
+		);
+		let owner = dataset.owner.clone();
+		Deals::<T>::insert(setup.deal, deal);
+		let sealed_for = |worker: &T::AccountId| SealedDatasetKey {
+			ephemeral: [5; 32],
+			recipient: T::Enclaves::encryption_key(worker).expect("attested"),
+			ciphertext: [6; 48],
+		};
+		for (index, worker) in setup.workers.iter().enumerate() {
+			PoolMembers::<T>::mutate(POOL, worker, |membership| {
+				membership.as_mut().expect("a member").capabilities = tag::TEE;
+			});
+			T::Enclaves::attest_for_benchmark(worker, allowed, [index as u8; 32]);
+		}
+		let task = setup.assigned(0, <T as Config>::MaxContributors::get());
+		let (last, others) = setup.workers.split_last().expect("a worker");
+		for worker in others {
+			Pallet::<T>::release_dataset_key(
+				RawOrigin::Signed(owner.clone()).into(),
+				task,
+				worker.clone(),
+				sealed_for(worker),
+			)
+			.expect("an assigned, attested worker");
+		}
+		let sealed = sealed_for(last);
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(owner), task, last.clone(), sealed);
+
+		assert_eq!(Tasks::<T>::get(task).unwrap().dataset_key_of(last), Some(&sealed));
 	}
 
 	impl_benchmark_test_suite!(Pallet, crate::mock::new_test_ext(), crate::mock::Test);

@@ -29,6 +29,10 @@
 //! A trust-1 task may instead be contributed and finalized in one call by its assigned worker
 //! ([`Pallet::contribute_and_finalize`]).
 //!
+//! A TEE task with an encrypted dataset needs the dataset's key inside each assigned enclave:
+//! the dataset's owner (its key service) releases it between steps 2 and 3 with
+//! [`Pallet::release_dataset_key`], sealed to the enclave's registered encryption key.
+//!
 //! A pool's scheduler does its part (steps 1 and 2, finalizing and reopening) from its node's
 //! off-chain worker: see [`scheduler`].
 //!
@@ -55,6 +59,14 @@
 //! task are bounded by [`Config::MaxContributors`]; workers are assigned on-chain rather than by
 //! an off-chain signature; successful `contribute`, `reveal` and `contribute_and_finalize` calls
 //! pay no fee, while a refused one does; every transition emits an event naming the task and why.
+//!
+//! Confidential datasets: the chain never sees a dataset's key, only the key sealed to one
+//! enclave ([`SealedDatasetKey`]). A release is accepted only for a worker assigned to an
+//! unsettled, still open TEE task of a deal buying that encrypted dataset, whose enclave is
+//! attested, unexpired and of a measurement the app allows, and only when it is sealed to that
+//! enclave's registered encryption key; each is recorded in the task and announced by
+//! [`Event::DatasetKeyReleased`], so that who received which dataset's key for which task is
+//! public. Sealed keys leave the task's state when it settles.
 //!
 //! All money moves through the escrow pallet ([`pallet_escrow::Escrow`]): nothing here touches a
 //! balance directly.
@@ -212,6 +224,14 @@ pub mod pallet {
 		SchedulerRewarded { task: TaskId, owner: T::AccountId, reward: BalanceOf<T> },
 		/// A winner of a replicated task: its score rose to `score`.
 		ContributionAccurate { task: TaskId, worker: T::AccountId, score: u32 },
+		/// `dataset`'s owner released its key to `worker`'s enclave, sealed to `enclave_key`,
+		/// for `task`.
+		DatasetKeyReleased {
+			task: TaskId,
+			dataset: pallet_marketplace::DatasetId,
+			worker: T::AccountId,
+			enclave_key: X25519PublicKey,
+		},
 		/// A contributor outvoted, silent, or rejected: its score fell to `score` and it lost
 		/// `stake_lost` to the winners.
 		ContributionFaulty {
@@ -294,6 +314,20 @@ pub mod pallet {
 		FinalDeadlineNotPassed,
 		/// The vote could not be counted (prevented by the bounds; reported rather than wrong).
 		TallyOverflow,
+		/// The task's deal buys no dataset: there is no key to release.
+		NoDataset,
+		/// Only the dataset's owner may release its key.
+		NotDatasetOwner,
+		/// The deal's dataset is not encrypted: it has no key to release.
+		DatasetNotEncrypted,
+		/// The deal does not run in a TEE: a dataset key is released only to enclaves.
+		DealNotConfidential,
+		/// The worker is not assigned to the task.
+		WorkerNotAssigned,
+		/// The key is not sealed to the worker's enclave's registered encryption key.
+		SealedToAnotherKey,
+		/// The key was already released to that worker's enclave for the task.
+		DatasetKeyAlreadyReleased,
 	}
 
 	#[pallet::hooks]
@@ -643,6 +677,66 @@ pub mod pallet {
 			)?;
 			Ok(Some(<T as Config>::WeightInfo::claim(contributors)).into())
 		}
+
+		/// Releases the key of the deal's encrypted dataset to `worker`'s enclave for `task`,
+		/// sealed to that enclave's encryption key. Called by the dataset's owner; possible only
+		/// while the task is open and `worker` is assigned to it with an attested enclave the
+		/// app allows. A worker whose enclave re-registered with new keys may be sent the key
+		/// again, sealed to the new one.
+		#[pallet::call_index(9)]
+		#[pallet::weight(<T as Config>::WeightInfo::release_dataset_key())]
+		pub fn release_dataset_key(
+			origin: OriginFor<T>,
+			task: TaskId,
+			worker: T::AccountId,
+			sealed: SealedDatasetKey,
+		) -> DispatchResult {
+			let caller = ensure_signed(origin)?;
+			let (mut entry, deal) = Self::task_and_deal(&task)?;
+			ensure!(entry.status == TaskStatus::Active, Error::<T>::TaskNotActive);
+			ensure!(
+				frame_system::Pallet::<T>::block_number() < entry.contribution_deadline,
+				Error::<T>::ContributionDeadlinePassed
+			);
+			let dataset = deal.dataset.as_ref().ok_or(Error::<T>::NoDataset)?.id;
+			let registered = pallet_marketplace::Datasets::<T>::get(dataset)
+				.ok_or(pallet_marketplace::Error::<T>::UnknownDataset)?;
+			ensure!(registered.owner == caller, Error::<T>::NotDatasetOwner);
+			ensure!(registered.encrypted, Error::<T>::DatasetNotEncrypted);
+			let measurements =
+				Self::enclave_measurements(&deal).ok_or(Error::<T>::DealNotConfidential)?;
+			ensure!(entry.assigned.contains(&worker), Error::<T>::WorkerNotAssigned);
+			ensure!(
+				Self::enclave_ok(&worker, &deal, Some(&measurements)),
+				Error::<T>::EnclaveNotAllowed
+			);
+			ensure!(
+				T::Enclaves::encryption_key(&worker) == Some(sealed.recipient),
+				Error::<T>::SealedToAnotherKey
+			);
+			match entry.dataset_keys.iter_mut().find(|(who, _)| *who == worker) {
+				Some((_, released)) => {
+					ensure!(
+						released.recipient != sealed.recipient,
+						Error::<T>::DatasetKeyAlreadyReleased
+					);
+					*released = sealed;
+				}
+				// At most one key per assigned worker, and assigned workers are bounded alike.
+				None => entry
+					.dataset_keys
+					.try_push((worker.clone(), sealed))
+					.map_err(|_| Error::<T>::TooManyWorkers)?,
+			}
+			Tasks::<T>::insert(task, entry);
+			Self::deposit_event(Event::DatasetKeyReleased {
+				task,
+				dataset,
+				worker,
+				enclave_key: sealed.recipient,
+			});
+			Ok(())
+		}
 	}
 }
 
@@ -742,6 +836,7 @@ impl<T: Config> Pallet<T> {
 			reveals: 0,
 			result_digest: None,
 			result_location: Default::default(),
+			dataset_keys: Default::default(),
 		}
 	}
 
@@ -864,9 +959,14 @@ impl<T: Config> Pallet<T> {
 				"a task is stored under another id"
 			);
 			if entry.status.is_settled() {
+				ensure!(entry.dataset_keys.is_empty(), "a settled task keeps dataset keys");
 				settled_per_deal.entry(entry.deal).or_default().saturating_inc();
 				continue;
 			}
+			ensure!(
+				entry.dataset_keys.iter().all(|(worker, _)| entry.assigned.contains(worker)),
+				"a dataset key was released to a worker not assigned"
+			);
 			ensure!(Deals::<T>::contains_key(entry.deal), "an unsettled task has no deal");
 			for contribution in &entry.contributions {
 				ensure!(

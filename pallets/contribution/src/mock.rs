@@ -11,8 +11,8 @@ use frame_support::{
 };
 use frame_system::EnsureRoot;
 use pallet_marketplace::{
-	AppOrder, CategoryId, DatasetOrder, DealId, Measurement, Payer, PoolPolicy, RequestOrder,
-	Restriction, Signed, Tag, WorkerpoolOrder,
+	AppOrder, CategoryId, DatasetId, DatasetOrder, DealId, Measurement, Payer, PoolPolicy,
+	RequestOrder, Restriction, Signed, Tag, WorkerpoolOrder,
 };
 use sp_keyring::Sr25519Keyring;
 use sp_runtime::{AccountId32, BuildStorage, MultiSignature, Percent};
@@ -169,16 +169,29 @@ impl pallet_contribution::Config for Test {
 thread_local! {
 	static DEALS_MADE: RefCell<u8> = const { RefCell::new(0) };
 	static ATTESTED: RefCell<Vec<(AccountId, Measurement)>> = const { RefCell::new(Vec::new()) };
+	static ENCRYPTION_KEYS: RefCell<Vec<(AccountId, X25519PublicKey)>> =
+		const { RefCell::new(Vec::new()) };
 }
 
 /// An attestation registry for tests: workers given an enclave by [`TestEnclaves::attest`];
-/// an enclave's signature over a message is `blake2_256(worker ‖ message)` twice.
+/// an enclave's signature over a message is `blake2_256(worker ‖ message)` twice; its
+/// encryption key is `blake2_256(worker)` until [`TestEnclaves::rekey`] changes it.
 pub struct TestEnclaves;
 
 impl TestEnclaves {
 	/// Gives `worker` an attested enclave of `measurement`.
 	pub fn attest(worker: &AccountId, measurement: Measurement) {
 		ATTESTED.with(|attested| attested.borrow_mut().push((worker.clone(), measurement)));
+	}
+
+	/// Takes `worker`'s enclave away, as an expiry or eviction would.
+	pub fn evict(worker: &AccountId) {
+		ATTESTED.with(|attested| attested.borrow_mut().retain(|(who, _)| who != worker));
+	}
+
+	/// Gives `worker`'s enclave a new encryption key, as a re-registration would.
+	pub fn rekey(worker: &AccountId, key: X25519PublicKey) {
+		ENCRYPTION_KEYS.with(|keys| keys.borrow_mut().push((worker.clone(), key)));
 	}
 
 	/// `worker`'s enclave's signature over `message`.
@@ -219,6 +232,26 @@ impl EnclaveRegistry<AccountId> for TestEnclaves {
 	) -> bool {
 		Self::enclave_allowed(worker, 0, &Self::measurements(worker))
 			&& *signature == Self::sign(worker, message)
+	}
+
+	fn encryption_key(worker: &AccountId) -> Option<X25519PublicKey> {
+		if Self::measurements(worker).is_empty() {
+			return None;
+		}
+		let rekeyed = ENCRYPTION_KEYS.with(|keys| {
+			keys.borrow().iter().rev().find(|(who, _)| who == worker).map(|(_, key)| *key)
+		});
+		Some(rekeyed.unwrap_or_else(|| sp_io::hashing::blake2_256(worker.as_ref())))
+	}
+
+	#[cfg(feature = "runtime-benchmarks")]
+	fn attest_for_benchmark(
+		worker: &AccountId,
+		measurement: Measurement,
+		encryption: X25519PublicKey,
+	) {
+		Self::attest(worker, measurement);
+		Self::rekey(worker, encryption);
 	}
 }
 
@@ -342,6 +375,13 @@ fn register_pool() {
 		[2; 32],
 		false,
 	));
+	assert_ok!(Marketplace::create_dataset(
+		RuntimeOrigin::signed(account(DATASET_OWNER)),
+		bounded(b"patients"),
+		bounded(b"file:///data/patients.csv.sealed"),
+		[3; 32],
+		true,
+	));
 	assert_ok!(Marketplace::create_workerpool(
 		RuntimeOrigin::signed(account(POOL_OWNER)),
 		bounded(b"the pool"),
@@ -366,12 +406,19 @@ fn bounded_measurements(measurements: &[Measurement]) -> BoundedVec<Measurement,
 	measurements.to_vec().try_into().expect("fits")
 }
 
+/// The fixture's dataset stored in the clear.
+pub const PLAIN_DATASET: DatasetId = 0;
+/// The fixture's encrypted dataset, whose key only enclaves receive.
+pub const ENCRYPTED_DATASET: DatasetId = 1;
+
 /// What a deal buys.
 #[derive(Clone)]
 pub struct DealSpec {
 	pub app_price: Balance,
 	/// `None` for a deal without a dataset.
 	pub dataset_price: Option<Balance>,
+	/// Which dataset: [`PLAIN_DATASET`] or [`ENCRYPTED_DATASET`].
+	pub dataset: DatasetId,
 	pub pool_price: Balance,
 	pub trust: u32,
 	pub volume: u32,
@@ -385,6 +432,7 @@ impl Default for DealSpec {
 		Self {
 			app_price: 0,
 			dataset_price: Some(RLC),
+			dataset: PLAIN_DATASET,
 			pool_price: 20 * RLC,
 			trust: 100,
 			volume: 1,
@@ -419,7 +467,7 @@ impl DealSpec {
 			expiry: None,
 		};
 		let dataset = self.dataset_price.map(|price| DatasetOrder::<Test> {
-			dataset: 0,
+			dataset: self.dataset,
 			price,
 			volume: self.volume,
 			tag: 0,
@@ -445,7 +493,7 @@ impl DealSpec {
 		let request = RequestOrder::<Test> {
 			app: 0,
 			app_max_price: self.app_price,
-			dataset: self.dataset_price.map(|_| 0),
+			dataset: self.dataset_price.map(|_| self.dataset),
 			dataset_max_price: self.dataset_price.unwrap_or_default(),
 			workerpool_restriction: Restriction::Any,
 			workerpool_max_price: self.pool_price,

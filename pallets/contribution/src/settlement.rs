@@ -74,6 +74,7 @@ impl<T: Config> Pallet<T> {
 			_ => Self::reward_replicated(task, &entry, deal)?,
 		}
 		entry.status = TaskStatus::Completed;
+		entry.dataset_keys.clear();
 		let deal_id = entry.deal;
 		let digest = entry.result_digest.unwrap_or_default();
 		let location = entry.result_location.clone();
@@ -108,6 +109,7 @@ impl<T: Config> Pallet<T> {
 			Self::return_stake(task, contribution)?;
 		}
 		entry.status = TaskStatus::Failed;
+		entry.dataset_keys.clear();
 		Tasks::<T>::insert(task, entry);
 		pallet_marketplace::Pallet::<T>::settle_task(&deal_id);
 		Self::deposit_event(Event::TaskFailed { task, deal: deal_id, reason });

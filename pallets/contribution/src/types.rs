@@ -29,6 +29,32 @@ pub type ResultSeal = H256;
 /// A signature by an enclave's key (64 bytes: ed25519, sr25519, or ECDSA r ‖ s).
 pub type EnclaveSignature = [u8; 64];
 
+/// An X25519 public key: an enclave's encryption key, or a sealer's ephemeral key.
+pub type X25519PublicKey = [u8; 32];
+
+/// A confidential dataset's 32-byte key sealed to one enclave for one task, so that only that
+/// enclave can read it: the dataset owner's ephemeral X25519 key, the enclave's encryption key it
+/// was sealed to, and the key encrypted with ChaCha20-Poly1305 under a key derived (HKDF-SHA256)
+/// from their Diffie-Hellman secret, the two public keys and the task (32 bytes and a 16-byte
+/// tag). The chain checks who it is for; only the enclave can check what it holds.
+#[derive(
+	Clone,
+	Copy,
+	Debug,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+)]
+pub struct SealedDatasetKey {
+	pub ephemeral: X25519PublicKey,
+	pub recipient: X25519PublicKey,
+	pub ciphertext: [u8; 48],
+}
+
 /// The timing every task of a deal shares, in blocks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct DealDeadlines<BlockNumber> {
@@ -202,12 +228,23 @@ pub struct Task<T: Config> {
 	pub result_digest: Option<ResultDigest>,
 	/// Where the first revealing worker published the result.
 	pub result_location: BoundedVec<u8, T::MaxResultLocationLength>,
+	/// While the task is unsettled: the dataset key its owner released to assigned workers'
+	/// enclaves, one per worker. Emptied when the task settles.
+	pub dataset_keys: BoundedVec<(AccountIdOf<T>, SealedDatasetKey), T::MaxContributors>,
 }
 
 impl<T: Config> Task<T> {
 	/// The contribution of `worker`, if it contributed.
 	pub fn contribution_of(&self, worker: &AccountIdOf<T>) -> Option<&Contribution<T>> {
 		self.contributions.iter().find(|contribution| contribution.worker == *worker)
+	}
+
+	/// The dataset key released to `worker`'s enclave, if any.
+	pub fn dataset_key_of(&self, worker: &AccountIdOf<T>) -> Option<&SealedDatasetKey> {
+		self.dataset_keys
+			.iter()
+			.find(|(who, _)| who == worker)
+			.map(|(_, sealed)| sealed)
 	}
 }
 
@@ -223,4 +260,16 @@ pub trait EnclaveRegistry<AccountId> {
 		message: &[u8],
 		signature: &EnclaveSignature,
 	) -> bool;
+
+	/// The encryption key of `worker`'s attested, unexpired enclave.
+	fn encryption_key(worker: &AccountId) -> Option<X25519PublicKey>;
+
+	/// Gives `worker` an attested enclave of `measurement` with encryption key `encryption`, for
+	/// benchmarks.
+	#[cfg(feature = "runtime-benchmarks")]
+	fn attest_for_benchmark(
+		worker: &AccountId,
+		measurement: Measurement,
+		encryption: X25519PublicKey,
+	);
 }

@@ -44,6 +44,8 @@
 //! - *Consumed*: how many it has been matched for (or all of them, once cancelled).
 //! - *Tag*: a bit set of features ([`types::tag`]); a pool must offer every bit the app, dataset
 //!   (TEE framework bits aside) and request ask for.
+//!   An encrypted dataset is sold only into deals whose tag asks for a TEE, since only enclaves
+//!   ever receive its key.
 //! - *Trust*: how sure the result must be; the contribution pallet's vote needs more than
 //!   `1 - 1/trust` credibility.
 
@@ -399,6 +401,8 @@ pub mod pallet {
 		PayerCannotPay,
 		/// The workerpool's owner cannot lock its stake.
 		SchedulerCannotStake,
+		/// An encrypted dataset's key is released only to enclaves: the deal must run in a TEE.
+		EncryptedDatasetOutsideTee,
 	}
 
 	#[pallet::hooks]

@@ -135,6 +135,10 @@ impl<T: Config> Pallet<T> {
 			Some(signed) => {
 				let entry =
 					Datasets::<T>::get(signed.order.dataset).ok_or(Error::<T>::UnknownDataset)?;
+				ensure!(
+					!entry.encrypted || deal_tag & tag::TEE != 0,
+					Error::<T>::EncryptedDatasetOutsideTee
+				);
 				let checked = Self::check_order(
 					&signed.order,
 					signed.order.volume,

@@ -10,7 +10,12 @@ mod measurement;
 mod run;
 
 use clap::{Args, Parser, Subcommand};
-use commons_client::{fetch::fetch, market::published_orders, Chain};
+use commons_client::{
+	confidential::{encrypt_dataset, DatasetKey},
+	fetch::fetch,
+	market::published_orders,
+	Chain,
+};
 use commons_runtime::{AccountId, Runtime, RuntimeCall, RuntimeEvent};
 use pallet_marketplace::{
 	AppOrder, DatasetOrder, Order, PoolPolicy, Restriction, Tag, WorkerpoolOrder,
@@ -59,6 +64,24 @@ enum Command {
 		name: String,
 		#[arg(long)]
 		uri: String,
+		/// The file is encrypted (by `encrypt-dataset`): only TEE deals may buy it, and its key
+		/// reaches their enclaves through the owner's key service (`commons-node key-service`).
+		#[arg(long)]
+		encrypted: bool,
+	},
+	/// Encrypts a file as a confidential dataset: writes the encrypted file, to publish where
+	/// workers fetch it, and its new key, to keep in the key service's keys directory as
+	/// `<dataset id>.key` once the dataset is registered.
+	EncryptDataset {
+		/// The data in the clear.
+		#[arg(long)]
+		input: std::path::PathBuf,
+		/// Where the encrypted dataset is written.
+		#[arg(long)]
+		output: std::path::PathBuf,
+		/// Where the new key is written (an existing file is never replaced).
+		#[arg(long)]
+		key_file: std::path::PathBuf,
 	},
 	/// Registers a workerpool scheduled by the account holding `--scheduler`'s key.
 	CreateWorkerpool {
@@ -215,12 +238,25 @@ async fn execute(cli: Cli) -> Result<(), String> {
 				.try_into()
 				.map_err(|_| "more measurements than the chain allows an app".to_string())?,
 		},
-		Command::CreateDataset { name, uri } => pallet_marketplace::Call::create_dataset {
-			name: bounded("name", name.as_bytes())?,
-			checksum: checksum_of(&uri).await?,
-			uri: bounded("URI", uri.as_bytes())?,
-			encrypted: false,
-		},
+		Command::CreateDataset { name, uri, encrypted } => {
+			pallet_marketplace::Call::create_dataset {
+				name: bounded("name", name.as_bytes())?,
+				checksum: checksum_of(&uri).await?,
+				uri: bounded("URI", uri.as_bytes())?,
+				encrypted,
+			}
+		}
+		Command::EncryptDataset { input, output, key_file } => {
+			let data = std::fs::read(&input)
+				.map_err(|error| format!("cannot read {}: {error}", input.display()))?;
+			let key = DatasetKey::generate();
+			let encrypted = encrypt_dataset(&key, &data)?;
+			key.save(&key_file)?;
+			std::fs::write(&output, &encrypted)
+				.map_err(|error| format!("cannot write {}: {error}", output.display()))?;
+			println!("{}", sp_core::bytes::to_hex(&Sha256::digest(&encrypted), false));
+			return Ok(());
+		}
 		Command::CreateWorkerpool {
 			description,
 			scheduler,

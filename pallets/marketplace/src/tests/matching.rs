@@ -367,3 +367,19 @@ fn a_pool_owner_paying_for_its_own_request_must_afford_both_locks() {
 		assert_ok!(submit(&orders));
 	});
 }
+
+#[test]
+fn an_encrypted_dataset_is_sold_only_into_tee_deals() {
+	run_test(|| {
+		register_resources();
+		Datasets::<Test>::mutate(0, |dataset| dataset.as_mut().unwrap().encrypted = true);
+		let orders = Match::new(1);
+		assert_noop!(orders.submit(), Error::<Test>::EncryptedDatasetOutsideTee);
+
+		let mut orders = Match::new(1);
+		orders.app.tag = tag::TEE;
+		orders.workerpool.tag = tag::TEE;
+		assert_ok!(orders.submit());
+		assert_eq!(Deals::<Test>::get(last_deal()).unwrap().tag, tag::TEE);
+	});
+}

@@ -1,0 +1,219 @@
+//! A dataset owner's key service (`commons-node key-service`): it follows the chain and, for every
+//! worker assigned to a task of a deal buying one of the owner's encrypted datasets, seals that
+//! dataset's key to the worker's registered enclave and releases it on chain
+//! (`Contribution::release_dataset_key`).
+//!
+//! Its keys are files `<dataset id>.key` in its keys directory (hex, as `commons
+//! encrypt-dataset` writes them), read when needed, so a dataset registered later needs no
+//! restart. The service decides nothing the chain does not check again: the release is refused
+//! unless the worker is assigned, its enclave attested, unexpired and allowed by the app, and the
+//! key sealed to that enclave's registered key. Each release is an event on chain, and a line in
+//! the service's log.
+
+use std::{
+	collections::BTreeMap,
+	path::{Path, PathBuf},
+	time::Duration,
+};
+
+use commons_runtime::{AccountId, BlockNumber, Runtime, RuntimeCall, RuntimeEvent};
+use pallet_contribution::{Task, TaskId, TaskStatus};
+use pallet_marketplace::{DatasetId, Deal};
+use sp_core::{sr25519, Pair};
+
+use crate::{
+	confidential::{seal_dataset_key, DatasetKey},
+	Chain,
+};
+
+/// How many blocks an unconfirmed release waits before it is sent again.
+const RESEND_AFTER_BLOCKS: BlockNumber = 10;
+
+/// `commons-node key-service`: what the service needs.
+#[derive(Debug, clap::Args)]
+pub struct KeyServiceCmd {
+	/// The JSON-RPC endpoint (HTTP) of a node of the chain.
+	#[arg(long, default_value = "http://127.0.0.1:9944")]
+	pub rpc: String,
+
+	/// The dataset owner's secret key URI (for example `//Bob` on a dev chain).
+	#[arg(long)]
+	pub key: String,
+
+	/// The directory holding the datasets' keys, one file `<dataset id>.key` each.
+	#[arg(long)]
+	pub keys_dir: PathBuf,
+
+	/// The first block to read assignments from (default: the best block).
+	#[arg(long)]
+	pub from_block: Option<BlockNumber>,
+}
+
+impl KeyServiceCmd {
+	/// Runs the service until it is stopped.
+	pub async fn run(&self) -> Result<(), String> {
+		let pair = sr25519::Pair::from_string(&self.key, None)
+			.map_err(|error| format!("bad --key: {error:?}"))?;
+		let chain = Chain::new("node", &self.rpc)?;
+		let mut service = KeyService {
+			owner: AccountId::from(pair.public()),
+			pair,
+			chain,
+			keys_dir: self.keys_dir.clone(),
+			pending: BTreeMap::new(),
+		};
+		let mut next = match self.from_block {
+			Some(block) => block,
+			None => service.chain.best_number().await?,
+		};
+		eprintln!(
+			"key service of {} following from block {next}, keys in {}",
+			service.owner,
+			self.keys_dir.display()
+		);
+		loop {
+			match service.chain.best_number().await {
+				Ok(best) => {
+					if best >= next {
+						match service.follow(next, best).await {
+							Ok(()) => next = best + 1,
+							Err(error) => eprintln!("cannot read blocks {next}..={best}: {error}"),
+						}
+					}
+					service.release_pending(best).await;
+				}
+				Err(error) => eprintln!("cannot reach the node: {error}"),
+			}
+			tokio::time::sleep(Duration::from_secs(1)).await;
+		}
+	}
+}
+
+struct KeyService {
+	owner: AccountId,
+	pair: sr25519::Pair,
+	chain: Chain,
+	keys_dir: PathBuf,
+	/// The releases owed, noted from assignments until the chain shows them done, each with the
+	/// block it was last sent at.
+	pending: BTreeMap<(TaskId, AccountId), Option<BlockNumber>>,
+}
+
+/// What to do about one owed release after looking at the chain.
+enum Next {
+	/// Nothing more: released, or the task no longer needs it, or it is not ours.
+	Drop,
+	/// Not yet: the worker has no enclave registered, or a release is still on its way.
+	Wait,
+	/// Send this release.
+	Send(RuntimeCall, DatasetId),
+}
+
+impl KeyService {
+	/// Notes every worker assigned in blocks `from..=to`.
+	async fn follow(&mut self, from: BlockNumber, to: BlockNumber) -> Result<(), String> {
+		for number in from..=to {
+			let hash = self.chain.block_hash(number).await?;
+			for record in self.chain.events(hash).await? {
+				if let RuntimeEvent::Contribution(pallet_contribution::Event::WorkersAssigned {
+					task,
+					workers,
+				}) = record.event
+				{
+					for worker in workers {
+						self.pending.entry((task, worker)).or_default();
+					}
+				}
+			}
+		}
+		Ok(())
+	}
+
+	/// Sends what is owed and forgets what is settled.
+	async fn release_pending(&mut self, best: BlockNumber) {
+		for ((task, worker), mut sent_at) in std::mem::take(&mut self.pending) {
+			match self.next_step(task, &worker, sent_at, best).await {
+				Ok(Next::Drop) => continue,
+				Ok(Next::Wait) => {}
+				Ok(Next::Send(call, dataset)) => {
+					match self.chain.sign_and_submit(call, &self.pair).await {
+						Ok(_) => {
+							eprintln!(
+								"released dataset {dataset}'s key to {worker} for task {task:?}"
+							);
+							sent_at = Some(best);
+						}
+						Err(error) => eprintln!("task {task:?}, worker {worker}: {error}"),
+					}
+				}
+				Err(error) => eprintln!("task {task:?}, worker {worker}: {error}"),
+			}
+			self.pending.insert((task, worker), sent_at);
+		}
+	}
+
+	async fn next_step(
+		&self,
+		task_id: TaskId,
+		worker: &AccountId,
+		sent_at: Option<BlockNumber>,
+		best: BlockNumber,
+	) -> Result<Next, String> {
+		let task: Option<Task<Runtime>> = self
+			.chain
+			.storage(&pallet_contribution::Tasks::<Runtime>::hashed_key_for(task_id), None)
+			.await?;
+		let Some(task) = task else { return Ok(Next::Drop) };
+		if task.status != TaskStatus::Active
+			|| best >= task.contribution_deadline
+			|| !task.assigned.contains(worker)
+		{
+			return Ok(Next::Drop);
+		}
+		let deal: Option<Deal<Runtime>> = self
+			.chain
+			.storage(&pallet_marketplace::Deals::<Runtime>::hashed_key_for(task.deal), None)
+			.await?;
+		let Some(dataset) = deal.and_then(|deal| deal.dataset).map(|purchase| purchase.id) else {
+			return Ok(Next::Drop);
+		};
+		let registered: Option<pallet_marketplace::Dataset<Runtime>> = self
+			.chain
+			.storage(&pallet_marketplace::Datasets::<Runtime>::hashed_key_for(dataset), None)
+			.await?;
+		if !registered.is_some_and(|entry| entry.encrypted && entry.owner == self.owner) {
+			return Ok(Next::Drop);
+		}
+		let enclave: Option<pallet_attestation::Enclave> = self
+			.chain
+			.storage(&pallet_attestation::Enclaves::<Runtime>::hashed_key_for(worker), None)
+			.await?;
+		let Some(enclave) = enclave else { return Ok(Next::Wait) };
+		let recipient = enclave.keys.encryption;
+		if task.dataset_key_of(worker).is_some_and(|sealed| sealed.recipient == recipient) {
+			return Ok(Next::Drop);
+		}
+		if sent_at.is_some_and(|sent| best < sent + RESEND_AFTER_BLOCKS) {
+			return Ok(Next::Wait);
+		}
+		let key = match DatasetKey::load(&key_file(&self.keys_dir, dataset)) {
+			Ok(key) => key,
+			Err(error) => {
+				eprintln!("task {task_id:?}: dataset {dataset}'s key is not released: {error}");
+				return Ok(Next::Drop);
+			}
+		};
+		let sealed = seal_dataset_key(&key, &recipient, &task_id);
+		let call = pallet_contribution::Call::release_dataset_key {
+			task: task_id,
+			worker: worker.clone(),
+			sealed,
+		};
+		Ok(Next::Send(RuntimeCall::Contribution(call), dataset))
+	}
+}
+
+/// Where the key of `dataset` is kept in `keys_dir`.
+pub fn key_file(keys_dir: &Path, dataset: DatasetId) -> PathBuf {
+	keys_dir.join(format!("{dataset}.key"))
+}
