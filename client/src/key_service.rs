@@ -5,7 +5,8 @@
 //!
 //! Its keys are files `<dataset id>.key` in its keys directory (hex, as `commons
 //! encrypt-dataset` writes them), read when needed, so a dataset registered later needs no
-//! restart. The service decides nothing the chain does not check again: the release is refused
+//! restart. The directory also keeps `cursor`, the next block to read, so a restarted service
+//! catches up on the assignments it missed. The service decides nothing the chain does not check again: the release is refused
 //! unless the worker is assigned, its enclave attested, unexpired and allowed by the app, and the
 //! key sealed to that enclave's registered key. Each release is an event on chain, and a line in
 //! the service's log.
@@ -23,7 +24,7 @@ use sp_core::{sr25519, Pair};
 
 use crate::{
 	confidential::{seal_dataset_key, DatasetKey},
-	Chain,
+	Chain, Cursor,
 };
 
 /// How many blocks an unconfirmed release waits before it is sent again.
@@ -44,7 +45,8 @@ pub struct KeyServiceCmd {
 	#[arg(long)]
 	pub keys_dir: PathBuf,
 
-	/// The first block to read assignments from (default: the best block).
+	/// The first block to read assignments from (default: where the last run stopped, or the
+	/// best block on a first start).
 	#[arg(long)]
 	pub from_block: Option<BlockNumber>,
 }
@@ -62,7 +64,8 @@ impl KeyServiceCmd {
 			keys_dir: self.keys_dir.clone(),
 			pending: BTreeMap::new(),
 		};
-		let mut next = match self.from_block {
+		let cursor = Cursor::new(self.keys_dir.join("cursor"));
+		let mut next = match self.from_block.or_else(|| cursor.load()) {
 			Some(block) => block,
 			None => service.chain.best_number().await?,
 		};
@@ -76,7 +79,12 @@ impl KeyServiceCmd {
 				Ok(best) => {
 					if best >= next {
 						match service.follow(next, best).await {
-							Ok(()) => next = best + 1,
+							Ok(()) => {
+								next = best + 1;
+								if let Err(error) = cursor.save(next) {
+									eprintln!("{error}");
+								}
+							}
 							Err(error) => eprintln!("cannot read blocks {next}..={best}: {error}"),
 						}
 					}
@@ -103,7 +111,7 @@ struct KeyService {
 enum Next {
 	/// Nothing more: released, or the task no longer needs it, or it is not ours.
 	Drop,
-	/// Not yet: the worker has no enclave registered, or a release is still on its way.
+	/// Not yet: the worker has no unexpired enclave, or a release is still on its way.
 	Wait,
 	/// Send this release.
 	Send(RuntimeCall, DatasetId),
@@ -188,7 +196,15 @@ impl KeyService {
 			.chain
 			.storage(&pallet_attestation::Enclaves::<Runtime>::hashed_key_for(worker), None)
 			.await?;
-		let Some(enclave) = enclave else { return Ok(Next::Wait) };
+		let now: u64 = self
+			.chain
+			.storage(&pallet_timestamp::Now::<Runtime>::hashed_key(), None)
+			.await?
+			.unwrap_or_default();
+		// The chain would refuse an expired enclave: wait for it to re-attest.
+		let Some(enclave) = enclave.filter(|enclave| now < enclave.expires_at) else {
+			return Ok(Next::Wait);
+		};
 		let recipient = enclave.keys.encryption;
 		if task.dataset_key_of(worker).is_some_and(|sealed| sealed.recipient == recipient) {
 			return Ok(Next::Drop);

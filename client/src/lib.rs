@@ -33,6 +33,28 @@ use sp_core::{
 	sr25519,
 };
 
+/// The next block a chain follower reads events from, kept in a file across restarts so that a
+/// restarted follower catches up on what it missed.
+pub struct Cursor(std::path::PathBuf);
+
+impl Cursor {
+	/// The cursor kept in the file at `path`.
+	pub fn new(path: std::path::PathBuf) -> Self {
+		Self(path)
+	}
+
+	/// The block to read next, if one was saved.
+	pub fn load(&self) -> Option<BlockNumber> {
+		std::fs::read_to_string(&self.0).ok()?.trim().parse().ok()
+	}
+
+	/// Saves `next` as the block to read next.
+	pub fn save(&self, next: BlockNumber) -> Result<(), String> {
+		std::fs::write(&self.0, next.to_string())
+			.map_err(|error| format!("cannot save the cursor {}: {error}", self.0.display()))
+	}
+}
+
 /// A node's JSON-RPC endpoint.
 #[derive(Clone)]
 pub struct Chain {
@@ -202,5 +224,21 @@ impl Chain {
 		let extrinsic = sign(call, signer, nonce, Lifetime::Immortal, 0, &chain);
 		self.submit(&extrinsic).await?;
 		Ok(extrinsic)
+	}
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	#[test]
+	fn a_cursor_remembers_the_next_block_and_starts_empty() {
+		let dir = tempfile::tempdir().unwrap();
+		let cursor = Cursor::new(dir.path().join("cursor"));
+		assert_eq!(cursor.load(), None);
+		cursor.save(42).unwrap();
+		assert_eq!(Cursor::new(dir.path().join("cursor")).load(), Some(42));
+		let unwritable = Cursor::new(dir.path().join("missing").join("cursor"));
+		assert!(unwritable.save(1).is_err());
 	}
 }

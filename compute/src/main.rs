@@ -1,7 +1,9 @@
 //! `commons-compute`: a compute node. It follows a Commons chain through a node's JSON-RPC, and
 //! for every task its workerpool's scheduler assigns to it (learnt from the scheduler's push to
 //! its endpoint, or from the chain's events): fetches the app's module and the dataset, checks
-//! their sha256 against the registry, runs the module (see the library), contributes its vote
+//! their sha256 against the registry (an encrypted dataset is decrypted in its enclave with the
+//! key its owner released to it, and deleted after the run), runs the module (see the library),
+//! contributes its vote
 //! (signed by its enclave for TEE tasks), and reveals its digest once the vote reaches consensus.
 //! It joins its workerpool, keeps its heartbeat and its enclave's registration fresh, serves its
 //! results over HTTP and counts what it does in Prometheus metrics.
@@ -24,7 +26,7 @@ use codec::Decode;
 use commons_client::{
 	confidential::{decrypt_dataset, DatasetKey},
 	fetch::fetch_checked,
-	rpc_params, Chain,
+	rpc_params, Chain, Cursor,
 };
 use commons_compute::{
 	digest,
@@ -491,27 +493,37 @@ impl Worker {
 			.await?
 			.ok_or("the deal's app is not registered")?;
 		let module = fetch_checked(&String::from_utf8_lossy(&app.uri), &app.checksum).await?;
-		let input = self.work_dir.join("inputs").join(format!("{task:?}"));
-		let has_dataset = dataset.is_some();
-		if let Some((dataset, key)) = dataset {
-			// The checksum is of the stored file, encrypted or not.
-			let stored =
-				fetch_checked(&String::from_utf8_lossy(&dataset.uri), &dataset.checksum).await?;
-			let data = match key {
-				Some(key) => decrypt_dataset(key, &stored)?,
-				None => stored,
-			};
-			fs::create_dir_all(&input).map_err(|error| error.to_string())?;
-			fs::write(input.join("dataset"), data).map_err(|error| error.to_string())?;
-		}
 		let category: pallet_marketplace::Category<Runtime> = self
 			.storage(pallet_marketplace::Categories::<Runtime>::hashed_key_for(deal.category))
 			.await?
 			.ok_or("the deal's category is unknown")?;
+		let data = match dataset {
+			Some((dataset, key)) => {
+				// The checksum is of the stored file, encrypted or not.
+				let stored =
+					fetch_checked(&String::from_utf8_lossy(&dataset.uri), &dataset.checksum)
+						.await?;
+				Some(match key {
+					Some(key) => decrypt_dataset(key, &stored)?,
+					None => stored,
+				})
+			}
+			None => None,
+		};
 
 		let output = self.results_dir(task);
 		let _ = fs::remove_dir_all(&output);
 		fs::create_dir_all(&output).map_err(|error| error.to_string())?;
+		let input = self.work_dir.join("inputs").join(format!("{task:?}"));
+		let has_dataset = data.is_some();
+		if let Some(data) = data {
+			fs::create_dir_all(&input)
+				.and_then(|()| fs::write(input.join("dataset"), data))
+				.map_err(|error| {
+					let _ = fs::remove_dir_all(&input);
+					format!("cannot write the dataset: {error}")
+				})?;
+		}
 		let args: Vec<String> = String::from_utf8_lossy(&deal.params)
 			.split_whitespace()
 			.map(str::to_owned)
@@ -585,19 +597,6 @@ impl Worker {
 	}
 }
 
-/// The next block to read events from, kept in the work directory across restarts.
-struct Cursor(PathBuf);
-
-impl Cursor {
-	fn load(&self) -> Option<u32> {
-		fs::read_to_string(&self.0).ok()?.trim().parse().ok()
-	}
-
-	fn save(&self, next: u32) -> Result<(), String> {
-		fs::write(&self.0, next.to_string()).map_err(|error| format!("cannot save cursor: {error}"))
-	}
-}
-
 #[tokio::main]
 async fn main() {
 	if let Err(error) = run(Options::parse()).await {
@@ -658,7 +657,7 @@ async fn run(options: Options) -> Result<(), String> {
 	};
 
 	let account = AccountId::from(pair.public());
-	let cursor = Cursor(options.work_dir.join("cursor"));
+	let cursor = Cursor::new(options.work_dir.join("cursor"));
 	let mut next = match options.from_block.or_else(|| cursor.load()) {
 		Some(block) => block,
 		None => chain.best_number().await?,

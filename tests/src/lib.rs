@@ -395,7 +395,8 @@ impl Drop for ComputeNode {
 /// A dataset owner's key service (`commons-node key-service`), stopped when dropped.
 pub struct KeyService {
 	log: PathBuf,
-	child: Child,
+	args: Vec<String>,
+	child: Option<Child>,
 }
 
 impl KeyService {
@@ -404,19 +405,44 @@ impl KeyService {
 	pub fn start(dir: &TestDir, node: &TestNode, key: &str, keys_dir: &Path) -> Self {
 		let work_dir = dir.path().join("key-service");
 		std::fs::create_dir_all(&work_dir).expect("the key service's directory can be created");
-		let log = work_dir.join("node.log");
-		let file = File::create(&log).expect("the log file can be created");
+		let args = vec![
+			"key-service".into(),
+			"--rpc".into(),
+			format!("http://127.0.0.1:{}", node.rpc_port),
+			"--key".into(),
+			key.into(),
+			"--keys-dir".into(),
+			keys_dir.display().to_string(),
+		];
+		let mut service = Self { log: work_dir.join("node.log"), args, child: None };
+		service.restart();
+		service
+	}
+
+	/// Kills the process with SIGKILL and reaps it.
+	pub fn kill(&mut self) {
+		if let Some(mut child) = self.child.take() {
+			let _ = child.kill();
+			let _ = child.wait();
+		}
+	}
+
+	/// Starts the killed key service again with the same arguments.
+	pub fn restart(&mut self) {
+		assert!(self.child.is_none(), "the key service is still running");
+		let file = File::options()
+			.create(true)
+			.append(true)
+			.open(&self.log)
+			.expect("the log file can be opened");
 		let child = Command::new(node_binary())
-			.arg("key-service")
-			.args(["--rpc", &format!("http://127.0.0.1:{}", node.rpc_port), "--key", key])
-			.arg("--keys-dir")
-			.arg(keys_dir)
+			.args(&self.args)
 			.stdin(Stdio::null())
 			.stdout(file.try_clone().expect("log handle can be duplicated"))
 			.stderr(file)
 			.spawn()
 			.expect("the key service starts");
-		Self { log, child }
+		self.child = Some(child);
 	}
 
 	/// Everything it has logged so far.
@@ -427,8 +453,7 @@ impl KeyService {
 
 impl Drop for KeyService {
 	fn drop(&mut self) {
-		let _ = self.child.kill();
-		let _ = self.child.wait();
+		self.kill();
 	}
 }
 

@@ -15,7 +15,8 @@
 //! 5. a confidential app that allows only the simulated SGX enclave's measurement runs on the
 //!    one compute node in TEE mode (Eve's), which signs its result with its enclave key;
 //! 6. an encrypted dataset's key reaches that enclave, sealed, from its owner's key service
-//!    (`commons-node key-service`), and the enclave computes on the decrypted data.
+//!    (`commons-node key-service`, restarted while the enclave waits), and the enclave computes
+//!    on the decrypted data.
 
 use std::{collections::BTreeMap, path::Path, time::Duration};
 
@@ -560,7 +561,15 @@ async fn a_local_market_serves_requests_replaces_dead_workers_and_slashes_a_chea
 		"the registered checksum is the encrypted file's"
 	);
 	std::fs::rename(&new_key, keys.join(format!("{dataset}.key"))).unwrap();
-	let key_service = KeyService::start(&dir, node, "//Alice", &keys);
+	let mut key_service = KeyService::start(&dir, node, "//Alice", &keys);
+	wait_for("the key service to start", Duration::from_secs(30), || async {
+		key_service
+			.log()
+			.contains("following from block")
+			.then_some(())
+			.ok_or("not yet".to_string())
+	})
+	.await;
 
 	let stats_module = std::fs::read(modules.join("csv-stats.wasm")).unwrap();
 	let stats_uri = format!("file://{}", modules.join("csv-stats.wasm").display());
@@ -606,7 +615,20 @@ async fn a_local_market_serves_requests_replaces_dead_workers_and_slashes_a_chea
 		"--timeout",
 		"600",
 	];
-	commons(node, Bob, &run).await;
+	// The key service is down when the task is assigned: the enclave waits for its key, and the
+	// restarted service catches up from where it stopped reading.
+	key_service.kill();
+	let waited = async {
+		wait_for("the enclave to wait for its key", Duration::from_secs(120), || async {
+			eve.log()
+				.contains("waiting for the dataset's key")
+				.then_some(())
+				.ok_or("not yet".to_string())
+		})
+		.await;
+		key_service.restart();
+	};
+	tokio::join!(commons(node, Bob, &run), waited);
 	let (task_id, task) = only_task(node, from).await;
 	assert_eq!(task.status, TaskStatus::Completed);
 	assert_eq!(task.contributions[0].worker, Eve.to_account_id());
