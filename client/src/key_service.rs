@@ -147,7 +147,8 @@ impl KeyService {
 					match self.chain.sign_and_submit(call, &self.pair).await {
 						Ok(_) => {
 							eprintln!(
-								"released dataset {dataset}'s key to {worker} for task {task:?}"
+								"sent dataset {dataset}'s key, sealed to {worker}'s enclave, \
+								 for task {task:?}"
 							);
 							sent_at = Some(best);
 						}
@@ -230,6 +231,6 @@ impl KeyService {
 }
 
 /// Where the key of `dataset` is kept in `keys_dir`.
-pub fn key_file(keys_dir: &Path, dataset: DatasetId) -> PathBuf {
+fn key_file(keys_dir: &Path, dataset: DatasetId) -> PathBuf {
 	keys_dir.join(format!("{dataset}.key"))
 }

@@ -1,7 +1,9 @@
-//! Random interleavings of contributions, reveals, finalizations, reopenings, claims and expiry
-//! over several tasks: money is conserved and the holds always equal the accounting.
+//! Random interleavings of contributions, reveals, finalizations, reopenings, claims, expiry and
+//! dataset key releases over several tasks, confidential or not: money is conserved, the holds
+//! always equal the accounting, and sealed keys exist only for assigned workers of unsettled
+//! confidential tasks.
 
-use crate::{mock::*, Call as ContributionCall, TaskId};
+use crate::{mock::*, Call as ContributionCall, EnclaveRegistry, SealedDatasetKey, TaskId, Tasks};
 use frame_support::{
 	dispatch::GetDispatchInfo,
 	traits::{fungible::Inspect, UnfilteredDispatchable},
@@ -16,13 +18,41 @@ const TASKS: usize = 4;
 
 #[derive(Clone, Debug)]
 enum Step {
-	Contribute { task: usize, worker: u8, honest: bool },
-	ContributeAndFinalize { task: usize, worker: u8 },
-	Reveal { task: usize, worker: u8, honest: bool },
-	Finalize { task: usize },
-	Reopen { task: usize },
-	Claim { task: usize },
-	Advance { blocks: u64, idle: bool },
+	Contribute {
+		task: usize,
+		worker: u8,
+		honest: bool,
+	},
+	ContributeAndFinalize {
+		task: usize,
+		worker: u8,
+	},
+	Reveal {
+		task: usize,
+		worker: u8,
+		honest: bool,
+	},
+	Finalize {
+		task: usize,
+	},
+	Reopen {
+		task: usize,
+	},
+	Claim {
+		task: usize,
+	},
+	Advance {
+		blocks: u64,
+		idle: bool,
+	},
+	/// The dataset's owner releases its key to `worker`, sealed to its enclave's key unless
+	/// `misdirected`; a `rekeyed` enclave re-registered with a new key first.
+	ReleaseKey {
+		task: usize,
+		worker: u8,
+		rekeyed: bool,
+		misdirected: bool,
+	},
 }
 
 fn step() -> impl Strategy<Value = Step> {
@@ -41,6 +71,10 @@ fn step() -> impl Strategy<Value = Step> {
 		1 => task.clone().prop_map(|task| Step::Reopen { task }),
 		1 => task.prop_map(|task| Step::Claim { task }),
 		2 => (1..120u64, any::<bool>()).prop_map(|(blocks, idle)| Step::Advance { blocks, idle }),
+		2 => (0..TASKS, 1..=WORKERS, proptest::bool::weighted(0.2), proptest::bool::weighted(0.1))
+			.prop_map(|(task, worker, rekeyed, misdirected)| {
+				Step::ReleaseKey { task, worker, rekeyed, misdirected }
+			}),
 	]
 }
 
@@ -55,19 +89,38 @@ fn dispatch(who: AccountId, call: ContributionCall<Test>) {
 	let _ = call.dispatch_bypass_filter(RuntimeOrigin::signed(who));
 }
 
-fn apply(step: &Step, tasks: &[TaskId], deals: &[pallet_marketplace::DealId]) {
+/// The enclave signature `who` gives a vote for `digest` on `task`, if the task is confidential.
+fn signature(
+	confidential: bool,
+	who: &AccountId,
+	task: TaskId,
+	digest: crate::ResultDigest,
+) -> Option<crate::EnclaveSignature> {
+	let (hash, seal) = Contribution::result_hash_and_seal(&task, who, &digest);
+	confidential
+		.then(|| TestEnclaves::sign(who, &Contribution::enclave_message(&task, &hash, &seal)))
+}
+
+fn apply(
+	step: &Step,
+	tasks: &[TaskId],
+	deals: &[pallet_marketplace::DealId],
+	confidential: &[bool],
+) {
 	match *step {
 		Step::Contribute { task, worker: n, honest } => {
 			let who = worker(n);
 			let (result_hash, result_seal) =
 				Contribution::result_hash_and_seal(&tasks[task], &who, &digest_for(honest));
+			let enclave_signature =
+				signature(confidential[task], &who, tasks[task], digest_for(honest));
 			dispatch(
 				who,
 				ContributionCall::contribute {
 					task: tasks[task],
 					result_hash,
 					result_seal,
-					enclave_signature: None,
+					enclave_signature,
 				},
 			);
 		}
@@ -77,7 +130,12 @@ fn apply(step: &Step, tasks: &[TaskId], deals: &[pallet_marketplace::DealId]) {
 				task: tasks[task],
 				digest: digest(1),
 				location: bounded(b"http://result"),
-				enclave_signature: None,
+				enclave_signature: signature(
+					confidential[task],
+					&worker(n),
+					tasks[task],
+					digest(1),
+				),
 			},
 		),
 		Step::Reveal { task, worker: n, honest } => dispatch(
@@ -101,6 +159,32 @@ fn apply(step: &Step, tasks: &[TaskId], deals: &[pallet_marketplace::DealId]) {
 			let weight = if idle { Weight::MAX } else { Weight::zero() };
 			run_to_block(System::block_number() + blocks, weight);
 		}
+		Step::ReleaseKey { task, worker: n, rekeyed, misdirected } => {
+			let who = worker(n);
+			if rekeyed {
+				TestEnclaves::rekey(&who, [System::block_number() as u8 ^ n; 32]);
+			}
+			let enclave_key = TestEnclaves::encryption_key(&who).unwrap_or_default();
+			let recipient = if misdirected { [0xff; 32] } else { enclave_key };
+			let sealed = SealedDatasetKey { ephemeral: [n; 32], recipient, ciphertext: [n; 48] };
+			dispatch(
+				account(DATASET_OWNER),
+				ContributionCall::release_dataset_key { task: tasks[task], worker: who, sealed },
+			);
+		}
+	}
+}
+
+/// Sealed keys exist only on confidential tasks, and always for their worker's current enclave
+/// key or one it had when the key was released (the pallet's own invariants cover the rest:
+/// only assigned workers, none once settled).
+fn check_sealed_keys(tasks: &[TaskId], confidential: &[bool]) {
+	for (task, confidential) in tasks.iter().zip(confidential) {
+		let entry = Tasks::<Test>::get(task).expect("initialized");
+		assert!(*confidential || entry.dataset_keys.is_empty(), "a key on a plain task");
+		for (_, sealed) in &entry.dataset_keys {
+			assert_ne!(sealed.recipient, [0xff; 32], "a misdirected key was accepted");
+		}
 	}
 }
 
@@ -120,6 +204,7 @@ proptest! {
 	#[test]
 	fn random_task_histories_conserve_money(
 		trusts in proptest::collection::vec(prop_oneof![Just(1u32), Just(3), Just(4), Just(16)], TASKS),
+		confidential in proptest::collection::vec(any::<bool>(), TASKS),
 		steps in proptest::collection::vec(step(), 1..80),
 	) {
 		new_test_ext().execute_with(|| {
@@ -127,10 +212,22 @@ proptest! {
 			let held_by_everyone = || everyone().iter().map(Balances::total_balance).sum::<Balance>();
 			let total = held_by_everyone();
 
+			// Workers 1 to 5 have enclaves the app allows; worker 6 has none.
+			for n in 1..=5 {
+				TestEnclaves::attest(&worker(n), APP_MEASUREMENT);
+			}
 			let mut deals = Vec::new();
 			let mut tasks = Vec::new();
-			for trust in &trusts {
-				let deal = DealSpec::trust(*trust).make();
+			for (trust, confidential) in trusts.iter().zip(&confidential) {
+				let spec = match confidential {
+					true => DealSpec {
+						tag: pallet_marketplace::tag::TEE | pallet_marketplace::tag::SGX,
+						dataset: ENCRYPTED_DATASET,
+						..DealSpec::trust(*trust)
+					},
+					false => DealSpec::trust(*trust),
+				};
+				let deal = spec.make();
 				let task = Contribution::task_id(&deal, 0);
 				dispatch(account(OUTSIDER), ContributionCall::initialize { deal, index: 0 });
 				// Workers 1 to 5 are assigned; worker 6 never is.
@@ -146,8 +243,9 @@ proptest! {
 			}
 
 			for step in &steps {
-				apply(step, &tasks, &deals);
+				apply(step, &tasks, &deals, &confidential);
 				check_invariants();
+				check_sealed_keys(&tasks, &confidential);
 				assert_eq!(Balances::total_issuance(), issuance, "after {step:?}");
 				assert_eq!(held_by_everyone(), total, "after {step:?}");
 			}
@@ -155,6 +253,9 @@ proptest! {
 			// Past every deadline, the sweep settles everything and releases every hold.
 			run_to_block(System::block_number() + 10 * T_BLOCKS + 1, Weight::MAX);
 			check_invariants();
+			for task in &tasks {
+				assert!(Tasks::<Test>::get(task).unwrap().dataset_keys.is_empty());
+			}
 			for deal in &deals {
 				assert!(Deals::<Test>::get(deal).is_none());
 			}
