@@ -31,7 +31,13 @@ pub fn describe(error: &DispatchError) -> String {
 	} else if index == commons_runtime::Escrow::index() {
 		named::<commons_runtime::Escrow, pallet_escrow::Error<Runtime>>(bytes)
 	} else if index == commons_runtime::Attestation::index() {
-		named::<commons_runtime::Attestation, pallet_attestation::Error<Runtime>>(bytes)
+		// A refused quote or collateral says why inside: the verifier's own error.
+		match pallet_attestation::Error::<Runtime>::decode(&mut &bytes[..]) {
+			Ok(pallet_attestation::Error::Quote(why)) => {
+				Some(format!("Attestation::Quote({why:?})"))
+			}
+			_ => named::<commons_runtime::Attestation, pallet_attestation::Error<Runtime>>(bytes),
+		}
 	} else if index == commons_runtime::Balances::index() {
 		named::<commons_runtime::Balances, pallet_balances::Error<Runtime>>(bytes)
 	} else {
@@ -102,6 +108,11 @@ mod tests {
 			pallet_attestation::Error::<Runtime>::SimulatedEvidenceRefused,
 		);
 		assert_eq!(describe(&refused), "Attestation::SimulatedEvidenceRefused");
+		let expired = module_error(
+			commons_runtime::Attestation::index(),
+			pallet_attestation::Error::<Runtime>::Quote(commons_dcap::Error::CrlExpired),
+		);
+		assert_eq!(describe(&expired), "Attestation::Quote(CrlExpired)");
 		assert_eq!(describe(&DispatchError::BadOrigin), "BadOrigin");
 	}
 }

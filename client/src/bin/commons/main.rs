@@ -6,6 +6,7 @@
 //! Everything is read and written through a node's JSON-RPC with the runtime's own types.
 
 mod amount;
+mod collateral;
 mod measurement;
 mod run;
 
@@ -138,6 +139,13 @@ enum Command {
 	Run(run::Request),
 	/// Shows a deal and its tasks.
 	Deal { deal: sp_core::H256 },
+	/// Puts Intel's collateral for a platform on chain (root CA CRL, PCK CRL, TCB info, QE
+	/// identity), from one quote's collateral as the `dcap-qvl` tool writes it; pieces the chain
+	/// holds as new or newer are skipped.
+	SubmitCollateral {
+		#[arg(long)]
+		file: std::path::PathBuf,
+	},
 	/// Settles a task past its final deadline: refunds its payer.
 	Claim {
 		#[arg(long)]
@@ -321,6 +329,9 @@ async fn execute(cli: Cli) -> Result<(), String> {
 		Command::Run(request) => return run::run(&chain, &pair, request).await,
 		Command::Deal { deal } => return run::show_deal(&chain, deal).await,
 		Command::Claim { deal, index } => return claim(&chain, &pair, deal, index).await,
+		Command::SubmitCollateral { file } => {
+			return collateral::submit(&chain, &pair, &file).await
+		}
 	};
 	let events = chain.submit_and_wait(RuntimeCall::Marketplace(call), &pair).await?;
 	match created(&events) {
