@@ -162,7 +162,8 @@ fn apply(
 		Step::ReleaseKey { task, worker: n, rekeyed, misdirected } => {
 			let who = worker(n);
 			if rekeyed {
-				TestEnclaves::rekey(&who, [System::block_number() as u8 ^ n; 32]);
+				// Never the misdirected key below.
+				TestEnclaves::rekey(&who, [(System::block_number() as u8 ^ n) & 0x7f; 32]);
 			}
 			let enclave_key = TestEnclaves::encryption_key(&who).unwrap_or_default();
 			let recipient = if misdirected { [0xff; 32] } else { enclave_key };
