@@ -4,12 +4,13 @@
 //! - **Stored dataset**: `nonce ‖ ChaCha20-Poly1305(dataset key, nonce, data)` with associated
 //!   data [`DATASET_LABEL`] and a random 96-bit nonce. The registered checksum is the sha256 of
 //!   this whole file, so anyone can check a download without the key.
-//! - **Sealed key** ([`SealedDatasetKey`]), as HPKE's base mode builds it with its own labels: a
-//!   fresh ephemeral X25519 key agrees a secret with the enclave's registered encryption key;
-//!   HKDF-SHA256 (salt: ephemeral key ‖ enclave key, info: [`SEAL_LABEL`] ‖ task id) turns it into
-//!   a one-time ChaCha20-Poly1305 key, which encrypts the 32-byte dataset key with a zero nonce
-//!   (the key is never used twice) and the task id as associated data. A sealed key opens only in
-//!   the enclave holding the X25519 secret, and only for the task it was sealed for.
+//! - **Sealed key** ([`SealedDatasetKey`]), built the way HPKE's base mode is (though not
+//!   byte-compatible with RFC 9180): a fresh ephemeral X25519 key agrees a secret with the
+//!   enclave's registered encryption key; HKDF-SHA256 (salt: ephemeral key ‖ enclave key, info:
+//!   [`SEAL_LABEL`] ‖ task id) turns it into a one-time ChaCha20-Poly1305 key, which encrypts the
+//!   32-byte dataset key with a zero nonce (the key is never used twice) and the task id as
+//!   associated data. A sealed key opens only in the enclave holding the X25519 secret, and only
+//!   for the task it was sealed for.
 
 use std::{fs, path::Path};
 
