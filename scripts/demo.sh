@@ -30,6 +30,7 @@ else
 	ferdie=$(commons --key //Ferdie account | sed -n 1p)
 	pool=$(commons --key //Charlie create-workerpool --description demo --scheduler "$ferdie" |
 		awk '{print $2}')
+	commons --key //Ferdie accept-scheduling --workerpool "$pool"
 	commons --key //Alice publish-app-order --app "$app" --price 1 --volume 1000
 	commons --key //Charlie publish-workerpool-order --workerpool "$pool" --trust 4 --price 10 \
 		--volume 1000

@@ -300,8 +300,8 @@ impl_runtime_apis! {
 			pallet_contribution::Tasks::<Runtime>::get(task)
 		}
 
-		fn score(worker: AccountId) -> (u32, u32) {
-			let score = pallet_contribution::Scores::<Runtime>::get(worker);
+		fn score(workerpool: pallet_marketplace::WorkerpoolId, worker: AccountId) -> (u32, u32) {
+			let score = pallet_contribution::Scores::<Runtime>::get(workerpool, worker);
 			(score, pallet_contribution::consensus::worker_weight(score))
 		}
 

@@ -123,7 +123,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: Cow::Borrowed("commons"),
 	impl_name: Cow::Borrowed("commons-node"),
 	authoring_version: 1,
-	spec_version: 105,
+	spec_version: 106,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 1,
@@ -210,8 +210,12 @@ pub type UncheckedExtrinsic =
 /// What a transaction's signer signs.
 pub type SignedPayload = generic::SignedPayload<RuntimeCall, TxExtension>;
 
-/// Storage migrations run on the next runtime upgrade, beyond the pallets' own.
-type Migrations = ();
+/// Storage migrations run on the next runtime upgrade, beyond the pallets' own. Each runs only
+/// while its pallet's stored version is the one it migrates from.
+type Migrations = (
+	pallet_marketplace::migrations::MigrateToV1<Runtime>,
+	pallet_contribution::migrations::MigrateToV1<Runtime>,
+);
 
 /// Dispatches blocks and transactions to the pallets.
 pub type Executive = frame_executive::Executive<

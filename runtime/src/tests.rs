@@ -134,3 +134,41 @@ fn sweeping_an_expired_task_costs_a_small_share_of_a_block() {
 	// An idle block can fail at least 20 of the largest tasks.
 	assert!(per_task.ref_time() * 20 < block.ref_time(), "{per_task:?} against {block:?}");
 }
+
+#[test]
+fn a_payout_below_the_real_existential_deposit_goes_to_the_kitty() {
+	use pallet_escrow::{Escrow as _, Purpose};
+	genesis_state(DEV_RUNTIME_PRESET).execute_with(|| {
+		let payer = Sr25519Keyring::Alice.to_account_id();
+		let nobody = AccountId::from([9; 32]);
+		let reference = sp_core::H256::repeat_byte(1);
+		assert!(Escrow::lock(&payer, Purpose::DealPayment, CMN, reference).is_ok());
+		assert!(Escrow::pay(
+			&payer,
+			Purpose::DealPayment,
+			&nobody,
+			EXISTENTIAL_DEPOSIT - 1,
+			reference
+		)
+		.is_ok());
+		assert_eq!(Balances::free_balance(&nobody), 0);
+		assert_eq!(pallet_escrow::Kitty::<Runtime>::get(), EXISTENTIAL_DEPOSIT - 1);
+		// The existential deposit itself creates the account.
+		assert!(Escrow::pay(&payer, Purpose::DealPayment, &nobody, EXISTENTIAL_DEPOSIT, reference)
+			.is_ok());
+		assert_eq!(Balances::free_balance(&nobody), EXISTENTIAL_DEPOSIT);
+		assert!(Escrow::do_try_state().is_ok());
+	});
+}
+
+#[test]
+fn a_deal_of_the_most_tasks_is_swept_within_a_few_blocks() {
+	use frame_support::traits::Get;
+	use pallet_contribution::WeightInfo;
+	// The worst deal at expiry: every task opened and unsettled, each failed on its own. Its
+	// delay to the deals expiring after it is bounded by a few blocks' weight.
+	let per_task = <Runtime as pallet_contribution::Config>::WeightInfo::sweep_task(0);
+	let tasks = <Runtime as pallet_marketplace::Config>::MaxDealVolume::get() as u64;
+	let block = <Runtime as frame_system::Config>::BlockWeights::get().max_block;
+	assert!(per_task.ref_time() * tasks < block.ref_time() * 4, "{per_task:?} × {tasks}");
+}

@@ -6,17 +6,19 @@
 //! 1. requests that cannot be served fail with a clear error (no compatible offer, no funds);
 //! 2. a warm-up deal of replicated tasks builds the two honest workers' scores (and measures
 //!    throughput);
-//! 3. both honest compute nodes are killed: the scheduler assigns the task to them anyway (they
-//!    still look alive), sees them stay silent past the reference time, and reassigns it to the
-//!    third node, which completes it; the restarted nodes do not contribute to it late; then a
-//!    node that crashes between its vote and its reveal restarts and reveals, voting once;
+//! 3. a third node joins; a node that crashes between its vote and its reveal restarts and
+//!    reveals, voting once;
 //! 4. the third node comes back as a cheater: it is outvoted on a replicated task, its stake is
 //!    seized, and every account's balance moves exactly as the protocol's formulas say;
 //! 5. a confidential app that allows only the simulated SGX enclave's measurement runs on the
 //!    one compute node in TEE mode (Eve's), which signs its result with its enclave key;
 //! 6. an encrypted dataset's key reaches that enclave, sealed, from its owner's key service
 //!    (`commons-node key-service`, restarted while the enclave waits), and the enclave computes
-//!    on the decrypted data.
+//!    on the decrypted data;
+//! 7. both honest compute nodes are killed: the scheduler assigns a task to each of them in turn
+//!    (they still look alive), each new assignment after the reference time taking the silent
+//!    worker's place and a third of its score, then to the third node, which completes it; the
+//!    restarted nodes do not contribute to it late.
 
 use std::{collections::BTreeMap, path::Path, time::Duration};
 
@@ -72,8 +74,9 @@ async fn events_between(node: &TestNode, from: u32, to: u32) -> Vec<RuntimeEvent
 	events
 }
 
+/// `who`'s score in pool 0, the only pool of the test.
 async fn score(node: &TestNode, who: &AccountId) -> u32 {
-	let key = pallet_contribution::Scores::<Runtime>::hashed_key_for(who);
+	let key = pallet_contribution::Scores::<Runtime>::hashed_key_for(0, who);
 	node.storage::<u32>(&key, None).await.unwrap().unwrap_or_default()
 }
 
@@ -273,6 +276,8 @@ async fn a_local_market_serves_requests_replaces_dead_workers_and_slashes_a_chea
 	)
 	.await;
 	assert_eq!(pool.trim(), "workerpool 0");
+	// Ferdie's key, in the validator's keystore, agrees to schedule the pool.
+	commons(node, Ferdie, &["accept-scheduling", "--workerpool", "0"]).await;
 	commons(node, Alice, &["publish-app-order", "--app", "0", "--price", "1", "--volume", "100"])
 		.await;
 	publish_pool_order(node, &category, 5, 0).await;
@@ -322,7 +327,7 @@ async fn a_local_market_serves_requests_replaces_dead_workers_and_slashes_a_chea
 	assert_eq!(metric(&metrics, "commons_compute_tasks_revealed_total"), 15);
 	assert_eq!(metric(&metrics, "commons_compute_tasks_failed_total"), 0);
 
-	// 3. A third node joins; the two honest ones die but still look alive to the scheduler.
+	// 3. A third node joins.
 	let mut mallory = ComputeNode::start(&dir, "compute-mallory", node, "//Ferdie//stash", 0, &[]);
 	wait_for("the third compute node to join", Duration::from_secs(60), || async {
 		match pool_members(node).await? {
@@ -331,44 +336,6 @@ async fn a_local_market_serves_requests_replaces_dead_workers_and_slashes_a_chea
 		}
 	})
 	.await;
-	dave.kill();
-	eve.kill();
-	let from = node.best_number().await.unwrap();
-	let reassigned = dir.path().join("reassigned");
-	commons(node, Bob, &request(&category, "1", "1", &reassigned)).await;
-	let (task_id, task) = only_task(node, from).await;
-	let to = node.best_number().await.unwrap();
-	let assignments: Vec<Vec<AccountId>> = events_between(node, from, to)
-		.await
-		.into_iter()
-		.filter_map(|event| match event {
-			RuntimeEvent::Contribution(pallet_contribution::Event::WorkersAssigned {
-				task,
-				workers,
-			}) if task == task_id => Some(workers.into_inner()),
-			_ => None,
-		})
-		.collect();
-	let dead = [Dave.to_account_id(), Eve.to_account_id()];
-	assert!(
-		dead.contains(&assignments[0][0]),
-		"the best-scored worker came first: {assignments:?}"
-	);
-	assert_eq!(task.contributions.len(), 1);
-	assert_eq!(task.contributions[0].worker, FerdieStash.to_account_id(), "{assignments:?}");
-	assert_eq!(
-		Hash::from(digest(&reassigned).unwrap()),
-		expected_digest(module.clone(), task_id).await
-	);
-
-	// The dead nodes restart on their own state and do not contribute to that task late.
-	dave.restart(&[]);
-	eve.restart(&[]);
-	tokio::time::sleep(Duration::from_secs(12)).await;
-	for compute in [&dave, &eve] {
-		let log = compute.log();
-		assert!(!log.contains(&format!("contributed to task {task_id:?}")), "{}", compute.name);
-	}
 
 	// A compute node that crashes between its vote and its reveal comes back on its own state
 	// and reveals, without voting again. Whichever of Dave and Eve the scheduler ranks first is
@@ -462,12 +429,13 @@ async fn a_local_market_serves_requests_replaces_dead_workers_and_slashes_a_chea
 	let workers_reward = (Percent::one() - SCHEDULER_REWARD).mul_floor(total_reward);
 	// Both winners have weight 4, a share of floor(log2(4)) = 2 each.
 	let reward = workers_reward * 2 / 4;
-	let kitty_share = kitty_at(node, start_hash).await - kitty_at(node, end_hash).await;
+	// The kitty pays no share per task: nobody can farm it by self-dealing.
+	assert_eq!(kitty_at(node, end_hash).await, kitty_at(node, start_hash).await);
 	let scheduler_rest = total_reward - 2 * reward;
 	let change: BTreeMap<AccountId, i128> = BTreeMap::from([
 		(Alice.to_account_id(), APP_PRICE as i128),
 		(Bob.to_account_id(), -((APP_PRICE + POOL_PRICE) as i128)),
-		(Charlie.to_account_id(), (scheduler_rest + kitty_share) as i128),
+		(Charlie.to_account_id(), scheduler_rest as i128),
 		(Dave.to_account_id(), reward as i128),
 		(Eve.to_account_id(), reward as i128),
 		(Ferdie.to_account_id(), 0),
@@ -656,4 +624,74 @@ async fn a_local_market_serves_requests_replaces_dead_workers_and_slashes_a_chea
 	);
 	let eve_input = eve.work_dir.join("inputs").join(format!("{task_id:?}"));
 	assert!(!eve_input.exists(), "the decrypted dataset does not outlive the run");
+
+	// 7. The two honest nodes die but still look alive to the scheduler (the third one is
+	// honest again): the task is assigned to each of them in turn, then to the third node.
+	mallory.kill();
+	mallory.restart(&[]);
+	let scores_before =
+		[score(node, &Dave.to_account_id()).await, score(node, &Eve.to_account_id()).await];
+	dave.kill();
+	eve.kill();
+	let from = node.best_number().await.unwrap();
+	let reassigned = dir.path().join("reassigned");
+	commons(node, Bob, &request(&category, "1", "1", &reassigned)).await;
+	let (task_id, task) = only_task(node, from).await;
+	let to = node.best_number().await.unwrap();
+	let assignments: Vec<Vec<AccountId>> = events_between(node, from, to)
+		.await
+		.into_iter()
+		.filter_map(|event| match event {
+			RuntimeEvent::Contribution(pallet_contribution::Event::WorkersAssigned {
+				task,
+				workers,
+			}) if task == task_id => Some(workers.into_inner()),
+			_ => None,
+		})
+		.collect();
+	// The two dead workers, best scored, were tried first, each replaced after the reference
+	// time by the next.
+	let dead = [Dave.to_account_id(), Eve.to_account_id()];
+	let silent: Vec<AccountId> =
+		assignments.iter().take(2).map(|workers| workers[0].clone()).collect();
+	assert!(
+		silent.len() == 2 && silent.iter().all(|worker| dead.contains(worker)),
+		"{assignments:?}"
+	);
+	assert_ne!(silent[0], silent[1], "a worker replaced on a task is not given it again");
+	// Each lost its place to the next, with a third of its score in the pool.
+	let replaced: Vec<(AccountId, u32)> = events_between(node, from, to)
+		.await
+		.into_iter()
+		.filter_map(|event| match event {
+			RuntimeEvent::Contribution(pallet_contribution::Event::SilentWorkerReplaced {
+				task,
+				worker,
+				score,
+			}) if task == task_id => Some((worker, score)),
+			_ => None,
+		})
+		.collect();
+	let cut = |worker: &AccountId| scores_before[usize::from(*worker != dead[0])] * 2 / 3;
+	let expected: Vec<(AccountId, u32)> =
+		silent.iter().map(|worker| (worker.clone(), cut(worker))).collect();
+	assert_eq!(replaced, expected);
+	for (worker, score_after) in &expected {
+		assert_eq!(score(node, worker).await, *score_after);
+	}
+	assert_eq!(task.contributions.len(), 1);
+	assert_eq!(task.contributions[0].worker, FerdieStash.to_account_id(), "{assignments:?}");
+	assert_eq!(
+		Hash::from(digest(&reassigned).unwrap()),
+		expected_digest(module.clone(), task_id).await
+	);
+
+	// The dead nodes restart on their own state and do not contribute to that task late.
+	dave.restart(&[]);
+	eve.restart(&[]);
+	tokio::time::sleep(Duration::from_secs(12)).await;
+	for compute in [&dave, &eve] {
+		let log = compute.log();
+		assert!(!log.contains(&format!("contributed to task {task_id:?}")), "{}", compute.name);
+	}
 }

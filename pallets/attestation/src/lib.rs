@@ -123,7 +123,11 @@ pub mod pallet {
 		type WeightInfo: WeightInfo;
 	}
 
+	/// The layout version of this pallet's storage (the first).
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(0);
+
 	#[pallet::pallet]
+	#[pallet::storage_version(STORAGE_VERSION)]
 	pub struct Pallet<T>(_);
 
 	/// Each worker's registered enclave.
@@ -746,10 +750,12 @@ impl<T: Config> EnclaveRegistry<T::AccountId> for Pallet<T> {
 			_ => TeeKind::Sgx,
 		};
 		let now = Self::now();
+		// A key of the benchmark's keystore, so that benchmarks can sign as the enclave.
+		let signing = sp_io::crypto::ed25519_generate(BENCHMARK_KEY_TYPE, None).0;
 		let enclave = Enclave {
 			kind,
 			measurement,
-			keys: EnclaveKeys { signing: [1; 32], encryption },
+			keys: EnclaveKeys { signing, encryption },
 			attester: Attester::Simulated,
 			attested_at: now,
 			expires_at: now.saturating_add(
@@ -758,4 +764,19 @@ impl<T: Config> EnclaveRegistry<T::AccountId> for Pallet<T> {
 		};
 		Enclaves::<T>::insert(worker, enclave);
 	}
+
+	#[cfg(feature = "runtime-benchmarks")]
+	fn sign_for_benchmark(worker: &T::AccountId, message: &[u8]) -> EnclaveSignature {
+		Enclaves::<T>::get(worker)
+			.and_then(|enclave| {
+				let public = ed25519::Public::from_raw(enclave.keys.signing);
+				sp_io::crypto::ed25519_sign(BENCHMARK_KEY_TYPE, &public, message)
+			})
+			.map(|signature| signature.0)
+			.unwrap_or([0; 64])
+	}
 }
+
+/// Where benchmarks keep the signing keys of the enclaves they attest.
+#[cfg(feature = "runtime-benchmarks")]
+const BENCHMARK_KEY_TYPE: sp_core::crypto::KeyTypeId = sp_core::crypto::KeyTypeId(*b"bnch");

@@ -1,6 +1,6 @@
 //! Benchmarks of every call and of the idle sweep per task, each at its worst case: the most
-//! contributors the runtime allows, a dataset to pay, a kitty to share, and the vote reaching
-//! consensus in the measured call.
+//! contributors the runtime allows, a dataset to pay, and the vote reaching consensus in the
+//! measured call.
 
 use super::*;
 use alloc::{vec, vec::Vec};
@@ -25,7 +25,7 @@ where
 }
 
 /// A live deal of `volume` tasks at `trust`, its funds locked as a match would lock them, with a
-/// pool of `MaxContributors` workers, and a kitty to share.
+/// pool of `MaxContributors` workers.
 struct Setup<T: Config> {
 	deal: DealId,
 	scheduler: T::AccountId,
@@ -37,6 +37,32 @@ where
 	T::Currency: Mutate<T::AccountId>,
 {
 	fn new(trust: u32, volume: u32) -> Self {
+		Self::with_tag(trust, volume, 0)
+	}
+
+	/// A TEE deal whose app allows the most measurements, every worker attested with the last
+	/// of them: the costliest enclave checks.
+	fn confidential(trust: u32, volume: u32) -> Self {
+		let setup = Self::with_tag(trust, volume, tag::TEE | tag::SGX);
+		let deal = Deals::<T>::get(setup.deal).expect("just made");
+		let measurements: Vec<_> = (0..<T as pallet_marketplace::Config>::MaxMeasurements::get())
+			.map(|index| pallet_marketplace::Measurement::SgxMrEnclave([index as u8; 32]))
+			.collect();
+		let allowed = *measurements.last().expect("a TEE app allows a measurement");
+		pallet_marketplace::Apps::<T>::mutate(deal.app.id, |app| {
+			app.as_mut().expect("just made").measurements =
+				measurements.try_into().expect("the bound");
+		});
+		for (index, worker) in setup.workers.iter().enumerate() {
+			PoolMembers::<T>::mutate(POOL, worker, |membership| {
+				membership.as_mut().expect("a member").capabilities = deal.tag;
+			});
+			T::Enclaves::attest_for_benchmark(worker, allowed, [index as u8; 32]);
+		}
+		setup
+	}
+
+	fn with_tag(trust: u32, volume: u32, deal_tag: pallet_marketplace::Tag) -> Self {
 		let owner = funded::<T>("owner", 0);
 		let requester = funded::<T>("requester", 0);
 		let scheduler = funded::<T>("scheduler", 0);
@@ -66,6 +92,7 @@ where
 				open: true,
 			},
 		);
+		pallet_marketplace::SchedulerAccepted::<T>::insert(POOL, &scheduler);
 		let workers: Vec<_> = (0..<T as Config>::MaxContributors::get())
 			.map(|index| {
 				let worker = funded::<T>("worker", index);
@@ -93,7 +120,7 @@ where
 			beneficiary: requester,
 			category,
 			trust,
-			tag: 0,
+			tag: deal_tag,
 			params: Default::default(),
 			start: frame_system::Pallet::<T>::block_number(),
 			first_task: 0,
@@ -109,9 +136,6 @@ where
 			.expect("funded");
 		T::Escrow::lock(&owner, Purpose::SchedulerStake, deal.scheduler_stake * volume_balance, id)
 			.expect("funded");
-		// A kitty, so that finalizing pays a share of it.
-		T::Escrow::lock(&owner, Purpose::WorkerStake, price, id).expect("funded");
-		T::Escrow::seize(&owner, Purpose::WorkerStake, price, id).expect("just locked");
 		<Pallet<T> as pallet_marketplace::OnDealCreated<T>>::on_deal_created(&id, &deal);
 		Deals::<T>::insert(id, deal);
 		Self { deal: id, scheduler, workers }
@@ -130,8 +154,23 @@ where
 	fn contribute(&self, task: TaskId, worker: u32, digest: ResultDigest) {
 		let who = &self.workers[worker as usize];
 		let (hash, seal) = Pallet::<T>::result_hash_and_seal(&task, who, &digest);
-		Pallet::<T>::contribute(RawOrigin::Signed(who.clone()).into(), task, hash, seal, None)
+		let signature = self.signature(task, who, hash, seal);
+		Pallet::<T>::contribute(RawOrigin::Signed(who.clone()).into(), task, hash, seal, signature)
 			.expect("an assigned worker");
+	}
+
+	/// `who`'s enclave's signature over its vote, if the deal runs in a TEE.
+	fn signature(
+		&self,
+		task: TaskId,
+		who: &T::AccountId,
+		hash: ResultHash,
+		seal: ResultSeal,
+	) -> Option<EnclaveSignature> {
+		let deal = Deals::<T>::get(self.deal).expect("live");
+		(deal.tag & tag::TEE != 0).then(|| {
+			T::Enclaves::sign_for_benchmark(who, &Pallet::<T>::enclave_message(&task, &hash, &seal))
+		})
 	}
 
 	fn reveal(&self, task: TaskId, worker: u32, digest: ResultDigest) {
@@ -188,11 +227,15 @@ mod benchmarks {
 		assert!(Tasks::<T>::contains_key(Pallet::<T>::task_id(&setup.deal, n - 1)));
 	}
 
+	/// `n` workers assigned to a TEE task whose every place is held by a silent worker, so that
+	/// the call also replaces them all.
 	#[benchmark]
 	fn assign(n: Linear<1, { <T as Config>::MaxContributors::get() }>) {
-		let setup = Setup::<T>::new(1, 1);
-		Pallet::<T>::do_initialize(setup.deal, 0).unwrap();
-		let task = Pallet::<T>::task_id(&setup.deal, 0);
+		let most = <T as Config>::MaxContributors::get();
+		let setup = Setup::<T>::confidential(1, 1);
+		let task = setup.assigned(0, most);
+		let entry = Tasks::<T>::get(task).unwrap();
+		go_to::<T>(frame_system::Pallet::<T>::block_number() + entry.reference_time);
 		let workers: BoundedVec<_, _> = setup.workers[..n as usize].to_vec().try_into().unwrap();
 
 		#[extrinsic_call]
@@ -201,20 +244,21 @@ mod benchmarks {
 		assert_eq!(Tasks::<T>::get(task).unwrap().assigned.len() as u32, n);
 	}
 
-	/// The last of the most contributors, whose vote reaches consensus.
+	/// The last of the most contributors to a TEE task, whose vote reaches consensus.
 	#[benchmark]
 	fn contribute() {
 		let most = <T as Config>::MaxContributors::get();
-		let setup = Setup::<T>::new(trust_for(most), 1);
+		let setup = Setup::<T>::confidential(trust_for(most), 1);
 		let task = setup.assigned(0, most);
 		for worker in 0..most - 1 {
 			setup.contribute(task, worker, digest_of(1));
 		}
 		let last = setup.workers[most as usize - 1].clone();
 		let (hash, seal) = Pallet::<T>::result_hash_and_seal(&task, &last, &digest_of(1));
+		let signature = setup.signature(task, &last, hash, seal);
 
 		#[extrinsic_call]
-		_(RawOrigin::Signed(last), task, hash, seal, None);
+		_(RawOrigin::Signed(last), task, hash, seal, signature);
 
 		assert_eq!(Tasks::<T>::get(task).unwrap().status, TaskStatus::Revealing);
 	}
@@ -263,8 +307,8 @@ mod benchmarks {
 		assert_eq!(Tasks::<T>::get(task).unwrap().status, TaskStatus::Completed);
 	}
 
-	/// One of `c` winners revealed (with one alone, its reveal would have finalized); the others
-	/// lose their stakes to it.
+	/// All but one of `c` winners revealed (with all of them, the last reveal would have
+	/// finalized): each revealer is paid and scored, the silent one loses its stake to them.
 	#[benchmark]
 	fn finalize(c: Linear<2, { <T as Config>::MaxContributors::get() }>) {
 		let setup = Setup::<T>::new(trust_for(c), 1);
@@ -272,7 +316,9 @@ mod benchmarks {
 		for worker in 0..c {
 			setup.contribute(task, worker, digest_of(1));
 		}
-		setup.reveal(task, 0, digest_of(1));
+		for worker in 0..c - 1 {
+			setup.reveal(task, worker, digest_of(1));
+		}
 		go_to::<T>(Tasks::<T>::get(task).unwrap().reveal_deadline.unwrap());
 		let caller = funded::<T>("caller", 0);
 
@@ -301,14 +347,17 @@ mod benchmarks {
 		assert_eq!(Tasks::<T>::get(task).unwrap().status, TaskStatus::Active);
 	}
 
+	/// A TEE task's worker contributes and finalizes it with its enclave's signature.
 	#[benchmark]
 	fn contribute_and_finalize() {
-		let setup = Setup::<T>::new(1, 1);
+		let setup = Setup::<T>::confidential(1, 1);
 		let task = setup.assigned(0, 1);
 		let worker = setup.workers[0].clone();
+		let (hash, seal) = Pallet::<T>::result_hash_and_seal(&task, &worker, &digest_of(1));
+		let signature = setup.signature(task, &worker, hash, seal);
 
 		#[extrinsic_call]
-		_(RawOrigin::Signed(worker), task, digest_of(1), longest_location::<T>(), None);
+		_(RawOrigin::Signed(worker), task, digest_of(1), longest_location::<T>(), signature);
 
 		assert_eq!(Tasks::<T>::get(task).unwrap().status, TaskStatus::Completed);
 	}
@@ -357,17 +406,8 @@ mod benchmarks {
 	/// worker's last.
 	#[benchmark]
 	fn release_dataset_key() {
-		let setup = Setup::<T>::new(1, 1);
-		let mut deal = Deals::<T>::get(setup.deal).expect("just made");
-		deal.tag = tag::TEE;
-		let measurements: Vec<_> = (0..<T as pallet_marketplace::Config>::MaxMeasurements::get())
-			.map(|index| pallet_marketplace::Measurement::SgxMrEnclave([index as u8; 32]))
-			.collect();
-		let allowed = *measurements.last().expect("a TEE app allows a measurement");
-		pallet_marketplace::Apps::<T>::mutate(deal.app.id, |app| {
-			app.as_mut().expect("just made").measurements =
-				measurements.try_into().expect("the bound");
-		});
+		let setup = Setup::<T>::confidential(1, 1);
+		let deal = Deals::<T>::get(setup.deal).expect("just made");
 		let dataset = deal.dataset.as_ref().expect("the setup buys a dataset");
 		pallet_marketplace::Datasets::<T>::insert(
 			dataset.id,
@@ -380,18 +420,11 @@ mod benchmarks {
 			},
 		);
 		let owner = dataset.owner.clone();
-		Deals::<T>::insert(setup.deal, deal);
 		let sealed_for = |worker: &T::AccountId| SealedDatasetKey {
 			ephemeral: [5; 32],
 			recipient: T::Enclaves::encryption_key(worker).expect("attested"),
 			ciphertext: [6; 48],
 		};
-		for (index, worker) in setup.workers.iter().enumerate() {
-			PoolMembers::<T>::mutate(POOL, worker, |membership| {
-				membership.as_mut().expect("a member").capabilities = tag::TEE;
-			});
-			T::Enclaves::attest_for_benchmark(worker, allowed, [index as u8; 32]);
-		}
 		let task = setup.assigned(0, <T as Config>::MaxContributors::get());
 		let (last, others) = setup.workers.split_last().expect("a worker");
 		for worker in others {

@@ -32,6 +32,20 @@ pub fn worker_weight(score: u32) -> u32 {
 	(score / 3).max(3) - 1
 }
 
+/// The fewest agreeing contributors a consensus needs: one at trust 1, two above it.
+///
+/// Commons' rule on top of the reference's vote: there, a worker whose weight alone meets the
+/// trust (weight ≥ trust, a score of about 3 × trust) decides a task by itself, so a requester's
+/// trust above 1 would buy no second opinion from a worker with a high enough score. Here a task
+/// of trust above 1 always has at least two workers agreeing on its result.
+pub fn min_agreeing(trust: u32) -> u32 {
+	if trust > 1 {
+		2
+	} else {
+		1
+	}
+}
+
 /// A winner's share of the workers' reward: `floor(log2(weight))`, at least 1.
 pub fn reward_share(weight: u32) -> u32 {
 	weight.max(1).ilog2()
@@ -244,6 +258,14 @@ mod tests {
 		// ...whose agreeing vote then does reach consensus.
 		tally.add_vote(hash(1), 4).unwrap();
 		assert!(tally.has_consensus(&hash(1), 5));
+	}
+
+	#[test]
+	fn a_replicated_task_needs_two_agreeing_workers_whatever_their_weight() {
+		assert_eq!(min_agreeing(0), 1);
+		assert_eq!(min_agreeing(1), 1);
+		assert_eq!(min_agreeing(2), 2);
+		assert_eq!(min_agreeing(u32::MAX), 2);
 	}
 
 	#[test]

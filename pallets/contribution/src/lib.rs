@@ -22,9 +22,10 @@
 //!    one worker revealed, or the scheduler may reopen it ([`Pallet::reopen`]) if none did.
 //! 5. **Settle**: finalizing pays the app and dataset owners, the winners and the scheduler,
 //!    releases the scheduler's stake, and gives the losers' stakes to the winners; a task not
-//!    finalized by its final deadline fails and its payer is refunded in full. Expired tasks are
-//!    failed by the chain itself in idle block time ([`Hooks::on_idle`]), or by anyone with
-//!    [`Pallet::claim`] when blocks are full.
+//!    finalized by its final deadline is finalized then if a winner revealed, and fails
+//!    otherwise: its payer is refunded in full. Expired tasks are settled by the chain itself in
+//!    idle block time ([`Hooks::on_idle`]), or by anyone with [`Pallet::claim`] when blocks are
+//!    full.
 //!
 //! A trust-1 task may instead be contributed and finalized in one call by its assigned worker
 //! ([`Pallet::contribute_and_finalize`]).
@@ -41,10 +42,12 @@
 //! The vote and the money follow iExec's PoCo exactly (reference §4 and §5.2):
 //!
 //! - A worker's weight is `max(score / 3, 3) - 1`; a hash's group is the product of its voters'
-//!   weights; `total = 1 + Σ groups`; consensus when `group × trust > total × (trust - 1)`.
+//!   weights; `total = 1 + Σ groups`; consensus when `group × trust > total × (trust - 1)`
+//!   and, above trust 1, at least two contributors agree ([`consensus::min_agreeing`]: Commons'
+//!   addition, so that no worker decides a replicated task alone, whatever its score).
 //! - Finalization: the payer's price is paid out: app price to the app's owner, dataset price to
-//!   the dataset's owner; the pool owner's stake (30 % of the pool price) is released and it earns
-//!   the kitty share. The workers' reward is `(pool price + losers' stakes) × (100 % - scheduler
+//!   the dataset's owner; the pool owner's stake (30 % of the pool price) is released. The
+//!   workers' reward is `(pool price + losers' stakes) × (100 % - scheduler
 //!   ratio)`, shared among the workers who revealed in proportion to `floor(log2(weight))`
 //!   (rounded down); the pool owner gets the rest. Winners get their stakes back; every other
 //!   contributor's stake is part of the reward. With more than one contributor, each winner's
@@ -55,10 +58,28 @@
 //!   kitty, and every contributor gets its stake back.
 //!
 //! Commons' changes: nobody has to act for a task to settle (the last reveal finalizes, the
-//! chain sweeps expired tasks in [`Hooks::on_idle`], a bounded amount per block); contributors per
-//! task are bounded by [`Config::MaxContributors`]; workers are assigned on-chain rather than by
-//! an off-chain signature; successful `contribute`, `reveal` and `contribute_and_finalize` calls
-//! pay no fee, while a refused one does; every transition emits an event naming the task and why.
+//! chain sweeps expired tasks in [`Hooks::on_idle`], a bounded amount per block, finalizing those
+//! with a revealed result and failing the rest); contributors per task are bounded by
+//! [`Config::MaxContributors`]; workers are assigned on-chain rather than by an off-chain
+//! signature; successful `contribute`, `reveal` and `contribute_and_finalize` calls pay no fee
+//! when the caller had something at risk (a stake, or for the single call a task with a price),
+//! while a refused one always does; every transition emits an event naming the task and why.
+//!
+//! Economic safety (each rule closes a way to make others pay, see `docs/protocol.md`):
+//!
+//! - **A deal pays for what its expiry costs.** A deal has at most the marketplace's
+//!   `MaxDealVolume` tasks. A [`Task`] is written only when someone opens it (and pays that
+//!   call's fee); the tasks nobody opened are counted ([`UnopenedTasks`]) and fail together, in
+//!   one step, at the deal's final deadline. The sweep charges each task what its kind of
+//!   settlement costs, so a deal delays the refunds of later ones by a bounded amount.
+//! - **No kitty share.** A successful task earns its pool owner nothing from the kitty (the
+//!   reference pays a tenth of it): with free identities that share is farmed by self-dealing,
+//!   which would make forcing a victim's tasks to fail profitable. See the escrow pallet.
+//! - **A payee cannot block settlement.** A payout its payee cannot receive goes to the kitty
+//!   (the escrow's `PayoutDiverted`), so a task whose app owner cannot exist is still finalized.
+//! - **An enclave is checked when it signs.** A TEE result is accepted only when signed by an
+//!   enclave of a measurement the app allows at that moment, not only at assignment: a worker
+//!   may re-register its enclave at any time.
 //!
 //! Confidential datasets: the chain never sees a dataset's key, only the key sealed to one
 //! enclave ([`SealedDatasetKey`]). A release is accepted only for a worker assigned to an
@@ -79,6 +100,7 @@
 //!   itself rather than copying another's hash.
 //! - *Winners*: the contributors who voted for the consensus hash.
 //! - *Settled*: completed (paid out) or failed (refunded).
+//! - *Unopened task*: a task of a live deal that nobody initialized; it has no [`Task`] entry.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 
@@ -89,6 +111,7 @@ pub use pallet::*;
 #[cfg(feature = "runtime-benchmarks")]
 mod benchmarking;
 pub mod consensus;
+pub mod migrations;
 #[cfg(test)]
 mod mock;
 pub mod runtime_api;
@@ -111,7 +134,7 @@ use frame_system::{
 	pallet_prelude::*,
 };
 use pallet_escrow::{Escrow, Purpose};
-use pallet_marketplace::{tag, Deal, DealId, Deals, PoolMembers, Workerpools};
+use pallet_marketplace::{tag, Deal, DealId, Deals, PoolMembers};
 use sp_runtime::traits::{SaturatedConversion, Saturating, Zero};
 
 /// The amount type of the currency tasks are paid in.
@@ -161,16 +184,30 @@ pub mod pallet {
 		type WeightInfo: WeightInfo;
 	}
 
+	/// The layout version of this pallet's storage: see [`crate::migrations`].
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
+
 	#[pallet::pallet]
+	#[pallet::storage_version(STORAGE_VERSION)]
 	pub struct Pallet<T>(_);
 
 	/// Every task ever initialized, settled ones included (they keep their result).
 	#[pallet::storage]
 	pub type Tasks<T: Config> = StorageMap<_, Identity, TaskId, Task<T>>;
 
-	/// Each worker's score: how many replicated tasks it helped finalize, less its faults.
+	/// Each worker's score in each workerpool: how many of the pool's replicated tasks with stake
+	/// at risk it helped finalize, less its faults there. A score earned in one pool is worth
+	/// nothing in another, so nobody can farm it on self-dealt tasks and spend it elsewhere.
 	#[pallet::storage]
-	pub type Scores<T: Config> = StorageMap<_, Blake2_128Concat, T::AccountId, u32, ValueQuery>;
+	pub type Scores<T: Config> = StorageDoubleMap<
+		_,
+		Twox64Concat,
+		pallet_marketplace::WorkerpoolId,
+		Blake2_128Concat,
+		T::AccountId,
+		u32,
+		ValueQuery,
+	>;
 
 	/// Deals by the block their tasks expire in, each with the offset of the next of its tasks
 	/// the sweep looks at.
@@ -181,6 +218,11 @@ pub mod pallet {
 	/// The earliest expiry block the sweep has not finished.
 	#[pallet::storage]
 	pub type SweepCursor<T: Config> = StorageValue<_, BlockNumberFor<T>, ValueQuery>;
+
+	/// How many of each live deal's tasks nobody opened yet. Those are refunded together at the
+	/// deal's final deadline, without a [`Task`] being written for each.
+	#[pallet::storage]
+	pub type UnopenedTasks<T: Config> = StorageMap<_, Identity, DealId, u32, ValueQuery>;
 
 	#[pallet::event]
 	#[pallet::generate_deposit(pub(super) fn deposit_event)]
@@ -218,10 +260,16 @@ pub mod pallet {
 		},
 		/// The task failed: its payer was refunded and its scheduler's stake went to the kitty.
 		TaskFailed { task: TaskId, deal: DealId, reason: Failure },
+		/// `count` tasks of `deal` that nobody opened failed together at the deal's final
+		/// deadline: their payer was refunded and their scheduler's stakes went to the kitty.
+		UnopenedTasksFailed { deal: DealId, count: u32, reason: Failure },
 		/// A winner earned `reward` for the task (its stake was returned besides).
 		WorkerRewarded { task: TaskId, worker: T::AccountId, reward: BalanceOf<T> },
 		/// The pool owner earned `reward` for the task: its share and the rounding remainder.
 		SchedulerRewarded { task: TaskId, owner: T::AccountId, reward: BalanceOf<T> },
+		/// `worker`, assigned to `task` at least T ago, had not contributed: it lost its place and
+		/// its score in the pool fell to `score`.
+		SilentWorkerReplaced { task: TaskId, worker: T::AccountId, score: u32 },
 		/// A winner of a replicated task: its score rose to `score`.
 		ContributionAccurate { task: TaskId, worker: T::AccountId, score: u32 },
 		/// `dataset`'s owner released its key to `worker`'s enclave, sealed to `enclave_key`,
@@ -254,7 +302,7 @@ pub mod pallet {
 		UnknownTask,
 		/// The deal's category no longer exists.
 		UnknownCategory,
-		/// Only the deal's workerpool's scheduler key may do that.
+		/// Only the deal's workerpool's scheduler key may do that, once it accepted the pool.
 		NotScheduler,
 		/// The task is not open for contributions.
 		TaskNotActive,
@@ -380,7 +428,8 @@ pub mod pallet {
 		}
 
 		/// Assigns `workers` to `task`: only assigned workers may contribute. Called by the deal's
-		/// workerpool's scheduler key.
+		/// workerpool's scheduler key. Workers assigned at least T ago that have not contributed
+		/// lose their places first, and a third of their score in the pool.
 		#[pallet::call_index(2)]
 		#[pallet::weight(<T as Config>::WeightInfo::assign(workers.len() as u32))]
 		pub fn assign(
@@ -395,6 +444,7 @@ pub mod pallet {
 			let now = frame_system::Pallet::<T>::block_number();
 			ensure!(now < entry.contribution_deadline, Error::<T>::ContributionDeadlinePassed);
 			ensure!(!workers.is_empty(), Error::<T>::NoWorkers);
+			Self::replace_silent_workers(task, &mut entry, &deal, now);
 
 			let enclave_measurements = Self::enclave_measurements(&deal);
 			for worker in &workers {
@@ -413,6 +463,8 @@ pub mod pallet {
 					.assigned
 					.try_push(worker.clone())
 					.map_err(|_| Error::<T>::TooManyWorkers)?;
+				// Assigned workers and their blocks are bounded alike.
+				entry.assigned_at.try_push(now).map_err(|_| Error::<T>::TooManyWorkers)?;
 			}
 			Tasks::<T>::insert(task, entry);
 			Self::deposit_event(Event::WorkersAssigned { task, workers });
@@ -421,7 +473,7 @@ pub mod pallet {
 
 		/// Votes for `result_hash` on `task`, committing with `result_seal`, and locks the deal's
 		/// worker stake. For a TEE deal, `enclave_signature` is the worker's enclave's signature
-		/// over [`Pallet::enclave_message`]. Free when it succeeds.
+		/// over [`Pallet::enclave_message`]. Free when it succeeds and the deal has a worker stake.
 		#[pallet::call_index(3)]
 		#[pallet::weight(<T as Config>::WeightInfo::contribute())]
 		pub fn contribute(
@@ -453,20 +505,23 @@ pub mod pallet {
 				&worker,
 				ContributionStatus::Contributed,
 				(result_hash, result_seal),
+				&deal,
 				deal.worker_stake,
 			)?;
 			T::Escrow::lock(&worker, Purpose::WorkerStake, deal.worker_stake, task)?;
 
-			if entry.tally.has_consensus(&result_hash, deal.trust) {
+			let winners = entry
+				.contributions
+				.iter()
+				.filter(|contribution| {
+					contribution.result_hash == result_hash
+						&& contribution.status == ContributionStatus::Contributed
+				})
+				.count() as u32;
+			if winners >= consensus::min_agreeing(deal.trust)
+				&& entry.tally.has_consensus(&result_hash, deal.trust)
+			{
 				let reveal_deadline = Self::reveal_deadline(&entry);
-				let winners = entry
-					.contributions
-					.iter()
-					.filter(|contribution| {
-						contribution.result_hash == result_hash
-							&& contribution.status == ContributionStatus::Contributed
-					})
-					.count() as u32;
 				entry.status = TaskStatus::Revealing;
 				entry.consensus = Some(result_hash);
 				entry.reveal_deadline = Some(reveal_deadline);
@@ -480,11 +535,12 @@ pub mod pallet {
 				});
 			}
 			Tasks::<T>::insert(task, entry);
-			Ok(Pays::No.into())
+			Ok(Self::free_if_at_risk(!deal.worker_stake.is_zero()).into())
 		}
 
 		/// Reveals the digest behind the caller's winning vote on `task`, and where the result is
-		/// published. The last winner's reveal finalizes the task. Free when it succeeds.
+		/// published. The last winner's reveal finalizes the task. Free when it succeeds and the
+		/// caller staked.
 		#[pallet::call_index(4)]
 		#[pallet::weight(<T as Config>::WeightInfo::reveal_finalizing(<T as Config>::MaxContributors::get()))]
 		pub fn reveal(
@@ -518,6 +574,7 @@ pub mod pallet {
 			ensure!(contribution.result_seal == result_seal, Error::<T>::SealMismatch);
 
 			contribution.status = ContributionStatus::Proved;
+			let pays_fee = Self::free_if_at_risk(!contribution.stake.is_zero());
 			entry.reveals = entry.reveals.saturating_add(1);
 			entry.result_digest = Some(digest);
 			if entry.result_location.is_empty() {
@@ -529,11 +586,11 @@ pub mod pallet {
 				let contributors = entry.contributions.len() as u32;
 				Self::complete(task, entry, &deal, Finalization::AllWinnersRevealed)?;
 				let weight = <T as Config>::WeightInfo::reveal_finalizing(contributors);
-				return Ok(PostDispatchInfo { actual_weight: Some(weight), pays_fee: Pays::No });
+				return Ok(PostDispatchInfo { actual_weight: Some(weight), pays_fee });
 			}
 			Tasks::<T>::insert(task, entry);
 			let weight = <T as Config>::WeightInfo::reveal();
-			Ok(PostDispatchInfo { actual_weight: Some(weight), pays_fee: Pays::No })
+			Ok(PostDispatchInfo { actual_weight: Some(weight), pays_fee })
 		}
 
 		/// Finalizes `task` after its reveal window, with the winners who revealed. Anyone may
@@ -595,7 +652,8 @@ pub mod pallet {
 		}
 
 		/// Contributes `digest` to a trust-1 task and finalizes it in one call, with no stake. The
-		/// caller must be assigned and the first to contribute. Free when it succeeds.
+		/// caller must be assigned and the first to contribute. Free when it succeeds on a task
+		/// with a price.
 		#[pallet::call_index(7)]
 		#[pallet::weight(<T as Config>::WeightInfo::contribute_and_finalize())]
 		pub fn contribute_and_finalize(
@@ -626,6 +684,7 @@ pub mod pallet {
 				&worker,
 				ContributionStatus::Proved,
 				(result_hash, result_seal),
+				&deal,
 				Zero::zero(),
 			)?;
 			let reveal_deadline = Self::reveal_deadline(&entry);
@@ -643,39 +702,45 @@ pub mod pallet {
 			});
 			Self::deposit_event(Event::Revealed { task, worker, digest });
 			Self::complete(task, entry, &deal, Finalization::SingleContribution)?;
-			Ok(Pays::No.into())
+			// The worker stakes nothing here; what the payer put into the task is at risk.
+			Ok(Self::free_if_at_risk(!deal.workerpool.price.is_zero()).into())
 		}
 
-		/// Fails task `index` of `deal` after its final deadline, initialized or not, and refunds
-		/// its payer. Anyone may call it; the chain also does it in idle block time.
+		/// Settles task `index` of `deal` after its final deadline and returns the weight used.
+		/// A task with a revealed result is finalized with it; any other fails and its payer is
+		/// refunded. A task nobody opened fails together with every other unopened task of the
+		/// deal. Anyone may call it; the chain also does it in idle block time.
 		#[pallet::call_index(8)]
-		#[pallet::weight(<T as Config>::WeightInfo::claim(<T as Config>::MaxContributors::get()))]
+		#[pallet::weight(Pallet::<T>::settle_expired_weight(<T as Config>::MaxContributors::get()))]
 		pub fn claim(origin: OriginFor<T>, deal: DealId, index: u32) -> DispatchResultWithPostInfo {
 			ensure_signed(origin)?;
 			let deal_entry = Deals::<T>::get(deal).ok_or(Error::<T>::UnknownDeal)?;
 			ensure!(Self::has_task(&deal_entry, index), Error::<T>::TaskIndexOutOfRange);
-			let task = Self::task_id(&deal, index);
-			let existing = Tasks::<T>::get(task);
-			ensure!(
-				!existing.as_ref().is_some_and(|entry| entry.status.is_settled()),
-				Error::<T>::TaskSettled
-			);
 			let final_deadline = Self::deadlines(&deal_entry)?.settlement;
 			ensure!(
 				frame_system::Pallet::<T>::block_number() >= final_deadline,
 				Error::<T>::FinalDeadlineNotPassed
 			);
-			let contributors =
-				existing.as_ref().map(|entry| entry.contributions.len() as u32).unwrap_or(0);
-			Self::fail(
-				task,
-				deal,
-				index,
-				existing,
-				&deal_entry,
-				Failure::ClaimedAfterFinalDeadline,
-			)?;
-			Ok(Some(<T as Config>::WeightInfo::claim(contributors)).into())
+			let task = Self::task_id(&deal, index);
+			let weight = match Tasks::<T>::get(task) {
+				Some(entry) => {
+					ensure!(!entry.status.is_settled(), Error::<T>::TaskSettled);
+					Self::settle_expired(
+						task,
+						entry,
+						&deal_entry,
+						Failure::ClaimedAfterFinalDeadline,
+					)?
+				}
+				None => {
+					// Never opened: refunded with the deal's other unopened tasks, or already.
+					ensure!(UnopenedTasks::<T>::get(deal) > 0, Error::<T>::TaskSettled);
+					Self::fail_unopened(deal, &deal_entry, Failure::ClaimedAfterFinalDeadline)?;
+					// The same movements as failing one task without contributions.
+					<T as Config>::WeightInfo::claim(0)
+				}
+			};
+			Ok(Some(weight).into())
 		}
 
 		/// Releases the key of the deal's encrypted dataset to `worker`'s enclave for `task`,
@@ -814,9 +879,42 @@ impl<T: Config> Pallet<T> {
 			frame_system::Pallet::<T>::block_number() < deadlines.contribution,
 			Error::<T>::ContributionDeadlinePassed
 		);
+		// Every task of a live deal that has no entry is counted here until its deadline.
+		let unopened =
+			UnopenedTasks::<T>::get(deal_id).checked_sub(1).ok_or(Error::<T>::TaskSettled)?;
+		Self::set_unopened(&deal_id, unopened);
 		Tasks::<T>::insert(task, Self::new_task(deal_id, index, &deadlines));
 		Self::deposit_event(Event::TaskInitialized { task, deal: deal_id, index });
 		Ok(())
+	}
+
+	/// Takes the places of `entry`'s silent workers (see [`Task::silent_workers`]) and cuts each
+	/// one's score in the deal's pool to two thirds, as for a wrong vote: a worker that takes a
+	/// task and never answers holds up its consensus and would otherwise lose nothing.
+	fn replace_silent_workers(
+		task: TaskId,
+		entry: &mut Task<T>,
+		deal: &Deal<T>,
+		now: BlockNumberFor<T>,
+	) {
+		for worker in entry.silent_workers(now) {
+			if let Some(position) = entry.assigned.iter().position(|assigned| *assigned == worker) {
+				entry.assigned.remove(position);
+				entry.assigned_at.remove(position);
+			}
+			entry.dataset_keys.retain(|(keyed, _)| *keyed != worker);
+			let score = Self::cut_score(deal.workerpool.id, &worker);
+			Self::deposit_event(Event::SilentWorkerReplaced { task, worker, score });
+		}
+	}
+
+	/// Records that `count` of `deal`'s tasks are unopened, keeping no entry for none.
+	fn set_unopened(deal: &DealId, count: u32) {
+		if count == 0 {
+			UnopenedTasks::<T>::remove(deal);
+		} else {
+			UnopenedTasks::<T>::insert(deal, count);
+		}
 	}
 
 	fn new_task(deal: DealId, index: u32, deadlines: &DealDeadlines<BlockNumberFor<T>>) -> Task<T> {
@@ -829,6 +927,7 @@ impl<T: Config> Pallet<T> {
 			final_deadline: deadlines.settlement,
 			reveal_deadline: None,
 			assigned: Default::default(),
+			assigned_at: Default::default(),
 			contributions: Default::default(),
 			tally: Default::default(),
 			consensus: None,
@@ -848,10 +947,13 @@ impl<T: Config> Pallet<T> {
 		Ok((entry, deal))
 	}
 
+	/// Checks that `caller` schedules the deal's pool: the pool names it and it accepted.
 	fn ensure_scheduler(caller: &T::AccountId, deal: &Deal<T>) -> DispatchResult {
-		let pool = Workerpools::<T>::get(deal.workerpool.id)
-			.ok_or(pallet_marketplace::Error::<T>::UnknownWorkerpool)?;
-		ensure!(pool.scheduler == *caller, Error::<T>::NotScheduler);
+		ensure!(
+			pallet_marketplace::Pallet::<T>::active_scheduler(deal.workerpool.id).as_ref()
+				== Some(caller),
+			Error::<T>::NotScheduler
+		);
 		Ok(())
 	}
 
@@ -866,17 +968,18 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
-	/// Counts `worker`'s vote on `entry` with the weight of its score and records its
-	/// contribution.
+	/// Counts `worker`'s vote on `entry` with the weight of its score in the deal's pool and
+	/// records its contribution.
 	fn record_vote(
 		task: TaskId,
 		entry: &mut Task<T>,
 		worker: &T::AccountId,
 		status: ContributionStatus,
 		(result_hash, result_seal): (ResultHash, ResultSeal),
+		deal: &Deal<T>,
 		stake: BalanceOf<T>,
 	) -> DispatchResult {
-		let weight = consensus::worker_weight(Scores::<T>::get(worker));
+		let weight = consensus::worker_weight(Scores::<T>::get(deal.workerpool.id, worker));
 		entry
 			.tally
 			.add_vote(result_hash, weight)
@@ -902,12 +1005,26 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
+	/// A worker's successful call is free only when something was at risk in it: its stake, or
+	/// for the single-call path the price the payer put into the task. Otherwise free calls
+	/// would cost nothing to spam, on zero-price tasks anyone can make.
+	fn free_if_at_risk(at_risk: bool) -> Pays {
+		if at_risk {
+			Pays::No
+		} else {
+			Pays::Yes
+		}
+	}
+
 	/// When a consensus reached now stops accepting reveals: in 2T.
 	fn reveal_deadline(entry: &Task<T>) -> BlockNumberFor<T> {
 		let now = frame_system::Pallet::<T>::block_number();
 		now.saturating_add(entry.reference_time.saturating_mul(2u32.into()))
 	}
 
+	/// For a TEE deal, checks that the result is signed by the worker's enclave and that this
+	/// enclave is still one the app allows: a worker may re-register its enclave at any time, so
+	/// what was checked at assignment does not hold here by itself.
 	fn check_enclave_signature(
 		deal: &Deal<T>,
 		worker: &T::AccountId,
@@ -916,11 +1033,15 @@ impl<T: Config> Pallet<T> {
 		result_seal: &ResultSeal,
 		signature: Option<&EnclaveSignature>,
 	) -> DispatchResult {
-		match (deal.tag & tag::TEE != 0, signature) {
-			(false, None) => Ok(()),
-			(false, Some(_)) => Err(Error::<T>::UnexpectedEnclaveSignature.into()),
-			(true, None) => Err(Error::<T>::EnclaveSignatureMissing.into()),
-			(true, Some(signature)) => {
+		match (Self::enclave_measurements(deal), signature) {
+			(None, None) => Ok(()),
+			(None, Some(_)) => Err(Error::<T>::UnexpectedEnclaveSignature.into()),
+			(Some(_), None) => Err(Error::<T>::EnclaveSignatureMissing.into()),
+			(Some(measurements), Some(signature)) => {
+				ensure!(
+					Self::enclave_ok(worker, deal, Some(&measurements)),
+					Error::<T>::EnclaveNotAllowed
+				);
 				let message = Self::enclave_message(task, result_hash, result_seal);
 				ensure!(
 					T::Enclaves::verify_enclave_signature(worker, &message, signature),
@@ -939,12 +1060,14 @@ impl<T: Config> pallet_marketplace::OnDealCreated<T> for Pallet<T> {
 		if let Ok(deadlines) = Self::deadlines(deal) {
 			ExpiringDeals::<T>::insert(deadlines.settlement, id, 0);
 		}
+		Self::set_unopened(id, deal.volume);
 	}
 }
 
 impl<T: Config> Pallet<T> {
 	/// Checks that the stakes held for workers are exactly those of unsettled tasks'
-	/// contributions, that every live deal's unsettled count matches its tasks, that every vote
+	/// contributions, that every live deal's unsettled count matches its unsettled opened tasks
+	/// and its unopened ones, that every vote
 	/// tally is the product of its voters' weights, and that scores are kept without zeros.
 	///
 	/// Compiled in every build, so that tests can call it after every step.
@@ -953,11 +1076,13 @@ impl<T: Config> Pallet<T> {
 
 		let mut stakes = BTreeMap::<T::AccountId, BalanceOf<T>>::new();
 		let mut settled_per_deal = BTreeMap::<DealId, u32>::new();
+		let mut opened_per_deal = BTreeMap::<DealId, u32>::new();
 		for (task, entry) in Tasks::<T>::iter() {
 			ensure!(
 				Self::task_id(&entry.deal, entry.index) == task,
 				"a task is stored under another id"
 			);
+			opened_per_deal.entry(entry.deal).or_default().saturating_inc();
 			if entry.status.is_settled() {
 				ensure!(entry.dataset_keys.is_empty(), "a settled task keeps dataset keys");
 				settled_per_deal.entry(entry.deal).or_default().saturating_inc();
@@ -966,6 +1091,10 @@ impl<T: Config> Pallet<T> {
 			ensure!(
 				entry.dataset_keys.iter().all(|(worker, _)| entry.assigned.contains(worker)),
 				"a dataset key was released to a worker not assigned"
+			);
+			ensure!(
+				entry.assigned_at.len() == entry.assigned.len(),
+				"a task's assigned workers and their blocks differ in number"
 			);
 			ensure!(Deals::<T>::contains_key(entry.deal), "an unsettled task has no deal");
 			for contribution in &entry.contributions {
@@ -992,19 +1121,30 @@ impl<T: Config> Pallet<T> {
 			"held worker stakes differ from the contributions of unsettled tasks"
 		);
 
+		let now = frame_system::Pallet::<T>::block_number();
 		for (deal_id, deal) in Deals::<T>::iter() {
 			let settled = settled_per_deal.get(&deal_id).copied().unwrap_or_default();
+			let opened = opened_per_deal.get(&deal_id).copied().unwrap_or_default();
+			let unopened = UnopenedTasks::<T>::get(deal_id);
 			ensure!(
-				deal.unsettled == deal.volume.saturating_sub(settled),
-				"a deal's unsettled count differs from its settled tasks"
+				deal.unsettled == opened.saturating_sub(settled).saturating_add(unopened),
+				"a deal's unsettled count differs from its unsettled and unopened tasks"
 			);
 			let final_deadline = Self::deadlines(&deal)?.settlement;
+			ensure!(
+				opened.saturating_add(unopened) == deal.volume || now >= final_deadline,
+				"a deal's tasks are neither opened nor counted as unopened before its deadline"
+			);
 			ensure!(
 				ExpiringDeals::<T>::contains_key(final_deadline, deal_id),
 				"a live deal is not queued for its expiry"
 			);
 		}
-		for (_, score) in Scores::<T>::iter() {
+		for (deal_id, unopened) in UnopenedTasks::<T>::iter() {
+			ensure!(unopened > 0, "a zero count of unopened tasks is stored");
+			ensure!(Deals::<T>::contains_key(deal_id), "a settled deal keeps unopened tasks");
+		}
+		for (_, _, score) in Scores::<T>::iter() {
 			ensure!(score > 0, "a zero score is stored");
 		}
 		Ok(())

@@ -107,16 +107,16 @@ pub const RLC: Balance = 1_000_000_000;
 #[derive_impl(pallet_balances::config_preludes::TestDefaultConfig)]
 impl pallet_balances::Config for Test {
 	type Balance = Balance;
-	type ExistentialDeposit = frame_support::traits::ConstU128<1>;
+	type ExistentialDeposit = ExistentialDeposit;
 	type AccountStore = System;
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type MaxFreezes = VariantCountOf<RuntimeFreezeReason>;
 }
 
 parameter_types! {
+	/// As the runtime's: a thousandth of the unit. A test may raise it, as an upgrade could.
+	pub static ExistentialDeposit: Balance = RLC / 1_000;
 	pub const EscrowPalletId: PalletId = PalletId(*b"cmn/kitt");
-	pub const KittyShare: Percent = Percent::from_percent(10);
-	pub const KittyMinimumShare: Balance = RLC;
 	pub const SchedulerStakeRatio: Percent = Percent::from_percent(30);
 }
 
@@ -124,8 +124,6 @@ impl pallet_escrow::Config for Test {
 	type Currency = Balances;
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type PalletId = EscrowPalletId;
-	type KittyShare = KittyShare;
-	type KittyMinimumShare = KittyMinimumShare;
 }
 
 impl pallet_marketplace::Config for Test {
@@ -140,6 +138,7 @@ impl pallet_marketplace::Config for Test {
 	type MaxParamsLength = ConstU32<256>;
 	type MaxMeasurements = ConstU32<4>;
 	type MaxPoolMembers = ConstU32<16>;
+	type MaxDealVolume = ConstU32<MAX_DEAL_VOLUME>;
 	type OnDealCreated = Contribution;
 	type WeightInfo = ();
 	#[cfg(feature = "runtime-benchmarks")]
@@ -148,6 +147,12 @@ impl pallet_marketplace::Config for Test {
 
 /// The most workers per task in tests.
 pub const MAX_CONTRIBUTORS: u32 = 5;
+
+/// The fixture's workerpool, where workers earn their scores.
+pub const POOL: pallet_marketplace::WorkerpoolId = 0;
+
+/// The most tasks a deal may buy in the tests.
+pub const MAX_DEAL_VOLUME: u32 = 100;
 
 /// Milliseconds per block: category XS (T = 300 s) is 50 blocks.
 pub const BLOCK_MILLIS: u64 = 6_000;
@@ -252,6 +257,11 @@ impl EnclaveRegistry<AccountId> for TestEnclaves {
 	) {
 		Self::attest(worker, measurement);
 		Self::rekey(worker, encryption);
+	}
+
+	#[cfg(feature = "runtime-benchmarks")]
+	fn sign_for_benchmark(worker: &AccountId, message: &[u8]) -> EnclaveSignature {
+		Self::sign(worker, message)
 	}
 }
 
@@ -358,7 +368,8 @@ fn signed<O: pallet_marketplace::orders::Signable>(
 }
 
 /// Registers app 0 (allowing [`APP_MEASUREMENT`]), dataset 0, and workerpool 0 (35 % worker
-/// stake, 5 % scheduler share, scheduled by [`SCHEDULER`]) with workers 1 to [`WORKERS`], each
+/// stake, 5 % scheduler share, scheduled by [`SCHEDULER`], which accepted) with workers 1 to
+/// [`WORKERS`], each
 /// able to serve the TEE and SGX bits.
 fn register_pool() {
 	assert_ok!(Marketplace::create_app(
@@ -392,6 +403,7 @@ fn register_pool() {
 		account(SCHEDULER),
 		true,
 	));
+	assert_ok!(Marketplace::accept_scheduling(RuntimeOrigin::signed(account(SCHEDULER)), 0));
 	for n in 1..=WORKERS {
 		assert_ok!(Marketplace::join_workerpool(
 			RuntimeOrigin::signed(worker(n)),
@@ -423,6 +435,12 @@ pub struct DealSpec {
 	pub trust: u32,
 	pub volume: u32,
 	pub tag: Tag,
+	/// Which app: 0, the fixture's, unless the test registered another.
+	pub app: pallet_marketplace::AppId,
+	/// Who owns the app and signs its order: [`APP_OWNER`] unless the test hands it over.
+	pub app_owner: Sr25519Keyring,
+	/// Who requests and pays: [`REQUESTER`] unless the test deals with itself.
+	pub requester: Sr25519Keyring,
 }
 
 impl Default for DealSpec {
@@ -437,6 +455,9 @@ impl Default for DealSpec {
 			trust: 100,
 			volume: 1,
 			tag: 0,
+			app: 0,
+			app_owner: APP_OWNER,
+			requester: REQUESTER,
 		}
 	}
 }
@@ -450,13 +471,18 @@ impl DealSpec {
 	/// Matches orders for this deal (salted, so that each call makes a new deal) and returns the
 	/// deal's id.
 	pub fn make(&self) -> DealId {
+		self.try_make().expect("the orders match")
+	}
+
+	/// Matches orders for this deal, or says why they do not match.
+	pub fn try_make(&self) -> Result<DealId, sp_runtime::DispatchError> {
 		let salt = DEALS_MADE.with(|made| {
 			let mut made = made.borrow_mut();
 			*made += 1;
 			[*made; 32]
 		});
 		let app = AppOrder::<Test> {
-			app: 0,
+			app: self.app,
 			price: self.app_price,
 			volume: self.volume,
 			tag: self.tag & pallet_marketplace::tag::TEE,
@@ -491,32 +517,32 @@ impl DealSpec {
 			expiry: None,
 		};
 		let request = RequestOrder::<Test> {
-			app: 0,
+			app: self.app,
 			app_max_price: self.app_price,
 			dataset: self.dataset_price.map(|_| self.dataset),
 			dataset_max_price: self.dataset_price.unwrap_or_default(),
 			workerpool_restriction: Restriction::Any,
 			workerpool_max_price: self.pool_price,
-			requester: account(REQUESTER),
+			requester: account(self.requester),
 			volume: self.volume,
 			tag: self.tag,
 			category: XS,
 			trust: self.trust,
-			beneficiary: account(REQUESTER),
+			beneficiary: account(self.requester),
 			params: bounded(b"--samples 1000"),
 			payer: Payer::Requester,
 			salt,
 			expiry: None,
 		};
-		assert_ok!(Marketplace::match_orders(
+		Marketplace::match_orders(
 			RuntimeOrigin::signed(account(OUTSIDER)),
-			signed(APP_OWNER, app),
+			signed(self.app_owner, app),
 			dataset.map(|order| signed(DATASET_OWNER, order)),
 			signed(POOL_OWNER, workerpool),
-			signed(REQUESTER, request),
+			signed(self.requester, request),
 			None,
-		));
-		System::events()
+		)?;
+		Ok(System::events()
 			.into_iter()
 			.rev()
 			.find_map(|record| match record.event {
@@ -525,7 +551,7 @@ impl DealSpec {
 				}) => Some(deal),
 				_ => None,
 			})
-			.expect("a deal was made")
+			.expect("a deal was made"))
 	}
 }
 

@@ -3,7 +3,7 @@
 
 use alloc::vec::Vec;
 use codec::Codec;
-use pallet_marketplace::DealId;
+use pallet_marketplace::{DealId, WorkerpoolId};
 
 use crate::types::{ResultDigest, ResultHash, ResultSeal, TaskId};
 
@@ -21,8 +21,8 @@ sp_api::decl_runtime_apis! {
 		/// contributions, vote tally, consensus and result.
 		fn task(task: TaskId) -> Option<Task>;
 
-		/// `worker`'s score and the vote weight it gives.
-		fn score(worker: AccountId) -> (u32, u32);
+		/// `worker`'s score in `workerpool` and the vote weight it gives there.
+		fn score(workerpool: WorkerpoolId, worker: AccountId) -> (u32, u32);
 
 		/// The result hash and seal `worker` contributes for `digest` on `task`.
 		fn result_hash_and_seal(

@@ -1,14 +1,16 @@
 //! # The scheduler's off-chain worker
 //!
 //! A workerpool's operator runs a `commons-node` whose keystore holds the pool's scheduler key
-//! (key type [`SCHEDULER_KEY_TYPE`], inserted with `commons-node key insert`). After each block
-//! it imports, the node's off-chain worker, for every pool whose scheduler is a local key:
+//! (key type [`SCHEDULER_KEY_TYPE`], inserted with `commons-node key insert`), and that account
+//! accepted to schedule the pool (`marketplace.acceptScheduling`). After each block it imports,
+//! the node's off-chain worker, for every pool whose accepted scheduler is a local key:
 //!
 //! 1. opens the tasks of the pool's deals that nobody opened yet ([`Call::initialize_batch`]);
 //! 2. assigns workers to each open task until the votes cast, together with the votes still
 //!    expected, would reach consensus at the deal's trust ([`consensus::predicts_consensus`],
-//!    the reference's §4.5), so more workers join when contributions disagree or an assigned
-//!    worker stays silent ([`Call::assign`]); then pushes the task to each new worker's
+//!    the reference's §4.5) with at least two of them agreeing above trust 1
+//!    ([`consensus::min_agreeing`]), so more workers join when contributions disagree or an
+//!    assigned worker stays silent ([`Call::assign`]); then pushes the task to each new worker's
 //!    registered endpoint over HTTP, so it starts at once instead of at its next event poll;
 //! 3. finalizes a task whose reveal window closed after a reveal ([`Call::finalize`]), and
 //!    reopens one whose winners all stayed silent ([`Call::reopen`]).
@@ -23,11 +25,20 @@
 //!   lowest-scored candidate is tried second: a pool that always picked its best workers would
 //!   never let a newcomer earn a score, and the vote still needs the best one's agreement.
 //! - **Silent workers.** An assigned worker that has not contributed within the category's
-//!   reference time T of its assignment no longer counts as a pending vote, so the task gets
-//!   another worker; its own late contribution is still accepted.
-//! - **No double dispatch.** Each action takes a lock on its task (or deal) in the node's
-//!   persistent off-chain storage with a compare-and-set, valid for a few blocks: overlapping
-//!   runs, or the next block's run while the transaction waits in the pool, do not repeat it.
+//!   reference time T of its assignment (recorded on chain) no longer counts as a pending vote,
+//!   so the task gets another worker; that assignment takes the silent worker's place and cuts
+//!   its score in the pool ([`Call::assign`]). The node remembers whom it replaced on a task and
+//!   does not give it that task again.
+//! - **Every deal served in turn.** A run looks at a bounded number of unsettled tasks and submits
+//!   a bounded number of transactions. Pools with deals share the transactions evenly, deals
+//!   share the tasks evenly (at least [`MIN_TASKS_PER_DEAL`] each), each run starts one deal
+//!   further on, and each deal is resumed where the last run left it; settled tasks are skipped
+//!   without counting. So a deal of many tasks, or a pool with many deals, cannot starve another.
+//! - **No double dispatch, no paying for the same failure forever.** Each action takes a lock on
+//!   its task (or deal) in the node's persistent off-chain storage with a compare-and-set, valid
+//!   for a few blocks: overlapping runs, or the next block's run while the transaction waits in
+//!   the pool, do not repeat it. An action whose task is still in the same state once its lock
+//!   ran out (its transaction failed) is retried after twice as long each time.
 //! - **Nonces.** A run may submit several transactions from one key; the next nonce is kept in
 //!   off-chain storage for a few blocks so the next run does not reuse one still in the pool.
 //!
@@ -42,7 +53,9 @@ use frame_system::{
 	offchain::{Account, CreateSignedTransaction, Signer, SubmitTransaction},
 	pallet_prelude::BlockNumberFor,
 };
-use pallet_marketplace::{Deal, DealId, Deals, Membership, PoolMembers, WorkerpoolId, Workerpools};
+use pallet_marketplace::{
+	Deal, DealId, Deals, Membership, PoolMembers, SchedulerAccepted, WorkerpoolId, Workerpools,
+};
 use sp_core::crypto::KeyTypeId;
 use sp_runtime::{
 	offchain::{http, storage::StorageValueRef, Duration},
@@ -78,10 +91,15 @@ pub mod crypto {
 
 /// How many blocks an action stays locked, waiting for its transaction to land.
 const IN_FLIGHT_BLOCKS: u32 = 3;
+/// An action whose transaction did not change its task waits twice as long before each retry,
+/// up to `IN_FLIGHT_BLOCKS × 2^MAX_BACKOFF_DOUBLINGS` blocks.
+const MAX_BACKOFF_DOUBLINGS: u32 = 5;
 /// The most transactions one run submits, so that a run stays short.
 const MAX_ACTIONS_PER_RUN: usize = 32;
-/// The most tasks one run looks at.
+/// The most unsettled tasks one run looks at.
 const MAX_TASKS_PER_RUN: u32 = 512;
+/// The fewest unsettled tasks of each deal one run looks at, however many deals there are.
+const MIN_TASKS_PER_DEAL: u32 = 8;
 /// How long a worker's endpoint has to accept a pushed task.
 const PUSH_TIMEOUT_MS: u64 = 2_000;
 
@@ -100,6 +118,8 @@ struct Action<T: Config> {
 struct Plan<T: Config> {
 	now: BlockNumberFor<T>,
 	actions: Vec<Action<T>>,
+	/// How many actions each pool may still take this run: pools share the run's budget.
+	pool_budget: BTreeMap<WorkerpoolId, usize>,
 	/// Each pool's members, read once per run.
 	members: BTreeMap<WorkerpoolId, Vec<(T::AccountId, Membership<T>)>>,
 	/// How many tasks this run gave each worker.
@@ -118,33 +138,53 @@ where
 		if local.is_empty() {
 			return;
 		}
-		let pools: BTreeMap<WorkerpoolId, usize> = Workerpools::<T>::iter()
-			.filter_map(|(id, pool)| {
-				local.iter().position(|account| account.id == pool.scheduler).map(|at| (id, at))
+		// Only pools whose scheduler accepted them: naming a scheduler is not enough to make its
+		// node work for a pool.
+		let pools: BTreeMap<WorkerpoolId, usize> = SchedulerAccepted::<T>::iter()
+			.filter(|(id, accepted)| {
+				Workerpools::<T>::get(id).is_some_and(|pool| pool.scheduler == *accepted)
+			})
+			.filter_map(|(id, accepted)| {
+				local.iter().position(|account| account.id == accepted).map(|at| (id, at))
 			})
 			.collect();
 		if pools.is_empty() {
 			return;
 		}
 
+		// The live deals of local pools, taken in turn: each run starts one deal further on, so
+		// that no deal always comes last when the run's budget runs out.
+		let deals: Vec<(DealId, Deal<T>, usize)> = ExpiringDeals::<T>::iter()
+			// Expired deals are the idle sweep's.
+			.filter(|(expiry, _, _)| *expiry > now)
+			.filter_map(|(_, id, _)| {
+				let deal = Deals::<T>::get(id)?;
+				let signer = *pools.get(&deal.workerpool.id)?;
+				Some((id, deal, signer))
+			})
+			.collect();
+		if deals.is_empty() {
+			return;
+		}
+		let first = next_turn() as usize % deals.len();
+		let serving: BTreeMap<WorkerpoolId, ()> =
+			deals.iter().map(|(_, deal, _)| (deal.workerpool.id, ())).collect();
+		let per_pool = (MAX_ACTIONS_PER_RUN / serving.len()).max(1);
+		let per_deal = (MAX_TASKS_PER_RUN / deals.len() as u32).max(MIN_TASKS_PER_DEAL);
+
 		let mut plan = Plan::<T> {
 			now,
 			actions: Vec::new(),
+			pool_budget: serving.into_keys().map(|pool| (pool, per_pool)).collect(),
 			members: BTreeMap::new(),
 			load: BTreeMap::new(),
 			tasks_seen: 0,
 		};
-		for (expiry, deal_id, next_unswept) in ExpiringDeals::<T>::iter() {
-			if expiry <= now {
-				// Expired: the idle sweep settles these tasks.
-				continue;
-			}
-			let Some(deal) = Deals::<T>::get(deal_id) else { continue };
-			let Some(&signer) = pools.get(&deal.workerpool.id) else { continue };
-			plan.deal(signer, deal_id, &deal, next_unswept);
+		for (deal_id, deal, signer) in deals.iter().cycle().skip(first).take(deals.len()) {
 			if plan.is_full() {
 				break;
 			}
+			plan.deal(*signer, *deal_id, deal, per_deal);
 		}
 		Self::submit(&local, plan.actions, now);
 	}
@@ -234,39 +274,84 @@ impl<T: Config> Plan<T> {
 		self.actions.len() >= MAX_ACTIONS_PER_RUN || self.tasks_seen >= MAX_TASKS_PER_RUN
 	}
 
-	/// Plans what the deal's unsettled tasks need, from the first one the sweep has not settled.
-	fn deal(&mut self, signer: usize, deal_id: DealId, deal: &Deal<T>, next_unswept: u32) {
+	/// Whether `pool` may still take an action this run.
+	fn may_act(&self, pool: WorkerpoolId) -> bool {
+		!self.is_full() && self.pool_budget.get(&pool).is_some_and(|left| *left > 0)
+	}
+
+	/// Adds `action` for `pool`, out of its budget.
+	fn act(&mut self, pool: WorkerpoolId, action: Action<T>) {
+		if let Some(left) = self.pool_budget.get_mut(&pool) {
+			left.saturating_dec();
+		}
+		self.actions.push(action);
+	}
+
+	/// Plans what up to `quota` of the deal's unsettled tasks need, from where the last run
+	/// stopped in this deal. Settled tasks are skipped without counting, so a deal's finished
+	/// tasks never crowd out its open ones; unopened ones are opened in batches as they are found.
+	fn deal(&mut self, signer: usize, deal_id: DealId, deal: &Deal<T>, quota: u32) {
 		let Ok(deadlines) = Pallet::<T>::deadlines(deal) else { return };
-		let mut to_open = Vec::new();
-		for offset in next_unswept..deal.volume {
-			if self.is_full() {
+		let pool = deal.workerpool.id;
+		let cursor_key = deal_cursor_key(&deal_id);
+		let cursor = StorageValueRef::persistent(&cursor_key);
+		let start = cursor.get::<u32>().ok().flatten().unwrap_or_default() % deal.volume.max(1);
+		let mut looked = 0u32;
+		let mut next = start;
+		// The tasks to open together, and the offset of the first of them.
+		let mut to_open: Vec<(DealId, u32)> = Vec::new();
+		let mut to_open_from = start;
+		for step in 0..deal.volume {
+			if looked >= quota || self.tasks_seen >= MAX_TASKS_PER_RUN || !self.may_act(pool) {
 				break;
 			}
-			self.tasks_seen.saturating_inc();
+			let offset = start.saturating_add(step) % deal.volume;
+			next = offset.saturating_add(1) % deal.volume;
 			let index = deal.first_task.saturating_add(offset);
 			let task = Pallet::<T>::task_id(&deal_id, index);
 			match Tasks::<T>::get(task) {
-				None if self.now < deadlines.contribution => to_open.push((deal_id, index)),
-				None => {}
+				None if self.now < deadlines.contribution => {
+					if to_open.is_empty() {
+						to_open_from = offset;
+					}
+					to_open.push((deal_id, index));
+					if to_open.len() >= T::MaxInitializeBatch::get() as usize
+						&& !self.open(signer, pool, core::mem::take(&mut to_open))
+					{
+						// Not opened this run: the next one starts with them.
+						next = to_open_from;
+						break;
+					}
+				}
+				None => continue,
+				Some(entry) if entry.status.is_settled() => {
+					StorageValueRef::persistent(&replaced_key(&task)).clear();
+					continue;
+				}
 				Some(entry) => self.task(signer, task, entry, deal),
 			}
+			looked.saturating_inc();
+			self.tasks_seen.saturating_inc();
 		}
-		for batch in to_open.chunks(T::MaxInitializeBatch::get() as usize) {
-			let Some((_, first)) = batch.first() else { continue };
-			let lock = lock_key(&(deal_id, *first).encode());
-			// Not opened yet is the only state these tasks can be in.
-			if self.is_full() || !take_lock::<T>(&lock, self.now, [0; 32]) {
-				continue;
-			}
-			let tasks: BoundedVec<_, T::MaxInitializeBatch> =
-				batch.to_vec().try_into().unwrap_or_default();
-			self.actions.push(Action {
-				signer,
-				lock,
-				call: Call::initialize_batch { tasks },
-				push: None,
-			});
+		if !to_open.is_empty() && !self.open(signer, pool, to_open) {
+			// Not opened this run: the next one starts with them.
+			next = to_open_from;
 		}
+		cursor.set(&next);
+	}
+
+	/// Opens `tasks` (at most a batch, of one deal) unless the pool's budget is spent or the
+	/// batch is in flight; returns whether it planned the transaction.
+	fn open(&mut self, signer: usize, pool: WorkerpoolId, tasks: Vec<(DealId, u32)>) -> bool {
+		let Some(first) = tasks.first() else { return false };
+		let lock = lock_key(&first.encode());
+		// Not opened yet is the only state these tasks can be in.
+		if !self.may_act(pool) || !take_lock::<T>(&lock, self.now, [0; 32]) {
+			return false;
+		}
+		let tasks: BoundedVec<_, T::MaxInitializeBatch> = tasks.try_into().unwrap_or_default();
+		self.act(pool, Action { signer, lock, call: Call::initialize_batch { tasks }, push: None });
+		true
 	}
 
 	/// Plans what one opened task needs.
@@ -286,42 +371,24 @@ impl<T: Config> Plan<T> {
 					Call::reopen { task }
 				}
 			}
-			TaskStatus::Completed | TaskStatus::Failed => {
-				StorageValueRef::persistent(&assignments_key(&task)).clear();
-				return;
-			}
 			_ => return,
 		};
 		let lock = lock_key(task.as_bytes());
-		if take_lock::<T>(&lock, now, fingerprint(&entry)) {
-			self.actions.push(Action { signer, lock, call, push: None });
+		if self.may_act(deal.workerpool.id) && take_lock::<T>(&lock, now, fingerprint(&entry)) {
+			self.act(deal.workerpool.id, Action { signer, lock, call, push: None });
 		}
 	}
 
 	/// Assigns workers to `task` if the votes cast and pending would not reach consensus.
 	fn assign(&mut self, signer: usize, task: TaskId, entry: &Task<T>, deal: &Deal<T>) {
 		let now = self.now;
-		let record_key = assignments_key(&task);
-		let record = StorageValueRef::persistent(&record_key);
-		let mut assigned_at: Vec<(T::AccountId, BlockNumberFor<T>)> =
-			record.get().ok().flatten().unwrap_or_default();
 		let pending: Vec<u32> = entry
 			.assigned
 			.iter()
-			.filter(|worker| entry.contribution_of(worker).is_none())
-			.filter(|worker| {
-				// A worker assigned by another node (or before this node kept records) counts
-				// from now.
-				let since = assigned_at
-					.iter()
-					.find(|(assigned, _)| assigned == *worker)
-					.map(|(_, at)| *at)
-					.unwrap_or(now);
-				now < since.saturating_add(entry.reference_time)
-			})
-			.map(|worker| consensus::worker_weight(Scores::<T>::get(worker)))
+			.filter(|worker| entry.is_pending(worker, now))
+			.map(|worker| consensus::worker_weight(Scores::<T>::get(deal.workerpool.id, worker)))
 			.collect();
-		if consensus::predicts_consensus(&entry.tally, &pending, deal.trust) {
+		if has_enough_workers(entry, &pending, deal.trust) {
 			return;
 		}
 		let lock = lock_key(task.as_bytes());
@@ -330,47 +397,66 @@ impl<T: Config> Plan<T> {
 			return;
 		}
 
-		let room = (T::MaxContributors::get() as usize).saturating_sub(entry.assigned.len());
+		// The silent workers' places are freed by the assignment itself, and none of the workers
+		// silent on this task is given it again.
+		let silent = entry.silent_workers(now);
+		let staying = entry.assigned.len().saturating_sub(silent.len());
+		let room = (T::MaxContributors::get() as usize).saturating_sub(staying);
+		let replaced_key = replaced_key(&task);
+		let replaced_record = StorageValueRef::persistent(&replaced_key);
+		let mut replaced: Vec<T::AccountId> =
+			replaced_record.get().ok().flatten().unwrap_or_default();
 		let mut chosen: Vec<(T::AccountId, Vec<u8>)> = Vec::new();
 		let mut pending = pending;
-		for (worker, endpoint, score) in self.candidates(&task, entry, deal) {
+		for (worker, endpoint, score) in self.candidates(&task, entry, deal, &replaced) {
 			if chosen.len() >= room {
 				break;
 			}
 			pending.push(consensus::worker_weight(score));
 			chosen.push((worker, endpoint));
-			if consensus::predicts_consensus(&entry.tally, &pending, deal.trust) {
+			if has_enough_workers(entry, &pending, deal.trust) {
 				break;
 			}
 		}
-		if chosen.is_empty() || !take_lock::<T>(&lock, now, state) {
+		if chosen.is_empty()
+			|| !self.may_act(deal.workerpool.id)
+			|| !take_lock::<T>(&lock, now, state)
+		{
 			return;
 		}
+		for worker in silent {
+			if !replaced.contains(&worker) {
+				replaced.push(worker);
+			}
+		}
+		replaced_record.set(&replaced);
 		let mut workers = BoundedVec::new();
 		let mut endpoints = Vec::new();
 		for (worker, endpoint) in chosen {
 			self.load.entry(worker.clone()).or_default().saturating_inc();
-			assigned_at.retain(|(assigned, _)| *assigned != worker);
-			assigned_at.push((worker.clone(), now));
 			endpoints.push(endpoint);
 			// `chosen` is no longer than the room left under `MaxContributors`.
 			let _ = workers.try_push(worker);
 		}
-		record.set(&assigned_at);
-		self.actions.push(Action {
-			signer,
-			lock,
-			call: Call::assign { task, workers },
-			push: Some((task, endpoints)),
-		});
+		self.act(
+			deal.workerpool.id,
+			Action {
+				signer,
+				lock,
+				call: Call::assign { task, workers },
+				push: Some((task, endpoints)),
+			},
+		);
 	}
 
 	/// The pool's members that may take `task`, best first: each with its endpoint and score.
+	/// Workers `replaced` on the task for their silence are not among them.
 	fn candidates(
 		&mut self,
 		task: &TaskId,
 		entry: &Task<T>,
 		deal: &Deal<T>,
+		replaced: &[T::AccountId],
 	) -> Vec<(T::AccountId, Vec<u8>, u32)> {
 		let now = self.now;
 		let members = self
@@ -384,10 +470,11 @@ impl<T: Config> Plan<T> {
 				deal.tag & !membership.capabilities == 0
 					&& now < membership.last_heartbeat.saturating_add(T::LivenessWindow::get())
 					&& !entry.assigned.contains(worker)
+					&& !replaced.contains(worker)
 					&& Pallet::<T>::enclave_ok(worker, deal, enclave_measurements.as_deref())
 			})
 			.map(|(worker, membership)| {
-				let score = Scores::<T>::get(worker);
+				let score = Scores::<T>::get(deal.workerpool.id, worker);
 				let load = self.load.get(worker).copied().unwrap_or_default();
 				let spread = sp_io::hashing::blake2_256(&(task, worker).encode());
 				(
@@ -418,12 +505,35 @@ impl<T: Config> Plan<T> {
 	}
 }
 
+/// Whether `entry` needs no more workers: the votes cast and the `pending` workers' weights
+/// would reach consensus at `trust` if the pending agreed with the leading result, with as many
+/// agreeing contributors as the trust asks for ([`consensus::min_agreeing`]).
+fn has_enough_workers<T: Config>(entry: &Task<T>, pending: &[u32], trust: u32) -> bool {
+	let leading = entry
+		.tally
+		.groups()
+		.iter()
+		.max_by_key(|(_, group)| *group)
+		.map(|(hash, _)| hash);
+	let leading_voters = entry
+		.contributions
+		.iter()
+		.filter(|contribution| {
+			Some(&contribution.result_hash) == leading
+				&& contribution.status != crate::ContributionStatus::Rejected
+		})
+		.count();
+	consensus::predicts_consensus(&entry.tally, pending, trust)
+		&& (leading_voters + pending.len()) as u32 >= consensus::min_agreeing(trust)
+}
+
 /// The log target of the scheduler.
 const LOG_TARGET: &str = "commons::scheduler";
 
-/// What a lock remembers: until when it holds, and a fingerprint of the state it was taken in.
-/// Once the state changes (the action landed), the lock no longer holds.
-type Lock<BlockNumber> = (BlockNumber, [u8; 32]);
+/// What a lock remembers: until when it holds, a fingerprint of the state it was taken in, and
+/// how many times in a row it was taken in that same state. Once the state changes (the action
+/// landed), the lock no longer holds; while it does not, each retry waits twice as long.
+type Lock<BlockNumber> = (BlockNumber, [u8; 32], u32);
 
 /// Whether the lock at `key` holds at `now` for the state `fingerprint`.
 fn lock_held<T: Config>(key: &[u8], now: BlockNumberFor<T>, fingerprint: &[u8; 32]) -> bool {
@@ -431,18 +541,37 @@ fn lock_held<T: Config>(key: &[u8], now: BlockNumberFor<T>, fingerprint: &[u8; 3
 		.get::<Lock<BlockNumberFor<T>>>()
 		.ok()
 		.flatten()
-		.is_some_and(|(until, taken_in)| now < until && taken_in == *fingerprint)
+		.is_some_and(|(until, taken_in, _)| now < until && taken_in == *fingerprint)
 }
 
-/// Takes the lock at `key` for the state `fingerprint` until a few blocks from `now`, unless it
-/// holds. The compare-and-set makes overlapping runs take it once.
+/// Takes the lock at `key` for the state `fingerprint`, unless it holds: for a few blocks from
+/// `now`, or, when the last action taken in the same state did not change it, twice as long as
+/// last time. The compare-and-set makes overlapping runs take it once.
 fn take_lock<T: Config>(key: &[u8], now: BlockNumberFor<T>, fingerprint: [u8; 32]) -> bool {
 	StorageValueRef::persistent(key)
-		.mutate(|held: Result<Option<Lock<BlockNumberFor<T>>>, _>| match held {
-			Ok(Some((until, taken_in))) if now < until && taken_in == fingerprint => Err(()),
-			_ => Ok((now.saturating_add(IN_FLIGHT_BLOCKS.into()), fingerprint)),
+		.mutate(|held: Result<Option<Lock<BlockNumberFor<T>>>, _>| {
+			let retries = match held {
+				Ok(Some((until, taken_in, _))) if now < until && taken_in == fingerprint => {
+					return Err(())
+				}
+				Ok(Some((_, taken_in, retries))) if taken_in == fingerprint => {
+					retries.saturating_add(1)
+				}
+				_ => 0,
+			};
+			let wait = IN_FLIGHT_BLOCKS << retries.min(MAX_BACKOFF_DOUBLINGS);
+			Ok((now.saturating_add(wait.into()), fingerprint, retries))
 		})
 		.is_ok()
+}
+
+/// The number of this run among the node's runs: which deal it serves first.
+fn next_turn() -> u32 {
+	let key = b"commons/scheduler/turn";
+	let turn = StorageValueRef::persistent(key);
+	let this = turn.get::<u32>().ok().flatten().unwrap_or_default();
+	turn.set(&this.wrapping_add(1));
+	this
 }
 
 fn fingerprint<T: Config>(entry: &Task<T>) -> [u8; 32] {
@@ -453,8 +582,12 @@ fn lock_key(subject: &[u8]) -> Vec<u8> {
 	[b"commons/scheduler/lock/".as_slice(), subject].concat()
 }
 
-fn assignments_key(task: &TaskId) -> Vec<u8> {
-	[b"commons/scheduler/assigned/".as_slice(), task.as_bytes()].concat()
+fn replaced_key(task: &TaskId) -> Vec<u8> {
+	[b"commons/scheduler/replaced/".as_slice(), task.as_bytes()].concat()
+}
+
+fn deal_cursor_key(deal: &DealId) -> Vec<u8> {
+	[b"commons/scheduler/cursor/".as_slice(), deal.as_bytes()].concat()
 }
 
 fn nonce_key<AccountId: Encode>(account: &AccountId) -> Vec<u8> {

@@ -14,7 +14,7 @@ use sp_runtime::{
 
 use crate::{
 	consensus, types::Task, BalanceOf, Config, Contribution, ContributionStatus, Event, Failure,
-	Finalization, Pallet, Scores, TaskId, TaskStatus, Tasks,
+	Finalization, Pallet, Scores, TaskId, TaskStatus, Tasks, UnopenedTasks, WeightInfo,
 };
 
 /// Held funds that pay a task's rewards: the payer's pool price, then the losers' stakes, drawn
@@ -79,25 +79,19 @@ impl<T: Config> Pallet<T> {
 		let digest = entry.result_digest.unwrap_or_default();
 		let location = entry.result_location.clone();
 		Tasks::<T>::insert(task, entry);
-		pallet_marketplace::Pallet::<T>::settle_task(&deal_id);
+		pallet_marketplace::Pallet::<T>::settle_tasks(&deal_id, 1);
 		Self::deposit_event(Event::TaskFinalized { task, deal: deal_id, digest, location, reason });
 		Ok(())
 	}
 
-	/// Fails task `index` of `deal_id` (`existing`, if it was initialized): refunds the payer,
-	/// gives the scheduler's stake to the kitty, returns every contributor's stake.
+	/// Fails `entry`: refunds the payer, gives the scheduler's stake to the kitty, returns
+	/// every contributor's stake.
 	pub(crate) fn fail(
 		task: TaskId,
-		deal_id: DealId,
-		index: u32,
-		existing: Option<Task<T>>,
+		mut entry: Task<T>,
 		deal: &Deal<T>,
 		reason: Failure,
 	) -> DispatchResult {
-		let mut entry = match existing {
-			Some(entry) => entry,
-			None => Self::new_task(deal_id, index, &Self::deadlines(deal)?),
-		};
 		T::Escrow::unlock(&deal.payer, Purpose::DealPayment, deal.task_price(), task)?;
 		T::Escrow::seize(
 			&deal.workerpool.owner,
@@ -110,14 +104,90 @@ impl<T: Config> Pallet<T> {
 		}
 		entry.status = TaskStatus::Failed;
 		entry.dataset_keys.clear();
+		let deal_id = entry.deal;
 		Tasks::<T>::insert(task, entry);
-		pallet_marketplace::Pallet::<T>::settle_task(&deal_id);
+		pallet_marketplace::Pallet::<T>::settle_tasks(&deal_id, 1);
 		Self::deposit_event(Event::TaskFailed { task, deal: deal_id, reason });
 		Ok(())
 	}
 
-	/// `successWork`: the app's and dataset's owners are paid, the pool owner's stake is
-	/// released, and the pool owner earns the kitty share.
+	/// Fails every task of `deal_id` that nobody opened, in one step whatever their number:
+	/// refunds the payer their price and gives the scheduler's stakes on them to the kitty.
+	/// Called only after the deal's final deadline, when no task can be opened any more.
+	pub(crate) fn fail_unopened(
+		deal_id: DealId,
+		deal: &Deal<T>,
+		reason: Failure,
+	) -> DispatchResult {
+		let count = UnopenedTasks::<T>::take(deal_id);
+		if count == 0 {
+			return Ok(());
+		}
+		let tasks = BalanceOf::<T>::from(count);
+		T::Escrow::unlock(
+			&deal.payer,
+			Purpose::DealPayment,
+			deal.task_price().saturating_mul(tasks),
+			deal_id,
+		)?;
+		T::Escrow::seize(
+			&deal.workerpool.owner,
+			Purpose::SchedulerStake,
+			deal.scheduler_stake.saturating_mul(tasks),
+			deal_id,
+		)?;
+		pallet_marketplace::Pallet::<T>::settle_tasks(&deal_id, count);
+		Self::deposit_event(Event::UnopenedTasksFailed { deal: deal_id, count, reason });
+		Ok(())
+	}
+
+	/// Settles `entry` after its final deadline: a task with a revealed result is finalized
+	/// with it (its reveal window closed before the final deadline), any other fails.
+	pub(crate) fn settle_expired(
+		task: TaskId,
+		entry: Task<T>,
+		deal: &Deal<T>,
+		reason: Failure,
+	) -> Result<Weight, DispatchError> {
+		let weight = Self::expired_settlement_weight(&entry, reason);
+		if Self::has_revealed_result(&entry) {
+			Self::complete(task, entry, deal, Finalization::RevealDeadlinePassed)?;
+		} else {
+			Self::fail(task, entry, deal, reason)?;
+		}
+		Ok(weight)
+	}
+
+	/// What [`Self::settle_expired`] costs for `entry`, from the benchmark of the same work.
+	pub(crate) fn expired_settlement_weight(entry: &Task<T>, reason: Failure) -> Weight {
+		let contributors = entry.contributions.len() as u32;
+		if Self::has_revealed_result(entry) {
+			<T as Config>::WeightInfo::finalize(contributors)
+		} else {
+			match reason {
+				Failure::ClaimedAfterFinalDeadline => {
+					<T as Config>::WeightInfo::claim(contributors)
+				}
+				Failure::SweptAfterFinalDeadline => {
+					<T as Config>::WeightInfo::sweep_task(contributors)
+				}
+			}
+		}
+	}
+
+	/// The most [`Self::settle_expired`] or [`Self::fail_unopened`] may cost when claimed.
+	pub fn settle_expired_weight(contributors: u32) -> Weight {
+		<T as Config>::WeightInfo::claim(contributors)
+			.max(<T as Config>::WeightInfo::finalize(contributors))
+	}
+
+	fn has_revealed_result(entry: &Task<T>) -> bool {
+		entry.status == TaskStatus::Revealing && entry.reveals > 0
+	}
+
+	/// `successWork`: the app's and dataset's owners are paid and the pool owner's stake is
+	/// released. Unlike the reference, the pool owner earns no kitty share: see the escrow
+	/// pallet's design.
 	fn pay_owners(task: TaskId, deal: &Deal<T>) -> DispatchResult {
 		T::Escrow::pay(&deal.payer, Purpose::DealPayment, &deal.app.owner, deal.app.price, task)?;
 		if let Some(dataset) = &deal.dataset {
@@ -128,9 +198,7 @@ impl<T: Config> Pallet<T> {
 			Purpose::SchedulerStake,
 			deal.scheduler_stake,
 			task,
-		)?;
-		T::Escrow::reward_kitty_share(&deal.workerpool.owner, task)?;
-		Ok(())
+		)
 	}
 
 	/// `distributeRewards`: winners who revealed share the pool price and the others' stakes by
@@ -160,7 +228,10 @@ impl<T: Config> Pallet<T> {
 
 		let workers_reward = workers_part::<T>(total_reward, deal.scheduler_reward_ratio);
 		let mut paid = BalanceOf::<T>::zero();
-		let replicated = entry.contributions.len() > 1;
+		// Reputation is earned only where something was at risk: with more than one contributor
+		// and a stake that a wrong vote would have lost.
+		let earns_score = entry.contributions.len() > 1 && !deal.worker_stake.is_zero();
+		let pool = deal.workerpool.id;
 		for contribution in &entry.contributions {
 			let worker = &contribution.worker;
 			if contribution.status == ContributionStatus::Proved {
@@ -169,9 +240,9 @@ impl<T: Config> Pallet<T> {
 				funds.pay(worker, reward)?;
 				paid = paid.saturating_add(reward);
 				Self::deposit_event(Event::WorkerRewarded { task, worker: worker.clone(), reward });
-				if replicated {
-					let score = Scores::<T>::get(worker).saturating_add(1);
-					Scores::<T>::insert(worker, score);
+				if earns_score {
+					let score = Scores::<T>::get(pool, worker).saturating_add(1);
+					Scores::<T>::insert(pool, worker, score);
 					Self::deposit_event(Event::ContributionAccurate {
 						task,
 						worker: worker.clone(),
@@ -179,8 +250,7 @@ impl<T: Config> Pallet<T> {
 					});
 				}
 			} else {
-				let score = Scores::<T>::get(worker).saturating_mul(2) / 3;
-				Self::set_score(worker, score);
+				let score = Self::cut_score(pool, worker);
 				Self::deposit_event(Event::ContributionFaulty {
 					task,
 					worker: worker.clone(),
@@ -221,11 +291,15 @@ impl<T: Config> Pallet<T> {
 		T::Escrow::unlock(&contribution.worker, Purpose::WorkerStake, contribution.stake, task)
 	}
 
-	fn set_score(worker: &T::AccountId, score: u32) {
+	/// Cuts `worker`'s score in `pool` to two thirds (a fault) and returns the new score.
+	pub(crate) fn cut_score(pool: pallet_marketplace::WorkerpoolId, worker: &T::AccountId) -> u32 {
+		// Computed wide, so that no score saturates first.
+		let score = (u64::from(Scores::<T>::get(pool, worker)) * 2 / 3) as u32;
 		if score == 0 {
-			Scores::<T>::remove(worker);
+			Scores::<T>::remove(pool, worker);
 		} else {
-			Scores::<T>::insert(worker, score);
+			Scores::<T>::insert(pool, worker, score);
 		}
+		score
 	}
 }

@@ -6,6 +6,7 @@ use frame_system::pallet_prelude::BlockNumberFor;
 use pallet_marketplace::{DealId, Measurement, Tag};
 use scale_info::TypeInfo;
 use sp_core::H256;
+use sp_runtime::traits::Saturating;
 
 use crate::{consensus::Tally, BalanceOf, Config};
 
@@ -160,7 +161,8 @@ pub struct Contribution<T: Config> {
 pub enum Finalization {
 	/// The last worker that voted for the consensus revealed.
 	AllWinnersRevealed,
-	/// The reveal window closed with at least one reveal; someone asked to finalize.
+	/// The reveal window closed with at least one reveal; someone asked to finalize, or the
+	/// task reached its final deadline (swept or claimed).
 	RevealDeadlinePassed,
 	/// A trust-1 task's only worker contributed and finalized in one call.
 	SingleContribution,
@@ -215,6 +217,8 @@ pub struct Task<T: Config> {
 	pub reveal_deadline: Option<BlockNumberFor<T>>,
 	/// The workers the scheduler assigned; only they may contribute.
 	pub assigned: BoundedVec<AccountIdOf<T>, T::MaxContributors>,
+	/// The block each of `assigned` was assigned in, in the same order.
+	pub assigned_at: BoundedVec<BlockNumberFor<T>, T::MaxContributors>,
 	pub contributions: BoundedVec<Contribution<T>, T::MaxContributors>,
 	/// The weighted vote.
 	pub tally: Tally<T::MaxContributors>,
@@ -234,6 +238,32 @@ pub struct Task<T: Config> {
 }
 
 impl<T: Config> Task<T> {
+	/// Whether `worker`'s vote is still expected at `now`: it is assigned, has not contributed,
+	/// and was assigned less than the reference time T ago.
+	pub fn is_pending(&self, worker: &AccountIdOf<T>, now: BlockNumberFor<T>) -> bool {
+		self.assignment_of(worker)
+			.is_some_and(|at| now < at.saturating_add(self.reference_time))
+			&& self.contribution_of(worker).is_none()
+	}
+
+	/// The assigned workers that have not contributed within T of their assignment at `now`:
+	/// no-shows, whose places a new assignment frees.
+	pub fn silent_workers(&self, now: BlockNumberFor<T>) -> alloc::vec::Vec<AccountIdOf<T>> {
+		self.assigned
+			.iter()
+			.filter(|worker| {
+				self.contribution_of(worker).is_none() && !self.is_pending(worker, now)
+			})
+			.cloned()
+			.collect()
+	}
+
+	/// The block `worker` was assigned in, if it is assigned.
+	pub fn assignment_of(&self, worker: &AccountIdOf<T>) -> Option<BlockNumberFor<T>> {
+		let position = self.assigned.iter().position(|assigned| assigned == worker)?;
+		self.assigned_at.get(position).copied()
+	}
+
 	/// The contribution of `worker`, if it contributed.
 	pub fn contribution_of(&self, worker: &AccountIdOf<T>) -> Option<&Contribution<T>> {
 		self.contributions.iter().find(|contribution| contribution.worker == *worker)
@@ -272,4 +302,8 @@ pub trait EnclaveRegistry<AccountId> {
 		measurement: Measurement,
 		encryption: X25519PublicKey,
 	);
+
+	/// `worker`'s enclave's signature over `message`, for benchmarks of the calls that check it.
+	#[cfg(feature = "runtime-benchmarks")]
+	fn sign_for_benchmark(worker: &AccountId, message: &[u8]) -> EnclaveSignature;
 }

@@ -18,15 +18,32 @@
 //! proves that no other code released or moved them.
 //!
 //! Settling a task moves held funds straight to whoever earns them ([`Escrow::pay`]) without a
-//! detour through a pot. Only funds nobody earns are *seized* into the kitty: in the reference
-//! protocol, the stake of a scheduler whose task failed. The kitty is the account of
-//! [`Config::PalletId`]; its funds are on hold there under [`HoldReason::Kitty`], so a plain
-//! transfer to that account cannot be mistaken for kitty money. Each successful task pays its
-//! scheduler a share of the kitty ([`Escrow::reward_kitty_share`]):
-//! `min(max(kitty × KittyShare, KittyMinimumShare), kitty)`.
+//! detour through a pot. Only funds nobody earns are *seized* into the kitty: the stake of a
+//! scheduler whose task failed. The kitty is the account of [`Config::PalletId`]; its funds are on
+//! hold there under [`HoldReason::Kitty`], so a plain transfer to that account cannot be mistaken
+//! for kitty money. The kitty account is created at genesis with the existential deposit, so that
+//! seizures of any size can be deposited into it.
 //!
-//! The kitty account is created at genesis with the existential deposit, so that seizures of any
-//! size can be deposited into it.
+//! ### Nobody can earn the kitty by making others fail
+//!
+//! The reference protocol pays each successful task's scheduler a share of the kitty. On a chain
+//! where a task costs a few fees, that share is farmed: whoever owns an app, a pool and a worker
+//! completes zero-price tasks with itself and takes a share each time. Seized stakes would then
+//! become profit for whoever forces a victim's tasks to fail (a requester is refunded in full, the
+//! victim's stake goes to the kitty, the requester takes the kitty). No per-task share bounded by
+//! the task's own stake avoids this, since a self-dealer's stake comes back to itself. So the
+//! kitty pays nothing per task: it only grows, and only governance may spend it. Forcing a
+//! victim's task to fail therefore earns the attacker nothing but its refund, at the cost of its
+//! fees.
+//!
+//! ### A payee cannot block a settlement
+//!
+//! A payout can be impossible to credit: the payee's account does not exist and the amount is
+//! below the existential deposit, or the account cannot take another provider. If such a payee
+//! could make [`Escrow::pay`] fail, anyone could make every task of a deal unfinalizable by
+//! naming an unfundable owner. So a payout that cannot be credited goes into the kitty instead
+//! ([`Event::PayoutDiverted`]) and the settlement goes on. Held funds are moved with
+//! `Fortitude::Force`: a freeze on the payer's account cannot block its refund or its payment.
 //!
 //! ## Terms
 //!
@@ -34,6 +51,7 @@
 //! - *Unlock*: release them back to the same account.
 //! - *Pay*: move held funds to another account's free balance (a reward or a price).
 //! - *Seize*: move held funds into the kitty.
+//! - *Divert*: put a payout its payee cannot receive into the kitty.
 //! - *Reference*: the deal or task a movement belongs to, named in every event.
 
 #![cfg_attr(not(feature = "std"), no_std)]
@@ -56,10 +74,7 @@ use frame_support::{
 	PalletId,
 };
 use scale_info::TypeInfo;
-use sp_runtime::{
-	traits::{AccountIdConversion, CheckedAdd, CheckedSub, Saturating, Zero},
-	Percent,
-};
+use sp_runtime::traits::{AccountIdConversion, CheckedAdd, CheckedSub, Saturating, Zero};
 
 /// The amount type of the currency the escrow holds.
 pub type BalanceOf<T> =
@@ -119,7 +134,8 @@ pub trait Escrow<AccountId> {
 		reference: Reference,
 	) -> DispatchResult;
 
-	/// Moves `amount` held from `from` for `purpose` to `to`'s free balance.
+	/// Moves `amount` held from `from` for `purpose` to `to`'s free balance, or into the kitty
+	/// if `to` cannot receive it: only a shortfall of held funds makes it fail.
 	fn pay(
 		from: &AccountId,
 		purpose: Purpose,
@@ -135,12 +151,6 @@ pub trait Escrow<AccountId> {
 		amount: Self::Balance,
 		reference: Reference,
 	) -> DispatchResult;
-
-	/// Pays `to` its share of the kitty for a successful task and returns the amount.
-	fn reward_kitty_share(
-		to: &AccountId,
-		reference: Reference,
-	) -> Result<Self::Balance, DispatchError>;
 
 	/// Whether `who` has `amount` of free funds that could be locked for `purpose`.
 	fn can_lock(who: &AccountId, purpose: Purpose, amount: Self::Balance) -> bool;
@@ -171,17 +181,13 @@ pub mod pallet {
 		/// Identifies the kitty's account.
 		#[pallet::constant]
 		type PalletId: Get<PalletId>;
-
-		/// The share of the kitty paid to a scheduler per successful task.
-		#[pallet::constant]
-		type KittyShare: Get<Percent>;
-
-		/// The least kitty share paid per successful task (when the kitty has that much).
-		#[pallet::constant]
-		type KittyMinimumShare: Get<BalanceOf<Self>>;
 	}
 
+	/// The layout version of this pallet's storage (the first).
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(0);
+
 	#[pallet::pallet]
+	#[pallet::storage_version(STORAGE_VERSION)]
 	pub struct Pallet<T>(_);
 
 	/// What this pallet holds from each account, by purpose.
@@ -201,7 +207,7 @@ pub mod pallet {
 	pub type TotalEscrowed<T: Config> =
 		StorageMap<_, Twox64Concat, Purpose, BalanceOf<T>, ValueQuery>;
 
-	/// The kitty: what was seized and not yet paid out, held on the kitty's account.
+	/// The kitty: what was seized or diverted, held on the kitty's account for governance.
 	#[pallet::storage]
 	pub type Kitty<T: Config> = StorageValue<_, BalanceOf<T>, ValueQuery>;
 
@@ -254,8 +260,15 @@ pub mod pallet {
 		},
 		/// `amount` held from `from` for `purpose` went into the kitty.
 		Seized { from: T::AccountId, purpose: Purpose, amount: BalanceOf<T>, reference: Reference },
-		/// `amount` of the kitty was paid to `to` for a successful task.
-		KittyShareRewarded { to: T::AccountId, amount: BalanceOf<T>, reference: Reference },
+		/// `to` could not receive `amount` held from `from` for `purpose` (its account cannot
+		/// exist with that balance, or refuses it): the amount went into the kitty instead.
+		PayoutDiverted {
+			from: T::AccountId,
+			purpose: Purpose,
+			to: T::AccountId,
+			amount: BalanceOf<T>,
+			reference: Reference,
+		},
 	}
 
 	#[pallet::error]
@@ -264,8 +277,7 @@ pub mod pallet {
 		InsufficientFunds,
 		/// Less is held for that purpose from that account than the amount asked for.
 		InsufficientLocked,
-		/// The receiving account cannot receive that amount (it does not exist and the amount is
-		/// below the existential deposit).
+		/// The kitty's account cannot receive that amount (it was removed: the chain is broken).
 		CannotReceive,
 		/// A ledger total would overflow.
 		Overflow,
@@ -308,14 +320,6 @@ impl<T: Config> Pallet<T> {
 		}
 	}
 
-	/// The kitty share a successful task earns: `min(max(kitty × share, minimum), kitty)`.
-	pub fn kitty_share() -> BalanceOf<T> {
-		let kitty = Kitty::<T>::get();
-		(T::KittyShare::get().mul_floor(kitty))
-			.max(T::KittyMinimumShare::get())
-			.min(kitty)
-	}
-
 	fn hold_reason(purpose: Purpose) -> T::RuntimeHoldReason {
 		HoldReason::from(purpose).into()
 	}
@@ -346,24 +350,40 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
-	/// Moves `amount` held from `from` for `purpose` to `to`'s free balance.
+	/// Moves `amount` held from `from` for `purpose` to `to`'s free balance. Fails, changing
+	/// nothing, when `to` cannot receive it.
 	fn transfer_held(
 		from: &T::AccountId,
-		reason: &T::RuntimeHoldReason,
+		purpose: Purpose,
 		to: &T::AccountId,
 		amount: BalanceOf<T>,
 	) -> DispatchResult {
-		T::Currency::transfer_on_hold(
-			reason,
-			from,
-			to,
-			amount,
-			Precision::Exact,
-			Restriction::Free,
-			Fortitude::Polite,
-		)
-		.map(|_| ())
-		.map_err(|_| Error::<T>::CannotReceive.into())
+		with_storage_layer(|| {
+			T::Currency::transfer_on_hold(
+				&Self::hold_reason(purpose),
+				from,
+				to,
+				amount,
+				Precision::Exact,
+				Restriction::Free,
+				// Escrowed funds belong to the protocol until settled: no freeze may keep them.
+				Fortitude::Force,
+			)
+			.map(|_| ())
+		})
+	}
+
+	/// Moves `amount` held from `from` for `purpose` onto the kitty's hold.
+	fn into_kitty(from: &T::AccountId, purpose: Purpose, amount: BalanceOf<T>) -> DispatchResult {
+		let kitty_account = Self::kitty_account();
+		// The kitty's account exists from genesis, so it can receive any amount.
+		Self::transfer_held(from, purpose, &kitty_account, amount)
+			.map_err(|_| Error::<T>::CannotReceive)?;
+		T::Currency::hold(&HoldReason::Kitty.into(), &kitty_account, amount)
+			.map_err(|_| Error::<T>::CannotReceive)?;
+		let kitty = Kitty::<T>::get().checked_add(&amount).ok_or(Error::<T>::Overflow)?;
+		Kitty::<T>::put(kitty);
+		Ok(())
 	}
 
 	/// Checks that the ledger and the holds agree and that the kitty is all on hold.
@@ -441,14 +461,13 @@ impl<T: Config> Escrow<T::AccountId> for Pallet<T> {
 		}
 		with_storage_layer(|| {
 			Self::debit_ledger(from, purpose, amount)?;
-			Self::transfer_held(from, &Self::hold_reason(purpose), to, amount)?;
-			Self::deposit_event(Event::Paid {
-				from: from.clone(),
-				purpose,
-				to: to.clone(),
-				amount,
-				reference,
-			});
+			let (from, to) = (from.clone(), to.clone());
+			if Self::transfer_held(&from, purpose, &to, amount).is_ok() {
+				Self::deposit_event(Event::Paid { from, purpose, to, amount, reference });
+			} else {
+				Self::into_kitty(&from, purpose, amount)?;
+				Self::deposit_event(Event::PayoutDiverted { from, purpose, to, amount, reference });
+			}
 			Ok(())
 		})
 	}
@@ -464,29 +483,10 @@ impl<T: Config> Escrow<T::AccountId> for Pallet<T> {
 		}
 		with_storage_layer(|| {
 			Self::debit_ledger(from, purpose, amount)?;
-			let kitty_account = Self::kitty_account();
-			Self::transfer_held(from, &Self::hold_reason(purpose), &kitty_account, amount)?;
-			T::Currency::hold(&HoldReason::Kitty.into(), &kitty_account, amount)
-				.map_err(|_| Error::<T>::CannotReceive)?;
-			let kitty = Kitty::<T>::get().checked_add(&amount).ok_or(Error::<T>::Overflow)?;
-			Kitty::<T>::put(kitty);
+			Self::into_kitty(from, purpose, amount)?;
 			Self::deposit_event(Event::Seized { from: from.clone(), purpose, amount, reference });
 			Ok(())
 		})
-	}
-
-	fn reward_kitty_share(
-		to: &T::AccountId,
-		reference: Reference,
-	) -> Result<BalanceOf<T>, DispatchError> {
-		let amount = Self::kitty_share();
-		if amount.is_zero() {
-			return Ok(amount);
-		}
-		Self::transfer_held(&Self::kitty_account(), &HoldReason::Kitty.into(), to, amount)?;
-		Kitty::<T>::mutate(|kitty| *kitty = kitty.saturating_sub(amount));
-		Self::deposit_event(Event::KittyShareRewarded { to: to.clone(), amount, reference });
-		Ok(amount)
 	}
 
 	fn can_lock(who: &T::AccountId, purpose: Purpose, amount: BalanceOf<T>) -> bool {

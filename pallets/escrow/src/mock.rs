@@ -2,7 +2,7 @@
 
 use crate as pallet_escrow;
 use frame_support::{derive_impl, parameter_types, traits::VariantCountOf, PalletId};
-use sp_runtime::{BuildStorage, Percent};
+use sp_runtime::BuildStorage;
 
 type Block = frame_system::mocking::MockBlock<Test>;
 
@@ -56,16 +56,12 @@ impl pallet_balances::Config for Test {
 
 parameter_types! {
 	pub const EscrowPalletId: PalletId = PalletId(*b"cmn/kitt");
-	pub const KittyShare: Percent = Percent::from_percent(10);
-	pub const KittyMinimumShare: Balance = 1_000;
 }
 
 impl pallet_escrow::Config for Test {
 	type Currency = Balances;
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type PalletId = EscrowPalletId;
-	type KittyShare = KittyShare;
-	type KittyMinimumShare = KittyMinimumShare;
 }
 
 /// Accounts 1, 2 and 3 start with [`START`] each.

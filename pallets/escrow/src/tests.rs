@@ -103,16 +103,40 @@ fn pay_moves_held_funds_to_the_earner() {
 }
 
 #[test]
-fn pay_to_an_account_that_cannot_exist_fails_and_changes_nothing() {
+fn a_payout_its_payee_cannot_receive_goes_to_the_kitty_and_never_fails() {
 	run_test(|| {
 		assert_ok!(Escrow::lock(&1, Purpose::DealPayment, 500, DEAL));
 		// Account 9 does not exist; ED - 1 would not create it.
-		assert_noop!(
-			Escrow::pay(&1, Purpose::DealPayment, &9, ED - 1, DEAL),
-			Error::<Test>::CannotReceive
+		assert_ok!(Escrow::pay(&1, Purpose::DealPayment, &9, ED - 1, DEAL));
+		assert_eq!(free(9), 0);
+		assert_eq!(held(1, Purpose::DealPayment), 500 - (ED - 1));
+		assert_eq!(Kitty::<Test>::get(), ED - 1);
+		System::assert_last_event(
+			Event::PayoutDiverted {
+				from: 1,
+				purpose: Purpose::DealPayment,
+				to: 9,
+				amount: ED - 1,
+				reference: DEAL,
+			}
+			.into(),
 		);
+		// Enough to create the account: paid.
+		assert_ok!(Escrow::pay(&1, Purpose::DealPayment, &9, ED, DEAL));
+		assert_eq!(free(9), ED);
+	});
+}
+
+#[test]
+fn paying_more_than_is_held_fails_and_changes_nothing() {
+	run_test(|| {
+		assert_ok!(Escrow::lock(&1, Purpose::DealPayment, 500, DEAL));
 		assert_noop!(
 			Escrow::pay(&1, Purpose::DealPayment, &2, 501, DEAL),
+			Error::<Test>::InsufficientLocked
+		);
+		assert_noop!(
+			Escrow::pay(&1, Purpose::WorkerStake, &9, 1, DEAL),
 			Error::<Test>::InsufficientLocked
 		);
 	});
@@ -133,33 +157,6 @@ fn seize_moves_held_funds_into_the_kitty_even_below_the_existential_deposit() {
 }
 
 #[test]
-fn kitty_share_is_a_tenth_but_at_least_the_minimum_and_at_most_the_kitty() {
-	run_test(|| {
-		assert_eq!(Escrow::kitty_share(), 0);
-		assert_ok!(Escrow::lock(&1, Purpose::SchedulerStake, 100_000, DEAL));
-
-		assert_ok!(Escrow::seize(&1, Purpose::SchedulerStake, 500, DEAL));
-		// Below the minimum share: the whole kitty.
-		assert_eq!(Escrow::kitty_share(), 500);
-
-		assert_ok!(Escrow::seize(&1, Purpose::SchedulerStake, 4_500, DEAL));
-		// A tenth of 5 000 is under the minimum of 1 000.
-		assert_eq!(Escrow::kitty_share(), 1_000);
-
-		assert_ok!(Escrow::seize(&1, Purpose::SchedulerStake, 45_000, DEAL));
-		// A tenth of 50 000.
-		assert_eq!(Escrow::kitty_share(), 5_000);
-
-		assert_eq!(Escrow::reward_kitty_share(&3, DEAL), Ok(5_000));
-		assert_eq!(free(3), START + 5_000);
-		assert_eq!(Kitty::<Test>::get(), 45_000);
-		System::assert_last_event(
-			Event::KittyShareRewarded { to: 3, amount: 5_000, reference: DEAL }.into(),
-		);
-	});
-}
-
-#[test]
 fn zero_amounts_move_nothing_and_emit_nothing() {
 	run_test(|| {
 		let events_before = System::events().len();
@@ -167,7 +164,6 @@ fn zero_amounts_move_nothing_and_emit_nothing() {
 		assert_ok!(Escrow::unlock(&1, Purpose::DealPayment, 0, DEAL));
 		assert_ok!(Escrow::pay(&1, Purpose::DealPayment, &2, 0, DEAL));
 		assert_ok!(Escrow::seize(&1, Purpose::DealPayment, 0, DEAL));
-		assert_eq!(Escrow::reward_kitty_share(&2, DEAL), Ok(0));
 		assert_eq!(System::events().len(), events_before);
 	});
 }
@@ -184,14 +180,13 @@ fn try_state_detects_a_hold_released_behind_the_escrows_back() {
 	});
 }
 
-/// One escrow operation, on accounts 1 to 3.
+/// One escrow operation, on accounts 1 to 3 (and 9, which does not exist, as a payee).
 #[derive(Clone, Debug)]
 enum Operation {
 	Lock(AccountId, Purpose, Balance),
 	Unlock(AccountId, Purpose, Balance),
 	Pay(AccountId, Purpose, AccountId, Balance),
 	Seize(AccountId, Purpose, Balance),
-	RewardKittyShare(AccountId),
 }
 
 fn purpose() -> impl Strategy<Value = Purpose> {
@@ -209,10 +204,9 @@ fn operation() -> impl Strategy<Value = Operation> {
 		(account.clone(), purpose(), amount.clone()).prop_map(|(a, p, v)| Operation::Lock(a, p, v)),
 		(account.clone(), purpose(), amount.clone())
 			.prop_map(|(a, p, v)| Operation::Unlock(a, p, v)),
-		(account.clone(), purpose(), account.clone(), amount.clone())
+		(account.clone(), purpose(), prop_oneof![account.clone(), Just(9u64)], amount.clone())
 			.prop_map(|(a, p, b, v)| Operation::Pay(a, p, b, v)),
-		(account.clone(), purpose(), amount).prop_map(|(a, p, v)| Operation::Seize(a, p, v)),
-		account.prop_map(Operation::RewardKittyShare),
+		(account, purpose(), amount).prop_map(|(a, p, v)| Operation::Seize(a, p, v)),
 	]
 }
 
@@ -223,7 +217,7 @@ proptest! {
 	fn escrow_conserves_money_and_its_ledger(operations in prop::collection::vec(operation(), 1..60)) {
 		new_test_ext().execute_with(|| {
 			let issuance = Balances::total_issuance();
-			let accounts = [1u64, 2, 3, Escrow::kitty_account()];
+			let accounts = [1u64, 2, 3, 9, Escrow::kitty_account()];
 			let total_of_accounts = || accounts.iter().map(|who| Balances::total_balance(who)).sum::<Balance>();
 			let total_before = total_of_accounts();
 			for operation in operations {
@@ -233,7 +227,6 @@ proptest! {
 					Operation::Unlock(who, purpose, amount) => Escrow::unlock(&who, purpose, amount, DEAL),
 					Operation::Pay(from, purpose, to, amount) => Escrow::pay(&from, purpose, &to, amount, DEAL),
 					Operation::Seize(from, purpose, amount) => Escrow::seize(&from, purpose, amount, DEAL),
-					Operation::RewardKittyShare(to) => Escrow::reward_kitty_share(&to, DEAL).map(|_| ()),
 				};
 				if result.is_err() {
 					prop_assert_eq!(

@@ -6,7 +6,10 @@ use super::*;
 use alloc::{format, vec, vec::Vec};
 use frame_benchmarking::v2::*;
 use frame_support::{
-	traits::{fungible::Mutate, EnsureOrigin, Get},
+	traits::{
+		fungible::{Inspect, Mutate},
+		EnsureOrigin, Get,
+	},
 	BoundedVec,
 };
 use frame_system::RawOrigin;
@@ -217,6 +220,19 @@ mod benchmarks {
 	}
 
 	#[benchmark]
+	fn accept_scheduling() {
+		let owner: T::AccountId = whitelisted_caller();
+		let workerpool = create_pool_of::<T>(&owner, true);
+		let scheduler: T::AccountId = account("scheduler", 0, 0);
+		Workerpools::<T>::mutate(workerpool, |pool| {
+			pool.as_mut().expect("just created").scheduler = scheduler.clone()
+		});
+		#[extrinsic_call]
+		_(RawOrigin::Signed(scheduler.clone()), workerpool);
+		assert_eq!(Pallet::<T>::active_scheduler(workerpool), Some(scheduler));
+	}
+
+	#[benchmark]
 	fn set_workerpool_access() {
 		let owner: T::AccountId = whitelisted_caller();
 		let workerpool = create_pool_of::<T>(&owner, true);
@@ -338,7 +354,8 @@ mod benchmarks {
 		let dataset = create_dataset_of::<T>(&dataset_owner);
 		let workerpool = create_pool_of::<T>(&pool_owner, true);
 		let category = category::<T>();
-		let price: BalanceOf<T> = 1_000_000u32.into();
+		// A price every payee can receive: the existential deposit, or more.
+		let price: BalanceOf<T> = T::Currency::minimum_balance().max(1_000_000u32.into());
 		let volume = 100;
 		let requester_restriction = Restriction::Only(requester.clone());
 

@@ -8,7 +8,8 @@
 //!   build may run under), datasets (URI and sha256, maybe encrypted) and workerpools (an owner, a
 //!   scheduler key and a policy: what share of the price a worker stakes and what share of the
 //!   workers' reward the scheduler keeps). Owners can hand them over; a pool owner can change the
-//!   policy and the scheduler key, open or close the pool, and allow or remove workers.
+//!   policy and the scheduler key, open or close the pool, and allow or remove workers. A
+//!   scheduler schedules a pool only after it accepted to ([`Pallet::accept_scheduling`]).
 //! - **Workers** join one workerpool at a time with the HTTP endpoint their scheduler pushes tasks
 //!   to and the features they can serve, prove they are alive with heartbeats, and leave.
 //! - **Categories**, managed by governance, say how long a task may take (the reference time T).
@@ -27,8 +28,11 @@
 //! - Every order may carry an expiry block; an expired order cannot be matched.
 //! - The request order names its payer: the requester, or a sponsor who signs the same request.
 //!   Nobody can therefore make the requester pay for a match that a sponsor meant to pay for.
-//! - A deal's volume is the least remaining volume of its orders; its price per task is each
-//!   order's asking price (the request's prices are caps). The payer's
+//! - A deal's volume is the least remaining volume of its orders, and at most
+//!   [`Config::MaxDealVolume`]: what a deal's expiry costs the chain is bounded, and a larger
+//!   request is matched again for the rest. Its price per task is each order's asking price (the
+//!   request's prices are caps); a price is either zero or at least the existential deposit, so
+//!   that its payee can always receive it. The payer's
 //!   `(app + dataset + workerpool price) × volume` and the pool owner's stake of
 //!   [`Config::SchedulerStakeRatio`] of the pool price per task are locked in the escrow pallet.
 //! - A deal snapshots everything its tasks need (owners, prices, trust ≥ 1, category, tag, the
@@ -58,6 +62,7 @@ pub use pallet::*;
 #[cfg(feature = "runtime-benchmarks")]
 pub mod benchmarking;
 mod matching;
+pub mod migrations;
 #[cfg(test)]
 mod mock;
 pub mod orders;
@@ -132,6 +137,11 @@ pub mod pallet {
 		#[pallet::constant]
 		type MaxPoolMembers: Get<u32>;
 
+		/// The most tasks one deal may buy. Orders of larger volume are matched in several deals,
+		/// so that no deal's expiry keeps the chain busy for long.
+		#[pallet::constant]
+		type MaxDealVolume: Get<u32>;
+
 		/// Told about every deal made, after its funds are locked: the contribution pallet
 		/// schedules the deal's expiry from it.
 		type OnDealCreated: OnDealCreated<Self>;
@@ -147,7 +157,11 @@ pub mod pallet {
 		>;
 	}
 
+	/// The layout version of this pallet's storage: see [`crate::migrations`].
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
+
 	#[pallet::pallet]
+	#[pallet::storage_version(STORAGE_VERSION)]
 	pub struct Pallet<T>(_);
 
 	/// Registered apps.
@@ -173,6 +187,12 @@ pub mod pallet {
 	/// The id the next workerpool gets.
 	#[pallet::storage]
 	pub type NextWorkerpoolId<T: Config> = StorageValue<_, WorkerpoolId, ValueQuery>;
+
+	/// The scheduler account that agreed to schedule each workerpool. A pool is scheduled only
+	/// while its current scheduler is the account that agreed: nobody can make another operator's
+	/// node work and pay for a pool it never chose to serve.
+	#[pallet::storage]
+	pub type SchedulerAccepted<T: Config> = StorageMap<_, Twox64Concat, WorkerpoolId, T::AccountId>;
 
 	/// The workers of each workerpool.
 	#[pallet::storage]
@@ -258,8 +278,10 @@ pub mod pallet {
 		WorkerpoolTransferred { workerpool: WorkerpoolId, from: T::AccountId, to: T::AccountId },
 		/// A workerpool's policy changed; deals already made keep the old one.
 		WorkerpoolPolicyChanged { workerpool: WorkerpoolId, old: PoolPolicy, new: PoolPolicy },
-		/// A workerpool's scheduler key changed.
+		/// A workerpool's scheduler key changed. The new scheduler schedules it once it accepts.
 		SchedulerChanged { workerpool: WorkerpoolId, scheduler: T::AccountId },
+		/// A workerpool's scheduler agreed to schedule it.
+		SchedulingAccepted { workerpool: WorkerpoolId, scheduler: T::AccountId },
 		/// A workerpool was opened to any worker, or closed to all but allowed ones.
 		WorkerpoolAccessChanged { workerpool: WorkerpoolId, open: bool },
 		/// A closed workerpool's owner allowed a worker to join.
@@ -278,7 +300,8 @@ pub mod pallet {
 		CategoryCreated { category: CategoryId, reference_time_secs: u32 },
 		/// An order's owner presigned it.
 		OrderPresigned { order: OrderHash, owner: T::AccountId },
-		/// An order's owner cancelled it: it cannot be matched any more.
+		/// An order's owner (or a request's sponsor, `owner` here) cancelled it: it cannot be
+		/// matched any more.
 		OrderCancelled { order: OrderHash, owner: T::AccountId },
 		/// Orders were matched into a deal. The workerpool's scheduler takes it from here.
 		DealCreated {
@@ -309,6 +332,10 @@ pub mod pallet {
 		NotDatasetOwner,
 		/// Only the workerpool's owner may do that.
 		NotWorkerpoolOwner,
+		/// Only the account the workerpool names as its scheduler may do that.
+		NotWorkerpoolScheduler,
+		/// The workerpool's scheduler already agreed to schedule it.
+		SchedulingAlreadyAccepted,
 		/// Every id of that kind is taken.
 		IdsExhausted,
 		/// A category's reference time must be at least one second.
@@ -383,7 +410,7 @@ pub mod pallet {
 		InvalidRequestOrderSignature,
 		/// The request names a sponsor but no sponsor signature was given.
 		MissingSponsorSignature,
-		/// The sponsor's signature does not cover this request order.
+		/// The sponsor's signature does not cover this request order's sponsorship payload.
 		InvalidSponsorSignature,
 		/// A sponsor signature was given but the request names no sponsor.
 		UnexpectedSponsorSignature,
@@ -403,10 +430,21 @@ pub mod pallet {
 		SchedulerCannotStake,
 		/// An encrypted dataset's key is released only to enclaves: the deal must run in a TEE.
 		EncryptedDatasetOutsideTee,
+		/// The app order's price is above zero but below the existential deposit, so its owner
+		/// might not be able to receive it.
+		AppPriceBelowExistentialDeposit,
+		/// The dataset order's price is above zero but below the existential deposit.
+		DatasetPriceBelowExistentialDeposit,
+		/// The workerpool order's price is above zero but below the existential deposit.
+		WorkerpoolPriceBelowExistentialDeposit,
 	}
 
 	#[pallet::hooks]
 	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+		fn integrity_test() {
+			assert!(T::MaxDealVolume::get() > 0, "a deal buys at least one task");
+		}
+
 		#[cfg(feature = "try-runtime")]
 		fn try_state(_n: BlockNumberFor<T>) -> Result<(), sp_runtime::TryRuntimeError> {
 			Self::do_try_state()
@@ -486,7 +524,8 @@ pub mod pallet {
 			Ok(())
 		}
 
-		/// Registers a workerpool owned by the caller, scheduled by `scheduler`'s key.
+		/// Registers a workerpool owned by the caller, to be scheduled by `scheduler`'s key once
+		/// that account accepts ([`Pallet::accept_scheduling`]).
 		#[pallet::call_index(4)]
 		#[pallet::weight(T::WeightInfo::create_workerpool())]
 		pub fn create_workerpool(
@@ -536,7 +575,8 @@ pub mod pallet {
 			Ok(())
 		}
 
-		/// Changes the key that schedules the caller's workerpool.
+		/// Changes the key that schedules the caller's workerpool; it schedules the pool once it
+		/// accepts ([`Pallet::accept_scheduling`]).
 		#[pallet::call_index(7)]
 		#[pallet::weight(T::WeightInfo::set_scheduler())]
 		pub fn set_scheduler(
@@ -698,13 +738,17 @@ pub mod pallet {
 			Ok(())
 		}
 
-		/// Cancels `order`, which the caller owns: its whole volume counts as consumed.
+		/// Cancels `order`, which the caller owns or, for a request, sponsors: its whole volume
+		/// counts as consumed. A sponsor thereby withdraws its signature.
 		#[pallet::call_index(17)]
 		#[pallet::weight(T::WeightInfo::cancel_order())]
 		pub fn cancel_order(origin: OriginFor<T>, order: Order<T>) -> DispatchResult {
 			let who = ensure_signed(origin)?;
 			let (owner, hash, volume) = Self::owner_hash_and_volume(&order)?;
-			ensure!(who == owner, Error::<T>::NotOrderOwner);
+			ensure!(
+				who == owner || Self::sponsor_of(&order) == Some(&who),
+				Error::<T>::NotOrderOwner
+			);
 			ensure!(Consumed::<T>::get(hash) < volume, Error::<T>::OrderFullyConsumed);
 			Consumed::<T>::insert(hash, volume);
 			Self::deposit_event(Event::OrderCancelled { order: hash, owner });
@@ -736,6 +780,24 @@ pub mod pallet {
 				sponsor_signature,
 			)
 			.map(|_| ())
+		}
+
+		/// Agrees to schedule `workerpool`, which names the caller as its scheduler. Until its
+		/// scheduler accepts, nobody assigns the pool's tasks: not the scheduler's node, which
+		/// serves only pools that it accepted, and not anyone else.
+		#[pallet::call_index(19)]
+		#[pallet::weight(T::WeightInfo::accept_scheduling())]
+		pub fn accept_scheduling(origin: OriginFor<T>, workerpool: WorkerpoolId) -> DispatchResult {
+			let scheduler = ensure_signed(origin)?;
+			let pool = Workerpools::<T>::get(workerpool).ok_or(Error::<T>::UnknownWorkerpool)?;
+			ensure!(pool.scheduler == scheduler, Error::<T>::NotWorkerpoolScheduler);
+			ensure!(
+				SchedulerAccepted::<T>::get(workerpool).as_ref() != Some(&scheduler),
+				Error::<T>::SchedulingAlreadyAccepted
+			);
+			SchedulerAccepted::<T>::insert(workerpool, &scheduler);
+			Self::deposit_event(Event::SchedulingAccepted { workerpool, scheduler });
+			Ok(())
 		}
 	}
 }
@@ -786,6 +848,13 @@ impl<T: Config> Pallet<T> {
 		WorkerPool::<T>::remove(worker);
 	}
 
+	/// The account that schedules `workerpool`: its scheduler, once that account accepted.
+	pub fn active_scheduler(workerpool: WorkerpoolId) -> Option<T::AccountId> {
+		let pool = Workerpools::<T>::get(workerpool)?;
+		(SchedulerAccepted::<T>::get(workerpool).as_ref() == Some(&pool.scheduler))
+			.then_some(pool.scheduler)
+	}
+
 	/// How much of `order`'s volume is left to match.
 	pub fn remaining_volume(order: &Order<T>) -> u32 {
 		let (hash, volume) = match order {
@@ -797,11 +866,12 @@ impl<T: Config> Pallet<T> {
 		volume.saturating_sub(Consumed::<T>::get(hash))
 	}
 
-	/// Marks one of `deal`'s tasks settled (paid out or refunded); removes the deal with its last.
-	pub fn settle_task(deal: &DealId) {
+	/// Marks `count` of `deal`'s tasks settled (paid out or refunded); removes the deal with its
+	/// last.
+	pub fn settle_tasks(deal: &DealId, count: u32) {
 		Deals::<T>::mutate_exists(deal, |entry| {
 			if let Some(stored) = entry {
-				stored.unsettled = stored.unsettled.saturating_sub(1);
+				stored.unsettled = stored.unsettled.saturating_sub(count);
 				if stored.unsettled == 0 {
 					*entry = None;
 				}
@@ -818,15 +888,39 @@ impl<T: Config> Pallet<T> {
 		use pallet_escrow::{Escrow, Purpose};
 		use sp_runtime::traits::{Saturating, Zero};
 
+		use alloc::collections::btree_map::BTreeMap;
+
 		let mut payments = BalanceOf::<T>::zero();
 		let mut stakes = BalanceOf::<T>::zero();
+		// What each payer and each pool owner has held for live deals: a settlement that debited
+		// the wrong account would show here even though the totals agree.
+		let mut paid_by = BTreeMap::<T::AccountId, BalanceOf<T>>::new();
+		let mut staked_by = BTreeMap::<T::AccountId, BalanceOf<T>>::new();
 		for (_, deal) in Deals::<T>::iter() {
 			ensure!(deal.unsettled > 0, "a deal with no unsettled task is kept");
 			ensure!(deal.unsettled <= deal.volume, "a deal has more unsettled tasks than tasks");
 			ensure!(deal.trust >= 1, "a deal has trust 0");
 			let unsettled = BalanceOf::<T>::from(deal.unsettled);
-			payments = payments.saturating_add(deal.task_price().saturating_mul(unsettled));
-			stakes = stakes.saturating_add(deal.scheduler_stake.saturating_mul(unsettled));
+			let payment = deal.task_price().saturating_mul(unsettled);
+			let stake = deal.scheduler_stake.saturating_mul(unsettled);
+			payments = payments.saturating_add(payment);
+			stakes = stakes.saturating_add(stake);
+			let paid = paid_by.entry(deal.payer.clone()).or_default();
+			*paid = paid.saturating_add(payment);
+			let staked = staked_by.entry(deal.workerpool.owner.clone()).or_default();
+			*staked = staked.saturating_add(stake);
+		}
+		for (payer, paid) in paid_by {
+			ensure!(
+				T::Escrow::locked(&payer, Purpose::DealPayment) == paid,
+				"a payer's held payment differs from what its live deals owe"
+			);
+		}
+		for (owner, staked) in staked_by {
+			ensure!(
+				T::Escrow::locked(&owner, Purpose::SchedulerStake) == staked,
+				"a pool owner's held stake differs from what its live deals staked"
+			);
 		}
 		ensure!(
 			T::Escrow::total_locked(Purpose::DealPayment) == payments,

@@ -3,10 +3,11 @@
 
 use alloc::vec;
 use codec::Encode;
+use frame_support::traits::fungible::Inspect;
 use frame_support::{ensure, pallet_prelude::*};
 use frame_system::pallet_prelude::BlockNumberFor;
 use pallet_escrow::{Escrow, Purpose};
-use sp_runtime::traits::{CheckedAdd, CheckedMul};
+use sp_runtime::traits::{CheckedAdd, CheckedMul, Zero};
 
 use crate::{
 	types::*, Apps, BalanceOf, Categories, Config, Consumed, Datasets, Deals, Error, Event, Pallet,
@@ -69,6 +70,11 @@ impl<T: Config> Pallet<T> {
 			request.workerpool_max_price >= pool.price,
 			Error::<T>::WorkerpoolPriceAboveRequestCap
 		);
+		let receivable =
+			|price: BalanceOf<T>| price.is_zero() || price >= T::Currency::minimum_balance();
+		ensure!(receivable(app.price), Error::<T>::AppPriceBelowExistentialDeposit);
+		ensure!(receivable(dataset_price), Error::<T>::DatasetPriceBelowExistentialDeposit);
+		ensure!(receivable(pool.price), Error::<T>::WorkerpoolPriceBelowExistentialDeposit);
 		let dataset_tag = dataset.map(|order| order.tag & !tag::TEE_FRAMEWORKS).unwrap_or_default();
 		let deal_tag = app.tag | dataset_tag | request.tag;
 		ensure!(deal_tag & !pool.tag == 0, Error::<T>::WorkerpoolLacksRequestedTag);
@@ -190,7 +196,7 @@ impl<T: Config> Pallet<T> {
 			(Payer::Sponsor(sponsor), Some(signature)) => {
 				use sp_runtime::traits::Verify;
 				ensure!(
-					signature.verify(&Self::signing_payload(request)[..], sponsor),
+					signature.verify(&Self::sponsorship_payload(request)[..], sponsor),
 					Error::<T>::InvalidSponsorSignature
 				);
 				sponsor.clone()
@@ -206,7 +212,8 @@ impl<T: Config> Pallet<T> {
 		.into_iter()
 		.flatten()
 		.min()
-		.unwrap_or_default();
+		.unwrap_or_default()
+		.min(T::MaxDealVolume::get());
 
 		// Money: the payer's price for every task and the pool owner's stake.
 		let task_price = app

@@ -68,8 +68,6 @@ impl pallet_balances::Config for Test {
 
 parameter_types! {
 	pub const EscrowPalletId: PalletId = PalletId(*b"cmn/kitt");
-	pub const KittyShare: Percent = Percent::from_percent(10);
-	pub const KittyMinimumShare: Balance = 1_000;
 	pub const SchedulerStakeRatio: Percent = Percent::from_percent(30);
 }
 
@@ -77,12 +75,12 @@ impl pallet_escrow::Config for Test {
 	type Currency = Balances;
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type PalletId = EscrowPalletId;
-	type KittyShare = KittyShare;
-	type KittyMinimumShare = KittyMinimumShare;
 }
 
 /// The most workers a pool may have in tests: small, so that "full" is reachable.
 pub const MAX_POOL_MEMBERS: u32 = 3;
+/// The most tasks a deal may buy in the tests.
+pub const MAX_DEAL_VOLUME: u32 = 100;
 
 impl pallet_marketplace::Config for Test {
 	type Currency = Balances;
@@ -96,6 +94,7 @@ impl pallet_marketplace::Config for Test {
 	type MaxParamsLength = ConstU32<256>;
 	type MaxMeasurements = ConstU32<4>;
 	type MaxPoolMembers = ConstU32<MAX_POOL_MEMBERS>;
+	type MaxDealVolume = ConstU32<MAX_DEAL_VOLUME>;
 	type OnDealCreated = ();
 	type WeightInfo = ();
 	#[cfg(feature = "runtime-benchmarks")]
@@ -326,7 +325,8 @@ impl Match {
 	/// As [`Match::submit`], with `sponsor`'s signature over the request.
 	pub fn submit_with_sponsor(&self, sponsor: Sr25519Keyring) -> sp_runtime::DispatchResult {
 		let mut orders = self.signed();
-		orders.sponsor = Some(sign(sponsor, &self.request));
+		orders.sponsor =
+			Some(sponsor.sign(&Marketplace::sponsorship_payload(&self.request)).into());
 		orders.submit()
 	}
 }

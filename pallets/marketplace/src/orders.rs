@@ -5,6 +5,10 @@
 //! signed for one chain from being matched on another; the kind stops the bytes of one kind of
 //! order from being read as another. The order's hash, which consumed volume, presignatures and
 //! events refer to, is `blake2_256` of the same payload.
+//!
+//! A sponsor signs something else: `SCALE(("commons/sponsorship/v1", genesis hash, request
+//! hash))`, so that a sponsor's signature and a requester's can never stand for one another.
+//! Either the requester or the sponsor a request names may cancel it.
 
 use alloc::vec::Vec;
 use codec::Encode;
@@ -17,6 +21,9 @@ use crate::{types::*, Apps, Config, Datasets, Error, Pallet, Presigned, Workerpo
 
 /// The domain every order signature is bound to; bump the version to invalidate old orders.
 pub const ORDER_DOMAIN: &[u8] = b"commons/order/v1";
+
+/// The domain a sponsor's signature of a request is bound to.
+pub const SPONSORSHIP_DOMAIN: &[u8] = b"commons/sponsorship/v1";
 
 /// Something that can be signed as an order.
 pub trait Signable: Encode {
@@ -44,6 +51,13 @@ impl<T: Config> Pallet<T> {
 		(ORDER_DOMAIN, genesis_hash, O::KIND, order).encode()
 	}
 
+	/// The bytes a sponsor signs to pay for `request`: the sponsorship domain, the genesis hash
+	/// and the request's hash.
+	pub fn sponsorship_payload(request: &RequestOrder<T>) -> Vec<u8> {
+		let genesis_hash = frame_system::Pallet::<T>::block_hash(BlockNumberFor::<T>::zero());
+		(SPONSORSHIP_DOMAIN, genesis_hash, Self::order_hash(request)).encode()
+	}
+
 	/// The order's hash.
 	pub fn order_hash<O: Signable>(order: &O) -> OrderHash {
 		sp_io::hashing::blake2_256(&Self::signing_payload(order)).into()
@@ -59,6 +73,14 @@ impl<T: Config> Pallet<T> {
 		match signature {
 			Some(signature) => signature.verify(&Self::signing_payload(order)[..], signer),
 			None => Presigned::<T>::get(hash).as_ref() == Some(signer),
+		}
+	}
+
+	/// Who besides its owner may cancel `order`: the sponsor a request names to pay for it.
+	pub(crate) fn sponsor_of(order: &Order<T>) -> Option<&T::AccountId> {
+		match order {
+			Order::Request(RequestOrder { payer: Payer::Sponsor(sponsor), .. }) => Some(sponsor),
+			_ => None,
 		}
 	}
 

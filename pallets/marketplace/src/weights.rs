@@ -53,6 +53,7 @@ pub trait WeightInfo {
 	fn presign_order() -> Weight;
 	fn cancel_order() -> Weight;
 	fn match_orders() -> Weight;
+	fn accept_scheduling() -> Weight;
 }
 
 /// Measured weights, with database access priced by the runtime's `DbWeight`.
@@ -287,6 +288,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 			.saturating_add(T::DbWeight::get().reads(17_u64))
 			.saturating_add(T::DbWeight::get().writes(14_u64))
 	}
+	fn accept_scheduling() -> Weight {
+		Weight::from_parts(19_175_000, 3802)
+			.saturating_add(T::DbWeight::get().reads(2_u64))
+			.saturating_add(T::DbWeight::get().writes(1_u64))
+	}
 }
 
 /// The same weights with ParityDB's costs, for tests and mocks without a runtime `DbWeight`.
@@ -385,5 +391,10 @@ impl WeightInfo for () {
 		Weight::from_parts(645_751_000, 11034)
 			.saturating_add(ParityDbWeight::get().reads(17_u64))
 			.saturating_add(ParityDbWeight::get().writes(14_u64))
+	}
+	fn accept_scheduling() -> Weight {
+		Weight::from_parts(19_175_000, 3802)
+			.saturating_add(ParityDbWeight::get().reads(2_u64))
+			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 }

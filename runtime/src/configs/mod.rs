@@ -25,7 +25,7 @@ use sp_version::RuntimeVersion;
 use super::{
 	AccountId, Attestation, Aura, Balance, Balances, Block, BlockNumber, Contribution, Escrow,
 	Hash, Nonce, PalletInfo, Runtime, RuntimeCall, RuntimeEvent, RuntimeFreezeReason,
-	RuntimeHoldReason, RuntimeOrigin, RuntimeTask, Signature, System, Timestamp, CMN,
+	RuntimeHoldReason, RuntimeOrigin, RuntimeTask, Signature, System, Timestamp,
 	EXISTENTIAL_DEPOSIT, MICRO_CMN, MILLISECS_PER_BLOCK, SLOT_DURATION, SS58_PREFIX, VERSION,
 };
 
@@ -145,20 +145,16 @@ impl pallet_transaction_payment::Config for Runtime {
 
 parameter_types! {
 	pub const EscrowPalletId: PalletId = PalletId(*b"cmn/kitt");
-	/// A successful task's scheduler gets a tenth of the kitty...
-	pub const KittyShare: Percent = Percent::from_percent(10);
-	/// ...but at least one CMN, when the kitty has that much.
-	pub const KittyMinimumShare: Balance = CMN;
 	/// A pool owner stakes 30 % of its price per task, as in the reference protocol.
 	pub const SchedulerStakeRatio: Percent = Percent::from_percent(30);
+	/// A deal buys at most a thousand tasks: its expiry is settled within a few idle blocks.
+	pub const MaxDealVolume: u32 = 1_000;
 }
 
 impl pallet_escrow::Config for Runtime {
 	type Currency = Balances;
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type PalletId = EscrowPalletId;
-	type KittyShare = KittyShare;
-	type KittyMinimumShare = KittyMinimumShare;
 }
 
 impl pallet_marketplace::Config for Runtime {
@@ -173,6 +169,7 @@ impl pallet_marketplace::Config for Runtime {
 	type MaxParamsLength = ConstU32<1024>;
 	type MaxMeasurements = ConstU32<8>;
 	type MaxPoolMembers = ConstU32<256>;
+	type MaxDealVolume = MaxDealVolume;
 	type OnDealCreated = Contribution;
 	type WeightInfo = pallet_marketplace::weights::SubstrateWeight<Runtime>;
 	#[cfg(feature = "runtime-benchmarks")]

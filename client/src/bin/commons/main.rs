@@ -101,6 +101,12 @@ enum Command {
 		#[arg(long)]
 		closed: bool,
 	},
+	/// Agrees to schedule a workerpool that names the key's account as its scheduler: until it
+	/// does, no node schedules the pool.
+	AcceptScheduling {
+		#[arg(long)]
+		workerpool: u32,
+	},
 	/// Publishes an order selling runs of an app the key owns.
 	PublishAppOrder {
 		#[arg(long)]
@@ -280,6 +286,9 @@ async fn execute(cli: Cli) -> Result<(), String> {
 			scheduler,
 			open: !closed,
 		},
+		Command::AcceptScheduling { workerpool } => {
+			pallet_marketplace::Call::accept_scheduling { workerpool }
+		}
 		Command::PublishAppOrder { app, offer } => presign(Order::App(AppOrder {
 			app,
 			price: offer.price.0,

@@ -191,7 +191,7 @@ fn reveal_refuses_all_but_the_winners_own_digest_in_time() {
 		assert_noop!(Contribution::reopen(scheduler(), task), Err::AlreadyRevealed);
 		assert_ok!(Contribution::finalize(outsider(), task));
 		assert_noop!(reveal(&w2, task, digest(1)), Err::TaskSettled);
-		assert_eq!(Scores::<Test>::get(&w3), 0);
+		assert_eq!(Scores::<Test>::get(POOL, &w3), 0);
 	});
 }
 

@@ -10,6 +10,7 @@ use frame_support::{
 };
 use pallet_escrow::{Escrow as _, Purpose};
 use pallet_marketplace::Deals;
+use sp_keyring::Sr25519Keyring;
 
 /// A worker's stake in the fixture: 35 % of the pool price.
 fn stake_of(spec: &DealSpec) -> Balance {
@@ -26,9 +27,9 @@ fn the_reference_worked_example_is_reproduced_to_the_unit() {
 	// worker stake 35 %, scheduler ratio 5 %, dataset price 1 RLC, free app.
 	run_test(|| {
 		let (w1, w2, w3) = (worker(1), worker(2), worker(3));
-		Scores::<Test>::insert(&w1, 12);
-		Scores::<Test>::insert(&w2, 100);
-		Scores::<Test>::insert(&w3, 300);
+		Scores::<Test>::insert(POOL, &w1, 12);
+		Scores::<Test>::insert(POOL, &w2, 100);
+		Scores::<Test>::insert(POOL, &w3, 300);
 		let requester = account(REQUESTER);
 		let pool_owner = account(POOL_OWNER);
 		let dataset_owner = account(DATASET_OWNER);
@@ -69,9 +70,9 @@ fn the_reference_worked_example_is_reproduced_to_the_unit() {
 		assert_eq!(Balances::total_balance(&requester), START - 21 * RLC);
 
 		// Scores: w1 × 2/3, winners + 1.
-		assert_eq!(Scores::<Test>::get(&w1), 8);
-		assert_eq!(Scores::<Test>::get(&w2), 101);
-		assert_eq!(Scores::<Test>::get(&w3), 301);
+		assert_eq!(Scores::<Test>::get(POOL, &w1), 8);
+		assert_eq!(Scores::<Test>::get(POOL, &w2), 101);
+		assert_eq!(Scores::<Test>::get(POOL, &w3), 301);
 		assert!(Deals::<Test>::get(Tasks::<Test>::get(task).unwrap().deal).is_none());
 	});
 }
@@ -101,7 +102,7 @@ fn honest_replication_pays_both_workers_and_raises_their_scores() {
 		assert_eq!(after[0] - before[0], stake_of(&spec) + each);
 		assert_eq!(after[1] - before[1], stake_of(&spec) + each);
 		assert_eq!(after[2] - before[2], 6 * RLC + 20 * RLC - 2 * each);
-		assert_eq!((Scores::<Test>::get(&w1), Scores::<Test>::get(&w2)), (1, 1));
+		assert_eq!((Scores::<Test>::get(POOL, &w1), Scores::<Test>::get(POOL, &w2)), (1, 1));
 
 		let entry = Tasks::<Test>::get(task).unwrap();
 		assert_eq!(entry.status, TaskStatus::Completed);
@@ -120,7 +121,7 @@ fn a_lying_worker_is_outvoted_and_loses_its_stake_and_score() {
 		// Trust 3: the liar's early vote does not win; three honest votes do.
 		let spec = DealSpec::trust(3);
 		let liar = worker(4);
-		Scores::<Test>::insert(&liar, 6);
+		Scores::<Test>::insert(POOL, &liar, 6);
 		let honest = [worker(1), worker(2), worker(3)];
 		let task = assigned_task(
 			spec.clone(),
@@ -145,11 +146,11 @@ fn a_lying_worker_is_outvoted_and_loses_its_stake_and_score() {
 		let each = 2_565 * RLC / 100 / 3;
 		for (n, who) in honest.iter().enumerate() {
 			assert_eq!(free(who) - before[n], stake_of(&spec) + each);
-			assert_eq!(Scores::<Test>::get(who), 1);
+			assert_eq!(Scores::<Test>::get(POOL, who), 1);
 		}
 		assert_eq!(free(&account(POOL_OWNER)) - pool_before, 6 * RLC + 27 * RLC - 3 * each);
 		assert_eq!(Balances::total_balance(&liar), START - stake_of(&spec));
-		assert_eq!(Scores::<Test>::get(&liar), 4);
+		assert_eq!(Scores::<Test>::get(POOL, &liar), 4);
 		assert_eq!(Escrow::locked(&liar, Purpose::WorkerStake), 0);
 	});
 }
@@ -176,7 +177,7 @@ fn a_winner_that_never_reveals_loses_its_stake_to_the_one_that_did() {
 		// (20 + 7) × 95 %, all to the one revealer.
 		assert_eq!(free(&revealer) - before, stake_of(&spec) + 2_565 * RLC / 100);
 		assert_eq!(Balances::total_balance(&silent), START - stake_of(&spec));
-		assert_eq!(Scores::<Test>::get(&revealer), 1);
+		assert_eq!(Scores::<Test>::get(POOL, &revealer), 1);
 		assert!(matches!(
 			last_contribution_event(),
 			crate::Event::TaskFinalized { reason: Finalization::RevealDeadlinePassed, .. }
@@ -247,23 +248,79 @@ fn a_trust_one_task_is_contributed_and_finalized_in_one_free_call() {
 		// 95 % of 20 RLC to the worker, no stake; 5 % and the released 6 RLC to the scheduler.
 		assert_eq!(free(&w1), START + 19 * RLC);
 		assert_eq!(free(&account(POOL_OWNER)) - pool_before, 6 * RLC + RLC);
-		assert_eq!(Scores::<Test>::get(&w1), 0);
+		assert_eq!(Scores::<Test>::get(POOL, &w1), 0);
 		let entry = Tasks::<Test>::get(task).unwrap();
 		assert_eq!((entry.status, entry.result_digest), (TaskStatus::Completed, Some(digest(9))));
 	});
 }
 
-#[test]
-fn a_successful_task_pays_its_scheduler_a_share_of_the_kitty() {
-	run_test(|| {
-		// A task that expires feeds the kitty with its scheduler's 6 RLC stake.
-		let expired = DealSpec::trust(1).make();
-		let final_deadline = System::block_number() + 10 * T_BLOCKS;
-		run_to_block(final_deadline, Weight::MAX);
-		assert!(Deals::<Test>::get(expired).is_none());
-		assert_eq!(pallet_escrow::Kitty::<Test>::get(), 6 * RLC);
+/// Fills the kitty with the scheduler stake of a task that expires, and returns how much.
+fn kitty_fed_by_an_expired_task() -> Balance {
+	let expired = DealSpec::trust(1).make();
+	run_to_block(System::block_number() + 10 * T_BLOCKS, Weight::MAX);
+	assert!(Deals::<Test>::get(expired).is_none());
+	pallet_escrow::Kitty::<Test>::get()
+}
 
-		// The next success earns max(10 % of 6, 1) = 1 RLC of it.
+#[test]
+fn zero_price_self_dealing_earns_nothing_from_the_kitty() {
+	run_test(|| {
+		let kitty = kitty_fed_by_an_expired_task();
+		assert_eq!(kitty, 6 * RLC);
+
+		// A pool owner whose own worker completes free tasks for it, over and over.
+		let free_deal =
+			DealSpec { app_price: 0, dataset_price: None, pool_price: 0, ..DealSpec::trust(1) };
+		let w1 = worker(1);
+		let pool_before = free(&account(POOL_OWNER));
+		for _ in 0..3 {
+			let task = assigned_task(free_deal.clone(), &[w1.clone()]);
+			let outcome = Contribution::contribute_and_finalize(
+				RuntimeOrigin::signed(w1.clone()),
+				task,
+				digest(9),
+				bounded(b""),
+				None,
+			)
+			.unwrap();
+			// Nothing was at risk: the call pays its fee like any other.
+			assert_eq!(outcome.pays_fee, Pays::Yes);
+			assert_eq!(status(task), TaskStatus::Completed);
+		}
+		assert_eq!(free(&account(POOL_OWNER)), pool_before);
+		assert_eq!(pallet_escrow::Kitty::<Test>::get(), kitty);
+	});
+}
+
+#[test]
+fn worker_calls_are_free_only_with_a_stake_at_risk() {
+	run_test(|| {
+		let (w1, w2) = (worker(1), worker(2));
+		let free_deal =
+			DealSpec { app_price: 0, dataset_price: None, pool_price: 0, ..DealSpec::trust(4) };
+		let task = assigned_task(free_deal, &[w1.clone(), w2.clone()]);
+		assert_eq!(contribute(&w1, task, digest(1)).unwrap().pays_fee, Pays::Yes);
+		assert_eq!(contribute(&w2, task, digest(1)).unwrap().pays_fee, Pays::Yes);
+		assert_eq!(reveal(&w1, task, digest(1)).unwrap().pays_fee, Pays::Yes);
+		// With no stake nobody's score rises either.
+		assert_eq!(reveal(&w2, task, digest(1)).unwrap().pays_fee, Pays::Yes);
+		assert_eq!(status(task), TaskStatus::Completed);
+		assert_eq!(Scores::<Test>::get(POOL, &w1), 0);
+
+		// A priced deal: each worker stakes, and its calls are free.
+		let task = assigned_task(DealSpec::trust(4), &[w1.clone(), w2.clone()]);
+		assert_eq!(contribute(&w1, task, digest(1)).unwrap().pays_fee, Pays::No);
+		assert_eq!(contribute(&w2, task, digest(1)).unwrap().pays_fee, Pays::No);
+		assert_eq!(reveal(&w1, task, digest(1)).unwrap().pays_fee, Pays::No);
+		assert_eq!(reveal(&w2, task, digest(1)).unwrap().pays_fee, Pays::No);
+		assert_eq!(Scores::<Test>::get(POOL, &w1), 1);
+	});
+}
+
+#[test]
+fn a_successful_task_pays_its_price_and_nothing_from_the_kitty() {
+	run_test(|| {
+		let kitty = kitty_fed_by_an_expired_task();
 		let w1 = worker(1);
 		let task = assigned_task(DealSpec::trust(1), &[w1.clone()]);
 		let pool_before = free(&account(POOL_OWNER));
@@ -274,8 +331,50 @@ fn a_successful_task_pays_its_scheduler_a_share_of_the_kitty() {
 			bounded(b""),
 			None,
 		));
-		assert_eq!(free(&account(POOL_OWNER)) - pool_before, 6 * RLC + RLC + RLC);
-		assert_eq!(pallet_escrow::Kitty::<Test>::get(), 5 * RLC);
+		// The released 6 RLC stake and 5 % of the 20 RLC pool price, as without a kitty.
+		assert_eq!(free(&account(POOL_OWNER)) - pool_before, 6 * RLC + RLC);
+		assert_eq!(pallet_escrow::Kitty::<Test>::get(), kitty);
+	});
+}
+
+#[test]
+fn a_payee_that_cannot_receive_does_not_block_settlement() {
+	run_test(|| {
+		// The app's owner is an account that holds nothing, as anyone can make one.
+		let nobody = Sr25519Keyring::Two;
+		assert_ok!(Marketplace::transfer_app(
+			RuntimeOrigin::signed(account(APP_OWNER)),
+			0,
+			account(nobody)
+		));
+		let app_price = ExistentialDeposit::get();
+		let w1 = worker(1);
+		let spec = DealSpec { app_price, app_owner: nobody, ..DealSpec::trust(1) };
+		let task = assigned_task(spec, &[w1.clone()]);
+		// An upgrade raises the existential deposit: the app's price can no longer create the
+		// owner's account.
+		ExistentialDeposit::set(app_price + 1);
+		assert_ok!(Contribution::contribute_and_finalize(
+			RuntimeOrigin::signed(w1.clone()),
+			task,
+			digest(9),
+			bounded(b""),
+			None,
+		));
+		assert_eq!(status(task), TaskStatus::Completed);
+		assert_eq!(free(&account(nobody)), 0);
+		assert_eq!(pallet_escrow::Kitty::<Test>::get(), app_price);
+		assert!(System::events().iter().any(|record| record.event
+			== RuntimeEvent::Escrow(pallet_escrow::Event::PayoutDiverted {
+				from: account(REQUESTER),
+				purpose: Purpose::DealPayment,
+				to: account(nobody),
+				amount: app_price,
+				reference: task,
+			})));
+		// Everyone else was paid as usual.
+		assert_eq!(free(&w1), START + 19 * RLC);
+		ExistentialDeposit::set(app_price);
 	});
 }
 
@@ -324,7 +423,14 @@ fn expired_tasks_are_failed_and_refunded_by_the_idle_sweep() {
 		run_to_block(final_deadline, Weight::MAX);
 		assert_eq!(status(ids[0]), TaskStatus::Completed);
 		assert_eq!(status(ids[1]), TaskStatus::Failed);
-		assert_eq!(status(ids[2]), TaskStatus::Failed);
+		// The unopened task failed without ever being written.
+		assert!(Tasks::<Test>::get(ids[2]).is_none());
+		assert!(System::events().iter().any(|record| record.event
+			== RuntimeEvent::Contribution(crate::Event::UnopenedTasksFailed {
+				deal,
+				count: 1,
+				reason: Failure::SweptAfterFinalDeadline,
+			})));
 		// Two tasks refunded in full; the worker's stake returned; two scheduler stakes seized.
 		assert_eq!(Balances::total_balance(&requester), requester_before);
 		assert_eq!(Escrow::locked(&requester, Purpose::DealPayment), 0);
@@ -346,11 +452,19 @@ fn the_sweep_stops_at_its_weight_and_resumes_in_the_next_block() {
 	run_test(|| {
 		let spec = DealSpec { trust: 1, volume: 5, ..DealSpec::default() };
 		let deal = spec.make();
+		for index in 0..5 {
+			assert_ok!(Contribution::initialize(
+				RuntimeOrigin::signed(account(OUTSIDER)),
+				deal,
+				index
+			));
+		}
 		let final_deadline = System::block_number() + 10 * T_BLOCKS;
 		run_to_block(final_deadline - 1, Weight::MAX);
 
-		// Room for two tasks per block (the test runtime's database accesses cost nothing).
-		let idle = <() as WeightInfo>::sweep_task(MAX_CONTRIBUTORS).saturating_mul(2);
+		// Room for two opened tasks without contributions per block (the test runtime's
+		// database accesses cost nothing).
+		let idle = <() as WeightInfo>::sweep_task(0).saturating_mul(2);
 		run_to_block(final_deadline, idle);
 		assert_eq!(Deals::<Test>::get(deal).unwrap().unsettled, 3);
 		check_invariants();
@@ -368,23 +482,152 @@ fn the_sweep_stops_at_its_weight_and_resumes_in_the_next_block() {
 }
 
 #[test]
-fn anyone_claims_an_expired_task_never_initialized() {
+fn a_free_deal_of_any_volume_is_capped_and_expires_in_one_step_without_writing_tasks() {
+	use crate::{UnopenedTasks, WeightInfo};
 	run_test(|| {
-		let deal = DealSpec { volume: 2, ..DealSpec::trust(4) }.make();
+		let spec = DealSpec {
+			app_price: 0,
+			dataset_price: None,
+			pool_price: 0,
+			volume: u32::MAX,
+			..DealSpec::trust(1)
+		};
+		let deal = spec.make();
+		assert_eq!(Deals::<Test>::get(deal).unwrap().volume, MAX_DEAL_VOLUME);
+		assert_eq!(UnopenedTasks::<Test>::get(deal), MAX_DEAL_VOLUME);
+		let final_deadline = System::block_number() + 10 * T_BLOCKS;
+		run_to_block(final_deadline - 1, Weight::MAX);
+
+		// The weight of one task's settlement is enough for all the tasks nobody opened.
+		run_to_block(final_deadline, <() as WeightInfo>::sweep_task(0));
+		assert!(Deals::<Test>::get(deal).is_none());
+		assert_eq!(Tasks::<Test>::iter().count(), 0);
+		assert_eq!(ExpiringDeals::<Test>::iter().count(), 0);
+		assert_eq!(
+			last_contribution_event(),
+			crate::Event::UnopenedTasksFailed {
+				deal,
+				count: MAX_DEAL_VOLUME,
+				reason: Failure::SweptAfterFinalDeadline
+			}
+		);
+	});
+}
+
+#[test]
+fn anyone_claims_the_expired_tasks_never_initialized_together() {
+	run_test(|| {
+		let deal = DealSpec { volume: 3, ..DealSpec::trust(4) }.make();
+		assert_ok!(Contribution::initialize(RuntimeOrigin::signed(account(OUTSIDER)), deal, 0));
+		let requester_free = free(&account(REQUESTER));
 		let final_deadline = System::block_number() + 10 * T_BLOCKS;
 		// No idle weight: the sweep cannot help; a claim does.
 		run_to_block(final_deadline, Weight::zero());
 		let claim =
 			|index| Contribution::claim(RuntimeOrigin::signed(account(OUTSIDER)), deal, index);
 		assert_ok!(claim(1));
-		assert_eq!(status(Contribution::task_id(&deal, 1)), TaskStatus::Failed);
-		assert_noop!(claim(1), crate::Error::<Test>::TaskSettled);
-		assert_noop!(claim(2), crate::Error::<Test>::TaskIndexOutOfRange);
+		// Tasks 1 and 2 were refunded together, and neither was written.
 		assert_eq!(Deals::<Test>::get(deal).unwrap().unsettled, 1);
-		// The sweep, when it runs, skips what was claimed and fails the rest.
-		run_to_block(final_deadline + 1, Weight::MAX);
+		assert!(Tasks::<Test>::get(Contribution::task_id(&deal, 2)).is_none());
+		assert_eq!(free(&account(REQUESTER)), requester_free + 2 * 21 * RLC);
+		assert_eq!(Escrow::locked(&account(REQUESTER), Purpose::DealPayment), 21 * RLC);
+		assert_noop!(claim(1), crate::Error::<Test>::TaskSettled);
+		assert_noop!(claim(2), crate::Error::<Test>::TaskSettled);
+		assert_noop!(claim(3), crate::Error::<Test>::TaskIndexOutOfRange);
+		// The opened one fails on its own.
+		assert_ok!(claim(0));
+		assert_eq!(status(Contribution::task_id(&deal, 0)), TaskStatus::Failed);
 		assert!(Deals::<Test>::get(deal).is_none());
 		assert_noop!(claim(0), crate::Error::<Test>::UnknownDeal);
+	});
+}
+
+/// A trust-4 task where two fresh workers agreed and only the first revealed.
+fn task_with_one_reveal_of_two() -> (TaskId, AccountId, AccountId) {
+	let (w1, w2) = (worker(1), worker(2));
+	let task = assigned_task(DealSpec::trust(4), &[w1.clone(), w2.clone()]);
+	assert_ok!(contribute(&w1, task, digest(1)));
+	assert_ok!(contribute(&w2, task, digest(1)));
+	assert_eq!(status(task), TaskStatus::Revealing);
+	assert_ok!(reveal(&w1, task, digest(1)));
+	(task, w1, w2)
+}
+
+#[test]
+fn the_sweep_finalizes_a_task_whose_winner_revealed_instead_of_failing_it() {
+	run_test(|| {
+		let (task, w1, w2) = task_with_one_reveal_of_two();
+		// Nobody calls `finalize`: neither the scheduler nor a worker.
+		let final_deadline = Tasks::<Test>::get(task).unwrap().final_deadline;
+		run_to_block(final_deadline, Weight::MAX);
+		assert_eq!(status(task), TaskStatus::Completed);
+		assert!(matches!(
+			last_contribution_event(),
+			crate::Event::TaskFinalized { reason: Finalization::RevealDeadlinePassed, .. }
+		));
+		// The revealer was paid and kept its stake; the silent winner lost its stake.
+		assert!(free(&w1) > START);
+		assert_eq!(Balances::total_balance(&w2), START - 7 * RLC);
+	});
+}
+
+#[test]
+fn a_claim_finalizes_a_task_whose_winner_revealed_instead_of_failing_it() {
+	run_test(|| {
+		let (task, w1, _) = task_with_one_reveal_of_two();
+		let entry = Tasks::<Test>::get(task).unwrap();
+		run_to_block(entry.final_deadline, Weight::zero());
+		assert_ok!(Contribution::claim(RuntimeOrigin::signed(account(OUTSIDER)), entry.deal, 0));
+		assert_eq!(status(task), TaskStatus::Completed);
+		assert!(free(&w1) > START);
+	});
+}
+
+#[test]
+fn an_enclave_swapped_after_assignment_cannot_sign_a_result() {
+	use pallet_marketplace::{tag, Measurement};
+	run_test(|| {
+		let spec = DealSpec { tag: tag::TEE | tag::SGX, ..DealSpec::trust(1) };
+		let good = worker(1);
+		TestEnclaves::attest(&good, APP_MEASUREMENT);
+		let task = assigned_task(spec, &[good.clone()]);
+		// After its assignment, the worker registers an enclave the app does not allow.
+		TestEnclaves::evict(&good);
+		TestEnclaves::attest(&good, Measurement::SgxMrEnclave([8; 32]));
+
+		let (hash, seal) = Contribution::result_hash_and_seal(&task, &good, &digest(3));
+		let signature =
+			TestEnclaves::sign(&good, &Contribution::enclave_message(&task, &hash, &seal));
+		assert_noop!(
+			Contribution::contribute_and_finalize(
+				RuntimeOrigin::signed(good.clone()),
+				task,
+				digest(3),
+				bounded(b""),
+				Some(signature),
+			),
+			crate::Error::<Test>::EnclaveNotAllowed
+		);
+		assert_noop!(
+			Contribution::contribute(
+				RuntimeOrigin::signed(good.clone()),
+				task,
+				hash,
+				seal,
+				Some(signature)
+			),
+			crate::Error::<Test>::EnclaveNotAllowed
+		);
+		// Back on an allowed enclave, it may.
+		TestEnclaves::evict(&good);
+		TestEnclaves::attest(&good, APP_MEASUREMENT);
+		assert_ok!(Contribution::contribute(
+			RuntimeOrigin::signed(good),
+			task,
+			hash,
+			seal,
+			Some(signature)
+		));
 	});
 }
 

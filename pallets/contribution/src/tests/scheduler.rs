@@ -8,7 +8,7 @@ use crate::{
 };
 use codec::Decode;
 use frame_support::{
-	assert_ok,
+	assert_noop, assert_ok,
 	traits::{Hooks, UnfilteredDispatchable},
 };
 use pallet_marketplace::{DealId, PoolMembers};
@@ -16,6 +16,7 @@ use sp_core::offchain::{
 	testing::{OffchainState, PendingRequest, PoolState, TestOffchainExt, TestTransactionPoolExt},
 	OffchainDbExt, OffchainWorkerExt, TransactionPoolExt,
 };
+use sp_keyring::Sr25519Keyring;
 use sp_keystore::{testing::MemoryKeystore, Keystore, KeystoreExt};
 use sp_runtime::generic::Preamble;
 use std::sync::Arc;
@@ -95,6 +96,26 @@ impl OffchainWorker {
 	}
 }
 
+impl OffchainWorker {
+	/// Runs the off-chain worker expecting `pushes` pushes of `task`, and includes what it
+	/// submitted.
+	fn schedule_and_include(&self, task: TaskId, pushes: usize) {
+		for _ in 0..pushes {
+			self.expect_push(task);
+		}
+		for (call, signer, _) in self.offchain_worker() {
+			include(call, &signer);
+		}
+	}
+}
+
+/// Makes a one-task deal of `spec` and opens its task.
+fn opened_task(spec: DealSpec) -> TaskId {
+	let deal = spec.make();
+	assert_ok!(Contribution::initialize(RuntimeOrigin::signed(account(OUTSIDER)), deal, 0));
+	task_of(deal, 0)
+}
+
 /// Dispatches `call` as `signer`, as the block that includes it would.
 fn include(call: Call<Test>, signer: &AccountId) {
 	assert_ok!(call.dispatch_bypass_filter(RuntimeOrigin::signed(signer.clone())));
@@ -160,6 +181,35 @@ fn the_scheduler_opens_assigns_and_pushes_a_deals_tasks() {
 }
 
 #[test]
+fn a_pool_whose_scheduler_did_not_accept_is_not_scheduled() {
+	let mut node = Node::with_scheduler_keys(&["//Two"]);
+	node.run(|node| {
+		// The pool owner names the node's key as scheduler without asking it.
+		let two = Sr25519Keyring::Two.to_account_id();
+		assert_ok!(Marketplace::set_scheduler(
+			RuntimeOrigin::signed(account(POOL_OWNER)),
+			0,
+			two.clone()
+		));
+		let deal = DealSpec::trust(1).make();
+		assert!(node.offchain_worker().is_empty(), "the node serves no pool it did not accept");
+		assert_ok!(Contribution::initialize(RuntimeOrigin::signed(account(OUTSIDER)), deal, 0));
+		assert_noop!(
+			Contribution::assign(
+				RuntimeOrigin::signed(two.clone()),
+				task_of(deal, 0),
+				vec![worker(1)].try_into().unwrap()
+			),
+			crate::Error::<Test>::NotScheduler
+		);
+		// Once it accepts, it schedules.
+		assert_ok!(Marketplace::accept_scheduling(RuntimeOrigin::signed(two), 0));
+		node.expect_push(task_of(deal, 0));
+		assert_eq!(node.offchain_worker().len(), 1);
+	});
+}
+
+#[test]
 fn a_node_without_the_pools_key_schedules_nothing() {
 	let mut node = Node::with_scheduler_keys(&["//Two"]);
 	node.run(|node| {
@@ -173,22 +223,16 @@ fn disagreement_brings_a_third_worker_and_a_newcomer_gets_a_place() {
 	let mut node = Node::with_scheduler_keys(&["//One"]);
 	node.run(|node| {
 		// Workers 1 and 2 have earned weight 4; the others are newcomers (weight 2).
-		Scores::<Test>::insert(worker(1), 15);
-		Scores::<Test>::insert(worker(2), 15);
-		let spec = DealSpec::trust(5);
-		let deal = spec.make();
-		let task = task_of(deal, 0);
-		assert_ok!(Contribution::initialize(RuntimeOrigin::signed(account(OUTSIDER)), deal, 0));
-
-		node.expect_push(task);
-		node.expect_push(task);
-		for (call, signer, _) in node.offchain_worker() {
-			include(call, &signer);
-		}
+		Scores::<Test>::insert(POOL, worker(1), 15);
+		Scores::<Test>::insert(POOL, worker(2), 15);
+		let task = opened_task(DealSpec::trust(5));
+		node.schedule_and_include(task, 2);
 		// The best worker and a newcomer: 4 × 2 predicts consensus at trust 5.
 		let first = assigned(task);
 		assert_eq!(first.len(), 2);
-		assert!(Scores::<Test>::get(&first[0]) == 15 && Scores::<Test>::get(&first[1]) == 0);
+		assert!(
+			Scores::<Test>::get(POOL, &first[0]) == 15 && Scores::<Test>::get(POOL, &first[1]) == 0
+		);
 
 		// They disagree.
 		assert_ok!(contribute(&first[0], task, digest(1)));
@@ -201,9 +245,66 @@ fn disagreement_brings_a_third_worker_and_a_newcomer_gets_a_place() {
 		};
 		// Only the other weight-4 worker can outvote the newcomer at trust 5.
 		assert_eq!(workers.len(), 1);
-		assert_eq!(Scores::<Test>::get(&workers[0]), 15);
+		assert_eq!(Scores::<Test>::get(POOL, &workers[0]), 15);
 		include(submitted[0].0.clone(), signer);
 		assert_ok!(contribute(&workers[0], task, digest(1)));
+		assert_eq!(Tasks::<Test>::get(task).unwrap().status, TaskStatus::Revealing);
+	});
+}
+
+#[test]
+fn every_task_of_every_deal_is_opened_though_a_run_looks_at_only_some() {
+	let mut node = Node::with_scheduler_keys(&["//One"]);
+	node.run(|node| {
+		// No worker is live, so the scheduler only opens tasks; six free deals hold more tasks
+		// than one run looks at, and more batches than one run submits.
+		System::set_block_number(LIVENESS_BLOCKS + 2);
+		let free_deal = DealSpec {
+			app_price: 0,
+			dataset_price: None,
+			pool_price: 0,
+			volume: MAX_DEAL_VOLUME,
+			..DealSpec::trust(1)
+		};
+		let deals: Vec<DealId> = (0..6).map(|_| free_deal.make()).collect();
+		let mut runs = 0;
+		loop {
+			let submitted = node.offchain_worker();
+			if submitted.is_empty() {
+				break;
+			}
+			for (call, signer, _) in submitted {
+				assert!(matches!(call, Call::initialize_batch { .. }), "{call:?}");
+				include(call, &signer);
+			}
+			next_block();
+			runs += 1;
+			assert!(runs < 20, "the scheduler keeps going round");
+		}
+		for deal in deals {
+			for index in 0..MAX_DEAL_VOLUME {
+				assert!(Tasks::<Test>::contains_key(task_of(deal, index)), "task {index}");
+			}
+		}
+	});
+}
+
+#[test]
+fn a_replicated_task_never_goes_to_one_worker_whatever_its_score() {
+	let mut node = Node::with_scheduler_keys(&["//One"]);
+	node.run(|node| {
+		// Worker 1's weight (999) alone would meet trust 10 in the reference's vote.
+		Scores::<Test>::insert(POOL, worker(1), 3_000);
+		let task = opened_task(DealSpec::trust(10));
+		node.schedule_and_include(task, 2);
+		let workers = assigned(task);
+		assert_eq!(workers.len(), 2);
+		assert_eq!(workers[0], worker(1));
+
+		// Its vote alone does not decide; a second agreeing one does.
+		assert_ok!(contribute(&workers[0], task, digest(1)));
+		assert_eq!(Tasks::<Test>::get(task).unwrap().status, TaskStatus::Active);
+		assert_ok!(contribute(&workers[1], task, digest(1)));
 		assert_eq!(Tasks::<Test>::get(task).unwrap().status, TaskStatus::Revealing);
 	});
 }
@@ -212,13 +313,8 @@ fn disagreement_brings_a_third_worker_and_a_newcomer_gets_a_place() {
 fn a_silent_worker_is_replaced_after_the_reference_time() {
 	let mut node = Node::with_scheduler_keys(&["//One"]);
 	node.run(|node| {
-		let deal = DealSpec::trust(1).make();
-		let task = task_of(deal, 0);
-		assert_ok!(Contribution::initialize(RuntimeOrigin::signed(account(OUTSIDER)), deal, 0));
-		node.expect_push(task);
-		for (call, signer, _) in node.offchain_worker() {
-			include(call, &signer);
-		}
+		let task = opened_task(DealSpec::trust(1));
+		node.schedule_and_include(task, 1);
 		let silent = assigned(task);
 		assert_eq!(silent.len(), 1);
 
@@ -234,6 +330,30 @@ fn a_silent_worker_is_replaced_after_the_reference_time() {
 		};
 		assert_eq!(workers.len(), 1);
 		assert_ne!(workers[0], silent[0]);
+
+		// The assignment takes the silent worker's place and a third of its score, and its late
+		// vote is refused.
+		Scores::<Test>::insert(POOL, &silent[0], 9);
+		let (call, signer, _) = submitted[0].clone();
+		include(call, &signer);
+		assert_eq!(assigned(task), vec![workers[0].clone()]);
+		assert_eq!(Scores::<Test>::get(POOL, &silent[0]), 6);
+		assert_eq!(
+			contribute(&silent[0], task, digest(1)).map_err(|error| error.error),
+			Err(crate::Error::<Test>::NotAssigned.into())
+		);
+
+		// When the replacement is silent in turn, a third worker gets the task, never the first.
+		run_to_block(System::block_number() + T_BLOCKS, frame_support::weights::Weight::zero());
+		for n in 1..=WORKERS {
+			assert_ok!(Marketplace::heartbeat(RuntimeOrigin::signed(worker(n))));
+		}
+		node.expect_push(task);
+		let submitted = node.offchain_worker();
+		let [(Call::assign { workers: third, .. }, _, _)] = &submitted[..] else {
+			panic!("another replacement: {submitted:?}")
+		};
+		assert!(third[0] != silent[0] && third[0] != workers[0], "{third:?}");
 	});
 }
 

@@ -159,20 +159,51 @@ fn money_rules_each_refuse_with_their_own_error() {
 		},
 		Error::<Test>::PriceOverflow,
 	);
-	// 50 000 tasks at 26 000 each is more than the requester has.
-	refused(
-		|m| {
-			m.app.volume = 50_000;
-			m.dataset.as_mut().unwrap().volume = 50_000;
-			m.workerpool.volume = 50_000;
-			m.request.volume = 50_000;
-		},
-		Error::<Test>::PayerCannotPay,
-	);
+	run_test(|| {
+		register_resources();
+		// Two tasks at 26 000 each is more than the requester has.
+		Balances::set_balance(&account(REQUESTER), 50_000);
+		assert_noop!(Match::new(2).submit(), Error::<Test>::PayerCannotPay);
+	});
 	run_test(|| {
 		register_resources();
 		Balances::set_balance(&account(POOL_OWNER), 1_000);
 		assert_noop!(Match::new(2).submit(), Error::<Test>::SchedulerCannotStake);
+	});
+}
+
+#[test]
+fn prices_below_the_existential_deposit_each_refuse_with_their_own_error() {
+	refused(|m| m.app.price = ED - 1, Error::<Test>::AppPriceBelowExistentialDeposit);
+	refused(
+		|m| m.dataset.as_mut().unwrap().price = 1,
+		Error::<Test>::DatasetPriceBelowExistentialDeposit,
+	);
+	refused(|m| m.workerpool.price = ED - 1, Error::<Test>::WorkerpoolPriceBelowExistentialDeposit);
+	// Zero and the existential deposit itself are prices every payee can receive.
+	run_test(|| {
+		register_resources();
+		let mut orders = Match::new(1);
+		orders.app.price = 0;
+		orders.dataset.as_mut().unwrap().price = ED;
+		orders.workerpool.price = 0;
+		assert_ok!(orders.submit());
+	});
+}
+
+#[test]
+fn a_deal_buys_at_most_max_deal_volume_tasks_and_the_rest_is_matched_again() {
+	run_test(|| {
+		register_resources();
+		let orders = Match::new(MAX_DEAL_VOLUME + 5);
+		assert_ok!(orders.submit());
+		let first = Deals::<Test>::get(last_deal()).unwrap();
+		assert_eq!((first.first_task, first.volume), (0, MAX_DEAL_VOLUME));
+		assert_ok!(orders.submit());
+		let second = Deals::<Test>::get(last_deal()).unwrap();
+		assert_eq!((second.first_task, second.volume), (MAX_DEAL_VOLUME, 5));
+		// Every order is used up now; the app order is checked first.
+		assert_noop!(orders.submit(), Error::<Test>::AppOrderConsumed);
 	});
 }
 
@@ -188,6 +219,27 @@ fn sponsor_rules_each_refuse_with_their_own_error() {
 		orders.request.payer = Payer::Sponsor(account(SPONSOR));
 		assert_noop!(orders.submit(), Error::<Test>::MissingSponsorSignature);
 		assert_noop!(orders.submit_with_sponsor(OUTSIDER), Error::<Test>::InvalidSponsorSignature);
+		// The sponsor's signature of the request as an order (what a requester signs) is not a
+		// sponsorship.
+		let mut as_order = orders.signed();
+		as_order.sponsor = Some(sign(SPONSOR, &orders.request));
+		assert_noop!(as_order.submit(), Error::<Test>::InvalidSponsorSignature);
+	});
+}
+
+#[test]
+fn a_sponsor_withdraws_its_signature_by_cancelling_the_request() {
+	run_test(|| {
+		register_resources();
+		let mut orders = Match::new(4);
+		orders.request.payer = Payer::Sponsor(account(SPONSOR));
+		let request = Order::Request(orders.request.clone());
+		assert_noop!(
+			Marketplace::cancel_order(RuntimeOrigin::signed(account(OUTSIDER)), request.clone()),
+			Error::<Test>::NotOrderOwner
+		);
+		assert_ok!(Marketplace::cancel_order(RuntimeOrigin::signed(account(SPONSOR)), request));
+		assert_noop!(orders.submit_with_sponsor(SPONSOR), Error::<Test>::RequestOrderConsumed);
 	});
 }
 

@@ -117,6 +117,38 @@ fn a_pool_owner_changes_policy_scheduler_and_access() {
 }
 
 #[test]
+fn a_pool_is_scheduled_only_once_its_scheduler_accepts() {
+	run_test(|| {
+		register_resources();
+		// The pool names SCHEDULER, which has not agreed to anything yet.
+		assert_eq!(Marketplace::active_scheduler(0), None);
+		assert_noop!(
+			Marketplace::accept_scheduling(signed_by(OUTSIDER), 0),
+			Error::<Test>::NotWorkerpoolScheduler
+		);
+		assert_noop!(
+			Marketplace::accept_scheduling(signed_by(SCHEDULER), 9),
+			Error::<Test>::UnknownWorkerpool
+		);
+		assert_ok!(Marketplace::accept_scheduling(signed_by(SCHEDULER), 0));
+		assert_eq!(Marketplace::active_scheduler(0), Some(account(SCHEDULER)));
+		System::assert_last_event(
+			Event::SchedulingAccepted { workerpool: 0, scheduler: account(SCHEDULER) }.into(),
+		);
+		assert_noop!(
+			Marketplace::accept_scheduling(signed_by(SCHEDULER), 0),
+			Error::<Test>::SchedulingAlreadyAccepted
+		);
+
+		// A new scheduler must accept in turn; the old one's acceptance does not carry over.
+		assert_ok!(Marketplace::set_scheduler(signed_by(POOL_OWNER), 0, account(OUTSIDER)));
+		assert_eq!(Marketplace::active_scheduler(0), None);
+		assert_ok!(Marketplace::accept_scheduling(signed_by(OUTSIDER), 0));
+		assert_eq!(Marketplace::active_scheduler(0), Some(account(OUTSIDER)));
+	});
+}
+
+#[test]
 fn a_policy_change_does_not_touch_deals_already_made() {
 	run_test(|| {
 		register_resources();

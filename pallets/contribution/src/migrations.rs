@@ -1,0 +1,126 @@
+//! Storage migrations of the contribution pallet.
+//!
+//! - **v1** (spec 106): a task records when each worker was assigned (`assigned_at`; a task
+//!   stored before counts its workers as assigned at the upgrade); scores are kept per
+//!   workerpool (a worker's score moves to the pool it belongs to, and is dropped if it belongs
+//!   to none); each live deal counts its unopened tasks (`UnopenedTasks`).
+
+use alloc::vec::Vec;
+use frame_support::{
+	migrations::VersionedMigration, pallet_prelude::*, storage_alias,
+	traits::UncheckedOnRuntimeUpgrade, BoundedVec,
+};
+use frame_system::pallet_prelude::BlockNumberFor;
+use pallet_marketplace::{DealId, Deals, WorkerPool};
+use sp_runtime::traits::Saturating;
+
+use crate::{consensus::Tally, types::*, Config, Pallet, Scores, Tasks, UnopenedTasks};
+
+/// The contribution pallet's layouts before v1.
+pub mod v0 {
+	use super::*;
+
+	/// A task as stored before v1 (spec 105): without `assigned_at`.
+	#[derive(Encode, Decode)]
+	pub struct Task<T: Config> {
+		pub deal: DealId,
+		pub index: u32,
+		pub status: TaskStatus,
+		pub reference_time: BlockNumberFor<T>,
+		pub contribution_deadline: BlockNumberFor<T>,
+		pub final_deadline: BlockNumberFor<T>,
+		pub reveal_deadline: Option<BlockNumberFor<T>>,
+		pub assigned: BoundedVec<T::AccountId, T::MaxContributors>,
+		pub contributions: BoundedVec<Contribution<T>, T::MaxContributors>,
+		pub tally: Tally<T::MaxContributors>,
+		pub consensus: Option<ResultHash>,
+		pub winners: u32,
+		pub reveals: u32,
+		pub result_digest: Option<ResultDigest>,
+		pub result_location: BoundedVec<u8, T::MaxResultLocationLength>,
+		pub dataset_keys: BoundedVec<(T::AccountId, SealedDatasetKey), T::MaxContributors>,
+	}
+
+	/// Scores as stored before v1: one per worker, whatever the pool.
+	#[storage_alias]
+	pub type Scores<T: Config> = StorageMap<
+		Pallet<T>,
+		Blake2_128Concat,
+		<T as frame_system::Config>::AccountId,
+		u32,
+		ValueQuery,
+	>;
+}
+
+/// Moves every v0 task, score and live deal to the v1 layout.
+pub struct InnerMigrateToV1<T>(core::marker::PhantomData<T>);
+
+impl<T: Config> UncheckedOnRuntimeUpgrade for InnerMigrateToV1<T> {
+	fn on_runtime_upgrade() -> Weight {
+		let now = frame_system::Pallet::<T>::block_number();
+		let mut tasks = 0u64;
+		let mut opened = alloc::collections::BTreeMap::<DealId, u32>::new();
+		Tasks::<T>::translate::<v0::Task<T>, _>(|_, old| {
+			tasks.saturating_inc();
+			opened.entry(old.deal).or_default().saturating_inc();
+			let assigned_at = BoundedVec::truncate_from(
+				core::iter::repeat_n(now, old.assigned.len()).collect::<Vec<_>>(),
+			);
+			Some(crate::Task {
+				deal: old.deal,
+				index: old.index,
+				status: old.status,
+				reference_time: old.reference_time,
+				contribution_deadline: old.contribution_deadline,
+				final_deadline: old.final_deadline,
+				reveal_deadline: old.reveal_deadline,
+				assigned: old.assigned,
+				assigned_at,
+				contributions: old.contributions,
+				tally: old.tally,
+				consensus: old.consensus,
+				winners: old.winners,
+				reveals: old.reveals,
+				result_digest: old.result_digest,
+				result_location: old.result_location,
+				dataset_keys: old.dataset_keys,
+			})
+		});
+
+		// The old scores share the new map's prefix: take them all out before writing any.
+		let old_scores: Vec<(T::AccountId, u32)> = v0::Scores::<T>::drain().collect();
+		let scores = old_scores.len() as u64;
+		for (worker, score) in old_scores {
+			if let Some(pool) = WorkerPool::<T>::get(&worker) {
+				Scores::<T>::insert(pool, worker, score);
+			}
+		}
+
+		let mut deals = 0u64;
+		for (id, deal) in Deals::<T>::iter() {
+			deals.saturating_inc();
+			let unopened = deal.volume.saturating_sub(opened.get(&id).copied().unwrap_or_default());
+			if unopened > 0 {
+				UnopenedTasks::<T>::insert(id, unopened);
+			}
+		}
+		let reads = tasks.saturating_add(scores.saturating_mul(2)).saturating_add(deals);
+		T::DbWeight::get().reads_writes(reads, tasks + scores * 2 + deals)
+	}
+
+	#[cfg(feature = "try-runtime")]
+	fn pre_upgrade() -> Result<Vec<u8>, sp_runtime::TryRuntimeError> {
+		Ok((Tasks::<T>::iter_keys().count() as u32).encode())
+	}
+
+	#[cfg(feature = "try-runtime")]
+	fn post_upgrade(state: Vec<u8>) -> Result<(), sp_runtime::TryRuntimeError> {
+		let tasks = u32::decode(&mut &state[..]).map_err(|_| "the pre-upgrade state decodes")?;
+		ensure!(Tasks::<T>::iter().count() as u32 == tasks, "a task was lost");
+		Pallet::<T>::do_try_state()
+	}
+}
+
+/// [`InnerMigrateToV1`], run once: only while the pallet's stored version is 0.
+pub type MigrateToV1<T> =
+	VersionedMigration<0, 1, InnerMigrateToV1<T>, Pallet<T>, <T as frame_system::Config>::DbWeight>;

@@ -1,0 +1,71 @@
+//! The migration to v1 on storage written in the v0 layout (spec 105).
+
+use crate::{
+	migrations::{v0, MigrateToV1},
+	mock::*,
+	Pallet, Scores, Tasks, UnopenedTasks,
+};
+use codec::Encode;
+use frame_support::traits::{GetStorageVersion, OnRuntimeUpgrade, StorageVersion};
+
+#[test]
+fn v1_dates_assignments_moves_scores_to_pools_and_counts_unopened_tasks() {
+	run_test(|| {
+		// A live deal of three tasks, one opened and assigned, as spec 105 stored them.
+		let deal = DealSpec { volume: 3, ..DealSpec::trust(4) }.make();
+		let (w1, w2) = (worker(1), worker(2));
+		let task = Contribution::task_id(&deal, 0);
+		assert!(Contribution::initialize(RuntimeOrigin::signed(account(OUTSIDER)), deal, 0).is_ok());
+		assert!(Contribution::assign(
+			RuntimeOrigin::signed(account(SCHEDULER)),
+			task,
+			vec![w1.clone(), w2.clone()].try_into().unwrap()
+		)
+		.is_ok());
+		let current = Tasks::<Test>::get(task).unwrap();
+		let old = v0::Task::<Test> {
+			deal: current.deal,
+			index: current.index,
+			status: current.status,
+			reference_time: current.reference_time,
+			contribution_deadline: current.contribution_deadline,
+			final_deadline: current.final_deadline,
+			reveal_deadline: current.reveal_deadline,
+			assigned: current.assigned.clone(),
+			contributions: current.contributions.clone(),
+			tally: current.tally.clone(),
+			consensus: current.consensus,
+			winners: current.winners,
+			reveals: current.reveals,
+			result_digest: current.result_digest,
+			result_location: current.result_location.clone(),
+			dataset_keys: current.dataset_keys.clone(),
+		};
+		frame_support::storage::unhashed::put_raw(
+			&Tasks::<Test>::hashed_key_for(task),
+			&old.encode(),
+		);
+		UnopenedTasks::<Test>::remove(deal);
+		// Worker 1 scored 12 and is in pool 0; a stranger scored 5 and is in no pool.
+		v0::Scores::<Test>::insert(&w1, 12);
+		v0::Scores::<Test>::insert(stranger(), 5);
+		StorageVersion::new(0).put::<Pallet<Test>>();
+
+		System::set_block_number(System::block_number() + 7);
+		MigrateToV1::<Test>::on_runtime_upgrade();
+
+		let migrated = Tasks::<Test>::get(task).expect("decodes in the new layout");
+		assert_eq!(migrated.assigned, current.assigned);
+		assert_eq!(migrated.assigned_at.to_vec(), vec![System::block_number(); 2]);
+		assert_eq!(Scores::<Test>::get(POOL, &w1), 12);
+		assert_eq!(Scores::<Test>::iter().count(), 1, "the stranger's score had no pool");
+		assert_eq!(UnopenedTasks::<Test>::get(deal), 2);
+		assert_eq!(Pallet::<Test>::on_chain_storage_version(), StorageVersion::new(1));
+		check_invariants();
+
+		// Run again, it changes nothing.
+		let root = sp_io::storage::root(sp_runtime::StateVersion::V1);
+		MigrateToV1::<Test>::on_runtime_upgrade();
+		assert_eq!(sp_io::storage::root(sp_runtime::StateVersion::V1), root);
+	});
+}
