@@ -235,7 +235,7 @@ mod benchmarks {
 		let setup = Setup::<T>::confidential(1, 1);
 		let task = setup.assigned(0, most);
 		let entry = Tasks::<T>::get(task).unwrap();
-		go_to::<T>(frame_system::Pallet::<T>::block_number() + entry.reference_time);
+		go_to::<T>(frame_system::Pallet::<T>::block_number() + entry.reference_time * 2u32.into());
 		let workers: BoundedVec<_, _> = setup.workers[..n as usize].to_vec().try_into().unwrap();
 
 		#[extrinsic_call]

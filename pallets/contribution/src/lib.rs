@@ -267,8 +267,8 @@ pub mod pallet {
 		WorkerRewarded { task: TaskId, worker: T::AccountId, reward: BalanceOf<T> },
 		/// The pool owner earned `reward` for the task: its share and the rounding remainder.
 		SchedulerRewarded { task: TaskId, owner: T::AccountId, reward: BalanceOf<T> },
-		/// `worker`, assigned to `task` at least T ago, had not contributed: it lost its place and
-		/// its score in the pool fell to `score`.
+		/// `worker`, assigned to `task` at least 2T ago, had not contributed: it lost its place
+		/// and its score in the pool fell to `score`.
 		SilentWorkerReplaced { task: TaskId, worker: T::AccountId, score: u32 },
 		/// A winner of a replicated task: its score rose to `score`.
 		ContributionAccurate { task: TaskId, worker: T::AccountId, score: u32 },
@@ -413,7 +413,9 @@ pub mod pallet {
 			Self::do_initialize(deal, index)
 		}
 
-		/// Opens several tasks at once; fails as a whole if any of them cannot be opened.
+		/// Opens several tasks at once. A task already open is skipped, so that nobody can make
+		/// a scheduler's batch fail by opening one of its tasks first; the call fails as a whole
+		/// if any other cannot be opened.
 		#[pallet::call_index(1)]
 		#[pallet::weight(<T as Config>::WeightInfo::initialize_batch(tasks.len() as u32))]
 		pub fn initialize_batch(
@@ -422,13 +424,15 @@ pub mod pallet {
 		) -> DispatchResult {
 			ensure_signed(origin)?;
 			for (deal, index) in tasks {
-				Self::do_initialize(deal, index)?;
+				if !Tasks::<T>::contains_key(Self::task_id(&deal, index)) {
+					Self::do_initialize(deal, index)?;
+				}
 			}
 			Ok(())
 		}
 
 		/// Assigns `workers` to `task`: only assigned workers may contribute. Called by the deal's
-		/// workerpool's scheduler key. Workers assigned at least T ago that have not contributed
+		/// workerpool's scheduler key. Workers assigned at least 2T ago that have not contributed
 		/// lose their places first, and a third of their score in the pool.
 		#[pallet::call_index(2)]
 		#[pallet::weight(<T as Config>::WeightInfo::assign(workers.len() as u32))]

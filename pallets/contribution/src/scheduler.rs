@@ -26,9 +26,9 @@
 //!   never let a newcomer earn a score, and the vote still needs the best one's agreement.
 //! - **Silent workers.** An assigned worker that has not contributed within the category's
 //!   reference time T of its assignment (recorded on chain) no longer counts as a pending vote,
-//!   so the task gets another worker; that assignment takes the silent worker's place and cuts
-//!   its score in the pool ([`Call::assign`]). The node remembers whom it replaced on a task and
-//!   does not give it that task again.
+//!   so the task gets another worker; once it is silent for 2T, the next assignment takes its
+//!   place and cuts its score in the pool ([`Call::assign`]). The node remembers whom it replaced
+//!   on a task and does not give it that task again.
 //! - **Every deal served in turn.** A run looks at a bounded number of unsettled tasks and submits
 //!   a bounded number of transactions. Pools with deals share the transactions evenly, deals
 //!   share the tasks evenly (at least [`MIN_TASKS_PER_DEAL`] each), each run starts one deal
@@ -316,7 +316,8 @@ impl<T: Config> Plan<T> {
 					}
 					to_open.push((deal_id, index));
 					if to_open.len() >= T::MaxInitializeBatch::get() as usize
-						&& !self.open(signer, pool, core::mem::take(&mut to_open))
+						&& self.open(signer, pool, core::mem::take(&mut to_open))
+							== Opening::NoBudget
 					{
 						// Not opened this run: the next one starts with them.
 						next = to_open_from;
@@ -333,7 +334,7 @@ impl<T: Config> Plan<T> {
 			looked.saturating_inc();
 			self.tasks_seen.saturating_inc();
 		}
-		if !to_open.is_empty() && !self.open(signer, pool, to_open) {
+		if !to_open.is_empty() && self.open(signer, pool, to_open) == Opening::NoBudget {
 			// Not opened this run: the next one starts with them.
 			next = to_open_from;
 		}
@@ -341,17 +342,20 @@ impl<T: Config> Plan<T> {
 	}
 
 	/// Opens `tasks` (at most a batch, of one deal) unless the pool's budget is spent or the
-	/// batch is in flight; returns whether it planned the transaction.
-	fn open(&mut self, signer: usize, pool: WorkerpoolId, tasks: Vec<(DealId, u32)>) -> bool {
-		let Some(first) = tasks.first() else { return false };
-		let lock = lock_key(&first.encode());
-		// Not opened yet is the only state these tasks can be in.
-		if !self.may_act(pool) || !take_lock::<T>(&lock, self.now, [0; 32]) {
-			return false;
+	/// same batch is in flight.
+	fn open(&mut self, signer: usize, pool: WorkerpoolId, tasks: Vec<(DealId, u32)>) -> Opening {
+		if !self.may_act(pool) {
+			return Opening::NoBudget;
+		}
+		// The lock names the whole batch: a batch that differs (some of its tasks were opened
+		// meanwhile) is a new action.
+		let lock = lock_key(&sp_io::hashing::blake2_256(&tasks.encode()));
+		if !take_lock::<T>(&lock, self.now, [0; 32]) {
+			return Opening::InFlight;
 		}
 		let tasks: BoundedVec<_, T::MaxInitializeBatch> = tasks.try_into().unwrap_or_default();
 		self.act(pool, Action { signer, lock, call: Call::initialize_batch { tasks }, push: None });
-		true
+		Opening::Planned
 	}
 
 	/// Plans what one opened task needs.
@@ -529,6 +533,17 @@ fn has_enough_workers<T: Config>(entry: &Task<T>, pending: &[u32], trust: u32) -
 
 /// The log target of the scheduler.
 const LOG_TARGET: &str = "commons::scheduler";
+
+/// What became of a batch of tasks to open.
+#[derive(PartialEq, Eq)]
+enum Opening {
+	/// Its transaction is planned.
+	Planned,
+	/// The same batch is waiting to land, or backing off after failing.
+	InFlight,
+	/// The pool's budget for this run is spent.
+	NoBudget,
+}
 
 /// What a lock remembers: until when it holds, a fingerprint of the state it was taken in, and
 /// how many times in a row it was taken in that same state. Once the state changes (the action

@@ -25,8 +25,8 @@ impl<T: Config> Pallet<T> {
 	/// Settles expired tasks within `limit`; returns the weight used.
 	pub(crate) fn sweep_expired(now: BlockNumberFor<T>, limit: Weight) -> Weight {
 		let db = T::DbWeight::get();
-		// Reading the queue and the deal, or moving the cursor.
-		let step = db.reads_writes(2, 1);
+		// Reading the queue, the deal and its unopened count, or moving the cursor.
+		let step = db.reads_writes(3, 1);
 		let mut used = db.reads_writes(1, 1);
 		let fits = |used: Weight, more: Weight| limit.all_gte(used.saturating_add(more));
 		if !fits(used, step) {
@@ -54,10 +54,14 @@ impl<T: Config> Pallet<T> {
 				}
 				used.saturating_accrue(weight);
 				// The unopened tasks' funds are held for the live deal.
-				let _ = with_storage_layer(|| {
+				let failed = with_storage_layer(|| {
 					Self::fail_unopened(deal_id, &deal, Failure::SweptAfterFinalDeadline)
 				})
 				.defensive_proof("a live deal's unopened tasks are paid for in escrow");
+				if failed.is_err() {
+					// Retried next block rather than spinning on it in this one.
+					break;
+				}
 				continue;
 			}
 			if offset >= deal.volume {

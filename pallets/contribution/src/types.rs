@@ -246,13 +246,16 @@ impl<T: Config> Task<T> {
 			&& self.contribution_of(worker).is_none()
 	}
 
-	/// The assigned workers that have not contributed within T of their assignment at `now`:
-	/// no-shows, whose places a new assignment frees.
+	/// The assigned workers that have not contributed within 2T of their assignment at `now`:
+	/// no-shows, whose places a new assignment frees. T is the longest a task may compute, so a
+	/// worker still silent after twice as long (fetching and voting included) is not coming.
 	pub fn silent_workers(&self, now: BlockNumberFor<T>) -> alloc::vec::Vec<AccountIdOf<T>> {
+		let grace = self.reference_time.saturating_mul(2u32.into());
 		self.assigned
 			.iter()
 			.filter(|worker| {
-				self.contribution_of(worker).is_none() && !self.is_pending(worker, now)
+				self.contribution_of(worker).is_none()
+					&& self.assignment_of(worker).is_some_and(|at| at.saturating_add(grace) <= now)
 			})
 			.cloned()
 			.collect()

@@ -21,8 +21,9 @@
 //! detour through a pot. Only funds nobody earns are *seized* into the kitty: the stake of a
 //! scheduler whose task failed. The kitty is the account of [`Config::PalletId`]; its funds are on
 //! hold there under [`HoldReason::Kitty`], so a plain transfer to that account cannot be mistaken
-//! for kitty money. The kitty account is created at genesis with the existential deposit, so that
-//! seizures of any size can be deposited into it.
+//! for kitty money. The kitty account is created at genesis with the existential deposit, and
+//! topped up to it on every runtime upgrade, so that seizures of any size can be deposited into
+//! it.
 //!
 //! ### Nobody can earn the kitty by making others fail
 //!
@@ -285,6 +286,13 @@ pub mod pallet {
 
 	#[pallet::hooks]
 	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+		/// An upgrade may raise the existential deposit: the kitty's account keeps it free, or
+		/// seizures smaller than the rise could no longer be deposited into it.
+		fn on_runtime_upgrade() -> Weight {
+			Self::ensure_kitty_account_exists();
+			T::DbWeight::get().reads_writes(2, 2)
+		}
+
 		#[cfg(feature = "try-runtime")]
 		fn try_state(_n: BlockNumberFor<T>) -> Result<(), sp_runtime::TryRuntimeError> {
 			Self::do_try_state()
@@ -309,7 +317,8 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Gives the kitty's account the existential deposit if it has less, so that any seizure can
-	/// be deposited into it. Called at genesis.
+	/// be deposited into it. Called at genesis and on every runtime upgrade (which is when the
+	/// existential deposit can change); it mints at most the deposit's rise.
 	pub fn ensure_kitty_account_exists() {
 		let account = Self::kitty_account();
 		let minimum = T::Currency::minimum_balance();

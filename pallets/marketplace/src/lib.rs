@@ -525,7 +525,7 @@ pub mod pallet {
 		}
 
 		/// Registers a workerpool owned by the caller, to be scheduled by `scheduler`'s key once
-		/// that account accepts ([`Pallet::accept_scheduling`]).
+		/// that account accepts ([`Pallet::accept_scheduling`]); a caller naming itself accepts.
 		#[pallet::call_index(4)]
 		#[pallet::weight(T::WeightInfo::create_workerpool())]
 		pub fn create_workerpool(
@@ -537,6 +537,7 @@ pub mod pallet {
 		) -> DispatchResult {
 			let owner = ensure_signed(origin)?;
 			let workerpool = Self::next_id::<NextWorkerpoolId<T>>()?;
+			Self::record_consent(workerpool, &owner, &scheduler);
 			Workerpools::<T>::insert(
 				workerpool,
 				Workerpool { owner: owner.clone(), description, policy, scheduler, open },
@@ -545,7 +546,8 @@ pub mod pallet {
 			Ok(())
 		}
 
-		/// Hands the caller's workerpool to `to`.
+		/// Hands the caller's workerpool to `to`. Its scheduler must accept it again, unless it is
+		/// `to`.
 		#[pallet::call_index(5)]
 		#[pallet::weight(T::WeightInfo::transfer_workerpool())]
 		pub fn transfer_workerpool(
@@ -554,7 +556,12 @@ pub mod pallet {
 			to: T::AccountId,
 		) -> DispatchResult {
 			let from = ensure_signed(origin)?;
-			Self::mutate_own_workerpool(&from, workerpool, |pool| pool.owner = to.clone())?;
+			let scheduler = Self::mutate_own_workerpool(&from, workerpool, |pool| {
+				pool.owner = to.clone();
+				pool.scheduler.clone()
+			})?;
+			// The scheduler agreed to serve this pool under its former owner, not the new one.
+			Self::record_consent(workerpool, &to, &scheduler);
 			Self::deposit_event(Event::WorkerpoolTransferred { workerpool, from, to });
 			Ok(())
 		}
@@ -588,6 +595,7 @@ pub mod pallet {
 			Self::mutate_own_workerpool(&who, workerpool, |pool| {
 				pool.scheduler = scheduler.clone()
 			})?;
+			Self::record_consent(workerpool, &who, &scheduler);
 			Self::deposit_event(Event::SchedulerChanged { workerpool, scheduler });
 			Ok(())
 		}
@@ -846,6 +854,16 @@ impl<T: Config> Pallet<T> {
 		PoolMembers::<T>::remove(workerpool, worker);
 		PoolMemberCount::<T>::mutate(workerpool, |count| *count = count.saturating_sub(1));
 		WorkerPool::<T>::remove(worker);
+	}
+
+	/// Records what `owner` naming `scheduler` for `workerpool` says about consent: an owner that
+	/// schedules its own pool agrees by naming itself; any other scheduler has not agreed yet.
+	fn record_consent(workerpool: WorkerpoolId, owner: &T::AccountId, scheduler: &T::AccountId) {
+		if owner == scheduler {
+			SchedulerAccepted::<T>::insert(workerpool, scheduler);
+		} else {
+			SchedulerAccepted::<T>::remove(workerpool);
+		}
 	}
 
 	/// The account that schedules `workerpool`: its scheduler, once that account accepted.

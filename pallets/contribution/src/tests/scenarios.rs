@@ -338,6 +338,22 @@ fn a_successful_task_pays_its_price_and_nothing_from_the_kitty() {
 }
 
 #[test]
+fn a_small_stake_is_still_seized_after_an_upgrade_raises_the_existential_deposit() {
+	use frame_support::traits::OnRuntimeUpgrade;
+	run_test(|| {
+		let ed = ExistentialDeposit::get();
+		// A task whose scheduler stake (6 RLC) is far below the deposit's rise.
+		let deal = DealSpec::trust(1).make();
+		ExistentialDeposit::set(ed + 100 * RLC);
+		AllPalletsWithSystem::on_runtime_upgrade();
+		run_to_block(System::block_number() + 10 * T_BLOCKS, Weight::MAX);
+		assert!(Deals::<Test>::get(deal).is_none(), "the expired deal was settled");
+		assert_eq!(pallet_escrow::Kitty::<Test>::get(), 6 * RLC);
+		ExistentialDeposit::set(ed);
+	});
+}
+
+#[test]
 fn a_payee_that_cannot_receive_does_not_block_settlement() {
 	run_test(|| {
 		// The app's owner is an account that holds nothing, as anyone can make one.

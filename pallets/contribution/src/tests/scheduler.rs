@@ -309,51 +309,60 @@ fn a_replicated_task_never_goes_to_one_worker_whatever_its_score() {
 	});
 }
 
+/// Moves `blocks` on, every worker of the pool still sending heartbeats.
+fn after_blocks_with_live_workers(blocks: u64) {
+	run_to_block(System::block_number() + blocks, frame_support::weights::Weight::zero());
+	for n in 1..=WORKERS {
+		assert_ok!(Marketplace::heartbeat(RuntimeOrigin::signed(worker(n))));
+	}
+}
+
+/// Runs the off-chain worker, expecting one assignment of one worker to `task`; includes it and
+/// returns the worker.
+fn one_more_worker(node: &OffchainWorker, task: TaskId) -> AccountId {
+	node.expect_push(task);
+	let submitted = node.offchain_worker();
+	let [(call @ Call::assign { workers, .. }, signer, _)] = &submitted[..] else {
+		panic!("one more worker: {submitted:?}")
+	};
+	assert_eq!(workers.len(), 1);
+	let assigned = workers[0].clone();
+	include(call.clone(), signer);
+	assigned
+}
+
 #[test]
 fn a_silent_worker_is_replaced_after_the_reference_time() {
 	let mut node = Node::with_scheduler_keys(&["//One"]);
 	node.run(|node| {
 		let task = opened_task(DealSpec::trust(1));
 		node.schedule_and_include(task, 1);
-		let silent = assigned(task);
-		assert_eq!(silent.len(), 1);
+		let first = assigned(task)[0].clone();
+		Scores::<Test>::insert(POOL, &first, 9);
 
 		// Within T, the worker is still expected.
-		run_to_block(System::block_number() + T_BLOCKS - 1, frame_support::weights::Weight::zero());
+		after_blocks_with_live_workers(T_BLOCKS - 1);
 		assert!(node.offchain_worker().is_empty());
-		// After T, another worker is assigned.
-		next_block();
-		node.expect_push(task);
-		let submitted = node.offchain_worker();
-		let [(Call::assign { workers, .. }, _, _)] = &submitted[..] else {
-			panic!("a replacement: {submitted:?}")
-		};
-		assert_eq!(workers.len(), 1);
-		assert_ne!(workers[0], silent[0]);
+		// After T, another worker is assigned beside it: it may still be computing.
+		after_blocks_with_live_workers(1);
+		let second = one_more_worker(node, task);
+		assert_eq!(assigned(task), vec![first.clone(), second.clone()]);
 
-		// The assignment takes the silent worker's place and a third of its score, and its late
-		// vote is refused.
-		Scores::<Test>::insert(POOL, &silent[0], 9);
-		let (call, signer, _) = submitted[0].clone();
-		include(call, &signer);
-		assert_eq!(assigned(task), vec![workers[0].clone()]);
-		assert_eq!(Scores::<Test>::get(POOL, &silent[0]), 6);
+		// After 2T, the next assignment takes the first one's place and a third of its score,
+		// and its late vote is refused.
+		after_blocks_with_live_workers(T_BLOCKS);
+		let third = one_more_worker(node, task);
+		assert_eq!(assigned(task), vec![second.clone(), third.clone()]);
+		assert_eq!(Scores::<Test>::get(POOL, &first), 6);
 		assert_eq!(
-			contribute(&silent[0], task, digest(1)).map_err(|error| error.error),
+			contribute(&first, task, digest(1)).map_err(|error| error.error),
 			Err(crate::Error::<Test>::NotAssigned.into())
 		);
 
-		// When the replacement is silent in turn, a third worker gets the task, never the first.
-		run_to_block(System::block_number() + T_BLOCKS, frame_support::weights::Weight::zero());
-		for n in 1..=WORKERS {
-			assert_ok!(Marketplace::heartbeat(RuntimeOrigin::signed(worker(n))));
-		}
-		node.expect_push(task);
-		let submitted = node.offchain_worker();
-		let [(Call::assign { workers: third, .. }, _, _)] = &submitted[..] else {
-			panic!("another replacement: {submitted:?}")
-		};
-		assert!(third[0] != silent[0] && third[0] != workers[0], "{third:?}");
+		// The replaced worker, still the best scored, is never given the task again.
+		after_blocks_with_live_workers(T_BLOCKS);
+		let fourth = one_more_worker(node, task);
+		assert!(![first, second, third].contains(&fourth), "{fourth:?}");
 	});
 }
 

@@ -1,44 +1,35 @@
-//! The migration to v1 on storage written in the v0 layout.
+//! The migration to v1 on storage as spec 105 left it.
 
 use crate::{
-	migrations::{migrated_to_v1, v0, MigrateToV1},
+	migrations::{migrated_to_v1, MigrateToV1},
 	mock::{actors::*, *},
-	Datasets, Pallet, SchedulerAccepted, Workerpools,
+	Pallet, SchedulerAccepted, Workerpools,
 };
-use codec::Encode;
-use frame_support::traits::{GetStorageVersion, OnRuntimeUpgrade, StorageVersion};
+use frame_support::{
+	assert_ok,
+	traits::{GetStorageVersion, OnRuntimeUpgrade, StorageVersion},
+};
 
 #[test]
-fn v1_keeps_datasets_as_plain_and_pools_scheduled() {
+fn v1_accepts_only_the_pools_that_schedule_themselves() {
 	run_test(|| {
 		register_resources();
-		// The chain as spec 104 left it: a dataset without `encrypted`, a pool with no
-		// acceptance recorded, and storage at version 0.
-		let old = v0::Dataset::<Test> {
-			owner: account(DATASET_OWNER),
-			name: bounded(b"old"),
-			uri: bounded(b"https://data.example/old.csv"),
-			checksum: [4; 32],
-		};
-		frame_support::storage::unhashed::put_raw(
-			&Datasets::<Test>::hashed_key_for(7),
-			&old.encode(),
-		);
-		SchedulerAccepted::<Test>::remove(0);
+		// Pool 0 names SCHEDULER; pool 1 is scheduled by its own owner. Spec 105 stored no
+		// acceptance at all.
+		assert_ok!(Marketplace::create_workerpool(
+			RuntimeOrigin::signed(account(OUTSIDER)),
+			bounded(b"self-scheduled"),
+			Workerpools::<Test>::get(0).unwrap().policy,
+			account(OUTSIDER),
+			true,
+		));
+		let _ = SchedulerAccepted::<Test>::clear(u32::MAX, None);
 		StorageVersion::new(0).put::<Pallet<Test>>();
-		assert!(migrated_to_v1::<Test>().is_err());
 
 		MigrateToV1::<Test>::on_runtime_upgrade();
 
-		let migrated = Datasets::<Test>::get(7).expect("decodes in the new layout");
-		assert_eq!(
-			(migrated.owner, migrated.checksum, migrated.encrypted),
-			(account(DATASET_OWNER), [4; 32], false)
-		);
-		assert_eq!(
-			SchedulerAccepted::<Test>::get(0),
-			Some(Workerpools::<Test>::get(0).unwrap().scheduler)
-		);
+		assert_eq!(Marketplace::active_scheduler(0), None, "SCHEDULER never agreed");
+		assert_eq!(Marketplace::active_scheduler(1), Some(account(OUTSIDER)));
 		assert_eq!(Pallet::<Test>::on_chain_storage_version(), StorageVersion::new(1));
 		assert!(migrated_to_v1::<Test>().is_ok());
 

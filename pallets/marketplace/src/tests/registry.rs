@@ -145,6 +145,13 @@ fn a_pool_is_scheduled_only_once_its_scheduler_accepts() {
 		assert_eq!(Marketplace::active_scheduler(0), None);
 		assert_ok!(Marketplace::accept_scheduling(signed_by(OUTSIDER), 0));
 		assert_eq!(Marketplace::active_scheduler(0), Some(account(OUTSIDER)));
+
+		// It agreed to serve this owner's pool, not whoever the pool is handed to.
+		assert_ok!(Marketplace::transfer_workerpool(signed_by(POOL_OWNER), 0, account(WORKER)));
+		assert_eq!(Marketplace::active_scheduler(0), None);
+		// An owner naming itself as scheduler agrees by doing so.
+		assert_ok!(Marketplace::set_scheduler(signed_by(WORKER), 0, account(WORKER)));
+		assert_eq!(Marketplace::active_scheduler(0), Some(account(WORKER)));
 	});
 }
 
