@@ -8,7 +8,7 @@ use frame_benchmarking::v2::*;
 use frame_support::traits::fungible::Mutate;
 use frame_system::RawOrigin;
 use pallet_marketplace::{
-	tag, App, Categories, Membership, PoolPolicy, Purchase, Workerpool, WorkerpoolId,
+	tag, App, Categories, Membership, PoolPolicy, Purchase, Workerpool, WorkerpoolId, Workerpools,
 };
 use sp_runtime::{traits::Bounded, Percent};
 
@@ -186,9 +186,14 @@ fn longest_location<T: Config>() -> BoundedVec<u8, T::MaxResultLocationLength> {
 		.expect("the bound")
 }
 
-/// The trust at which `count` fresh workers agreeing reach consensus, and fewer do not.
+/// The trust at which `count` fresh workers agreeing reach consensus, and fewer do not (a lone
+/// worker decides only at trust 1).
 fn trust_for(count: u32) -> u32 {
-	1u32 << count
+	if count <= 1 {
+		1
+	} else {
+		1u32 << count
+	}
 }
 
 fn digest_of(byte: u8) -> ResultDigest {

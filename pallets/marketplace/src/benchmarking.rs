@@ -416,10 +416,11 @@ mod benchmarks {
 			signature: sign(&pool_owner, Pallet::<T>::signing_payload(&pool_order)),
 			order: pool_order,
 		};
-		let request_payload = Pallet::<T>::signing_payload(&request);
-		let sponsor_signature = sign(&sponsor, request_payload.clone());
-		let request_signed =
-			Signed { signature: sign(&requester, request_payload), order: request };
+		let sponsor_signature = sign(&sponsor, Pallet::<T>::sponsorship_payload(&request));
+		let request_signed = Signed {
+			signature: sign(&requester, Pallet::<T>::signing_payload(&request)),
+			order: request,
+		};
 		let caller: T::AccountId = whitelisted_caller();
 
 		#[extrinsic_call]
