@@ -67,7 +67,7 @@ pub async fn published_orders(chain: &Chain, from: BlockNumber) -> Result<Vec<Pu
 			else {
 				continue;
 			};
-			if expiry(&order).is_some_and(|last_block| best > last_block) {
+			if order.expiry().is_some_and(|last_block| best > last_block) {
 				continue;
 			}
 			let hash: Hash = chain.runtime_api("MarketplaceApi_order_hash", &order).await?;
@@ -83,13 +83,11 @@ pub async fn published_orders(chain: &Chain, from: BlockNumber) -> Result<Vec<Pu
 	Ok(found)
 }
 
-fn expiry(order: &Order<Runtime>) -> Option<BlockNumber> {
-	match order {
-		Order::App(order) => order.expiry,
-		Order::Dataset(order) => order.expiry,
-		Order::Workerpool(order) => order.expiry,
-		Order::Request(order) => order.expiry,
-	}
+/// The latest expiry the chain accepts for an order made when `best` is the best block: its
+/// `MaxOrderLifetime` ahead.
+pub fn latest_expiry(best: BlockNumber) -> BlockNumber {
+	use frame_support::traits::Get;
+	best.saturating_add(<Runtime as pallet_marketplace::Config>::MaxOrderLifetime::get())
 }
 
 /// The offers a request is matched with.
@@ -215,7 +213,7 @@ mod tests {
 			workerpool_restriction: Restriction::Any,
 			requester_restriction: Restriction::Any,
 			salt: [price as u8; 32],
-			expiry: None,
+			expiry: Some(1_000),
 		})
 	}
 
@@ -231,7 +229,7 @@ mod tests {
 			dataset_restriction: Restriction::Any,
 			requester_restriction: Restriction::Any,
 			salt: [workerpool as u8; 32],
-			expiry: None,
+			expiry: Some(1_000),
 		})
 	}
 
@@ -265,7 +263,7 @@ mod tests {
 			params: Default::default(),
 			payer: Payer::Requester,
 			salt: [0; 32],
-			expiry: None,
+			expiry: Some(1_000),
 		}
 	}
 

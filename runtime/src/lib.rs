@@ -123,7 +123,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: Cow::Borrowed("commons"),
 	impl_name: Cow::Borrowed("commons-node"),
 	authoring_version: 1,
-	spec_version: 106,
+	spec_version: 107,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 1,
@@ -215,6 +215,8 @@ pub type SignedPayload = generic::SignedPayload<RuntimeCall, TxExtension>;
 type Migrations = (
 	pallet_marketplace::migrations::MigrateToV1<Runtime>,
 	pallet_contribution::migrations::MigrateToV1<Runtime>,
+	pallet_marketplace::migrations::MigrateToV2<Runtime>,
+	pallet_contribution::migrations::MigrateToV2<Runtime>,
 );
 
 /// Dispatches blocks and transactions to the pallets.

@@ -137,6 +137,7 @@ where
 		T::Escrow::lock(&owner, Purpose::SchedulerStake, deal.scheduler_stake * volume_balance, id)
 			.expect("funded");
 		<Pallet<T> as pallet_marketplace::OnDealCreated<T>>::on_deal_created(&id, &deal);
+		pallet_marketplace::Pallet::<T>::record_deal_use(&deal);
 		Deals::<T>::insert(id, deal);
 		Self { deal: id, scheduler, workers }
 	}
@@ -404,6 +405,28 @@ mod benchmarks {
 		}
 
 		assert_eq!(Tasks::<T>::get(task).unwrap().status, TaskStatus::Failed);
+	}
+
+	/// The idle pruning removing one settled task whose retention has passed.
+	#[benchmark]
+	fn prune_task() {
+		let setup = Setup::<T>::new(trust_for(<T as Config>::MaxContributors::get()), 1);
+		let task = setup.assigned(0, 1);
+		let final_deadline = Tasks::<T>::get(task).unwrap().final_deadline;
+		go_to::<T>(final_deadline);
+		SweepCursor::<T>::put(final_deadline);
+		Pallet::<T>::sweep_expired(final_deadline, Weight::MAX);
+		let from = final_deadline.saturating_add(T::TaskRetention::get());
+		assert!(SettledTasks::<T>::contains_key(from, task));
+		go_to::<T>(from);
+		TaskPruneCursor::<T>::put(from);
+
+		#[block]
+		{
+			Pallet::<T>::prune_settled_tasks(from, Weight::MAX);
+		}
+
+		assert!(!Tasks::<T>::contains_key(task));
 	}
 
 	/// The dataset owner releasing its key to the last of the most workers a task may have, all

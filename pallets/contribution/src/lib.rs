@@ -77,6 +77,10 @@
 //!   which would make forcing a victim's tasks to fail profitable. See the escrow pallet.
 //! - **A payee cannot block settlement.** A payout its payee cannot receive goes to the kitty
 //!   (the escrow's `PayoutDiverted`), so a task whose app owner cannot exist is still finalized.
+//! - **Settled tasks do not stay forever.** A settled task keeps its result for
+//!   [`Config::TaskRetention`] after the later of its settlement and its final deadline, then is
+//!   removed in idle time (see `pruning`): never before the final deadline, or `initialize` could
+//!   open it a second time.
 //! - **An enclave is checked when it signs.** A TEE result is accepted only when signed by an
 //!   enclave of a measurement the app allows at that moment, not only at assignment: a worker
 //!   may re-register its enclave at any time.
@@ -114,6 +118,7 @@ pub mod consensus;
 pub mod migrations;
 #[cfg(test)]
 mod mock;
+mod pruning;
 pub mod runtime_api;
 pub mod scheduler;
 mod settlement;
@@ -176,6 +181,11 @@ pub mod pallet {
 		#[pallet::constant]
 		type LivenessWindow: Get<BlockNumberFor<Self>>;
 
+		/// How many blocks a settled task, and its result, stay readable after the later of its
+		/// settlement and its final deadline. Then it is removed ([`Hooks::on_idle`]).
+		#[pallet::constant]
+		type TaskRetention: Get<BlockNumberFor<Self>>;
+
 		/// The block time, to turn categories' reference times into blocks.
 		#[pallet::constant]
 		type MillisecsPerBlock: Get<u64>;
@@ -185,15 +195,25 @@ pub mod pallet {
 	}
 
 	/// The layout version of this pallet's storage: see [`crate::migrations`].
-	const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(2);
 
 	#[pallet::pallet]
 	#[pallet::storage_version(STORAGE_VERSION)]
 	pub struct Pallet<T>(_);
 
-	/// Every task ever initialized, settled ones included (they keep their result).
+	/// Every task initialized and not yet pruned: settled ones keep their result for
+	/// [`Config::TaskRetention`] blocks.
 	#[pallet::storage]
 	pub type Tasks<T: Config> = StorageMap<_, Identity, TaskId, Task<T>>;
+
+	/// Settled tasks by the block from which they are removed.
+	#[pallet::storage]
+	pub type SettledTasks<T: Config> =
+		StorageDoubleMap<_, Twox64Concat, BlockNumberFor<T>, Identity, TaskId, ()>;
+
+	/// The earliest block whose settled tasks may not all be removed yet.
+	#[pallet::storage]
+	pub type TaskPruneCursor<T: Config> = StorageValue<_, BlockNumberFor<T>, ValueQuery>;
 
 	/// Each worker's score in each workerpool: how many of the pool's replicated tasks with stake
 	/// at risk it helped finalize, less its faults there. A score earned in one pool is worth
@@ -381,7 +401,9 @@ pub mod pallet {
 	#[pallet::hooks]
 	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
 		fn on_idle(now: BlockNumberFor<T>, remaining: Weight) -> Weight {
-			Self::sweep_expired(now, remaining)
+			// Refunds and payouts first; removing old tasks can wait for an idler block.
+			let swept = Self::sweep_expired(now, remaining);
+			swept.saturating_add(Self::prune_settled_tasks(now, remaining.saturating_sub(swept)))
 		}
 
 		fn offchain_worker(now: BlockNumberFor<T>) {
@@ -1079,8 +1101,12 @@ impl<T: Config> Pallet<T> {
 		use alloc::collections::btree_map::BTreeMap;
 
 		let mut stakes = BTreeMap::<T::AccountId, BalanceOf<T>>::new();
-		let mut settled_per_deal = BTreeMap::<DealId, u32>::new();
+		let mut unsettled_per_deal = BTreeMap::<DealId, u32>::new();
 		let mut opened_per_deal = BTreeMap::<DealId, u32>::new();
+		let mut queued = BTreeMap::<TaskId, BlockNumberFor<T>>::new();
+		for (from, task, ()) in SettledTasks::<T>::iter() {
+			ensure!(queued.insert(task, from).is_none(), "a task is queued for pruning twice");
+		}
 		for (task, entry) in Tasks::<T>::iter() {
 			ensure!(
 				Self::task_id(&entry.deal, entry.index) == task,
@@ -1089,9 +1115,15 @@ impl<T: Config> Pallet<T> {
 			opened_per_deal.entry(entry.deal).or_default().saturating_inc();
 			if entry.status.is_settled() {
 				ensure!(entry.dataset_keys.is_empty(), "a settled task keeps dataset keys");
-				settled_per_deal.entry(entry.deal).or_default().saturating_inc();
+				let from =
+					queued.remove(&task).ok_or("a settled task is not queued for pruning")?;
+				ensure!(
+					from >= entry.final_deadline.saturating_add(T::TaskRetention::get()),
+					"a settled task would be pruned before its final deadline and retention"
+				);
 				continue;
 			}
+			unsettled_per_deal.entry(entry.deal).or_default().saturating_inc();
 			ensure!(
 				entry.dataset_keys.iter().all(|(worker, _)| entry.assigned.contains(worker)),
 				"a dataset key was released to a worker not assigned"
@@ -1125,16 +1157,19 @@ impl<T: Config> Pallet<T> {
 			"held worker stakes differ from the contributions of unsettled tasks"
 		);
 
+		ensure!(queued.is_empty(), "a task queued for pruning is not a stored settled task");
+
 		let now = frame_system::Pallet::<T>::block_number();
 		for (deal_id, deal) in Deals::<T>::iter() {
-			let settled = settled_per_deal.get(&deal_id).copied().unwrap_or_default();
+			let unsettled = unsettled_per_deal.get(&deal_id).copied().unwrap_or_default();
 			let opened = opened_per_deal.get(&deal_id).copied().unwrap_or_default();
 			let unopened = UnopenedTasks::<T>::get(deal_id);
 			ensure!(
-				deal.unsettled == opened.saturating_sub(settled).saturating_add(unopened),
+				deal.unsettled == unsettled.saturating_add(unopened),
 				"a deal's unsettled count differs from its unsettled and unopened tasks"
 			);
 			let final_deadline = Self::deadlines(&deal)?.settlement;
+			// Settled tasks are pruned only after the final deadline, so none is missing before.
 			ensure!(
 				opened.saturating_add(unopened) == deal.volume || now >= final_deadline,
 				"a deal's tasks are neither opened nor counted as unopened before its deadline"

@@ -4,6 +4,9 @@
 //!   stored before counts its workers as assigned at the upgrade); scores are kept per
 //!   workerpool (a worker's score moves to the pool it belongs to, and is dropped if it belongs
 //!   to none); each live deal counts its unopened tasks (`UnopenedTasks`).
+//! - **v2** (spec 107): settled tasks are removed after a retention period. The tasks settled
+//!   before are queued as though they settled at the upgrade (`SettledTasks`), and pruning starts
+//!   at the current block (`TaskPruneCursor`).
 
 use alloc::vec::Vec;
 use frame_support::{
@@ -14,7 +17,9 @@ use frame_system::pallet_prelude::BlockNumberFor;
 use pallet_marketplace::{DealId, Deals, WorkerPool};
 use sp_runtime::traits::Saturating;
 
-use crate::{consensus::Tally, types::*, Config, Pallet, Scores, Tasks, UnopenedTasks};
+use crate::{
+	consensus::Tally, types::*, Config, Pallet, Scores, TaskPruneCursor, Tasks, UnopenedTasks,
+};
 
 /// The contribution pallet's layouts before v1.
 pub mod v0 {
@@ -124,3 +129,36 @@ impl<T: Config> UncheckedOnRuntimeUpgrade for InnerMigrateToV1<T> {
 /// [`InnerMigrateToV1`], run once: only while the pallet's stored version is 0.
 pub type MigrateToV1<T> =
 	VersionedMigration<0, 1, InnerMigrateToV1<T>, Pallet<T>, <T as frame_system::Config>::DbWeight>;
+
+/// Queues the tasks settled before the upgrade for pruning.
+pub struct InnerMigrateToV2<T>(core::marker::PhantomData<T>);
+
+impl<T: Config> UncheckedOnRuntimeUpgrade for InnerMigrateToV2<T> {
+	fn on_runtime_upgrade() -> Weight {
+		let (mut tasks, mut queued) = (0u64, 0u64);
+		for (task, entry) in Tasks::<T>::iter() {
+			tasks.saturating_inc();
+			if entry.status.is_settled() {
+				queued.saturating_inc();
+				Pallet::<T>::queue_pruning(task, &entry);
+			}
+		}
+		TaskPruneCursor::<T>::put(frame_system::Pallet::<T>::block_number());
+		T::DbWeight::get().reads_writes(tasks, queued.saturating_add(1))
+	}
+
+	#[cfg(feature = "try-runtime")]
+	fn pre_upgrade() -> Result<Vec<u8>, sp_runtime::TryRuntimeError> {
+		ensure!(crate::SettledTasks::<T>::iter().next().is_none(), "v1 queues no task");
+		Ok(Vec::new())
+	}
+
+	#[cfg(feature = "try-runtime")]
+	fn post_upgrade(_: Vec<u8>) -> Result<(), sp_runtime::TryRuntimeError> {
+		Pallet::<T>::do_try_state()
+	}
+}
+
+/// [`InnerMigrateToV2`], run once: only while the pallet's stored version is 1.
+pub type MigrateToV2<T> =
+	VersionedMigration<1, 2, InnerMigrateToV2<T>, Pallet<T>, <T as frame_system::Config>::DbWeight>;

@@ -118,6 +118,9 @@ parameter_types! {
 	pub static ExistentialDeposit: Balance = RLC / 1_000;
 	pub const EscrowPalletId: PalletId = PalletId(*b"cmn/kitt");
 	pub const SchedulerStakeRatio: Percent = Percent::from_percent(30);
+	/// What a registration or presignature holds, per item and per byte.
+	pub const DepositPerItem: Balance = RLC / 10;
+	pub const DepositPerByte: Balance = RLC / 10_000;
 }
 
 impl pallet_escrow::Config for Test {
@@ -139,11 +142,20 @@ impl pallet_marketplace::Config for Test {
 	type MaxMeasurements = ConstU32<4>;
 	type MaxPoolMembers = ConstU32<16>;
 	type MaxDealVolume = ConstU32<MAX_DEAL_VOLUME>;
+	type MaxOrderLifetime = frame_support::traits::ConstU64<ORDER_LIFETIME>;
+	type DepositPerItem = DepositPerItem;
+	type DepositPerByte = DepositPerByte;
 	type OnDealCreated = Contribution;
 	type WeightInfo = ();
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = pallet_marketplace::benchmarking::Sr25519Signer;
 }
+
+/// How far ahead orders may expire in tests, in blocks.
+pub const ORDER_LIFETIME: u64 = 10_000;
+
+/// How long a settled task stays readable in tests, in blocks.
+pub const TASK_RETENTION: u64 = 50;
 
 /// The most workers per task in tests.
 pub const MAX_CONTRIBUTORS: u32 = 5;
@@ -167,6 +179,7 @@ impl pallet_contribution::Config for Test {
 	type MaxContributors = ConstU32<MAX_CONTRIBUTORS>;
 	type MaxResultLocationLength = ConstU32<64>;
 	type MaxInitializeBatch = ConstU32<8>;
+	type TaskRetention = frame_support::traits::ConstU64<TASK_RETENTION>;
 	type MillisecsPerBlock = frame_support::traits::ConstU64<BLOCK_MILLIS>;
 	type WeightInfo = ();
 }
@@ -353,6 +366,8 @@ pub fn check_invariants() {
 	Contribution::do_try_state().expect("contribution invariants hold");
 	Marketplace::do_try_state().expect("marketplace invariants hold");
 	Escrow::do_try_state().expect("escrow invariants hold");
+	Escrow::check_holds_of(frame_system::Account::<Test>::iter_keys())
+		.expect("every escrow hold is in the ledger");
 }
 
 pub fn bounded<S: frame_support::traits::Get<u32>>(bytes: &[u8]) -> BoundedVec<u8, S> {
@@ -481,6 +496,8 @@ impl DealSpec {
 			*made += 1;
 			[*made; 32]
 		});
+		// As far ahead as orders may expire.
+		let expiry = System::block_number() + ORDER_LIFETIME;
 		let app = AppOrder::<Test> {
 			app: self.app,
 			price: self.app_price,
@@ -490,7 +507,7 @@ impl DealSpec {
 			workerpool_restriction: Restriction::Any,
 			requester_restriction: Restriction::Any,
 			salt,
-			expiry: None,
+			expiry: Some(expiry),
 		};
 		let dataset = self.dataset_price.map(|price| DatasetOrder::<Test> {
 			dataset: self.dataset,
@@ -501,7 +518,7 @@ impl DealSpec {
 			workerpool_restriction: Restriction::Any,
 			requester_restriction: Restriction::Any,
 			salt,
-			expiry: None,
+			expiry: Some(expiry),
 		});
 		let workerpool = WorkerpoolOrder::<Test> {
 			workerpool: 0,
@@ -514,7 +531,7 @@ impl DealSpec {
 			dataset_restriction: Restriction::Any,
 			requester_restriction: Restriction::Any,
 			salt,
-			expiry: None,
+			expiry: Some(expiry),
 		};
 		let request = RequestOrder::<Test> {
 			app: self.app,
@@ -532,7 +549,7 @@ impl DealSpec {
 			params: bounded(b"--samples 1000"),
 			payer: Payer::Requester,
 			salt,
-			expiry: None,
+			expiry: Some(expiry),
 		};
 		Marketplace::match_orders(
 			RuntimeOrigin::signed(account(OUTSIDER)),

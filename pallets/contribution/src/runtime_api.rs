@@ -9,6 +9,9 @@ use crate::types::{ResultDigest, ResultHash, ResultSeal, TaskId};
 
 sp_api::decl_runtime_apis! {
 	/// Reads of tasks and scores. `Task` is the runtime's `Task<Runtime>`.
+	///
+	/// Version 2 (spec 106): scores are per workerpool, so `score` names the pool.
+	#[api_version(2)]
 	pub trait ContributionApi<AccountId, Task>
 	where
 		AccountId: Codec,
@@ -23,6 +26,10 @@ sp_api::decl_runtime_apis! {
 
 		/// `worker`'s score in `workerpool` and the vote weight it gives there.
 		fn score(workerpool: WorkerpoolId, worker: AccountId) -> (u32, u32);
+
+		/// `worker`'s score and vote weight when scores were global (version 1).
+		#[changed_in(2)]
+		fn score(worker: AccountId) -> (u32, u32);
 
 		/// The result hash and seal `worker` contributes for `digest` on `task`.
 		fn result_hash_and_seal(

@@ -41,6 +41,10 @@
 //!   ran out (its transaction failed) is retried after twice as long each time.
 //! - **Nonces.** A run may submit several transactions from one key; the next nonce is kept in
 //!   off-chain storage for a few blocks so the next run does not reuse one still in the pool.
+//! - **Local storage does not grow with the chain's age.** Every entry kept for a deal or a task
+//!   (cursor, locks, replaced workers) is listed, when first written, under the deal's final
+//!   deadline, after which nothing is scheduled for it; each run deletes the entries listed
+//!   under the blocks that passed.
 //!
 //! ## Terms
 //!
@@ -100,6 +104,8 @@ const MAX_ACTIONS_PER_RUN: usize = 32;
 const MAX_TASKS_PER_RUN: u32 = 512;
 /// The fewest unsettled tasks of each deal one run looks at, however many deals there are.
 const MIN_TASKS_PER_DEAL: u32 = 8;
+/// The most blocks' lists of stale local entries one run deletes.
+const MAX_FORGET_BLOCKS: u32 = 64;
 /// How long a worker's endpoint has to accept a pushed task.
 const PUSH_TIMEOUT_MS: u64 = 2_000;
 
@@ -138,6 +144,7 @@ where
 		if local.is_empty() {
 			return;
 		}
+		forget_expired::<T>(now);
 		// Only pools whose scheduler accepted them: naming a scheduler is not enough to make its
 		// node work for a pool.
 		let pools: BTreeMap<WorkerpoolId, usize> = SchedulerAccepted::<T>::iter()
@@ -295,7 +302,11 @@ impl<T: Config> Plan<T> {
 		let pool = deal.workerpool.id;
 		let cursor_key = deal_cursor_key(&deal_id);
 		let cursor = StorageValueRef::persistent(&cursor_key);
-		let start = cursor.get::<u32>().ok().flatten().unwrap_or_default() % deal.volume.max(1);
+		let stored = cursor.get::<u32>().ok().flatten();
+		if stored.is_none() {
+			forget_after::<T>(deadlines.settlement, &cursor_key);
+		}
+		let start = stored.unwrap_or_default() % deal.volume.max(1);
 		let mut looked = 0u32;
 		let mut next = start;
 		// The tasks to open together, and the offset of the first of them.
@@ -316,8 +327,12 @@ impl<T: Config> Plan<T> {
 					}
 					to_open.push((deal_id, index));
 					if to_open.len() >= T::MaxInitializeBatch::get() as usize
-						&& self.open(signer, pool, core::mem::take(&mut to_open))
-							== Opening::NoBudget
+						&& self.open(
+							signer,
+							pool,
+							core::mem::take(&mut to_open),
+							deadlines.settlement,
+						) == Opening::NoBudget
 					{
 						// Not opened this run: the next one starts with them.
 						next = to_open_from;
@@ -334,23 +349,31 @@ impl<T: Config> Plan<T> {
 			looked.saturating_inc();
 			self.tasks_seen.saturating_inc();
 		}
-		if !to_open.is_empty() && self.open(signer, pool, to_open) == Opening::NoBudget {
+		if !to_open.is_empty()
+			&& self.open(signer, pool, to_open, deadlines.settlement) == Opening::NoBudget
+		{
 			// Not opened this run: the next one starts with them.
 			next = to_open_from;
 		}
 		cursor.set(&next);
 	}
 
-	/// Opens `tasks` (at most a batch, of one deal) unless the pool's budget is spent or the
-	/// same batch is in flight.
-	fn open(&mut self, signer: usize, pool: WorkerpoolId, tasks: Vec<(DealId, u32)>) -> Opening {
+	/// Opens `tasks` (at most a batch, of one deal, whose final deadline is `deadline`) unless
+	/// the pool's budget is spent or the same batch is in flight.
+	fn open(
+		&mut self,
+		signer: usize,
+		pool: WorkerpoolId,
+		tasks: Vec<(DealId, u32)>,
+		deadline: BlockNumberFor<T>,
+	) -> Opening {
 		if !self.may_act(pool) {
 			return Opening::NoBudget;
 		}
 		// The lock names the whole batch: a batch that differs (some of its tasks were opened
 		// meanwhile) is a new action.
 		let lock = lock_key(&sp_io::hashing::blake2_256(&tasks.encode()));
-		if !take_lock::<T>(&lock, self.now, [0; 32]) {
+		if !take_lock::<T>(&lock, self.now, [0; 32], deadline) {
 			return Opening::InFlight;
 		}
 		let tasks: BoundedVec<_, T::MaxInitializeBatch> = tasks.try_into().unwrap_or_default();
@@ -378,7 +401,9 @@ impl<T: Config> Plan<T> {
 			_ => return,
 		};
 		let lock = lock_key(task.as_bytes());
-		if self.may_act(deal.workerpool.id) && take_lock::<T>(&lock, now, fingerprint(&entry)) {
+		if self.may_act(deal.workerpool.id)
+			&& take_lock::<T>(&lock, now, fingerprint(&entry), entry.final_deadline)
+		{
 			self.act(deal.workerpool.id, Action { signer, lock, call, push: None });
 		}
 	}
@@ -424,7 +449,7 @@ impl<T: Config> Plan<T> {
 		}
 		if chosen.is_empty()
 			|| !self.may_act(deal.workerpool.id)
-			|| !take_lock::<T>(&lock, now, state)
+			|| !take_lock::<T>(&lock, now, state, entry.final_deadline)
 		{
 			return;
 		}
@@ -432,6 +457,9 @@ impl<T: Config> Plan<T> {
 			if !replaced.contains(&worker) {
 				replaced.push(worker);
 			}
+		}
+		if replaced_record.get::<Vec<T::AccountId>>().ok().flatten().is_none() {
+			forget_after::<T>(entry.final_deadline, &replaced_key);
 		}
 		replaced_record.set(&replaced);
 		let mut workers = BoundedVec::new();
@@ -561,10 +589,18 @@ fn lock_held<T: Config>(key: &[u8], now: BlockNumberFor<T>, fingerprint: &[u8; 3
 
 /// Takes the lock at `key` for the state `fingerprint`, unless it holds: for a few blocks from
 /// `now`, or, when the last action taken in the same state did not change it, twice as long as
-/// last time. The compare-and-set makes overlapping runs take it once.
-fn take_lock<T: Config>(key: &[u8], now: BlockNumberFor<T>, fingerprint: [u8; 32]) -> bool {
-	StorageValueRef::persistent(key)
+/// last time. The compare-and-set makes overlapping runs take it once. A new lock is forgotten
+/// after `deadline`, the final deadline of what it locks.
+fn take_lock<T: Config>(
+	key: &[u8],
+	now: BlockNumberFor<T>,
+	fingerprint: [u8; 32],
+	deadline: BlockNumberFor<T>,
+) -> bool {
+	let mut new = false;
+	let taken = StorageValueRef::persistent(key)
 		.mutate(|held: Result<Option<Lock<BlockNumberFor<T>>>, _>| {
+			new = !matches!(held, Ok(Some(_)));
 			let retries = match held {
 				Ok(Some((until, taken_in, _))) if now < until && taken_in == fingerprint => {
 					return Err(())
@@ -577,7 +613,46 @@ fn take_lock<T: Config>(key: &[u8], now: BlockNumberFor<T>, fingerprint: [u8; 32
 			let wait = IN_FLIGHT_BLOCKS << retries.min(MAX_BACKOFF_DOUBLINGS);
 			Ok((now.saturating_add(wait.into()), fingerprint, retries))
 		})
-		.is_ok()
+		.is_ok();
+	if taken && new {
+		forget_after::<T>(deadline, key);
+	}
+	taken
+}
+
+/// Lists local entry `key` for deletion once block `deadline` has passed.
+fn forget_after<T: Config>(deadline: BlockNumberFor<T>, key: &[u8]) {
+	// A lost race leaves one entry behind: it costs some bytes, never a wrong decision.
+	let _ = StorageValueRef::persistent(&forget_list_key(&deadline)).mutate(
+		|listed: Result<Option<Vec<Vec<u8>>>, _>| {
+			let mut listed = listed.ok().flatten().unwrap_or_default();
+			// A lock released after a failed submission is taken again as new: list it once.
+			if !listed.iter().any(|known| known.as_slice() == key) {
+				listed.push(key.to_vec());
+			}
+			Ok::<_, ()>(listed)
+		},
+	);
+}
+
+/// Deletes the local entries listed under the blocks before `now`, at most
+/// [`MAX_FORGET_BLOCKS`] blocks of them per run, from where the last run stopped (a node
+/// without that mark starts at `now`: it never listed anything before it knew to).
+fn forget_expired<T: Config>(now: BlockNumberFor<T>) {
+	let mark = StorageValueRef::persistent(FORGOTTEN_UNTIL);
+	let mut block = mark.get::<BlockNumberFor<T>>().ok().flatten().unwrap_or(now);
+	let mut looked = 0u32;
+	while block < now && looked < MAX_FORGET_BLOCKS {
+		let list_key = forget_list_key(&block);
+		let mut list = StorageValueRef::persistent(&list_key);
+		for key in list.get::<Vec<Vec<u8>>>().ok().flatten().unwrap_or_default() {
+			StorageValueRef::persistent(&key).clear();
+		}
+		list.clear();
+		block.saturating_inc();
+		looked.saturating_inc();
+	}
+	mark.set(&block);
 }
 
 /// The number of this run among the node's runs: which deal it serves first.
@@ -600,6 +675,14 @@ fn lock_key(subject: &[u8]) -> Vec<u8> {
 fn replaced_key(task: &TaskId) -> Vec<u8> {
 	[b"commons/scheduler/replaced/".as_slice(), task.as_bytes()].concat()
 }
+
+/// Where the entries to delete after `block` are listed.
+fn forget_list_key<BlockNumber: Encode>(block: &BlockNumber) -> Vec<u8> {
+	[b"commons/scheduler/forget/".as_slice(), &block.encode()].concat()
+}
+
+/// The block before which every listed entry has been deleted.
+const FORGOTTEN_UNTIL: &[u8] = b"commons/scheduler/forgotten-until";
 
 fn deal_cursor_key(deal: &DealId) -> Vec<u8> {
 	[b"commons/scheduler/cursor/".as_slice(), deal.as_bytes()].concat()

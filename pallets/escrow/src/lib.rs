@@ -106,12 +106,19 @@ pub enum Purpose {
 	SchedulerStake,
 	/// A worker's stake on its contribution, lost if its result is outvoted.
 	WorkerStake,
+	/// A deposit for something the chain stores on the owner's behalf (a registration, a
+	/// presigned order), returned when it is removed.
+	StorageDeposit,
 }
 
 impl Purpose {
 	/// Every purpose, for checks that walk them all.
-	pub const ALL: [Purpose; 3] =
-		[Purpose::DealPayment, Purpose::SchedulerStake, Purpose::WorkerStake];
+	pub const ALL: [Purpose; 4] = [
+		Purpose::DealPayment,
+		Purpose::SchedulerStake,
+		Purpose::WorkerStake,
+		Purpose::StorageDeposit,
+	];
 }
 
 /// What the protocol's pallets may do with protocol money. Implemented by this pallet.
@@ -227,6 +234,9 @@ pub mod pallet {
 		/// The kitty, held on the kitty's own account.
 		#[codec(index = 3)]
 		Kitty,
+		/// A deposit for state the chain keeps on the owner's behalf.
+		#[codec(index = 4)]
+		StorageDeposit,
 	}
 
 	/// Creates the kitty's account.
@@ -306,6 +316,7 @@ impl From<Purpose> for HoldReason {
 			Purpose::DealPayment => HoldReason::DealPayment,
 			Purpose::SchedulerStake => HoldReason::SchedulerStake,
 			Purpose::WorkerStake => HoldReason::WorkerStake,
+			Purpose::StorageDeposit => HoldReason::StorageDeposit,
 		}
 	}
 }
@@ -399,7 +410,7 @@ impl<T: Config> Pallet<T> {
 	///
 	/// Compiled in every build, so that the tests of pallets built on this one can call it.
 	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
-		let mut totals = [BalanceOf::<T>::zero(); 3];
+		let mut totals = [BalanceOf::<T>::zero(); Purpose::ALL.len()];
 		for (who, purpose, amount) in Escrowed::<T>::iter() {
 			ensure!(!amount.is_zero(), "escrow ledger keeps a zero entry");
 			let held = T::Currency::balance_on_hold(&Self::hold_reason(purpose), &who);
@@ -415,6 +426,33 @@ impl<T: Config> Pallet<T> {
 		let kitty_held =
 			T::Currency::balance_on_hold(&HoldReason::Kitty.into(), &Self::kitty_account());
 		ensure!(kitty_held == Kitty::<T>::get(), "the kitty differs from what is held for it");
+		Ok(())
+	}
+
+	/// Checks that each of `accounts` has on hold, under each of this pallet's reasons, exactly
+	/// what the ledger says: a hold nobody recorded (a stray hold) or a ledger entry without its
+	/// hold shows here. The ledger check of [`Self::do_try_state`] cannot see the first, since it
+	/// walks only the ledger; this one needs the accounts to look at, which tests have and a
+	/// live chain's `try_state` could not walk in bounded time.
+	pub fn check_holds_of(
+		accounts: impl IntoIterator<Item = T::AccountId>,
+	) -> Result<(), sp_runtime::TryRuntimeError> {
+		let kitty_account = Self::kitty_account();
+		for who in accounts {
+			for purpose in Purpose::ALL {
+				ensure!(
+					T::Currency::balance_on_hold(&Self::hold_reason(purpose), &who)
+						== Escrowed::<T>::get(&who, purpose),
+					"an account's hold for a purpose differs from the escrow ledger"
+				);
+			}
+			if who != kitty_account {
+				ensure!(
+					T::Currency::balance_on_hold(&HoldReason::Kitty.into(), &who).is_zero(),
+					"an account other than the kitty's holds kitty funds"
+				);
+			}
+		}
 		Ok(())
 	}
 }

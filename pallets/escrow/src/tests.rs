@@ -243,3 +243,33 @@ proptest! {
 		})?;
 	}
 }
+
+#[test]
+fn a_hold_under_an_escrow_reason_that_the_ledger_does_not_record_is_found() {
+	new_test_ext().execute_with(|| {
+		assert_ok!(Escrow::lock(&1, Purpose::StorageDeposit, 100, DEAL));
+		assert_ok!(Escrow::check_holds_of([1, 2]));
+		// Another pallet (or a bug) holding under the escrow's reason, past the ledger.
+		assert_ok!(<Balances as frame_support::traits::fungible::MutateHold<_>>::hold(
+			&HoldReason::WorkerStake.into(),
+			&2,
+			50
+		));
+		// The ledger alone cannot see it.
+		assert_ok!(Escrow::do_try_state());
+		assert!(Escrow::check_holds_of([1, 2]).is_err());
+		// Nor may anyone but the kitty's account hold kitty funds.
+		assert_ok!(<Balances as frame_support::traits::fungible::MutateHold<_>>::release(
+			&HoldReason::WorkerStake.into(),
+			&2,
+			50,
+			frame_support::traits::tokens::Precision::Exact
+		));
+		assert_ok!(<Balances as frame_support::traits::fungible::MutateHold<_>>::hold(
+			&HoldReason::Kitty.into(),
+			&2,
+			50
+		));
+		assert!(Escrow::check_holds_of([2]).is_err());
+	});
+}

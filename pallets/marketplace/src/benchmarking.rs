@@ -1,9 +1,10 @@
 //! Benchmarks of every call, each with its worst case: the longest names and URIs, the most
-//! measurements, and for `match_orders` a dataset, every restriction set and every order (and a
-//! sponsor) verified by signature.
+//! measurements, and for `match_orders` a dataset, every restriction set, a sponsor's signature,
+//! and every order presigned and used up by the deal, so that each presignature's deposit is
+//! returned (with database costs, that outweighs verifying a signature).
 
 use super::*;
-use alloc::{format, vec, vec::Vec};
+use alloc::{format, vec};
 use frame_benchmarking::v2::*;
 use frame_support::{
 	traits::{
@@ -12,7 +13,7 @@ use frame_support::{
 	},
 	BoundedVec,
 };
-use frame_system::RawOrigin;
+use frame_system::{pallet_prelude::BlockNumberFor, RawOrigin};
 use sp_runtime::{traits::Bounded, Percent};
 
 /// What the benchmarks need from the runtime: accounts that can sign orders.
@@ -47,10 +48,25 @@ fn funded_signer<T: Config>(seed: u32) -> T::AccountId
 where
 	T::Currency: Mutate<T::AccountId>,
 {
-	let account = T::BenchmarkHelper::signer(seed);
+	funded::<T>(T::BenchmarkHelper::signer(seed))
+}
+
+/// `who`, with plenty to pay deposits, prices and stakes.
+fn funded<T: Config>(who: T::AccountId) -> T::AccountId
+where
+	T::Currency: Mutate<T::AccountId>,
+{
 	let plenty = BalanceOf::<T>::max_value() / 1_000u32.into();
-	T::Currency::set_balance(&account, plenty);
-	account
+	T::Currency::set_balance(&who, plenty);
+	who
+}
+
+/// The whitelisted caller, funded.
+fn funded_caller<T: Config>() -> T::AccountId
+where
+	T::Currency: Mutate<T::AccountId>,
+{
+	funded::<T>(whitelisted_caller())
 }
 
 fn longest<S: Get<u32>>(byte: u8) -> BoundedVec<u8, S> {
@@ -138,7 +154,7 @@ mod benchmarks {
 
 	#[benchmark]
 	fn create_app() {
-		let owner: T::AccountId = whitelisted_caller();
+		let owner = funded_caller::<T>();
 		#[extrinsic_call]
 		_(
 			RawOrigin::Signed(owner.clone()),
@@ -162,7 +178,7 @@ mod benchmarks {
 
 	#[benchmark]
 	fn create_dataset() {
-		let owner: T::AccountId = whitelisted_caller();
+		let owner = funded_caller::<T>();
 		#[extrinsic_call]
 		_(RawOrigin::Signed(owner.clone()), longest(b'd'), longest(b'u'), [2; 32], true);
 		assert_eq!(Datasets::<T>::get(0).map(|dataset| dataset.owner), Some(owner));
@@ -180,7 +196,7 @@ mod benchmarks {
 
 	#[benchmark]
 	fn create_workerpool() {
-		let owner: T::AccountId = whitelisted_caller();
+		let owner = funded_caller::<T>();
 		#[extrinsic_call]
 		_(RawOrigin::Signed(owner.clone()), longest(b'p'), policy(), owner.clone(), true);
 		assert_eq!(Workerpools::<T>::get(0).map(|pool| pool.owner), Some(owner));
@@ -243,7 +259,7 @@ mod benchmarks {
 
 	#[benchmark]
 	fn allow_worker() {
-		let owner: T::AccountId = whitelisted_caller();
+		let owner = funded_caller::<T>();
 		let workerpool = create_pool_of::<T>(&owner, false);
 		let worker: T::AccountId = account("worker", 0, 0);
 		#[extrinsic_call]
@@ -253,10 +269,15 @@ mod benchmarks {
 
 	#[benchmark]
 	fn disallow_worker() {
-		let owner: T::AccountId = whitelisted_caller();
+		let owner = funded_caller::<T>();
 		let workerpool = create_pool_of::<T>(&owner, false);
 		let worker: T::AccountId = account("worker", 0, 0);
-		AllowedWorkers::<T>::insert(workerpool, &worker, ());
+		Pallet::<T>::allow_worker(
+			RawOrigin::Signed(owner.clone()).into(),
+			workerpool,
+			worker.clone(),
+		)
+		.expect("the owner can pay the deposit");
 		#[extrinsic_call]
 		_(RawOrigin::Signed(owner), workerpool, worker.clone());
 		assert!(!AllowedWorkers::<T>::contains_key(workerpool, worker));
@@ -325,7 +346,7 @@ mod benchmarks {
 	/// The worst case is a request order with the longest params.
 	#[benchmark]
 	fn presign_order() {
-		let requester: T::AccountId = whitelisted_caller();
+		let requester = funded_caller::<T>();
 		let order = Order::Request(request_with_everything::<T>(&requester, 0, 0, None, 1));
 		let hash = Pallet::<T>::any_order_hash(&order);
 		#[extrinsic_call]
@@ -333,14 +354,88 @@ mod benchmarks {
 		assert_eq!(Presigned::<T>::get(hash), Some(requester));
 	}
 
+	/// The worst case is a presigned order, whose deposit is returned.
 	#[benchmark]
 	fn cancel_order() {
-		let requester: T::AccountId = whitelisted_caller();
+		let requester = funded_caller::<T>();
 		let order = Order::Request(request_with_everything::<T>(&requester, 0, 0, None, 5));
 		let hash = Pallet::<T>::any_order_hash(&order);
+		Pallet::<T>::presign_order(RawOrigin::Signed(requester.clone()).into(), order.clone())
+			.expect("the requester can pay the deposit");
 		#[extrinsic_call]
 		_(RawOrigin::Signed(requester), order);
 		assert_eq!(Consumed::<T>::get(hash), 5);
+		assert!(!Presigned::<T>::contains_key(hash));
+	}
+
+	/// The worst case is the longest app, with a deposit.
+	#[benchmark]
+	fn remove_app() {
+		let owner = funded_caller::<T>();
+		Pallet::<T>::create_app(
+			RawOrigin::Signed(owner.clone()).into(),
+			longest(b'a'),
+			longest(b'u'),
+			[1; 32],
+			most_measurements::<T>(),
+		)
+		.expect("the owner can pay the deposit");
+		#[extrinsic_call]
+		_(RawOrigin::Signed(owner), 0);
+		assert!(!Apps::<T>::contains_key(0));
+	}
+
+	#[benchmark]
+	fn remove_dataset() {
+		let owner = funded_caller::<T>();
+		Pallet::<T>::create_dataset(
+			RawOrigin::Signed(owner.clone()).into(),
+			longest(b'd'),
+			longest(b'u'),
+			[2; 32],
+			true,
+		)
+		.expect("the owner can pay the deposit");
+		#[extrinsic_call]
+		_(RawOrigin::Signed(owner), 0);
+		assert!(!Datasets::<T>::contains_key(0));
+	}
+
+	#[benchmark]
+	fn remove_workerpool() {
+		let owner = funded_caller::<T>();
+		Pallet::<T>::create_workerpool(
+			RawOrigin::Signed(owner.clone()).into(),
+			longest(b'p'),
+			policy(),
+			owner.clone(),
+			false,
+		)
+		.expect("the owner can pay the deposit");
+		#[extrinsic_call]
+		_(RawOrigin::Signed(owner), 0);
+		assert!(!Workerpools::<T>::contains_key(0));
+	}
+
+	/// One expired presigned order whose records are removed and deposit returned.
+	#[benchmark]
+	fn prune_expired_order() {
+		let requester = funded_caller::<T>();
+		let order = Order::Request(request_with_everything::<T>(&requester, 0, 0, None, 5));
+		let hash = Pallet::<T>::any_order_hash(&order);
+		Pallet::<T>::presign_order(RawOrigin::Signed(requester).into(), order)
+			.expect("the requester can pay the deposit");
+		Consumed::<T>::insert(hash, 1);
+		let expiry: BlockNumberFor<T> = 1_000u32.into();
+		OrderPruneCursor::<T>::put(expiry);
+		let now = expiry + 1u32.into();
+		frame_system::Pallet::<T>::set_block_number(now);
+		#[block]
+		{
+			Pallet::<T>::prune_expired_orders(now, frame_support::weights::Weight::MAX);
+		}
+		assert!(!Presigned::<T>::contains_key(hash));
+		assert!(!Consumed::<T>::contains_key(hash));
 	}
 
 	#[benchmark]
@@ -401,26 +496,20 @@ mod benchmarks {
 			Some((dataset, workerpool, price, sponsor.clone())),
 			volume,
 		);
-		let sign = |signer: &T::AccountId, payload: Vec<u8>| {
-			Some(T::BenchmarkHelper::sign(signer, &payload))
+		let presign = |owner: &T::AccountId, order: Order<T>| {
+			Pallet::<T>::presign_order(RawOrigin::Signed(owner.clone()).into(), order)
+				.expect("every owner can pay the deposit");
 		};
-		let app_signed = Signed {
-			signature: sign(&app_owner, Pallet::<T>::signing_payload(&app_order)),
-			order: app_order,
-		};
-		let dataset_signed = Signed {
-			signature: sign(&dataset_owner, Pallet::<T>::signing_payload(&dataset_order)),
-			order: dataset_order,
-		};
-		let pool_signed = Signed {
-			signature: sign(&pool_owner, Pallet::<T>::signing_payload(&pool_order)),
-			order: pool_order,
-		};
-		let sponsor_signature = sign(&sponsor, Pallet::<T>::sponsorship_payload(&request));
-		let request_signed = Signed {
-			signature: sign(&requester, Pallet::<T>::signing_payload(&request)),
-			order: request,
-		};
+		presign(&app_owner, Order::App(app_order.clone()));
+		presign(&dataset_owner, Order::Dataset(dataset_order.clone()));
+		presign(&pool_owner, Order::Workerpool(pool_order.clone()));
+		presign(&requester, Order::Request(request.clone()));
+		let sponsor_signature =
+			Some(T::BenchmarkHelper::sign(&sponsor, &Pallet::<T>::sponsorship_payload(&request)));
+		let app_signed = Signed { signature: None, order: app_order };
+		let dataset_signed = Signed { signature: None, order: dataset_order };
+		let pool_signed = Signed { signature: None, order: pool_order };
+		let request_signed = Signed { signature: None, order: request };
 		let caller: T::AccountId = whitelisted_caller();
 
 		#[extrinsic_call]
@@ -434,6 +523,7 @@ mod benchmarks {
 		);
 
 		assert_eq!(Deals::<T>::iter().count(), 1);
+		assert_eq!(Presigned::<T>::iter().count(), 0);
 	}
 
 	impl_benchmark_test_suite!(Pallet, crate::mock::new_test_ext(), crate::mock::Test);

@@ -10,6 +10,8 @@
 //!   workers' reward the scheduler keeps). Owners can hand them over; a pool owner can change the
 //!   policy and the scheduler key, open or close the pool, and allow or remove workers. A
 //!   scheduler schedules a pool only after it accepted to ([`Pallet::accept_scheduling`]).
+//!   Owners remove what no live deal uses any more ([`Pallet::remove_app`],
+//!   [`Pallet::remove_dataset`], [`Pallet::remove_workerpool`]).
 //! - **Workers** join one workerpool at a time with the HTTP endpoint their scheduler pushes tasks
 //!   to and the features they can serve, prove they are alive with heartbeats, and leave.
 //! - **Categories**, managed by governance, say how long a task may take (the reference time T).
@@ -25,7 +27,9 @@
 //! - Orders are SCALE-encoded and signed with the chain's `MultiSignature` over a payload that
 //!   names the chain's genesis and the order's kind; an owner may instead presign an order's hash
 //!   on-chain. Cancelling marks an order fully consumed.
-//! - Every order may carry an expiry block; an expired order cannot be matched.
+//! - Every order carries an expiry block at most [`Config::MaxOrderLifetime`] ahead when it is
+//!   matched, presigned or cancelled; an expired order cannot be matched, and its records are
+//!   removed.
 //! - The request order names its payer: the requester, or a sponsor who signs the same request.
 //!   Nobody can therefore make the requester pay for a match that a sponsor meant to pay for.
 //! - A deal's volume is the least remaining volume of its orders, and at most
@@ -41,6 +45,12 @@
 //!   request's consumed volume, so a request matched in several deals numbers its tasks once.
 //!
 //! Every check runs before any state changes, so a refused match changes nothing.
+//!
+//! State is paid for and reclaimed ([`deposits`], [`pruning`]): every registration, allowed
+//! worker and presignature holds a deposit ([`Config::DepositPerItem`] and
+//! [`Config::DepositPerByte`]) returned to whoever paid it when it goes; apps, datasets and pools
+//! are removed only when no live deal uses them ([`DealsUsing`]); an expired order's records are
+//! removed in idle time, since it can never be matched again.
 //!
 //! ## Terms
 //!
@@ -61,11 +71,13 @@ pub use pallet::*;
 
 #[cfg(feature = "runtime-benchmarks")]
 pub mod benchmarking;
+pub mod deposits;
 mod matching;
 pub mod migrations;
 #[cfg(test)]
 mod mock;
 pub mod orders;
+pub mod pruning;
 pub mod runtime_api;
 #[cfg(test)]
 mod tests;
@@ -137,6 +149,21 @@ pub mod pallet {
 		#[pallet::constant]
 		type MaxPoolMembers: Get<u32>;
 
+		/// The deposit for each thing the chain stores on an account's behalf (an app, a
+		/// dataset, a workerpool, an allowed worker, a presigned order), whatever its size.
+		#[pallet::constant]
+		type DepositPerItem: Get<BalanceOf<Self>>;
+
+		/// The deposit for each byte such a thing takes in storage.
+		#[pallet::constant]
+		type DepositPerByte: Get<BalanceOf<Self>>;
+
+		/// How far ahead an order's expiry may be when the chain records anything for it (a
+		/// match, a presignature, a cancellation): every record of an order is removed once it
+		/// expired, so this bounds how long any is kept.
+		#[pallet::constant]
+		type MaxOrderLifetime: Get<BlockNumberFor<Self>>;
+
 		/// The most tasks one deal may buy. Orders of larger volume are matched in several deals,
 		/// so that no deal's expiry keeps the chain busy for long.
 		#[pallet::constant]
@@ -158,7 +185,7 @@ pub mod pallet {
 	}
 
 	/// The layout version of this pallet's storage: see [`crate::migrations`].
-	const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(2);
 
 	#[pallet::pallet]
 	#[pallet::storage_version(STORAGE_VERSION)]
@@ -239,6 +266,30 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type Deals<T: Config> = StorageMap<_, Identity, DealId, Deal<T>>;
 
+	/// Who holds a deposit for each thing stored on its behalf, and how much. It is returned to
+	/// that account when the thing is removed, whoever owns it by then. Things stored before
+	/// deposits existed have none.
+	#[pallet::storage]
+	pub type Deposits<T: Config> =
+		StorageMap<_, Blake2_128Concat, Footprint<T::AccountId>, (T::AccountId, BalanceOf<T>)>;
+
+	/// How many live deals use each app, dataset and workerpool: their tasks read it, so none
+	/// is removed while one does.
+	#[pallet::storage]
+	pub type DealsUsing<T: Config> =
+		StorageMap<_, Blake2_128Concat, Footprint<T::AccountId>, u32, ValueQuery>;
+
+	/// Orders that have a record on chain (a consumed volume or a presignature), by their expiry
+	/// block. Once that block has passed they can never be matched again, so their records are
+	/// removed ([`Hooks::on_idle`]).
+	#[pallet::storage]
+	pub type ExpiringOrders<T: Config> =
+		StorageDoubleMap<_, Twox64Concat, BlockNumberFor<T>, Identity, OrderHash, ()>;
+
+	/// The earliest expiry block whose orders' records may not all be removed yet.
+	#[pallet::storage]
+	pub type OrderPruneCursor<T: Config> = StorageValue<_, BlockNumberFor<T>, ValueQuery>;
+
 	/// The categories the chain starts with, as `(name, reference time in seconds)`.
 	#[pallet::genesis_config]
 	#[derive(frame_support::DefaultNoBound)]
@@ -276,6 +327,12 @@ pub mod pallet {
 		WorkerpoolCreated { workerpool: WorkerpoolId, owner: T::AccountId },
 		/// A workerpool changed hands.
 		WorkerpoolTransferred { workerpool: WorkerpoolId, from: T::AccountId, to: T::AccountId },
+		/// An app's owner removed it; its deposit went back to whoever paid it.
+		AppRemoved { app: AppId },
+		/// A dataset's owner removed it; its deposit went back to whoever paid it.
+		DatasetRemoved { dataset: DatasetId },
+		/// A workerpool's owner removed it; its deposit went back to whoever paid it.
+		WorkerpoolRemoved { workerpool: WorkerpoolId },
 		/// A workerpool's policy changed; deals already made keep the old one.
 		WorkerpoolPolicyChanged { workerpool: WorkerpoolId, old: PoolPolicy, new: PoolPolicy },
 		/// A workerpool's scheduler key changed. The new scheduler schedules it once it accepts.
@@ -300,9 +357,9 @@ pub mod pallet {
 		CategoryCreated { category: CategoryId, reference_time_secs: u32 },
 		/// An order's owner presigned it.
 		OrderPresigned { order: OrderHash, owner: T::AccountId },
-		/// An order's owner (or a request's sponsor, `owner` here) cancelled it: it cannot be
-		/// matched any more.
-		OrderCancelled { order: OrderHash, owner: T::AccountId },
+		/// `by`, the order's owner or a request's sponsor, cancelled it: it cannot be matched
+		/// any more.
+		OrderCancelled { order: OrderHash, by: T::AccountId },
 		/// Orders were matched into a deal. The workerpool's scheduler takes it from here.
 		DealCreated {
 			deal: DealId,
@@ -437,10 +494,39 @@ pub mod pallet {
 		DatasetPriceBelowExistentialDeposit,
 		/// The workerpool order's price is above zero but below the existential deposit.
 		WorkerpoolPriceBelowExistentialDeposit,
+		/// The caller cannot hold the deposit for what it asks the chain to store.
+		CannotPayDeposit,
+		/// A live deal uses it: it can be removed once that deal's tasks are settled.
+		UsedByLiveDeals,
+		/// The workerpool still has workers: remove them first.
+		WorkerpoolHasWorkers,
+		/// The workerpool still allows workers to join: disallow them first.
+		WorkerpoolHasAllowedWorkers,
+		/// The worker is already allowed to join the workerpool.
+		WorkerAlreadyAllowed,
+		/// The worker was not allowed to join the workerpool.
+		WorkerNotAllowed,
+		/// The order's expiry block has passed: there is nothing to presign.
+		OrderExpired,
+		/// The order has no expiry, or one more than `MaxOrderLifetime` blocks ahead: the chain
+		/// keeps no record of it until its expiry is nearer.
+		OrderExpiryUnbounded,
+		/// The app order has no expiry, or one more than `MaxOrderLifetime` blocks ahead.
+		AppOrderExpiryUnbounded,
+		/// The dataset order has no expiry, or one more than `MaxOrderLifetime` blocks ahead.
+		DatasetOrderExpiryUnbounded,
+		/// The workerpool order has no expiry, or one more than `MaxOrderLifetime` blocks ahead.
+		WorkerpoolOrderExpiryUnbounded,
+		/// The request order has no expiry, or one more than `MaxOrderLifetime` blocks ahead.
+		RequestOrderExpiryUnbounded,
 	}
 
 	#[pallet::hooks]
 	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+		fn on_idle(now: BlockNumberFor<T>, remaining: Weight) -> Weight {
+			Self::prune_expired_orders(now, remaining)
+		}
+
 		fn integrity_test() {
 			assert!(T::MaxDealVolume::get() > 0, "a deal buys at least one task");
 		}
@@ -465,7 +551,9 @@ pub mod pallet {
 		) -> DispatchResult {
 			let owner = ensure_signed(origin)?;
 			let app = Self::next_id::<NextAppId<T>>()?;
-			Apps::<T>::insert(app, App { owner: owner.clone(), name, uri, checksum, measurements });
+			let entry = App { owner: owner.clone(), name, uri, checksum, measurements };
+			Self::take_deposit(&owner, Footprint::App(app), entry.encoded_size())?;
+			Apps::<T>::insert(app, entry);
 			Self::deposit_event(Event::AppCreated { app, owner });
 			Ok(())
 		}
@@ -497,10 +585,9 @@ pub mod pallet {
 		) -> DispatchResult {
 			let owner = ensure_signed(origin)?;
 			let dataset = Self::next_id::<NextDatasetId<T>>()?;
-			Datasets::<T>::insert(
-				dataset,
-				Dataset { owner: owner.clone(), name, uri, checksum, encrypted },
-			);
+			let entry = Dataset { owner: owner.clone(), name, uri, checksum, encrypted };
+			Self::take_deposit(&owner, Footprint::Dataset(dataset), entry.encoded_size())?;
+			Datasets::<T>::insert(dataset, entry);
 			Self::deposit_event(Event::DatasetCreated { dataset, owner });
 			Ok(())
 		}
@@ -538,10 +625,9 @@ pub mod pallet {
 			let owner = ensure_signed(origin)?;
 			let workerpool = Self::next_id::<NextWorkerpoolId<T>>()?;
 			Self::record_consent(workerpool, &owner, &scheduler);
-			Workerpools::<T>::insert(
-				workerpool,
-				Workerpool { owner: owner.clone(), description, policy, scheduler, open },
-			);
+			let entry = Workerpool { owner: owner.clone(), description, policy, scheduler, open };
+			Self::take_deposit(&owner, Footprint::Workerpool(workerpool), entry.encoded_size())?;
+			Workerpools::<T>::insert(workerpool, entry);
 			Self::deposit_event(Event::WorkerpoolCreated { workerpool, owner });
 			Ok(())
 		}
@@ -625,6 +711,12 @@ pub mod pallet {
 		) -> DispatchResult {
 			let who = ensure_signed(origin)?;
 			Self::ensure_workerpool_owner(&who, workerpool)?;
+			ensure!(
+				!AllowedWorkers::<T>::contains_key(workerpool, &worker),
+				Error::<T>::WorkerAlreadyAllowed
+			);
+			let footprint = Footprint::AllowedWorker(workerpool, worker.clone());
+			Self::take_deposit(&who, footprint, 0)?;
 			AllowedWorkers::<T>::insert(workerpool, &worker, ());
 			Self::deposit_event(Event::WorkerAllowed { workerpool, worker });
 			Ok(())
@@ -641,7 +733,11 @@ pub mod pallet {
 		) -> DispatchResult {
 			let who = ensure_signed(origin)?;
 			Self::ensure_workerpool_owner(&who, workerpool)?;
-			AllowedWorkers::<T>::remove(workerpool, &worker);
+			ensure!(
+				AllowedWorkers::<T>::take(workerpool, &worker).is_some(),
+				Error::<T>::WorkerNotAllowed
+			);
+			Self::return_deposit(Footprint::AllowedWorker(workerpool, worker.clone()))?;
 			Self::deposit_event(Event::WorkerDisallowed { workerpool, worker });
 			Ok(())
 		}
@@ -738,28 +834,49 @@ pub mod pallet {
 		#[pallet::weight(T::WeightInfo::presign_order())]
 		pub fn presign_order(origin: OriginFor<T>, order: Order<T>) -> DispatchResult {
 			let who = ensure_signed(origin)?;
-			let (owner, hash, _) = Self::owner_hash_and_volume(&order)?;
+			let (owner, hash, volume) = Self::owner_hash_and_volume(&order)?;
 			ensure!(who == owner, Error::<T>::NotOrderOwner);
 			ensure!(!Presigned::<T>::contains_key(hash), Error::<T>::AlreadyPresigned);
+			ensure!(Consumed::<T>::get(hash) < volume, Error::<T>::OrderFullyConsumed);
+			let expiry = order.expiry();
+			ensure!(Self::expiry_is_bounded(expiry), Error::<T>::OrderExpiryUnbounded);
+			ensure!(!Self::has_expired(expiry), Error::<T>::OrderExpired);
+			Self::take_deposit(&owner, Footprint::PresignedOrder(hash), owner.encoded_size())?;
 			Presigned::<T>::insert(hash, &owner);
+			Self::record_expiry(hash, expiry);
 			Self::deposit_event(Event::OrderPresigned { order: hash, owner });
 			Ok(())
 		}
 
 		/// Cancels `order`, which the caller owns or, for a request, sponsors: its whole volume
-		/// counts as consumed. A sponsor thereby withdraws its signature.
+		/// counts as consumed until it expires. A sponsor thereby withdraws its signature. A
+		/// presigned order's deposit goes back to its owner, also when what it sells was removed
+		/// since. An order whose expiry is beyond [`Config::MaxOrderLifetime`] cannot be matched
+		/// yet, and is cancelled once it is nearer.
 		#[pallet::call_index(17)]
 		#[pallet::weight(T::WeightInfo::cancel_order())]
 		pub fn cancel_order(origin: OriginFor<T>, order: Order<T>) -> DispatchResult {
 			let who = ensure_signed(origin)?;
-			let (owner, hash, volume) = Self::owner_hash_and_volume(&order)?;
-			ensure!(
-				who == owner || Self::sponsor_of(&order) == Some(&who),
-				Error::<T>::NotOrderOwner
-			);
+			let hash = Self::any_order_hash(&order);
+			let volume = order.volume();
+			let presigned_by_caller = Presigned::<T>::get(hash).as_ref() == Some(&who);
+			if !presigned_by_caller {
+				let (owner, _, _) = Self::owner_hash_and_volume(&order)?;
+				ensure!(
+					who == owner || Self::sponsor_of(&order) == Some(&who),
+					Error::<T>::NotOrderOwner
+				);
+			}
 			ensure!(Consumed::<T>::get(hash) < volume, Error::<T>::OrderFullyConsumed);
-			Consumed::<T>::insert(hash, volume);
-			Self::deposit_event(Event::OrderCancelled { order: hash, owner });
+			let expiry = order.expiry();
+			ensure!(Self::expiry_is_bounded(expiry), Error::<T>::OrderExpiryUnbounded);
+			// An expired order can never be matched: it needs no record that it is used up.
+			if !Self::has_expired(expiry) {
+				Consumed::<T>::insert(hash, volume);
+				Self::record_expiry(hash, expiry);
+			}
+			Self::release_presignature(hash)?;
+			Self::deposit_event(Event::OrderCancelled { order: hash, by: who });
 			Ok(())
 		}
 
@@ -805,6 +922,57 @@ pub mod pallet {
 			);
 			SchedulerAccepted::<T>::insert(workerpool, &scheduler);
 			Self::deposit_event(Event::SchedulingAccepted { workerpool, scheduler });
+			Ok(())
+		}
+
+		/// Removes the caller's app, which no live deal uses, and returns its deposit to whoever
+		/// paid it. Its orders can no longer be matched.
+		#[pallet::call_index(20)]
+		#[pallet::weight(T::WeightInfo::remove_app())]
+		pub fn remove_app(origin: OriginFor<T>, app: AppId) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			let entry = Apps::<T>::get(app).ok_or(Error::<T>::UnknownApp)?;
+			ensure!(entry.owner == who, Error::<T>::NotAppOwner);
+			Self::ensure_unused(Footprint::App(app))?;
+			Apps::<T>::remove(app);
+			Self::return_deposit(Footprint::App(app))?;
+			Self::deposit_event(Event::AppRemoved { app });
+			Ok(())
+		}
+
+		/// Removes the caller's dataset, which no live deal uses, and returns its deposit to
+		/// whoever paid it. Its orders can no longer be matched.
+		#[pallet::call_index(21)]
+		#[pallet::weight(T::WeightInfo::remove_dataset())]
+		pub fn remove_dataset(origin: OriginFor<T>, dataset: DatasetId) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			let entry = Datasets::<T>::get(dataset).ok_or(Error::<T>::UnknownDataset)?;
+			ensure!(entry.owner == who, Error::<T>::NotDatasetOwner);
+			Self::ensure_unused(Footprint::Dataset(dataset))?;
+			Datasets::<T>::remove(dataset);
+			Self::return_deposit(Footprint::Dataset(dataset))?;
+			Self::deposit_event(Event::DatasetRemoved { dataset });
+			Ok(())
+		}
+
+		/// Removes the caller's workerpool, which no live deal uses and which has no workers and
+		/// allows none to join, and returns its deposit to whoever paid it.
+		#[pallet::call_index(22)]
+		#[pallet::weight(T::WeightInfo::remove_workerpool())]
+		pub fn remove_workerpool(origin: OriginFor<T>, workerpool: WorkerpoolId) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::ensure_workerpool_owner(&who, workerpool)?;
+			Self::ensure_unused(Footprint::Workerpool(workerpool))?;
+			ensure!(PoolMemberCount::<T>::get(workerpool) == 0, Error::<T>::WorkerpoolHasWorkers);
+			ensure!(
+				AllowedWorkers::<T>::iter_key_prefix(workerpool).next().is_none(),
+				Error::<T>::WorkerpoolHasAllowedWorkers
+			);
+			Workerpools::<T>::remove(workerpool);
+			SchedulerAccepted::<T>::remove(workerpool);
+			PoolMemberCount::<T>::remove(workerpool);
+			Self::return_deposit(Footprint::Workerpool(workerpool))?;
+			Self::deposit_event(Event::WorkerpoolRemoved { workerpool });
 			Ok(())
 		}
 	}
@@ -875,22 +1043,21 @@ impl<T: Config> Pallet<T> {
 
 	/// How much of `order`'s volume is left to match.
 	pub fn remaining_volume(order: &Order<T>) -> u32 {
-		let (hash, volume) = match order {
-			Order::App(order) => (Self::order_hash(order), order.volume),
-			Order::Dataset(order) => (Self::order_hash(order), order.volume),
-			Order::Workerpool(order) => (Self::order_hash(order), order.volume),
-			Order::Request(order) => (Self::order_hash(order), order.volume),
-		};
-		volume.saturating_sub(Consumed::<T>::get(hash))
+		order.volume().saturating_sub(Consumed::<T>::get(Self::any_order_hash(order)))
 	}
 
 	/// Marks `count` of `deal`'s tasks settled (paid out or refunded); removes the deal with its
-	/// last.
+	/// last, and with it the deal's use of its app, dataset and workerpool.
 	pub fn settle_tasks(deal: &DealId, count: u32) {
 		Deals::<T>::mutate_exists(deal, |entry| {
 			if let Some(stored) = entry {
 				stored.unsettled = stored.unsettled.saturating_sub(count);
 				if stored.unsettled == 0 {
+					for used in Self::listings_of(stored) {
+						DealsUsing::<T>::mutate_exists(used, |count| {
+							*count = count.and_then(|count| count.checked_sub(1)).filter(|c| *c > 0)
+						});
+					}
 					*entry = None;
 				}
 			}
@@ -958,6 +1125,6 @@ impl<T: Config> Pallet<T> {
 				"a worker's pool does not list it"
 			);
 		}
-		Ok(())
+		Self::check_deposits()
 	}
 }

@@ -14,30 +14,32 @@ use crate::{
 	Workerpools,
 };
 
-/// An order, its hash and its remaining volume, once checked.
-struct Checked {
+/// An order, its hash, its remaining volume and its expiry, once checked.
+struct Checked<BlockNumber> {
 	hash: OrderHash,
 	remaining: u32,
+	expiry: Option<BlockNumber>,
 }
 
 impl<T: Config> Pallet<T> {
-	/// Checks an order's expiry, owner signature and remaining volume, in that order.
+	/// Checks an order's expiry (bounded, then not passed), owner signature and remaining volume,
+	/// in that order.
 	fn check_order<O: crate::orders::Signable>(
 		order: &O,
 		volume: u32,
 		expiry: Option<BlockNumberFor<T>>,
 		signature: Option<&T::OrderSignature>,
 		signer: &T::AccountId,
-		errors: [Error<T>; 3],
-	) -> Result<Checked, Error<T>> {
-		let [expired, bad_signature, consumed] = errors;
-		let now = frame_system::Pallet::<T>::block_number();
-		ensure!(expiry.is_none_or(|last_block| now <= last_block), expired);
+		errors: [Error<T>; 4],
+	) -> Result<Checked<BlockNumberFor<T>>, Error<T>> {
+		let [unbounded, expired, bad_signature, consumed] = errors;
+		ensure!(Self::expiry_is_bounded(expiry), unbounded);
+		ensure!(!Self::has_expired(expiry), expired);
 		let hash = Self::order_hash(order);
 		ensure!(Self::is_authorised(order, &hash, signature, signer), bad_signature);
 		let remaining = volume.saturating_sub(Consumed::<T>::get(hash));
 		ensure!(remaining > 0, consumed);
-		Ok(Checked { hash, remaining })
+		Ok(Checked { hash, remaining, expiry })
 	}
 
 	/// Makes a deal of the four orders if every rule holds; changes nothing otherwise.
@@ -132,6 +134,7 @@ impl<T: Config> Pallet<T> {
 			app_order.signature.as_ref(),
 			&app_entry.owner,
 			[
+				Error::<T>::AppOrderExpiryUnbounded,
 				Error::<T>::AppOrderExpired,
 				Error::<T>::InvalidAppOrderSignature,
 				Error::<T>::AppOrderConsumed,
@@ -152,6 +155,7 @@ impl<T: Config> Pallet<T> {
 					signed.signature.as_ref(),
 					&entry.owner,
 					[
+						Error::<T>::DatasetOrderExpiryUnbounded,
 						Error::<T>::DatasetOrderExpired,
 						Error::<T>::InvalidDatasetOrderSignature,
 						Error::<T>::DatasetOrderConsumed,
@@ -170,6 +174,7 @@ impl<T: Config> Pallet<T> {
 			workerpool_order.signature.as_ref(),
 			&pool_entry.owner,
 			[
+				Error::<T>::WorkerpoolOrderExpiryUnbounded,
 				Error::<T>::WorkerpoolOrderExpired,
 				Error::<T>::InvalidWorkerpoolOrderSignature,
 				Error::<T>::WorkerpoolOrderConsumed,
@@ -182,6 +187,7 @@ impl<T: Config> Pallet<T> {
 			request_order.signature.as_ref(),
 			&request.requester,
 			[
+				Error::<T>::RequestOrderExpiryUnbounded,
 				Error::<T>::RequestOrderExpired,
 				Error::<T>::InvalidRequestOrderSignature,
 				Error::<T>::RequestOrderConsumed,
@@ -248,10 +254,15 @@ impl<T: Config> Pallet<T> {
 		let consumed_before = Consumed::<T>::get(request_checked.hash);
 		let deal_id: DealId =
 			sp_io::hashing::blake2_256(&(request_checked.hash, consumed_before).encode()).into();
-		let mut consumed_hashes = vec![app_checked.hash, pool_checked.hash, request_checked.hash];
-		consumed_hashes.extend(dataset_checked.as_ref().map(|(_, checked)| checked.hash));
-		for hash in consumed_hashes {
-			Consumed::<T>::mutate(hash, |consumed| *consumed = consumed.saturating_add(volume));
+		let mut consumed = vec![&app_checked, &pool_checked, &request_checked];
+		consumed.extend(dataset_checked.as_ref().map(|(_, checked)| checked));
+		for order in consumed {
+			Consumed::<T>::mutate(order.hash, |used| *used = used.saturating_add(volume));
+			Self::record_expiry(order.hash, order.expiry);
+			if volume == order.remaining {
+				// Used up: nobody needs its presignature any more.
+				Self::release_presignature(order.hash)?;
+			}
 		}
 		T::Escrow::lock(&payer, Purpose::DealPayment, payment, deal_id)?;
 		T::Escrow::lock(&pool_owner, Purpose::SchedulerStake, total_stake, deal_id)?;
@@ -280,6 +291,7 @@ impl<T: Config> Pallet<T> {
 			};
 		debug_assert!(!Deals::<T>::contains_key(deal_id), "deal ids are unique per request volume");
 		T::OnDealCreated::on_deal_created(&deal_id, &deal);
+		Self::record_deal_use(&deal);
 		Deals::<T>::insert(deal_id, deal);
 		Self::deposit_event(Event::DealCreated {
 			deal: deal_id,

@@ -69,6 +69,9 @@ impl pallet_balances::Config for Test {
 parameter_types! {
 	pub const EscrowPalletId: PalletId = PalletId(*b"cmn/kitt");
 	pub const SchedulerStakeRatio: Percent = Percent::from_percent(30);
+	/// What a registration or presignature holds, per item and per byte.
+	pub const DepositPerItem: Balance = 1_000;
+	pub const DepositPerByte: Balance = 10;
 }
 
 impl pallet_escrow::Config for Test {
@@ -79,6 +82,11 @@ impl pallet_escrow::Config for Test {
 
 /// The most workers a pool may have in tests: small, so that "full" is reachable.
 pub const MAX_POOL_MEMBERS: u32 = 3;
+/// How far ahead orders may expire in the tests, in blocks.
+pub const ORDER_LIFETIME: u64 = 10_000;
+/// The expiry of the fixture's orders: within the lifetime for the tests' first blocks.
+pub const ORDER_EXPIRY: u64 = 1_000;
+
 /// The most tasks a deal may buy in the tests.
 pub const MAX_DEAL_VOLUME: u32 = 100;
 
@@ -95,6 +103,9 @@ impl pallet_marketplace::Config for Test {
 	type MaxMeasurements = ConstU32<4>;
 	type MaxPoolMembers = ConstU32<MAX_POOL_MEMBERS>;
 	type MaxDealVolume = ConstU32<MAX_DEAL_VOLUME>;
+	type MaxOrderLifetime = frame_support::traits::ConstU64<ORDER_LIFETIME>;
+	type DepositPerItem = DepositPerItem;
+	type DepositPerByte = DepositPerByte;
 	type OnDealCreated = ();
 	type WeightInfo = ();
 	#[cfg(feature = "runtime-benchmarks")]
@@ -171,11 +182,23 @@ pub fn run_test(test: impl FnOnce()) {
 		test();
 		Marketplace::do_try_state().expect("marketplace invariants hold after the test");
 		Escrow::do_try_state().expect("escrow invariants hold after the test");
+		Escrow::check_holds_of(frame_system::Account::<Test>::iter_keys())
+			.expect("every escrow hold is in the ledger");
 	});
 }
 
 pub fn bounded<S: frame_support::traits::Get<u32>>(bytes: &[u8]) -> BoundedVec<u8, S> {
 	bytes.to_vec().try_into().expect("test data fits its bound")
+}
+
+/// The endpoint workers join with in the tests.
+pub fn endpoint() -> BoundedVec<u8, <Test as pallet_marketplace::Config>::MaxUriLength> {
+	bounded(b"http://127.0.0.1:8080/tasks")
+}
+
+/// The origin of a call signed by `key`.
+pub fn signed_by(key: Sr25519Keyring) -> RuntimeOrigin {
+	RuntimeOrigin::signed(actors::account(key))
 }
 
 /// Signs `order` as `key` would, for this chain.
@@ -230,7 +253,7 @@ pub fn app_order(volume: u32) -> AppOrder<Test> {
 		workerpool_restriction: Restriction::Any,
 		requester_restriction: Restriction::Any,
 		salt: [0; 32],
-		expiry: None,
+		expiry: Some(ORDER_EXPIRY),
 	}
 }
 
@@ -244,7 +267,7 @@ pub fn dataset_order(volume: u32) -> DatasetOrder<Test> {
 		workerpool_restriction: Restriction::Any,
 		requester_restriction: Restriction::Any,
 		salt: [0; 32],
-		expiry: None,
+		expiry: Some(ORDER_EXPIRY),
 	}
 }
 
@@ -260,7 +283,7 @@ pub fn workerpool_order(volume: u32) -> WorkerpoolOrder<Test> {
 		dataset_restriction: Restriction::Any,
 		requester_restriction: Restriction::Any,
 		salt: [0; 32],
-		expiry: None,
+		expiry: Some(ORDER_EXPIRY),
 	}
 }
 
@@ -282,7 +305,7 @@ pub fn request_order(volume: u32) -> RequestOrder<Test> {
 		params: bounded(b"--samples 1000"),
 		payer: Payer::Requester,
 		salt: [0; 32],
-		expiry: None,
+		expiry: Some(ORDER_EXPIRY),
 	}
 }
 

@@ -28,6 +28,35 @@ pub type Checksum = [u8; 32];
 /// A bit set of features: required by app, dataset and request orders, offered by workerpools.
 pub type Tag = u64;
 
+/// Something the chain stores on an account's behalf, for which that account holds a deposit
+/// (see [`crate::Deposits`]). Apps, datasets and workerpools are also what live deals use
+/// (see [`crate::DealsUsing`]).
+#[derive(
+	Clone,
+	Debug,
+	PartialEq,
+	Eq,
+	PartialOrd,
+	Ord,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+)]
+pub enum Footprint<AccountId> {
+	/// A registered app.
+	App(AppId),
+	/// A registered dataset.
+	Dataset(DatasetId),
+	/// A registered workerpool.
+	Workerpool(WorkerpoolId),
+	/// A worker allowed into a closed workerpool.
+	AllowedWorker(WorkerpoolId, AccountId),
+	/// An order presigned on chain.
+	PresignedOrder(OrderHash),
+}
+
 /// Tag bits with a meaning the protocol relies on; other bits are free for pools to advertise.
 pub mod tag {
 	use super::Tag;
@@ -410,6 +439,28 @@ pub enum Order<T: Config> {
 	Dataset(DatasetOrder<T>),
 	Workerpool(WorkerpoolOrder<T>),
 	Request(RequestOrder<T>),
+}
+
+impl<T: Config> Order<T> {
+	/// How many tasks the order may be matched for in all.
+	pub fn volume(&self) -> u32 {
+		match self {
+			Order::App(order) => order.volume,
+			Order::Dataset(order) => order.volume,
+			Order::Workerpool(order) => order.volume,
+			Order::Request(order) => order.volume,
+		}
+	}
+
+	/// The last block the order may be matched in, if it has one.
+	pub fn expiry(&self) -> Option<BlockNumberFor<T>> {
+		match self {
+			Order::App(order) => order.expiry,
+			Order::Dataset(order) => order.expiry,
+			Order::Workerpool(order) => order.expiry,
+			Order::Request(order) => order.expiry,
+		}
+	}
 }
 
 /// An order with its owner's signature, or with none if the owner presigned it on-chain.

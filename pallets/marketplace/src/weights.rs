@@ -53,6 +53,10 @@ pub trait WeightInfo {
 	fn create_category() -> Weight;
 	fn presign_order() -> Weight;
 	fn cancel_order() -> Weight;
+	fn remove_app() -> Weight;
+	fn remove_dataset() -> Weight;
+	fn remove_workerpool() -> Weight;
+	fn prune_expired_order() -> Weight;
 	fn match_orders() -> Weight;
 }
 
@@ -61,56 +65,80 @@ pub struct SubstrateWeight<T>(PhantomData<T>);
 impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Marketplace::NextAppId` (r:1 w:1)
 	/// Proof: `Marketplace::NextAppId` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Balances::Holds` (r:1 w:1)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
+	/// Storage: `Escrow::TotalEscrowed` (r:1 w:1)
+	/// Proof: `Escrow::TotalEscrowed` (`max_values`: None, `max_size`: Some(25), added: 2500, mode: `MaxEncodedLen`)
+	/// Storage: `Escrow::Escrowed` (r:1 w:1)
+	/// Proof: `Escrow::Escrowed` (`max_values`: None, `max_size`: Some(73), added: 2548, mode: `MaxEncodedLen`)
 	/// Storage: `Marketplace::Apps` (r:0 w:1)
 	/// Proof: `Marketplace::Apps` (`max_values`: None, `max_size`: Some(793), added: 3268, mode: `MaxEncodedLen`)
+	/// Storage: `Marketplace::Deposits` (r:0 w:1)
+	/// Proof: `Marketplace::Deposits` (`max_values`: None, `max_size`: Some(101), added: 2576, mode: `MaxEncodedLen`)
 	fn create_app() -> Weight {
-		// Proof size: measured `66`, estimated `1489` bytes.
-		// Fastest run: 9_761_000 picoseconds.
-		Weight::from_parts(11_359_000, 1489)
-			.saturating_add(T::DbWeight::get().reads(1_u64))
-			.saturating_add(T::DbWeight::get().writes(2_u64))
+		// Proof size: measured `108`, estimated `3604` bytes.
+		// Fastest run: 62_514_000 picoseconds.
+		Weight::from_parts(86_351_000, 3604)
+			.saturating_add(T::DbWeight::get().reads(4_u64))
+			.saturating_add(T::DbWeight::get().writes(6_u64))
 	}
 	/// Storage: `Marketplace::Apps` (r:1 w:1)
 	/// Proof: `Marketplace::Apps` (`max_values`: None, `max_size`: Some(793), added: 3268, mode: `MaxEncodedLen`)
 	fn transfer_app() -> Weight {
 		// Proof size: measured `905`, estimated `4258` bytes.
-		// Fastest run: 11_743_000 picoseconds.
-		Weight::from_parts(13_001_000, 4258)
+		// Fastest run: 12_688_000 picoseconds.
+		Weight::from_parts(18_436_000, 4258)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Marketplace::NextDatasetId` (r:1 w:1)
 	/// Proof: `Marketplace::NextDatasetId` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Balances::Holds` (r:1 w:1)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
+	/// Storage: `Escrow::TotalEscrowed` (r:1 w:1)
+	/// Proof: `Escrow::TotalEscrowed` (`max_values`: None, `max_size`: Some(25), added: 2500, mode: `MaxEncodedLen`)
+	/// Storage: `Escrow::Escrowed` (r:1 w:1)
+	/// Proof: `Escrow::Escrowed` (`max_values`: None, `max_size`: Some(73), added: 2548, mode: `MaxEncodedLen`)
 	/// Storage: `Marketplace::Datasets` (r:0 w:1)
 	/// Proof: `Marketplace::Datasets` (`max_values`: None, `max_size`: Some(401), added: 2876, mode: `MaxEncodedLen`)
+	/// Storage: `Marketplace::Deposits` (r:0 w:1)
+	/// Proof: `Marketplace::Deposits` (`max_values`: None, `max_size`: Some(101), added: 2576, mode: `MaxEncodedLen`)
 	fn create_dataset() -> Weight {
-		// Proof size: measured `66`, estimated `1489` bytes.
-		// Fastest run: 9_540_000 picoseconds.
-		Weight::from_parts(11_380_000, 1489)
-			.saturating_add(T::DbWeight::get().reads(1_u64))
-			.saturating_add(T::DbWeight::get().writes(2_u64))
+		// Proof size: measured `108`, estimated `3604` bytes.
+		// Fastest run: 62_890_000 picoseconds.
+		Weight::from_parts(79_677_000, 3604)
+			.saturating_add(T::DbWeight::get().reads(4_u64))
+			.saturating_add(T::DbWeight::get().writes(6_u64))
 	}
 	/// Storage: `Marketplace::Datasets` (r:1 w:1)
 	/// Proof: `Marketplace::Datasets` (`max_values`: None, `max_size`: Some(401), added: 2876, mode: `MaxEncodedLen`)
 	fn transfer_dataset() -> Weight {
 		// Proof size: measured `517`, estimated `3866` bytes.
-		// Fastest run: 12_174_000 picoseconds.
-		Weight::from_parts(14_527_000, 3866)
+		// Fastest run: 12_963_000 picoseconds.
+		Weight::from_parts(20_304_000, 3866)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Marketplace::NextWorkerpoolId` (r:1 w:1)
 	/// Proof: `Marketplace::NextWorkerpoolId` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Balances::Holds` (r:1 w:1)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
+	/// Storage: `Escrow::TotalEscrowed` (r:1 w:1)
+	/// Proof: `Escrow::TotalEscrowed` (`max_values`: None, `max_size`: Some(25), added: 2500, mode: `MaxEncodedLen`)
+	/// Storage: `Escrow::Escrowed` (r:1 w:1)
+	/// Proof: `Escrow::Escrowed` (`max_values`: None, `max_size`: Some(73), added: 2548, mode: `MaxEncodedLen`)
 	/// Storage: `Marketplace::SchedulerAccepted` (r:0 w:1)
 	/// Proof: `Marketplace::SchedulerAccepted` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
+	/// Storage: `Marketplace::Deposits` (r:0 w:1)
+	/// Proof: `Marketplace::Deposits` (`max_values`: None, `max_size`: Some(101), added: 2576, mode: `MaxEncodedLen`)
 	/// Storage: `Marketplace::Workerpools` (r:0 w:1)
 	/// Proof: `Marketplace::Workerpools` (`max_values`: None, `max_size`: Some(337), added: 2812, mode: `MaxEncodedLen`)
 	fn create_workerpool() -> Weight {
-		// Proof size: measured `66`, estimated `1489` bytes.
-		// Fastest run: 10_751_000 picoseconds.
-		Weight::from_parts(12_854_000, 1489)
-			.saturating_add(T::DbWeight::get().reads(1_u64))
-			.saturating_add(T::DbWeight::get().writes(3_u64))
+		// Proof size: measured `108`, estimated `3604` bytes.
+		// Fastest run: 66_443_000 picoseconds.
+		Weight::from_parts(84_394_000, 3604)
+			.saturating_add(T::DbWeight::get().reads(4_u64))
+			.saturating_add(T::DbWeight::get().writes(7_u64))
 	}
 	/// Storage: `Marketplace::Workerpools` (r:1 w:1)
 	/// Proof: `Marketplace::Workerpools` (`max_values`: None, `max_size`: Some(337), added: 2812, mode: `MaxEncodedLen`)
@@ -118,8 +146,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Marketplace::SchedulerAccepted` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	fn transfer_workerpool() -> Weight {
 		// Proof size: measured `449`, estimated `3802` bytes.
-		// Fastest run: 13_553_000 picoseconds.
-		Weight::from_parts(15_939_000, 3802)
+		// Fastest run: 15_186_000 picoseconds.
+		Weight::from_parts(22_196_000, 3802)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -127,8 +155,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Marketplace::Workerpools` (`max_values`: None, `max_size`: Some(337), added: 2812, mode: `MaxEncodedLen`)
 	fn set_workerpool_policy() -> Weight {
 		// Proof size: measured `449`, estimated `3802` bytes.
-		// Fastest run: 12_074_000 picoseconds.
-		Weight::from_parts(14_118_000, 3802)
+		// Fastest run: 13_737_000 picoseconds.
+		Weight::from_parts(19_562_000, 3802)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -138,8 +166,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Marketplace::SchedulerAccepted` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	fn set_scheduler() -> Weight {
 		// Proof size: measured `449`, estimated `3802` bytes.
-		// Fastest run: 13_380_000 picoseconds.
-		Weight::from_parts(15_221_000, 3802)
+		// Fastest run: 14_484_000 picoseconds.
+		Weight::from_parts(21_324_000, 3802)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -149,8 +177,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Marketplace::SchedulerAccepted` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	fn accept_scheduling() -> Weight {
 		// Proof size: measured `449`, estimated `3802` bytes.
-		// Fastest run: 13_149_000 picoseconds.
-		Weight::from_parts(15_225_000, 3802)
+		// Fastest run: 14_103_000 picoseconds.
+		Weight::from_parts(20_953_000, 3802)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -158,32 +186,48 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Marketplace::Workerpools` (`max_values`: None, `max_size`: Some(337), added: 2812, mode: `MaxEncodedLen`)
 	fn set_workerpool_access() -> Weight {
 		// Proof size: measured `449`, estimated `3802` bytes.
-		// Fastest run: 12_012_000 picoseconds.
-		Weight::from_parts(13_998_000, 3802)
+		// Fastest run: 13_630_000 picoseconds.
+		Weight::from_parts(18_911_000, 3802)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Marketplace::Workerpools` (r:1 w:0)
 	/// Proof: `Marketplace::Workerpools` (`max_values`: None, `max_size`: Some(337), added: 2812, mode: `MaxEncodedLen`)
-	/// Storage: `Marketplace::AllowedWorkers` (r:0 w:1)
+	/// Storage: `Marketplace::AllowedWorkers` (r:1 w:1)
 	/// Proof: `Marketplace::AllowedWorkers` (`max_values`: None, `max_size`: Some(60), added: 2535, mode: `MaxEncodedLen`)
+	/// Storage: `Balances::Holds` (r:1 w:1)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
+	/// Storage: `Escrow::TotalEscrowed` (r:1 w:1)
+	/// Proof: `Escrow::TotalEscrowed` (`max_values`: None, `max_size`: Some(25), added: 2500, mode: `MaxEncodedLen`)
+	/// Storage: `Escrow::Escrowed` (r:1 w:1)
+	/// Proof: `Escrow::Escrowed` (`max_values`: None, `max_size`: Some(73), added: 2548, mode: `MaxEncodedLen`)
+	/// Storage: `Marketplace::Deposits` (r:0 w:1)
+	/// Proof: `Marketplace::Deposits` (`max_values`: None, `max_size`: Some(101), added: 2576, mode: `MaxEncodedLen`)
 	fn allow_worker() -> Weight {
-		// Proof size: measured `449`, estimated `3802` bytes.
-		// Fastest run: 12_451_000 picoseconds.
-		Weight::from_parts(14_199_000, 3802)
-			.saturating_add(T::DbWeight::get().reads(1_u64))
-			.saturating_add(T::DbWeight::get().writes(1_u64))
+		// Proof size: measured `491`, estimated `3802` bytes.
+		// Fastest run: 70_821_000 picoseconds.
+		Weight::from_parts(88_568_000, 3802)
+			.saturating_add(T::DbWeight::get().reads(5_u64))
+			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
 	/// Storage: `Marketplace::Workerpools` (r:1 w:0)
 	/// Proof: `Marketplace::Workerpools` (`max_values`: None, `max_size`: Some(337), added: 2812, mode: `MaxEncodedLen`)
-	/// Storage: `Marketplace::AllowedWorkers` (r:0 w:1)
+	/// Storage: `Marketplace::AllowedWorkers` (r:1 w:1)
 	/// Proof: `Marketplace::AllowedWorkers` (`max_values`: None, `max_size`: Some(60), added: 2535, mode: `MaxEncodedLen`)
+	/// Storage: `Marketplace::Deposits` (r:1 w:1)
+	/// Proof: `Marketplace::Deposits` (`max_values`: None, `max_size`: Some(101), added: 2576, mode: `MaxEncodedLen`)
+	/// Storage: `Escrow::Escrowed` (r:1 w:1)
+	/// Proof: `Escrow::Escrowed` (`max_values`: None, `max_size`: Some(73), added: 2548, mode: `MaxEncodedLen`)
+	/// Storage: `Escrow::TotalEscrowed` (r:1 w:1)
+	/// Proof: `Escrow::TotalEscrowed` (`max_values`: None, `max_size`: Some(25), added: 2500, mode: `MaxEncodedLen`)
+	/// Storage: `Balances::Holds` (r:1 w:1)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
 	fn disallow_worker() -> Weight {
-		// Proof size: measured `459`, estimated `3802` bytes.
-		// Fastest run: 12_263_000 picoseconds.
-		Weight::from_parts(14_364_000, 3802)
-			.saturating_add(T::DbWeight::get().reads(1_u64))
-			.saturating_add(T::DbWeight::get().writes(1_u64))
+		// Proof size: measured `898`, estimated `3802` bytes.
+		// Fastest run: 66_069_000 picoseconds.
+		Weight::from_parts(79_020_000, 3802)
+			.saturating_add(T::DbWeight::get().reads(6_u64))
+			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
 	/// Storage: `Marketplace::Workerpools` (r:1 w:0)
 	/// Proof: `Marketplace::Workerpools` (`max_values`: None, `max_size`: Some(337), added: 2812, mode: `MaxEncodedLen`)
@@ -197,8 +241,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Marketplace::PoolMembers` (`max_values`: None, `max_size`: Some(334), added: 2809, mode: `MaxEncodedLen`)
 	fn join_workerpool() -> Weight {
 		// Proof size: measured `534`, estimated `3802` bytes.
-		// Fastest run: 22_813_000 picoseconds.
-		Weight::from_parts(26_176_000, 3802)
+		// Fastest run: 25_605_000 picoseconds.
+		Weight::from_parts(33_868_000, 3802)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -210,8 +254,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Marketplace::PoolMembers` (`max_values`: None, `max_size`: Some(334), added: 2809, mode: `MaxEncodedLen`)
 	fn leave_workerpool() -> Weight {
 		// Proof size: measured `265`, estimated `3517` bytes.
-		// Fastest run: 17_045_000 picoseconds.
-		Weight::from_parts(20_110_000, 3517)
+		// Fastest run: 19_557_000 picoseconds.
+		Weight::from_parts(25_169_000, 3517)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -225,8 +269,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Marketplace::WorkerPool` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	fn remove_worker() -> Weight {
 		// Proof size: measured `631`, estimated `3802` bytes.
-		// Fastest run: 20_152_000 picoseconds.
-		Weight::from_parts(23_324_000, 3802)
+		// Fastest run: 21_499_000 picoseconds.
+		Weight::from_parts(29_502_000, 3802)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -236,8 +280,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Marketplace::PoolMembers` (`max_values`: None, `max_size`: Some(334), added: 2809, mode: `MaxEncodedLen`)
 	fn heartbeat() -> Weight {
 		// Proof size: measured `588`, estimated `3799` bytes.
-		// Fastest run: 16_386_000 picoseconds.
-		Weight::from_parts(19_060_000, 3799)
+		// Fastest run: 17_323_000 picoseconds.
+		Weight::from_parts(24_963_000, 3799)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -247,8 +291,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Marketplace::Categories` (`max_values`: None, `max_size`: Some(82), added: 2557, mode: `MaxEncodedLen`)
 	fn create_category() -> Weight {
 		// Proof size: measured `66`, estimated `1489` bytes.
-		// Fastest run: 9_314_000 picoseconds.
-		Weight::from_parts(10_977_000, 1489)
+		// Fastest run: 10_463_000 picoseconds.
+		Weight::from_parts(15_675_000, 1489)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -256,23 +300,133 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	/// Storage: `Marketplace::Presigned` (r:1 w:1)
 	/// Proof: `Marketplace::Presigned` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
+	/// Storage: `Marketplace::Consumed` (r:1 w:0)
+	/// Proof: `Marketplace::Consumed` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
+	/// Storage: `Balances::Holds` (r:1 w:1)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
+	/// Storage: `Escrow::TotalEscrowed` (r:1 w:1)
+	/// Proof: `Escrow::TotalEscrowed` (`max_values`: None, `max_size`: Some(25), added: 2500, mode: `MaxEncodedLen`)
+	/// Storage: `Escrow::Escrowed` (r:1 w:1)
+	/// Proof: `Escrow::Escrowed` (`max_values`: None, `max_size`: Some(73), added: 2548, mode: `MaxEncodedLen`)
+	/// Storage: `Marketplace::ExpiringOrders` (r:0 w:1)
+	/// Proof: `Marketplace::ExpiringOrders` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
+	/// Storage: `Marketplace::Deposits` (r:0 w:1)
+	/// Proof: `Marketplace::Deposits` (`max_values`: None, `max_size`: Some(101), added: 2576, mode: `MaxEncodedLen`)
 	fn presign_order() -> Weight {
-		// Proof size: measured `120`, estimated `3529` bytes.
-		// Fastest run: 16_511_000 picoseconds.
-		Weight::from_parts(19_427_000, 3529)
-			.saturating_add(T::DbWeight::get().reads(2_u64))
-			.saturating_add(T::DbWeight::get().writes(1_u64))
+		// Proof size: measured `162`, estimated `3604` bytes.
+		// Fastest run: 75_556_000 picoseconds.
+		Weight::from_parts(95_031_000, 3604)
+			.saturating_add(T::DbWeight::get().reads(6_u64))
+			.saturating_add(T::DbWeight::get().writes(6_u64))
 	}
 	/// Storage: `System::BlockHash` (r:1 w:0)
 	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
+	/// Storage: `Marketplace::Presigned` (r:1 w:1)
+	/// Proof: `Marketplace::Presigned` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Storage: `Marketplace::Consumed` (r:1 w:1)
 	/// Proof: `Marketplace::Consumed` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
+	/// Storage: `Marketplace::Deposits` (r:1 w:1)
+	/// Proof: `Marketplace::Deposits` (`max_values`: None, `max_size`: Some(101), added: 2576, mode: `MaxEncodedLen`)
+	/// Storage: `Escrow::Escrowed` (r:1 w:1)
+	/// Proof: `Escrow::Escrowed` (`max_values`: None, `max_size`: Some(73), added: 2548, mode: `MaxEncodedLen`)
+	/// Storage: `Escrow::TotalEscrowed` (r:1 w:1)
+	/// Proof: `Escrow::TotalEscrowed` (`max_values`: None, `max_size`: Some(25), added: 2500, mode: `MaxEncodedLen`)
+	/// Storage: `Balances::Holds` (r:1 w:1)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
+	/// Storage: `Marketplace::ExpiringOrders` (r:0 w:1)
+	/// Proof: `Marketplace::ExpiringOrders` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	fn cancel_order() -> Weight {
-		// Proof size: measured `120`, estimated `3509` bytes.
-		// Fastest run: 16_526_000 picoseconds.
-		Weight::from_parts(19_057_000, 3509)
-			.saturating_add(T::DbWeight::get().reads(2_u64))
-			.saturating_add(T::DbWeight::get().writes(1_u64))
+		// Proof size: measured `599`, estimated `3604` bytes.
+		// Fastest run: 80_813_000 picoseconds.
+		Weight::from_parts(106_040_000, 3604)
+			.saturating_add(T::DbWeight::get().reads(7_u64))
+			.saturating_add(T::DbWeight::get().writes(7_u64))
+	}
+	/// Storage: `Marketplace::Apps` (r:1 w:1)
+	/// Proof: `Marketplace::Apps` (`max_values`: None, `max_size`: Some(793), added: 3268, mode: `MaxEncodedLen`)
+	/// Storage: `Marketplace::DealsUsing` (r:1 w:0)
+	/// Proof: `Marketplace::DealsUsing` (`max_values`: None, `max_size`: Some(57), added: 2532, mode: `MaxEncodedLen`)
+	/// Storage: `Marketplace::Deposits` (r:1 w:1)
+	/// Proof: `Marketplace::Deposits` (`max_values`: None, `max_size`: Some(101), added: 2576, mode: `MaxEncodedLen`)
+	/// Storage: `Escrow::Escrowed` (r:1 w:1)
+	/// Proof: `Escrow::Escrowed` (`max_values`: None, `max_size`: Some(73), added: 2548, mode: `MaxEncodedLen`)
+	/// Storage: `Escrow::TotalEscrowed` (r:1 w:1)
+	/// Proof: `Escrow::TotalEscrowed` (`max_values`: None, `max_size`: Some(25), added: 2500, mode: `MaxEncodedLen`)
+	/// Storage: `Balances::Holds` (r:1 w:1)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
+	fn remove_app() -> Weight {
+		// Proof size: measured `1236`, estimated `4258` bytes.
+		// Fastest run: 68_324_000 picoseconds.
+		Weight::from_parts(91_625_000, 4258)
+			.saturating_add(T::DbWeight::get().reads(6_u64))
+			.saturating_add(T::DbWeight::get().writes(5_u64))
+	}
+	/// Storage: `Marketplace::Datasets` (r:1 w:1)
+	/// Proof: `Marketplace::Datasets` (`max_values`: None, `max_size`: Some(401), added: 2876, mode: `MaxEncodedLen`)
+	/// Storage: `Marketplace::DealsUsing` (r:1 w:0)
+	/// Proof: `Marketplace::DealsUsing` (`max_values`: None, `max_size`: Some(57), added: 2532, mode: `MaxEncodedLen`)
+	/// Storage: `Marketplace::Deposits` (r:1 w:1)
+	/// Proof: `Marketplace::Deposits` (`max_values`: None, `max_size`: Some(101), added: 2576, mode: `MaxEncodedLen`)
+	/// Storage: `Escrow::Escrowed` (r:1 w:1)
+	/// Proof: `Escrow::Escrowed` (`max_values`: None, `max_size`: Some(73), added: 2548, mode: `MaxEncodedLen`)
+	/// Storage: `Escrow::TotalEscrowed` (r:1 w:1)
+	/// Proof: `Escrow::TotalEscrowed` (`max_values`: None, `max_size`: Some(25), added: 2500, mode: `MaxEncodedLen`)
+	/// Storage: `Balances::Holds` (r:1 w:1)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
+	fn remove_dataset() -> Weight {
+		// Proof size: measured `848`, estimated `3866` bytes.
+		// Fastest run: 71_173_000 picoseconds.
+		Weight::from_parts(91_713_000, 3866)
+			.saturating_add(T::DbWeight::get().reads(6_u64))
+			.saturating_add(T::DbWeight::get().writes(5_u64))
+	}
+	/// Storage: `Marketplace::Workerpools` (r:1 w:1)
+	/// Proof: `Marketplace::Workerpools` (`max_values`: None, `max_size`: Some(337), added: 2812, mode: `MaxEncodedLen`)
+	/// Storage: `Marketplace::DealsUsing` (r:1 w:0)
+	/// Proof: `Marketplace::DealsUsing` (`max_values`: None, `max_size`: Some(57), added: 2532, mode: `MaxEncodedLen`)
+	/// Storage: `Marketplace::PoolMemberCount` (r:1 w:1)
+	/// Proof: `Marketplace::PoolMemberCount` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
+	/// Storage: `Marketplace::AllowedWorkers` (r:1 w:0)
+	/// Proof: `Marketplace::AllowedWorkers` (`max_values`: None, `max_size`: Some(60), added: 2535, mode: `MaxEncodedLen`)
+	/// Storage: `Marketplace::Deposits` (r:1 w:1)
+	/// Proof: `Marketplace::Deposits` (`max_values`: None, `max_size`: Some(101), added: 2576, mode: `MaxEncodedLen`)
+	/// Storage: `Escrow::Escrowed` (r:1 w:1)
+	/// Proof: `Escrow::Escrowed` (`max_values`: None, `max_size`: Some(73), added: 2548, mode: `MaxEncodedLen`)
+	/// Storage: `Escrow::TotalEscrowed` (r:1 w:1)
+	/// Proof: `Escrow::TotalEscrowed` (`max_values`: None, `max_size`: Some(25), added: 2500, mode: `MaxEncodedLen`)
+	/// Storage: `Balances::Holds` (r:1 w:1)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
+	/// Storage: `Marketplace::SchedulerAccepted` (r:0 w:1)
+	/// Proof: `Marketplace::SchedulerAccepted` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
+	fn remove_workerpool() -> Weight {
+		// Proof size: measured `813`, estimated `3802` bytes.
+		// Fastest run: 72_653_000 picoseconds.
+		Weight::from_parts(99_164_000, 3802)
+			.saturating_add(T::DbWeight::get().reads(8_u64))
+			.saturating_add(T::DbWeight::get().writes(7_u64))
+	}
+	/// Storage: `Marketplace::OrderPruneCursor` (r:1 w:1)
+	/// Proof: `Marketplace::OrderPruneCursor` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Marketplace::ExpiringOrders` (r:2 w:1)
+	/// Proof: `Marketplace::ExpiringOrders` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
+	/// Storage: `Marketplace::Presigned` (r:1 w:1)
+	/// Proof: `Marketplace::Presigned` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
+	/// Storage: `Marketplace::Deposits` (r:1 w:1)
+	/// Proof: `Marketplace::Deposits` (`max_values`: None, `max_size`: Some(101), added: 2576, mode: `MaxEncodedLen`)
+	/// Storage: `Escrow::Escrowed` (r:1 w:1)
+	/// Proof: `Escrow::Escrowed` (`max_values`: None, `max_size`: Some(73), added: 2548, mode: `MaxEncodedLen`)
+	/// Storage: `Escrow::TotalEscrowed` (r:1 w:1)
+	/// Proof: `Escrow::TotalEscrowed` (`max_values`: None, `max_size`: Some(25), added: 2500, mode: `MaxEncodedLen`)
+	/// Storage: `Balances::Holds` (r:1 w:1)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
+	/// Storage: `Marketplace::Consumed` (r:0 w:1)
+	/// Proof: `Marketplace::Consumed` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
+	fn prune_expired_order() -> Weight {
+		// Proof size: measured `637`, estimated `6028` bytes.
+		// Fastest run: 76_665_000 picoseconds.
+		Weight::from_parts(100_465_000, 6028)
+			.saturating_add(T::DbWeight::get().reads(8_u64))
+			.saturating_add(T::DbWeight::get().writes(8_u64))
 	}
 	/// Storage: `Marketplace::Categories` (r:1 w:0)
 	/// Proof: `Marketplace::Categories` (`max_values`: None, `max_size`: Some(82), added: 2557, mode: `MaxEncodedLen`)
@@ -280,135 +434,163 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Marketplace::Apps` (`max_values`: None, `max_size`: Some(793), added: 3268, mode: `MaxEncodedLen`)
 	/// Storage: `System::BlockHash` (r:1 w:0)
 	/// Proof: `System::BlockHash` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
+	/// Storage: `Marketplace::Presigned` (r:4 w:4)
+	/// Proof: `Marketplace::Presigned` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Storage: `Marketplace::Consumed` (r:4 w:4)
 	/// Proof: `Marketplace::Consumed` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
 	/// Storage: `Marketplace::Datasets` (r:1 w:0)
 	/// Proof: `Marketplace::Datasets` (`max_values`: None, `max_size`: Some(401), added: 2876, mode: `MaxEncodedLen`)
 	/// Storage: `Marketplace::Workerpools` (r:1 w:0)
 	/// Proof: `Marketplace::Workerpools` (`max_values`: None, `max_size`: Some(337), added: 2812, mode: `MaxEncodedLen`)
-	/// Storage: `System::Account` (r:2 w:2)
+	/// Storage: `System::Account` (r:5 w:5)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
-	/// Storage: `Balances::Holds` (r:2 w:2)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(121), added: 2596, mode: `MaxEncodedLen`)
-	/// Storage: `Escrow::TotalEscrowed` (r:2 w:2)
-	/// Proof: `Escrow::TotalEscrowed` (`max_values`: None, `max_size`: Some(25), added: 2500, mode: `MaxEncodedLen`)
-	/// Storage: `Escrow::Escrowed` (r:2 w:2)
+	/// Storage: `Balances::Holds` (r:5 w:5)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
+	/// Storage: `Marketplace::Deposits` (r:4 w:4)
+	/// Proof: `Marketplace::Deposits` (`max_values`: None, `max_size`: Some(101), added: 2576, mode: `MaxEncodedLen`)
+	/// Storage: `Escrow::Escrowed` (r:6 w:6)
 	/// Proof: `Escrow::Escrowed` (`max_values`: None, `max_size`: Some(73), added: 2548, mode: `MaxEncodedLen`)
+	/// Storage: `Escrow::TotalEscrowed` (r:3 w:3)
+	/// Proof: `Escrow::TotalEscrowed` (`max_values`: None, `max_size`: Some(25), added: 2500, mode: `MaxEncodedLen`)
+	/// Storage: `Marketplace::DealsUsing` (r:3 w:3)
+	/// Proof: `Marketplace::DealsUsing` (`max_values`: None, `max_size`: Some(57), added: 2532, mode: `MaxEncodedLen`)
 	/// Storage: `Contribution::UnopenedTasks` (r:0 w:1)
 	/// Proof: `Contribution::UnopenedTasks` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
 	/// Storage: `Contribution::ExpiringDeals` (r:0 w:1)
 	/// Proof: `Contribution::ExpiringDeals` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
+	/// Storage: `Marketplace::ExpiringOrders` (r:0 w:4)
+	/// Proof: `Marketplace::ExpiringOrders` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	/// Storage: `Marketplace::Deals` (r:0 w:1)
 	/// Proof: `Marketplace::Deals` (`max_values`: None, `max_size`: Some(1376), added: 3851, mode: `MaxEncodedLen`)
 	fn match_orders() -> Weight {
-		// Proof size: measured `2151`, estimated `11034` bytes.
-		// Fastest run: 447_447_000 picoseconds.
-		Weight::from_parts(506_369_000, 11034)
-			.saturating_add(T::DbWeight::get().reads(17_u64))
-			.saturating_add(T::DbWeight::get().writes(15_u64))
+		// Proof size: measured `3920`, estimated `16278` bytes.
+		// Fastest run: 584_265_000 picoseconds.
+		Weight::from_parts(802_695_000, 16278)
+			.saturating_add(T::DbWeight::get().reads(39_u64))
+			.saturating_add(T::DbWeight::get().writes(41_u64))
 	}
 }
 
 /// The same weights with ParityDB's costs, for tests and mocks without a runtime `DbWeight`.
 impl WeightInfo for () {
 	fn create_app() -> Weight {
-		Weight::from_parts(11_359_000, 1489)
-			.saturating_add(ParityDbWeight::get().reads(1_u64))
-			.saturating_add(ParityDbWeight::get().writes(2_u64))
+		Weight::from_parts(86_351_000, 3604)
+			.saturating_add(ParityDbWeight::get().reads(4_u64))
+			.saturating_add(ParityDbWeight::get().writes(6_u64))
 	}
 	fn transfer_app() -> Weight {
-		Weight::from_parts(13_001_000, 4258)
+		Weight::from_parts(18_436_000, 4258)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn create_dataset() -> Weight {
-		Weight::from_parts(11_380_000, 1489)
-			.saturating_add(ParityDbWeight::get().reads(1_u64))
-			.saturating_add(ParityDbWeight::get().writes(2_u64))
+		Weight::from_parts(79_677_000, 3604)
+			.saturating_add(ParityDbWeight::get().reads(4_u64))
+			.saturating_add(ParityDbWeight::get().writes(6_u64))
 	}
 	fn transfer_dataset() -> Weight {
-		Weight::from_parts(14_527_000, 3866)
+		Weight::from_parts(20_304_000, 3866)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn create_workerpool() -> Weight {
-		Weight::from_parts(12_854_000, 1489)
-			.saturating_add(ParityDbWeight::get().reads(1_u64))
-			.saturating_add(ParityDbWeight::get().writes(3_u64))
+		Weight::from_parts(84_394_000, 3604)
+			.saturating_add(ParityDbWeight::get().reads(4_u64))
+			.saturating_add(ParityDbWeight::get().writes(7_u64))
 	}
 	fn transfer_workerpool() -> Weight {
-		Weight::from_parts(15_939_000, 3802)
+		Weight::from_parts(22_196_000, 3802)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
 	fn set_workerpool_policy() -> Weight {
-		Weight::from_parts(14_118_000, 3802)
+		Weight::from_parts(19_562_000, 3802)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn set_scheduler() -> Weight {
-		Weight::from_parts(15_221_000, 3802)
+		Weight::from_parts(21_324_000, 3802)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
 	fn accept_scheduling() -> Weight {
-		Weight::from_parts(15_225_000, 3802)
+		Weight::from_parts(20_953_000, 3802)
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn set_workerpool_access() -> Weight {
-		Weight::from_parts(13_998_000, 3802)
+		Weight::from_parts(18_911_000, 3802)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn allow_worker() -> Weight {
-		Weight::from_parts(14_199_000, 3802)
-			.saturating_add(ParityDbWeight::get().reads(1_u64))
-			.saturating_add(ParityDbWeight::get().writes(1_u64))
+		Weight::from_parts(88_568_000, 3802)
+			.saturating_add(ParityDbWeight::get().reads(5_u64))
+			.saturating_add(ParityDbWeight::get().writes(5_u64))
 	}
 	fn disallow_worker() -> Weight {
-		Weight::from_parts(14_364_000, 3802)
-			.saturating_add(ParityDbWeight::get().reads(1_u64))
-			.saturating_add(ParityDbWeight::get().writes(1_u64))
+		Weight::from_parts(79_020_000, 3802)
+			.saturating_add(ParityDbWeight::get().reads(6_u64))
+			.saturating_add(ParityDbWeight::get().writes(5_u64))
 	}
 	fn join_workerpool() -> Weight {
-		Weight::from_parts(26_176_000, 3802)
+		Weight::from_parts(33_868_000, 3802)
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn leave_workerpool() -> Weight {
-		Weight::from_parts(20_110_000, 3517)
+		Weight::from_parts(25_169_000, 3517)
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn remove_worker() -> Weight {
-		Weight::from_parts(23_324_000, 3802)
+		Weight::from_parts(29_502_000, 3802)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn heartbeat() -> Weight {
-		Weight::from_parts(19_060_000, 3799)
+		Weight::from_parts(24_963_000, 3799)
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn create_category() -> Weight {
-		Weight::from_parts(10_977_000, 1489)
+		Weight::from_parts(15_675_000, 1489)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
 	fn presign_order() -> Weight {
-		Weight::from_parts(19_427_000, 3529)
-			.saturating_add(ParityDbWeight::get().reads(2_u64))
-			.saturating_add(ParityDbWeight::get().writes(1_u64))
+		Weight::from_parts(95_031_000, 3604)
+			.saturating_add(ParityDbWeight::get().reads(6_u64))
+			.saturating_add(ParityDbWeight::get().writes(6_u64))
 	}
 	fn cancel_order() -> Weight {
-		Weight::from_parts(19_057_000, 3509)
-			.saturating_add(ParityDbWeight::get().reads(2_u64))
-			.saturating_add(ParityDbWeight::get().writes(1_u64))
+		Weight::from_parts(106_040_000, 3604)
+			.saturating_add(ParityDbWeight::get().reads(7_u64))
+			.saturating_add(ParityDbWeight::get().writes(7_u64))
+	}
+	fn remove_app() -> Weight {
+		Weight::from_parts(91_625_000, 4258)
+			.saturating_add(ParityDbWeight::get().reads(6_u64))
+			.saturating_add(ParityDbWeight::get().writes(5_u64))
+	}
+	fn remove_dataset() -> Weight {
+		Weight::from_parts(91_713_000, 3866)
+			.saturating_add(ParityDbWeight::get().reads(6_u64))
+			.saturating_add(ParityDbWeight::get().writes(5_u64))
+	}
+	fn remove_workerpool() -> Weight {
+		Weight::from_parts(99_164_000, 3802)
+			.saturating_add(ParityDbWeight::get().reads(8_u64))
+			.saturating_add(ParityDbWeight::get().writes(7_u64))
+	}
+	fn prune_expired_order() -> Weight {
+		Weight::from_parts(100_465_000, 6028)
+			.saturating_add(ParityDbWeight::get().reads(8_u64))
+			.saturating_add(ParityDbWeight::get().writes(8_u64))
 	}
 	fn match_orders() -> Weight {
-		Weight::from_parts(506_369_000, 11034)
-			.saturating_add(ParityDbWeight::get().reads(17_u64))
-			.saturating_add(ParityDbWeight::get().writes(15_u64))
+		Weight::from_parts(802_695_000, 16278)
+			.saturating_add(ParityDbWeight::get().reads(39_u64))
+			.saturating_add(ParityDbWeight::get().writes(41_u64))
 	}
 }

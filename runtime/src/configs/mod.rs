@@ -25,7 +25,7 @@ use sp_version::RuntimeVersion;
 use super::{
 	AccountId, Attestation, Aura, Balance, Balances, Block, BlockNumber, Contribution, Escrow,
 	Hash, Nonce, PalletInfo, Runtime, RuntimeCall, RuntimeEvent, RuntimeFreezeReason,
-	RuntimeHoldReason, RuntimeOrigin, RuntimeTask, Signature, System, Timestamp,
+	RuntimeHoldReason, RuntimeOrigin, RuntimeTask, Signature, System, Timestamp, CMN, DAYS,
 	EXISTENTIAL_DEPOSIT, MICRO_CMN, MILLISECS_PER_BLOCK, SLOT_DURATION, SS58_PREFIX, VERSION,
 };
 
@@ -149,6 +149,14 @@ parameter_types! {
 	pub const SchedulerStakeRatio: Percent = Percent::from_percent(30);
 	/// A deal buys at most a thousand tasks: its expiry is settled within a few idle blocks.
 	pub const MaxDealVolume: u32 = 1_000;
+	/// Each app, dataset, workerpool, allowed worker or presigned order holds a tenth of a CMN,
+	/// plus a ten-thousandth per byte it stores (an app with the longest URI: about 0.18 CMN),
+	/// returned when it is removed. Enough that filling storage costs more than it is worth,
+	/// small beside a day of compute.
+	pub const DepositPerItem: Balance = CMN / 10;
+	/// Orders expire within thirty days: no record of an order is kept longer.
+	pub const MaxOrderLifetime: BlockNumber = 30 * DAYS;
+	pub const DepositPerByte: Balance = CMN / 10_000;
 }
 
 impl pallet_escrow::Config for Runtime {
@@ -170,6 +178,9 @@ impl pallet_marketplace::Config for Runtime {
 	type MaxMeasurements = ConstU32<8>;
 	type MaxPoolMembers = ConstU32<256>;
 	type MaxDealVolume = MaxDealVolume;
+	type DepositPerItem = DepositPerItem;
+	type DepositPerByte = DepositPerByte;
+	type MaxOrderLifetime = MaxOrderLifetime;
 	type OnDealCreated = Contribution;
 	type WeightInfo = pallet_marketplace::weights::SubstrateWeight<Runtime>;
 	#[cfg(feature = "runtime-benchmarks")]
@@ -177,6 +188,8 @@ impl pallet_marketplace::Config for Runtime {
 }
 
 parameter_types! {
+	/// A settled task stays readable for a week after its final deadline, then is removed.
+	pub const TaskRetention: BlockNumber = 7 * DAYS;
 	/// A worker that sent no heartbeat for ten minutes is not given tasks.
 	pub const WorkerLivenessWindow: BlockNumber = 10 * 60_000 / MILLISECS_PER_BLOCK as BlockNumber;
 }
@@ -188,6 +201,7 @@ impl pallet_contribution::Config for Runtime {
 	type MaxContributors = ConstU32<12>;
 	type MaxResultLocationLength = ConstU32<256>;
 	type MaxInitializeBatch = ConstU32<64>;
+	type TaskRetention = TaskRetention;
 	type MillisecsPerBlock = ConstU64<MILLISECS_PER_BLOCK>;
 	type WeightInfo = pallet_contribution::weights::SubstrateWeight<Runtime>;
 }

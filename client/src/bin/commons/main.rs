@@ -107,6 +107,24 @@ enum Command {
 		#[arg(long)]
 		workerpool: u32,
 	},
+	/// Removes an app the key owns, once no live deal uses it; its deposit goes back to whoever
+	/// paid it.
+	RemoveApp {
+		#[arg(long)]
+		app: u32,
+	},
+	/// Removes a dataset the key owns, once no live deal uses it; its deposit goes back to
+	/// whoever paid it.
+	RemoveDataset {
+		#[arg(long)]
+		dataset: u32,
+	},
+	/// Removes a workerpool the key owns, once no live deal uses it and it has no workers and
+	/// allows none; its deposit goes back to whoever paid it.
+	RemoveWorkerpool {
+		#[arg(long)]
+		workerpool: u32,
+	},
 	/// Publishes an order selling runs of an app the key owns.
 	PublishAppOrder {
 		#[arg(long)]
@@ -173,9 +191,20 @@ struct Offer {
 	/// The tags the offer serves (bit 0: TEE).
 	#[arg(long, default_value_t = 0)]
 	tag: Tag,
-	/// The last block the order can be matched in.
+	/// The last block the order can be matched in (by default the latest the chain accepts:
+	/// its `MaxOrderLifetime`, thirty days, from now).
 	#[arg(long)]
 	expiry: Option<u32>,
+}
+
+impl Offer {
+	/// The expiry asked for, or the latest the chain accepts.
+	async fn expiry_or_latest(&self, chain: &Chain) -> Result<u32, String> {
+		match self.expiry {
+			Some(expiry) => Ok(expiry),
+			None => Ok(commons_client::market::latest_expiry(chain.best_number().await?)),
+		}
+	}
 }
 
 #[tokio::main]
@@ -289,6 +318,11 @@ async fn execute(cli: Cli) -> Result<(), String> {
 		Command::AcceptScheduling { workerpool } => {
 			pallet_marketplace::Call::accept_scheduling { workerpool }
 		}
+		Command::RemoveApp { app } => pallet_marketplace::Call::remove_app { app },
+		Command::RemoveDataset { dataset } => pallet_marketplace::Call::remove_dataset { dataset },
+		Command::RemoveWorkerpool { workerpool } => {
+			pallet_marketplace::Call::remove_workerpool { workerpool }
+		}
 		Command::PublishAppOrder { app, offer } => presign(Order::App(AppOrder {
 			app,
 			price: offer.price.0,
@@ -298,7 +332,7 @@ async fn execute(cli: Cli) -> Result<(), String> {
 			workerpool_restriction: Restriction::Any,
 			requester_restriction: Restriction::Any,
 			salt: salt(&account),
-			expiry: offer.expiry,
+			expiry: Some(offer.expiry_or_latest(&chain).await?),
 		})),
 		Command::PublishDatasetOrder { dataset, offer } => presign(Order::Dataset(DatasetOrder {
 			dataset,
@@ -309,7 +343,7 @@ async fn execute(cli: Cli) -> Result<(), String> {
 			workerpool_restriction: Restriction::Any,
 			requester_restriction: Restriction::Any,
 			salt: salt(&account),
-			expiry: offer.expiry,
+			expiry: Some(offer.expiry_or_latest(&chain).await?),
 		})),
 		Command::PublishWorkerpoolOrder { workerpool, category, trust, offer } => {
 			presign(Order::Workerpool(WorkerpoolOrder {
@@ -323,7 +357,7 @@ async fn execute(cli: Cli) -> Result<(), String> {
 				dataset_restriction: Restriction::Any,
 				requester_restriction: Restriction::Any,
 				salt: salt(&account),
-				expiry: offer.expiry,
+				expiry: Some(offer.expiry_or_latest(&chain).await?),
 			}))
 		}
 		Command::Orders { from_block } => {

@@ -8,7 +8,7 @@ use std::{
 use clap::Args;
 use commons_client::{
 	fetch::fetch_result,
-	market::{cheapest_offers, published_orders},
+	market::{cheapest_offers, latest_expiry, published_orders},
 	Chain,
 };
 use commons_runtime::{AccountId, Hash, Runtime, RuntimeCall, RuntimeEvent, Signature};
@@ -77,7 +77,7 @@ pub async fn run(chain: &Chain, pair: &sr25519::Pair, request: Request) -> Resul
 		params: bounded("params", request.params.as_bytes())?,
 		payer: Payer::Requester,
 		salt: salt(&requester),
-		expiry: None,
+		expiry: Some(latest_expiry(chain.best_number().await?)),
 	};
 	let published = published_orders(chain, 0).await?;
 	let offers = cheapest_offers(&published, &order)?;

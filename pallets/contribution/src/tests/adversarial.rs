@@ -234,12 +234,19 @@ fn check_sweep_caught_up() {
 /// One history: returns how many calls it made.
 fn run_history(steps: &[Step]) -> usize {
 	new_test_ext().execute_with(|| {
+		// Registered (and its deposit paid) by a funded account, then handed to nobody.
 		assert!(Marketplace::create_app(
-			RuntimeOrigin::signed(account(NO_ACCOUNT)),
+			RuntimeOrigin::signed(account(APP_OWNER)),
 			bounded(b"nobody's"),
 			bounded(b"file:///apps/nobody.wasm"),
 			[9; 32],
 			Default::default(),
+		)
+		.is_ok());
+		assert!(Marketplace::transfer_app(
+			RuntimeOrigin::signed(account(APP_OWNER)),
+			NO_ACCOUNT_APP,
+			account(NO_ACCOUNT),
 		)
 		.is_ok());
 		let issuance = Balances::total_issuance();

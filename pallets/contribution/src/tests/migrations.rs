@@ -1,9 +1,10 @@
-//! The migration to v1 on storage written in the v0 layout (spec 105).
+//! The migrations on storage written in the layouts before them: v1 on spec 105's, v2 on
+//! spec 106's.
 
 use crate::{
-	migrations::{v0, MigrateToV1},
+	migrations::{v0, MigrateToV1, MigrateToV2},
 	mock::*,
-	Pallet, Scores, Tasks, UnopenedTasks,
+	Pallet, Scores, SettledTasks, TaskPruneCursor, Tasks, UnopenedTasks,
 };
 use codec::Encode;
 use frame_support::traits::{GetStorageVersion, OnRuntimeUpgrade, StorageVersion};
@@ -67,5 +68,34 @@ fn v1_dates_assignments_moves_scores_to_pools_and_counts_unopened_tasks() {
 		let root = sp_io::storage::root(sp_runtime::StateVersion::V1);
 		MigrateToV1::<Test>::on_runtime_upgrade();
 		assert_eq!(sp_io::storage::root(sp_runtime::StateVersion::V1), root);
+	});
+}
+
+#[test]
+fn v2_queues_the_tasks_settled_before_it_for_pruning() {
+	run_test(|| {
+		let task = assigned_task(DealSpec::trust(1), &[worker(1)]);
+		assert!(Contribution::contribute_and_finalize(
+			RuntimeOrigin::signed(worker(1)),
+			task,
+			digest(9),
+			bounded(b"http://127.0.0.1:8000/results/9"),
+			None,
+		)
+		.is_ok());
+		let open = assigned_task(DealSpec::trust(1), &[worker(2)]);
+		// Spec 106 queued nothing.
+		let _ = SettledTasks::<Test>::clear(u32::MAX, None);
+		StorageVersion::new(1).put::<Pallet<Test>>();
+		run_to_block(7, frame_support::weights::Weight::zero());
+
+		MigrateToV2::<Test>::on_runtime_upgrade();
+
+		let final_deadline = Tasks::<Test>::get(task).unwrap().final_deadline;
+		assert!(SettledTasks::<Test>::contains_key(final_deadline + TASK_RETENTION, task));
+		assert_eq!(SettledTasks::<Test>::iter().count(), 1, "only the settled task: {open:?}");
+		assert_eq!(TaskPruneCursor::<Test>::get(), 7);
+		assert_eq!(Pallet::<Test>::on_chain_storage_version(), StorageVersion::new(2));
+		assert!(Contribution::do_try_state().is_ok());
 	});
 }

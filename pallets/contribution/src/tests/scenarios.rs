@@ -3,7 +3,7 @@
 use crate::{
 	mock::*,
 	types::{ContributionStatus, Failure, Finalization, TaskId, TaskStatus},
-	ExpiringDeals, Scores, Tasks,
+	Error, ExpiringDeals, Scores, SettledTasks, Tasks,
 };
 use frame_support::{
 	assert_noop, assert_ok, dispatch::Pays, traits::fungible::Inspect, weights::Weight,
@@ -684,5 +684,74 @@ fn a_tee_task_needs_an_allowed_enclave_and_its_signature() {
 		);
 		assert_ok!(contribute_with(Some(TestEnclaves::sign(&good, &message))));
 		assert_eq!(status(task), TaskStatus::Completed);
+	});
+}
+
+#[test]
+fn a_settled_task_is_removed_after_its_retention_and_can_never_be_opened_again() {
+	run_test(|| {
+		let spec = DealSpec { volume: 2, ..DealSpec::trust(1) };
+		let deal = spec.make();
+		let task = Contribution::task_id(&deal, 0);
+		assert_ok!(Contribution::initialize(RuntimeOrigin::signed(account(OUTSIDER)), deal, 0));
+		assert_ok!(Contribution::assign(
+			RuntimeOrigin::signed(account(SCHEDULER)),
+			task,
+			vec![worker(1)].try_into().unwrap(),
+		));
+		assert_ok!(Contribution::contribute_and_finalize(
+			RuntimeOrigin::signed(worker(1)),
+			task,
+			digest(9),
+			bounded(b"http://127.0.0.1:8000/results/9"),
+			None,
+		));
+		let final_deadline = Tasks::<Test>::get(task).unwrap().final_deadline;
+		let removed_from = final_deadline + TASK_RETENTION;
+		assert!(SettledTasks::<Test>::contains_key(removed_from, task));
+
+		// Settled long before its final deadline, the task is kept until that deadline and the
+		// retention after it: until then, its deal's other task may still be opened, and this
+		// one must not be opened a second time.
+		run_to_block(final_deadline - 1, Weight::MAX);
+		assert_noop!(
+			Contribution::initialize(RuntimeOrigin::signed(account(OUTSIDER)), deal, 0),
+			Error::<Test>::TaskAlreadyInitialized
+		);
+		run_to_block(removed_from - 1, Weight::MAX);
+		assert_eq!(status(task), TaskStatus::Completed);
+		assert!(Deals::<Test>::get(deal).is_none(), "the unopened task was swept");
+
+		run_to_block(removed_from, Weight::MAX);
+		assert!(Tasks::<Test>::get(task).is_none());
+		assert_eq!(SettledTasks::<Test>::iter().count(), 0);
+		assert_noop!(
+			Contribution::initialize(RuntimeOrigin::signed(account(OUTSIDER)), deal, 0),
+			Error::<Test>::UnknownDeal
+		);
+		assert_noop!(
+			Contribution::claim(RuntimeOrigin::signed(account(OUTSIDER)), deal, 0),
+			Error::<Test>::UnknownDeal
+		);
+	});
+}
+
+#[test]
+fn pruning_waits_for_idle_weight_left_after_the_sweep() {
+	run_test(|| {
+		let task = assigned_task(DealSpec::trust(1), &[worker(1)]);
+		assert_ok!(Contribution::contribute_and_finalize(
+			RuntimeOrigin::signed(worker(1)),
+			task,
+			digest(9),
+			bounded(b"http://127.0.0.1:8000/results/9"),
+			None,
+		));
+		let removed_from = Tasks::<Test>::get(task).unwrap().final_deadline + TASK_RETENTION;
+		// Blocks without idle weight remove nothing.
+		run_to_block(removed_from + 5, Weight::zero());
+		assert!(Tasks::<Test>::get(task).is_some());
+		run_to_block(removed_from + 6, Weight::MAX);
+		assert!(Tasks::<Test>::get(task).is_none());
 	});
 }

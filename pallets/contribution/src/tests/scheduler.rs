@@ -411,3 +411,38 @@ fn the_scheduler_finalizes_after_the_reveal_window_and_reopens_when_nobody_revea
 		);
 	});
 }
+
+#[test]
+fn the_schedulers_local_entries_are_deleted_once_their_deal_is_over() {
+	let mut node = Node::with_scheduler_keys(&["//One"]);
+	node.run(|node| {
+		let deal = DealSpec::trust(4).make();
+		let task = task_of(deal, 0);
+		for (call, signer, _) in node.offchain_worker() {
+			include(call, &signer);
+		}
+		next_block();
+		node.schedule_and_include(task, 2);
+		let local = |key: &[u8]| {
+			sp_io::offchain::local_storage_get(sp_core::offchain::StorageKind::PERSISTENT, key)
+		};
+		let cursor = [b"commons/scheduler/cursor/".as_slice(), deal.as_bytes()].concat();
+		let lock = [b"commons/scheduler/lock/".as_slice(), task.as_bytes()].concat();
+		assert!(local(&cursor).is_some() && local(&lock).is_some());
+
+		// Until the deal's final deadline the entries are kept: the lock's backoff counts.
+		// (Past the contribution deadline, so the node has nothing more to do for the task.)
+		let final_deadline = Tasks::<Test>::get(task).unwrap().final_deadline;
+		System::set_block_number(final_deadline);
+		for _ in 0..10 {
+			assert!(node.offchain_worker().is_empty());
+		}
+		assert!(local(&cursor).is_some() && local(&lock).is_some());
+		// Each run deletes what is listed under at most 64 past blocks: a few runs catch up.
+		next_block();
+		for _ in 0..10 {
+			node.offchain_worker();
+		}
+		assert_eq!((local(&cursor), local(&lock)), (None, None));
+	});
+}

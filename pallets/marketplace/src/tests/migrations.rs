@@ -1,9 +1,10 @@
-//! The migration to v1 on storage as spec 105 left it.
+//! The migrations on storage as the spec before each left it: v1 on spec 105's, v2 on 106's.
 
 use crate::{
-	migrations::{migrated_to_v1, MigrateToV1},
+	migrations::{migrated_to_v1, MigrateToV1, MigrateToV2},
 	mock::{actors::*, *},
-	Pallet, SchedulerAccepted, Workerpools,
+	types::Footprint,
+	DealsUsing, OrderPruneCursor, Pallet, SchedulerAccepted, Workerpools,
 };
 use frame_support::{
 	assert_ok,
@@ -37,5 +38,36 @@ fn v1_accepts_only_the_pools_that_schedule_themselves() {
 		let root = sp_io::storage::root(sp_runtime::StateVersion::V1);
 		MigrateToV1::<Test>::on_runtime_upgrade();
 		assert_eq!(sp_io::storage::root(sp_runtime::StateVersion::V1), root);
+	});
+}
+
+#[test]
+fn v2_counts_the_live_deals_uses_so_nothing_they_use_can_be_removed() {
+	run_test(|| {
+		register_resources();
+		assert_ok!(Match::new(2).submit());
+		let mut second = Match::new(2);
+		second.request.salt = [9; 32];
+		second.app.salt = [9; 32];
+		second.workerpool.salt = [9; 32];
+		second.dataset = None;
+		second.request.dataset = None;
+		assert_ok!(second.submit());
+		// Spec 106 counted nothing.
+		let _ = DealsUsing::<Test>::clear(u32::MAX, None);
+		StorageVersion::new(1).put::<Pallet<Test>>();
+		System::set_block_number(12);
+
+		MigrateToV2::<Test>::on_runtime_upgrade();
+
+		assert_eq!(DealsUsing::<Test>::get(Footprint::App(0)), 2);
+		assert_eq!(DealsUsing::<Test>::get(Footprint::Dataset(0)), 1);
+		assert_eq!(DealsUsing::<Test>::get(Footprint::Workerpool(0)), 2);
+		assert_eq!(OrderPruneCursor::<Test>::get(), 12);
+		assert_eq!(Pallet::<Test>::on_chain_storage_version(), StorageVersion::new(2));
+		frame_support::assert_noop!(
+			Marketplace::remove_app(signed_by(APP_OWNER), 0),
+			crate::Error::<Test>::UsedByLiveDeals
+		);
 	});
 }

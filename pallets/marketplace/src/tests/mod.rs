@@ -1,5 +1,6 @@
 //! The marketplace's tests, one module per part of the protocol.
 
+mod deposits;
 mod matching;
 mod migrations;
 mod orders;

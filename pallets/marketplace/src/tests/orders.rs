@@ -83,7 +83,7 @@ fn a_cancelled_order_cannot_be_matched_or_cancelled_again() {
 		assert_eq!(Consumed::<Test>::get(hash), 3);
 		assert_eq!(Marketplace::remaining_volume(&pool), 0);
 		System::assert_last_event(
-			Event::OrderCancelled { order: hash, owner: account(POOL_OWNER) }.into(),
+			Event::OrderCancelled { order: hash, by: account(POOL_OWNER) }.into(),
 		);
 		assert_noop!(orders.submit(), Error::<Test>::WorkerpoolOrderConsumed);
 		assert_noop!(

@@ -1,12 +1,8 @@
 //! Apps, datasets, workerpools, workers and categories.
 
 use crate::{mock::actors::*, mock::*, types::*, *};
-use frame_support::{assert_noop, assert_ok, BoundedVec};
+use frame_support::{assert_noop, assert_ok};
 use sp_runtime::{DispatchError, Percent};
-
-fn signed_by(key: sp_keyring::Sr25519Keyring) -> RuntimeOrigin {
-	RuntimeOrigin::signed(account(key))
-}
 
 #[test]
 fn registering_resources_numbers_them_and_records_their_owners() {
@@ -175,10 +171,6 @@ fn a_policy_change_does_not_touch_deals_already_made() {
 	});
 }
 
-fn endpoint() -> BoundedVec<u8, <Test as Config>::MaxUriLength> {
-	bounded(b"http://127.0.0.1:8080/tasks")
-}
-
 #[test]
 fn workers_join_an_open_pool_beat_and_leave() {
 	run_test(|| {
@@ -232,7 +224,10 @@ fn a_closed_pool_admits_only_allowed_workers() {
 		assert_ok!(Marketplace::allow_worker(signed_by(POOL_OWNER), 0, account(WORKER)));
 		assert_ok!(Marketplace::join_workerpool(signed_by(WORKER), 0, endpoint(), 0));
 
-		assert_ok!(Marketplace::disallow_worker(signed_by(POOL_OWNER), 0, account(OUTSIDER)));
+		assert_noop!(
+			Marketplace::disallow_worker(signed_by(POOL_OWNER), 0, account(OUTSIDER)),
+			Error::<Test>::WorkerNotAllowed
+		);
 		assert_noop!(
 			Marketplace::disallow_worker(signed_by(OUTSIDER), 0, account(WORKER)),
 			Error::<Test>::NotWorkerpoolOwner
