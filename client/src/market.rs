@@ -86,7 +86,6 @@ pub async fn published_orders(chain: &Chain, from: BlockNumber) -> Result<Vec<Pu
 /// The latest expiry the chain accepts for an order made when `best` is the best block: its
 /// `MaxOrderLifetime` ahead.
 pub fn latest_expiry(best: BlockNumber) -> BlockNumber {
-	use frame_support::traits::Get;
 	best.saturating_add(<Runtime as pallet_marketplace::Config>::MaxOrderLifetime::get())
 }
 

@@ -33,7 +33,18 @@ async fn dev_chain_produces_finalizes_and_includes_a_signed_transfer() {
 
 	let chain: String = node.rpc("system_chain", rpc_params![]).await.unwrap();
 	assert_eq!(chain, "Commons Development");
-	assert!(node.log().contains("Running libp2p network backend"), "libp2p is not the default");
+	// The RPC server may answer before the network logs which backend it runs.
+	wait_for("the network to start", Duration::from_secs(30), || async {
+		let log = node.log();
+		if log.contains("Running libp2p network backend") {
+			Ok(())
+		} else if log.contains("network backend") {
+			Err("libp2p is not the default".to_string())
+		} else {
+			Err("no network backend started yet".to_string())
+		}
+	})
+	.await;
 
 	wait_for("block #3 to be finalized", BLOCKS, || async {
 		let finalized = node.finalized_number().await?;

@@ -675,6 +675,18 @@ async fn a_local_market_serves_requests_replaces_dead_workers_and_slashes_a_chea
 	let cut = scores_before[usize::from(tried[0] != dead[0])] * 2 / 3;
 	assert_eq!(replaced, vec![(tried[0].clone(), cut)]);
 	assert_eq!(score(node, &tried[0]).await, cut);
+	// And its place in the pool: it joins again when it restarts.
+	let expelled: Vec<AccountId> = events_between(node, from, to)
+		.await
+		.into_iter()
+		.filter_map(|event| match event {
+			RuntimeEvent::Marketplace(pallet_marketplace::Event::WorkerExpelled {
+				worker, ..
+			}) => Some(worker),
+			_ => None,
+		})
+		.collect();
+	assert_eq!(expelled, vec![tried[0].clone()]);
 	assert_eq!(task.contributions.len(), 1);
 	assert_eq!(task.contributions[0].worker, FerdieStash.to_account_id(), "{assignments:?}");
 	assert_eq!(
@@ -682,7 +694,8 @@ async fn a_local_market_serves_requests_replaces_dead_workers_and_slashes_a_chea
 		expected_digest(module.clone(), task_id).await
 	);
 
-	// The dead nodes restart on their own state and do not contribute to that task late.
+	// The dead nodes restart on their own state and do not contribute to that task late; the
+	// expelled one joins its pool again.
 	dave.restart(&[]);
 	eve.restart(&[]);
 	tokio::time::sleep(Duration::from_secs(12)).await;
@@ -690,4 +703,12 @@ async fn a_local_market_serves_requests_replaces_dead_workers_and_slashes_a_chea
 		let log = compute.log();
 		assert!(!log.contains(&format!("contributed to task {task_id:?}")), "{}", compute.name);
 	}
+	let membership = pallet_marketplace::WorkerPool::<Runtime>::hashed_key_for(&tried[0]);
+	wait_for("the expelled worker to join again", Duration::from_secs(60), || async {
+		match node.storage::<u32>(&membership, None).await? {
+			Some(0) => Ok(()),
+			other => Err(format!("its pool: {other:?}")),
+		}
+	})
+	.await;
 }

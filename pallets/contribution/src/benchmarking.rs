@@ -93,7 +93,8 @@ where
 			},
 		);
 		pallet_marketplace::SchedulerAccepted::<T>::insert(POOL, &scheduler);
-		let workers: Vec<_> = (0..<T as Config>::MaxContributors::get())
+		// Twice the most a task may have: those that replace silent ones are others.
+		let workers: Vec<_> = (0..<T as Config>::MaxContributors::get() * 2)
 			.map(|index| {
 				let worker = funded::<T>("worker", index);
 				PoolMembers::<T>::insert(
@@ -144,12 +145,22 @@ where
 
 	/// Initializes task `index` and assigns the first `count` workers to it.
 	fn assigned(&self, index: u32, count: u32) -> TaskId {
+		let task = self.opened(index);
+		self.assign(task, count);
+		task
+	}
+
+	/// Initializes task `index`.
+	fn opened(&self, index: u32) -> TaskId {
 		Pallet::<T>::do_initialize(self.deal, index).expect("a task of the deal");
-		let task = Pallet::<T>::task_id(&self.deal, index);
+		Pallet::<T>::task_id(&self.deal, index)
+	}
+
+	/// Assigns the first `count` workers to `task`.
+	fn assign(&self, task: TaskId, count: u32) {
 		let workers = self.workers[..count as usize].to_vec().try_into().expect("bounded");
 		Pallet::<T>::assign(RawOrigin::Signed(self.scheduler.clone()).into(), task, workers)
 			.expect("pool members");
-		task
 	}
 
 	fn contribute(&self, task: TaskId, worker: u32, digest: ResultDigest) {
@@ -233,21 +244,29 @@ mod benchmarks {
 		assert!(Tasks::<T>::contains_key(Pallet::<T>::task_id(&setup.deal, n - 1)));
 	}
 
-	/// `n` workers assigned to a TEE task whose every place is held by a silent worker, so that
-	/// the call also replaces them all.
+	/// `n` workers assigned to a TEE task where `s` silent workers hold places, so that the call
+	/// also replaces them and expels each from the pool.
 	#[benchmark]
-	fn assign(n: Linear<1, { <T as Config>::MaxContributors::get() }>) {
+	fn assign(
+		n: Linear<1, { <T as Config>::MaxContributors::get() }>,
+		s: Linear<0, { <T as Config>::MaxContributors::get() }>,
+	) {
 		let most = <T as Config>::MaxContributors::get();
 		let setup = Setup::<T>::confidential(1, 1);
-		let task = setup.assigned(0, most);
+		let task = setup.opened(0);
+		if s > 0 {
+			setup.assign(task, s);
+		}
 		let entry = Tasks::<T>::get(task).unwrap();
 		go_to::<T>(frame_system::Pallet::<T>::block_number() + entry.reference_time * 2u32.into());
-		let workers: BoundedVec<_, _> = setup.workers[..n as usize].to_vec().try_into().unwrap();
+		let fresh = &setup.workers[most as usize..(most + n) as usize];
+		let workers: BoundedVec<_, _> = fresh.to_vec().try_into().unwrap();
 
 		#[extrinsic_call]
 		_(RawOrigin::Signed(setup.scheduler.clone()), task, workers);
 
 		assert_eq!(Tasks::<T>::get(task).unwrap().assigned.len() as u32, n);
+		assert_eq!(PoolMembers::<T>::contains_key(POOL, &setup.workers[0]), s == 0);
 	}
 
 	/// The last of the most contributors to a TEE task, whose vote reaches consensus.
@@ -453,8 +472,9 @@ mod benchmarks {
 			recipient: T::Enclaves::encryption_key(worker).expect("attested"),
 			ciphertext: [6; 48],
 		};
-		let task = setup.assigned(0, <T as Config>::MaxContributors::get());
-		let (last, others) = setup.workers.split_last().expect("a worker");
+		let most = <T as Config>::MaxContributors::get();
+		let task = setup.assigned(0, most);
+		let (last, others) = setup.workers[..most as usize].split_last().expect("a worker");
 		for worker in others {
 			Pallet::<T>::release_dataset_key(
 				RawOrigin::Signed(owner.clone()).into(),

@@ -455,14 +455,18 @@ pub mod pallet {
 
 		/// Assigns `workers` to `task`: only assigned workers may contribute. Called by the deal's
 		/// workerpool's scheduler key. Workers assigned at least 2T ago that have not contributed
-		/// lose their places first, and a third of their score in the pool.
+		/// lose their places first, a third of their score in the pool and their membership of it.
+		/// Charged for as many of those as a task may have; what was not replaced is refunded.
 		#[pallet::call_index(2)]
-		#[pallet::weight(<T as Config>::WeightInfo::assign(workers.len() as u32))]
+		#[pallet::weight(<T as Config>::WeightInfo::assign(
+			workers.len() as u32,
+			<T as Config>::MaxContributors::get(),
+		))]
 		pub fn assign(
 			origin: OriginFor<T>,
 			task: TaskId,
 			workers: BoundedVec<T::AccountId, T::MaxContributors>,
-		) -> DispatchResult {
+		) -> DispatchResultWithPostInfo {
 			let caller = ensure_signed(origin)?;
 			let (mut entry, deal) = Self::task_and_deal(&task)?;
 			Self::ensure_scheduler(&caller, &deal)?;
@@ -470,7 +474,7 @@ pub mod pallet {
 			let now = frame_system::Pallet::<T>::block_number();
 			ensure!(now < entry.contribution_deadline, Error::<T>::ContributionDeadlinePassed);
 			ensure!(!workers.is_empty(), Error::<T>::NoWorkers);
-			Self::replace_silent_workers(task, &mut entry, &deal, now);
+			let replaced = Self::replace_silent_workers(task, &mut entry, &deal, now);
 
 			let enclave_measurements = Self::enclave_measurements(&deal);
 			for worker in &workers {
@@ -493,8 +497,9 @@ pub mod pallet {
 				entry.assigned_at.try_push(now).map_err(|_| Error::<T>::TooManyWorkers)?;
 			}
 			Tasks::<T>::insert(task, entry);
+			let weight = <T as Config>::WeightInfo::assign(workers.len() as u32, replaced);
 			Self::deposit_event(Event::WorkersAssigned { task, workers });
-			Ok(())
+			Ok(Some(weight).into())
 		}
 
 		/// Votes for `result_hash` on `task`, committing with `result_seal`, and locks the deal's
@@ -914,24 +919,31 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
-	/// Takes the places of `entry`'s silent workers (see [`Task::silent_workers`]) and cuts each
-	/// one's score in the deal's pool to two thirds, as for a wrong vote: a worker that takes a
-	/// task and never answers holds up its consensus and would otherwise lose nothing.
+	/// Takes the places of `entry`'s silent workers (see [`Task::silent_workers`]) and returns
+	/// how many there were; cuts each
+	/// one's score in the deal's pool to two thirds, as for a wrong vote, and takes its place in
+	/// the pool: a worker that takes a task and never answers holds up its consensus and would
+	/// otherwise lose nothing, and a newcomer has no score to lose. It may join again (a paid
+	/// call), once it is back.
 	fn replace_silent_workers(
 		task: TaskId,
 		entry: &mut Task<T>,
 		deal: &Deal<T>,
 		now: BlockNumberFor<T>,
-	) {
-		for worker in entry.silent_workers(now) {
+	) -> u32 {
+		let silent = entry.silent_workers(now);
+		let replaced = silent.len() as u32;
+		for worker in silent {
 			if let Some(position) = entry.assigned.iter().position(|assigned| *assigned == worker) {
 				entry.assigned.remove(position);
 				entry.assigned_at.remove(position);
 			}
 			entry.dataset_keys.retain(|(keyed, _)| *keyed != worker);
 			let score = Self::cut_score(deal.workerpool.id, &worker);
+			pallet_marketplace::Pallet::<T>::expel_silent_member(deal.workerpool.id, &worker);
 			Self::deposit_event(Event::SilentWorkerReplaced { task, worker, score });
 		}
+		replaced
 	}
 
 	/// Records that `count` of `deal`'s tasks are unopened, keeping no entry for none.

@@ -36,7 +36,7 @@ use frame_support::{traits::Get, weights::{constants::ParityDbWeight, Weight}};
 pub trait WeightInfo {
 	fn initialize() -> Weight;
 	fn initialize_batch(n: u32, ) -> Weight;
-	fn assign(n: u32, ) -> Weight;
+	fn assign(n: u32, s: u32, ) -> Weight;
 	fn contribute() -> Weight;
 	fn reveal() -> Weight;
 	fn reveal_finalizing(c: u32, ) -> Weight;
@@ -62,8 +62,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Contribution::UnopenedTasks` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
 	fn initialize() -> Weight {
 		// Proof size: measured `796`, estimated `8668` bytes.
-		// Fastest run: 35_474_000 picoseconds.
-		Weight::from_parts(48_566_000, 8668)
+		// Fastest run: 30_572_000 picoseconds.
+		Weight::from_parts(42_449_000, 8668)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -77,9 +77,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Contribution::UnopenedTasks` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
 	fn initialize_batch(n: u32, ) -> Weight {
 		// Proof size: measured `796`, estimated `4841` bytes.
-		// Fastest run: 40_684_000 picoseconds.
-		Weight::from_parts(33_986_457, 4841)
-			.saturating_add(Weight::from_parts(17_291_808, 0).saturating_mul(n.into()))
+		// Fastest run: 38_983_000 picoseconds.
+		Weight::from_parts(30_340_622, 4841)
+			.saturating_add(Weight::from_parts(15_358_356, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
@@ -96,23 +96,31 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Marketplace::SchedulerAccepted` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	/// Storage: `Contribution::Scores` (r:12 w:12)
 	/// Proof: `Contribution::Scores` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
+	/// Storage: `Marketplace::PoolMembers` (r:24 w:12)
+	/// Proof: `Marketplace::PoolMembers` (`max_values`: None, `max_size`: Some(334), added: 2809, mode: `MaxEncodedLen`)
+	/// Storage: `Marketplace::PoolMemberCount` (r:1 w:1)
+	/// Proof: `Marketplace::PoolMemberCount` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
 	/// Storage: `Marketplace::Apps` (r:1 w:0)
 	/// Proof: `Marketplace::Apps` (`max_values`: None, `max_size`: Some(793), added: 3268, mode: `MaxEncodedLen`)
-	/// Storage: `Marketplace::PoolMembers` (r:12 w:0)
-	/// Proof: `Marketplace::PoolMembers` (`max_values`: None, `max_size`: Some(334), added: 2809, mode: `MaxEncodedLen`)
 	/// Storage: `Attestation::Enclaves` (r:12 w:0)
 	/// Proof: `Attestation::Enclaves` (`max_values`: None, `max_size`: Some(379), added: 2854, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
-	fn assign(n: u32, ) -> Weight {
-		// Proof size: measured `2293`, estimated `31458` bytes.
-		// Fastest run: 157_433_000 picoseconds.
-		Weight::from_parts(184_436_594, 31458)
-			.saturating_add(Weight::from_parts(12_565_393, 0).saturating_mul(n.into()))
-			.saturating_add(T::DbWeight::get().reads(18_u64))
+	/// Storage: `Marketplace::WorkerPool` (r:0 w:12)
+	/// Proof: `Marketplace::WorkerPool` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
+	fn assign(n: u32, s: u32, ) -> Weight {
+		// Proof size: measured `2600`, estimated `8668` bytes.
+		// Fastest run: 206_407_000 picoseconds.
+		Weight::from_parts(74_296_436, 8668)
+			.saturating_add(Weight::from_parts(14_145_658, 0).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(20_700_882, 0).saturating_mul(s.into()))
+			.saturating_add(T::DbWeight::get().reads(7_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
-			.saturating_add(T::DbWeight::get().writes(13_u64))
+			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(s.into())))
+			.saturating_add(T::DbWeight::get().writes(2_u64))
+			.saturating_add(T::DbWeight::get().writes((3_u64).saturating_mul(s.into())))
 			.saturating_add(Weight::from_parts(0, 2854).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(0, 2809).saturating_mul(s.into()))
 	}
 	/// Storage: `Contribution::Tasks` (r:1 w:1)
 	/// Proof: `Contribution::Tasks` (`max_values`: None, `max_size`: Some(5203), added: 7678, mode: `MaxEncodedLen`)
@@ -135,9 +143,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Escrow::Escrowed` (r:1 w:1)
 	/// Proof: `Escrow::Escrowed` (`max_values`: None, `max_size`: Some(73), added: 2548, mode: `MaxEncodedLen`)
 	fn contribute() -> Weight {
-		// Proof size: measured `4637`, estimated `8668` bytes.
-		// Fastest run: 209_731_000 picoseconds.
-		Weight::from_parts(280_439_000, 8668)
+		// Proof size: measured `4935`, estimated `8668` bytes.
+		// Fastest run: 223_288_000 picoseconds.
+		Weight::from_parts(270_377_000, 8668)
 			.saturating_add(T::DbWeight::get().reads(10_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -147,8 +155,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Marketplace::Deals` (`max_values`: None, `max_size`: Some(1376), added: 3851, mode: `MaxEncodedLen`)
 	fn reveal() -> Weight {
 		// Proof size: measured `2807`, estimated `8668` bytes.
-		// Fastest run: 32_736_000 picoseconds.
-		Weight::from_parts(49_113_000, 8668)
+		// Fastest run: 36_941_000 picoseconds.
+		Weight::from_parts(47_427_000, 8668)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -171,10 +179,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Contribution::SettledTasks` (r:0 w:1)
 	/// Proof: `Contribution::SettledTasks` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	fn reveal_finalizing(c: u32, ) -> Weight {
-		// Proof size: measured `2120`, estimated `8668` bytes.
-		// Fastest run: 377_660_000 picoseconds.
-		Weight::from_parts(311_629_251, 8668)
-			.saturating_add(Weight::from_parts(132_396_415, 0).saturating_mul(c.into()))
+		// Proof size: measured `2221`, estimated `8668` bytes.
+		// Fastest run: 355_828_000 picoseconds.
+		Weight::from_parts(310_475_747, 8668)
+			.saturating_add(Weight::from_parts(113_877_371, 0).saturating_mul(c.into()))
 			.saturating_add(T::DbWeight::get().reads(14_u64))
 			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(c.into())))
 			.saturating_add(T::DbWeight::get().writes(15_u64))
@@ -200,10 +208,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Contribution::SettledTasks` (r:0 w:1)
 	/// Proof: `Contribution::SettledTasks` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	fn finalize(c: u32, ) -> Weight {
-		// Proof size: measured `2140`, estimated `8668` bytes.
-		// Fastest run: 437_636_000 picoseconds.
-		Weight::from_parts(287_092_057, 8668)
-			.saturating_add(Weight::from_parts(126_477_333, 0).saturating_mul(c.into()))
+		// Proof size: measured `2258`, estimated `8668` bytes.
+		// Fastest run: 411_366_000 picoseconds.
+		Weight::from_parts(242_546_738, 8668)
+			.saturating_add(Weight::from_parts(118_890_281, 0).saturating_mul(c.into()))
 			.saturating_add(T::DbWeight::get().reads(14_u64))
 			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(c.into())))
 			.saturating_add(T::DbWeight::get().writes(15_u64))
@@ -220,9 +228,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Marketplace::SchedulerAccepted` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	fn reopen(c: u32, ) -> Weight {
 		// Proof size: measured `1072`, estimated `8668` bytes.
-		// Fastest run: 30_803_000 picoseconds.
-		Weight::from_parts(42_436_983, 8668)
-			.saturating_add(Weight::from_parts(631_353, 0).saturating_mul(c.into()))
+		// Fastest run: 32_160_000 picoseconds.
+		Weight::from_parts(40_384_341, 8668)
+			.saturating_add(Weight::from_parts(704_425, 0).saturating_mul(c.into()))
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -251,9 +259,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Contribution::SettledTasks` (r:0 w:1)
 	/// Proof: `Contribution::SettledTasks` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	fn contribute_and_finalize() -> Weight {
-		// Proof size: measured `2651`, estimated `8799` bytes.
-		// Fastest run: 456_999_000 picoseconds.
-		Weight::from_parts(600_471_000, 8799)
+		// Proof size: measured `2920`, estimated `8799` bytes.
+		// Fastest run: 465_814_000 picoseconds.
+		Weight::from_parts(583_815_000, 8799)
 			.saturating_add(T::DbWeight::get().reads(18_u64))
 			.saturating_add(T::DbWeight::get().writes(15_u64))
 	}
@@ -278,10 +286,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Contribution::SettledTasks` (r:0 w:1)
 	/// Proof: `Contribution::SettledTasks` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	fn claim(c: u32, ) -> Weight {
-		// Proof size: measured `2065`, estimated `8832` bytes.
-		// Fastest run: 259_344_000 picoseconds.
-		Weight::from_parts(259_773_684, 8832)
-			.saturating_add(Weight::from_parts(64_394_914, 0).saturating_mul(c.into()))
+		// Proof size: measured `2310`, estimated `8832` bytes.
+		// Fastest run: 265_524_000 picoseconds.
+		Weight::from_parts(257_075_575, 8832)
+			.saturating_add(Weight::from_parts(57_826_301, 0).saturating_mul(c.into()))
 			.saturating_add(T::DbWeight::get().reads(18_u64))
 			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(c.into())))
 			.saturating_add(T::DbWeight::get().writes(18_u64))
@@ -313,10 +321,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Contribution::SettledTasks` (r:0 w:1)
 	/// Proof: `Contribution::SettledTasks` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	fn sweep_task(c: u32, ) -> Weight {
-		// Proof size: measured `2039`, estimated `8832` bytes.
-		// Fastest run: 305_102_000 picoseconds.
-		Weight::from_parts(299_966_907, 8832)
-			.saturating_add(Weight::from_parts(64_116_278, 0).saturating_mul(c.into()))
+		// Proof size: measured `2284`, estimated `8832` bytes.
+		// Fastest run: 280_733_000 picoseconds.
+		Weight::from_parts(286_400_509, 8832)
+			.saturating_add(Weight::from_parts(55_501_404, 0).saturating_mul(c.into()))
 			.saturating_add(T::DbWeight::get().reads(21_u64))
 			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(c.into())))
 			.saturating_add(T::DbWeight::get().writes(20_u64))
@@ -331,8 +339,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Contribution::Tasks` (`max_values`: None, `max_size`: Some(5203), added: 7678, mode: `MaxEncodedLen`)
 	fn prune_task() -> Weight {
 		// Proof size: measured `194`, estimated `6028` bytes.
-		// Fastest run: 18_330_000 picoseconds.
-		Weight::from_parts(24_884_000, 6028)
+		// Fastest run: 18_156_000 picoseconds.
+		Weight::from_parts(24_989_000, 6028)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -349,9 +357,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	fn release_dataset_key() -> Weight {
-		// Proof size: measured `3889`, estimated `8668` bytes.
-		// Fastest run: 69_174_000 picoseconds.
-		Weight::from_parts(89_995_000, 8668)
+		// Proof size: measured `4121`, estimated `8668` bytes.
+		// Fastest run: 80_807_000 picoseconds.
+		Weight::from_parts(101_484_000, 8668)
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -360,40 +368,44 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// The same weights with ParityDB's costs, for tests and mocks without a runtime `DbWeight`.
 impl WeightInfo for () {
 	fn initialize() -> Weight {
-		Weight::from_parts(48_566_000, 8668)
+		Weight::from_parts(42_449_000, 8668)
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
 	fn initialize_batch(n: u32, ) -> Weight {
-		Weight::from_parts(33_986_457, 4841)
-			.saturating_add(Weight::from_parts(17_291_808, 0).saturating_mul(n.into()))
+		Weight::from_parts(30_340_622, 4841)
+			.saturating_add(Weight::from_parts(15_358_356, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 			.saturating_add(ParityDbWeight::get().writes((1_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 7678).saturating_mul(n.into()))
 	}
-	fn assign(n: u32, ) -> Weight {
-		Weight::from_parts(184_436_594, 31458)
-			.saturating_add(Weight::from_parts(12_565_393, 0).saturating_mul(n.into()))
-			.saturating_add(ParityDbWeight::get().reads(18_u64))
+	fn assign(n: u32, s: u32, ) -> Weight {
+		Weight::from_parts(74_296_436, 8668)
+			.saturating_add(Weight::from_parts(14_145_658, 0).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(20_700_882, 0).saturating_mul(s.into()))
+			.saturating_add(ParityDbWeight::get().reads(7_u64))
 			.saturating_add(ParityDbWeight::get().reads((2_u64).saturating_mul(n.into())))
-			.saturating_add(ParityDbWeight::get().writes(13_u64))
+			.saturating_add(ParityDbWeight::get().reads((2_u64).saturating_mul(s.into())))
+			.saturating_add(ParityDbWeight::get().writes(2_u64))
+			.saturating_add(ParityDbWeight::get().writes((3_u64).saturating_mul(s.into())))
 			.saturating_add(Weight::from_parts(0, 2854).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(0, 2809).saturating_mul(s.into()))
 	}
 	fn contribute() -> Weight {
-		Weight::from_parts(280_439_000, 8668)
+		Weight::from_parts(270_377_000, 8668)
 			.saturating_add(ParityDbWeight::get().reads(10_u64))
 			.saturating_add(ParityDbWeight::get().writes(5_u64))
 	}
 	fn reveal() -> Weight {
-		Weight::from_parts(49_113_000, 8668)
+		Weight::from_parts(47_427_000, 8668)
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn reveal_finalizing(c: u32, ) -> Weight {
-		Weight::from_parts(311_629_251, 8668)
-			.saturating_add(Weight::from_parts(132_396_415, 0).saturating_mul(c.into()))
+		Weight::from_parts(310_475_747, 8668)
+			.saturating_add(Weight::from_parts(113_877_371, 0).saturating_mul(c.into()))
 			.saturating_add(ParityDbWeight::get().reads(14_u64))
 			.saturating_add(ParityDbWeight::get().reads((4_u64).saturating_mul(c.into())))
 			.saturating_add(ParityDbWeight::get().writes(15_u64))
@@ -401,8 +413,8 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 2614).saturating_mul(c.into()))
 	}
 	fn finalize(c: u32, ) -> Weight {
-		Weight::from_parts(287_092_057, 8668)
-			.saturating_add(Weight::from_parts(126_477_333, 0).saturating_mul(c.into()))
+		Weight::from_parts(242_546_738, 8668)
+			.saturating_add(Weight::from_parts(118_890_281, 0).saturating_mul(c.into()))
 			.saturating_add(ParityDbWeight::get().reads(14_u64))
 			.saturating_add(ParityDbWeight::get().reads((4_u64).saturating_mul(c.into())))
 			.saturating_add(ParityDbWeight::get().writes(15_u64))
@@ -410,19 +422,19 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 2614).saturating_mul(c.into()))
 	}
 	fn reopen(c: u32, ) -> Weight {
-		Weight::from_parts(42_436_983, 8668)
-			.saturating_add(Weight::from_parts(631_353, 0).saturating_mul(c.into()))
+		Weight::from_parts(40_384_341, 8668)
+			.saturating_add(Weight::from_parts(704_425, 0).saturating_mul(c.into()))
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn contribute_and_finalize() -> Weight {
-		Weight::from_parts(600_471_000, 8799)
+		Weight::from_parts(583_815_000, 8799)
 			.saturating_add(ParityDbWeight::get().reads(18_u64))
 			.saturating_add(ParityDbWeight::get().writes(15_u64))
 	}
 	fn claim(c: u32, ) -> Weight {
-		Weight::from_parts(259_773_684, 8832)
-			.saturating_add(Weight::from_parts(64_394_914, 0).saturating_mul(c.into()))
+		Weight::from_parts(257_075_575, 8832)
+			.saturating_add(Weight::from_parts(57_826_301, 0).saturating_mul(c.into()))
 			.saturating_add(ParityDbWeight::get().reads(18_u64))
 			.saturating_add(ParityDbWeight::get().reads((3_u64).saturating_mul(c.into())))
 			.saturating_add(ParityDbWeight::get().writes(18_u64))
@@ -430,8 +442,8 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 2614).saturating_mul(c.into()))
 	}
 	fn sweep_task(c: u32, ) -> Weight {
-		Weight::from_parts(299_966_907, 8832)
-			.saturating_add(Weight::from_parts(64_116_278, 0).saturating_mul(c.into()))
+		Weight::from_parts(286_400_509, 8832)
+			.saturating_add(Weight::from_parts(55_501_404, 0).saturating_mul(c.into()))
 			.saturating_add(ParityDbWeight::get().reads(21_u64))
 			.saturating_add(ParityDbWeight::get().reads((3_u64).saturating_mul(c.into())))
 			.saturating_add(ParityDbWeight::get().writes(20_u64))
@@ -439,12 +451,12 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 2614).saturating_mul(c.into()))
 	}
 	fn prune_task() -> Weight {
-		Weight::from_parts(24_884_000, 6028)
+		Weight::from_parts(24_989_000, 6028)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn release_dataset_key() -> Weight {
-		Weight::from_parts(89_995_000, 8668)
+		Weight::from_parts(101_484_000, 8668)
 			.saturating_add(ParityDbWeight::get().reads(6_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}

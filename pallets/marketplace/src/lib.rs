@@ -351,6 +351,9 @@ pub mod pallet {
 		WorkerLeft { workerpool: WorkerpoolId, worker: T::AccountId },
 		/// A workerpool's owner removed a worker.
 		WorkerRemoved { workerpool: WorkerpoolId, worker: T::AccountId },
+		/// A worker lost its place in its workerpool for leaving a task unanswered; it may join
+		/// again.
+		WorkerExpelled { workerpool: WorkerpoolId, worker: T::AccountId },
 		/// A worker showed it is alive.
 		WorkerHeartbeat { workerpool: WorkerpoolId, worker: T::AccountId },
 		/// Governance created a category.
@@ -1022,6 +1025,16 @@ impl<T: Config> Pallet<T> {
 		PoolMembers::<T>::remove(workerpool, worker);
 		PoolMemberCount::<T>::mutate(workerpool, |count| *count = count.saturating_sub(1));
 		WorkerPool::<T>::remove(worker);
+	}
+
+	/// Removes `worker` from `workerpool` for leaving a task it was given without an answer (the
+	/// contribution pallet decides when): it must join again, paying for it, before it is given
+	/// tasks again. Does nothing if it is no longer a member.
+	pub fn expel_silent_member(workerpool: WorkerpoolId, worker: &T::AccountId) {
+		if PoolMembers::<T>::contains_key(workerpool, worker) {
+			Self::remove_member(workerpool, worker);
+			Self::deposit_event(Event::WorkerExpelled { workerpool, worker: worker.clone() });
+		}
 	}
 
 	/// Records what `owner` naming `scheduler` for `workerpool` says about consent: an owner that

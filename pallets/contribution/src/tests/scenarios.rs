@@ -755,3 +755,37 @@ fn pruning_waits_for_idle_weight_left_after_the_sweep() {
 		assert!(Tasks::<Test>::get(task).is_none());
 	});
 }
+
+#[test]
+fn an_assignment_is_charged_for_the_silent_workers_it_replaced_and_no_more() {
+	use crate::{weights::WeightInfo, Call};
+	use frame_support::dispatch::GetDispatchInfo;
+
+	run_test(|| {
+		let deal = DealSpec::trust(4).make();
+		let task = Contribution::task_id(&deal, 0);
+		assert_ok!(Contribution::initialize(RuntimeOrigin::signed(account(OUTSIDER)), deal, 0));
+		let workers: frame_support::BoundedVec<_, _> =
+			vec![worker(1), worker(2)].try_into().unwrap();
+		let declared = Call::<Test>::assign { task, workers: workers.clone() }
+			.get_dispatch_info()
+			.call_weight;
+		assert_eq!(declared, <() as WeightInfo>::assign(2, MAX_CONTRIBUTORS));
+
+		let info =
+			Contribution::assign(RuntimeOrigin::signed(account(SCHEDULER)), task, workers).unwrap();
+		assert_eq!(info.actual_weight, Some(<() as WeightInfo>::assign(2, 0)));
+		assert!(info.actual_weight.unwrap().all_lt(declared), "nobody was replaced");
+
+		// Both silent for 2T: the next assignment replaces them and is charged for it.
+		let silent_for = 2 * Tasks::<Test>::get(task).unwrap().reference_time;
+		run_to_block(System::block_number() + silent_for, Weight::zero());
+		let info = Contribution::assign(
+			RuntimeOrigin::signed(account(SCHEDULER)),
+			task,
+			vec![worker(3)].try_into().unwrap(),
+		)
+		.unwrap();
+		assert_eq!(info.actual_weight, Some(<() as WeightInfo>::assign(1, 2)));
+	});
+}

@@ -348,18 +348,30 @@ fn a_silent_worker_is_replaced_after_the_reference_time() {
 		let second = one_more_worker(node, task);
 		assert_eq!(assigned(task), vec![first.clone(), second.clone()]);
 
-		// After 2T, the next assignment takes the first one's place and a third of its score,
-		// and its late vote is refused.
+		// After 2T, the next assignment takes the first one's place in the task, a third of its
+		// score and its place in the pool, and its late vote is refused.
 		after_blocks_with_live_workers(T_BLOCKS);
 		let third = one_more_worker(node, task);
 		assert_eq!(assigned(task), vec![second.clone(), third.clone()]);
 		assert_eq!(Scores::<Test>::get(POOL, &first), 6);
+		assert!(!PoolMembers::<Test>::contains_key(POOL, &first));
+		System::assert_has_event(
+			pallet_marketplace::Event::WorkerExpelled { workerpool: POOL, worker: first.clone() }
+				.into(),
+		);
 		assert_eq!(
 			contribute(&first, task, digest(1)).map_err(|error| error.error),
 			Err(crate::Error::<Test>::NotAssigned.into())
 		);
 
-		// The replaced worker, still the best scored, is never given the task again.
+		// Back in the pool (at the price of a transaction), still the best scored, the replaced
+		// worker is never given the task again.
+		assert_ok!(Marketplace::join_workerpool(
+			RuntimeOrigin::signed(first.clone()),
+			POOL,
+			bounded(b"http://127.0.0.1:8000"),
+			pallet_marketplace::tag::TEE | pallet_marketplace::tag::SGX,
+		));
 		after_blocks_with_live_workers(T_BLOCKS);
 		let fourth = one_more_worker(node, task);
 		assert!(![first, second, third].contains(&fourth), "{fourth:?}");
