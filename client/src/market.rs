@@ -67,7 +67,8 @@ pub async fn published_orders(chain: &Chain, from: BlockNumber) -> Result<Vec<Pu
 			else {
 				continue;
 			};
-			if order.expiry().is_some_and(|last_block| best > last_block) {
+			// A match lands in the next block at the earliest.
+			if order.expiry().is_some_and(|last_block| best >= last_block) {
 				continue;
 			}
 			let hash: Hash = chain.runtime_api("MarketplaceApi_order_hash", &order).await?;

@@ -184,6 +184,8 @@ struct Worker {
 	revealing: BTreeSet<TaskId>,
 	/// The block a heartbeat was last submitted at.
 	heartbeat_sent: Option<u32>,
+	/// The best block when this worker last sent a request to join its pool.
+	join_sent: Option<u32>,
 }
 
 /// How often a task that fails is tried before the compute node gives up on it.
@@ -266,17 +268,23 @@ impl Worker {
 		Ok(())
 	}
 
-	/// Joins `workerpool` with `endpoint` unless this worker is a member of it already.
+	/// Joins `workerpool` with `endpoint` unless this worker is a member of it already, or asked
+	/// to join less than ten blocks before `best`. Called at start and on every new block: a
+	/// worker that was silent on a task loses its place in the pool, and takes it again.
 	async fn join(
-		&self,
+		&mut self,
 		workerpool: u32,
 		endpoint: &str,
 		capabilities: pallet_marketplace::Tag,
+		best: u32,
 	) -> Result<(), String> {
 		let key = pallet_marketplace::WorkerPool::<Runtime>::hashed_key_for(&self.account);
 		match self.storage::<u32>(key).await? {
 			Some(current) if current == workerpool => return Ok(()),
 			Some(other) => return Err(format!("already a member of workerpool {other}")),
+			None if self.join_sent.is_some_and(|sent| best < sent.saturating_add(10)) => {
+				return Ok(())
+			}
 			None => {}
 		}
 		let call = pallet_marketplace::Call::join_workerpool {
@@ -289,6 +297,7 @@ impl Worker {
 			capabilities,
 		};
 		self.chain.sign_and_submit(RuntimeCall::Marketplace(call), &self.pair).await?;
+		self.join_sent = Some(best);
 		eprintln!("joining workerpool {workerpool} with endpoint {endpoint}");
 		Ok(())
 	}
@@ -679,13 +688,18 @@ async fn run(options: Options) -> Result<(), String> {
 		assigned: BTreeMap::new(),
 		revealing: BTreeSet::new(),
 		heartbeat_sent: None,
+		join_sent: None,
 	};
 	worker.attest().await?;
-	if let Some(workerpool) = options.workerpool {
+	let pool = options.workerpool.map(|workerpool| {
 		let endpoint = worker.results_url.trim_end_matches("/results").to_owned();
 		let capabilities = options.capabilities
 			| options.tee_simulated.map(TeeOption::capabilities).unwrap_or_default();
-		worker.join(workerpool, &endpoint, capabilities).await?;
+		(workerpool, endpoint, capabilities)
+	});
+	if let Some((workerpool, endpoint, capabilities)) = &pool {
+		let best = worker.chain.best_number().await?;
+		worker.join(*workerpool, endpoint, *capabilities, best).await?;
 	}
 	eprintln!("compute node {} following from block {next}", worker.account);
 	loop {
@@ -699,6 +713,13 @@ async fn run(options: Options) -> Result<(), String> {
 						}
 					}
 					Err(error) => eprintln!("cannot read blocks {next}..={best}: {error}"),
+				}
+				if let Some((workerpool, endpoint, capabilities)) = &pool {
+					if let Err(error) =
+						worker.join(*workerpool, endpoint, *capabilities, best).await
+					{
+						eprintln!("joining workerpool {workerpool}: {error}");
+					}
 				}
 				if let Err(error) = worker.heartbeat(best).await {
 					eprintln!("heartbeat: {error}");

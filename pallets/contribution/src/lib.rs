@@ -676,6 +676,14 @@ pub mod pallet {
 			entry.status = TaskStatus::Active;
 			entry.reveal_deadline = None;
 			entry.winners = 0;
+			// A worker that had not voted could not while the task was revealing: its time to
+			// answer starts again now, so that it is not taken for silent.
+			let Task { assigned, assigned_at, contributions, .. } = &mut entry;
+			for (worker, at) in assigned.iter().zip(assigned_at.iter_mut()) {
+				if !contributions.iter().any(|contribution| contribution.worker == *worker) {
+					*at = now;
+				}
+			}
 			let contributors = entry.contributions.len() as u32;
 			Tasks::<T>::insert(task, entry);
 			Self::deposit_event(Event::TaskReopened { task, rejected });

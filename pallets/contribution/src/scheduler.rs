@@ -453,6 +453,10 @@ impl<T: Config> Plan<T> {
 		{
 			return;
 		}
+		// This assignment expels them from the pool: no later task of this run may have them.
+		if let Some(members) = self.members.get_mut(&deal.workerpool.id) {
+			members.retain(|(member, _)| !silent.contains(member));
+		}
 		for worker in silent {
 			if !replaced.contains(&worker) {
 				replaced.push(worker);

@@ -789,3 +789,36 @@ fn an_assignment_is_charged_for_the_silent_workers_it_replaced_and_no_more() {
 		assert_eq!(info.actual_weight, Some(<() as WeightInfo>::assign(1, 2)));
 	});
 }
+
+#[test]
+fn a_worker_that_could_not_vote_while_others_revealed_is_not_taken_for_silent() {
+	run_test(|| {
+		let (w1, w2, w3) = (worker(1), worker(2), worker(3));
+		let task = assigned_task(DealSpec::trust(4), &[w1.clone(), w2.clone(), w3.clone()]);
+		// Two agree at once: the task reveals and w3 may not vote; nobody reveals.
+		assert_ok!(contribute(&w1, task, digest(1)));
+		assert_ok!(contribute(&w2, task, digest(1)));
+		assert_eq!(
+			contribute(&w3, task, digest(1)).map_err(|error| error.error),
+			Err(crate::Error::<Test>::TaskNotActive.into())
+		);
+		let reveal_deadline = Tasks::<Test>::get(task).unwrap().reveal_deadline.unwrap();
+		run_to_block(reveal_deadline, Weight::zero());
+		assert_ok!(Contribution::reopen(RuntimeOrigin::signed(account(SCHEDULER)), task));
+
+		// More than 2T after its assignment, but it only now may vote: it keeps its place, its
+		// score and its pool.
+		assert!(Tasks::<Test>::get(task)
+			.unwrap()
+			.silent_workers(System::block_number())
+			.is_empty());
+		assert_ok!(Contribution::assign(
+			RuntimeOrigin::signed(account(SCHEDULER)),
+			task,
+			vec![worker(4)].try_into().unwrap(),
+		));
+		assert!(Tasks::<Test>::get(task).unwrap().assigned.contains(&w3));
+		assert!(pallet_marketplace::PoolMembers::<Test>::contains_key(POOL, &w3));
+		assert_ok!(contribute(&w3, task, digest(2)));
+	});
+}
