@@ -458,3 +458,37 @@ fn the_schedulers_local_entries_are_deleted_once_their_deal_is_over() {
 		assert_eq!((local(&cursor), local(&lock)), (None, None));
 	});
 }
+
+#[test]
+fn a_worker_expelled_by_one_assignment_is_not_given_another_task_in_the_same_run() {
+	let mut node = Node::with_scheduler_keys(&["//One"]);
+	node.run(|node| {
+		// Task 0 is assigned to the pool's best worker, which then goes silent while its node
+		// keeps sending heartbeats; task 1 of the same deal is opened 2T later.
+		let deal = DealSpec { volume: 2, ..DealSpec::trust(1) }.make();
+		let (silent, later) = (task_of(deal, 0), task_of(deal, 1));
+		let best = worker(1);
+		Scores::<Test>::insert(POOL, &best, 30);
+		assert_ok!(Contribution::initialize(RuntimeOrigin::signed(account(OUTSIDER)), deal, 0));
+		assert_ok!(Contribution::assign(
+			RuntimeOrigin::signed(account(SCHEDULER)),
+			silent,
+			vec![best.clone()].try_into().unwrap(),
+		));
+		after_blocks_with_live_workers(2 * T_BLOCKS);
+		assert_ok!(Contribution::initialize(RuntimeOrigin::signed(account(OUTSIDER)), deal, 1));
+
+		// One run: the first assignment expels the silent worker, so the second, planned after
+		// it in the same run, gives the other task to someone else.
+		node.expect_push(silent);
+		node.expect_push(later);
+		let submitted = node.offchain_worker();
+		assert_eq!(submitted.len(), 2, "{submitted:?}");
+		for (call, signer, _) in submitted {
+			let Call::assign { workers, .. } = &call else { panic!("an assignment: {call:?}") };
+			assert!(!workers.contains(&best), "{call:?}");
+			include(call, &signer);
+		}
+		assert!(!PoolMembers::<Test>::contains_key(POOL, &best));
+	});
+}
