@@ -585,6 +585,20 @@ pub fn assigned_task(spec: DealSpec, workers: &[AccountId]) -> TaskId {
 	task
 }
 
+/// A trust-1 task assigned to `who` alone, which computes `digest(9)` and finalizes it in one
+/// call; returns the task.
+pub fn single_worker_task(spec: DealSpec, who: &AccountId) -> TaskId {
+	let task = assigned_task(spec, &[who.clone()]);
+	assert_ok!(Contribution::contribute_and_finalize(
+		RuntimeOrigin::signed(who.clone()),
+		task,
+		digest(9),
+		bounded(b"http://127.0.0.1:8000/results/9"),
+		None,
+	));
+	task
+}
+
 /// A digest some computation produced.
 pub fn digest(byte: u8) -> ResultDigest {
 	ResultDigest::repeat_byte(byte)

@@ -74,15 +74,7 @@ fn v1_dates_assignments_moves_scores_to_pools_and_counts_unopened_tasks() {
 #[test]
 fn v2_queues_the_tasks_settled_before_it_for_pruning() {
 	run_test(|| {
-		let task = assigned_task(DealSpec::trust(1), &[worker(1)]);
-		assert!(Contribution::contribute_and_finalize(
-			RuntimeOrigin::signed(worker(1)),
-			task,
-			digest(9),
-			bounded(b"http://127.0.0.1:8000/results/9"),
-			None,
-		)
-		.is_ok());
+		let task = single_worker_task(DealSpec::trust(1), &worker(1));
 		let open = assigned_task(DealSpec::trust(1), &[worker(2)]);
 		// Spec 106 queued nothing.
 		let _ = SettledTasks::<Test>::clear(u32::MAX, None);

@@ -690,22 +690,8 @@ fn a_tee_task_needs_an_allowed_enclave_and_its_signature() {
 #[test]
 fn a_settled_task_is_removed_after_its_retention_and_can_never_be_opened_again() {
 	run_test(|| {
-		let spec = DealSpec { volume: 2, ..DealSpec::trust(1) };
-		let deal = spec.make();
-		let task = Contribution::task_id(&deal, 0);
-		assert_ok!(Contribution::initialize(RuntimeOrigin::signed(account(OUTSIDER)), deal, 0));
-		assert_ok!(Contribution::assign(
-			RuntimeOrigin::signed(account(SCHEDULER)),
-			task,
-			vec![worker(1)].try_into().unwrap(),
-		));
-		assert_ok!(Contribution::contribute_and_finalize(
-			RuntimeOrigin::signed(worker(1)),
-			task,
-			digest(9),
-			bounded(b"http://127.0.0.1:8000/results/9"),
-			None,
-		));
+		let task = single_worker_task(DealSpec { volume: 2, ..DealSpec::trust(1) }, &worker(1));
+		let deal = Tasks::<Test>::get(task).unwrap().deal;
 		let final_deadline = Tasks::<Test>::get(task).unwrap().final_deadline;
 		let removed_from = final_deadline + TASK_RETENTION;
 		assert!(SettledTasks::<Test>::contains_key(removed_from, task));
@@ -739,14 +725,7 @@ fn a_settled_task_is_removed_after_its_retention_and_can_never_be_opened_again()
 #[test]
 fn pruning_waits_for_idle_weight_left_after_the_sweep() {
 	run_test(|| {
-		let task = assigned_task(DealSpec::trust(1), &[worker(1)]);
-		assert_ok!(Contribution::contribute_and_finalize(
-			RuntimeOrigin::signed(worker(1)),
-			task,
-			digest(9),
-			bounded(b"http://127.0.0.1:8000/results/9"),
-			None,
-		));
+		let task = single_worker_task(DealSpec::trust(1), &worker(1));
 		let removed_from = Tasks::<Test>::get(task).unwrap().final_deadline + TASK_RETENTION;
 		// Blocks without idle weight remove nothing.
 		run_to_block(removed_from + 5, Weight::zero());
