@@ -7,7 +7,9 @@
 
 use codec::{Decode, Encode};
 use commons_runtime::{AccountId, Balance, BlockNumber, Hash, Runtime, RuntimeCall};
-use pallet_marketplace::{AppOrder, DatasetId, DatasetOrder, Order, RequestOrder, WorkerpoolOrder};
+use pallet_marketplace::{
+	check_compatibility, AppOrder, DatasetOrder, Order, RequestOrder, WorkerpoolOrder,
+};
 use serde_json::Value;
 use sp_core::bytes::{from_hex, to_hex};
 
@@ -109,95 +111,96 @@ impl Offers {
 }
 
 /// The cheapest published offers `request` can be matched with, or why there are none.
+/// `dataset_encrypted` says whether the request's dataset is registered as encrypted.
 ///
-/// This applies the marketplace's matching rules that depend on the orders alone (ids, prices,
-/// restrictions, category, trust and tags); the chain checks them all again when matching.
+/// Every combination of published orders for the request's app and dataset with a workerpool
+/// order is judged by the marketplace's own [`check_compatibility`], the rules the chain applies
+/// first when matching; the chain checks registrations, signatures, volumes and funds after it.
 pub fn cheapest_offers(
 	published: &[Published],
 	request: &RequestOrder<Runtime>,
+	dataset_encrypted: bool,
 ) -> Result<Offers, String> {
-	let requester = Some(&request.requester);
-	let app = published
+	let apps: Vec<&AppOrder<Runtime>> = published
 		.iter()
 		.filter_map(|entry| match &entry.order {
-			Order::App(order) => Some(order),
+			Order::App(order) if order.app == request.app => Some(order),
 			_ => None,
 		})
-		.filter(|order| {
-			order.app == request.app
-				&& order.price <= request.app_max_price
-				&& order.dataset_restriction.allows(request.dataset.as_ref())
-				&& order.requester_restriction.allows(requester)
-		})
-		.min_by_key(|order| order.price)
-		.ok_or(format!(
-			"no compatible offer: no published order of app {} at most {} for this requester",
-			request.app, request.app_max_price
-		))?;
-	let dataset = match request.dataset {
-		None => None,
-		Some(dataset) => Some(cheapest_dataset_order(published, request, dataset)?),
+		.collect();
+	if apps.is_empty() {
+		return Err(format!("no compatible offer: no published order of app {}", request.app));
+	}
+	let datasets: Vec<Option<&DatasetOrder<Runtime>>> = match request.dataset {
+		None => vec![None],
+		Some(dataset) => {
+			let orders: Vec<_> = published
+				.iter()
+				.filter_map(|entry| match &entry.order {
+					Order::Dataset(order) if order.dataset == dataset => Some(Some(order)),
+					_ => None,
+				})
+				.collect();
+			if orders.is_empty() {
+				return Err(format!(
+					"no compatible offer: no published order of dataset {dataset}"
+				));
+			}
+			orders
+		}
 	};
-	let tag = app.tag | dataset.as_ref().map(|order| order.tag).unwrap_or_default() | request.tag;
-	let workerpool = published
+	let pools: Vec<&WorkerpoolOrder<Runtime>> = published
 		.iter()
 		.filter_map(|entry| match &entry.order {
 			Order::Workerpool(order) => Some(order),
 			_ => None,
 		})
-		.filter(|order| {
-			order.category == request.category
-				&& order.trust >= request.trust
-				&& order.price <= request.workerpool_max_price
-				&& tag & !order.tag == 0
-				&& order.app_restriction.allows(Some(&request.app))
-				&& order.dataset_restriction.allows(request.dataset.as_ref())
-				&& order.requester_restriction.allows(requester)
-				&& request.workerpool_restriction.allows(Some(&order.workerpool))
-				&& app.workerpool_restriction.allows(Some(&order.workerpool))
-				&& dataset
-					.as_ref()
-					.is_none_or(|data| data.workerpool_restriction.allows(Some(&order.workerpool)))
-		})
-		.min_by_key(|order| order.price)
-		.ok_or(format!(
-			"no compatible offer: no published workerpool order for category {} at trust {} \
-			 or more, tags {tag:#x}, at most {}",
-			request.category, request.trust, request.workerpool_max_price
-		))?;
-	Ok(Offers { app: app.clone(), dataset, workerpool: workerpool.clone() })
-}
+		.collect();
 
-fn cheapest_dataset_order(
-	published: &[Published],
-	request: &RequestOrder<Runtime>,
-	dataset: DatasetId,
-) -> Result<DatasetOrder<Runtime>, String> {
-	published
-		.iter()
-		.filter_map(|entry| match &entry.order {
-			Order::Dataset(order) => Some(order),
-			_ => None,
-		})
-		.filter(|order| {
-			order.dataset == dataset
-				&& order.price <= request.dataset_max_price
-				&& order.app_restriction.allows(Some(&request.app))
-				&& order.requester_restriction.allows(Some(&request.requester))
-		})
-		.min_by_key(|order| order.price)
-		.cloned()
-		.ok_or(format!(
-			"no compatible offer: no published order of dataset {dataset} at most {} for app {}",
-			request.dataset_max_price, request.app
-		))
+	let mut cheapest: Option<Offers> = None;
+	let mut refusal = None;
+	for app in &apps {
+		for dataset in &datasets {
+			for pool in &pools {
+				let offers = Offers {
+					app: (*app).clone(),
+					dataset: dataset.cloned(),
+					workerpool: (*pool).clone(),
+				};
+				match check_compatibility(app, *dataset, dataset_encrypted, pool, request) {
+					Ok(_)
+						if cheapest
+							.as_ref()
+							.is_none_or(|best| offers.task_price() < best.task_price()) =>
+					{
+						cheapest = Some(offers)
+					}
+					Ok(_) => {}
+					Err(why) => refusal = refusal.or(Some(why)),
+				}
+			}
+		}
+	}
+	cheapest.ok_or_else(|| match refusal {
+		None => format!(
+			"no compatible offer: no published workerpool order (category {})",
+			request.category
+		),
+		Some(why) => format!(
+			"no compatible offer: the chain would refuse every combination of the published \
+			 orders for app {} with the {} published workerpool order(s), for example with \
+			 Marketplace::{why:?}",
+			request.app,
+			pools.len()
+		),
+	})
 }
 
 #[cfg(test)]
 mod tests {
 	use super::*;
 	use commons_runtime::CMN;
-	use pallet_marketplace::{Payer, Restriction};
+	use pallet_marketplace::{tag, Payer, Restriction, Tag};
 
 	fn account(byte: u8) -> AccountId {
 		AccountId::from([byte; 32])
@@ -276,7 +279,7 @@ mod tests {
 			pool_order(1, CMN, 1),
 			pool_order(2, 2 * CMN, 4),
 		]);
-		let offers = cheapest_offers(&book, &request(3, 10 * CMN)).unwrap();
+		let offers = cheapest_offers(&book, &request(3, 10 * CMN), false).unwrap();
 		assert_eq!(offers.app.price, CMN);
 		assert_eq!(offers.workerpool.workerpool, 2, "pool 1 serves trust 1 only");
 		assert_eq!(offers.task_price(), 3 * CMN);
@@ -285,17 +288,21 @@ mod tests {
 	#[test]
 	fn missing_offers_are_named() {
 		let book = published(vec![pool_order(0, CMN, 5)]);
-		let error = cheapest_offers(&book, &request(1, 10 * CMN)).unwrap_err();
+		let error = cheapest_offers(&book, &request(1, 10 * CMN), false).unwrap_err();
 		assert!(error.starts_with("no compatible offer: no published order of app 0"), "{error}");
 
+		let book = published(vec![app_order(CMN)]);
+		let error = cheapest_offers(&book, &request(1, 10 * CMN), false).unwrap_err();
+		assert!(error.contains("no published workerpool order (category 0)"), "{error}");
+
 		let book = published(vec![app_order(CMN), pool_order(0, 5 * CMN, 5)]);
-		let error = cheapest_offers(&book, &request(1, 2 * CMN)).unwrap_err();
-		assert!(error.contains("no published workerpool order for category 0"), "{error}");
+		let error = cheapest_offers(&book, &request(1, 2 * CMN), false).unwrap_err();
+		assert!(error.contains("Marketplace::WorkerpoolPriceAboveRequestCap"), "{error}");
 
 		let mut dataset_request = request(1, 10 * CMN);
 		dataset_request.dataset = Some(4);
 		let book = published(vec![app_order(CMN), pool_order(0, CMN, 5)]);
-		let error = cheapest_offers(&book, &dataset_request).unwrap_err();
+		let error = cheapest_offers(&book, &dataset_request, false).unwrap_err();
 		assert!(error.contains("no published order of dataset 4"), "{error}");
 	}
 
@@ -306,7 +313,188 @@ mod tests {
 			order.requester_restriction = Restriction::Only(account(1));
 		}
 		let book = published(vec![app_order(CMN), restricted]);
-		let error = cheapest_offers(&book, &request(1, 10 * CMN)).unwrap_err();
-		assert!(error.contains("no published workerpool order"), "{error}");
+		let error = cheapest_offers(&book, &request(1, 10 * CMN), false).unwrap_err();
+		assert!(error.contains("Marketplace::RequesterNotAllowedByWorkerpool"), "{error}");
+	}
+
+	#[test]
+	fn a_dataset_s_tee_framework_does_not_demand_it_of_the_pool() {
+		// The chain masks a dataset's framework bits out of the deal's tag; the client's former
+		// copy of the rules did not, and found no pool for a TEE app on an SGX-tagged dataset.
+		let Order::App(mut app) = app_order(CMN) else { unreachable!() };
+		app.tag = tag::TEE | tag::TDX;
+		let Order::Workerpool(mut pool) = pool_order(0, CMN, 5) else { unreachable!() };
+		pool.tag = tag::TEE | tag::TDX;
+		let mut request = request(1, 10 * CMN);
+		request.dataset = Some(3);
+		let book = published(vec![
+			Order::App(app),
+			dataset_order(3, tag::TEE | tag::SGX),
+			Order::Workerpool(pool),
+		]);
+		assert!(cheapest_offers(&book, &request, true).is_ok());
+	}
+
+	#[test]
+	fn an_encrypted_dataset_is_offered_only_inside_a_tee() {
+		let mut request = request(1, 10 * CMN);
+		request.dataset = Some(3);
+		let book = published(vec![app_order(CMN), dataset_order(3, 0), pool_order(0, CMN, 5)]);
+		assert!(cheapest_offers(&book, &request, false).is_ok());
+		let error = cheapest_offers(&book, &request, true).unwrap_err();
+		assert!(error.contains("Marketplace::EncryptedDatasetOutsideTee"), "{error}");
+	}
+
+	fn dataset_order(dataset: u32, tag: Tag) -> Order<Runtime> {
+		Order::Dataset(DatasetOrder {
+			dataset,
+			price: CMN,
+			volume: 1,
+			tag,
+			app_restriction: Restriction::Any,
+			workerpool_restriction: Restriction::Any,
+			requester_restriction: Restriction::Any,
+			salt: [dataset as u8; 32],
+			expiry: Some(1_000),
+		})
+	}
+
+	/// Random orders drawn from small domains, so that every rule is met and broken often.
+	mod agreement {
+		use super::*;
+		use proptest::prelude::*;
+
+		// Each rule holds more often than not, so that whole combinations are often accepted
+		// and each rule is also often the only one broken.
+		fn small_tag() -> impl Strategy<Value = Tag> {
+			prop::sample::select(vec![
+				0,
+				0,
+				0,
+				0,
+				tag::TEE,
+				tag::TEE | tag::SGX,
+				tag::TEE | tag::TDX,
+				tag::SGX,
+				tag::GPU,
+				tag::TEE | tag::GPU,
+				tag::TEE | tag::SGX | tag::TDX | tag::GPU,
+			])
+		}
+
+		fn id() -> impl Strategy<Value = u32> {
+			prop_oneof![4 => Just(0u32), 1 => Just(1u32)]
+		}
+
+		fn restriction() -> impl Strategy<Value = Restriction<u32>> {
+			prop_oneof![
+				4 => Just(Restriction::Any),
+				1 => Just(Restriction::Only(0)),
+				1 => Just(Restriction::Only(1)),
+			]
+		}
+
+		fn requester_restriction() -> impl Strategy<Value = Restriction<AccountId>> {
+			prop_oneof![
+				4 => Just(Restriction::Any),
+				1 => Just(Restriction::Only(account(8))),
+				1 => Just(Restriction::Only(account(9))),
+			]
+		}
+
+		fn price() -> impl Strategy<Value = Balance> {
+			prop::sample::select(vec![0, 0, CMN, CMN, 2 * CMN, 1])
+		}
+
+		fn max_price() -> impl Strategy<Value = Balance> {
+			prop::sample::select(vec![2 * CMN, 2 * CMN, 2 * CMN, CMN, 0])
+		}
+
+		fn pool_tag() -> impl Strategy<Value = Tag> {
+			prop_oneof![3 => Just(tag::TEE | tag::SGX | tag::TDX | tag::GPU), 2 => small_tag()]
+		}
+
+		prop_compose! {
+			fn app()(app in id(), price in price(), tag in small_tag(),
+				datasets in restriction(), pools in restriction(),
+				requesters in requester_restriction()) -> AppOrder<Runtime> {
+				let Order::App(mut order) = app_order(price) else { unreachable!() };
+				order.app = app;
+				order.tag = tag;
+				order.dataset_restriction = datasets;
+				order.workerpool_restriction = pools;
+				order.requester_restriction = requesters;
+				order
+			}
+		}
+
+		prop_compose! {
+			fn dataset()(dataset in id(), price in price(), tag in small_tag(),
+				apps in restriction(), pools in restriction(),
+				requesters in requester_restriction()) -> DatasetOrder<Runtime> {
+				let Order::Dataset(mut order) = dataset_order(dataset, tag) else { unreachable!() };
+				order.price = price;
+				order.app_restriction = apps;
+				order.workerpool_restriction = pools;
+				order.requester_restriction = requesters;
+				order
+			}
+		}
+
+		prop_compose! {
+			fn pool()(workerpool in id(), price in price(), trust in 0u32..4,
+				tag in pool_tag(), category in id(), apps in restriction(),
+				datasets in restriction(), requesters in requester_restriction())
+				-> WorkerpoolOrder<Runtime> {
+				let Order::Workerpool(mut order) = pool_order(workerpool, price, trust) else {
+					unreachable!()
+				};
+				order.tag = tag;
+				order.category = category;
+				order.app_restriction = apps;
+				order.dataset_restriction = datasets;
+				order.requester_restriction = requesters;
+				order
+			}
+		}
+
+		prop_compose! {
+			fn request_order()(app in id(), dataset in prop::option::of(id()),
+				max in max_price(), trust in 0u32..3, tag in small_tag(), category in id(),
+				pools in restriction(), requester in 8u8..10) -> RequestOrder<Runtime> {
+				let mut order = request(trust, max);
+				order.app = app;
+				order.dataset = dataset;
+				order.tag = tag;
+				order.category = category;
+				order.workerpool_restriction = pools;
+				order.requester = account(requester);
+				order
+			}
+		}
+
+		proptest! {
+			#![proptest_config(ProptestConfig::with_cases(2_000))]
+
+			/// The client offers a combination exactly when the chain's rules accept it.
+			#[test]
+			fn the_client_offers_what_the_chain_accepts(
+				app in app(), dataset in dataset(), pool in pool(), request in request_order(),
+				encrypted in any::<bool>(),
+			) {
+				// The dataset order is published for the request's dataset when it names one.
+				let dataset = request.dataset.map(|id| {
+					let mut order = dataset.clone();
+					order.dataset = id;
+					order
+				});
+				let mut orders = vec![Order::App(app.clone()), Order::Workerpool(pool.clone())];
+				orders.extend(dataset.clone().map(Order::Dataset));
+				let offered = cheapest_offers(&published(orders), &request, encrypted);
+				let accepted =
+					check_compatibility(&app, dataset.as_ref(), encrypted, &pool, &request);
+				prop_assert_eq!(offered.is_ok(), accepted.is_ok(), "{:?} / {:?}", offered, accepted);
+			}
+		}
 	}
 }

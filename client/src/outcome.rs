@@ -33,8 +33,8 @@ pub fn describe(error: &DispatchError) -> String {
 	} else if index == commons_runtime::Attestation::index() {
 		// A refused quote or collateral says why inside: the verifier's own error.
 		match pallet_attestation::Error::<Runtime>::decode(&mut &bytes[..]) {
-			Ok(pallet_attestation::Error::Quote(why)) => {
-				Some(format!("Attestation::Quote({why:?})"))
+			Ok(pallet_attestation::Error::Verification(why)) => {
+				Some(format!("Attestation::Verification({why:?})"))
 			}
 			_ => named::<commons_runtime::Attestation, pallet_attestation::Error<Runtime>>(bytes),
 		}
@@ -110,9 +110,9 @@ mod tests {
 		assert_eq!(describe(&refused), "Attestation::SimulatedEvidenceRefused");
 		let expired = module_error(
 			commons_runtime::Attestation::index(),
-			pallet_attestation::Error::<Runtime>::Quote(commons_dcap::Error::CrlExpired),
+			pallet_attestation::Error::<Runtime>::Verification(commons_dcap::Error::CrlExpired),
 		);
-		assert_eq!(describe(&expired), "Attestation::Quote(CrlExpired)");
+		assert_eq!(describe(&expired), "Attestation::Verification(CrlExpired)");
 		assert_eq!(describe(&DispatchError::BadOrigin), "BadOrigin");
 	}
 }

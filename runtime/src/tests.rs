@@ -141,8 +141,8 @@ fn a_payout_below_the_real_existential_deposit_goes_to_the_kitty() {
 	genesis_state(DEV_RUNTIME_PRESET).execute_with(|| {
 		let payer = Sr25519Keyring::Alice.to_account_id();
 		let nobody = AccountId::from([9; 32]);
-		let reference = sp_core::H256::repeat_byte(1);
-		assert!(Escrow::lock(&payer, Purpose::DealPayment, CMN, reference).is_ok());
+		let subject = sp_core::H256::repeat_byte(1);
+		assert!(Escrow::lock(&payer, Purpose::DealPayment, CMN, subject).is_ok());
 		assert!(Escrow::pay(
 			&payer,
 			Purpose::DealPayment,

@@ -270,7 +270,7 @@ async fn a_local_market_serves_requests_replaces_dead_workers_and_slashes_a_chea
 			&scheduler,
 			"--worker-stake-percent",
 			&stake_percent,
-			"--scheduler-reward-percent",
+			"--pool-owner-reward-percent",
 			&reward_percent,
 		],
 	)

@@ -231,7 +231,7 @@ pub mod pallet {
 		/// The enclave has not expired: only its worker may remove it.
 		NotExpired,
 		/// The quote or the collateral failed verification; the inner error says which check.
-		Quote(commons_dcap::Error),
+		Verification(commons_dcap::Error),
 		/// The quote's report data is not [`Pallet::report_data`] for the caller and the keys
 		/// (followed by zeros): it was produced for another worker, keys or chain.
 		ReportDataMismatch,
@@ -300,7 +300,7 @@ pub mod pallet {
 		#[pallet::weight(T::WeightInfo::set_root_ca())]
 		pub fn set_root_ca(origin: OriginFor<T>, certificate: RootCertificate) -> DispatchResult {
 			T::GovernanceOrigin::ensure_origin(origin)?;
-			Cert::from_der(&certificate).map_err(Error::<T>::Quote)?;
+			Cert::from_der(&certificate).map_err(Error::<T>::Verification)?;
 			RootCa::<T>::put(certificate);
 			let epoch = RootEpoch::<T>::mutate(|epoch| {
 				*epoch = epoch.saturating_add(1);
@@ -318,7 +318,7 @@ pub mod pallet {
 			let by = ensure_signed(origin)?;
 			let (root, epoch) = Self::root()?;
 			let verified = dcap_collateral::verify_root_crl(&root, &crl, Self::now_secs())
-				.map_err(Error::<T>::Quote)?;
+				.map_err(Error::<T>::Verification)?;
 			let stored =
 				StoredCrl { der: crl, this_update: verified.this_update, root_epoch: epoch };
 			Self::ensure_newer_crl(RootCaCrl::<T>::get(), &stored)?;
@@ -347,7 +347,7 @@ pub mod pallet {
 				&issuer_chain,
 				Self::now_secs(),
 			)
-			.map_err(Error::<T>::Quote)?;
+			.map_err(Error::<T>::Verification)?;
 			let stored =
 				StoredCrl { der: crl, this_update: verified.this_update, root_epoch: epoch };
 			Self::ensure_newer_crl(PckCrls::<T>::get(ca), &stored)?;
@@ -377,7 +377,7 @@ pub mod pallet {
 				&issuer_chain,
 				Self::now_secs(),
 			)
-			.map_err(Error::<T>::Quote)?;
+			.map_err(Error::<T>::Verification)?;
 			let kind = TeeKind::from(info.tee);
 			let stored = StoredJson {
 				json,
@@ -412,7 +412,7 @@ pub mod pallet {
 				&issuer_chain,
 				Self::now_secs(),
 			)
-			.map_err(Error::<T>::Quote)?;
+			.map_err(Error::<T>::Verification)?;
 			let kind = TeeKind::from(identity.tee);
 			let stored = StoredJson {
 				json,
@@ -468,7 +468,7 @@ pub mod pallet {
 				allowed_advisories: allowed.as_deref(),
 			}
 			.admits(verified.status, &verified.advisories, verified.tcb_date, now)
-			.map_err(Error::<T>::Quote)?;
+			.map_err(Error::<T>::Verification)?;
 			let report_data = verified.report_data();
 			ensure!(
 				report_data[..32] == Self::report_data(&worker, &keys)
@@ -548,7 +548,7 @@ impl<T: Config> Pallet<T> {
 	/// The root CA and its epoch.
 	fn root() -> Result<(Cert, u32), Error<T>> {
 		let root = RootCa::<T>::get().ok_or(Error::<T>::NoRootCa)?;
-		let root = Cert::from_der(&root).map_err(Error::<T>::Quote)?;
+		let root = Cert::from_der(&root).map_err(Error::<T>::Verification)?;
 		Ok((root, RootEpoch::<T>::get()))
 	}
 
@@ -556,7 +556,7 @@ impl<T: Config> Pallet<T> {
 		let stored = RootCaCrl::<T>::get()
 			.filter(|crl| crl.root_epoch == epoch)
 			.ok_or(Error::<T>::RootCaCrlMissing)?;
-		Crl::from_der(&stored.der).map_err(Error::<T>::Quote)
+		Crl::from_der(&stored.der).map_err(Error::<T>::Verification)
 	}
 
 	/// A revocation list replaces the stored one only if issued later (or the stored one is of
@@ -626,7 +626,7 @@ impl<T: Config> Pallet<T> {
 			pck_chain,
 			now,
 		)
-		.map_err(Error::<T>::Quote)
+		.map_err(Error::<T>::Verification)
 	}
 
 	fn signed_by(key: &SigningKey, message: &[u8], signature: &EnclaveSignature) -> bool {

@@ -99,7 +99,7 @@ fn register(
 }
 
 fn quote_error(error: Dcap) -> Error<Test> {
-	Error::<Test>::Quote(error)
+	Error::<Test>::Verification(error)
 }
 
 #[test]

@@ -80,7 +80,7 @@ where
 		);
 		let policy = PoolPolicy {
 			worker_stake_ratio: Percent::from_percent(35),
-			scheduler_reward_ratio: Percent::from_percent(5),
+			pool_owner_reward_ratio: Percent::from_percent(5),
 		};
 		Workerpools::<T>::insert(
 			POOL,
@@ -88,7 +88,7 @@ where
 				owner: owner.clone(),
 				description: Default::default(),
 				policy,
-				scheduler: scheduler.clone(),
+				scheduler_key: scheduler.clone(),
 				open: true,
 			},
 		);
@@ -127,16 +127,21 @@ where
 			first_task: 0,
 			volume,
 			worker_stake: policy.worker_stake_ratio.mul_floor(price),
-			scheduler_stake: Percent::from_percent(30).mul_floor(price),
-			scheduler_reward_ratio: policy.scheduler_reward_ratio,
+			pool_owner_stake: Percent::from_percent(30).mul_floor(price),
+			pool_owner_reward_ratio: policy.pool_owner_reward_ratio,
 			unsettled: volume,
 		};
 		let id = DealId::repeat_byte(0xde);
 		let volume_balance = BalanceOf::<T>::from(volume);
 		T::Escrow::lock(&deal.payer, Purpose::DealPayment, deal.task_price() * volume_balance, id)
 			.expect("funded");
-		T::Escrow::lock(&owner, Purpose::SchedulerStake, deal.scheduler_stake * volume_balance, id)
-			.expect("funded");
+		T::Escrow::lock(
+			&owner,
+			Purpose::PoolOwnerStake,
+			deal.pool_owner_stake * volume_balance,
+			id,
+		)
+		.expect("funded");
 		<Pallet<T> as pallet_marketplace::OnDealCreated<T>>::on_deal_created(&id, &deal);
 		pallet_marketplace::Pallet::<T>::record_deal_use(&deal);
 		Deals::<T>::insert(id, deal);

@@ -20,8 +20,8 @@
 //!    behind its vote and where it published the result. The last one's reveal finalizes the
 //!    task; after the reveal window, anyone may finalize it ([`Pallet::finalize`]) if at least
 //!    one worker revealed, or the scheduler may reopen it ([`Pallet::reopen`]) if none did.
-//! 5. **Settle**: finalizing pays the app and dataset owners, the winners and the scheduler,
-//!    releases the scheduler's stake, and gives the losers' stakes to the winners; a task not
+//! 5. **Settle**: finalizing pays the app and dataset owners, the winners and the pool owner,
+//!    releases the pool owner's stake, and gives the losers' stakes to the winners; a task not
 //!    finalized by its final deadline is finalized then if a winner revealed, and fails
 //!    otherwise: its payer is refunded in full. Expired tasks are settled by the chain itself in
 //!    idle block time ([`Hooks::on_idle`]), or by anyone with [`Pallet::claim`] when blocks are
@@ -52,7 +52,7 @@
 //!   (rounded down); the pool owner gets the rest. Winners get their stakes back; every other
 //!   contributor's stake is part of the reward. With more than one contributor, each winner's
 //!   score rises by 1; every other contributor's score falls to two thirds.
-//! - The single-call path pays the worker `pool price × (100 % - scheduler ratio)` with no stake
+//! - The single-call path pays the worker `pool price × (100 % - pool owner ratio)` with no stake
 //!   and no score change.
 //! - Failure: the payer gets the task's whole price back, the pool owner's stake goes to the
 //!   kitty, and every contributor gets its stake back.
@@ -281,12 +281,12 @@ pub mod pallet {
 		/// The task failed: its payer was refunded and its scheduler's stake went to the kitty.
 		TaskFailed { task: TaskId, deal: DealId, reason: Failure },
 		/// `count` tasks of `deal` that nobody opened failed together at the deal's final
-		/// deadline: their payer was refunded and their scheduler's stakes went to the kitty.
+		/// deadline: their payer was refunded and their pool owners' stakes went to the kitty.
 		UnopenedTasksFailed { deal: DealId, count: u32, reason: Failure },
 		/// A winner earned `reward` for the task (its stake was returned besides).
 		WorkerRewarded { task: TaskId, worker: T::AccountId, reward: BalanceOf<T> },
 		/// The pool owner earned `reward` for the task: its share and the rounding remainder.
-		SchedulerRewarded { task: TaskId, owner: T::AccountId, reward: BalanceOf<T> },
+		PoolOwnerRewarded { task: TaskId, owner: T::AccountId, reward: BalanceOf<T> },
 		/// `worker`, assigned to `task` at least 2T ago, had not contributed: it lost its place
 		/// and its score in the pool fell to `score`.
 		SilentWorkerReplaced { task: TaskId, worker: T::AccountId, score: u32 },
@@ -604,7 +604,7 @@ pub mod pallet {
 			ensure!(contribution.result_hash == result_hash, Error::<T>::DigestMismatch);
 			ensure!(contribution.result_seal == result_seal, Error::<T>::SealMismatch);
 
-			contribution.status = ContributionStatus::Proved;
+			contribution.status = ContributionStatus::Revealed;
 			let pays_fee = Self::free_if_at_risk(!contribution.stake.is_zero());
 			entry.reveals = entry.reveals.saturating_add(1);
 			entry.result_digest = Some(digest);
@@ -721,7 +721,7 @@ pub mod pallet {
 				task,
 				&mut entry,
 				&worker,
-				ContributionStatus::Proved,
+				ContributionStatus::Revealed,
 				(result_hash, result_seal),
 				&deal,
 				Zero::zero(),
@@ -1240,7 +1240,7 @@ impl<T: Config> Pallet<T> {
 			let winners = live().filter(|contribution| contribution.result_hash == consensus);
 			ensure!(winners.clone().count() as u32 == entry.winners, "wrong winner count");
 			let proved = winners
-				.filter(|contribution| contribution.status == ContributionStatus::Proved)
+				.filter(|contribution| contribution.status == ContributionStatus::Revealed)
 				.count() as u32;
 			ensure!(proved == entry.reveals, "wrong reveal count");
 		}

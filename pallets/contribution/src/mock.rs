@@ -117,7 +117,7 @@ parameter_types! {
 	/// As the runtime's: a thousandth of the unit. A test may raise it, as an upgrade could.
 	pub static ExistentialDeposit: Balance = RLC / 1_000;
 	pub const EscrowPalletId: PalletId = PalletId(*b"cmn/kitt");
-	pub const SchedulerStakeRatio: Percent = Percent::from_percent(30);
+	pub const PoolOwnerStakeRatio: Percent = Percent::from_percent(30);
 	/// What a registration or presignature holds, per item and per byte.
 	pub const DepositPerItem: Balance = RLC / 10;
 	pub const DepositPerByte: Balance = RLC / 10_000;
@@ -134,7 +134,7 @@ impl pallet_marketplace::Config for Test {
 	type Escrow = Escrow;
 	type OrderSignature = MultiSignature;
 	type GovernanceOrigin = EnsureRoot<AccountId>;
-	type SchedulerStakeRatio = SchedulerStakeRatio;
+	type PoolOwnerStakeRatio = PoolOwnerStakeRatio;
 	type MaxNameLength = ConstU32<32>;
 	type MaxUriLength = ConstU32<128>;
 	type MaxDescriptionLength = ConstU32<128>;
@@ -383,7 +383,7 @@ fn signed<O: pallet_marketplace::orders::Signable>(
 }
 
 /// Registers app 0 (allowing [`APP_MEASUREMENT`]), dataset 0, and workerpool 0 (35 % worker
-/// stake, 5 % scheduler share, scheduled by [`SCHEDULER`], which accepted) with workers 1 to
+/// stake, 5 % pool owner share, scheduled by [`SCHEDULER`], which accepted) with workers 1 to
 /// [`WORKERS`], each
 /// able to serve the TEE and SGX bits.
 fn register_pool() {
@@ -413,7 +413,7 @@ fn register_pool() {
 		bounded(b"the pool"),
 		PoolPolicy {
 			worker_stake_ratio: Percent::from_percent(35),
-			scheduler_reward_ratio: Percent::from_percent(5),
+			pool_owner_reward_ratio: Percent::from_percent(5),
 		},
 		account(SCHEDULER),
 		true,

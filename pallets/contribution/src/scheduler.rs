@@ -149,7 +149,7 @@ where
 		// node work for a pool.
 		let pools: BTreeMap<WorkerpoolId, usize> = SchedulerAccepted::<T>::iter()
 			.filter(|(id, accepted)| {
-				Workerpools::<T>::get(id).is_some_and(|pool| pool.scheduler == *accepted)
+				Workerpools::<T>::get(id).is_some_and(|pool| pool.scheduler_key == *accepted)
 			})
 			.filter_map(|(id, accepted)| {
 				local.iter().position(|account| account.id == accepted).map(|at| (id, at))

@@ -55,9 +55,9 @@ fn share_of<T: Config>(amount: BalanceOf<T>, numerator: u32, denominator: u32) -
 	.saturated_into()
 }
 
-/// What the workers of a task share: `amount × (100 % - the scheduler's ratio)`, rounded down.
-fn workers_part<T: Config>(amount: BalanceOf<T>, scheduler_ratio: Percent) -> BalanceOf<T> {
-	Percent::from_parts(100u8.saturating_sub(scheduler_ratio.deconstruct())).mul_floor(amount)
+/// What the workers of a task share: `amount × (100 % - the pool owner's ratio)`, rounded down.
+fn workers_part<T: Config>(amount: BalanceOf<T>, owner_ratio: Percent) -> BalanceOf<T> {
+	Percent::from_parts(100u8.saturating_sub(owner_ratio.deconstruct())).mul_floor(amount)
 }
 
 impl<T: Config> Pallet<T> {
@@ -85,7 +85,7 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
-	/// Fails `entry`: refunds the payer, gives the scheduler's stake to the kitty, returns
+	/// Fails `entry`: refunds the payer, gives the pool owner's stake to the kitty, returns
 	/// every contributor's stake.
 	pub(crate) fn fail(
 		task: TaskId,
@@ -96,8 +96,8 @@ impl<T: Config> Pallet<T> {
 		T::Escrow::unlock(&deal.payer, Purpose::DealPayment, deal.task_price(), task)?;
 		T::Escrow::seize(
 			&deal.workerpool.owner,
-			Purpose::SchedulerStake,
-			deal.scheduler_stake,
+			Purpose::PoolOwnerStake,
+			deal.pool_owner_stake,
 			task,
 		)?;
 		for contribution in &entry.contributions {
@@ -114,7 +114,7 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Fails every task of `deal_id` that nobody opened, in one step whatever their number:
-	/// refunds the payer their price and gives the scheduler's stakes on them to the kitty.
+	/// refunds the payer their price and gives the pool owner's stakes on them to the kitty.
 	/// Called only after the deal's final deadline, when no task can be opened any more.
 	pub(crate) fn fail_unopened(
 		deal_id: DealId,
@@ -134,8 +134,8 @@ impl<T: Config> Pallet<T> {
 		)?;
 		T::Escrow::seize(
 			&deal.workerpool.owner,
-			Purpose::SchedulerStake,
-			deal.scheduler_stake.saturating_mul(tasks),
+			Purpose::PoolOwnerStake,
+			deal.pool_owner_stake.saturating_mul(tasks),
 			deal_id,
 		)?;
 		pallet_marketplace::Pallet::<T>::settle_tasks(&deal_id, count);
@@ -197,8 +197,8 @@ impl<T: Config> Pallet<T> {
 		}
 		T::Escrow::unlock(
 			&deal.workerpool.owner,
-			Purpose::SchedulerStake,
-			deal.scheduler_stake,
+			Purpose::PoolOwnerStake,
+			deal.pool_owner_stake,
 			task,
 		)
 	}
@@ -214,7 +214,7 @@ impl<T: Config> Pallet<T> {
 		let mut total_reward = pool_price;
 		let mut total_shares = 0u32;
 		for contribution in &entry.contributions {
-			if contribution.status == ContributionStatus::Proved {
+			if contribution.status == ContributionStatus::Revealed {
 				Self::return_stake(task, contribution)?;
 				total_shares =
 					total_shares.saturating_add(consensus::reward_share(contribution.weight));
@@ -228,7 +228,7 @@ impl<T: Config> Pallet<T> {
 			}
 		}
 
-		let workers_reward = workers_part::<T>(total_reward, deal.scheduler_reward_ratio);
+		let workers_reward = workers_part::<T>(total_reward, deal.pool_owner_reward_ratio);
 		let mut paid = BalanceOf::<T>::zero();
 		// Reputation is earned only where something was at risk: with more than one contributor
 		// and a stake that a wrong vote would have lost.
@@ -236,7 +236,7 @@ impl<T: Config> Pallet<T> {
 		let pool = deal.workerpool.id;
 		for contribution in &entry.contributions {
 			let worker = &contribution.worker;
-			if contribution.status == ContributionStatus::Proved {
+			if contribution.status == ContributionStatus::Revealed {
 				let share = consensus::reward_share(contribution.weight);
 				let reward = share_of::<T>(workers_reward, share, total_shares);
 				funds.pay(worker, reward)?;
@@ -264,7 +264,7 @@ impl<T: Config> Pallet<T> {
 		let owner = &deal.workerpool.owner;
 		let rest = total_reward.saturating_sub(paid);
 		funds.pay(owner, rest)?;
-		Self::deposit_event(Event::SchedulerRewarded { task, owner: owner.clone(), reward: rest });
+		Self::deposit_event(Event::PoolOwnerRewarded { task, owner: owner.clone(), reward: rest });
 		Ok(())
 	}
 
@@ -273,7 +273,7 @@ impl<T: Config> Pallet<T> {
 	fn reward_single_worker(task: TaskId, entry: &Task<T>, deal: &Deal<T>) -> DispatchResult {
 		let pool_price = deal.workerpool.price;
 		let owner = &deal.workerpool.owner;
-		let worker_reward = workers_part::<T>(pool_price, deal.scheduler_reward_ratio);
+		let worker_reward = workers_part::<T>(pool_price, deal.pool_owner_reward_ratio);
 		let rest = pool_price.saturating_sub(worker_reward);
 		if let Some(contribution) = entry.contributions.first() {
 			let worker = &contribution.worker;
@@ -285,7 +285,7 @@ impl<T: Config> Pallet<T> {
 			});
 		}
 		T::Escrow::pay(&deal.payer, Purpose::DealPayment, owner, rest, task)?;
-		Self::deposit_event(Event::SchedulerRewarded { task, owner: owner.clone(), reward: rest });
+		Self::deposit_event(Event::PoolOwnerRewarded { task, owner: owner.clone(), reward: rest });
 		Ok(())
 	}
 

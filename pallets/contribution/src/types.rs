@@ -115,7 +115,7 @@ pub enum ContributionStatus {
 	/// Voted; not revealed.
 	Contributed,
 	/// Revealed: the worker showed the digest behind its vote, which won.
-	Proved,
+	Revealed,
 	/// Voted for a result whose voters all failed to reveal; the task was reopened without it.
 	Rejected,
 }

@@ -4,7 +4,7 @@
 //!
 //! ## Overview
 //!
-//! The marketplace locks a requester's payment and a scheduler's stake when orders match; the
+//! The marketplace locks a requester's payment and a pool owner's stake when orders match; the
 //! contribution pallet locks a worker's stake when it contributes, then pays, returns or seizes
 //! these funds when a task settles. None of them moves protocol money itself: they call the
 //! [`Escrow`] trait this pallet implements, so every protocol balance is accounted for in one place.
@@ -19,7 +19,7 @@
 //!
 //! Settling a task moves held funds straight to whoever earns them ([`Escrow::pay`]) without a
 //! detour through a pot. Only funds nobody earns are *seized* into the kitty: the stake of a
-//! scheduler whose task failed. The kitty is the account of [`Config::PalletId`]; its funds are on
+//! pool owner whose task failed. The kitty is the account of [`Config::PalletId`]; its funds are on
 //! hold there under [`HoldReason::Kitty`], so a plain transfer to that account cannot be mistaken
 //! for kitty money. The kitty account is created at genesis with the existential deposit, and
 //! topped up to it on every runtime upgrade, so that seizures of any size can be deposited into
@@ -27,7 +27,7 @@
 //!
 //! ### Nobody can earn the kitty by making others fail
 //!
-//! The reference protocol pays each successful task's scheduler a share of the kitty. On a chain
+//! The reference protocol pays each successful task's pool owner a share of the kitty. On a chain
 //! where a task costs a few fees, that share is farmed: whoever owns an app, a pool and a worker
 //! completes zero-price tasks with itself and takes a share each time. Seized stakes would then
 //! become profit for whoever forces a victim's tasks to fail (a requester is refunded in full, the
@@ -53,7 +53,7 @@
 //! - *Pay*: move held funds to another account's free balance (a reward or a price).
 //! - *Seize*: move held funds into the kitty.
 //! - *Divert*: put a payout its payee cannot receive into the kitty.
-//! - *Reference*: the deal or task a movement belongs to, named in every event.
+//! - *Subject*: the deal or task a movement belongs to, named in every event.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 
@@ -82,7 +82,7 @@ pub type BalanceOf<T> =
 	<<T as Config>::Currency as Inspect<<T as frame_system::Config>::AccountId>>::Balance;
 
 /// A deal or task id, named in every escrow event.
-pub type Reference = sp_core::H256;
+pub type Subject = sp_core::H256;
 
 /// Why the protocol locks funds.
 #[derive(
@@ -102,8 +102,8 @@ pub type Reference = sp_core::H256;
 pub enum Purpose {
 	/// A requester's (or sponsor's) payment for a deal's tasks.
 	DealPayment,
-	/// A scheduler's stake on a deal's tasks, lost if a task fails.
-	SchedulerStake,
+	/// A pool owner's stake on a deal's tasks, lost if a task fails.
+	PoolOwnerStake,
 	/// A worker's stake on its contribution, lost if its result is outvoted.
 	WorkerStake,
 	/// A deposit for something the chain stores on the owner's behalf (a registration, a
@@ -115,7 +115,7 @@ impl Purpose {
 	/// Every purpose, for checks that walk them all.
 	pub const ALL: [Purpose; 4] = [
 		Purpose::DealPayment,
-		Purpose::SchedulerStake,
+		Purpose::PoolOwnerStake,
 		Purpose::WorkerStake,
 		Purpose::StorageDeposit,
 	];
@@ -131,7 +131,7 @@ pub trait Escrow<AccountId> {
 		who: &AccountId,
 		purpose: Purpose,
 		amount: Self::Balance,
-		reference: Reference,
+		subject: Subject,
 	) -> DispatchResult;
 
 	/// Releases `amount` that is held from `who` for `purpose` back to `who`.
@@ -139,7 +139,7 @@ pub trait Escrow<AccountId> {
 		who: &AccountId,
 		purpose: Purpose,
 		amount: Self::Balance,
-		reference: Reference,
+		subject: Subject,
 	) -> DispatchResult;
 
 	/// Moves `amount` held from `from` for `purpose` to `to`'s free balance, or into the kitty
@@ -149,7 +149,7 @@ pub trait Escrow<AccountId> {
 		purpose: Purpose,
 		to: &AccountId,
 		amount: Self::Balance,
-		reference: Reference,
+		subject: Subject,
 	) -> DispatchResult;
 
 	/// Moves `amount` held from `from` for `purpose` into the kitty.
@@ -157,7 +157,7 @@ pub trait Escrow<AccountId> {
 		from: &AccountId,
 		purpose: Purpose,
 		amount: Self::Balance,
-		reference: Reference,
+		subject: Subject,
 	) -> DispatchResult;
 
 	/// Whether `who` has `amount` of free funds that could be locked for `purpose`.
@@ -225,9 +225,9 @@ pub mod pallet {
 		/// A requester's or sponsor's payment for a deal.
 		#[codec(index = 0)]
 		DealPayment,
-		/// A scheduler's stake on a deal's tasks.
+		/// A pool owner's stake on a deal's tasks.
 		#[codec(index = 1)]
-		SchedulerStake,
+		PoolOwnerStake,
 		/// A worker's stake on a contribution.
 		#[codec(index = 2)]
 		WorkerStake,
@@ -258,19 +258,19 @@ pub mod pallet {
 	#[pallet::generate_deposit(pub(super) fn deposit_event)]
 	pub enum Event<T: Config> {
 		/// `amount` of `who`'s funds were put on hold for `purpose`.
-		Locked { who: T::AccountId, purpose: Purpose, amount: BalanceOf<T>, reference: Reference },
+		Locked { who: T::AccountId, purpose: Purpose, amount: BalanceOf<T>, subject: Subject },
 		/// `amount` held from `who` for `purpose` was released to `who`.
-		Unlocked { who: T::AccountId, purpose: Purpose, amount: BalanceOf<T>, reference: Reference },
+		Unlocked { who: T::AccountId, purpose: Purpose, amount: BalanceOf<T>, subject: Subject },
 		/// `amount` held from `from` for `purpose` was paid to `to`.
 		Paid {
 			from: T::AccountId,
 			purpose: Purpose,
 			to: T::AccountId,
 			amount: BalanceOf<T>,
-			reference: Reference,
+			subject: Subject,
 		},
 		/// `amount` held from `from` for `purpose` went into the kitty.
-		Seized { from: T::AccountId, purpose: Purpose, amount: BalanceOf<T>, reference: Reference },
+		Seized { from: T::AccountId, purpose: Purpose, amount: BalanceOf<T>, subject: Subject },
 		/// `to` could not receive `amount` held from `from` for `purpose` (its account cannot
 		/// exist with that balance, or refuses it): the amount went into the kitty instead.
 		PayoutDiverted {
@@ -278,7 +278,7 @@ pub mod pallet {
 			purpose: Purpose,
 			to: T::AccountId,
 			amount: BalanceOf<T>,
-			reference: Reference,
+			subject: Subject,
 		},
 	}
 
@@ -314,7 +314,7 @@ impl From<Purpose> for HoldReason {
 	fn from(purpose: Purpose) -> Self {
 		match purpose {
 			Purpose::DealPayment => HoldReason::DealPayment,
-			Purpose::SchedulerStake => HoldReason::SchedulerStake,
+			Purpose::PoolOwnerStake => HoldReason::PoolOwnerStake,
 			Purpose::WorkerStake => HoldReason::WorkerStake,
 			Purpose::StorageDeposit => HoldReason::StorageDeposit,
 		}
@@ -464,7 +464,7 @@ impl<T: Config> Escrow<T::AccountId> for Pallet<T> {
 		who: &T::AccountId,
 		purpose: Purpose,
 		amount: BalanceOf<T>,
-		reference: Reference,
+		subject: Subject,
 	) -> DispatchResult {
 		if amount.is_zero() {
 			return Ok(());
@@ -473,7 +473,7 @@ impl<T: Config> Escrow<T::AccountId> for Pallet<T> {
 			T::Currency::hold(&Self::hold_reason(purpose), who, amount)
 				.map_err(|_| Error::<T>::InsufficientFunds)?;
 			Self::credit_ledger(who, purpose, amount)?;
-			Self::deposit_event(Event::Locked { who: who.clone(), purpose, amount, reference });
+			Self::deposit_event(Event::Locked { who: who.clone(), purpose, amount, subject });
 			Ok(())
 		})
 	}
@@ -482,7 +482,7 @@ impl<T: Config> Escrow<T::AccountId> for Pallet<T> {
 		who: &T::AccountId,
 		purpose: Purpose,
 		amount: BalanceOf<T>,
-		reference: Reference,
+		subject: Subject,
 	) -> DispatchResult {
 		if amount.is_zero() {
 			return Ok(());
@@ -491,7 +491,7 @@ impl<T: Config> Escrow<T::AccountId> for Pallet<T> {
 			Self::debit_ledger(who, purpose, amount)?;
 			T::Currency::release(&Self::hold_reason(purpose), who, amount, Precision::Exact)
 				.map_err(|_| Error::<T>::InsufficientLocked)?;
-			Self::deposit_event(Event::Unlocked { who: who.clone(), purpose, amount, reference });
+			Self::deposit_event(Event::Unlocked { who: who.clone(), purpose, amount, subject });
 			Ok(())
 		})
 	}
@@ -501,7 +501,7 @@ impl<T: Config> Escrow<T::AccountId> for Pallet<T> {
 		purpose: Purpose,
 		to: &T::AccountId,
 		amount: BalanceOf<T>,
-		reference: Reference,
+		subject: Subject,
 	) -> DispatchResult {
 		if amount.is_zero() {
 			return Ok(());
@@ -510,10 +510,10 @@ impl<T: Config> Escrow<T::AccountId> for Pallet<T> {
 			Self::debit_ledger(from, purpose, amount)?;
 			let (from, to) = (from.clone(), to.clone());
 			if Self::transfer_held(&from, purpose, &to, amount).is_ok() {
-				Self::deposit_event(Event::Paid { from, purpose, to, amount, reference });
+				Self::deposit_event(Event::Paid { from, purpose, to, amount, subject });
 			} else {
 				Self::into_kitty(&from, purpose, amount)?;
-				Self::deposit_event(Event::PayoutDiverted { from, purpose, to, amount, reference });
+				Self::deposit_event(Event::PayoutDiverted { from, purpose, to, amount, subject });
 			}
 			Ok(())
 		})
@@ -523,7 +523,7 @@ impl<T: Config> Escrow<T::AccountId> for Pallet<T> {
 		from: &T::AccountId,
 		purpose: Purpose,
 		amount: BalanceOf<T>,
-		reference: Reference,
+		subject: Subject,
 	) -> DispatchResult {
 		if amount.is_zero() {
 			return Ok(());
@@ -531,7 +531,7 @@ impl<T: Config> Escrow<T::AccountId> for Pallet<T> {
 		with_storage_layer(|| {
 			Self::debit_ledger(from, purpose, amount)?;
 			Self::into_kitty(from, purpose, amount)?;
-			Self::deposit_event(Event::Seized { from: from.clone(), purpose, amount, reference });
+			Self::deposit_event(Event::Seized { from: from.clone(), purpose, amount, subject });
 			Ok(())
 		})
 	}

@@ -1,13 +1,13 @@
 //! The escrow's behaviour: each movement, each refusal, and conservation of money.
 
-use crate::{mock::*, Error, Escrow as _, Event, HoldReason, Kitty, Purpose, Reference};
+use crate::{mock::*, Error, Escrow as _, Event, HoldReason, Kitty, Purpose, Subject};
 use frame_support::{
 	assert_noop, assert_ok,
 	traits::fungible::{Inspect, InspectHold},
 };
 use proptest::prelude::*;
 
-const DEAL: Reference = Reference::repeat_byte(7);
+const DEAL: Subject = Subject::repeat_byte(7);
 
 fn held(who: AccountId, purpose: Purpose) -> Balance {
 	Balances::balance_on_hold(&HoldReason::from(purpose).into(), &who)
@@ -34,7 +34,7 @@ fn lock_puts_free_funds_on_hold_and_records_them() {
 		assert_eq!(Escrow::locked(&1, Purpose::DealPayment), 600);
 		assert_eq!(Escrow::total_locked(Purpose::DealPayment), 600);
 		System::assert_last_event(
-			Event::Locked { who: 1, purpose: Purpose::DealPayment, amount: 600, reference: DEAL }
+			Event::Locked { who: 1, purpose: Purpose::DealPayment, amount: 600, subject: DEAL }
 				.into(),
 		);
 	});
@@ -55,13 +55,13 @@ fn lock_beyond_free_funds_fails_and_changes_nothing() {
 #[test]
 fn unlock_returns_held_funds_to_their_owner() {
 	run_test(|| {
-		assert_ok!(Escrow::lock(&1, Purpose::SchedulerStake, 300, DEAL));
-		assert_ok!(Escrow::unlock(&1, Purpose::SchedulerStake, 100, DEAL));
-		assert_eq!(held(1, Purpose::SchedulerStake), 200);
+		assert_ok!(Escrow::lock(&1, Purpose::PoolOwnerStake, 300, DEAL));
+		assert_ok!(Escrow::unlock(&1, Purpose::PoolOwnerStake, 100, DEAL));
+		assert_eq!(held(1, Purpose::PoolOwnerStake), 200);
 		assert_eq!(free(1), START - 200);
-		assert_ok!(Escrow::unlock(&1, Purpose::SchedulerStake, 200, DEAL));
+		assert_ok!(Escrow::unlock(&1, Purpose::PoolOwnerStake, 200, DEAL));
 		assert_eq!(free(1), START);
-		assert_eq!(Escrow::total_locked(Purpose::SchedulerStake), 0);
+		assert_eq!(Escrow::total_locked(Purpose::PoolOwnerStake), 0);
 	});
 }
 
@@ -95,7 +95,7 @@ fn pay_moves_held_funds_to_the_earner() {
 				purpose: Purpose::DealPayment,
 				to: 2,
 				amount: 200,
-				reference: DEAL,
+				subject: DEAL,
 			}
 			.into(),
 		);
@@ -117,7 +117,7 @@ fn a_payout_its_payee_cannot_receive_goes_to_the_kitty_and_never_fails() {
 				purpose: Purpose::DealPayment,
 				to: 9,
 				amount: ED - 1,
-				reference: DEAL,
+				subject: DEAL,
 			}
 			.into(),
 		);
@@ -145,14 +145,14 @@ fn paying_more_than_is_held_fails_and_changes_nothing() {
 #[test]
 fn seize_moves_held_funds_into_the_kitty_even_below_the_existential_deposit() {
 	run_test(|| {
-		assert_ok!(Escrow::lock(&1, Purpose::SchedulerStake, 300, DEAL));
-		assert_ok!(Escrow::seize(&1, Purpose::SchedulerStake, ED - 1, DEAL));
+		assert_ok!(Escrow::lock(&1, Purpose::PoolOwnerStake, 300, DEAL));
+		assert_ok!(Escrow::seize(&1, Purpose::PoolOwnerStake, ED - 1, DEAL));
 		assert_eq!(Kitty::<Test>::get(), ED - 1);
 		assert_eq!(
 			Balances::balance_on_hold(&HoldReason::Kitty.into(), &Escrow::kitty_account()),
 			ED - 1
 		);
-		assert_eq!(held(1, Purpose::SchedulerStake), 300 - (ED - 1));
+		assert_eq!(held(1, Purpose::PoolOwnerStake), 300 - (ED - 1));
 	});
 }
 
@@ -192,7 +192,7 @@ enum Operation {
 fn purpose() -> impl Strategy<Value = Purpose> {
 	prop_oneof![
 		Just(Purpose::DealPayment),
-		Just(Purpose::SchedulerStake),
+		Just(Purpose::PoolOwnerStake),
 		Just(Purpose::WorkerStake)
 	]
 }

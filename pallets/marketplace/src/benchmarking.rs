@@ -82,7 +82,7 @@ fn most_measurements<T: Config>() -> BoundedVec<Measurement, T::MaxMeasurements>
 fn policy() -> PoolPolicy {
 	PoolPolicy {
 		worker_stake_ratio: Percent::from_percent(35),
-		scheduler_reward_ratio: Percent::from_percent(5),
+		pool_owner_reward_ratio: Percent::from_percent(5),
 	}
 }
 
@@ -126,7 +126,7 @@ fn create_pool_of<T: Config>(owner: &T::AccountId, open: bool) -> WorkerpoolId {
 			owner: owner.clone(),
 			description: longest(b'p'),
 			policy: policy(),
-			scheduler: owner.clone(),
+			scheduler_key: owner.clone(),
 			open,
 		},
 	);
@@ -218,7 +218,7 @@ mod benchmarks {
 		let workerpool = create_pool_of::<T>(&owner, true);
 		let new = PoolPolicy {
 			worker_stake_ratio: Percent::from_percent(1),
-			scheduler_reward_ratio: Percent::from_percent(1),
+			pool_owner_reward_ratio: Percent::from_percent(1),
 		};
 		#[extrinsic_call]
 		_(RawOrigin::Signed(owner), workerpool, new);
@@ -232,7 +232,10 @@ mod benchmarks {
 		let scheduler: T::AccountId = account("scheduler", 0, 0);
 		#[extrinsic_call]
 		_(RawOrigin::Signed(owner), workerpool, scheduler.clone());
-		assert_eq!(Workerpools::<T>::get(workerpool).map(|pool| pool.scheduler), Some(scheduler));
+		assert_eq!(
+			Workerpools::<T>::get(workerpool).map(|pool| pool.scheduler_key),
+			Some(scheduler)
+		);
 	}
 
 	#[benchmark]
@@ -241,7 +244,7 @@ mod benchmarks {
 		let workerpool = create_pool_of::<T>(&owner, true);
 		let scheduler: T::AccountId = account("scheduler", 0, 0);
 		Workerpools::<T>::mutate(workerpool, |pool| {
-			pool.as_mut().expect("just created").scheduler = scheduler.clone()
+			pool.as_mut().expect("just created").scheduler_key = scheduler.clone()
 		});
 		#[extrinsic_call]
 		_(RawOrigin::Signed(scheduler.clone()), workerpool);

@@ -11,7 +11,7 @@
 
 use codec::Encode;
 use frame_support::{ensure, pallet_prelude::*};
-use pallet_escrow::{Escrow, Purpose, Reference};
+use pallet_escrow::{Escrow, Purpose, Subject};
 use sp_runtime::traits::{Saturating, Zero};
 
 use crate::{types::*, BalanceOf, Config, Deals, DealsUsing, Deposits, Error, Pallet, Presigned};
@@ -25,8 +25,8 @@ impl<T: Config> Pallet<T> {
 			.saturating_add(T::DepositPerByte::get().saturating_mul(bytes.into()))
 	}
 
-	/// The escrow reference of a footprint's deposit, named in its escrow events.
-	fn deposit_reference(footprint: &Footprint<T::AccountId>) -> Reference {
+	/// The escrow subject of a footprint's deposit, named in its escrow events.
+	fn deposit_subject(footprint: &Footprint<T::AccountId>) -> Subject {
 		sp_io::hashing::blake2_256(&footprint.encode()).into()
 	}
 
@@ -40,7 +40,7 @@ impl<T: Config> Pallet<T> {
 		if amount.is_zero() {
 			return Ok(());
 		}
-		T::Escrow::lock(who, Purpose::StorageDeposit, amount, Self::deposit_reference(&footprint))
+		T::Escrow::lock(who, Purpose::StorageDeposit, amount, Self::deposit_subject(&footprint))
 			.map_err(|_| Error::<T>::CannotPayDeposit)?;
 		Deposits::<T>::insert(footprint, (who.clone(), amount));
 		Ok(())
@@ -53,7 +53,7 @@ impl<T: Config> Pallet<T> {
 				&who,
 				Purpose::StorageDeposit,
 				amount,
-				Self::deposit_reference(&footprint),
+				Self::deposit_subject(&footprint),
 			)?;
 		}
 		Ok(())

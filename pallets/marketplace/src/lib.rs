@@ -7,7 +7,7 @@
 //! - **Registries.** Apps (a WASM module: URI and sha256, and the TEE measurements its trusted
 //!   build may run under), datasets (URI and sha256, maybe encrypted) and workerpools (an owner, a
 //!   scheduler key and a policy: what share of the price a worker stakes and what share of the
-//!   workers' reward the scheduler keeps). Owners can hand them over; a pool owner can change the
+//!   workers' reward the pool owner keeps). Owners can hand them over; a pool owner can change the
 //!   policy and the scheduler key, open or close the pool, and allow or remove workers. A
 //!   scheduler schedules a pool only after it accepted to ([`Pallet::accept_scheduling`]).
 //!   Owners remove what no live deal uses any more ([`Pallet::remove_app`],
@@ -38,7 +38,7 @@
 //!   request's prices are caps); a price is either zero or at least the existential deposit, so
 //!   that its payee can always receive it. The payer's
 //!   `(app + dataset + workerpool price) × volume` and the pool owner's stake of
-//!   [`Config::SchedulerStakeRatio`] of the pool price per task are locked in the escrow pallet.
+//!   [`Config::PoolOwnerStakeRatio`] of the pool price per task are locked in the escrow pallet.
 //! - A deal snapshots everything its tasks need (owners, prices, trust ≥ 1, category, tag, the
 //!   pool's policy, payer, beneficiary, params), so later registry changes do not touch it.
 //! - Ids: `deal = blake2_256(request hash ‖ request consumed before)`; tasks are numbered from the
@@ -71,6 +71,7 @@ pub use pallet::*;
 
 #[cfg(feature = "runtime-benchmarks")]
 pub mod benchmarking;
+pub mod compatibility;
 pub mod deposits;
 mod matching;
 pub mod migrations;
@@ -84,6 +85,7 @@ mod tests;
 pub mod types;
 pub mod weights;
 
+pub use compatibility::check_compatibility;
 pub use types::*;
 pub use weights::WeightInfo;
 
@@ -123,7 +125,7 @@ pub mod pallet {
 
 		/// The share of the workerpool price a pool owner stakes per task (30 % in the reference).
 		#[pallet::constant]
-		type SchedulerStakeRatio: Get<Percent>;
+		type PoolOwnerStakeRatio: Get<Percent>;
 
 		/// The longest name of an app, dataset or category.
 		#[pallet::constant]
@@ -487,7 +489,7 @@ pub mod pallet {
 		/// The payer cannot lock the deal's price.
 		PayerCannotPay,
 		/// The workerpool's owner cannot lock its stake.
-		SchedulerCannotStake,
+		PoolOwnerCannotStake,
 		/// An encrypted dataset's key is released only to enclaves: the deal must run in a TEE.
 		EncryptedDatasetOutsideTee,
 		/// The app order's price is above zero but below the existential deposit, so its owner
@@ -628,7 +630,13 @@ pub mod pallet {
 			let owner = ensure_signed(origin)?;
 			let workerpool = Self::next_id::<NextWorkerpoolId<T>>()?;
 			Self::record_consent(workerpool, &owner, &scheduler);
-			let entry = Workerpool { owner: owner.clone(), description, policy, scheduler, open };
+			let entry = Workerpool {
+				owner: owner.clone(),
+				description,
+				policy,
+				scheduler_key: scheduler,
+				open,
+			};
 			Self::take_deposit(&owner, Footprint::Workerpool(workerpool), entry.encoded_size())?;
 			Workerpools::<T>::insert(workerpool, entry);
 			Self::deposit_event(Event::WorkerpoolCreated { workerpool, owner });
@@ -647,7 +655,7 @@ pub mod pallet {
 			let from = ensure_signed(origin)?;
 			let scheduler = Self::mutate_own_workerpool(&from, workerpool, |pool| {
 				pool.owner = to.clone();
-				pool.scheduler.clone()
+				pool.scheduler_key.clone()
 			})?;
 			// The scheduler agreed to serve this pool under its former owner, not the new one.
 			Self::record_consent(workerpool, &to, &scheduler);
@@ -682,7 +690,7 @@ pub mod pallet {
 		) -> DispatchResult {
 			let who = ensure_signed(origin)?;
 			Self::mutate_own_workerpool(&who, workerpool, |pool| {
-				pool.scheduler = scheduler.clone()
+				pool.scheduler_key = scheduler.clone()
 			})?;
 			Self::record_consent(workerpool, &who, &scheduler);
 			Self::deposit_event(Event::SchedulerChanged { workerpool, scheduler });
@@ -884,7 +892,7 @@ pub mod pallet {
 		}
 
 		/// Matches an app order, optionally a dataset order, a workerpool order and a request
-		/// order into a deal, and locks its payment and the scheduler's stake. Anyone may call
+		/// order into a deal, and locks its payment and the pool owner's stake. Anyone may call
 		/// it; the payer is the one the request order names.
 		///
 		/// `sponsor_signature` is the sponsor's signature over the request order, required when
@@ -918,7 +926,7 @@ pub mod pallet {
 		pub fn accept_scheduling(origin: OriginFor<T>, workerpool: WorkerpoolId) -> DispatchResult {
 			let scheduler = ensure_signed(origin)?;
 			let pool = Workerpools::<T>::get(workerpool).ok_or(Error::<T>::UnknownWorkerpool)?;
-			ensure!(pool.scheduler == scheduler, Error::<T>::NotWorkerpoolScheduler);
+			ensure!(pool.scheduler_key == scheduler, Error::<T>::NotWorkerpoolScheduler);
 			ensure!(
 				SchedulerAccepted::<T>::get(workerpool).as_ref() != Some(&scheduler),
 				Error::<T>::SchedulingAlreadyAccepted
@@ -1050,8 +1058,8 @@ impl<T: Config> Pallet<T> {
 	/// The account that schedules `workerpool`: its scheduler, once that account accepted.
 	pub fn active_scheduler(workerpool: WorkerpoolId) -> Option<T::AccountId> {
 		let pool = Workerpools::<T>::get(workerpool)?;
-		(SchedulerAccepted::<T>::get(workerpool).as_ref() == Some(&pool.scheduler))
-			.then_some(pool.scheduler)
+		(SchedulerAccepted::<T>::get(workerpool).as_ref() == Some(&pool.scheduler_key))
+			.then_some(pool.scheduler_key)
 	}
 
 	/// How much of `order`'s volume is left to match.
@@ -1100,7 +1108,7 @@ impl<T: Config> Pallet<T> {
 			ensure!(deal.trust >= 1, "a deal has trust 0");
 			let unsettled = BalanceOf::<T>::from(deal.unsettled);
 			let payment = deal.task_price().saturating_mul(unsettled);
-			let stake = deal.scheduler_stake.saturating_mul(unsettled);
+			let stake = deal.pool_owner_stake.saturating_mul(unsettled);
 			payments = payments.saturating_add(payment);
 			stakes = stakes.saturating_add(stake);
 			let paid = paid_by.entry(deal.payer.clone()).or_default();
@@ -1116,7 +1124,7 @@ impl<T: Config> Pallet<T> {
 		}
 		for (owner, staked) in staked_by {
 			ensure!(
-				T::Escrow::locked(&owner, Purpose::SchedulerStake) == staked,
+				T::Escrow::locked(&owner, Purpose::PoolOwnerStake) == staked,
 				"a pool owner's held stake differs from what its live deals staked"
 			);
 		}
@@ -1125,8 +1133,8 @@ impl<T: Config> Pallet<T> {
 			"held deal payments differ from what live deals owe"
 		);
 		ensure!(
-			T::Escrow::total_locked(Purpose::SchedulerStake) == stakes,
-			"held scheduler stakes differ from what live deals staked"
+			T::Escrow::total_locked(Purpose::PoolOwnerStake) == stakes,
+			"held pool owner stakes differ from what live deals staked"
 		);
 		for (workerpool, count) in PoolMemberCount::<T>::iter() {
 			let members = PoolMembers::<T>::iter_prefix(workerpool).count() as u32;

@@ -1,17 +1,16 @@
-//! `match_orders`: the reference protocol's compatibility and authenticity rules, in its order,
-//! then the deal.
+//! `match_orders`: the reference protocol's compatibility rules ([`check_compatibility`]), then
+//! authenticity, volume and funds, then the deal.
 
 use alloc::vec;
 use codec::Encode;
-use frame_support::traits::fungible::Inspect;
 use frame_support::{ensure, pallet_prelude::*};
 use frame_system::pallet_prelude::BlockNumberFor;
 use pallet_escrow::{Escrow, Purpose};
-use sp_runtime::traits::{CheckedAdd, CheckedMul, Zero};
+use sp_runtime::traits::{CheckedAdd, CheckedMul};
 
 use crate::{
-	types::*, Apps, BalanceOf, Categories, Config, Consumed, Datasets, Deals, Error, Event, Pallet,
-	Workerpools,
+	compatibility::check_compatibility, types::*, Apps, BalanceOf, Categories, Config, Consumed,
+	Datasets, Deals, Error, Event, Pallet, Workerpools,
 };
 
 /// An order, its hash, its remaining volume and its expiry, once checked.
@@ -56,76 +55,16 @@ impl<T: Config> Pallet<T> {
 			&workerpool_order.order,
 			&request_order.order,
 		);
-		let dataset_id = dataset.map(|order| order.dataset);
 
-		// Compatibility: category, trust, prices, tags.
-		ensure!(request.category == pool.category, Error::<T>::CategoryMismatch);
-		ensure!(Categories::<T>::contains_key(request.category), Error::<T>::UnknownCategory);
-		ensure!(request.trust <= pool.trust, Error::<T>::TrustAboveWorkerpoolLimit);
-		ensure!(request.app_max_price >= app.price, Error::<T>::AppPriceAboveRequestCap);
+		// Compatibility, from the orders alone (unknown datasets are refused below).
+		let dataset_encrypted = dataset
+			.and_then(|order| Datasets::<T>::get(order.dataset))
+			.is_some_and(|entry| entry.encrypted);
+		let deal_tag = check_compatibility(app, dataset, dataset_encrypted, pool, request)?;
 		let dataset_price = dataset.map(|order| order.price).unwrap_or_default();
-		ensure!(
-			request.dataset_max_price >= dataset_price,
-			Error::<T>::DatasetPriceAboveRequestCap
-		);
-		ensure!(
-			request.workerpool_max_price >= pool.price,
-			Error::<T>::WorkerpoolPriceAboveRequestCap
-		);
-		let receivable =
-			|price: BalanceOf<T>| price.is_zero() || price >= T::Currency::minimum_balance();
-		ensure!(receivable(app.price), Error::<T>::AppPriceBelowExistentialDeposit);
-		ensure!(receivable(dataset_price), Error::<T>::DatasetPriceBelowExistentialDeposit);
-		ensure!(receivable(pool.price), Error::<T>::WorkerpoolPriceBelowExistentialDeposit);
-		let dataset_tag = dataset.map(|order| order.tag & !tag::TEE_FRAMEWORKS).unwrap_or_default();
-		let deal_tag = app.tag | dataset_tag | request.tag;
-		ensure!(deal_tag & !pool.tag == 0, Error::<T>::WorkerpoolLacksRequestedTag);
-		ensure!((deal_tag ^ app.tag) & tag::TEE == 0, Error::<T>::TeeRequiredButAppNotTee);
-
-		// Compatibility: what each order is for, and whom each allows.
-		ensure!(request.app == app.app, Error::<T>::AppMismatch);
-		ensure!(request.dataset == dataset_id, Error::<T>::DatasetMismatch);
-		ensure!(
-			request.workerpool_restriction.allows(Some(&pool.workerpool)),
-			Error::<T>::WorkerpoolNotAllowedByRequest
-		);
-		ensure!(
-			app.dataset_restriction.allows(dataset_id.as_ref()),
-			Error::<T>::DatasetNotAllowedByApp
-		);
-		ensure!(
-			app.workerpool_restriction.allows(Some(&pool.workerpool)),
-			Error::<T>::WorkerpoolNotAllowedByApp
-		);
-		ensure!(
-			app.requester_restriction.allows(Some(&request.requester)),
-			Error::<T>::RequesterNotAllowedByApp
-		);
-		if let Some(dataset) = dataset {
-			ensure!(
-				dataset.app_restriction.allows(Some(&app.app)),
-				Error::<T>::AppNotAllowedByDataset
-			);
-			ensure!(
-				dataset.workerpool_restriction.allows(Some(&pool.workerpool)),
-				Error::<T>::WorkerpoolNotAllowedByDataset
-			);
-			ensure!(
-				dataset.requester_restriction.allows(Some(&request.requester)),
-				Error::<T>::RequesterNotAllowedByDataset
-			);
-		}
-		ensure!(pool.app_restriction.allows(Some(&app.app)), Error::<T>::AppNotAllowedByWorkerpool);
-		ensure!(
-			pool.dataset_restriction.allows(dataset_id.as_ref()),
-			Error::<T>::DatasetNotAllowedByWorkerpool
-		);
-		ensure!(
-			pool.requester_restriction.allows(Some(&request.requester)),
-			Error::<T>::RequesterNotAllowedByWorkerpool
-		);
 
 		// Authenticity and volume: registered, unexpired, signed by the owner, not used up.
+		ensure!(Categories::<T>::contains_key(request.category), Error::<T>::UnknownCategory);
 		let app_entry = Apps::<T>::get(app.app).ok_or(Error::<T>::UnknownApp)?;
 		let app_checked = Self::check_order(
 			app,
@@ -144,10 +83,6 @@ impl<T: Config> Pallet<T> {
 			Some(signed) => {
 				let entry =
 					Datasets::<T>::get(signed.order.dataset).ok_or(Error::<T>::UnknownDataset)?;
-				ensure!(
-					!entry.encrypted || deal_tag & tag::TEE != 0,
-					Error::<T>::EncryptedDatasetOutsideTee
-				);
 				let checked = Self::check_order(
 					&signed.order,
 					signed.order.volume,
@@ -229,9 +164,9 @@ impl<T: Config> Pallet<T> {
 			.ok_or(Error::<T>::PriceOverflow)?;
 		let volume_balance = BalanceOf::<T>::from(volume);
 		let payment = task_price.checked_mul(&volume_balance).ok_or(Error::<T>::PriceOverflow)?;
-		let scheduler_stake = T::SchedulerStakeRatio::get().mul_floor(pool.price);
+		let pool_owner_stake = T::PoolOwnerStakeRatio::get().mul_floor(pool.price);
 		let total_stake =
-			scheduler_stake.checked_mul(&volume_balance).ok_or(Error::<T>::PriceOverflow)?;
+			pool_owner_stake.checked_mul(&volume_balance).ok_or(Error::<T>::PriceOverflow)?;
 		let pool_owner = pool_entry.owner.clone();
 		if payer == pool_owner {
 			let both = payment.checked_add(&total_stake).ok_or(Error::<T>::PriceOverflow)?;
@@ -245,8 +180,8 @@ impl<T: Config> Pallet<T> {
 				Error::<T>::PayerCannotPay
 			);
 			ensure!(
-				T::Escrow::can_lock(&pool_owner, Purpose::SchedulerStake, total_stake),
-				Error::<T>::SchedulerCannotStake
+				T::Escrow::can_lock(&pool_owner, Purpose::PoolOwnerStake, total_stake),
+				Error::<T>::PoolOwnerCannotStake
 			);
 		}
 
@@ -265,7 +200,7 @@ impl<T: Config> Pallet<T> {
 			}
 		}
 		T::Escrow::lock(&payer, Purpose::DealPayment, payment, deal_id)?;
-		T::Escrow::lock(&pool_owner, Purpose::SchedulerStake, total_stake, deal_id)?;
+		T::Escrow::lock(&pool_owner, Purpose::PoolOwnerStake, total_stake, deal_id)?;
 
 		let deal =
 			Deal::<T> {
@@ -285,8 +220,8 @@ impl<T: Config> Pallet<T> {
 				first_task: consumed_before,
 				volume,
 				worker_stake: pool_entry.policy.worker_stake_ratio.mul_floor(pool.price),
-				scheduler_stake,
-				scheduler_reward_ratio: pool_entry.policy.scheduler_reward_ratio,
+				pool_owner_stake,
+				pool_owner_reward_ratio: pool_entry.policy.pool_owner_reward_ratio,
 				unsettled: volume,
 			};
 		debug_assert!(!Deals::<T>::contains_key(deal_id), "deal ids are unique per request volume");

@@ -23,9 +23,9 @@ impl<T: Config> UncheckedOnRuntimeUpgrade for InnerMigrateToV1<T> {
 		let (mut pools, mut accepted) = (0u64, 0u64);
 		for (id, pool) in Workerpools::<T>::iter() {
 			pools.saturating_inc();
-			if pool.owner == pool.scheduler {
+			if pool.owner == pool.scheduler_key {
 				accepted.saturating_inc();
-				SchedulerAccepted::<T>::insert(id, pool.scheduler);
+				SchedulerAccepted::<T>::insert(id, pool.scheduler_key);
 			}
 		}
 		T::DbWeight::get().reads_writes(pools, accepted)
@@ -52,7 +52,7 @@ pub type MigrateToV1<T> =
 pub(crate) fn migrated_to_v1<T: Config>() -> Result<(), &'static str> {
 	ensure!(
 		Workerpools::<T>::iter().all(|(id, pool)| {
-			SchedulerAccepted::<T>::contains_key(id) == (pool.owner == pool.scheduler)
+			SchedulerAccepted::<T>::contains_key(id) == (pool.owner == pool.scheduler_key)
 		}),
 		"an acceptance the pool's scheduler did not give, or a self-scheduled pool not accepted"
 	);

@@ -68,7 +68,7 @@ impl pallet_balances::Config for Test {
 
 parameter_types! {
 	pub const EscrowPalletId: PalletId = PalletId(*b"cmn/kitt");
-	pub const SchedulerStakeRatio: Percent = Percent::from_percent(30);
+	pub const PoolOwnerStakeRatio: Percent = Percent::from_percent(30);
 	/// What a registration or presignature holds, per item and per byte.
 	pub const DepositPerItem: Balance = 1_000;
 	pub const DepositPerByte: Balance = 10;
@@ -95,7 +95,7 @@ impl pallet_marketplace::Config for Test {
 	type Escrow = Escrow;
 	type OrderSignature = MultiSignature;
 	type GovernanceOrigin = EnsureRoot<AccountId>;
-	type SchedulerStakeRatio = SchedulerStakeRatio;
+	type PoolOwnerStakeRatio = PoolOwnerStakeRatio;
 	type MaxNameLength = ConstU32<32>;
 	type MaxUriLength = ConstU32<128>;
 	type MaxDescriptionLength = ConstU32<128>;
@@ -215,7 +215,7 @@ pub fn signed<O: crate::orders::Signable>(
 	Signed { order, signature: Some(signature) }
 }
 
-/// Registers app 0, dataset 0 and workerpool 0 (open, 10 % worker stake, 5 % scheduler share).
+/// Registers app 0, dataset 0 and workerpool 0 (open, 10 % worker stake, 5 % pool owner share).
 pub fn register_resources() {
 	assert_ok!(Marketplace::create_app(
 		RuntimeOrigin::signed(account(APP_OWNER)),
@@ -236,7 +236,7 @@ pub fn register_resources() {
 		bounded(b"the pool"),
 		PoolPolicy {
 			worker_stake_ratio: Percent::from_percent(10),
-			scheduler_reward_ratio: Percent::from_percent(5)
+			pool_owner_reward_ratio: Percent::from_percent(5)
 		},
 		account(SCHEDULER),
 		true,

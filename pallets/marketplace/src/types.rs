@@ -166,8 +166,8 @@ pub struct Dataset<T: Config> {
 pub struct PoolPolicy {
 	/// A worker stakes this share of the pool's price on each contribution.
 	pub worker_stake_ratio: Percent,
-	/// The scheduler keeps this share of the workers' reward.
-	pub scheduler_reward_ratio: Percent,
+	/// The pool owner keeps this share of the workers' reward.
+	pub pool_owner_reward_ratio: Percent,
 }
 
 /// A registered workerpool.
@@ -185,14 +185,14 @@ pub struct PoolPolicy {
 #[scale_info(skip_type_params(T))]
 #[codec(mel_bound())]
 pub struct Workerpool<T: Config> {
-	/// Who signs the pool's orders, stakes on its deals and earns the scheduler's share.
+	/// Who signs the pool's orders, stakes on its deals and earns the pool owner's share.
 	pub owner: AccountIdOf<T>,
 	/// A description for people.
 	pub description: BoundedVec<u8, T::MaxDescriptionLength>,
 	/// The pool's current policy; deals keep the one in force when they were made.
 	pub policy: PoolPolicy,
 	/// The account of the scheduler key that assigns the pool's tasks.
-	pub scheduler: AccountIdOf<T>,
+	pub scheduler_key: AccountIdOf<T>,
 	/// Whether any worker may join, or only those the owner allowed.
 	pub open: bool,
 }
@@ -520,9 +520,9 @@ pub struct Deal<T: Config> {
 	/// What a worker stakes per contribution.
 	pub worker_stake: BalanceOf<T>,
 	/// What the pool owner staked per task.
-	pub scheduler_stake: BalanceOf<T>,
-	/// The scheduler's share of the workers' reward.
-	pub scheduler_reward_ratio: Percent,
+	pub pool_owner_stake: BalanceOf<T>,
+	/// The pool owner's share of the workers' reward.
+	pub pool_owner_reward_ratio: Percent,
 	/// Tasks not yet paid out or refunded: the deal's payment and stake held in escrow are
 	/// `unsettled` times the per-task amounts.
 	pub unsettled: u32,

@@ -146,7 +146,7 @@ impl pallet_transaction_payment::Config for Runtime {
 parameter_types! {
 	pub const EscrowPalletId: PalletId = PalletId(*b"cmn/kitt");
 	/// A pool owner stakes 30 % of its price per task, as in the reference protocol.
-	pub const SchedulerStakeRatio: Percent = Percent::from_percent(30);
+	pub const PoolOwnerStakeRatio: Percent = Percent::from_percent(30);
 	/// A deal buys at most a thousand tasks: its expiry is settled within a few idle blocks.
 	pub const MaxDealVolume: u32 = 1_000;
 	/// Each app, dataset, workerpool, allowed worker or presigned order holds a tenth of a CMN,
@@ -170,7 +170,7 @@ impl pallet_marketplace::Config for Runtime {
 	type Escrow = Escrow;
 	type OrderSignature = Signature;
 	type GovernanceOrigin = EnsureRoot<AccountId>;
-	type SchedulerStakeRatio = SchedulerStakeRatio;
+	type PoolOwnerStakeRatio = PoolOwnerStakeRatio;
 	type MaxNameLength = ConstU32<64>;
 	type MaxUriLength = ConstU32<256>;
 	type MaxDescriptionLength = ConstU32<256>;

@@ -94,9 +94,9 @@ enum Command {
 		/// What a worker stakes per contribution, in percent of the pool price.
 		#[arg(long, default_value_t = 30)]
 		worker_stake_percent: u8,
-		/// The scheduler's share of the workers' reward, in percent.
+		/// The pool owner's share of the workers' reward, in percent.
 		#[arg(long, default_value_t = 5)]
-		scheduler_reward_percent: u8,
+		pool_owner_reward_percent: u8,
 		/// Only workers the owner allows may join.
 		#[arg(long)]
 		closed: bool,
@@ -304,13 +304,13 @@ async fn execute(cli: Cli) -> Result<(), String> {
 			description,
 			scheduler,
 			worker_stake_percent,
-			scheduler_reward_percent,
+			pool_owner_reward_percent,
 			closed,
 		} => pallet_marketplace::Call::create_workerpool {
 			description: bounded("description", description.as_bytes())?,
 			policy: PoolPolicy {
 				worker_stake_ratio: Percent::from_percent(worker_stake_percent),
-				scheduler_reward_ratio: Percent::from_percent(scheduler_reward_percent),
+				pool_owner_reward_ratio: Percent::from_percent(pool_owner_reward_percent),
 			},
 			scheduler,
 			open: !closed,

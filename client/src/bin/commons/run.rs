@@ -79,8 +79,17 @@ pub async fn run(chain: &Chain, pair: &sr25519::Pair, request: Request) -> Resul
 		salt: salt(&requester),
 		expiry: Some(latest_expiry(chain.best_number().await?)),
 	};
+	let dataset_encrypted = match request.dataset {
+		None => false,
+		Some(id) => {
+			let key = pallet_marketplace::Datasets::<Runtime>::hashed_key_for(id);
+			let dataset: Option<pallet_marketplace::Dataset<Runtime>> =
+				chain.storage(&key, None).await?;
+			dataset.ok_or(format!("dataset {id} is not registered"))?.encrypted
+		}
+	};
 	let published = published_orders(chain, 0).await?;
-	let offers = cheapest_offers(&published, &order)?;
+	let offers = cheapest_offers(&published, &order, dataset_encrypted)?;
 	let price = offers.task_price();
 	if price > max {
 		return Err(format!(

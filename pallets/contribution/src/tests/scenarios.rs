@@ -24,7 +24,7 @@ fn status(task: TaskId) -> TaskStatus {
 #[test]
 fn the_reference_worked_example_is_reproduced_to_the_unit() {
 	// iExec PoCo §4.3 with §5.2's prices: scores 12, 100 and 300, trust 100, pool price 20 RLC,
-	// worker stake 35 %, scheduler ratio 5 %, dataset price 1 RLC, free app.
+	// worker stake 35 %, pool owner ratio 5 %, dataset price 1 RLC, free app.
 	run_test(|| {
 		let (w1, w2, w3) = (worker(1), worker(2), worker(3));
 		Scores::<Test>::insert(POOL, &w1, 12);
@@ -35,9 +35,9 @@ fn the_reference_worked_example_is_reproduced_to_the_unit() {
 		let dataset_owner = account(DATASET_OWNER);
 
 		let task = assigned_task(DealSpec::default(), &[w1.clone(), w2.clone(), w3.clone()]);
-		// The requester locked 21 RLC and the scheduler 6 RLC.
+		// The requester locked 21 RLC and the pool owner 6 RLC.
 		assert_eq!(Escrow::locked(&requester, Purpose::DealPayment), 21 * RLC);
-		assert_eq!(Escrow::locked(&pool_owner, Purpose::SchedulerStake), 6 * RLC);
+		assert_eq!(Escrow::locked(&pool_owner, Purpose::PoolOwnerStake), 6 * RLC);
 
 		// w1 votes A, w2 and w3 vote B; consensus on B comes with w3.
 		assert_ok!(contribute(&w1, task, digest(b'A')));
@@ -58,7 +58,7 @@ fn the_reference_worked_example_is_reproduced_to_the_unit() {
 		let after = [&w1, &w2, &w3, &pool_owner, &dataset_owner, &requester].map(free);
 
 		// w2 gets its 7 back and 25.65 × 5/11; w3 its 7 and 25.65 × 6/11; w1 loses 7; the
-		// scheduler gets its 6 back and 1.350000001; the dataset owner 1; the requester's 21 are
+		// pool owner gets its 6 back and 1.350000001; the dataset owner 1; the requester's 21 are
 		// spent.
 		assert_eq!(after[0], before[0]);
 		assert_eq!(after[1] - before[1], 7 * RLC + 11_659_090_909);
@@ -97,7 +97,7 @@ fn honest_replication_pays_both_workers_and_raises_their_scores() {
 		assert_ok!(reveal(&w2, task, digest(7)));
 		let after = [&w1, &w2, &account(POOL_OWNER)].map(free);
 
-		// 20 RLC × 95 % shared equally (both log2(2) = 1), the rest to the scheduler.
+		// 20 RLC × 95 % shared equally (both log2(2) = 1), the rest to the pool owner.
 		let each = 19 * RLC / 2;
 		assert_eq!(after[0] - before[0], stake_of(&spec) + each);
 		assert_eq!(after[1] - before[1], stake_of(&spec) + each);
@@ -245,7 +245,7 @@ fn a_trust_one_task_is_contributed_and_finalized_in_one_free_call() {
 		)
 		.unwrap();
 		assert_eq!(outcome.pays_fee, Pays::No);
-		// 95 % of 20 RLC to the worker, no stake; 5 % and the released 6 RLC to the scheduler.
+		// 95 % of 20 RLC to the worker, no stake; 5 % and the released 6 RLC to the pool owner.
 		assert_eq!(free(&w1), START + 19 * RLC);
 		assert_eq!(free(&account(POOL_OWNER)) - pool_before, 6 * RLC + RLC);
 		assert_eq!(Scores::<Test>::get(POOL, &w1), 0);
@@ -254,7 +254,7 @@ fn a_trust_one_task_is_contributed_and_finalized_in_one_free_call() {
 	});
 }
 
-/// Fills the kitty with the scheduler stake of a task that expires, and returns how much.
+/// Fills the kitty with the pool owner stake of a task that expires, and returns how much.
 fn kitty_fed_by_an_expired_task() -> Balance {
 	let expired = DealSpec::trust(1).make();
 	run_to_block(System::block_number() + 10 * T_BLOCKS, Weight::MAX);
@@ -342,7 +342,7 @@ fn a_small_stake_is_still_seized_after_an_upgrade_raises_the_existential_deposit
 	use frame_support::traits::OnRuntimeUpgrade;
 	run_test(|| {
 		let ed = ExistentialDeposit::get();
-		// A task whose scheduler stake (6 RLC) is far below the deposit's rise.
+		// A task whose pool owner stake (6 RLC) is far below the deposit's rise.
 		let deal = DealSpec::trust(1).make();
 		ExistentialDeposit::set(ed + 100 * RLC);
 		AllPalletsWithSystem::on_runtime_upgrade();
@@ -386,7 +386,7 @@ fn a_payee_that_cannot_receive_does_not_block_settlement() {
 				purpose: Purpose::DealPayment,
 				to: account(nobody),
 				amount: app_price,
-				reference: task,
+				subject: task,
 			})));
 		// Everyone else was paid as usual.
 		assert_eq!(free(&w1), START + 19 * RLC);
@@ -447,7 +447,7 @@ fn expired_tasks_are_failed_and_refunded_by_the_idle_sweep() {
 				count: 1,
 				reason: Failure::SweptAfterFinalDeadline,
 			})));
-		// Two tasks refunded in full; the worker's stake returned; two scheduler stakes seized.
+		// Two tasks refunded in full; the worker's stake returned; two pool owner stakes seized.
 		assert_eq!(Balances::total_balance(&requester), requester_before);
 		assert_eq!(Escrow::locked(&requester, Purpose::DealPayment), 0);
 		assert_eq!(Escrow::locked(&w1, Purpose::WorkerStake), 0);

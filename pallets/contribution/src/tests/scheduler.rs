@@ -279,7 +279,7 @@ fn every_task_of_every_deal_is_opened_though_a_run_looks_at_only_some() {
 			}
 			next_block();
 			runs += 1;
-			assert!(runs < 20, "the scheduler keeps going round");
+			assert!(runs < 20, "the pool owner keeps going round");
 		}
 		for deal in deals {
 			for index in 0..MAX_DEAL_VOLUME {

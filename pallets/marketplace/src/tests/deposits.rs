@@ -128,7 +128,7 @@ fn what_a_live_deal_uses_cannot_be_removed_until_its_tasks_settle() {
 			assert_ok!(<Test as crate::Config>::Escrow::unlock(who, purpose, amount * 2, deal));
 		};
 		escrow(&made.payer, Purpose::DealPayment, made.task_price());
-		escrow(&made.workerpool.owner, Purpose::SchedulerStake, made.scheduler_stake);
+		escrow(&made.workerpool.owner, Purpose::PoolOwnerStake, made.pool_owner_stake);
 		assert_ok!(Marketplace::remove_app(signed_by(APP_OWNER), 0));
 		assert_ok!(Marketplace::remove_dataset(signed_by(DATASET_OWNER), 0));
 		System::assert_last_event(Event::DatasetRemoved { dataset: 0 }.into());

@@ -168,7 +168,7 @@ fn money_rules_each_refuse_with_their_own_error() {
 	run_test(|| {
 		register_resources();
 		Balances::set_balance(&account(POOL_OWNER), 1_000);
-		assert_noop!(Match::new(2).submit(), Error::<Test>::SchedulerCannotStake);
+		assert_noop!(Match::new(2).submit(), Error::<Test>::PoolOwnerCannotStake);
 	});
 }
 
@@ -272,13 +272,13 @@ fn a_match_makes_a_deal_and_locks_payment_and_stake() {
 		assert_eq!(deal.payer, account(REQUESTER));
 		assert_eq!(deal.trust, 3);
 		assert_eq!(deal.start, 1);
-		assert_eq!(deal.scheduler_stake, POOL_PRICE * 30 / 100);
+		assert_eq!(deal.pool_owner_stake, POOL_PRICE * 30 / 100);
 		assert_eq!(deal.worker_stake, POOL_PRICE / 10);
 		assert_eq!(deal.params.to_vec(), b"--samples 1000".to_vec());
 
 		let task_price = APP_PRICE + DATASET_PRICE + POOL_PRICE;
 		let payment_reason = HoldReason::from(Purpose::DealPayment).into();
-		let stake_reason = HoldReason::from(Purpose::SchedulerStake).into();
+		let stake_reason = HoldReason::from(Purpose::PoolOwnerStake).into();
 		assert_eq!(Balances::balance_on_hold(&payment_reason, &account(REQUESTER)), task_price * 4);
 		assert_eq!(Balances::balance(&account(REQUESTER)), START - task_price * 4);
 		assert_eq!(Balances::balance_on_hold(&stake_reason, &account(POOL_OWNER)), 6_000 * 4);

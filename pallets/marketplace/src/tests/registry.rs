@@ -14,7 +14,7 @@ fn registering_resources_numbers_them_and_records_their_owners() {
 		assert_eq!(Datasets::<Test>::get(0).unwrap().owner, account(DATASET_OWNER));
 		let pool = Workerpools::<Test>::get(0).unwrap();
 		assert_eq!(pool.owner, account(POOL_OWNER));
-		assert_eq!(pool.scheduler, account(SCHEDULER));
+		assert_eq!(pool.scheduler_key, account(SCHEDULER));
 		System::assert_has_event(Event::AppCreated { app: 0, owner: account(APP_OWNER) }.into());
 		System::assert_has_event(
 			Event::WorkerpoolCreated { workerpool: 0, owner: account(POOL_OWNER) }.into(),
@@ -81,7 +81,7 @@ fn a_pool_owner_changes_policy_scheduler_and_access() {
 		let old = Workerpools::<Test>::get(0).unwrap().policy;
 		let new = PoolPolicy {
 			worker_stake_ratio: Percent::from_percent(35),
-			scheduler_reward_ratio: Percent::from_percent(1),
+			pool_owner_reward_ratio: Percent::from_percent(1),
 		};
 		assert_noop!(
 			Marketplace::set_workerpool_policy(signed_by(OUTSIDER), 0, new),
@@ -98,7 +98,7 @@ fn a_pool_owner_changes_policy_scheduler_and_access() {
 			Error::<Test>::NotWorkerpoolOwner
 		);
 		assert_ok!(Marketplace::set_scheduler(signed_by(POOL_OWNER), 0, account(OUTSIDER)));
-		assert_eq!(Workerpools::<Test>::get(0).unwrap().scheduler, account(OUTSIDER));
+		assert_eq!(Workerpools::<Test>::get(0).unwrap().scheduler_key, account(OUTSIDER));
 
 		assert_noop!(
 			Marketplace::set_workerpool_access(signed_by(OUTSIDER), 0, false),
@@ -162,12 +162,12 @@ fn a_policy_change_does_not_touch_deals_already_made() {
 			0,
 			PoolPolicy {
 				worker_stake_ratio: Percent::from_percent(50),
-				scheduler_reward_ratio: Percent::from_percent(50),
+				pool_owner_reward_ratio: Percent::from_percent(50),
 			}
 		));
 		assert_eq!(Deals::<Test>::get(last_deal()).unwrap(), deal);
 		assert_eq!(deal.worker_stake, POOL_PRICE / 10);
-		assert_eq!(deal.scheduler_reward_ratio, Percent::from_percent(5));
+		assert_eq!(deal.pool_owner_reward_ratio, Percent::from_percent(5));
 	});
 }
 
