@@ -1,7 +1,11 @@
 //! The compute node's Prometheus metrics, served by `substrate-prometheus-endpoint` as the node's
 //! own are.
 
+use std::net::SocketAddr;
+
 use prometheus_endpoint::{register, Counter, PrometheusError, Registry, U64};
+
+use crate::LOG_TARGET;
 
 /// Counters of what the compute node did with the tasks it learnt of.
 #[derive(Clone)]
@@ -19,6 +23,20 @@ pub struct Metrics {
 }
 
 impl Metrics {
+	/// Registers the counters and serves them at `http://127.0.0.1:<port>/metrics` for as long
+	/// as the process runs. Must be called within a tokio runtime.
+	pub fn serve(port: u16) -> Result<Self, String> {
+		let registry = Registry::new();
+		let metrics = Self::register(&registry).map_err(|error| error.to_string())?;
+		let address = SocketAddr::from(([127, 0, 0, 1], port));
+		tokio::spawn(async move {
+			if let Err(error) = prometheus_endpoint::init_prometheus(address, registry).await {
+				log::error!(target: LOG_TARGET, "commons-compute: metrics on {address}: {error}");
+			}
+		});
+		Ok(metrics)
+	}
+
 	/// Registers the counters in `registry`.
 	pub fn register(registry: &Registry) -> Result<Self, PrometheusError> {
 		let counter = |name: &str, help: &str| {

@@ -1,7 +1,10 @@
-//! The example apps, built for wasm32-wasip1 by this test, run under the executor: their
-//! results, the determinism of reruns, and each limit and failure.
+//! The example apps, built for wasm32-wasip1 by this test, run by the compute node's task runner:
+//! their results, the determinism of reruns, and each limit and failure.
 
-use commons_compute::{digest, example_apps, execute, ExecutionError, Job, Limits};
+use commons_compute::{
+	digest, example_apps, run_task, ExecutionError, Limits, Outcome, RunError, TaskInputs,
+};
+use sp_core::H256;
 use std::{fs, path::PathBuf, sync::OnceLock};
 
 /// Builds the example apps once and returns `app`'s module bytes.
@@ -14,45 +17,42 @@ fn module(app: &str) -> Vec<u8> {
 	fs::read(modules.join(format!("{app}.wasm"))).expect("built")
 }
 
-fn args(params: &str) -> Vec<String> {
-	params.split_whitespace().map(str::to_owned).collect()
-}
-
 const LIMITS: Limits = Limits { fuel: 2_000_000_000, memory_bytes: 64 << 20 };
 
-/// Runs `app` with `params` (and `dataset` at `/in/dataset`); returns its output directory.
+/// Runs `module` with `params` (and `dataset`) as a task with `seed`; returns the directory the
+/// run happened in (its output is `out` in it) and what the task runner returned.
+fn run_module(
+	module: &[u8],
+	params: &str,
+	dataset: Option<&[u8]>,
+	seed: [u8; 32],
+	limits: Limits,
+) -> (tempfile::TempDir, Result<(Outcome, H256), RunError>) {
+	let dir = tempfile::tempdir().unwrap();
+	let task = TaskInputs { module, params: params.as_bytes(), dataset, seed, limits };
+	let result = run_task(&task, &dir.path().join("in"), &dir.path().join("out"));
+	(dir, result)
+}
+
+/// Runs the example app `app`: see [`run_module`].
 fn run(
 	app: &str,
 	params: &str,
 	dataset: Option<&[u8]>,
 	seed: [u8; 32],
 	limits: Limits,
-) -> (tempfile::TempDir, Result<commons_compute::Outcome, ExecutionError>) {
-	let module = module(app);
-	let input = tempfile::tempdir().unwrap();
-	if let Some(bytes) = dataset {
-		fs::write(input.path().join("dataset"), bytes).unwrap();
-	}
-	let output = tempfile::tempdir().unwrap();
-	let args = args(params);
-	let job = Job {
-		module: &module,
-		args: &args,
-		input: dataset.map(|_| input.path()),
-		output: output.path(),
-		seed,
-		limits,
-	};
-	let outcome = execute(&job);
-	(output, outcome)
+) -> (tempfile::TempDir, Result<(Outcome, H256), RunError>) {
+	run_module(&module(app), params, dataset, seed, limits)
 }
 
 #[test]
 fn monte_carlo_estimates_pi_and_reruns_give_the_same_digest() {
-	let (first, outcome) = run("monte-carlo", "--samples 200000 --seed 7", None, [1; 32], LIMITS);
-	let outcome = outcome.expect("runs");
+	let (first, result) = run("monte-carlo", "--samples 200000 --seed 7", None, [1; 32], LIMITS);
+	let (outcome, first_digest) = result.expect("runs");
 	assert!(outcome.fuel_used > 200_000, "fuel is metered: {}", outcome.fuel_used);
-	let result = fs::read_to_string(first.path().join("result.json")).unwrap();
+	let output = first.path().join("out");
+	assert_eq!(first_digest, H256::from(digest(&output).unwrap()), "the output's digest");
+	let result = fs::read_to_string(output.join("result.json")).unwrap();
 	let pi: f64 = result
 		.split("\"pi\":")
 		.nth(1)
@@ -63,19 +63,23 @@ fn monte_carlo_estimates_pi_and_reruns_give_the_same_digest() {
 	assert!((pi - std::f64::consts::PI).abs() < 0.01, "{result}");
 
 	// Another run, another task seed: the same bytes, so the same digest.
-	let (second, _) = run("monte-carlo", "--samples 200000 --seed 7", None, [2; 32], LIMITS);
-	assert_eq!(digest(first.path()).unwrap(), digest(second.path()).unwrap());
+	let (_, second) = run("monte-carlo", "--samples 200000 --seed 7", None, [2; 32], LIMITS);
+	assert_eq!(first_digest, second.expect("runs").1);
+	// The same arguments, spaced otherwise: the same digest.
+	let (_, spaced) = run("monte-carlo", " --samples\t200000  --seed 7\n", None, [1; 32], LIMITS);
+	assert_eq!(first_digest, spaced.expect("runs").1);
 	// Other params, another result.
-	let (third, _) = run("monte-carlo", "--samples 200000 --seed 8", None, [1; 32], LIMITS);
-	assert_ne!(digest(first.path()).unwrap(), digest(third.path()).unwrap());
+	let (_, third) = run("monte-carlo", "--samples 200000 --seed 8", None, [1; 32], LIMITS);
+	assert_ne!(first_digest, third.expect("runs").1);
 }
 
 #[test]
 fn csv_stats_reads_the_dataset() {
 	let csv = b"city,temperature,rain\nParis,12.5,3\nOslo,-2,7\nRome,18.5,0\n";
-	let (output, outcome) = run("csv-stats", "", Some(csv), [0; 32], LIMITS);
-	outcome.expect("runs");
-	let result = fs::read_to_string(output.path().join("result.json")).unwrap();
+	let (dir, result) = run("csv-stats", "", Some(csv), [0; 32], LIMITS);
+	result.expect("runs");
+	assert!(!dir.path().join("in").exists(), "the dataset does not outlive the run");
+	let result = fs::read_to_string(dir.path().join("out/result.json")).unwrap();
 	assert_eq!(
 		result,
 		"[{\"column\":\"temperature\",\"count\":3,\"sum\":29,\"min\":-2,\"max\":18.5,\"mean\":9.666666666666666},\
@@ -86,36 +90,34 @@ fn csv_stats_reads_the_dataset() {
 #[test]
 fn a_module_out_of_fuel_is_stopped() {
 	let limits = Limits { fuel: 1_000_000, ..LIMITS };
-	let (_, outcome) = run("monte-carlo", "--samples 100000000 --seed 1", None, [0; 32], limits);
-	assert!(matches!(outcome, Err(ExecutionError::OutOfFuel)), "{outcome:?}");
+	let (_, result) = run("monte-carlo", "--samples 100000000 --seed 1", None, [0; 32], limits);
+	assert!(matches!(result, Err(RunError::Execution(ExecutionError::OutOfFuel))), "{result:?}");
 }
 
 #[test]
 fn a_module_over_its_memory_cap_is_stopped() {
 	// A wasm32 Rust program starts with about a megabyte of memory; allow less.
 	let limits = Limits { memory_bytes: 64 * 1024, ..LIMITS };
-	let (_, outcome) = run("csv-stats", "", Some(b"a\n1\n"), [0; 32], limits);
-	assert!(matches!(outcome, Err(ExecutionError::MemoryLimit)), "{outcome:?}");
+	let (_, result) = run("csv-stats", "", Some(b"a\n1\n"), [0; 32], limits);
+	assert!(matches!(result, Err(RunError::Execution(ExecutionError::MemoryLimit))), "{result:?}");
 }
 
 #[test]
 fn a_failing_module_reports_its_exit_status_and_error() {
-	let (_, outcome) = run("monte-carlo", "--seed 1", None, [0; 32], LIMITS);
-	assert!(matches!(outcome, Err(ExecutionError::Exit(2))), "{outcome:?}");
-	let (_, outcome) = run("csv-stats", "", None, [0; 32], LIMITS);
-	assert!(matches!(outcome, Err(ExecutionError::Exit(2))), "no dataset: {outcome:?}");
+	let (_, result) = run("monte-carlo", "--seed 1", None, [0; 32], LIMITS);
+	assert!(matches!(result, Err(RunError::Execution(ExecutionError::Exit(2)))), "{result:?}");
+	let (_, result) = run("csv-stats", "", None, [0; 32], LIMITS);
+	assert!(
+		matches!(result, Err(RunError::Execution(ExecutionError::Exit(2)))),
+		"no dataset: {result:?}"
+	);
 }
 
 #[test]
 fn bytes_that_are_not_a_module_are_refused() {
-	let output = tempfile::tempdir().unwrap();
-	let job = Job {
-		module: b"not wasm",
-		args: &[],
-		input: None,
-		output: output.path(),
-		seed: [0; 32],
-		limits: LIMITS,
-	};
-	assert!(matches!(execute(&job), Err(ExecutionError::InvalidModule(_))));
+	let (_, result) = run_module(b"not wasm", "", None, [0; 32], LIMITS);
+	assert!(
+		matches!(result, Err(RunError::Execution(ExecutionError::InvalidModule(_)))),
+		"{result:?}"
+	);
 }

@@ -22,7 +22,9 @@
 
 use std::{collections::BTreeMap, path::Path, time::Duration};
 
-use commons_compute::{digest, example_apps, execute, tee::simulated_measurement, Job, Limits};
+use commons_compute::{
+	digest, example_apps, run_task, tee::simulated_measurement, Limits, TaskInputs,
+};
 use commons_e2e::{
 	cli, exclusive_network, insert_key, local_spec_with_validators, start_validators, wait_for,
 	ComputeNode, KeyService, TestDir, TestNode,
@@ -117,34 +119,29 @@ async fn only_task(node: &TestNode, from: u32) -> (Hash, Task<Runtime>) {
 
 /// The digest the monte-carlo app's output has for `task`, computed here independently.
 async fn expected_digest(module: Vec<u8>, task: Hash) -> Hash {
-	let args = PARAMS.split_whitespace().map(str::to_owned).collect();
-	digest_here(module, task, args, None).await
+	digest_here(module, task, PARAMS.as_bytes(), None).await
 }
 
-/// The digest of `module`'s output for `task` with `args`, and `dataset` as its dataset,
-/// computed here independently.
+/// The digest of `module`'s output for `task` with `params`, and `dataset` as its dataset,
+/// computed here independently, by the task runner every compute node uses.
 async fn digest_here(
 	module: Vec<u8>,
 	task: Hash,
-	args: Vec<String>,
+	params: &'static [u8],
 	dataset: Option<Vec<u8>>,
 ) -> Hash {
 	tokio::task::spawn_blocking(move || {
-		let output = tempfile::tempdir().unwrap();
-		let input = tempfile::tempdir().unwrap();
-		if let Some(data) = &dataset {
-			std::fs::write(input.path().join("dataset"), data).unwrap();
-		}
-		let job = Job {
+		let dir = tempfile::tempdir().unwrap();
+		let inputs = TaskInputs {
 			module: &module,
-			args: &args,
-			input: dataset.is_some().then_some(input.path()),
-			output: output.path(),
+			params,
+			dataset: dataset.as_deref(),
 			seed: task.0,
 			limits: Limits::for_reference_time(REFERENCE_TIME_SECS),
 		};
-		execute(&job).expect("the app runs here too");
-		Hash::from(digest(output.path()).unwrap())
+		let (_, result_digest) = run_task(&inputs, &dir.path().join("in"), &dir.path().join("out"))
+			.expect("the app runs here too");
+		result_digest
 	})
 	.await
 	.unwrap()
@@ -619,7 +616,7 @@ async fn a_local_market_serves_requests_replaces_dead_workers_and_slashes_a_chea
 	assert!(key_service.log().contains(&format!("for task {task_id:?}")), "{}", key_service.log());
 	assert_eq!(
 		Hash::from(digest(&statistics).unwrap()),
-		digest_here(stats_module, task_id, Vec::new(), Some(data)).await,
+		digest_here(stats_module, task_id, b"", Some(data)).await,
 		"the enclave computed on the decrypted data"
 	);
 	let eve_input = eve.work_dir.join("inputs").join(format!("{task_id:?}"));

@@ -1,0 +1,57 @@
+//! The worker's [`ChainView`] of a real chain: a node's JSON-RPC, and the worker's key to sign
+//! its calls with.
+
+use commons_client::Chain;
+use commons_runtime::{BlockNumber, Runtime, RuntimeCall, RuntimeEvent};
+use pallet_contribution::{Task, TaskId};
+use pallet_marketplace::{Dataset, DatasetId, Deal, DealId};
+use sp_core::sr25519;
+
+use crate::worker::{ChainView, ContributionCall};
+
+/// A chain reached through a node's JSON-RPC, on which calls are signed by the worker's key.
+pub struct RpcChain {
+	chain: Chain,
+	signer: sr25519::Pair,
+}
+
+impl RpcChain {
+	/// The chain `chain` reaches, with calls signed by `signer`.
+	pub fn new(chain: Chain, signer: sr25519::Pair) -> Self {
+		Self { chain, signer }
+	}
+}
+
+impl ChainView for RpcChain {
+	async fn best_number(&self) -> Result<BlockNumber, String> {
+		self.chain.best_number().await
+	}
+
+	async fn events(&self, number: BlockNumber) -> Result<Vec<RuntimeEvent>, String> {
+		let hash = self.chain.block_hash(number).await?;
+		let records = self.chain.events(hash).await?;
+		Ok(records.into_iter().map(|record| record.event).collect())
+	}
+
+	async fn task(&self, id: TaskId) -> Result<Option<Task<Runtime>>, String> {
+		let key = pallet_contribution::Tasks::<Runtime>::hashed_key_for(id);
+		self.chain.storage(&key, None).await
+	}
+
+	async fn deal(&self, id: DealId) -> Result<Option<Deal<Runtime>>, String> {
+		let key = pallet_marketplace::Deals::<Runtime>::hashed_key_for(id);
+		self.chain.storage(&key, None).await
+	}
+
+	async fn dataset(&self, id: DatasetId) -> Result<Option<Dataset<Runtime>>, String> {
+		let key = pallet_marketplace::Datasets::<Runtime>::hashed_key_for(id);
+		self.chain.storage(&key, None).await
+	}
+
+	async fn submit(&self, call: ContributionCall) -> Result<(), String> {
+		self.chain
+			.sign_and_submit(RuntimeCall::Contribution(call), &self.signer)
+			.await?;
+		Ok(())
+	}
+}

@@ -1,0 +1,197 @@
+//! What keeps a compute node eligible for tasks, done at start and on every new block: its place
+//! in its workerpool (joined, and joined again after an expulsion), its heartbeat, and its
+//! enclave's registration.
+
+use std::sync::Arc;
+
+use commons_client::Chain;
+use commons_runtime::{AccountId, BlockNumber, Runtime, RuntimeCall};
+use pallet_marketplace::{Tag, WorkerpoolId};
+use sp_core::{sr25519, Pair};
+
+use crate::{tee::SimulatedEnclave, LOG_TARGET};
+
+/// Re-attest when the registration has less than this left, in milliseconds.
+const REATTEST_MARGIN_MS: u64 = 60 * 60 * 1000;
+
+/// How many blocks a request to join, or a heartbeat, is given to be included before it is sent
+/// again.
+const RESUBMIT_AFTER_BLOCKS: BlockNumber = 10;
+
+/// The workerpool a compute node is to be a member of.
+pub struct PoolToJoin {
+	/// The pool's id.
+	pub workerpool: WorkerpoolId,
+	/// The endpoint announced to the pool: where the scheduler pushes tasks.
+	pub endpoint: String,
+	/// The capability tags announced.
+	pub capabilities: Tag,
+}
+
+/// A compute node's membership, heartbeat and enclave registration, and what it last sent.
+pub struct Upkeep {
+	chain: Chain,
+	signer: sr25519::Pair,
+	account: AccountId,
+	/// The enclave TEE tasks run in, in TEE mode.
+	enclave: Option<Arc<SimulatedEnclave>>,
+	pool: Option<PoolToJoin>,
+	/// The block a heartbeat was last submitted at.
+	heartbeat_sent: Option<BlockNumber>,
+	/// The best block when this worker last sent a request to join its pool.
+	join_sent: Option<BlockNumber>,
+}
+
+impl Upkeep {
+	/// The upkeep of the worker whose key is `signer`, on `chain`.
+	pub fn new(
+		chain: Chain,
+		signer: sr25519::Pair,
+		enclave: Option<Arc<SimulatedEnclave>>,
+		pool: Option<PoolToJoin>,
+	) -> Self {
+		let account = AccountId::from(signer.public());
+		Self { chain, signer, account, enclave, pool, heartbeat_sent: None, join_sent: None }
+	}
+
+	/// Registers the enclave and joins the pool. An error here is an error of the node's setup
+	/// (another pool, an endpoint too long, an enclave the chain refuses), for its operator.
+	pub async fn start(&mut self) -> Result<(), String> {
+		self.attest().await?;
+		if self.pool.is_some() {
+			let best = self.chain.best_number().await?;
+			self.join(best).await?;
+		}
+		Ok(())
+	}
+
+	/// Joins the pool again if the worker was expelled, sends a heartbeat when due, and renews
+	/// the enclave's registration before it expires; `best` is the new best block. Errors are
+	/// logged: the next block tries again.
+	pub async fn on_new_block(&mut self, best: BlockNumber) {
+		if let Some(workerpool) = self.pool.as_ref().map(|pool| pool.workerpool) {
+			if let Err(error) = self.join(best).await {
+				log::warn!(target: LOG_TARGET, "joining workerpool {workerpool}: {error}");
+			}
+		}
+		if let Err(error) = self.heartbeat(best).await {
+			log::warn!(target: LOG_TARGET, "heartbeat: {error}");
+		}
+		if let Err(error) = self.attest().await {
+			log::warn!(target: LOG_TARGET, "{error}");
+		}
+	}
+
+	/// Joins the pool unless this worker is a member of it already, or asked to join less than
+	/// [`RESUBMIT_AFTER_BLOCKS`] before `best`. A worker that was silent on a task loses its
+	/// place in the pool, and takes it again here.
+	async fn join(&mut self, best: BlockNumber) -> Result<(), String> {
+		let Some(pool) = &self.pool else { return Ok(()) };
+		let key = pallet_marketplace::WorkerPool::<Runtime>::hashed_key_for(&self.account);
+		match self.chain.storage::<WorkerpoolId>(&key, None).await? {
+			Some(current) if current == pool.workerpool => return Ok(()),
+			Some(other) => return Err(format!("already a member of workerpool {other}")),
+			None if self
+				.join_sent
+				.is_some_and(|sent| best < sent.saturating_add(RESUBMIT_AFTER_BLOCKS)) =>
+			{
+				return Ok(())
+			}
+			None => {}
+		}
+		let call = pallet_marketplace::Call::join_workerpool {
+			workerpool: pool.workerpool,
+			endpoint: pool
+				.endpoint
+				.as_bytes()
+				.to_vec()
+				.try_into()
+				.map_err(|_| format!("the endpoint URL {} is too long", pool.endpoint))?,
+			capabilities: pool.capabilities,
+		};
+		self.chain.sign_and_submit(RuntimeCall::Marketplace(call), &self.signer).await?;
+		self.join_sent = Some(best);
+		log::info!(
+			target: LOG_TARGET,
+			"joining workerpool {} with endpoint {}",
+			pool.workerpool,
+			pool.endpoint
+		);
+		Ok(())
+	}
+
+	/// Registers the enclave on chain unless it is registered with these keys and far from
+	/// expiring.
+	async fn attest(&self) -> Result<(), String> {
+		let Some(enclave) = &self.enclave else { return Ok(()) };
+		let key = pallet_attestation::Enclaves::<Runtime>::hashed_key_for(&self.account);
+		let registered: Option<pallet_attestation::Enclave> =
+			self.chain.storage(&key, None).await?;
+		let now: u64 = self
+			.chain
+			.storage(&pallet_timestamp::Now::<Runtime>::hashed_key(), None)
+			.await?
+			.unwrap_or_default();
+		let current = registered.is_some_and(|registered| {
+			registered.keys == enclave.keys
+				&& registered.expires_at > now.saturating_add(REATTEST_MARGIN_MS)
+		});
+		if current {
+			return Ok(());
+		}
+		let genesis = self.chain.block_hash(0).await?;
+		let report_data = pallet_attestation::Pallet::<Runtime>::report_data_for(
+			&self.account,
+			&enclave.keys,
+			genesis.as_ref(),
+		);
+		let call = pallet_attestation::Call::register_simulated {
+			kind: enclave.kind,
+			measurement: enclave.measurement(),
+			keys: enclave.keys,
+			proof: enclave.sign(&report_data),
+		};
+		self.chain
+			.submit_and_wait(RuntimeCall::Attestation(call), &self.signer)
+			.await
+			.map_err(|error| format!("registering the simulated enclave: {error}"))?;
+		log::info!(
+			target: LOG_TARGET,
+			"SIMULATED enclave registered ({:?}, not real TEE hardware)",
+			enclave.kind
+		);
+		Ok(())
+	}
+
+	/// Sends a heartbeat when the last one is a third of the liveness window old, so the
+	/// scheduler keeps counting this worker as alive.
+	async fn heartbeat(&mut self, best: BlockNumber) -> Result<(), String> {
+		let window = <Runtime as pallet_contribution::Config>::LivenessWindow::get();
+		let pool_key = pallet_marketplace::WorkerPool::<Runtime>::hashed_key_for(&self.account);
+		let Some(workerpool) = self.chain.storage::<WorkerpoolId>(&pool_key, None).await? else {
+			return Ok(());
+		};
+		let membership: pallet_marketplace::Membership<Runtime> = self
+			.chain
+			.storage(
+				&pallet_marketplace::PoolMembers::<Runtime>::hashed_key_for(
+					workerpool,
+					&self.account,
+				),
+				None,
+			)
+			.await?
+			.ok_or("the pool lost this member")?;
+		let due = membership.last_heartbeat.saturating_add(window / 3);
+		let pending = self.heartbeat_sent.is_some_and(|sent| sent > membership.last_heartbeat);
+		let resubmit =
+			self.heartbeat_sent.unwrap_or_default().saturating_add(RESUBMIT_AFTER_BLOCKS);
+		if best < due || (pending && best < resubmit) {
+			return Ok(());
+		}
+		let call = pallet_marketplace::Call::heartbeat {};
+		self.chain.sign_and_submit(RuntimeCall::Marketplace(call), &self.signer).await?;
+		self.heartbeat_sent = Some(best);
+		Ok(())
+	}
+}

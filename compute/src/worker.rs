@@ -1,0 +1,821 @@
+//! The compute node's work on the tasks assigned to it: a state machine advanced one round at a
+//! time.
+//!
+//! A task is *noted* when the scheduler pushes it to the endpoint or when a `WorkersAssigned`
+//! event names this worker. On each round of [`Worker::work`], every noted task is tried: the
+//! worker checks on chain that the task is open and assigned to it, gets its digest (computed
+//! once: the [`DigestStore`] keeps it across restarts) and contributes. Once the vote reaches
+//! consensus (`ConsensusReached`), the worker reveals the digest behind its vote.
+//!
+//! A noted task is dropped:
+//! - once contributed to, or when the chain shows nothing left for this worker to do (the task
+//!   is settled or revealing, or this worker voted already);
+//! - after [`ATTEMPTS`] failed tries (a read, a fetch, a run or a submission that failed);
+//! - when the chain has not shown it assigned to this worker for [`PUSH_PATIENCE`] rounds: a
+//!   push the chain never confirmed, or a task the scheduler gave to another worker instead.
+//!
+//! A task whose encrypted dataset's key has not reached this worker's enclave waits for it
+//! until its contribution deadline.
+//!
+//! The worker reaches the chain through [`ChainView`] and computes through [`Compute`], so that
+//! these rules are tested against a fake chain; [`crate::chain::RpcChain`] and
+//! [`crate::computer::Computer`] are the real ones.
+
+use std::{
+	collections::{BTreeMap, BTreeSet},
+	future::Future,
+	ops::ControlFlow,
+	sync::Arc,
+};
+
+use commons_client::confidential::DatasetKey;
+use commons_runtime::{AccountId, BlockNumber, Runtime, RuntimeEvent};
+use pallet_contribution::{ContributionStatus, ResultDigest, Task, TaskId, TaskStatus};
+use pallet_marketplace::{tag, Dataset, DatasetId, Deal, DealId};
+use prometheus_endpoint::{Counter, U64};
+
+use crate::{digests::DigestStore, metrics::Metrics, tee::SimulatedEnclave, LOG_TARGET};
+
+/// How often a task that fails is tried before the worker gives up on it.
+pub const ATTEMPTS: u32 = 3;
+
+/// How many rounds (about a second each) a noted task may wait for the chain to show it assigned
+/// to this worker: the scheduler pushes when it submits the assignment, a block or two before
+/// inclusion.
+pub const PUSH_PATIENCE: u32 = 60;
+
+/// How many noted tasks may wait before pushes are dropped.
+pub const MAX_PUSH_BACKLOG: usize = 1024;
+
+/// A call of the contribution pallet, the only pallet the worker submits to.
+pub type ContributionCall = pallet_contribution::Call<Runtime>;
+
+/// What the worker reads from the chain and submits to it.
+pub trait ChainView {
+	/// The number of the best block.
+	fn best_number(&self) -> impl Future<Output = Result<BlockNumber, String>>;
+
+	/// The events of block `number` of the best chain.
+	fn events(
+		&self,
+		number: BlockNumber,
+	) -> impl Future<Output = Result<Vec<RuntimeEvent>, String>>;
+
+	/// The task `id`, if it is on chain.
+	fn task(&self, id: TaskId) -> impl Future<Output = Result<Option<Task<Runtime>>, String>>;
+
+	/// The deal `id`, if it is not settled.
+	fn deal(&self, id: DealId) -> impl Future<Output = Result<Option<Deal<Runtime>>, String>>;
+
+	/// The registered dataset `id`.
+	fn dataset(
+		&self,
+		id: DatasetId,
+	) -> impl Future<Output = Result<Option<Dataset<Runtime>>, String>>;
+
+	/// Signs `call` with the worker's key and submits it, without waiting for its inclusion.
+	fn submit(&self, call: ContributionCall) -> impl Future<Output = Result<(), String>>;
+}
+
+/// How the worker gets a task's digest.
+pub trait Compute {
+	/// Runs `deal`'s app for `task` on `dataset` and returns the digest of its output, which is
+	/// kept where requesters fetch results.
+	fn compute(
+		&self,
+		task: TaskId,
+		deal: &Deal<Runtime>,
+		dataset: Option<DatasetInput>,
+	) -> impl Future<Output = Result<ResultDigest, String>>;
+}
+
+/// A deal's dataset, as the worker hands it over to be computed on.
+pub struct DatasetInput {
+	/// Its registry record: where it is and its checksum.
+	pub record: Dataset<Runtime>,
+	/// The key it is encrypted with, opened by this worker's enclave; `None` if it is not
+	/// encrypted.
+	pub key: Option<DatasetKey>,
+}
+
+/// What the worker is, fixed at start.
+pub struct Settings {
+	/// The worker's account, the one tasks are assigned to.
+	pub account: AccountId,
+	/// The enclave TEE tasks run in, in TEE mode.
+	pub enclave: Option<Arc<SimulatedEnclave>>,
+	/// Where requesters fetch results: the endpoint's `/results`, or the local directory. A
+	/// task's result is at `<results_url>/<task>`.
+	pub results_url: String,
+	/// Where the worker counts what it does, if metrics are served.
+	pub metrics: Option<Metrics>,
+	/// TEST ONLY: [`Worker::work`] stops as soon as a vote on a replicated task is submitted,
+	/// to play a node that crashes between contributing and revealing.
+	pub stop_after_replicated_vote: bool,
+}
+
+/// The tasks this worker was told of, and what it did with them.
+pub struct Worker<C, R> {
+	chain: C,
+	computer: R,
+	account: AccountId,
+	digests: DigestStore,
+	enclave: Option<Arc<SimulatedEnclave>>,
+	results_url: String,
+	metrics: Option<Metrics>,
+	stop_after_replicated_vote: bool,
+	/// Tasks noted as assigned to this worker that it has not contributed to yet.
+	assigned: BTreeMap<TaskId, Attempts>,
+	/// Tasks whose vote reached consensus, to reveal on.
+	revealing: BTreeSet<TaskId>,
+}
+
+/// What became of the tries of a task.
+#[derive(Clone, Copy, Default)]
+struct Attempts {
+	failures: u32,
+	waits: u32,
+	awaiting_key: bool,
+}
+
+/// Where a task stands for this worker after a try.
+enum Progress {
+	/// This worker's vote was submitted; `replicated` if others vote too, so a reveal follows.
+	Contributed { replicated: bool },
+	/// Nothing left for this worker to do: the task is settled or revealing, or it voted.
+	Done,
+	/// The chain does not show the task assigned to this worker.
+	NotYetAssigned,
+	/// The task's encrypted dataset's key has not been released to this worker's enclave yet.
+	AwaitingDatasetKey,
+}
+
+/// How the worker learnt of a task.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Learnt {
+	/// Its endpoint was told: anyone can push, so pushes are bounded.
+	FromPush,
+	/// A `WorkersAssigned` event named it.
+	FromChain,
+}
+
+impl<C: ChainView, R: Compute> Worker<C, R> {
+	/// A worker with no task noted, that remembers the digests in `digests`.
+	pub fn new(chain: C, computer: R, digests: DigestStore, settings: Settings) -> Self {
+		let Settings { account, enclave, results_url, metrics, stop_after_replicated_vote } =
+			settings;
+		Self {
+			chain,
+			computer,
+			account,
+			digests,
+			enclave,
+			results_url,
+			metrics,
+			stop_after_replicated_vote,
+			assigned: BTreeMap::new(),
+			revealing: BTreeSet::new(),
+		}
+	}
+
+	/// Notes `task`, pushed to the endpoint as assigned to this worker.
+	pub fn receive_push(&mut self, task: TaskId) {
+		self.note(task, Learnt::FromPush);
+	}
+
+	/// Reads the events of blocks `from..=to` and notes what concerns this worker. An error means
+	/// some block could not be read: the caller reads the range again, since its events may have
+	/// been missed.
+	pub async fn follow(&mut self, from: BlockNumber, to: BlockNumber) -> Result<(), String> {
+		for number in from..=to {
+			let events = self.chain.events(number).await?;
+			for event in events {
+				match event {
+					RuntimeEvent::Contribution(pallet_contribution::Event::WorkersAssigned {
+						task,
+						workers,
+					}) if workers.contains(&self.account) => self.note(task, Learnt::FromChain),
+					RuntimeEvent::Contribution(pallet_contribution::Event::ConsensusReached {
+						task,
+						..
+					}) if self.digests.contains(&task) => {
+						self.revealing.insert(task);
+					}
+					_ => {}
+				}
+			}
+		}
+		Ok(())
+	}
+
+	/// Works on every noted task: contributes to the assigned ones, reveals where due (see the
+	/// module's documentation for when a task is dropped).
+	///
+	/// Breaks with the task just voted on when `stop_after_replicated_vote` is set and the vote
+	/// was on a replicated task: the rest of the round is not done, and the caller is to stop.
+	pub async fn work(&mut self) -> ControlFlow<TaskId> {
+		for (task, mut attempts) in std::mem::take(&mut self.assigned) {
+			match self.contribute(task).await {
+				Ok(Progress::Contributed { replicated: true })
+					if self.stop_after_replicated_vote =>
+				{
+					return ControlFlow::Break(task)
+				}
+				Ok(Progress::Contributed { .. } | Progress::Done) => continue,
+				// The key service may be slow; the task's contribution deadline ends the wait.
+				Ok(Progress::AwaitingDatasetKey) => {
+					if !attempts.awaiting_key {
+						log::info!(
+							target: LOG_TARGET,
+							"task {task:?}: waiting for the dataset's key"
+						);
+					}
+					attempts.awaiting_key = true;
+				}
+				Ok(Progress::NotYetAssigned) => {
+					attempts.waits += 1;
+					if attempts.waits >= PUSH_PATIENCE {
+						log::warn!(
+							target: LOG_TARGET,
+							"task {task:?}: pushed but never assigned to this worker"
+						);
+						continue;
+					}
+				}
+				Err(error) => {
+					log::warn!(target: LOG_TARGET, "task {task:?}: {error}");
+					attempts.failures += 1;
+					if attempts.failures >= ATTEMPTS {
+						self.count(|metrics| &metrics.failed);
+						continue;
+					}
+				}
+			}
+			self.assigned.insert(task, attempts);
+		}
+		for task in std::mem::take(&mut self.revealing) {
+			if let Err(error) = self.reveal(task).await {
+				log::warn!(target: LOG_TARGET, "task {task:?}: {error}");
+				self.count(|metrics| &metrics.failed);
+			}
+		}
+		ControlFlow::Continue(())
+	}
+
+	/// Notes `task` as assigned to this worker, unless it is noted already or this worker
+	/// computed it. A push is dropped when [`MAX_PUSH_BACKLOG`] tasks wait already: the chain's
+	/// events still bring the real assignments.
+	fn note(&mut self, task: TaskId, learnt: Learnt) {
+		if self.digests.contains(&task) || self.assigned.contains_key(&task) {
+			return;
+		}
+		if learnt == Learnt::FromPush && self.assigned.len() >= MAX_PUSH_BACKLOG {
+			log::warn!(
+				target: LOG_TARGET,
+				"task {task:?}: push dropped, {MAX_PUSH_BACKLOG} tasks wait already"
+			);
+			return;
+		}
+		self.assigned.insert(task, Attempts::default());
+		self.count(|metrics| &metrics.received);
+	}
+
+	/// Contributes to `task_id` if the chain shows it open and assigned to this worker, which
+	/// has not voted on it yet.
+	async fn contribute(&mut self, task_id: TaskId) -> Result<Progress, String> {
+		let (task, deal) = match self.ensure_assigned(task_id).await? {
+			ControlFlow::Continue(found) => found,
+			ControlFlow::Break(progress) => return Ok(progress),
+		};
+		let digest = match self.get_or_compute_digest(task_id, &task, &deal).await? {
+			ControlFlow::Continue(digest) => digest,
+			ControlFlow::Break(progress) => return Ok(progress),
+		};
+		let call = self.contribution_call(task_id, &deal, digest)?;
+		self.chain.submit(call).await?;
+		self.count(|metrics| &metrics.contributed);
+		log::info!(target: LOG_TARGET, "contributed to task {task_id:?}: digest {digest:?}");
+		Ok(Progress::Contributed { replicated: deal.trust > 1 })
+	}
+
+	/// The task `task_id` and its deal, if the task is open, assigned to this worker, and not
+	/// voted on by it; otherwise where the task stands for this worker.
+	async fn ensure_assigned(
+		&self,
+		task_id: TaskId,
+	) -> Result<ControlFlow<Progress, (Task<Runtime>, Deal<Runtime>)>, String> {
+		let Some(task) = self.chain.task(task_id).await? else {
+			return Ok(ControlFlow::Break(Progress::NotYetAssigned));
+		};
+		if task.status != TaskStatus::Active || task.contribution_of(&self.account).is_some() {
+			return Ok(ControlFlow::Break(Progress::Done));
+		}
+		if !task.assigned.contains(&self.account) {
+			return Ok(ControlFlow::Break(Progress::NotYetAssigned));
+		}
+		let deal = self.chain.deal(task.deal).await?.ok_or("the task's deal is settled")?;
+		Ok(ControlFlow::Continue((task, deal)))
+	}
+
+	/// The digest this worker computed for `task_id`, or else the digest of a run now, kept
+	/// before it is returned. Breaks while an encrypted dataset's key has not come.
+	async fn get_or_compute_digest(
+		&mut self,
+		task_id: TaskId,
+		task: &Task<Runtime>,
+		deal: &Deal<Runtime>,
+	) -> Result<ControlFlow<Progress, ResultDigest>, String> {
+		if let Some(digest) = self.digests.get(&task_id) {
+			return Ok(ControlFlow::Continue(digest));
+		}
+		let record = match &deal.dataset {
+			Some(purchase) => Some(
+				self.chain
+					.dataset(purchase.id)
+					.await?
+					.ok_or("the deal's dataset is not registered")?,
+			),
+			None => None,
+		};
+		let dataset = match record {
+			Some(record) if record.encrypted => {
+				let enclave =
+					self.enclave.as_ref().ok_or("an encrypted dataset, and no enclave")?;
+				let key = match task.dataset_key_of(&self.account) {
+					Some(sealed) if sealed.recipient == enclave.keys.encryption => {
+						enclave.open_dataset_key(sealed, &task_id)?
+					}
+					_ if self.chain.best_number().await? >= task.contribution_deadline => {
+						return Err("the dataset's key never came".into())
+					}
+					_ => return Ok(ControlFlow::Break(Progress::AwaitingDatasetKey)),
+				};
+				Some(DatasetInput { record, key: Some(key) })
+			}
+			Some(record) => Some(DatasetInput { record, key: None }),
+			None => None,
+		};
+		let digest = self.computer.compute(task_id, deal, dataset).await?;
+		self.count(|metrics| &metrics.executed);
+		self.digests.remember(task_id, digest)?;
+		Ok(ControlFlow::Continue(digest))
+	}
+
+	/// The call that carries this worker's vote of `digest` on `task_id`: a trust-1 task is
+	/// contributed to and finalized at once; a replicated one gets a sealed vote, revealed later.
+	/// A TEE task's vote is signed by the enclave.
+	fn contribution_call(
+		&self,
+		task_id: TaskId,
+		deal: &Deal<Runtime>,
+		digest: ResultDigest,
+	) -> Result<ContributionCall, String> {
+		let (result_hash, result_seal) =
+			pallet_contribution::Pallet::<Runtime>::result_hash_and_seal(
+				&task_id,
+				&self.account,
+				&digest,
+			);
+		let enclave_signature = if deal.tag & tag::TEE != 0 {
+			let enclave = self.enclave.as_ref().ok_or("a TEE task, and no enclave here")?;
+			let message = pallet_contribution::Pallet::<Runtime>::enclave_message(
+				&task_id,
+				&result_hash,
+				&result_seal,
+			);
+			Some(enclave.sign(&message))
+		} else {
+			None
+		};
+		Ok(if deal.trust <= 1 {
+			pallet_contribution::Call::contribute_and_finalize {
+				task: task_id,
+				digest,
+				location: self.location(task_id).into_bytes().try_into().unwrap_or_default(),
+				enclave_signature,
+			}
+		} else {
+			pallet_contribution::Call::contribute {
+				task: task_id,
+				result_hash,
+				result_seal,
+				enclave_signature,
+			}
+		})
+	}
+
+	/// Reveals on `task_id` if this worker voted for its consensus and has not revealed.
+	async fn reveal(&mut self, task_id: TaskId) -> Result<(), String> {
+		let Some(digest) = self.digests.get(&task_id) else { return Ok(()) };
+		let task = self.chain.task(task_id).await?.ok_or("the task is not on chain")?;
+		let Some(mine) = task.contribution_of(&self.account) else { return Ok(()) };
+		if task.status != TaskStatus::Revealing
+			|| mine.status != ContributionStatus::Contributed
+			|| task.consensus != Some(mine.result_hash)
+		{
+			return Ok(());
+		}
+		let location = self.location(task_id).into_bytes().try_into().unwrap_or_default();
+		let call = pallet_contribution::Call::reveal { task: task_id, digest, location };
+		self.chain.submit(call).await?;
+		self.count(|metrics| &metrics.revealed);
+		log::info!(target: LOG_TARGET, "revealed task {task_id:?}");
+		Ok(())
+	}
+
+	/// Where requesters fetch `task`'s result.
+	fn location(&self, task: TaskId) -> String {
+		format!("{}/{task:?}", self.results_url)
+	}
+
+	/// Adds one to the counter `pick` chooses, if metrics are served.
+	fn count(&self, pick: impl Fn(&Metrics) -> &Counter<U64>) {
+		if let Some(metrics) = &self.metrics {
+			pick(metrics).inc();
+		}
+	}
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+	use std::{
+		cell::{Cell, RefCell},
+		path::Path,
+	};
+
+	use frame_support::BoundedVec;
+	use pallet_contribution::Contribution;
+	use pallet_marketplace::Purchase;
+
+	const DEAL: DealId = DealId::repeat_byte(0xde);
+	const TASK: TaskId = TaskId::repeat_byte(0x7a);
+	/// The digest the fake computer gives every task.
+	const DIGEST: ResultDigest = ResultDigest::repeat_byte(0xd1);
+
+	/// The worker under test.
+	fn me() -> AccountId {
+		AccountId::new([1; 32])
+	}
+
+	/// Everyone else: another worker, the requester, the owners.
+	fn other() -> AccountId {
+		AccountId::new([2; 32])
+	}
+
+	/// A chain the tests write to directly, and that records what the worker submits.
+	#[derive(Default)]
+	struct FakeChain {
+		best: Cell<BlockNumber>,
+		events: RefCell<BTreeMap<BlockNumber, Vec<RuntimeEvent>>>,
+		tasks: RefCell<BTreeMap<TaskId, Task<Runtime>>>,
+		deals: RefCell<BTreeMap<DealId, Deal<Runtime>>>,
+		/// How many of the next task reads fail, as a value that does not decode would.
+		failing_task_reads: Cell<u32>,
+		/// Blocks whose next read fails.
+		unreadable_blocks: RefCell<BTreeSet<BlockNumber>>,
+		/// Every call submitted, in order, included or not.
+		submitted: RefCell<Vec<ContributionCall>>,
+	}
+
+	impl FakeChain {
+		/// A chain whose block 1 assigned `TASK`, of a deal at `trust`, to this worker.
+		fn with_task(trust: u32) -> Self {
+			let chain = Self::default();
+			chain.best.set(1);
+			chain.deals.borrow_mut().insert(DEAL, deal(trust));
+			chain.tasks.borrow_mut().insert(TASK, task(&[me()]));
+			let assigned =
+				RuntimeEvent::Contribution(pallet_contribution::Event::WorkersAssigned {
+					task: TASK,
+					workers: vec![me()].try_into().unwrap(),
+				});
+			chain.events.borrow_mut().insert(1, vec![assigned]);
+			chain
+		}
+
+		/// Includes what was submitted in a block: votes are recorded on their tasks.
+		fn include(&self) {
+			let mut tasks = self.tasks.borrow_mut();
+			for call in self.submitted.borrow().iter() {
+				match call {
+					pallet_contribution::Call::contribute {
+						task,
+						result_hash,
+						result_seal,
+						..
+					} => {
+						let task = tasks.get_mut(task).expect("a task on chain");
+						if task.contribution_of(&me()).is_none() {
+							let vote = Contribution {
+								worker: me(),
+								status: ContributionStatus::Contributed,
+								result_hash: *result_hash,
+								result_seal: *result_seal,
+								weight: 1,
+								stake: 0,
+							};
+							task.contributions.try_push(vote).unwrap();
+						}
+					}
+					pallet_contribution::Call::contribute_and_finalize { task, .. } => {
+						tasks.get_mut(task).expect("a task on chain").status =
+							TaskStatus::Completed;
+					}
+					_ => {}
+				}
+			}
+		}
+
+		/// The vote on `TASK` reaches consensus on this worker's vote in block `number`.
+		fn reach_consensus(&self, number: BlockNumber) {
+			let mut tasks = self.tasks.borrow_mut();
+			let task = tasks.get_mut(&TASK).expect("a task on chain");
+			let result_hash = task.contribution_of(&me()).expect("a vote").result_hash;
+			task.status = TaskStatus::Revealing;
+			task.consensus = Some(result_hash);
+			let reached =
+				RuntimeEvent::Contribution(pallet_contribution::Event::ConsensusReached {
+					task: TASK,
+					result_hash,
+					winners: 2,
+					reveal_deadline: number + 20,
+				});
+			self.events.borrow_mut().insert(number, vec![reached]);
+			self.best.set(number);
+		}
+
+		/// How many votes were submitted.
+		fn contributions(&self) -> usize {
+			self.submitted
+				.borrow()
+				.iter()
+				.filter(|call| {
+					matches!(
+						call,
+						pallet_contribution::Call::contribute { .. }
+							| pallet_contribution::Call::contribute_and_finalize { .. }
+					)
+				})
+				.count()
+		}
+
+		/// The reveals submitted: task and digest.
+		fn reveals(&self) -> Vec<(TaskId, ResultDigest)> {
+			self.submitted
+				.borrow()
+				.iter()
+				.filter_map(|call| match call {
+					pallet_contribution::Call::reveal { task, digest, .. } => {
+						Some((*task, *digest))
+					}
+					_ => None,
+				})
+				.collect()
+		}
+	}
+
+	impl ChainView for &FakeChain {
+		async fn best_number(&self) -> Result<BlockNumber, String> {
+			Ok(self.best.get())
+		}
+
+		async fn events(&self, number: BlockNumber) -> Result<Vec<RuntimeEvent>, String> {
+			if self.unreadable_blocks.borrow_mut().remove(&number) {
+				return Err(format!("block {number}: undecodable events"));
+			}
+			Ok(self.events.borrow().get(&number).cloned().unwrap_or_default())
+		}
+
+		async fn task(&self, id: TaskId) -> Result<Option<Task<Runtime>>, String> {
+			let failing = self.failing_task_reads.get();
+			if failing > 0 {
+				self.failing_task_reads.set(failing - 1);
+				return Err("undecodable storage: not enough data".into());
+			}
+			Ok(self.tasks.borrow().get(&id).cloned())
+		}
+
+		async fn deal(&self, id: DealId) -> Result<Option<Deal<Runtime>>, String> {
+			Ok(self.deals.borrow().get(&id).cloned())
+		}
+
+		async fn dataset(&self, _id: DatasetId) -> Result<Option<Dataset<Runtime>>, String> {
+			Ok(None)
+		}
+
+		async fn submit(&self, call: ContributionCall) -> Result<(), String> {
+			self.submitted.borrow_mut().push(call);
+			Ok(())
+		}
+	}
+
+	/// A computer that counts its runs and gives every task [`DIGEST`], after `failures` failed
+	/// runs.
+	#[derive(Default)]
+	struct FakeComputer {
+		runs: Cell<u32>,
+		failures: Cell<u32>,
+	}
+
+	impl Compute for &FakeComputer {
+		async fn compute(
+			&self,
+			_task: TaskId,
+			_deal: &Deal<Runtime>,
+			_dataset: Option<DatasetInput>,
+		) -> Result<ResultDigest, String> {
+			self.runs.set(self.runs.get() + 1);
+			let failures = self.failures.get();
+			if failures > 0 {
+				self.failures.set(failures - 1);
+				return Err("the module trapped".into());
+			}
+			Ok(DIGEST)
+		}
+	}
+
+	/// A worker started on `work_dir` (its digests), with `chain` and `computer`.
+	fn start_worker<'a>(
+		chain: &'a FakeChain,
+		computer: &'a FakeComputer,
+		work_dir: &Path,
+	) -> Worker<&'a FakeChain, &'a FakeComputer> {
+		let settings = Settings {
+			account: me(),
+			enclave: None,
+			results_url: "file:///results".into(),
+			metrics: None,
+			stop_after_replicated_vote: false,
+		};
+		Worker::new(chain, computer, DigestStore::load(work_dir).unwrap(), settings)
+	}
+
+	/// An open task of `DEAL`, assigned to `workers`.
+	fn task(workers: &[AccountId]) -> Task<Runtime> {
+		Task {
+			deal: DEAL,
+			index: 0,
+			status: TaskStatus::Active,
+			reference_time: 10,
+			contribution_deadline: 70,
+			final_deadline: 100,
+			reveal_deadline: None,
+			assigned: workers.to_vec().try_into().unwrap(),
+			assigned_at: vec![1u32; workers.len()].try_into().unwrap(),
+			contributions: BoundedVec::new(),
+			tally: Default::default(),
+			consensus: None,
+			winners: 0,
+			reveals: 0,
+			result_digest: None,
+			result_location: BoundedVec::new(),
+			dataset_keys: BoundedVec::new(),
+		}
+	}
+
+	/// A deal at `trust` of an app without dataset or TEE.
+	fn deal(trust: u32) -> Deal<Runtime> {
+		Deal {
+			app: Purchase { id: 0, owner: other(), price: 0 },
+			dataset: None,
+			workerpool: Purchase { id: 0, owner: other(), price: 0 },
+			requester: other(),
+			payer: other(),
+			beneficiary: other(),
+			category: 0,
+			trust,
+			tag: 0,
+			params: BoundedVec::new(),
+			start: 0,
+			first_task: 0,
+			volume: 1,
+			worker_stake: 0,
+			scheduler_stake: 0,
+			scheduler_reward_ratio: Default::default(),
+			unsettled: 1,
+		}
+	}
+
+	/// A node that crashes between its vote and its reveal restarts on the same work directory
+	/// and reads the blocks again: it reveals the digest it voted with, without computing again
+	/// or voting twice.
+	#[tokio::test]
+	async fn a_restarted_worker_reveals_without_recomputing_or_voting_again() {
+		let dir = tempfile::tempdir().unwrap();
+		let chain = FakeChain::with_task(2);
+		let first_computer = FakeComputer::default();
+		let mut first = start_worker(&chain, &first_computer, dir.path());
+		first.follow(1, 1).await.unwrap();
+		assert!(first.work().await.is_continue());
+		assert_eq!((first_computer.runs.get(), chain.contributions()), (1, 1));
+		// The crash: only the work directory is left of the first worker.
+		drop(first);
+		chain.include();
+		chain.reach_consensus(2);
+
+		let computer = FakeComputer::default();
+		let mut restarted = start_worker(&chain, &computer, dir.path());
+		restarted.follow(1, 2).await.unwrap();
+		restarted.work().await;
+		restarted.work().await;
+		assert_eq!(computer.runs.get(), 0, "it did not compute again");
+		assert_eq!(chain.contributions(), 1, "it did not vote again");
+		assert_eq!(chain.reveals(), [(TASK, DIGEST)], "it revealed once");
+	}
+
+	/// The scheduler's push, repeated, and the chain's event bring the same task: it is computed
+	/// and voted on once, and a push while the vote waits in the pool or after its inclusion
+	/// changes nothing.
+	#[tokio::test]
+	async fn duplicate_pushes_of_a_task_lead_to_one_contribution() {
+		let dir = tempfile::tempdir().unwrap();
+		let chain = FakeChain::with_task(1);
+		let computer = FakeComputer::default();
+		let mut worker = start_worker(&chain, &computer, dir.path());
+		worker.receive_push(TASK);
+		worker.receive_push(TASK);
+		worker.follow(1, 1).await.unwrap();
+		worker.work().await;
+		assert_eq!(chain.contributions(), 1);
+		// Pushed again while the vote is not yet in a block: the chain shows no vote.
+		worker.receive_push(TASK);
+		worker.work().await;
+		chain.include();
+		worker.receive_push(TASK);
+		worker.work().await;
+		assert_eq!((computer.runs.get(), chain.contributions()), (1, 1));
+	}
+
+	/// The scheduler gives a task to another worker in this one's place after a failed run:
+	/// this worker neither computes nor votes on it again, and drops it once the chain has not
+	/// listed it for `PUSH_PATIENCE` rounds.
+	#[tokio::test]
+	async fn a_task_reassigned_away_is_dropped_without_submitting() {
+		let dir = tempfile::tempdir().unwrap();
+		let chain = FakeChain::with_task(2);
+		let computer = FakeComputer { failures: Cell::new(1), ..Default::default() };
+		let mut worker = start_worker(&chain, &computer, dir.path());
+		worker.follow(1, 1).await.unwrap();
+		worker.work().await;
+		assert!(worker.assigned.contains_key(&TASK), "a failed run is tried again");
+
+		chain.tasks.borrow_mut().get_mut(&TASK).expect("a task on chain").assigned =
+			vec![other()].try_into().unwrap();
+		for _ in 1..PUSH_PATIENCE {
+			worker.work().await;
+		}
+		assert!(worker.assigned.contains_key(&TASK), "the chain may list it again");
+		worker.work().await;
+		assert!(!worker.assigned.contains_key(&TASK), "dropped");
+		assert_eq!(computer.runs.get(), 1, "not run once reassigned");
+		assert!(chain.submitted.borrow().is_empty(), "nothing submitted");
+	}
+
+	/// A task read that fails (a value that does not decode, a node that does not answer) does
+	/// not lose the task: it is read again on the next rounds, up to `ATTEMPTS` failures.
+	#[tokio::test]
+	async fn a_failed_read_is_retried_up_to_the_attempts_bound() {
+		let dir = tempfile::tempdir().unwrap();
+		let chain = FakeChain::with_task(2);
+		chain.failing_task_reads.set(ATTEMPTS - 1);
+		let computer = FakeComputer::default();
+		let mut worker = start_worker(&chain, &computer, dir.path());
+		worker.receive_push(TASK);
+		for _ in 1..ATTEMPTS {
+			worker.work().await;
+		}
+		assert_eq!(chain.contributions(), 0);
+		worker.work().await;
+		assert_eq!(chain.contributions(), 1, "read again, and voted on");
+
+		let dir = tempfile::tempdir().unwrap();
+		let chain = FakeChain::with_task(2);
+		chain.failing_task_reads.set(ATTEMPTS);
+		let computer = FakeComputer::default();
+		let mut worker = start_worker(&chain, &computer, dir.path());
+		worker.receive_push(TASK);
+		for _ in 0..ATTEMPTS {
+			worker.work().await;
+		}
+		assert!(!worker.assigned.contains_key(&TASK), "given up after {ATTEMPTS} failures");
+		worker.work().await;
+		assert_eq!((computer.runs.get(), chain.contributions()), (0, 0));
+	}
+
+	/// A block whose events cannot be read is an error, not an empty block, so that the caller
+	/// reads it again: the assignment in it is not lost.
+	#[tokio::test]
+	async fn an_unreadable_block_is_reported_and_its_assignment_kept_on_a_second_read() {
+		let dir = tempfile::tempdir().unwrap();
+		let chain = FakeChain::with_task(2);
+		chain.unreadable_blocks.borrow_mut().insert(1);
+		let computer = FakeComputer::default();
+		let mut worker = start_worker(&chain, &computer, dir.path());
+		assert!(worker.follow(1, 1).await.is_err());
+		assert!(worker.assigned.is_empty());
+		worker.follow(1, 1).await.unwrap();
+		worker.work().await;
+		assert_eq!(chain.contributions(), 1);
+	}
+}
