@@ -128,6 +128,9 @@ pub struct Worker<C, R> {
 	assigned: BTreeMap<TaskId, Attempts>,
 	/// Tasks whose vote reached consensus, to reveal on.
 	revealing: BTreeSet<TaskId>,
+	/// Tasks this worker submitted a vote on since it started: noting one again is ignored,
+	/// since the chain may not show the vote until it is included.
+	voted: BTreeSet<TaskId>,
 }
 
 /// What became of the tries of a task.
@@ -175,6 +178,7 @@ impl<C: ChainView, R: Compute> Worker<C, R> {
 			stop_after_replicated_vote,
 			assigned: BTreeMap::new(),
 			revealing: BTreeSet::new(),
+			voted: BTreeSet::new(),
 		}
 	}
 
@@ -262,11 +266,13 @@ impl<C: ChainView, R: Compute> Worker<C, R> {
 		ControlFlow::Continue(())
 	}
 
-	/// Notes `task` as assigned to this worker, unless it is noted already or this worker
-	/// computed it. A push is dropped when [`MAX_PUSH_BACKLOG`] tasks wait already: the chain's
-	/// events still bring the real assignments.
+	/// Notes `task` as assigned to this worker, unless it is noted already or this worker voted
+	/// on it since it started. A task computed before a restart is noted again: whether its vote
+	/// reached the chain is read there, and a vote that did not is submitted with the kept digest.
+	/// A push is dropped when [`MAX_PUSH_BACKLOG`] tasks wait already: the chain's events still
+	/// bring the real assignments.
 	fn note(&mut self, task: TaskId, learnt: Learnt) {
-		if self.digests.contains(&task) || self.assigned.contains_key(&task) {
+		if self.voted.contains(&task) || self.assigned.contains_key(&task) {
 			return;
 		}
 		if learnt == Learnt::FromPush && self.assigned.len() >= MAX_PUSH_BACKLOG {
@@ -293,6 +299,7 @@ impl<C: ChainView, R: Compute> Worker<C, R> {
 		};
 		let call = self.contribution_call(task_id, &deal, digest)?;
 		self.chain.submit(call).await?;
+		self.voted.insert(task_id);
 		self.count(|metrics| &metrics.contributed);
 		log::info!(target: LOG_TARGET, "contributed to task {task_id:?}: digest {digest:?}");
 		Ok(Progress::Contributed { replicated: deal.trust > 1 })
@@ -691,8 +698,8 @@ mod tests {
 			first_task: 0,
 			volume: 1,
 			worker_stake: 0,
-			scheduler_stake: 0,
-			scheduler_reward_ratio: Default::default(),
+			pool_owner_stake: 0,
+			pool_owner_reward_ratio: Default::default(),
 			unsettled: 1,
 		}
 	}
@@ -717,8 +724,8 @@ mod tests {
 		let computer = FakeComputer::default();
 		let mut restarted = start_worker(&chain, &computer, dir.path());
 		restarted.follow(1, 2).await.unwrap();
-		restarted.work().await;
-		restarted.work().await;
+		assert!(restarted.work().await.is_continue());
+		assert!(restarted.work().await.is_continue());
 		assert_eq!(computer.runs.get(), 0, "it did not compute again");
 		assert_eq!(chain.contributions(), 1, "it did not vote again");
 		assert_eq!(chain.reveals(), [(TASK, DIGEST)], "it revealed once");
@@ -736,14 +743,14 @@ mod tests {
 		worker.receive_push(TASK);
 		worker.receive_push(TASK);
 		worker.follow(1, 1).await.unwrap();
-		worker.work().await;
+		assert!(worker.work().await.is_continue());
 		assert_eq!(chain.contributions(), 1);
 		// Pushed again while the vote is not yet in a block: the chain shows no vote.
 		worker.receive_push(TASK);
-		worker.work().await;
+		assert!(worker.work().await.is_continue());
 		chain.include();
 		worker.receive_push(TASK);
-		worker.work().await;
+		assert!(worker.work().await.is_continue());
 		assert_eq!((computer.runs.get(), chain.contributions()), (1, 1));
 	}
 
@@ -757,16 +764,16 @@ mod tests {
 		let computer = FakeComputer { failures: Cell::new(1), ..Default::default() };
 		let mut worker = start_worker(&chain, &computer, dir.path());
 		worker.follow(1, 1).await.unwrap();
-		worker.work().await;
+		assert!(worker.work().await.is_continue());
 		assert!(worker.assigned.contains_key(&TASK), "a failed run is tried again");
 
 		chain.tasks.borrow_mut().get_mut(&TASK).expect("a task on chain").assigned =
 			vec![other()].try_into().unwrap();
 		for _ in 1..PUSH_PATIENCE {
-			worker.work().await;
+			assert!(worker.work().await.is_continue());
 		}
 		assert!(worker.assigned.contains_key(&TASK), "the chain may list it again");
-		worker.work().await;
+		assert!(worker.work().await.is_continue());
 		assert!(!worker.assigned.contains_key(&TASK), "dropped");
 		assert_eq!(computer.runs.get(), 1, "not run once reassigned");
 		assert!(chain.submitted.borrow().is_empty(), "nothing submitted");
@@ -783,10 +790,10 @@ mod tests {
 		let mut worker = start_worker(&chain, &computer, dir.path());
 		worker.receive_push(TASK);
 		for _ in 1..ATTEMPTS {
-			worker.work().await;
+			assert!(worker.work().await.is_continue());
 		}
 		assert_eq!(chain.contributions(), 0);
-		worker.work().await;
+		assert!(worker.work().await.is_continue());
 		assert_eq!(chain.contributions(), 1, "read again, and voted on");
 
 		let dir = tempfile::tempdir().unwrap();
@@ -796,10 +803,10 @@ mod tests {
 		let mut worker = start_worker(&chain, &computer, dir.path());
 		worker.receive_push(TASK);
 		for _ in 0..ATTEMPTS {
-			worker.work().await;
+			assert!(worker.work().await.is_continue());
 		}
 		assert!(!worker.assigned.contains_key(&TASK), "given up after {ATTEMPTS} failures");
-		worker.work().await;
+		assert!(worker.work().await.is_continue());
 		assert_eq!((computer.runs.get(), chain.contributions()), (0, 0));
 	}
 
@@ -815,7 +822,22 @@ mod tests {
 		assert!(worker.follow(1, 1).await.is_err());
 		assert!(worker.assigned.is_empty());
 		worker.follow(1, 1).await.unwrap();
-		worker.work().await;
+		assert!(worker.work().await.is_continue());
 		assert_eq!(chain.contributions(), 1);
+	}
+
+	/// A node that crashes after keeping a task's digest but before its vote reached the chain
+	/// votes with the kept digest once restarted, without computing again: silence would cost it
+	/// its place in the pool.
+	#[tokio::test]
+	async fn a_digest_kept_before_a_crash_is_voted_after_the_restart() {
+		let dir = tempfile::tempdir().unwrap();
+		DigestStore::load(dir.path()).unwrap().remember(TASK, DIGEST).unwrap();
+		let chain = FakeChain::with_task(2);
+		let computer = FakeComputer::default();
+		let mut restarted = start_worker(&chain, &computer, dir.path());
+		restarted.follow(1, 1).await.unwrap();
+		assert!(restarted.work().await.is_continue());
+		assert_eq!((computer.runs.get(), chain.contributions()), (0, 1));
 	}
 }
