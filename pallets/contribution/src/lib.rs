@@ -112,9 +112,12 @@ extern crate alloc;
 
 pub use pallet::*;
 
+mod assignment;
 #[cfg(feature = "runtime-benchmarks")]
 mod benchmarking;
 pub mod consensus;
+mod dataset_keys;
+mod invariants;
 pub mod migrations;
 #[cfg(test)]
 mod mock;
@@ -126,6 +129,7 @@ mod sweep;
 #[cfg(test)]
 mod tests;
 pub mod types;
+mod voting;
 pub mod weights;
 
 pub use types::Task;
@@ -133,14 +137,13 @@ pub use types::*;
 pub use weights::WeightInfo;
 
 use codec::Encode;
-use frame_support::{dispatch::PostDispatchInfo, pallet_prelude::*};
+use frame_support::pallet_prelude::*;
 use frame_system::{
 	offchain::{AppCrypto, CreateSignedTransaction},
 	pallet_prelude::*,
 };
-use pallet_escrow::{Escrow, Purpose};
-use pallet_marketplace::{tag, Deal, DealId, Deals, PoolMembers};
-use sp_runtime::traits::{SaturatedConversion, Saturating, Zero};
+use pallet_marketplace::{tag, Deal, DealId, Deals};
+use sp_runtime::traits::{SaturatedConversion, Saturating};
 
 /// The amount type of the currency tasks are paid in.
 pub type BalanceOf<T> = pallet_marketplace::BalanceOf<T>;
@@ -160,6 +163,10 @@ pub mod pallet {
 	{
 		/// The attested enclaves of workers.
 		type Enclaves: EnclaveRegistry<Self::AccountId>;
+
+		/// The marketplace, told when tasks settle and when a worker is silent (the pallet this
+		/// one extends; a trait, so that what this pallet changes there is named in one place).
+		type Market: pallet_marketplace::DealTasks<Self::AccountId>;
 
 		/// The most workers assigned to (and so contributing to) one task. At most
 		/// [`consensus::MAX_EXACT_CONTRIBUTORS`], so that the vote is counted exactly.
@@ -468,38 +475,7 @@ pub mod pallet {
 			workers: BoundedVec<T::AccountId, T::MaxContributors>,
 		) -> DispatchResultWithPostInfo {
 			let caller = ensure_signed(origin)?;
-			let (mut entry, deal) = Self::task_and_deal(&task)?;
-			Self::ensure_scheduler(&caller, &deal)?;
-			ensure!(entry.status == TaskStatus::Active, Error::<T>::TaskNotActive);
-			let now = frame_system::Pallet::<T>::block_number();
-			ensure!(now < entry.contribution_deadline, Error::<T>::ContributionDeadlinePassed);
-			ensure!(!workers.is_empty(), Error::<T>::NoWorkers);
-			let replaced = Self::replace_silent_workers(task, &mut entry, &deal, now);
-
-			let enclave_measurements = Self::enclave_measurements(&deal);
-			for worker in &workers {
-				let membership = PoolMembers::<T>::get(deal.workerpool.id, worker)
-					.ok_or(Error::<T>::NotPoolMember)?;
-				ensure!(
-					deal.tag & !membership.capabilities == 0,
-					Error::<T>::WorkerLacksCapabilities
-				);
-				ensure!(
-					Self::enclave_ok(worker, &deal, enclave_measurements.as_deref()),
-					Error::<T>::EnclaveNotAllowed
-				);
-				ensure!(!entry.assigned.contains(worker), Error::<T>::AlreadyAssigned);
-				entry
-					.assigned
-					.try_push(worker.clone())
-					.map_err(|_| Error::<T>::TooManyWorkers)?;
-				// Assigned workers and their blocks are bounded alike.
-				entry.assigned_at.try_push(now).map_err(|_| Error::<T>::TooManyWorkers)?;
-			}
-			Tasks::<T>::insert(task, entry);
-			let weight = <T as Config>::WeightInfo::assign(workers.len() as u32, replaced);
-			Self::deposit_event(Event::WorkersAssigned { task, workers });
-			Ok(Some(weight).into())
+			Self::do_assign(caller, task, workers)
 		}
 
 		/// Votes for `result_hash` on `task`, committing with `result_seal`, and locks the deal's
@@ -515,58 +491,7 @@ pub mod pallet {
 			enclave_signature: Option<EnclaveSignature>,
 		) -> DispatchResultWithPostInfo {
 			let worker = ensure_signed(origin)?;
-			let (mut entry, deal) = Self::task_and_deal(&task)?;
-			Self::ensure_may_contribute(&entry, &worker)?;
-			Self::check_enclave_signature(
-				&deal,
-				&worker,
-				&task,
-				&result_hash,
-				&result_seal,
-				enclave_signature.as_ref(),
-			)?;
-			ensure!(
-				T::Escrow::can_lock(&worker, Purpose::WorkerStake, deal.worker_stake),
-				Error::<T>::CannotStake
-			);
-
-			Self::record_vote(
-				task,
-				&mut entry,
-				&worker,
-				ContributionStatus::Contributed,
-				(result_hash, result_seal),
-				&deal,
-				deal.worker_stake,
-			)?;
-			T::Escrow::lock(&worker, Purpose::WorkerStake, deal.worker_stake, task)?;
-
-			let winners = entry
-				.contributions
-				.iter()
-				.filter(|contribution| {
-					contribution.result_hash == result_hash
-						&& contribution.status == ContributionStatus::Contributed
-				})
-				.count() as u32;
-			if winners >= consensus::min_agreeing(deal.trust)
-				&& entry.tally.has_consensus(&result_hash, deal.trust)
-			{
-				let reveal_deadline = Self::reveal_deadline(&entry);
-				entry.status = TaskStatus::Revealing;
-				entry.consensus = Some(result_hash);
-				entry.reveal_deadline = Some(reveal_deadline);
-				entry.winners = winners;
-				entry.reveals = 0;
-				Self::deposit_event(Event::ConsensusReached {
-					task,
-					result_hash,
-					winners,
-					reveal_deadline,
-				});
-			}
-			Tasks::<T>::insert(task, entry);
-			Ok(Self::free_if_at_risk(!deal.worker_stake.is_zero()).into())
+			Self::do_contribute(worker, task, result_hash, result_seal, enclave_signature)
 		}
 
 		/// Reveals the digest behind the caller's winning vote on `task`, and where the result is
@@ -581,47 +506,7 @@ pub mod pallet {
 			location: BoundedVec<u8, T::MaxResultLocationLength>,
 		) -> DispatchResultWithPostInfo {
 			let worker = ensure_signed(origin)?;
-			let (mut entry, deal) = Self::task_and_deal(&task)?;
-			ensure!(entry.status == TaskStatus::Revealing, Error::<T>::TaskNotRevealing);
-			let now = frame_system::Pallet::<T>::block_number();
-			ensure!(now < entry.final_deadline, Error::<T>::FinalDeadlinePassed);
-			ensure!(
-				entry.reveal_deadline.is_some_and(|deadline| now < deadline),
-				Error::<T>::RevealDeadlinePassed
-			);
-			let (result_hash, result_seal) = Self::result_hash_and_seal(&task, &worker, &digest);
-			let consensus = entry.consensus;
-			let contribution = entry
-				.contributions
-				.iter_mut()
-				.find(|contribution| contribution.worker == worker)
-				.ok_or(Error::<T>::NotAContributor)?;
-			ensure!(
-				contribution.status == ContributionStatus::Contributed
-					&& Some(contribution.result_hash) == consensus,
-				Error::<T>::NotAWinner
-			);
-			ensure!(contribution.result_hash == result_hash, Error::<T>::DigestMismatch);
-			ensure!(contribution.result_seal == result_seal, Error::<T>::SealMismatch);
-
-			contribution.status = ContributionStatus::Revealed;
-			let pays_fee = Self::free_if_at_risk(!contribution.stake.is_zero());
-			entry.reveals = entry.reveals.saturating_add(1);
-			entry.result_digest = Some(digest);
-			if entry.result_location.is_empty() {
-				entry.result_location = location;
-			}
-			Self::deposit_event(Event::Revealed { task, worker, digest });
-
-			if entry.reveals == entry.winners {
-				let contributors = entry.contributions.len() as u32;
-				Self::complete(task, entry, &deal, Finalization::AllWinnersRevealed)?;
-				let weight = <T as Config>::WeightInfo::reveal_finalizing(contributors);
-				return Ok(PostDispatchInfo { actual_weight: Some(weight), pays_fee });
-			}
-			Tasks::<T>::insert(task, entry);
-			let weight = <T as Config>::WeightInfo::reveal();
-			Ok(PostDispatchInfo { actual_weight: Some(weight), pays_fee })
+			Self::do_reveal(worker, task, digest, location)
 		}
 
 		/// Finalizes `task` after its reveal window, with the winners who revealed. Anyone may
@@ -651,43 +536,7 @@ pub mod pallet {
 		#[pallet::weight(<T as Config>::WeightInfo::reopen(<T as Config>::MaxContributors::get()))]
 		pub fn reopen(origin: OriginFor<T>, task: TaskId) -> DispatchResultWithPostInfo {
 			let caller = ensure_signed(origin)?;
-			let (mut entry, deal) = Self::task_and_deal(&task)?;
-			Self::ensure_scheduler(&caller, &deal)?;
-			ensure!(entry.status == TaskStatus::Revealing, Error::<T>::TaskNotRevealing);
-			let now = frame_system::Pallet::<T>::block_number();
-			ensure!(now < entry.final_deadline, Error::<T>::FinalDeadlinePassed);
-			ensure!(
-				entry.reveal_deadline.is_some_and(|deadline| deadline <= now),
-				Error::<T>::RevealWindowOpen
-			);
-			ensure!(entry.reveals == 0, Error::<T>::AlreadyRevealed);
-
-			let rejected_hash = entry.consensus.take().ok_or(Error::<T>::TaskNotRevealing)?;
-			let mut rejected = 0u32;
-			for contribution in entry.contributions.iter_mut() {
-				if contribution.result_hash == rejected_hash
-					&& contribution.status == ContributionStatus::Contributed
-				{
-					contribution.status = ContributionStatus::Rejected;
-					rejected.saturating_inc();
-				}
-			}
-			entry.tally.remove_group(&rejected_hash);
-			entry.status = TaskStatus::Active;
-			entry.reveal_deadline = None;
-			entry.winners = 0;
-			// A worker that had not voted could not while the task was revealing: its time to
-			// answer starts again now, so that it is not taken for silent.
-			let Task { assigned, assigned_at, contributions, .. } = &mut entry;
-			for (worker, at) in assigned.iter().zip(assigned_at.iter_mut()) {
-				if !contributions.iter().any(|contribution| contribution.worker == *worker) {
-					*at = now;
-				}
-			}
-			let contributors = entry.contributions.len() as u32;
-			Tasks::<T>::insert(task, entry);
-			Self::deposit_event(Event::TaskReopened { task, rejected });
-			Ok(Some(<T as Config>::WeightInfo::reopen(contributors)).into())
+			Self::do_reopen(caller, task)
 		}
 
 		/// Contributes `digest` to a trust-1 task and finalizes it in one call, with no stake. The
@@ -703,46 +552,7 @@ pub mod pallet {
 			enclave_signature: Option<EnclaveSignature>,
 		) -> DispatchResultWithPostInfo {
 			let worker = ensure_signed(origin)?;
-			let (mut entry, deal) = Self::task_and_deal(&task)?;
-			ensure!(deal.trust <= 1, Error::<T>::TrustAboveOne);
-			Self::ensure_may_contribute(&entry, &worker)?;
-			ensure!(entry.contributions.is_empty(), Error::<T>::TaskHasContributions);
-			let (result_hash, result_seal) = Self::result_hash_and_seal(&task, &worker, &digest);
-			Self::check_enclave_signature(
-				&deal,
-				&worker,
-				&task,
-				&result_hash,
-				&result_seal,
-				enclave_signature.as_ref(),
-			)?;
-
-			Self::record_vote(
-				task,
-				&mut entry,
-				&worker,
-				ContributionStatus::Revealed,
-				(result_hash, result_seal),
-				&deal,
-				Zero::zero(),
-			)?;
-			let reveal_deadline = Self::reveal_deadline(&entry);
-			entry.consensus = Some(result_hash);
-			entry.reveal_deadline = Some(reveal_deadline);
-			entry.winners = 1;
-			entry.reveals = 1;
-			entry.result_digest = Some(digest);
-			entry.result_location = location;
-			Self::deposit_event(Event::ConsensusReached {
-				task,
-				result_hash,
-				winners: 1,
-				reveal_deadline,
-			});
-			Self::deposit_event(Event::Revealed { task, worker, digest });
-			Self::complete(task, entry, &deal, Finalization::SingleContribution)?;
-			// The worker stakes nothing here; what the payer put into the task is at risk.
-			Ok(Self::free_if_at_risk(!deal.workerpool.price.is_zero()).into())
+			Self::do_contribute_and_finalize(worker, task, digest, location, enclave_signature)
 		}
 
 		/// Settles task `index` of `deal` after its final deadline and returns the weight used.
@@ -796,50 +606,7 @@ pub mod pallet {
 			sealed: SealedDatasetKey,
 		) -> DispatchResult {
 			let caller = ensure_signed(origin)?;
-			let (mut entry, deal) = Self::task_and_deal(&task)?;
-			ensure!(entry.status == TaskStatus::Active, Error::<T>::TaskNotActive);
-			ensure!(
-				frame_system::Pallet::<T>::block_number() < entry.contribution_deadline,
-				Error::<T>::ContributionDeadlinePassed
-			);
-			let dataset = deal.dataset.as_ref().ok_or(Error::<T>::NoDataset)?.id;
-			let registered = pallet_marketplace::Datasets::<T>::get(dataset)
-				.ok_or(pallet_marketplace::Error::<T>::UnknownDataset)?;
-			ensure!(registered.owner == caller, Error::<T>::NotDatasetOwner);
-			ensure!(registered.encrypted, Error::<T>::DatasetNotEncrypted);
-			let measurements =
-				Self::enclave_measurements(&deal).ok_or(Error::<T>::DealNotConfidential)?;
-			ensure!(entry.assigned.contains(&worker), Error::<T>::WorkerNotAssigned);
-			ensure!(
-				Self::enclave_ok(&worker, &deal, Some(&measurements)),
-				Error::<T>::EnclaveNotAllowed
-			);
-			ensure!(
-				T::Enclaves::encryption_key(&worker) == Some(sealed.recipient),
-				Error::<T>::SealedToAnotherKey
-			);
-			match entry.dataset_keys.iter_mut().find(|(who, _)| *who == worker) {
-				Some((_, released)) => {
-					ensure!(
-						released.recipient != sealed.recipient,
-						Error::<T>::DatasetKeyAlreadyReleased
-					);
-					*released = sealed;
-				}
-				// At most one key per assigned worker, and assigned workers are bounded alike.
-				None => entry
-					.dataset_keys
-					.try_push((worker.clone(), sealed))
-					.map_err(|_| Error::<T>::TooManyWorkers)?,
-			}
-			Tasks::<T>::insert(task, entry);
-			Self::deposit_event(Event::DatasetKeyReleased {
-				task,
-				dataset,
-				worker,
-				enclave_key: sealed.recipient,
-			});
-			Ok(())
+			Self::do_release_dataset_key(caller, task, worker, sealed)
 		}
 	}
 }
@@ -927,33 +694,6 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
-	/// Takes the places of `entry`'s silent workers (see [`Task::silent_workers`]) and returns
-	/// how many there were; cuts each
-	/// one's score in the deal's pool to two thirds, as for a wrong vote, and takes its place in
-	/// the pool: a worker that takes a task and never answers holds up its consensus and would
-	/// otherwise lose nothing, and a newcomer has no score to lose. It may join again (a paid
-	/// call), once it is back.
-	fn replace_silent_workers(
-		task: TaskId,
-		entry: &mut Task<T>,
-		deal: &Deal<T>,
-		now: BlockNumberFor<T>,
-	) -> u32 {
-		let silent = entry.silent_workers(now);
-		let replaced = silent.len() as u32;
-		for worker in silent {
-			if let Some(position) = entry.assigned.iter().position(|assigned| *assigned == worker) {
-				entry.assigned.remove(position);
-				entry.assigned_at.remove(position);
-			}
-			entry.dataset_keys.retain(|(keyed, _)| *keyed != worker);
-			let score = Self::cut_score(deal.workerpool.id, &worker);
-			pallet_marketplace::Pallet::<T>::expel_silent_member(deal.workerpool.id, &worker);
-			Self::deposit_event(Event::SilentWorkerReplaced { task, worker, score });
-		}
-		replaced
-	}
-
 	/// Records that `count` of `deal`'s tasks are unopened, keeping no entry for none.
 	fn set_unopened(deal: &DealId, count: u32) {
 		if count == 0 {
@@ -992,111 +732,6 @@ impl<T: Config> Pallet<T> {
 		let deal = Deals::<T>::get(entry.deal).ok_or(Error::<T>::UnknownDeal)?;
 		Ok((entry, deal))
 	}
-
-	/// Checks that `caller` schedules the deal's pool: the pool names it and it accepted.
-	fn ensure_scheduler(caller: &T::AccountId, deal: &Deal<T>) -> DispatchResult {
-		ensure!(
-			pallet_marketplace::Pallet::<T>::active_scheduler(deal.workerpool.id).as_ref()
-				== Some(caller),
-			Error::<T>::NotScheduler
-		);
-		Ok(())
-	}
-
-	fn ensure_may_contribute(entry: &Task<T>, worker: &T::AccountId) -> DispatchResult {
-		ensure!(entry.status == TaskStatus::Active, Error::<T>::TaskNotActive);
-		ensure!(
-			frame_system::Pallet::<T>::block_number() < entry.contribution_deadline,
-			Error::<T>::ContributionDeadlinePassed
-		);
-		ensure!(entry.assigned.contains(worker), Error::<T>::NotAssigned);
-		ensure!(entry.contribution_of(worker).is_none(), Error::<T>::AlreadyContributed);
-		Ok(())
-	}
-
-	/// Counts `worker`'s vote on `entry` with the weight of its score in the deal's pool and
-	/// records its contribution.
-	fn record_vote(
-		task: TaskId,
-		entry: &mut Task<T>,
-		worker: &T::AccountId,
-		status: ContributionStatus,
-		(result_hash, result_seal): (ResultHash, ResultSeal),
-		deal: &Deal<T>,
-		stake: BalanceOf<T>,
-	) -> DispatchResult {
-		let weight = consensus::worker_weight(Scores::<T>::get(deal.workerpool.id, worker));
-		entry
-			.tally
-			.add_vote(result_hash, weight)
-			.map_err(|_| Error::<T>::TallyOverflow)?;
-		let contribution = Contribution {
-			worker: worker.clone(),
-			status,
-			result_hash,
-			result_seal,
-			weight,
-			stake,
-		};
-		entry
-			.contributions
-			.try_push(contribution)
-			.map_err(|_| Error::<T>::TooManyWorkers)?;
-		Self::deposit_event(Event::Contributed {
-			task,
-			worker: worker.clone(),
-			result_hash,
-			stake,
-		});
-		Ok(())
-	}
-
-	/// A worker's successful call is free only when something was at risk in it: its stake, or
-	/// for the single-call path the price the payer put into the task. Otherwise free calls
-	/// would cost nothing to spam, on zero-price tasks anyone can make.
-	fn free_if_at_risk(at_risk: bool) -> Pays {
-		if at_risk {
-			Pays::No
-		} else {
-			Pays::Yes
-		}
-	}
-
-	/// When a consensus reached now stops accepting reveals: in 2T.
-	fn reveal_deadline(entry: &Task<T>) -> BlockNumberFor<T> {
-		let now = frame_system::Pallet::<T>::block_number();
-		now.saturating_add(entry.reference_time.saturating_mul(2u32.into()))
-	}
-
-	/// For a TEE deal, checks that the result is signed by the worker's enclave and that this
-	/// enclave is still one the app allows: a worker may re-register its enclave at any time, so
-	/// what was checked at assignment does not hold here by itself.
-	fn check_enclave_signature(
-		deal: &Deal<T>,
-		worker: &T::AccountId,
-		task: &TaskId,
-		result_hash: &ResultHash,
-		result_seal: &ResultSeal,
-		signature: Option<&EnclaveSignature>,
-	) -> DispatchResult {
-		match (Self::enclave_measurements(deal), signature) {
-			(None, None) => Ok(()),
-			(None, Some(_)) => Err(Error::<T>::UnexpectedEnclaveSignature.into()),
-			(Some(_), None) => Err(Error::<T>::EnclaveSignatureMissing.into()),
-			(Some(measurements), Some(signature)) => {
-				ensure!(
-					Self::enclave_ok(worker, deal, Some(&measurements)),
-					Error::<T>::EnclaveNotAllowed
-				);
-				let message = Self::enclave_message(task, result_hash, result_seal);
-				ensure!(
-					T::Enclaves::verify_enclave_signature(worker, &message, signature),
-					Error::<T>::InvalidEnclaveSignature
-				);
-				Ok(())
-			}
-		}
-	}
 }
 
 /// Schedules every new deal's expiry, so that the sweep fails what is left of it in time.
@@ -1107,143 +742,5 @@ impl<T: Config> pallet_marketplace::OnDealCreated<T> for Pallet<T> {
 			ExpiringDeals::<T>::insert(deadlines.settlement, id, 0);
 		}
 		Self::set_unopened(id, deal.volume);
-	}
-}
-
-impl<T: Config> Pallet<T> {
-	/// Checks that the stakes held for workers are exactly those of unsettled tasks'
-	/// contributions, that every live deal's unsettled count matches its unsettled opened tasks
-	/// and its unopened ones, that every vote
-	/// tally is the product of its voters' weights, and that scores are kept without zeros.
-	///
-	/// Compiled in every build, so that tests can call it after every step.
-	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
-		use alloc::collections::btree_map::BTreeMap;
-
-		let mut stakes = BTreeMap::<T::AccountId, BalanceOf<T>>::new();
-		let mut unsettled_per_deal = BTreeMap::<DealId, u32>::new();
-		let mut opened_per_deal = BTreeMap::<DealId, u32>::new();
-		let mut queued = BTreeMap::<TaskId, BlockNumberFor<T>>::new();
-		for (from, task, ()) in SettledTasks::<T>::iter() {
-			ensure!(queued.insert(task, from).is_none(), "a task is queued for pruning twice");
-		}
-		for (task, entry) in Tasks::<T>::iter() {
-			ensure!(
-				Self::task_id(&entry.deal, entry.index) == task,
-				"a task is stored under another id"
-			);
-			opened_per_deal.entry(entry.deal).or_default().saturating_inc();
-			if entry.status.is_settled() {
-				ensure!(entry.dataset_keys.is_empty(), "a settled task keeps dataset keys");
-				let from =
-					queued.remove(&task).ok_or("a settled task is not queued for pruning")?;
-				ensure!(
-					from >= entry.final_deadline.saturating_add(T::TaskRetention::get()),
-					"a settled task would be pruned before its final deadline and retention"
-				);
-				continue;
-			}
-			unsettled_per_deal.entry(entry.deal).or_default().saturating_inc();
-			ensure!(
-				entry.dataset_keys.iter().all(|(worker, _)| entry.assigned.contains(worker)),
-				"a dataset key was released to a worker not assigned"
-			);
-			ensure!(
-				entry.assigned_at.len() == entry.assigned.len(),
-				"a task's assigned workers and their blocks differ in number"
-			);
-			ensure!(Deals::<T>::contains_key(entry.deal), "an unsettled task has no deal");
-			for contribution in &entry.contributions {
-				ensure!(
-					entry.assigned.contains(&contribution.worker),
-					"a contributor was not assigned"
-				);
-				let held = stakes.entry(contribution.worker.clone()).or_default();
-				*held = held.saturating_add(contribution.stake);
-			}
-			Self::check_tally(&entry)?;
-		}
-
-		let mut total = BalanceOf::<T>::zero();
-		for (worker, stake) in &stakes {
-			ensure!(
-				T::Escrow::locked(worker, Purpose::WorkerStake) == *stake,
-				"a worker's held stake differs from its contributions"
-			);
-			total = total.saturating_add(*stake);
-		}
-		ensure!(
-			T::Escrow::total_locked(Purpose::WorkerStake) == total,
-			"held worker stakes differ from the contributions of unsettled tasks"
-		);
-
-		ensure!(queued.is_empty(), "a task queued for pruning is not a stored settled task");
-
-		let now = frame_system::Pallet::<T>::block_number();
-		for (deal_id, deal) in Deals::<T>::iter() {
-			let unsettled = unsettled_per_deal.get(&deal_id).copied().unwrap_or_default();
-			let opened = opened_per_deal.get(&deal_id).copied().unwrap_or_default();
-			let unopened = UnopenedTasks::<T>::get(deal_id);
-			ensure!(
-				deal.unsettled == unsettled.saturating_add(unopened),
-				"a deal's unsettled count differs from its unsettled and unopened tasks"
-			);
-			let final_deadline = Self::deadlines(&deal)?.settlement;
-			// Settled tasks are pruned only after the final deadline, so none is missing before.
-			ensure!(
-				opened.saturating_add(unopened) == deal.volume || now >= final_deadline,
-				"a deal's tasks are neither opened nor counted as unopened before its deadline"
-			);
-			ensure!(
-				ExpiringDeals::<T>::contains_key(final_deadline, deal_id),
-				"a live deal is not queued for its expiry"
-			);
-		}
-		for (deal_id, unopened) in UnopenedTasks::<T>::iter() {
-			ensure!(unopened > 0, "a zero count of unopened tasks is stored");
-			ensure!(Deals::<T>::contains_key(deal_id), "a settled deal keeps unopened tasks");
-		}
-		for (_, _, score) in Scores::<T>::iter() {
-			ensure!(score > 0, "a zero score is stored");
-		}
-		Ok(())
-	}
-
-	/// Each group is the product of its live voters' weights, the total is one more than the
-	/// groups' sum, and a revealing task's counters agree with its contributions.
-	fn check_tally(entry: &Task<T>) -> Result<(), sp_runtime::TryRuntimeError> {
-		use consensus::VoteWeight;
-
-		let live = || {
-			entry
-				.contributions
-				.iter()
-				.filter(|contribution| contribution.status != ContributionStatus::Rejected)
-		};
-		let mut sum = VoteWeight::zero();
-		for (hash, group) in entry.tally.groups() {
-			let product = live()
-				.filter(|contribution| contribution.result_hash == *hash)
-				.fold(VoteWeight::one(), |product, contribution| {
-					product.saturating_mul(contribution.weight.into())
-				});
-			ensure!(*group == product, "a group is not its voters' product of weights");
-			sum = sum.saturating_add(*group);
-		}
-		ensure!(entry.tally.total() == sum + 1, "a tally's total is not 1 + its groups");
-		ensure!(
-			live().all(|contribution| entry.tally.group(&contribution.result_hash) > 0.into()),
-			"a vote is missing from its tally"
-		);
-		if entry.status == TaskStatus::Revealing {
-			let consensus = entry.consensus.ok_or("a revealing task has no consensus")?;
-			let winners = live().filter(|contribution| contribution.result_hash == consensus);
-			ensure!(winners.clone().count() as u32 == entry.winners, "wrong winner count");
-			let proved = winners
-				.filter(|contribution| contribution.status == ContributionStatus::Revealed)
-				.count() as u32;
-			ensure!(proved == entry.reveals, "wrong reveal count");
-		}
-		Ok(())
 	}
 }

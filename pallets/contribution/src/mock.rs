@@ -174,6 +174,7 @@ pub const LIVENESS_BLOCKS: u64 = 100;
 
 impl pallet_contribution::Config for Test {
 	type Enclaves = TestEnclaves;
+	type Market = Marketplace;
 	type SchedulerKey = crate::scheduler::crypto::SchedulerKey;
 	type LivenessWindow = frame_support::traits::ConstU64<LIVENESS_BLOCKS>;
 	type MaxContributors = ConstU32<MAX_CONTRIBUTORS>;

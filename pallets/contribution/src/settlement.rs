@@ -12,6 +12,8 @@ use sp_runtime::{
 	Percent, Rounding,
 };
 
+use pallet_marketplace::DealTasks;
+
 use crate::{
 	consensus, types::Task, BalanceOf, Config, Contribution, ContributionStatus, Event, Failure,
 	Finalization, Pallet, Scores, TaskId, TaskStatus, Tasks, UnopenedTasks, WeightInfo,
@@ -80,7 +82,7 @@ impl<T: Config> Pallet<T> {
 		let location = entry.result_location.clone();
 		Self::queue_pruning(task, &entry);
 		Tasks::<T>::insert(task, entry);
-		pallet_marketplace::Pallet::<T>::settle_tasks(&deal_id, 1);
+		T::Market::settle_tasks(&deal_id, 1);
 		Self::deposit_event(Event::TaskFinalized { task, deal: deal_id, digest, location, reason });
 		Ok(())
 	}
@@ -108,7 +110,7 @@ impl<T: Config> Pallet<T> {
 		let deal_id = entry.deal;
 		Self::queue_pruning(task, &entry);
 		Tasks::<T>::insert(task, entry);
-		pallet_marketplace::Pallet::<T>::settle_tasks(&deal_id, 1);
+		T::Market::settle_tasks(&deal_id, 1);
 		Self::deposit_event(Event::TaskFailed { task, deal: deal_id, reason });
 		Ok(())
 	}
@@ -138,7 +140,7 @@ impl<T: Config> Pallet<T> {
 			deal.pool_owner_stake.saturating_mul(tasks),
 			deal_id,
 		)?;
-		pallet_marketplace::Pallet::<T>::settle_tasks(&deal_id, count);
+		T::Market::settle_tasks(&deal_id, count);
 		Self::deposit_event(Event::UnopenedTasksFailed { deal: deal_id, count, reason });
 		Ok(())
 	}

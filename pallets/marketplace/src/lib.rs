@@ -43,6 +43,12 @@
 //!   pool's policy, payer, beneficiary, params), so later registry changes do not touch it.
 //! - Ids: `deal = blake2_256(request hash ‖ request consumed before)`; tasks are numbered from the
 //!   request's consumed volume, so a request matched in several deals numbers its tasks once.
+//! - A deal's lifecycle spans two pallets: it is made and stored here, and
+//!   [`Config::OnDealCreated`] hands it to the pallet that runs its tasks (the contribution
+//!   pallet queues its expiry). That pallet reports back through [`DealTasks`], which this
+//!   pallet implements: each settled task counts the deal down ([`DealTasks::settle_tasks`]) and
+//!   the deal is removed with its last; a worker that leaves a task unanswered is expelled from
+//!   its pool ([`DealTasks::expel_silent_member`]).
 //!
 //! Every check runs before any state changes, so a refused match changes nothing.
 //!
@@ -1035,16 +1041,6 @@ impl<T: Config> Pallet<T> {
 		WorkerPool::<T>::remove(worker);
 	}
 
-	/// Removes `worker` from `workerpool` for leaving a task it was given without an answer (the
-	/// contribution pallet decides when): it must join again, paying for it, before it is given
-	/// tasks again. Does nothing if it is no longer a member.
-	pub fn expel_silent_member(workerpool: WorkerpoolId, worker: &T::AccountId) {
-		if PoolMembers::<T>::contains_key(workerpool, worker) {
-			Self::remove_member(workerpool, worker);
-			Self::deposit_event(Event::WorkerExpelled { workerpool, worker: worker.clone() });
-		}
-	}
-
 	/// Records what `owner` naming `scheduler` for `workerpool` says about consent: an owner that
 	/// schedules its own pool agrees by naming itself; any other scheduler has not agreed yet.
 	fn record_consent(workerpool: WorkerpoolId, owner: &T::AccountId, scheduler: &T::AccountId) {
@@ -1065,24 +1061,6 @@ impl<T: Config> Pallet<T> {
 	/// How much of `order`'s volume is left to match.
 	pub fn remaining_volume(order: &Order<T>) -> u32 {
 		order.volume().saturating_sub(Consumed::<T>::get(Self::any_order_hash(order)))
-	}
-
-	/// Marks `count` of `deal`'s tasks settled (paid out or refunded); removes the deal with its
-	/// last, and with it the deal's use of its app, dataset and workerpool.
-	pub fn settle_tasks(deal: &DealId, count: u32) {
-		Deals::<T>::mutate_exists(deal, |entry| {
-			if let Some(stored) = entry {
-				stored.unsettled = stored.unsettled.saturating_sub(count);
-				if stored.unsettled == 0 {
-					for used in Self::listings_of(stored) {
-						DealsUsing::<T>::mutate_exists(used, |count| {
-							*count = count.and_then(|count| count.checked_sub(1)).filter(|c| *c > 0)
-						});
-					}
-					*entry = None;
-				}
-			}
-		});
 	}
 
 	/// Checks that the escrow holds exactly what live deals account for, and that the
@@ -1147,5 +1125,31 @@ impl<T: Config> Pallet<T> {
 			);
 		}
 		Self::check_deposits()
+	}
+}
+
+/// The contribution pallet's reports on the deals' tasks (see [`DealTasks`]).
+impl<T: Config> DealTasks<T::AccountId> for Pallet<T> {
+	fn settle_tasks(deal: &DealId, count: u32) {
+		Deals::<T>::mutate_exists(deal, |entry| {
+			if let Some(stored) = entry {
+				stored.unsettled = stored.unsettled.saturating_sub(count);
+				if stored.unsettled == 0 {
+					for used in Self::listings_of(stored) {
+						DealsUsing::<T>::mutate_exists(used, |count| {
+							*count = count.and_then(|count| count.checked_sub(1)).filter(|c| *c > 0)
+						});
+					}
+					*entry = None;
+				}
+			}
+		});
+	}
+
+	fn expel_silent_member(workerpool: WorkerpoolId, worker: &T::AccountId) {
+		if PoolMembers::<T>::contains_key(workerpool, worker) {
+			Self::remove_member(workerpool, worker);
+			Self::deposit_event(Event::WorkerExpelled { workerpool, worker: worker.clone() });
+		}
 	}
 }

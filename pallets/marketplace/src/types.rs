@@ -548,3 +548,17 @@ pub trait OnDealCreated<T: Config> {
 impl<T: Config> OnDealCreated<T> for () {
 	fn on_deal_created(_id: &DealId, _deal: &Deal<T>) {}
 }
+
+/// What the pallet that runs deals' tasks reports back to the marketplace, the counterpart of
+/// [`OnDealCreated`]: the marketplace keeps a deal exactly while it has unsettled tasks, and a
+/// pool's members exactly while they answer the tasks they are given.
+pub trait DealTasks<AccountId> {
+	/// `count` of `deal`'s tasks were settled (paid out or refunded); the deal goes with its
+	/// last, and with it the deal's use of its app, dataset and workerpool.
+	fn settle_tasks(deal: &DealId, count: u32);
+
+	/// `worker` left a task of `workerpool` it was given without an answer: it is removed from
+	/// the pool, and must join again, paying for it, before it is given tasks again. Nothing
+	/// happens if it is no longer a member.
+	fn expel_silent_member(workerpool: WorkerpoolId, worker: &AccountId);
+}

@@ -196,6 +196,7 @@ parameter_types! {
 
 impl pallet_contribution::Config for Runtime {
 	type Enclaves = Attestation;
+	type Market = Marketplace;
 	type SchedulerKey = pallet_contribution::scheduler::crypto::SchedulerKey;
 	type LivenessWindow = WorkerLivenessWindow;
 	type MaxContributors = ConstU32<12>;

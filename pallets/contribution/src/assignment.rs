@@ -1,0 +1,127 @@
+//! Who works on a task: the scheduler key assigns workers ([`Pallet::assign`]), silent ones
+//! lose their places, and a task whose winners all failed to reveal is reopened
+//! ([`Pallet::reopen`]).
+
+use frame_support::pallet_prelude::*;
+use frame_system::pallet_prelude::*;
+use pallet_marketplace::{Deal, PoolMembers};
+use sp_runtime::traits::Saturating;
+
+use pallet_marketplace::DealTasks;
+
+use crate::{types::Task, *};
+
+impl<T: Config> Pallet<T> {
+	pub(crate) fn do_assign(
+		caller: T::AccountId,
+		task: TaskId,
+		workers: BoundedVec<T::AccountId, T::MaxContributors>,
+	) -> DispatchResultWithPostInfo {
+		let (mut entry, deal) = Self::task_and_deal(&task)?;
+		Self::ensure_scheduler(&caller, &deal)?;
+		ensure!(entry.status == TaskStatus::Active, Error::<T>::TaskNotActive);
+		let now = frame_system::Pallet::<T>::block_number();
+		ensure!(now < entry.contribution_deadline, Error::<T>::ContributionDeadlinePassed);
+		ensure!(!workers.is_empty(), Error::<T>::NoWorkers);
+		let replaced = Self::replace_silent_workers(task, &mut entry, &deal, now);
+
+		let enclave_measurements = Self::enclave_measurements(&deal);
+		for worker in &workers {
+			let membership = PoolMembers::<T>::get(deal.workerpool.id, worker)
+				.ok_or(Error::<T>::NotPoolMember)?;
+			ensure!(deal.tag & !membership.capabilities == 0, Error::<T>::WorkerLacksCapabilities);
+			ensure!(
+				Self::enclave_ok(worker, &deal, enclave_measurements.as_deref()),
+				Error::<T>::EnclaveNotAllowed
+			);
+			ensure!(!entry.assigned.contains(worker), Error::<T>::AlreadyAssigned);
+			entry
+				.assigned
+				.try_push(worker.clone())
+				.map_err(|_| Error::<T>::TooManyWorkers)?;
+			// Assigned workers and their blocks are bounded alike.
+			entry.assigned_at.try_push(now).map_err(|_| Error::<T>::TooManyWorkers)?;
+		}
+		Tasks::<T>::insert(task, entry);
+		let weight = <T as Config>::WeightInfo::assign(workers.len() as u32, replaced);
+		Self::deposit_event(Event::WorkersAssigned { task, workers });
+		Ok(Some(weight).into())
+	}
+
+	pub(crate) fn do_reopen(caller: T::AccountId, task: TaskId) -> DispatchResultWithPostInfo {
+		let (mut entry, deal) = Self::task_and_deal(&task)?;
+		Self::ensure_scheduler(&caller, &deal)?;
+		ensure!(entry.status == TaskStatus::Revealing, Error::<T>::TaskNotRevealing);
+		let now = frame_system::Pallet::<T>::block_number();
+		ensure!(now < entry.final_deadline, Error::<T>::FinalDeadlinePassed);
+		ensure!(
+			entry.reveal_deadline.is_some_and(|deadline| deadline <= now),
+			Error::<T>::RevealWindowOpen
+		);
+		ensure!(entry.reveals == 0, Error::<T>::AlreadyRevealed);
+
+		let rejected_hash = entry.consensus.take().ok_or(Error::<T>::TaskNotRevealing)?;
+		let mut rejected = 0u32;
+		for contribution in entry.contributions.iter_mut() {
+			if contribution.result_hash == rejected_hash
+				&& contribution.status == ContributionStatus::Contributed
+			{
+				contribution.status = ContributionStatus::Rejected;
+				rejected.saturating_inc();
+			}
+		}
+		entry.tally.remove_group(&rejected_hash);
+		entry.status = TaskStatus::Active;
+		entry.reveal_deadline = None;
+		entry.winners = 0;
+		// A worker that had not voted could not while the task was revealing: its time to
+		// answer starts again now, so that it is not taken for silent.
+		let Task { assigned, assigned_at, contributions, .. } = &mut entry;
+		for (worker, at) in assigned.iter().zip(assigned_at.iter_mut()) {
+			if !contributions.iter().any(|contribution| contribution.worker == *worker) {
+				*at = now;
+			}
+		}
+		let contributors = entry.contributions.len() as u32;
+		Tasks::<T>::insert(task, entry);
+		Self::deposit_event(Event::TaskReopened { task, rejected });
+		Ok(Some(<T as Config>::WeightInfo::reopen(contributors)).into())
+	}
+
+	/// Takes the places of `entry`'s silent workers (see [`Task::silent_workers`]) and returns
+	/// how many there were; cuts each
+	/// one's score in the deal's pool to two thirds, as for a wrong vote, and takes its place in
+	/// the pool: a worker that takes a task and never answers holds up its consensus and would
+	/// otherwise lose nothing, and a newcomer has no score to lose. It may join again (a paid
+	/// call), once it is back.
+	pub(crate) fn replace_silent_workers(
+		task: TaskId,
+		entry: &mut Task<T>,
+		deal: &Deal<T>,
+		now: BlockNumberFor<T>,
+	) -> u32 {
+		let silent = entry.silent_workers(now);
+		let replaced = silent.len() as u32;
+		for worker in silent {
+			if let Some(position) = entry.assigned.iter().position(|assigned| *assigned == worker) {
+				entry.assigned.remove(position);
+				entry.assigned_at.remove(position);
+			}
+			entry.dataset_keys.retain(|(keyed, _)| *keyed != worker);
+			let score = Self::cut_score(deal.workerpool.id, &worker);
+			T::Market::expel_silent_member(deal.workerpool.id, &worker);
+			Self::deposit_event(Event::SilentWorkerReplaced { task, worker, score });
+		}
+		replaced
+	}
+
+	/// Checks that `caller` schedules the deal's pool: the pool names it and it accepted.
+	pub(crate) fn ensure_scheduler(caller: &T::AccountId, deal: &Deal<T>) -> DispatchResult {
+		ensure!(
+			pallet_marketplace::Pallet::<T>::active_scheduler(deal.workerpool.id).as_ref()
+				== Some(caller),
+			Error::<T>::NotScheduler
+		);
+		Ok(())
+	}
+}
