@@ -1,4 +1,4 @@
-//! A dataset owner's key service (`commons-node key-service`): it follows the chain and, for every
+//! A dataset owner's key service (`commons key-service`): it follows the chain and, for every
 //! worker assigned to a task of a deal buying one of the owner's encrypted datasets, seals that
 //! dataset's key to the worker's registered enclave and releases it on chain
 //! (`Contribution::release_dataset_key`).
@@ -30,17 +30,10 @@ use crate::{
 /// How many blocks an unconfirmed release waits before it is sent again.
 const RESEND_AFTER_BLOCKS: BlockNumber = 10;
 
-/// `commons-node key-service`: what the service needs.
+/// `commons key-service`: what the service needs besides the node it follows and the dataset
+/// owner's key, which are the command line's global `--rpc` and `--key`.
 #[derive(Debug, clap::Args)]
 pub struct KeyServiceCmd {
-	/// The JSON-RPC endpoint (HTTP) of a node of the chain.
-	#[arg(long, default_value = "http://127.0.0.1:9944")]
-	pub rpc: String,
-
-	/// The dataset owner's secret key URI (for example `//Bob` on a dev chain).
-	#[arg(long)]
-	pub key: String,
-
 	/// The directory holding the datasets' keys, one file `<dataset id>.key` each.
 	#[arg(long)]
 	pub keys_dir: PathBuf,
@@ -52,11 +45,9 @@ pub struct KeyServiceCmd {
 }
 
 impl KeyServiceCmd {
-	/// Runs the service until it is stopped.
-	pub async fn run(&self) -> Result<(), String> {
-		let pair = sr25519::Pair::from_string(&self.key, None)
-			.map_err(|error| format!("bad --key: {error:?}"))?;
-		let chain = Chain::new("node", &self.rpc)?;
+	/// Runs the service of the dataset owner holding `pair`, following `chain`, until it is
+	/// stopped.
+	pub async fn run(&self, chain: Chain, pair: sr25519::Pair) -> Result<(), String> {
 		let mut service = KeyService {
 			owner: AccountId::from(pair.public()),
 			pair,

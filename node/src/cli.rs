@@ -50,8 +50,4 @@ pub enum Subcommand {
 
 	/// Show the database's metadata: best and finalized block, genesis hash.
 	ChainInfo(sc_cli::ChainInfoCmd),
-
-	/// Run a dataset owner's key service: follow a node's chain and release each encrypted
-	/// dataset's key, sealed, to the attested enclaves assigned to tasks using it.
-	KeyService(commons_client::key_service::KeyServiceCmd),
 }

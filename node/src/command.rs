@@ -117,13 +117,6 @@ pub fn run() -> sc_cli::Result<()> {
 			let runner = cli.create_runner(cmd)?;
 			runner.sync_run(|config| cmd.run::<Block>(&config))
 		}
-		Some(Subcommand::KeyService(cmd)) => {
-			// A client of a node, not a node: no database, no networking, no chain spec.
-			let runtime = tokio::runtime::Runtime::new()?;
-			runtime
-				.block_on(cmd.run())
-				.map_err(|error| sc_cli::Error::Application(error.into()))
-		}
 		None => {
 			let runner = cli.create_runner(&cli.run)?;
 			runner.run_node_until_exit(|mut config| async move {

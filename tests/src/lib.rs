@@ -392,7 +392,7 @@ impl Drop for ComputeNode {
 	}
 }
 
-/// A dataset owner's key service (`commons-node key-service`), stopped when dropped.
+/// A dataset owner's key service (`commons key-service`), stopped when dropped.
 pub struct KeyService {
 	log: PathBuf,
 	args: Vec<String>,
@@ -405,12 +405,13 @@ impl KeyService {
 	pub fn start(dir: &TestDir, node: &TestNode, key: &str, keys_dir: &Path) -> Self {
 		let work_dir = dir.path().join("key-service");
 		std::fs::create_dir_all(&work_dir).expect("the key service's directory can be created");
+		// `--rpc` and `--key` are the `commons` command line's global options, as for [`cli`].
 		let args = vec![
-			"key-service".into(),
 			"--rpc".into(),
 			format!("http://127.0.0.1:{}", node.rpc_port),
 			"--key".into(),
 			key.into(),
+			"key-service".into(),
 			"--keys-dir".into(),
 			keys_dir.display().to_string(),
 		];
@@ -435,7 +436,7 @@ impl KeyService {
 			.append(true)
 			.open(&self.log)
 			.expect("the log file can be opened");
-		let child = Command::new(node_binary())
+		let child = Command::new(cli_binary())
 			.args(&self.args)
 			.stdin(Stdio::null())
 			.stdout(file.try_clone().expect("log handle can be duplicated"))

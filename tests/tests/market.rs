@@ -13,7 +13,7 @@
 //! 5. a confidential app that allows only the simulated SGX enclave's measurement runs on the
 //!    one compute node in TEE mode (Eve's), which signs its result with its enclave key;
 //! 6. an encrypted dataset's key reaches that enclave, sealed, from its owner's key service
-//!    (`commons-node key-service`, restarted while the enclave waits), and the enclave computes
+//!    (`commons key-service`, restarted while the enclave waits), and the enclave computes
 //!    on the decrypted data;
 //! 7. both honest compute nodes are killed: the scheduler assigns a task to each of them in turn
 //!    (they still look alive), one reference time apart, then to the third node, which completes

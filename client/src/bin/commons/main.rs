@@ -3,6 +3,7 @@
 //! Providers register apps, datasets and workerpools and publish (presign) their orders;
 //! requesters list what is on offer, `run` a task (match it with the cheapest compatible offers,
 //! wait for the verified result, fetch it and check its digest) and look at deals and tasks.
+//! Owners of encrypted datasets run their key service with it (`key-service`).
 //! Everything is read and written through a node's JSON-RPC with the runtime's own types.
 
 mod amount;
@@ -66,7 +67,7 @@ enum Command {
 		#[arg(long)]
 		uri: String,
 		/// The file is encrypted (by `encrypt-dataset`): only TEE deals may buy it, and its key
-		/// reaches their enclaves through the owner's key service (`commons-node key-service`).
+		/// reaches their enclaves through the owner's key service (`commons key-service`).
 		#[arg(long)]
 		encrypted: bool,
 	},
@@ -177,6 +178,10 @@ enum Command {
 		#[arg(long, default_value_t = 0)]
 		index: u32,
 	},
+	/// Runs the key service of the datasets `--key` owns until it is stopped: follows the chain
+	/// and releases each encrypted dataset's key, sealed, to the attested enclaves assigned to
+	/// tasks using it.
+	KeyService(commons_client::key_service::KeyServiceCmd),
 }
 
 /// What every offer states.
@@ -375,6 +380,7 @@ async fn execute(cli: Cli) -> Result<(), String> {
 		Command::SubmitCollateral { file } => {
 			return collateral::submit(&chain, &pair, &file).await
 		}
+		Command::KeyService(service) => return service.run(chain, pair).await,
 	};
 	let events = chain.submit_and_wait(RuntimeCall::Marketplace(call), &pair).await?;
 	match created(&events) {
