@@ -7,8 +7,10 @@ use alloc::{vec, vec::Vec};
 use frame_benchmarking::v2::*;
 use frame_support::traits::fungible::Mutate;
 use frame_system::RawOrigin;
+use pallet_escrow::{Escrow, Purpose};
 use pallet_marketplace::{
-	tag, App, Categories, Membership, PoolPolicy, Purchase, Workerpool, WorkerpoolId, Workerpools,
+	tag, App, Categories, Membership, PoolMembers, PoolPolicy, Purchase, Workerpool, WorkerpoolId,
+	Workerpools,
 };
 use sp_runtime::{traits::Bounded, Percent};
 
