@@ -7,11 +7,11 @@
 //! A worker registers its enclave with evidence that it is what it claims: the TEE kind, the
 //! measurement of the code inside, and two keys the enclave generated and keeps inside itself (an
 //! ed25519 key it signs results with, an X25519 key confidential datasets' keys are sealed to).
-//! The contribution pallet asks this registry, through [`EnclaveRegistry`], whether a worker may
-//! be assigned a TEE task of an app (attested, unexpired, of the task's TEE kind, of a
-//! measurement the app allows), whether a result signature is its enclave's, and which key a
-//! confidential dataset's key must be sealed to for it (see the contribution pallet's
-//! `release_dataset_key`).
+//! The contribution pallet asks this registry, through
+//! [`EnclaveRegistry`](pallet_contribution::EnclaveRegistry), whether a worker may be assigned a
+//! TEE task of an app (attested, unexpired, of the task's TEE kind, of a measurement the app
+//! allows), whether a result signature is its enclave's, and which key a confidential dataset's
+//! key must be sealed to for it (see the contribution pallet's `release_dataset_key`).
 //!
 //! ## Design
 //!
@@ -50,6 +50,58 @@
 //! - *Collateral*: what Intel publishes to judge quotes by: revocation lists, TCB info (the
 //!   graded TCB levels of a platform family) and QE identities.
 //! - *TCB status*: Intel's grade of a platform's patch level ([`TcbStatus`]).
+//!
+//! ## Assumptions
+//!
+//! - **Genesis hash.** [`Pallet::report_data`] reads `frame_system`'s hash of block 0. That is
+//!   the genesis hash from block 1 on (block 1's initialisation stores its parent hash there;
+//!   during the genesis build it is a placeholder), and `frame_system` never prunes it. Compute
+//!   nodes compute the same hash off-chain with [`Pallet::report_data_for`], linked from this
+//!   crate, and the genesis hash they read over RPC.
+//! - **Clock.** All time is [`Config::UnixTime`] in milliseconds: in the runtime,
+//!   `pallet_timestamp`, so the block's timestamp as its author set it, not a trusted clock.
+//!   Expiry ([`Config::AttestationLifetime`], in milliseconds) is judged against it, and
+//!   collateral windows and the TCB policy's grace against it in Unix seconds (rounded down).
+//! - **Root of trust.** Whatever certificate [`RootCa`] holds is trusted: the pallet checks only
+//!   that it parses (genesis panics if it does not). It must be Intel's, set in genesis or by
+//!   [`Config::GovernanceOrigin`].
+//! - **No re-check.** A registration is judged once, when it is made. A new root CA, a newer
+//!   revocation list or a stricter [`TcbPolicy`] does not remove an enclave already
+//!   registered; it stays trusted until it expires, at most [`Config::AttestationLifetime`]
+//!   later.
+//! - **One key type.** [`EncryptionKey`] and the contribution pallet's `X25519PublicKey` are the
+//!   same `[u8; 32]`; the [`EnclaveRegistry`](pallet_contribution::EnclaveRegistry) impl relies on
+//!   it.
+//!
+//! ## Usage
+//!
+//! A runtime adds the pallet with a clock, a lifetime and a governance origin, and hands it to
+//! the contribution pallet as its `Enclaves` (the Commons runtime, `runtime/src/configs/mod.rs`):
+//!
+//! ```ignore
+//! parameter_types! {
+//! 	/// An enclave's evidence holds for a day; compute nodes re-attest before that.
+//! 	pub const AttestationLifetime: u64 = 24 * 60 * 60 * 1000;
+//! }
+//!
+//! impl pallet_attestation::Config for Runtime {
+//! 	type UnixTime = Timestamp;
+//! 	type AttestationLifetime = AttestationLifetime;
+//! 	type GovernanceOrigin = EnsureRoot<AccountId>;
+//! 	#[cfg(feature = "runtime-benchmarks")]
+//! 	type BenchmarkHelper = AttestationBenchmarkClock; // sets `pallet_timestamp::Now`
+//! 	type WeightInfo = pallet_attestation::weights::SubstrateWeight<Runtime>;
+//! }
+//!
+//! impl pallet_contribution::Config for Runtime {
+//! 	type Enclaves = Attestation; // read through `EnclaveRegistry`
+//! 	// ...
+//! }
+//! ```
+//!
+//! Its genesis ([`GenesisConfig`]) says whether simulated evidence is accepted and gives Intel's
+//! root CA (`commons_dcap::INTEL_SGX_ROOT_CA`) and, optionally, the TCB policy. The runtime
+//! exposes [`runtime_api::AttestationApi`] by calling [`Pallet::check_quote`].
 
 #![cfg_attr(not(feature = "std"), no_std)]
 
@@ -59,13 +111,14 @@ pub use pallet::*;
 
 #[cfg(feature = "runtime-benchmarks")]
 mod benchmarking;
+mod collateral;
 #[cfg(test)]
 mod mock;
-#[cfg(test)]
-mod quote_tests;
+mod registry;
 #[cfg(test)]
 mod tests;
 pub mod types;
+mod verification;
 pub mod weights;
 
 pub use types::*;
@@ -73,16 +126,10 @@ pub use weights::WeightInfo;
 
 use alloc::vec::Vec;
 use codec::Encode;
-use commons_dcap::{
-	collateral::{self as dcap_collateral, CollateralSource},
-	pki::{Cert, Crl},
-	quote::TeeType,
-	QeIdentity, Report, TcbInfo, Verified,
-};
-use frame_support::ensure;
+use commons_dcap::pki::Cert;
 use frame_system::pallet_prelude::BlockNumberFor;
-use pallet_contribution::{EnclaveRegistry, EnclaveSignature};
-use pallet_marketplace::{Measurement, Tag};
+use pallet_contribution::EnclaveSignature;
+use pallet_marketplace::Measurement;
 use sp_core::ed25519;
 
 pub mod runtime_api;
@@ -316,15 +363,7 @@ pub mod pallet {
 		#[pallet::weight(T::WeightInfo::submit_root_ca_crl())]
 		pub fn submit_root_ca_crl(origin: OriginFor<T>, crl: CrlDer) -> DispatchResult {
 			let by = ensure_signed(origin)?;
-			let (root, epoch) = Self::root()?;
-			let verified = dcap_collateral::verify_root_crl(&root, &crl, Self::now_secs())
-				.map_err(Error::<T>::Verification)?;
-			let stored =
-				StoredCrl { der: crl, this_update: verified.this_update, root_epoch: epoch };
-			Self::ensure_newer_crl(RootCaCrl::<T>::get(), &stored)?;
-			RootCaCrl::<T>::put(stored);
-			Self::deposit_event(Event::CollateralUpdated { kind: CollateralKind::RootCaCrl, by });
-			Ok(())
+			Self::do_submit_root_ca_crl(by, crl)
 		}
 
 		/// Submits a PCK CA's revocation list (DER) with the CA's chain (PEM: the CA, then the
@@ -338,22 +377,7 @@ pub mod pallet {
 			issuer_chain: PemChain,
 		) -> DispatchResult {
 			let by = ensure_signed(origin)?;
-			let (root, epoch) = Self::root()?;
-			let root_crl = Self::root_crl(epoch)?;
-			let (ca, verified) = dcap_collateral::verify_pck_crl(
-				&root,
-				&root_crl,
-				&crl,
-				&issuer_chain,
-				Self::now_secs(),
-			)
-			.map_err(Error::<T>::Verification)?;
-			let stored =
-				StoredCrl { der: crl, this_update: verified.this_update, root_epoch: epoch };
-			Self::ensure_newer_crl(PckCrls::<T>::get(ca), &stored)?;
-			PckCrls::<T>::insert(ca, stored);
-			Self::deposit_event(Event::CollateralUpdated { kind: CollateralKind::PckCrl(ca), by });
-			Ok(())
+			Self::do_submit_pck_crl(by, crl, issuer_chain)
 		}
 
 		/// Submits TCB info: `json` exactly as Intel signed it, its `signature` (raw `r ‖ s`)
@@ -368,29 +392,7 @@ pub mod pallet {
 			issuer_chain: PemChain,
 		) -> DispatchResult {
 			let by = ensure_signed(origin)?;
-			let (root, epoch) = Self::root()?;
-			let info = dcap_collateral::verify_tcb_info(
-				&root,
-				&Self::root_crl(epoch)?,
-				&json,
-				&signature,
-				&issuer_chain,
-				Self::now_secs(),
-			)
-			.map_err(Error::<T>::Verification)?;
-			let kind = TeeKind::from(info.tee);
-			let stored = StoredJson {
-				json,
-				evaluation_number: info.evaluation_number,
-				issue_date: info.issue_date,
-				next_update: info.next_update,
-				root_epoch: epoch,
-			};
-			Self::ensure_newer_json(TcbInfos::<T>::get(kind, info.fmspc), &stored)?;
-			TcbInfos::<T>::insert(kind, info.fmspc, stored);
-			let kind = CollateralKind::TcbInfo(kind, info.fmspc);
-			Self::deposit_event(Event::CollateralUpdated { kind, by });
-			Ok(())
+			Self::do_submit_tcb_info(by, json, signature, issuer_chain)
 		}
 
 		/// Submits a QE identity, as [`Pallet::submit_tcb_info`] does TCB info.
@@ -403,31 +405,7 @@ pub mod pallet {
 			issuer_chain: PemChain,
 		) -> DispatchResult {
 			let by = ensure_signed(origin)?;
-			let (root, epoch) = Self::root()?;
-			let identity = dcap_collateral::verify_qe_identity(
-				&root,
-				&Self::root_crl(epoch)?,
-				&json,
-				&signature,
-				&issuer_chain,
-				Self::now_secs(),
-			)
-			.map_err(Error::<T>::Verification)?;
-			let kind = TeeKind::from(identity.tee);
-			let stored = StoredJson {
-				json,
-				evaluation_number: identity.evaluation_number,
-				issue_date: identity.issue_date,
-				next_update: identity.next_update,
-				root_epoch: epoch,
-			};
-			Self::ensure_newer_json(QeIdentities::<T>::get(kind), &stored)?;
-			QeIdentities::<T>::insert(kind, stored);
-			Self::deposit_event(Event::CollateralUpdated {
-				kind: CollateralKind::QeIdentity(kind),
-				by,
-			});
-			Ok(())
+			Self::do_submit_qe_identity(by, json, signature, issuer_chain)
 		}
 
 		/// Sets which TCB statuses and advisories registrations are accepted with. Enclaves
@@ -455,39 +433,7 @@ pub mod pallet {
 			keys: EnclaveKeys,
 		) -> DispatchResult {
 			let worker = ensure_signed(origin)?;
-			let now = Self::now_secs();
-			let verified = Self::verify(&quote, pck_chain.as_ref().map(|chain| &chain[..]), now)?;
-			let policy = Policy::<T>::get();
-			let allowed: Option<Vec<Vec<u8>>> = policy
-				.allowed_advisories
-				.as_ref()
-				.map(|ids| ids.iter().map(|id| id.to_vec()).collect());
-			commons_dcap::TcbPolicy {
-				accepted: &policy.accepted,
-				out_of_date_grace: policy.out_of_date_grace,
-				allowed_advisories: allowed.as_deref(),
-			}
-			.admits(verified.status, &verified.advisories, verified.tcb_date, now)
-			.map_err(Error::<T>::Verification)?;
-			let report_data = verified.report_data();
-			ensure!(
-				report_data[..32] == Self::report_data(&worker, &keys)
-					&& report_data[32..] == [0u8; 32],
-				Error::<T>::ReportDataMismatch
-			);
-			let identity = match &verified.report {
-				Report::Sgx(report) => QuotedIdentity::Sgx {
-					mr_signer: report.mr_signer,
-					isv_prod_id: report.isv_prod_id,
-					isv_svn: report.isv_svn,
-				},
-				Report::Td(report) => QuotedIdentity::Tdx { rtmrs: report.rtmrs },
-			};
-			let (kind, measurement) = (verified.tee.into(), measurement_of(&verified.report));
-			let attester =
-				Attester::IntelDcap { status: verified.status, fmspc: verified.fmspc, identity };
-			Self::store_enclave(worker, kind, measurement, keys, attester);
-			Ok(())
+			Self::do_register_quote(worker, quote, pck_chain, keys)
 		}
 	}
 
@@ -520,11 +466,11 @@ impl<T: Config> Pallet<T> {
 		u64::try_from(T::UnixTime::now().as_millis()).unwrap_or(Moment::MAX)
 	}
 
-	fn now_secs() -> u64 {
+	pub(crate) fn now_secs() -> u64 {
 		Self::now() / 1000
 	}
 
-	fn store_enclave(
+	pub(crate) fn store_enclave(
 		worker: T::AccountId,
 		kind: TeeKind,
 		measurement: Measurement,
@@ -545,91 +491,11 @@ impl<T: Config> Pallet<T> {
 		});
 	}
 
-	/// The root CA and its epoch.
-	fn root() -> Result<(Cert, u32), Error<T>> {
-		let root = RootCa::<T>::get().ok_or(Error::<T>::NoRootCa)?;
-		let root = Cert::from_der(&root).map_err(Error::<T>::Verification)?;
-		Ok((root, RootEpoch::<T>::get()))
-	}
-
-	fn root_crl(epoch: u32) -> Result<Crl, Error<T>> {
-		let stored = RootCaCrl::<T>::get()
-			.filter(|crl| crl.root_epoch == epoch)
-			.ok_or(Error::<T>::RootCaCrlMissing)?;
-		Crl::from_der(&stored.der).map_err(Error::<T>::Verification)
-	}
-
-	/// A revocation list replaces the stored one only if issued later (or the stored one is of
-	/// an older root).
-	fn ensure_newer_crl(stored: Option<StoredCrl>, new: &StoredCrl) -> Result<(), Error<T>> {
-		match stored {
-			Some(old) if old.root_epoch == new.root_epoch && old.this_update >= new.this_update => {
-				Err(Error::<T>::CollateralNotNewer)
-			}
-			_ => Ok(()),
-		}
-	}
-
-	/// TCB info or a QE identity replaces the stored one only with an evaluation data number
-	/// at least as high and a later issue date (or if the stored one is of an older root).
-	fn ensure_newer_json(stored: Option<StoredJson>, new: &StoredJson) -> Result<(), Error<T>> {
-		match stored {
-			Some(old) if old.root_epoch == new.root_epoch => {
-				ensure!(
-					new.evaluation_number >= old.evaluation_number,
-					Error::<T>::TcbEvaluationRegressed
-				);
-				ensure!(new.issue_date > old.issue_date, Error::<T>::CollateralNotNewer);
-				Ok(())
-			}
-			_ => Ok(()),
-		}
-	}
-
-	/// [`runtime_api::AttestationApi::check_quote`]: verifies `quote` against `collateral` at
-	/// `at` under the stored root CA, storing nothing.
-	pub fn check_quote(
-		quote: &[u8],
-		collateral: &runtime_api::QuoteCollateral,
-		pck_chain: Option<&[u8]>,
-		at: u64,
-	) -> Result<runtime_api::QuoteVerdict, commons_dcap::Error> {
-		let root = RootCa::<T>::get().ok_or(commons_dcap::Error::UntrustedRoot)?;
-		let raw = dcap_collateral::RawCollateral {
-			root_ca_crl: &collateral.root_ca_crl,
-			pck_crl: &collateral.pck_crl,
-			pck_crl_issuer_chain: &collateral.pck_crl_issuer_chain,
-			tcb_info: &collateral.tcb_info,
-			tcb_info_signature: collateral.tcb_info_signature,
-			tcb_info_issuer_chain: &collateral.tcb_info_issuer_chain,
-			qe_identity: &collateral.qe_identity,
-			qe_identity_signature: collateral.qe_identity_signature,
-			qe_identity_issuer_chain: &collateral.qe_identity_issuer_chain,
-		};
-		let bundle = dcap_collateral::Bundle::verify(&root, &raw, at)?;
-		let verified = commons_dcap::verify_quote(&bundle, quote, pck_chain, at)?;
-		Ok(runtime_api::QuoteVerdict {
-			kind: verified.tee.into(),
-			measurement: measurement_of(&verified.report),
-			status: verified.status,
-			advisories: verified.advisories.iter().map(|id| id.as_bytes().to_vec()).collect(),
-			report_data: *verified.report_data(),
-		})
-	}
-
-	/// Verifies `quote` at `now` (Unix seconds) against the stored collateral.
-	pub fn verify(quote: &[u8], pck_chain: Option<&[u8]>, now: u64) -> Result<Verified, Error<T>> {
-		RootCa::<T>::get().ok_or(Error::<T>::NoRootCa)?;
-		commons_dcap::verify_quote(
-			&StoredCollateral::<T>(Default::default()),
-			quote,
-			pck_chain,
-			now,
-		)
-		.map_err(Error::<T>::Verification)
-	}
-
-	fn signed_by(key: &SigningKey, message: &[u8], signature: &EnclaveSignature) -> bool {
+	pub(crate) fn signed_by(
+		key: &SigningKey,
+		message: &[u8],
+		signature: &EnclaveSignature,
+	) -> bool {
 		sp_io::crypto::ed25519_verify(
 			&ed25519::Signature::from_raw(*signature),
 			message,
@@ -637,14 +503,10 @@ impl<T: Config> Pallet<T> {
 		)
 	}
 
-	/// `worker`'s enclave, if it has one that has not expired.
-	pub fn trusted_enclave(worker: &T::AccountId) -> Option<Enclave> {
-		Enclaves::<T>::get(worker).filter(|enclave| Self::now() < enclave.expires_at)
-	}
-
 	/// Every registration is consistent: its measurement is of its kind's form and it expires
 	/// exactly one lifetime after its evidence; simulated ones exist only where allowed.
-	#[cfg(any(feature = "try-runtime", test))]
+	///
+	/// Compiled in every build, so that the tests of pallets built on this one can call it.
 	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
 		use frame_support::traits::Get;
 		let simulated_allowed = SimulatedEvidenceAllowed::<T>::get();
@@ -666,117 +528,3 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 }
-
-/// The measurement apps allow: an SGX enclave's MRENCLAVE, a TD's MRTD.
-fn measurement_of(report: &Report) -> Measurement {
-	match report {
-		Report::Sgx(report) => Measurement::SgxMrEnclave(report.mr_enclave),
-		Report::Td(report) => Measurement::TdxMrTd(report.mr_td),
-	}
-}
-
-impl From<TeeType> for TeeKind {
-	fn from(tee: TeeType) -> Self {
-		match tee {
-			TeeType::Sgx => TeeKind::Sgx,
-			TeeType::Tdx => TeeKind::Tdx,
-		}
-	}
-}
-
-/// The collateral in storage, as the verifier looks it up: only what was verified under the
-/// current root epoch.
-struct StoredCollateral<T>(core::marker::PhantomData<T>);
-
-impl<T: Config> StoredCollateral<T> {
-	fn current_json(stored: Option<StoredJson>) -> Option<StoredJson> {
-		stored.filter(|stored| stored.root_epoch == RootEpoch::<T>::get())
-	}
-
-	fn current_crl(stored: Option<StoredCrl>) -> Option<Crl> {
-		let stored = stored.filter(|stored| stored.root_epoch == RootEpoch::<T>::get())?;
-		Crl::from_der(&stored.der).ok()
-	}
-}
-
-impl<T: Config> CollateralSource for StoredCollateral<T> {
-	fn root_ca(&self) -> Option<Cert> {
-		Cert::from_der(&RootCa::<T>::get()?).ok()
-	}
-	fn root_ca_crl(&self) -> Option<Crl> {
-		Self::current_crl(RootCaCrl::<T>::get())
-	}
-	fn pck_crl(&self, ca: PckCa) -> Option<Crl> {
-		Self::current_crl(PckCrls::<T>::get(ca))
-	}
-	fn tcb_info(&self, tee: TeeType, fmspc: [u8; 6]) -> Option<TcbInfo> {
-		let stored = Self::current_json(TcbInfos::<T>::get(TeeKind::from(tee), fmspc))?;
-		TcbInfo::parse(&stored.json).ok()
-	}
-	fn qe_identity(&self, tee: TeeType) -> Option<QeIdentity> {
-		let stored = Self::current_json(QeIdentities::<T>::get(TeeKind::from(tee)))?;
-		QeIdentity::parse(&stored.json).ok()
-	}
-}
-
-impl<T: Config> EnclaveRegistry<T::AccountId> for Pallet<T> {
-	fn enclave_allowed(worker: &T::AccountId, tag: Tag, allowed: &[Measurement]) -> bool {
-		Self::trusted_enclave(worker).is_some_and(|enclave| {
-			enclave.kind.serves(tag) && allowed.contains(&enclave.measurement)
-		})
-	}
-
-	fn verify_enclave_signature(
-		worker: &T::AccountId,
-		message: &[u8],
-		signature: &EnclaveSignature,
-	) -> bool {
-		Self::trusted_enclave(worker)
-			.is_some_and(|enclave| Self::signed_by(&enclave.keys.signing, message, signature))
-	}
-
-	fn encryption_key(worker: &T::AccountId) -> Option<EncryptionKey> {
-		Self::trusted_enclave(worker).map(|enclave| enclave.keys.encryption)
-	}
-
-	#[cfg(feature = "runtime-benchmarks")]
-	fn attest_for_benchmark(
-		worker: &T::AccountId,
-		measurement: Measurement,
-		encryption: EncryptionKey,
-	) {
-		let kind = match measurement {
-			Measurement::TdxMrTd(_) => TeeKind::Tdx,
-			_ => TeeKind::Sgx,
-		};
-		let now = Self::now();
-		// A key of the benchmark's keystore, so that benchmarks can sign as the enclave.
-		let signing = sp_io::crypto::ed25519_generate(BENCHMARK_KEY_TYPE, None).0;
-		let enclave = Enclave {
-			kind,
-			measurement,
-			keys: EnclaveKeys { signing, encryption },
-			attester: Attester::Simulated,
-			attested_at: now,
-			expires_at: now.saturating_add(
-				<T::AttestationLifetime as frame_support::traits::Get<Moment>>::get(),
-			),
-		};
-		Enclaves::<T>::insert(worker, enclave);
-	}
-
-	#[cfg(feature = "runtime-benchmarks")]
-	fn sign_for_benchmark(worker: &T::AccountId, message: &[u8]) -> EnclaveSignature {
-		Enclaves::<T>::get(worker)
-			.and_then(|enclave| {
-				let public = ed25519::Public::from_raw(enclave.keys.signing);
-				sp_io::crypto::ed25519_sign(BENCHMARK_KEY_TYPE, &public, message)
-			})
-			.map(|signature| signature.0)
-			.unwrap_or([0; 64])
-	}
-}
-
-/// Where benchmarks keep the signing keys of the enclaves they attest.
-#[cfg(feature = "runtime-benchmarks")]
-const BENCHMARK_KEY_TYPE: sp_core::crypto::KeyTypeId = sp_core::crypto::KeyTypeId(*b"bnch");

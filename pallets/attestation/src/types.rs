@@ -1,6 +1,7 @@
 //! The attestation registry's types.
 
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
+use commons_dcap::quote::TeeType;
 pub use commons_dcap::{PckCa, TcbStatus};
 use frame_support::{traits::ConstU32, BoundedVec};
 use pallet_marketplace::{tag, Measurement, Tag};
@@ -71,6 +72,15 @@ impl TeeKind {
 			(self, measurement),
 			(TeeKind::Sgx, Measurement::SgxMrEnclave(_)) | (TeeKind::Tdx, Measurement::TdxMrTd(_))
 		)
+	}
+}
+
+impl From<TeeType> for TeeKind {
+	fn from(tee: TeeType) -> Self {
+		match tee {
+			TeeType::Sgx => TeeKind::Sgx,
+			TeeType::Tdx => TeeKind::Tdx,
+		}
 	}
 }
 

@@ -321,8 +321,8 @@ fn a_new_root_ca_retires_the_collateral_verified_under_the_old_one() {
 mod intel_sample {
 	use super::*;
 
-	const QUOTE: &[u8] = include_bytes!("../dcap/tests/fixtures/sgx_quote");
-	const COLLATERAL: &[u8] = include_bytes!("../dcap/tests/fixtures/sgx_quote_collateral.json");
+	const QUOTE: &[u8] = include_bytes!("../../dcap/tests/fixtures/sgx_quote");
+	const COLLATERAL: &[u8] = include_bytes!("../../dcap/tests/fixtures/sgx_quote_collateral.json");
 	/// 2025-07-01T00:00:00Z, inside the sample collateral's window.
 	const THEN: Moment = 1_751_328_000_000;
 

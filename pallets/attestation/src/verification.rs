@@ -1,0 +1,106 @@
+//! Quote verification: an Intel DCAP quote checked against the collateral, then the TCB policy and
+//! the binding to its worker and keys, before its enclave is registered.
+
+use crate::{
+	collateral::StoredCollateral, runtime_api, types::*, Config, Error, Pallet, Policy, RootCa,
+};
+use alloc::vec::Vec;
+use commons_dcap::{collateral as dcap_collateral, Report, Verified};
+use frame_support::ensure;
+use pallet_marketplace::Measurement;
+use sp_runtime::DispatchResult;
+
+impl<T: Config> Pallet<T> {
+	/// [`Pallet::register_quote`] for `worker`.
+	pub(crate) fn do_register_quote(
+		worker: T::AccountId,
+		quote: QuoteBytes,
+		pck_chain: Option<PemChain>,
+		keys: EnclaveKeys,
+	) -> DispatchResult {
+		let now = Self::now_secs();
+		let verified = Self::verify(&quote, pck_chain.as_ref().map(|chain| &chain[..]), now)?;
+		let policy = Policy::<T>::get();
+		let allowed: Option<Vec<Vec<u8>>> = policy
+			.allowed_advisories
+			.as_ref()
+			.map(|ids| ids.iter().map(|id| id.to_vec()).collect());
+		commons_dcap::TcbPolicy {
+			accepted: &policy.accepted,
+			out_of_date_grace: policy.out_of_date_grace,
+			allowed_advisories: allowed.as_deref(),
+		}
+		.admits(verified.status, &verified.advisories, verified.tcb_date, now)
+		.map_err(Error::<T>::Verification)?;
+		let report_data = verified.report_data();
+		ensure!(
+			report_data[..32] == Self::report_data(&worker, &keys)
+				&& report_data[32..] == [0u8; 32],
+			Error::<T>::ReportDataMismatch
+		);
+		let identity = match &verified.report {
+			Report::Sgx(report) => QuotedIdentity::Sgx {
+				mr_signer: report.mr_signer,
+				isv_prod_id: report.isv_prod_id,
+				isv_svn: report.isv_svn,
+			},
+			Report::Td(report) => QuotedIdentity::Tdx { rtmrs: report.rtmrs },
+		};
+		let (kind, measurement) = (verified.tee.into(), measurement_of(&verified.report));
+		let attester =
+			Attester::IntelDcap { status: verified.status, fmspc: verified.fmspc, identity };
+		Self::store_enclave(worker, kind, measurement, keys, attester);
+		Ok(())
+	}
+
+	/// [`runtime_api::AttestationApi::check_quote`]: verifies `quote` against `collateral` at
+	/// `at` under the stored root CA, storing nothing.
+	pub fn check_quote(
+		quote: &[u8],
+		collateral: &runtime_api::QuoteCollateral,
+		pck_chain: Option<&[u8]>,
+		at: u64,
+	) -> Result<runtime_api::QuoteVerdict, commons_dcap::Error> {
+		let root = RootCa::<T>::get().ok_or(commons_dcap::Error::UntrustedRoot)?;
+		let raw = dcap_collateral::RawCollateral {
+			root_ca_crl: &collateral.root_ca_crl,
+			pck_crl: &collateral.pck_crl,
+			pck_crl_issuer_chain: &collateral.pck_crl_issuer_chain,
+			tcb_info: &collateral.tcb_info,
+			tcb_info_signature: collateral.tcb_info_signature,
+			tcb_info_issuer_chain: &collateral.tcb_info_issuer_chain,
+			qe_identity: &collateral.qe_identity,
+			qe_identity_signature: collateral.qe_identity_signature,
+			qe_identity_issuer_chain: &collateral.qe_identity_issuer_chain,
+		};
+		let bundle = dcap_collateral::Bundle::verify(&root, &raw, at)?;
+		let verified = commons_dcap::verify_quote(&bundle, quote, pck_chain, at)?;
+		Ok(runtime_api::QuoteVerdict {
+			kind: verified.tee.into(),
+			measurement: measurement_of(&verified.report),
+			status: verified.status,
+			advisories: verified.advisories.iter().map(|id| id.as_bytes().to_vec()).collect(),
+			report_data: *verified.report_data(),
+		})
+	}
+
+	/// Verifies `quote` at `now` (Unix seconds) against the stored collateral.
+	pub fn verify(quote: &[u8], pck_chain: Option<&[u8]>, now: u64) -> Result<Verified, Error<T>> {
+		RootCa::<T>::get().ok_or(Error::<T>::NoRootCa)?;
+		commons_dcap::verify_quote(
+			&StoredCollateral::<T>(Default::default()),
+			quote,
+			pck_chain,
+			now,
+		)
+		.map_err(Error::<T>::Verification)
+	}
+}
+
+/// The measurement apps allow: an SGX enclave's MRENCLAVE, a TD's MRTD.
+fn measurement_of(report: &Report) -> Measurement {
+	match report {
+		Report::Sgx(report) => Measurement::SgxMrEnclave(report.mr_enclave),
+		Report::Td(report) => Measurement::TdxMrTd(report.mr_td),
+	}
+}
