@@ -24,7 +24,7 @@ use sp_version::RuntimeVersion;
 
 use super::{
 	AccountId, Attestation, Aura, Balance, Balances, Block, BlockNumber, Contribution, Escrow,
-	Hash, Nonce, PalletInfo, Runtime, RuntimeCall, RuntimeEvent, RuntimeFreezeReason,
+	Hash, Marketplace, Nonce, PalletInfo, Runtime, RuntimeCall, RuntimeEvent, RuntimeFreezeReason,
 	RuntimeHoldReason, RuntimeOrigin, RuntimeTask, Signature, System, Timestamp, CMN, DAYS,
 	EXISTENTIAL_DEPOSIT, MICRO_CMN, MILLISECS_PER_BLOCK, SLOT_DURATION, SS58_PREFIX, VERSION,
 };
