@@ -6,4 +6,4 @@ bash scripts/setup.sh
 source scripts/env.sh
 # The whole workspace, not just the node: the same feature set as the tests build, so building
 # for tests and for running never recompiles shared dependencies twice.
-cargo build --locked --release --workspace "$@"
+cargo build --locked --profile "$COMMONS_PROFILE" --workspace "$@"

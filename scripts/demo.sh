@@ -10,7 +10,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
-bin="$CARGO_TARGET_DIR/$COMMONS_PROFILE"
+bin="$COMMONS_BIN"
 rpc="${COMMONS_RPC:-http://127.0.0.1:9944}"
 base_path="${COMMONS_DEV_BASE_PATH:-$HOME/.local/share/commons/dev}"
 work="$base_path/demo"

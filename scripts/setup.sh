@@ -9,6 +9,8 @@ command -v clang >/dev/null 2>&1 || need_apt+=(clang libclang-dev)
 command -v pkg-config >/dev/null 2>&1 || need_apt+=(pkg-config)
 [ -e /usr/include/openssl/ssl.h ] || need_apt+=(libssl-dev)
 command -v curl >/dev/null 2>&1 || need_apt+=(curl)
+# scripts/fuzz.sh writes its seed corpus with a short Python program.
+command -v python3 >/dev/null 2>&1 || need_apt+=(python3)
 
 if [ ${#need_apt[@]} -gt 0 ]; then
 	echo "setup: installing system packages: ${need_apt[*]}"

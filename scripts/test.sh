@@ -6,4 +6,4 @@ cd "$(dirname "$0")/.."
 # Sets the machine up and builds the node: the end-to-end tests start the binary of this profile.
 bash scripts/build.sh
 source scripts/env.sh
-cargo test --locked --release --workspace "$@"
+cargo test --locked --profile "$COMMONS_PROFILE" --workspace "$@"

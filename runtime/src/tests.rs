@@ -148,13 +148,13 @@ fn a_payout_below_the_real_existential_deposit_goes_to_the_kitty() {
 			Purpose::DealPayment,
 			&nobody,
 			EXISTENTIAL_DEPOSIT - 1,
-			reference
+			subject
 		)
 		.is_ok());
 		assert_eq!(Balances::free_balance(&nobody), 0);
 		assert_eq!(pallet_escrow::Kitty::<Runtime>::get(), EXISTENTIAL_DEPOSIT - 1);
 		// The existential deposit itself creates the account.
-		assert!(Escrow::pay(&payer, Purpose::DealPayment, &nobody, EXISTENTIAL_DEPOSIT, reference)
+		assert!(Escrow::pay(&payer, Purpose::DealPayment, &nobody, EXISTENTIAL_DEPOSIT, subject)
 			.is_ok());
 		assert_eq!(Balances::free_balance(&nobody), EXISTENTIAL_DEPOSIT);
 		assert!(Escrow::do_try_state().is_ok());
@@ -163,7 +163,6 @@ fn a_payout_below_the_real_existential_deposit_goes_to_the_kitty() {
 
 #[test]
 fn a_deal_of_the_most_tasks_is_swept_within_a_few_blocks() {
-	use frame_support::traits::Get;
 	use pallet_contribution::WeightInfo;
 	// The worst deal at expiry: every task opened and unsettled, each failed on its own. Its
 	// delay to the deals expiring after it is bounded by a few blocks' weight.

@@ -105,6 +105,48 @@
 //! - *Winners*: the contributors who voted for the consensus hash.
 //! - *Settled*: completed (paid out) or failed (refunded).
 //! - *Unopened task*: a task of a live deal that nobody initialized; it has no [`Task`] entry.
+//!
+//! ## Assumptions
+//!
+//! - **[`Config::MillisecsPerBlock`] is the real block time.** Categories give times in seconds
+//!   and deadlines are counted in blocks; a chain whose blocks come slower than this gives
+//!   workers more time than the category says, one whose blocks come faster gives them less.
+//! - **One node per scheduler key.** The scheduler's locks and nonces live in the off-chain
+//!   storage of the node that runs it; two nodes holding the same key would both submit the
+//!   same assignments, and the scheduler key would pay for the copies the chain refuses.
+//! - **Off-chain runs may be skipped.** A node under load does not run the off-chain worker on
+//!   every block, and a re-org may run it twice on the same height: each run plans from the
+//!   chain's state, so what a skipped run would have done is done by the next, and what was
+//!   already submitted is found locked.
+//! - **Categories are never removed** (the marketplace's assumption, relied on here when a task
+//!   is opened).
+//!
+//! ## Usage
+//!
+//! A runtime adds the pallet on top of the marketplace (its `Config` extends the marketplace's)
+//! with the enclave registry, the key type its off-chain worker signs with, and its bounds (the
+//! Commons runtime, `runtime/src/configs/mod.rs`):
+//!
+//! ```ignore
+//! impl pallet_contribution::Config for Runtime {
+//! 	type Enclaves = Attestation; // `EnclaveRegistry`
+//! 	type Market = Marketplace; // `DealTasks`
+//! 	type SchedulerKey = pallet_contribution::scheduler::crypto::SchedulerKey;
+//! 	type LivenessWindow = WorkerLivenessWindow;
+//! 	type MaxContributors = ConstU32<12>;
+//! 	type MillisecsPerBlock = ConstU64<MILLISECS_PER_BLOCK>;
+//! 	// ... bounds, `TaskRetention`, weights
+//! }
+//!
+//! impl pallet_marketplace::Config for Runtime {
+//! 	type OnDealCreated = Contribution;
+//! 	// ...
+//! }
+//! ```
+//!
+//! The runtime also implements `CreateSignedTransaction` for the scheduler's transactions and
+//! exposes [`runtime_api::ContributionApi`]. A node runs the scheduler for a workerpool once its
+//! keystore holds the pool's scheduler key (key type [`scheduler::SCHEDULER_KEY_TYPE`]).
 
 #![cfg_attr(not(feature = "std"), no_std)]
 

@@ -54,6 +54,36 @@
 //! - *Seize*: move held funds into the kitty.
 //! - *Divert*: put a payout its payee cannot receive into the kitty.
 //! - *Subject*: the deal or task a movement belongs to, named in every event.
+//!
+//! ## Assumptions
+//!
+//! - **Holds are kept apart by reason.** The currency (pallet-balances in the runtime) tracks a
+//!   hold per [`HoldReason`], so funds locked for one [`Purpose`] can only be released, paid or
+//!   seized as that purpose; no other pallet releases holds of these reasons.
+//! - **The kitty account exists.** It is endowed with the existential deposit at genesis and
+//!   topped up on every runtime upgrade; seizures and diverted payouts rely on it existing.
+//! - **Callers keep their own books.** The escrow checks that a movement is covered by what is
+//!   held, not that it is owed: the marketplace and contribution pallets decide amounts, and
+//!   their `try_state` checks tie what is held here to their deals and tasks.
+//!
+//! ## Usage
+//!
+//! A runtime gives the pallet its currency, its hold reasons and the kitty's id, and hands it to
+//! the pallets that move protocol money as their [`Escrow`] (the Commons runtime,
+//! `runtime/src/configs/mod.rs`):
+//!
+//! ```ignore
+//! impl pallet_escrow::Config for Runtime {
+//! 	type Currency = Balances;
+//! 	type RuntimeHoldReason = RuntimeHoldReason;
+//! 	type PalletId = EscrowPalletId; // PalletId(*b"cmn/kitt")
+//! }
+//!
+//! impl pallet_marketplace::Config for Runtime {
+//! 	type Escrow = Escrow; // the contribution pallet reaches it through the marketplace's Config
+//! 	// ...
+//! }
+//! ```
 
 #![cfg_attr(not(feature = "std"), no_std)]
 

@@ -68,6 +68,45 @@
 //!   ever receive its key.
 //! - *Trust*: how sure the result must be; the contribution pallet's vote needs more than
 //!   `1 - 1/trust` credibility.
+//!
+//! ## Assumptions
+//!
+//! - **Block 0's hash is the genesis hash**, kept by frame-system for ever: order and
+//!   sponsorship payloads bind it, so orders signed for another chain are refused.
+//! - **Categories are never removed**, only added or changed by governance: a deal's category is
+//!   read again when its tasks are opened.
+//! - **Every deal's tasks are reported settled, once each.** The pallet given as
+//!   [`Config::OnDealCreated`] calls [`DealTasks::settle_tasks`] for each task it pays out or
+//!   refunds; a deal, its held payment and its listings' use counts stay until it has.
+//! - **Order signatures name their signer.** [`Config::OrderSignature`] verifies against the
+//!   chain's account ids, so an order's owner is the account that registered what it sells.
+//!
+//! ## Usage
+//!
+//! A runtime gives the pallet a currency, the escrow, a signature type, a governance origin and
+//! its bounds, and names the pallet that runs the deals' tasks (the Commons runtime,
+//! `runtime/src/configs/mod.rs`):
+//!
+//! ```ignore
+//! impl pallet_marketplace::Config for Runtime {
+//! 	type Currency = Balances;
+//! 	type Escrow = Escrow;
+//! 	type OrderSignature = Signature; // sp_runtime::MultiSignature
+//! 	type GovernanceOrigin = EnsureRoot<AccountId>;
+//! 	type PoolOwnerStakeRatio = PoolOwnerStakeRatio; // 30 %
+//! 	type OnDealCreated = Contribution; // which reports back through `DealTasks`
+//! 	// ... bounds, deposits, `MaxOrderLifetime`, weights
+//! }
+//!
+//! impl pallet_contribution::Config for Runtime {
+//! 	type Market = Marketplace;
+//! 	// ...
+//! }
+//! ```
+//!
+//! Its genesis ([`GenesisConfig`]) lists the categories the chain starts with. Clients reach
+//! order hashes, signing payloads and remaining volumes through
+//! [`runtime_api::MarketplaceApi`], so they never re-implement the encodings.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 
