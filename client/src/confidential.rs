@@ -23,6 +23,8 @@ use pallet_contribution::{SealedDatasetKey, TaskId, X25519PublicKey};
 use sha2::Sha256;
 use x25519_dalek::{EphemeralSecret, PublicKey, StaticSecret};
 
+use crate::ClientError;
+
 /// The associated data of a stored dataset's encryption.
 pub const DATASET_LABEL: &[u8] = b"commons/dataset/v1";
 
@@ -49,31 +51,40 @@ impl DatasetKey {
 	}
 
 	/// Reads a key file: the key in hex (`0x…`), one line.
-	pub fn load(path: &Path) -> Result<Self, String> {
-		let text = fs::read_to_string(path)
-			.map_err(|error| format!("cannot read the key file {}: {error}", path.display()))?;
+	pub fn load(path: &Path) -> Result<Self, ClientError> {
+		let text = fs::read_to_string(path).map_err(|error| ClientError::Io {
+			action: format!("cannot read the key file {}", path.display()),
+			error,
+		})?;
+		let bad = |message: String| ClientError::Decode {
+			what: format!("the key file {}", path.display()),
+			message,
+		};
 		let bytes = sp_core::bytes::from_hex(text.trim())
-			.map_err(|error| format!("{} is not a hex key: {error}", path.display()))?;
-		let key = bytes
-			.try_into()
-			.map_err(|_| format!("{} does not hold a 32-byte key", path.display()))?;
+			.map_err(|error| bad(format!("not a hex key: {error}")))?;
+		let key = bytes.try_into().map_err(|_| bad("it does not hold a 32-byte key".into()))?;
 		Ok(Self(key))
 	}
 
 	/// Writes a new key file readable by its owner only; refuses to replace an existing one,
 	/// whose loss would make its dataset unreadable.
-	pub fn save(&self, path: &Path) -> Result<(), String> {
+	pub fn save(&self, path: &Path) -> Result<(), ClientError> {
 		use std::{io::Write, os::unix::fs::OpenOptionsExt};
 		let mut file = fs::OpenOptions::new()
 			.write(true)
 			.create_new(true)
 			.mode(0o600)
 			.open(path)
-			.map_err(|error| {
-			format!("cannot create the key file {}: {error}", path.display())
+			.map_err(|error| ClientError::Io {
+			action: format!("cannot create the key file {}", path.display()),
+			error,
 		})?;
-		writeln!(file, "{}", sp_core::bytes::to_hex(&self.0, false))
-			.map_err(|error| format!("cannot write the key file {}: {error}", path.display()))
+		writeln!(file, "{}", sp_core::bytes::to_hex(&self.0, false)).map_err(|error| {
+			ClientError::Io {
+				action: format!("cannot write the key file {}", path.display()),
+				error,
+			}
+		})
 	}
 
 	fn cipher(&self) -> ChaCha20Poly1305 {
@@ -82,24 +93,26 @@ impl DatasetKey {
 }
 
 /// `data` encrypted with `key`, as it is stored and registered.
-pub fn encrypt_dataset(key: &DatasetKey, data: &[u8]) -> Result<Vec<u8>, String> {
+pub fn encrypt_dataset(key: &DatasetKey, data: &[u8]) -> Result<Vec<u8>, ClientError> {
 	let nonce = ChaCha20Poly1305::generate_nonce(&mut OsRng);
 	let ciphertext = key
 		.cipher()
 		.encrypt(&nonce, Payload { msg: data, aad: DATASET_LABEL })
-		.map_err(|_| "the dataset is too large to encrypt".to_string())?;
+		.map_err(|_| ClientError::Other("the dataset is too large to encrypt".into()))?;
 	Ok([nonce.as_slice(), &ciphertext].concat())
 }
 
 /// The data of a stored dataset, if `key` is its key and the file is intact.
-pub fn decrypt_dataset(key: &DatasetKey, stored: &[u8]) -> Result<Vec<u8>, String> {
+pub fn decrypt_dataset(key: &DatasetKey, stored: &[u8]) -> Result<Vec<u8>, ClientError> {
 	if stored.len() < NONCE_LENGTH {
-		return Err("the encrypted dataset is shorter than its nonce".into());
+		return Err(ClientError::Other("the encrypted dataset is shorter than its nonce".into()));
 	}
 	let (nonce, ciphertext) = stored.split_at(NONCE_LENGTH);
 	key.cipher()
 		.decrypt(Nonce::from_slice(nonce), Payload { msg: ciphertext, aad: DATASET_LABEL })
-		.map_err(|_| "the dataset does not decrypt with the released key".to_string())
+		.map_err(|_| {
+			ClientError::Other("the dataset does not decrypt with the released key".into())
+		})
 }
 
 /// The one-time cipher of a sealed key: HKDF-SHA256 of the agreed secret, bound to both public
@@ -140,16 +153,21 @@ pub fn open_dataset_key(
 	secret: &StaticSecret,
 	sealed: &SealedDatasetKey,
 	task: &TaskId,
-) -> Result<DatasetKey, String> {
+) -> Result<DatasetKey, ClientError> {
 	let recipient = PublicKey::from(secret).to_bytes();
 	if sealed.recipient != recipient {
-		return Err("the dataset key is sealed to another enclave key".into());
+		return Err(ClientError::Other("the dataset key is sealed to another enclave key".into()));
 	}
 	let shared = secret.diffie_hellman(&PublicKey::from(sealed.ephemeral));
 	let key = seal_cipher(shared.as_bytes(), &sealed.ephemeral, &recipient, task)
 		.decrypt(&Nonce::default(), Payload { msg: &sealed.ciphertext, aad: task.as_bytes() })
-		.map_err(|_| "the sealed dataset key does not open for this task".to_string())?;
-	Ok(DatasetKey(key.try_into().map_err(|_| "a sealed dataset key is 32 bytes".to_string())?))
+		.map_err(|_| {
+			ClientError::Other("the sealed dataset key does not open for this task".into())
+		})?;
+	let key = key
+		.try_into()
+		.map_err(|_| ClientError::Other("a sealed dataset key is 32 bytes".into()))?;
+	Ok(DatasetKey(key))
 }
 
 #[cfg(test)]

@@ -16,6 +16,8 @@ use hyper_util::{
 };
 use sha2::{Digest as _, Sha256};
 
+use crate::ClientError;
+
 /// How long one HTTP fetch may take, connection to last byte.
 const FETCH_TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -23,30 +25,38 @@ const FETCH_TIMEOUT: Duration = Duration::from_secs(60);
 pub const MAX_FETCH_BYTES: usize = 256 * 1024 * 1024;
 
 /// Reads `uri` (`file://`, `http://` or `https://`) whole.
-pub async fn fetch(uri: &str) -> Result<Vec<u8>, String> {
+pub async fn fetch(uri: &str) -> Result<Vec<u8>, ClientError> {
 	if let Some(path) = uri.strip_prefix("file://") {
 		let path = Path::new(path);
-		let size = std::fs::metadata(path)
-			.map_err(|error| format!("cannot read {uri}: {error}"))?
-			.len();
+		let unreadable =
+			|error: std::io::Error| ClientError::Io { action: format!("cannot read {uri}"), error };
+		let size = std::fs::metadata(path).map_err(unreadable)?.len();
 		if size > MAX_FETCH_BYTES as u64 {
-			return Err(format!("{uri} has {size} bytes, more than the {MAX_FETCH_BYTES} allowed"));
+			return Err(fetch_error(
+				uri,
+				format!("it has {size} bytes, more than the {MAX_FETCH_BYTES} allowed"),
+			));
 		}
-		return std::fs::read(path).map_err(|error| format!("cannot read {uri}: {error}"));
+		return std::fs::read(path).map_err(unreadable);
 	}
 	if !(uri.starts_with("http://") || uri.starts_with("https://")) {
-		return Err(format!("cannot fetch {uri}: only file://, http:// and https:// URIs are"));
+		return Err(fetch_error(uri, "only file://, http:// and https:// URIs are".into()));
 	}
 	tokio::time::timeout(FETCH_TIMEOUT, fetch_http(uri))
 		.await
-		.map_err(|_| format!("fetching {uri} took more than {FETCH_TIMEOUT:?}"))?
+		.map_err(|_| fetch_error(uri, format!("it took more than {FETCH_TIMEOUT:?}")))?
+}
+
+/// The error of a fetch of `uri` that failed for `message`.
+fn fetch_error(uri: &str, message: String) -> ClientError {
+	ClientError::Fetch { uri: uri.to_owned(), message }
 }
 
 type HttpClient = Client<HttpsConnector<HttpConnector>, Empty<Bytes>>;
 
 /// The process's one HTTP(S) client: the system's root certificates are loaded once, and
 /// connections are pooled across fetches (a result's files come from one worker).
-fn http_client() -> Result<&'static HttpClient, String> {
+fn http_client() -> Result<&'static HttpClient, ClientError> {
 	static CLIENT: OnceLock<Result<HttpClient, String>> = OnceLock::new();
 	CLIENT
 		.get_or_init(|| {
@@ -59,34 +69,39 @@ fn http_client() -> Result<&'static HttpClient, String> {
 			Ok(Client::builder(TokioExecutor::new()).build(connector))
 		})
 		.as_ref()
-		.map_err(Clone::clone)
+		.map_err(|message| ClientError::Other(message.clone()))
 }
 
-async fn fetch_http(uri: &str) -> Result<Vec<u8>, String> {
-	let target: hyper::Uri = uri.parse().map_err(|error| format!("bad URI {uri}: {error}"))?;
+async fn fetch_http(uri: &str) -> Result<Vec<u8>, ClientError> {
+	let target: hyper::Uri =
+		uri.parse().map_err(|error| fetch_error(uri, format!("bad URI: {error}")))?;
 	let client = http_client()?;
-	let response = client.get(target).await.map_err(|error| format!("GET {uri}: {error}"))?;
+	let response = client
+		.get(target)
+		.await
+		.map_err(|error| fetch_error(uri, format!("GET: {error}")))?;
 	let status = response.status();
 	if !status.is_success() {
-		return Err(format!("GET {uri}: {status}"));
+		return Err(fetch_error(uri, format!("GET answered {status}")));
 	}
 	let body = Limited::new(response.into_body(), MAX_FETCH_BYTES)
 		.collect()
 		.await
-		.map_err(|error| format!("GET {uri}: {error}"))?;
+		.map_err(|error| fetch_error(uri, format!("GET: {error}")))?;
 	Ok(body.to_bytes().to_vec())
 }
 
-/// Reads `uri` and checks that its sha256 is `checksum`.
-pub async fn fetch_checked(uri: &str, checksum: &[u8; 32]) -> Result<Vec<u8>, String> {
+/// Reads `uri` and checks that its sha256 is `checksum`
+/// ([`ClientError::ChecksumMismatch`] if it is not).
+pub async fn fetch_checked(uri: &str, checksum: &[u8; 32]) -> Result<Vec<u8>, ClientError> {
 	let bytes = fetch(uri).await?;
 	let actual: [u8; 32] = Sha256::digest(&bytes).into();
 	if actual != *checksum {
-		return Err(format!(
-			"{uri} does not match its registered sha256: expected {}, got {}",
-			sp_core::hexdisplay::HexDisplay::from(checksum),
-			sp_core::hexdisplay::HexDisplay::from(&actual)
-		));
+		return Err(ClientError::ChecksumMismatch {
+			uri: uri.to_owned(),
+			expected: *checksum,
+			actual,
+		});
 	}
 	Ok(bytes)
 }
@@ -95,16 +110,17 @@ pub async fn fetch_checked(uri: &str, checksum: &[u8; 32]) -> Result<Vec<u8>, St
 ///
 /// A `file://` location is a directory; an HTTP one answers a GET of `location` with the paths
 /// of the result's files, one per line, each served at `location/<path>`.
-pub async fn fetch_result(location: &str, into: &Path) -> Result<[u8; 32], String> {
+pub async fn fetch_result(location: &str, into: &Path) -> Result<[u8; 32], ClientError> {
 	let location = location.trim_end_matches('/');
 	let paths: Vec<String> = match location.strip_prefix("file://") {
-		Some(dir) => crate::digest::files(Path::new(dir))
-			.map_err(|error| error.to_string())?
+		Some(dir) => crate::digest::files(Path::new(dir))?
 			.into_iter()
 			.map(|path| path.display().to_string())
 			.collect(),
 		None => String::from_utf8(fetch(location).await?)
-			.map_err(|_| format!("{location} lists its files in something other than UTF-8"))?
+			.map_err(|_| {
+				fetch_error(location, "it lists its files in something other than UTF-8".into())
+			})?
 			.lines()
 			.filter(|line| !line.is_empty())
 			.map(str::to_owned)
@@ -115,18 +131,25 @@ pub async fn fetch_result(location: &str, into: &Path) -> Result<[u8; 32], Strin
 			.components()
 			.all(|part| matches!(part, std::path::Component::Normal(_)));
 		if !safe {
-			return Err(format!("{location} lists a path outside the result: {relative}"));
+			return Err(fetch_error(
+				location,
+				format!("it lists a path outside the result: {relative}"),
+			));
 		}
 		let bytes = fetch(&format!("{location}/{relative}")).await?;
 		let target = into.join(&relative);
 		if let Some(parent) = target.parent() {
-			std::fs::create_dir_all(parent)
-				.map_err(|error| format!("cannot create {}: {error}", parent.display()))?;
+			std::fs::create_dir_all(parent).map_err(|error| ClientError::Io {
+				action: format!("cannot create {}", parent.display()),
+				error,
+			})?;
 		}
-		std::fs::write(&target, bytes)
-			.map_err(|error| format!("cannot write {}: {error}", target.display()))?;
+		std::fs::write(&target, bytes).map_err(|error| ClientError::Io {
+			action: format!("cannot write {}", target.display()),
+			error,
+		})?;
 	}
-	crate::digest::digest(into).map_err(|error| error.to_string())
+	Ok(crate::digest::digest(into)?)
 }
 
 #[cfg(test)]
@@ -142,14 +165,16 @@ mod tests {
 		let checksum: [u8; 32] = Sha256::digest(b"module bytes").into();
 		assert_eq!(fetch_checked(&uri, &checksum).await.unwrap(), b"module bytes");
 		let error = fetch_checked(&uri, &[0; 32]).await.unwrap_err();
-		assert!(error.contains("does not match its registered sha256"), "{error}");
+		assert!(matches!(error, ClientError::ChecksumMismatch { .. }), "{error}");
+		assert!(error.to_string().contains("does not match its registered sha256"), "{error}");
 	}
 
 	#[tokio::test]
 	async fn unknown_schemes_and_missing_files_are_errors() {
-		let error = fetch("ftp://example.invalid/x").await.unwrap_err();
+		let error = fetch("ftp://example.invalid/x").await.unwrap_err().to_string();
 		assert!(error.contains("only file://, http:// and https://"), "{error}");
 		let error = fetch("file:///nonexistent/commons/file").await.unwrap_err();
-		assert!(error.contains("cannot read"), "{error}");
+		assert!(matches!(error, ClientError::Io { .. }), "{error}");
+		assert!(error.to_string().contains("cannot read"), "{error}");
 	}
 }

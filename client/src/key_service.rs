@@ -6,25 +6,28 @@
 //! Its keys are files `<dataset id>.key` in its keys directory (hex, as `commons
 //! encrypt-dataset` writes them), read when needed, so a dataset registered later needs no
 //! restart. The directory also keeps `cursor`, the next block to read, so a restarted service
-//! catches up on the assignments it missed. The service decides nothing the chain does not check again: the release is refused
-//! unless the worker is assigned, its enclave attested, unexpired and allowed by the app, and the
-//! key sealed to that enclave's registered key. Each release is an event on chain, and a line in
-//! the service's log.
+//! catches up on the assignments it missed: it follows the chain with a
+//! [`Follower`](crate::follow::Follower), as the compute node does.
+//!
+//! The service decides nothing the chain does not check again: the release is refused unless the
+//! worker is assigned, its enclave attested, unexpired and allowed by the app, and the key sealed
+//! to that enclave's registered key. Each release is an event on chain, and a line in the
+//! service's log.
 
 use std::{
 	collections::BTreeMap,
 	path::{Path, PathBuf},
-	time::Duration,
 };
 
-use commons_runtime::{AccountId, BlockNumber, Runtime, RuntimeCall, RuntimeEvent};
-use pallet_contribution::{Task, TaskId, TaskStatus};
-use pallet_marketplace::{DatasetId, Deal};
+use commons_runtime::{AccountId, BlockNumber, RuntimeCall, RuntimeEvent};
+use pallet_contribution::{TaskId, TaskStatus};
+use pallet_marketplace::DatasetId;
 use sp_core::{sr25519, Pair};
 
 use crate::{
 	confidential::{seal_dataset_key, DatasetKey},
-	Chain, Cursor,
+	follow::{events_between, Cursor, Follower, POLL_INTERVAL},
+	Chain, ClientError,
 };
 
 /// How many blocks an unconfirmed release waits before it is sent again.
@@ -47,7 +50,12 @@ pub struct KeyServiceCmd {
 impl KeyServiceCmd {
 	/// Runs the service of the dataset owner holding `pair`, following `chain`, until it is
 	/// stopped.
-	pub async fn run(&self, chain: Chain, pair: sr25519::Pair) -> Result<(), String> {
+	pub async fn run(&self, chain: Chain, pair: sr25519::Pair) -> Result<(), ClientError> {
+		let cursor = Cursor::new(self.keys_dir.join("cursor"));
+		let mut follower = Follower::start(chain.clone(), cursor, self.from_block, |message| {
+			eprintln!("{message}")
+		})
+		.await?;
 		let mut service = KeyService {
 			owner: AccountId::from(pair.public()),
 			pair,
@@ -55,35 +63,18 @@ impl KeyServiceCmd {
 			keys_dir: self.keys_dir.clone(),
 			pending: BTreeMap::new(),
 		};
-		let cursor = Cursor::new(self.keys_dir.join("cursor"));
-		let mut next = match self.from_block.or_else(|| cursor.load()) {
-			Some(block) => block,
-			None => service.chain.best_number().await?,
-		};
 		eprintln!(
-			"key service of {} following from block {next}, keys in {}",
+			"key service of {} following from block {}, keys in {}",
 			service.owner,
+			follower.next_block(),
 			self.keys_dir.display()
 		);
 		loop {
-			match service.chain.best_number().await {
-				Ok(best) => {
-					if best >= next {
-						match service.follow(next, best).await {
-							Ok(()) => {
-								next = best + 1;
-								if let Err(error) = cursor.save(next) {
-									eprintln!("{error}");
-								}
-							}
-							Err(error) => eprintln!("cannot read blocks {next}..={best}: {error}"),
-						}
-					}
-					service.release_pending(best).await;
-				}
-				Err(error) => eprintln!("cannot reach the node: {error}"),
+			let round = follower.round(|from, to| service.note_assignments(from, to)).await;
+			if let Some(best) = round.best() {
+				service.release_pending(best).await;
 			}
-			tokio::time::sleep(Duration::from_secs(1)).await;
+			tokio::time::sleep(POLL_INTERVAL).await;
 		}
 	}
 }
@@ -109,19 +100,21 @@ enum Next {
 }
 
 impl KeyService {
-	/// Notes every worker assigned in blocks `from..=to`.
-	async fn follow(&mut self, from: BlockNumber, to: BlockNumber) -> Result<(), String> {
-		for number in from..=to {
-			let hash = self.chain.block_hash(number).await?;
-			for record in self.chain.events(hash).await? {
-				if let RuntimeEvent::Contribution(pallet_contribution::Event::WorkersAssigned {
-					task,
-					workers,
-				}) = record.event
-				{
-					for worker in workers {
-						self.pending.entry((task, worker)).or_default();
-					}
+	/// Notes every worker assigned in blocks `from..=to`. An error means some block could not
+	/// be read: the follower hands the blocks over again.
+	async fn note_assignments(
+		&mut self,
+		from: BlockNumber,
+		to: BlockNumber,
+	) -> Result<(), ClientError> {
+		for event in events_between(&self.chain, from, to).await? {
+			if let RuntimeEvent::Contribution(pallet_contribution::Event::WorkersAssigned {
+				task,
+				workers,
+			}) = event
+			{
+				for worker in workers {
+					self.pending.entry((task, worker)).or_default();
 				}
 			}
 		}
@@ -158,41 +151,24 @@ impl KeyService {
 		worker: &AccountId,
 		sent_at: Option<BlockNumber>,
 		best: BlockNumber,
-	) -> Result<Next, String> {
-		let task: Option<Task<Runtime>> = self
-			.chain
-			.storage(&pallet_contribution::Tasks::<Runtime>::hashed_key_for(task_id), None)
-			.await?;
-		let Some(task) = task else { return Ok(Next::Drop) };
+	) -> Result<Next, ClientError> {
+		let Some(task) = self.chain.task(task_id).await? else { return Ok(Next::Drop) };
 		if task.status != TaskStatus::Active
 			|| best >= task.contribution_deadline
 			|| !task.assigned.contains(worker)
 		{
 			return Ok(Next::Drop);
 		}
-		let deal: Option<Deal<Runtime>> = self
-			.chain
-			.storage(&pallet_marketplace::Deals::<Runtime>::hashed_key_for(task.deal), None)
-			.await?;
+		let deal = self.chain.deal(task.deal).await?;
 		let Some(dataset) = deal.and_then(|deal| deal.dataset).map(|purchase| purchase.id) else {
 			return Ok(Next::Drop);
 		};
-		let registered: Option<pallet_marketplace::Dataset<Runtime>> = self
-			.chain
-			.storage(&pallet_marketplace::Datasets::<Runtime>::hashed_key_for(dataset), None)
-			.await?;
+		let registered = self.chain.dataset(dataset).await?;
 		if !registered.is_some_and(|entry| entry.encrypted && entry.owner == self.owner) {
 			return Ok(Next::Drop);
 		}
-		let enclave: Option<pallet_attestation::Enclave> = self
-			.chain
-			.storage(&pallet_attestation::Enclaves::<Runtime>::hashed_key_for(worker), None)
-			.await?;
-		let now: u64 = self
-			.chain
-			.storage(&pallet_timestamp::Now::<Runtime>::hashed_key(), None)
-			.await?
-			.unwrap_or_default();
+		let enclave = self.chain.enclave(worker).await?;
+		let now = self.chain.now().await?;
 		// The chain would refuse an expired enclave: wait for it to re-attest.
 		let Some(enclave) = enclave.filter(|enclave| now < enclave.expires_at) else {
 			return Ok(Next::Wait);

@@ -1,66 +1,39 @@
 //! The market as a requester sees it: the orders their owners published (presigned) on chain,
-//! and the choice of offers a request can be matched with.
+//! and the choice of offers a request can be matched with ([`cheapest_offers`], or why there
+//! is none: [`NoCompatibleOffer`]).
 //!
 //! The chain stores only the hashes of presigned orders; their contents are in the
 //! `presign_order` transactions of the blocks. [`published_orders`] reads them back from the
 //! blocks and keeps those the chain still holds presigned, with volume left and not expired.
 
-use codec::{Decode, Encode};
+use std::fmt;
+
 use commons_runtime::{AccountId, Balance, BlockNumber, Hash, Runtime, RuntimeCall};
 use pallet_marketplace::{
-	check_compatibility, AppOrder, DatasetOrder, Order, RequestOrder, WorkerpoolOrder,
+	check_compatibility, AppId, AppOrder, CategoryId, DatasetId, DatasetOrder, Order, RequestOrder,
+	WorkerpoolOrder,
 };
-use serde_json::Value;
-use sp_core::bytes::{from_hex, to_hex};
 
-use crate::{rpc_params, Chain};
+use crate::{Chain, ClientError};
 
 /// An order its owner published and that can still be matched.
 #[derive(Clone, Debug)]
 pub struct Published {
+	/// The order, as its owner presigned it.
 	pub order: Order<Runtime>,
+	/// Its hash, the key the chain holds it presigned under.
 	pub hash: Hash,
+	/// Who presigned it.
 	pub owner: AccountId,
 	/// Tasks still available from it.
 	pub remaining: u32,
 }
 
-impl Chain {
-	/// Calls the runtime API function `method` with SCALE-encoded `arguments` at the best block.
-	pub async fn runtime_api<R: Decode>(
-		&self,
-		method: &str,
-		arguments: impl Encode,
-	) -> Result<R, String> {
-		let hex: String = self
-			.rpc("state_call", rpc_params![method, to_hex(&arguments.encode(), false)])
-			.await?;
-		let bytes = from_hex(&hex).map_err(|error| format!("{method}: bad hex: {error}"))?;
-		R::decode(&mut &bytes[..]).map_err(|error| format!("{method}: undecodable: {error}"))
-	}
-
-	/// The calls of the transactions in block `number`.
-	pub async fn block_calls(&self, number: BlockNumber) -> Result<Vec<RuntimeCall>, String> {
-		let hash = self.block_hash(number).await?;
-		let block: Value = self.rpc("chain_getBlock", rpc_params![hash]).await?;
-		let extrinsics = block["block"]["extrinsics"]
-			.as_array()
-			.ok_or_else(|| format!("block {number} has no extrinsics list"))?;
-		extrinsics
-			.iter()
-			.map(|hex| {
-				let bytes = from_hex(hex.as_str().unwrap_or_default())
-					.map_err(|error| format!("block {number}: bad extrinsic hex: {error}"))?;
-				commons_runtime::UncheckedExtrinsic::decode(&mut &bytes[..])
-					.map(|extrinsic| extrinsic.function)
-					.map_err(|error| format!("block {number}: undecodable extrinsic: {error}"))
-			})
-			.collect()
-	}
-}
-
 /// The orders published in blocks `from..=best` that can still be matched at the best block.
-pub async fn published_orders(chain: &Chain, from: BlockNumber) -> Result<Vec<Published>, String> {
+pub async fn published_orders(
+	chain: &Chain,
+	from: BlockNumber,
+) -> Result<Vec<Published>, ClientError> {
 	let best = chain.best_number().await?;
 	let mut found = Vec::new();
 	for number in from..=best {
@@ -74,8 +47,7 @@ pub async fn published_orders(chain: &Chain, from: BlockNumber) -> Result<Vec<Pu
 				continue;
 			}
 			let hash: Hash = chain.runtime_api("MarketplaceApi_order_hash", &order).await?;
-			let presigned = pallet_marketplace::Presigned::<Runtime>::hashed_key_for(hash);
-			let Some(owner) = chain.storage::<AccountId>(&presigned, None).await? else { continue };
+			let Some(owner) = chain.presigned(hash).await? else { continue };
 			let remaining: u32 =
 				chain.runtime_api("MarketplaceApi_remaining_volume", &order).await?;
 			if remaining > 0 && !found.iter().any(|known: &Published| known.hash == hash) {
@@ -95,8 +67,11 @@ pub fn latest_expiry(best: BlockNumber) -> BlockNumber {
 /// The offers a request is matched with.
 #[derive(Clone, Debug)]
 pub struct Offers {
+	/// The app's order.
 	pub app: AppOrder<Runtime>,
+	/// The dataset's order, if the request names a dataset.
 	pub dataset: Option<DatasetOrder<Runtime>>,
+	/// The workerpool's order.
 	pub workerpool: WorkerpoolOrder<Runtime>,
 }
 
@@ -110,6 +85,60 @@ impl Offers {
 	}
 }
 
+/// Why no published offers can be matched with a request.
+#[derive(Debug)]
+pub enum NoCompatibleOffer {
+	/// No order of the requested app is published.
+	NoAppOrder {
+		/// The requested app.
+		app: AppId,
+	},
+	/// No order of the requested dataset is published.
+	NoDatasetOrder {
+		/// The requested dataset.
+		dataset: DatasetId,
+	},
+	/// No workerpool order is published.
+	NoWorkerpoolOrder {
+		/// The request's category.
+		category: CategoryId,
+	},
+	/// The chain would refuse every combination of the published orders.
+	Refused {
+		/// The requested app.
+		app: AppId,
+		/// How many workerpool orders were tried.
+		pools: usize,
+		/// Why the chain refuses one of the combinations.
+		example: pallet_marketplace::Error<Runtime>,
+	},
+}
+
+impl fmt::Display for NoCompatibleOffer {
+	fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+		match self {
+			NoCompatibleOffer::NoAppOrder { app } => {
+				write!(f, "no compatible offer: no published order of app {app}")
+			}
+			NoCompatibleOffer::NoDatasetOrder { dataset } => {
+				write!(f, "no compatible offer: no published order of dataset {dataset}")
+			}
+			NoCompatibleOffer::NoWorkerpoolOrder { category } => write!(
+				f,
+				"no compatible offer: no published workerpool order (category {category})"
+			),
+			NoCompatibleOffer::Refused { app, pools, example } => write!(
+				f,
+				"no compatible offer: the chain would refuse every combination of the published \
+				 orders for app {app} with the {pools} published workerpool order(s), for example \
+				 with Marketplace::{example:?}"
+			),
+		}
+	}
+}
+
+impl std::error::Error for NoCompatibleOffer {}
+
 /// The cheapest published offers `request` can be matched with, or why there are none.
 /// `dataset_encrypted` says whether the request's dataset is registered as encrypted.
 ///
@@ -120,7 +149,7 @@ pub fn cheapest_offers(
 	published: &[Published],
 	request: &RequestOrder<Runtime>,
 	dataset_encrypted: bool,
-) -> Result<Offers, String> {
+) -> Result<Offers, NoCompatibleOffer> {
 	let apps: Vec<&AppOrder<Runtime>> = published
 		.iter()
 		.filter_map(|entry| match &entry.order {
@@ -129,7 +158,7 @@ pub fn cheapest_offers(
 		})
 		.collect();
 	if apps.is_empty() {
-		return Err(format!("no compatible offer: no published order of app {}", request.app));
+		return Err(NoCompatibleOffer::NoAppOrder { app: request.app });
 	}
 	let datasets: Vec<Option<&DatasetOrder<Runtime>>> = match request.dataset {
 		None => vec![None],
@@ -142,9 +171,7 @@ pub fn cheapest_offers(
 				})
 				.collect();
 			if orders.is_empty() {
-				return Err(format!(
-					"no compatible offer: no published order of dataset {dataset}"
-				));
+				return Err(NoCompatibleOffer::NoDatasetOrder { dataset });
 			}
 			orders
 		}
@@ -182,17 +209,10 @@ pub fn cheapest_offers(
 		}
 	}
 	cheapest.ok_or_else(|| match refusal {
-		None => format!(
-			"no compatible offer: no published workerpool order (category {})",
-			request.category
-		),
-		Some(why) => format!(
-			"no compatible offer: the chain would refuse every combination of the published \
-			 orders for app {} with the {} published workerpool order(s), for example with \
-			 Marketplace::{why:?}",
-			request.app,
-			pools.len()
-		),
+		None => NoCompatibleOffer::NoWorkerpoolOrder { category: request.category },
+		Some(example) => {
+			NoCompatibleOffer::Refused { app: request.app, pools: pools.len(), example }
+		}
 	})
 }
 
@@ -288,21 +308,21 @@ mod tests {
 	#[test]
 	fn missing_offers_are_named() {
 		let book = published(vec![pool_order(0, CMN, 5)]);
-		let error = cheapest_offers(&book, &request(1, 10 * CMN), false).unwrap_err();
+		let error = cheapest_offers(&book, &request(1, 10 * CMN), false).unwrap_err().to_string();
 		assert!(error.starts_with("no compatible offer: no published order of app 0"), "{error}");
 
 		let book = published(vec![app_order(CMN)]);
-		let error = cheapest_offers(&book, &request(1, 10 * CMN), false).unwrap_err();
+		let error = cheapest_offers(&book, &request(1, 10 * CMN), false).unwrap_err().to_string();
 		assert!(error.contains("no published workerpool order (category 0)"), "{error}");
 
 		let book = published(vec![app_order(CMN), pool_order(0, 5 * CMN, 5)]);
-		let error = cheapest_offers(&book, &request(1, 2 * CMN), false).unwrap_err();
+		let error = cheapest_offers(&book, &request(1, 2 * CMN), false).unwrap_err().to_string();
 		assert!(error.contains("Marketplace::WorkerpoolPriceAboveRequestCap"), "{error}");
 
 		let mut dataset_request = request(1, 10 * CMN);
 		dataset_request.dataset = Some(4);
 		let book = published(vec![app_order(CMN), pool_order(0, CMN, 5)]);
-		let error = cheapest_offers(&book, &dataset_request, false).unwrap_err();
+		let error = cheapest_offers(&book, &dataset_request, false).unwrap_err().to_string();
 		assert!(error.contains("no published order of dataset 4"), "{error}");
 	}
 
@@ -313,7 +333,7 @@ mod tests {
 			order.requester_restriction = Restriction::Only(account(1));
 		}
 		let book = published(vec![app_order(CMN), restricted]);
-		let error = cheapest_offers(&book, &request(1, 10 * CMN), false).unwrap_err();
+		let error = cheapest_offers(&book, &request(1, 10 * CMN), false).unwrap_err().to_string();
 		assert!(error.contains("Marketplace::RequesterNotAllowedByWorkerpool"), "{error}");
 	}
 
@@ -341,7 +361,7 @@ mod tests {
 		request.dataset = Some(3);
 		let book = published(vec![app_order(CMN), dataset_order(3, 0), pool_order(0, CMN, 5)]);
 		assert!(cheapest_offers(&book, &request, false).is_ok());
-		let error = cheapest_offers(&book, &request, true).unwrap_err();
+		let error = cheapest_offers(&book, &request, true).unwrap_err().to_string();
 		assert!(error.contains("Marketplace::EncryptedDatasetOutsideTee"), "{error}");
 	}
 

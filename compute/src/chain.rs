@@ -1,7 +1,7 @@
 //! The worker's [`ChainView`] of a real chain: a node's JSON-RPC, and the worker's key to sign
 //! its calls with.
 
-use commons_client::Chain;
+use commons_client::{Chain, ClientError};
 use commons_runtime::{BlockNumber, Runtime, RuntimeCall, RuntimeEvent};
 use pallet_contribution::{Task, TaskId};
 use pallet_marketplace::{Dataset, DatasetId, Deal, DealId};
@@ -23,32 +23,27 @@ impl RpcChain {
 }
 
 impl ChainView for RpcChain {
-	async fn best_number(&self) -> Result<BlockNumber, String> {
+	async fn best_number(&self) -> Result<BlockNumber, ClientError> {
 		self.chain.best_number().await
 	}
 
-	async fn events(&self, number: BlockNumber) -> Result<Vec<RuntimeEvent>, String> {
-		let hash = self.chain.block_hash(number).await?;
-		let records = self.chain.events(hash).await?;
-		Ok(records.into_iter().map(|record| record.event).collect())
+	async fn events(&self, number: BlockNumber) -> Result<Vec<RuntimeEvent>, ClientError> {
+		self.chain.block_events(number).await
 	}
 
-	async fn task(&self, id: TaskId) -> Result<Option<Task<Runtime>>, String> {
-		let key = pallet_contribution::Tasks::<Runtime>::hashed_key_for(id);
-		self.chain.storage(&key, None).await
+	async fn task(&self, id: TaskId) -> Result<Option<Task<Runtime>>, ClientError> {
+		self.chain.task(id).await
 	}
 
-	async fn deal(&self, id: DealId) -> Result<Option<Deal<Runtime>>, String> {
-		let key = pallet_marketplace::Deals::<Runtime>::hashed_key_for(id);
-		self.chain.storage(&key, None).await
+	async fn deal(&self, id: DealId) -> Result<Option<Deal<Runtime>>, ClientError> {
+		self.chain.deal(id).await
 	}
 
-	async fn dataset(&self, id: DatasetId) -> Result<Option<Dataset<Runtime>>, String> {
-		let key = pallet_marketplace::Datasets::<Runtime>::hashed_key_for(id);
-		self.chain.storage(&key, None).await
+	async fn dataset(&self, id: DatasetId) -> Result<Option<Dataset<Runtime>>, ClientError> {
+		self.chain.dataset(id).await
 	}
 
-	async fn submit(&self, call: ContributionCall) -> Result<(), String> {
+	async fn submit(&self, call: ContributionCall) -> Result<(), ClientError> {
 		self.chain
 			.sign_and_submit(RuntimeCall::Contribution(call), &self.signer)
 			.await?;

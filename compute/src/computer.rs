@@ -11,7 +11,7 @@ use std::{
 use commons_client::{confidential::decrypt_dataset, fetch::fetch_checked, Chain};
 use commons_runtime::Runtime;
 use pallet_contribution::{ResultDigest, TaskId};
-use pallet_marketplace::{App, Category, Deal};
+use pallet_marketplace::Deal;
 
 use crate::{
 	digest,
@@ -53,18 +53,11 @@ impl Compute for Computer {
 		deal: &Deal<Runtime>,
 		dataset: Option<DatasetInput>,
 	) -> Result<ResultDigest, String> {
-		let app: App<Runtime> = self
-			.chain
-			.storage(&pallet_marketplace::Apps::<Runtime>::hashed_key_for(deal.app.id), None)
-			.await?
-			.ok_or("the deal's app is not registered")?;
+		let app = self.chain.app(deal.app.id).await?.ok_or("the deal's app is not registered")?;
 		let module = fetch_checked(&String::from_utf8_lossy(&app.uri), &app.checksum).await?;
-		let category: Category<Runtime> = self
+		let category = self
 			.chain
-			.storage(
-				&pallet_marketplace::Categories::<Runtime>::hashed_key_for(deal.category),
-				None,
-			)
+			.category(deal.category)
 			.await?
 			.ok_or("the deal's category is unknown")?;
 		let data = match dataset {

@@ -172,8 +172,10 @@ mod tests {
 		assert_eq!(std::fs::read(fetched.path().join("plots/histogram.csv")).unwrap(), b"1,2,3");
 
 		let missing = format!("{url}/results/{:?}", H256::repeat_byte(8));
-		let error =
-			commons_client::fetch::fetch_result(&missing, fetched.path()).await.unwrap_err();
+		let error = commons_client::fetch::fetch_result(&missing, fetched.path())
+			.await
+			.unwrap_err()
+			.to_string();
 		assert!(error.contains("404"), "{error}");
 		let escape = commons_client::fetch::fetch(&format!("{location}/../../etc/passwd")).await;
 		assert!(escape.is_err(), "{escape:?}");

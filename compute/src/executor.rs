@@ -56,13 +56,16 @@ pub struct Job<'a> {
 	pub output: &'a Path,
 	/// The task's seed: the module's random bytes are derived from it.
 	pub seed: [u8; 32],
+	/// The fuel and memory the run may use.
 	pub limits: Limits,
 }
 
 /// What a successful run left besides its output directory.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Outcome {
+	/// What the module wrote to its standard output.
 	pub stdout: Vec<u8>,
+	/// What the module wrote to its standard error.
 	pub stderr: Vec<u8>,
 	/// The fuel it burnt.
 	pub fuel_used: u64,

@@ -4,15 +4,19 @@
 //! its enclave's registration fresh, serves its results over HTTP and counts what it does in
 //! Prometheus metrics.
 //!
-//! This file only wires the library's pieces together (see the `commons_compute` crate). What
-//! the node did is kept in its work directory: `state`, the digest of each task it computed
+//! This file only wires the library's pieces together (see the `commons_compute` crate), around
+//! the chain follower the key service uses too ([`Follower`]). What the node did is kept in its
+//! work directory: `state`, the digest of each task it computed
 //! ([`DigestStore`]); `cursor`, the next block to read; `results/<task>/`, each task's output.
 //! So a restarted compute node catches up, and neither recomputes nor votes twice.
 
-use std::{fs, ops::ControlFlow, sync::Arc, time::Duration};
+use std::{fs, ops::ControlFlow, sync::Arc};
 
 use clap::Parser;
-use commons_client::{Chain, Cursor};
+use commons_client::{
+	follow::{Cursor, Follower, Round, POLL_INTERVAL},
+	Chain,
+};
 use commons_compute::{
 	chain::RpcChain,
 	computer::Computer,
@@ -87,10 +91,13 @@ async fn run(options: Options) -> Result<(), String> {
 
 	let account = AccountId::from(pair.public());
 	let cursor = Cursor::new(options.work_dir.join("cursor"));
-	let mut next = match options.from_block.or_else(|| cursor.load()) {
-		Some(block) => block,
-		None => chain.best_number().await?,
-	};
+	let mut follower = Follower::start(
+		chain.clone(),
+		cursor,
+		options.from_block,
+		|message: &str| log::warn!(target: LOG_TARGET, "{message}"),
+	)
+	.await?;
 	let enclave = match options.tee_simulated {
 		Some(tee) => {
 			Some(Arc::new(SimulatedEnclave::load_or_create(&options.work_dir, tee.kind())?))
@@ -114,27 +121,16 @@ async fn run(options: Options) -> Result<(), String> {
 	let computer = Computer::new(chain.clone(), &options.work_dir, options.corrupt_results);
 	let mut worker = Worker::new(RpcChain::new(chain.clone(), pair), computer, digests, settings);
 
-	log::info!(target: LOG_TARGET, "compute node {account} following from block {next}");
+	log::info!(
+		target: LOG_TARGET,
+		"compute node {account} following from block {}",
+		follower.next_block()
+	);
 	loop {
-		match chain.best_number().await {
-			Ok(best) if best >= next => {
-				// A block that cannot be read is read again on the next round.
-				match worker.follow(next, best).await {
-					Ok(()) => {
-						next = best + 1;
-						if let Err(error) = cursor.save(next) {
-							log::warn!(target: LOG_TARGET, "{error}");
-						}
-					}
-					Err(error) => log::warn!(
-						target: LOG_TARGET,
-						"cannot read blocks {next}..={best}: {error}"
-					),
-				}
-				upkeep.on_new_block(best).await;
-			}
-			Ok(_) => {}
-			Err(error) => log::warn!(target: LOG_TARGET, "cannot reach the node: {error}"),
+		// A block that cannot be read is read again on the next round.
+		let round = follower.round(|from, to| worker.follow(from, to)).await;
+		if let Round::NewBlocks { best, .. } = round {
+			upkeep.on_new_block(best).await;
 		}
 		if let ControlFlow::Break(task) = worker.work().await {
 			log::warn!(target: LOG_TARGET, "TEST MODE: exiting before revealing task {task:?}");
@@ -143,7 +139,7 @@ async fn run(options: Options) -> Result<(), String> {
 		// A pushed task wakes the compute node at once; otherwise it polls each second.
 		tokio::select! {
 			Some(task) = pushes.recv() => worker.receive_push(task),
-			_ = tokio::time::sleep(Duration::from_secs(1)) => {},
+			_ = tokio::time::sleep(POLL_INTERVAL) => {},
 		}
 		while let Ok(task) = pushes.try_recv() {
 			worker.receive_push(task);

@@ -33,9 +33,11 @@ pub fn simulated_measurement(kind: TeeKind) -> Measurement {
 
 /// A simulated enclave's keys.
 pub struct SimulatedEnclave {
+	/// Its TEE kind: which hardware it plays.
 	pub kind: TeeKind,
 	signer: ed25519::Pair,
 	decrypter: x25519_dalek::StaticSecret,
+	/// Its public keys, as registered on chain.
 	pub keys: EnclaveKeys,
 }
 
@@ -80,7 +82,7 @@ impl SimulatedEnclave {
 		sealed: &SealedDatasetKey,
 		task: &TaskId,
 	) -> Result<DatasetKey, String> {
-		open_dataset_key(&self.decrypter, sealed, task)
+		Ok(open_dataset_key(&self.decrypter, sealed, task)?)
 	}
 
 	/// The enclave's signature over `message` (a result, or the report data as proof of

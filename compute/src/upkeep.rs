@@ -87,8 +87,7 @@ impl Upkeep {
 	/// place in the pool, and takes it again here.
 	async fn join(&mut self, best: BlockNumber) -> Result<(), String> {
 		let Some(pool) = &self.pool else { return Ok(()) };
-		let key = pallet_marketplace::WorkerPool::<Runtime>::hashed_key_for(&self.account);
-		match self.chain.storage::<WorkerpoolId>(&key, None).await? {
+		match self.chain.workerpool_of(&self.account).await? {
 			Some(current) if current == pool.workerpool => return Ok(()),
 			Some(other) => return Err(format!("already a member of workerpool {other}")),
 			None if self
@@ -124,14 +123,8 @@ impl Upkeep {
 	/// expiring.
 	async fn attest(&self) -> Result<(), String> {
 		let Some(enclave) = &self.enclave else { return Ok(()) };
-		let key = pallet_attestation::Enclaves::<Runtime>::hashed_key_for(&self.account);
-		let registered: Option<pallet_attestation::Enclave> =
-			self.chain.storage(&key, None).await?;
-		let now: u64 = self
-			.chain
-			.storage(&pallet_timestamp::Now::<Runtime>::hashed_key(), None)
-			.await?
-			.unwrap_or_default();
+		let registered = self.chain.enclave(&self.account).await?;
+		let now = self.chain.now().await?;
 		let current = registered.is_some_and(|registered| {
 			registered.keys == enclave.keys
 				&& registered.expires_at > now.saturating_add(REATTEST_MARGIN_MS)
@@ -167,19 +160,12 @@ impl Upkeep {
 	/// scheduler keeps counting this worker as alive.
 	async fn heartbeat(&mut self, best: BlockNumber) -> Result<(), String> {
 		let window = <Runtime as pallet_contribution::Config>::LivenessWindow::get();
-		let pool_key = pallet_marketplace::WorkerPool::<Runtime>::hashed_key_for(&self.account);
-		let Some(workerpool) = self.chain.storage::<WorkerpoolId>(&pool_key, None).await? else {
+		let Some(workerpool) = self.chain.workerpool_of(&self.account).await? else {
 			return Ok(());
 		};
-		let membership: pallet_marketplace::Membership<Runtime> = self
+		let membership = self
 			.chain
-			.storage(
-				&pallet_marketplace::PoolMembers::<Runtime>::hashed_key_for(
-					workerpool,
-					&self.account,
-				),
-				None,
-			)
+			.pool_member(workerpool, &self.account)
 			.await?
 			.ok_or("the pool lost this member")?;
 		let due = membership.last_heartbeat.saturating_add(window / 3);

@@ -28,7 +28,7 @@ use std::{
 	sync::Arc,
 };
 
-use commons_client::confidential::DatasetKey;
+use commons_client::{confidential::DatasetKey, ClientError};
 use commons_runtime::{AccountId, BlockNumber, Runtime, RuntimeEvent};
 use pallet_contribution::{ContributionStatus, ResultDigest, Task, TaskId, TaskStatus};
 use pallet_marketplace::{tag, Dataset, DatasetId, Deal, DealId};
@@ -50,31 +50,32 @@ pub const MAX_PUSH_BACKLOG: usize = 1024;
 /// A call of the contribution pallet, the only pallet the worker submits to.
 pub type ContributionCall = pallet_contribution::Call<Runtime>;
 
-/// What the worker reads from the chain and submits to it.
+/// What the worker reads from the chain and submits to it. Its errors are the client's: the
+/// worker reports them, and tries again on its next round.
 pub trait ChainView {
 	/// The number of the best block.
-	fn best_number(&self) -> impl Future<Output = Result<BlockNumber, String>>;
+	fn best_number(&self) -> impl Future<Output = Result<BlockNumber, ClientError>>;
 
 	/// The events of block `number` of the best chain.
 	fn events(
 		&self,
 		number: BlockNumber,
-	) -> impl Future<Output = Result<Vec<RuntimeEvent>, String>>;
+	) -> impl Future<Output = Result<Vec<RuntimeEvent>, ClientError>>;
 
 	/// The task `id`, if it is on chain.
-	fn task(&self, id: TaskId) -> impl Future<Output = Result<Option<Task<Runtime>>, String>>;
+	fn task(&self, id: TaskId) -> impl Future<Output = Result<Option<Task<Runtime>>, ClientError>>;
 
 	/// The deal `id`, if it is not settled.
-	fn deal(&self, id: DealId) -> impl Future<Output = Result<Option<Deal<Runtime>>, String>>;
+	fn deal(&self, id: DealId) -> impl Future<Output = Result<Option<Deal<Runtime>>, ClientError>>;
 
 	/// The registered dataset `id`.
 	fn dataset(
 		&self,
 		id: DatasetId,
-	) -> impl Future<Output = Result<Option<Dataset<Runtime>>, String>>;
+	) -> impl Future<Output = Result<Option<Dataset<Runtime>>, ClientError>>;
 
 	/// Signs `call` with the worker's key and submits it, without waiting for its inclusion.
-	fn submit(&self, call: ContributionCall) -> impl Future<Output = Result<(), String>>;
+	fn submit(&self, call: ContributionCall) -> impl Future<Output = Result<(), ClientError>>;
 }
 
 /// How the worker gets a task's digest.
@@ -188,8 +189,9 @@ impl<C: ChainView, R: Compute> Worker<C, R> {
 	}
 
 	/// Reads the events of blocks `from..=to` and notes what concerns this worker. An error means
-	/// some block could not be read: the caller reads the range again, since its events may have
-	/// been missed.
+	/// some block could not be read: the caller (the compute node's
+	/// [`Follower`](commons_client::Follower)) hands the range over again, since its events may
+	/// have been missed.
 	pub async fn follow(&mut self, from: BlockNumber, to: BlockNumber) -> Result<(), String> {
 		for number in from..=to {
 			let events = self.chain.events(number).await?;
@@ -583,35 +585,41 @@ mod tests {
 	}
 
 	impl ChainView for &FakeChain {
-		async fn best_number(&self) -> Result<BlockNumber, String> {
+		async fn best_number(&self) -> Result<BlockNumber, ClientError> {
 			Ok(self.best.get())
 		}
 
-		async fn events(&self, number: BlockNumber) -> Result<Vec<RuntimeEvent>, String> {
+		async fn events(&self, number: BlockNumber) -> Result<Vec<RuntimeEvent>, ClientError> {
 			if self.unreadable_blocks.borrow_mut().remove(&number) {
-				return Err(format!("block {number}: undecodable events"));
+				return Err(ClientError::Decode {
+					what: format!("the events of block {number}"),
+					message: "not enough data".into(),
+				});
 			}
 			Ok(self.events.borrow().get(&number).cloned().unwrap_or_default())
 		}
 
-		async fn task(&self, id: TaskId) -> Result<Option<Task<Runtime>>, String> {
+		async fn task(&self, id: TaskId) -> Result<Option<Task<Runtime>>, ClientError> {
 			let failing = self.failing_task_reads.get();
 			if failing > 0 {
 				self.failing_task_reads.set(failing - 1);
-				return Err("undecodable storage: not enough data".into());
+				return Err(ClientError::Decode {
+					what: "a task".into(),
+					message: "not enough data".into(),
+				});
 			}
 			Ok(self.tasks.borrow().get(&id).cloned())
 		}
 
-		async fn deal(&self, id: DealId) -> Result<Option<Deal<Runtime>>, String> {
+		async fn deal(&self, id: DealId) -> Result<Option<Deal<Runtime>>, ClientError> {
 			Ok(self.deals.borrow().get(&id).cloned())
 		}
 
-		async fn dataset(&self, _id: DatasetId) -> Result<Option<Dataset<Runtime>>, String> {
+		async fn dataset(&self, _id: DatasetId) -> Result<Option<Dataset<Runtime>>, ClientError> {
 			Ok(None)
 		}
 
-		async fn submit(&self, call: ContributionCall) -> Result<(), String> {
+		async fn submit(&self, call: ContributionCall) -> Result<(), ClientError> {
 			self.submitted.borrow_mut().push(call);
 			Ok(())
 		}

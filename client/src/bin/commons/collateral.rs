@@ -7,8 +7,8 @@
 //! pieces in the order the chain needs them: the root CA CRL, the PCK CRL, the TCB info and the
 //! QE identity. A piece the chain already holds as new or newer is skipped, not an error.
 
-use commons_client::Chain;
-use commons_runtime::{Runtime, RuntimeCall};
+use commons_client::{Chain, ClientError};
+use commons_runtime::{Runtime, RuntimeCall, RuntimeError};
 use serde::Deserialize;
 use sp_core::{bytes::from_hex, sr25519};
 
@@ -27,9 +27,6 @@ struct QuoteCollateral {
 	qe_identity_signature: String,
 	qe_identity_issuer_chain: String,
 }
-
-/// The error that says the chain already holds a piece as new or newer.
-const ALREADY_CURRENT: &str = "CollateralNotNewer";
 
 fn hex(what: &str, text: &str) -> Result<Vec<u8>, String> {
 	from_hex(text.trim()).map_err(|error| format!("the {what} is not hex: {error}"))
@@ -104,13 +101,21 @@ pub async fn submit(
 	for (what, call) in calls(&json)? {
 		match chain.submit_and_wait(call, pair).await {
 			Ok(_) => println!("{what}: stored"),
-			Err(error) if error.contains(ALREADY_CURRENT) => {
+			Err(error) if already_current(&error) => {
 				println!("{what}: the chain's is as new or newer")
 			}
 			Err(error) => return Err(format!("the chain refused the {what}: {error}")),
 		}
 	}
 	Ok(())
+}
+
+/// Whether `error` is the chain's refusal of a piece it already holds as new or newer.
+fn already_current(error: &ClientError) -> bool {
+	matches!(
+		error.runtime_error(),
+		Some(RuntimeError::Attestation(pallet_attestation::Error::CollateralNotNewer))
+	)
 }
 
 #[cfg(test)]
@@ -149,6 +154,19 @@ mod tests {
 			}
 			other => panic!("the first call submits the root CA CRL, not {other:?}"),
 		}
+	}
+
+	#[test]
+	fn only_the_chain_holding_newer_collateral_is_taken_as_already_current() {
+		use commons_client::DispatchFailure;
+		use sp_runtime::DispatchError;
+		let refusal = |error: pallet_attestation::Error<Runtime>| {
+			ClientError::Dispatch(DispatchFailure::new(DispatchError::from(error)))
+		};
+		assert!(already_current(&refusal(pallet_attestation::Error::CollateralNotNewer)));
+		assert!(!already_current(&refusal(pallet_attestation::Error::SimulatedEvidenceRefused)));
+		// The name in a message is not enough.
+		assert!(!already_current(&ClientError::Other("CollateralNotNewer".into())));
 	}
 
 	#[test]

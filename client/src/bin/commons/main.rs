@@ -380,7 +380,7 @@ async fn execute(cli: Cli) -> Result<(), String> {
 		Command::SubmitCollateral { file } => {
 			return collateral::submit(&chain, &pair, &file).await
 		}
-		Command::KeyService(service) => return service.run(chain, pair).await,
+		Command::KeyService(service) => return Ok(service.run(chain, pair).await?),
 	};
 	let events = chain.submit_and_wait(RuntimeCall::Marketplace(call), &pair).await?;
 	match created(&events) {

@@ -82,14 +82,16 @@ pub async fn run(chain: &Chain, pair: &sr25519::Pair, request: Request) -> Resul
 	let dataset_encrypted = match request.dataset {
 		None => false,
 		Some(id) => {
-			let key = pallet_marketplace::Datasets::<Runtime>::hashed_key_for(id);
-			let dataset: Option<pallet_marketplace::Dataset<Runtime>> =
-				chain.storage(&key, None).await?;
-			dataset.ok_or(format!("dataset {id} is not registered"))?.encrypted
+			chain
+				.dataset(id)
+				.await?
+				.ok_or(format!("dataset {id} is not registered"))?
+				.encrypted
 		}
 	};
 	let published = published_orders(chain, 0).await?;
-	let offers = cheapest_offers(&published, &order, dataset_encrypted)?;
+	let offers = cheapest_offers(&published, &order, dataset_encrypted)
+		.map_err(|no_offer| no_offer.to_string())?;
 	let price = offers.task_price();
 	if price > max {
 		return Err(format!(
@@ -187,8 +189,7 @@ async fn wait_for_results(
 		let mut completed = Vec::new();
 		for index in 0..volume {
 			let task_id = pallet_contribution::Pallet::<Runtime>::task_id(&deal, index);
-			let key = pallet_contribution::Tasks::<Runtime>::hashed_key_for(task_id);
-			let Some(task) = chain.storage::<Task<Runtime>>(&key, None).await? else { continue };
+			let Some(task) = chain.task(task_id).await? else { continue };
 			let last = &mut statuses[index as usize];
 			if *last != Some(task.status) {
 				eprintln!("task {index} {task_id:?}: {:?}", task.status);
@@ -230,8 +231,7 @@ async fn wait_for_results(
 
 /// Prints `deal` (while it has unsettled tasks) and the state of its opened tasks.
 pub async fn show_deal(chain: &Chain, deal_id: DealId) -> Result<(), String> {
-	let key = pallet_marketplace::Deals::<Runtime>::hashed_key_for(deal_id);
-	let deal: Option<pallet_marketplace::Deal<Runtime>> = chain.storage(&key, None).await?;
+	let deal = chain.deal(deal_id).await?;
 	let tasks = match &deal {
 		Some(deal) => {
 			println!("{deal:#?}");
@@ -243,8 +243,7 @@ pub async fn show_deal(chain: &Chain, deal_id: DealId) -> Result<(), String> {
 	let mut shown = 0;
 	for index in tasks {
 		let task_id = pallet_contribution::Pallet::<Runtime>::task_id(&deal_id, index);
-		let key = pallet_contribution::Tasks::<Runtime>::hashed_key_for(task_id);
-		match chain.storage::<Task<Runtime>>(&key, None).await? {
+		match chain.task(task_id).await? {
 			Some(task) => println!("task {index} {task_id:?}: {task:#?}"),
 			None if deal.is_some() => println!("task {index} {task_id:?}: not opened"),
 			None => break,

@@ -1,0 +1,246 @@
+//! [`Chain`]: a node's JSON-RPC endpoint, and the calls the client makes to it. Blocks, storage,
+//! runtime API calls and raw submissions are here; the typed storage readers are in
+//! `reads.rs`, signing and waiting for a transaction's outcome in `submission.rs`.
+
+use std::time::Duration;
+
+use codec::{Decode, Encode};
+use commons_runtime::{
+	signing::ChainIdentity, AccountId, BlockNumber, Hash, Nonce, RuntimeCall, UncheckedExtrinsic,
+};
+use jsonrpsee::{
+	core::client::ClientT,
+	http_client::{HttpClient, HttpClientBuilder},
+};
+use serde_json::Value;
+use sp_core::bytes::{from_hex, to_hex};
+
+use crate::{rpc_params, ArrayParams, ClientError};
+
+/// A node's JSON-RPC endpoint.
+#[derive(Clone)]
+pub struct Chain {
+	/// A name for error messages (the node's).
+	pub name: String,
+	rpc: HttpClient,
+}
+
+/// `value` read as a 32-byte hash in hex.
+fn parse_hash(value: &Value) -> Result<Hash, ClientError> {
+	let bad = |message: String| ClientError::Decode { what: format!("the hash {value}"), message };
+	let text = value.as_str().ok_or_else(|| bad("not a string".into()))?;
+	let bytes = from_hex(text).map_err(|error| bad(error.to_string()))?;
+	(bytes.len() == 32)
+		.then(|| Hash::from_slice(&bytes))
+		.ok_or_else(|| bad(format!("a hash has 32 bytes, this one {}", bytes.len())))
+}
+
+/// `value` read as a block number in hex.
+fn parse_number(value: &Value) -> Result<BlockNumber, ClientError> {
+	let bad = |message: String| ClientError::Decode {
+		what: format!("the block number {value}"),
+		message,
+	};
+	let text = value.as_str().ok_or_else(|| bad("not a string".into()))?;
+	BlockNumber::from_str_radix(text.trim_start_matches("0x"), 16)
+		.map_err(|error| bad(error.to_string()))
+}
+
+impl Chain {
+	/// A client of the node serving JSON-RPC over HTTP at `url`, called `name` in errors.
+	pub fn new(name: &str, url: &str) -> Result<Self, ClientError> {
+		let rpc = HttpClientBuilder::default()
+			.request_timeout(Duration::from_secs(10))
+			.build(url)
+			.map_err(|error| ClientError::Other(format!("bad RPC URL {url}: {error}")))?;
+		Ok(Self { name: name.into(), rpc })
+	}
+
+	/// Calls `method` with `params` and decodes the result.
+	pub async fn rpc<T: serde::de::DeserializeOwned>(
+		&self,
+		method: &str,
+		params: ArrayParams,
+	) -> Result<T, ClientError> {
+		self.rpc
+			.request(method, params)
+			.await
+			.map_err(|error| self.rpc_error(method, error))
+	}
+
+	/// The error of a failed call of `method`.
+	fn rpc_error(&self, method: &str, error: jsonrpsee::core::client::Error) -> ClientError {
+		ClientError::Rpc {
+			node: self.name.clone(),
+			method: method.into(),
+			message: error.to_string(),
+		}
+	}
+
+	/// The number of the block with `hash`.
+	pub async fn block_number(&self, hash: Hash) -> Result<BlockNumber, ClientError> {
+		let header: Value = self.rpc("chain_getHeader", rpc_params![hash]).await?;
+		parse_number(&header["number"])
+	}
+
+	/// The number of the node's best block.
+	pub async fn best_number(&self) -> Result<BlockNumber, ClientError> {
+		let header: Value = self.rpc("chain_getHeader", rpc_params![]).await?;
+		parse_number(&header["number"])
+	}
+
+	/// The number of the node's last finalized block.
+	pub async fn finalized_number(&self) -> Result<BlockNumber, ClientError> {
+		let hash: Hash = self.rpc("chain_getFinalizedHead", rpc_params![]).await?;
+		self.block_number(hash).await
+	}
+
+	/// The hash of block `number` on the node's best chain.
+	pub async fn block_hash(&self, number: BlockNumber) -> Result<Hash, ClientError> {
+		let hash: Value = self.rpc("chain_getBlockHash", rpc_params![number]).await?;
+		parse_hash(&hash)
+	}
+
+	/// What a transaction for this chain must commit to: genesis and the live runtime's
+	/// versions, read from the node (never assumed from the native runtime).
+	pub async fn chain_identity(&self) -> Result<ChainIdentity, ClientError> {
+		let genesis_hash = self.block_hash(0).await?;
+		let version: Value = self.rpc("state_getRuntimeVersion", rpc_params![]).await?;
+		let field = |name: &str| {
+			version[name]
+				.as_u64()
+				.and_then(|value| u32::try_from(value).ok())
+				.ok_or_else(|| ClientError::Decode {
+					what: "the runtime version".into(),
+					message: format!("it has no {name}: {version}"),
+				})
+		};
+		Ok(ChainIdentity {
+			genesis_hash,
+			spec_version: field("specVersion")?,
+			transaction_version: field("transactionVersion")?,
+		})
+	}
+
+	/// The next nonce of `account`, counting its transactions in the pool.
+	pub async fn next_nonce(&self, account: &AccountId) -> Result<Nonce, ClientError> {
+		self.rpc("system_accountNextIndex", rpc_params![account.to_string()]).await
+	}
+
+	/// Reads and decodes the storage value at `key` in block `at` (the best block if `None`).
+	/// The typed readers (`chain.task(id)`, `chain.deal(id)`, …) are built on it.
+	pub async fn storage<T: Decode>(
+		&self,
+		key: &[u8],
+		at: Option<Hash>,
+	) -> Result<Option<T>, ClientError> {
+		let value: Option<String> =
+			self.rpc("state_getStorage", rpc_params![to_hex(key, false), at]).await?;
+		let what = || std::any::type_name::<T>().to_owned();
+		value
+			.map(|hex| {
+				let bytes = from_hex(&hex).map_err(|error| ClientError::Decode {
+					what: what(),
+					message: format!("bad storage hex: {error}"),
+				})?;
+				T::decode(&mut &bytes[..]).map_err(|error| ClientError::Decode {
+					what: what(),
+					message: error.to_string(),
+				})
+			})
+			.transpose()
+	}
+
+	/// Calls the runtime API function `method` with SCALE-encoded `arguments` at the best block.
+	pub async fn runtime_api<R: Decode>(
+		&self,
+		method: &str,
+		arguments: impl Encode,
+	) -> Result<R, ClientError> {
+		let hex: String = self
+			.rpc("state_call", rpc_params![method, to_hex(&arguments.encode(), false)])
+			.await?;
+		let what = || format!("the answer of {method}");
+		let bytes = from_hex(&hex)
+			.map_err(|error| ClientError::Decode { what: what(), message: error.to_string() })?;
+		R::decode(&mut &bytes[..])
+			.map_err(|error| ClientError::Decode { what: what(), message: error.to_string() })
+	}
+
+	/// The hash of block `number` of the best chain, and its extrinsics as the node lists them
+	/// (SCALE-encoded, in hex).
+	async fn block_extrinsics(
+		&self,
+		number: BlockNumber,
+	) -> Result<(Hash, Vec<Value>), ClientError> {
+		let hash = self.block_hash(number).await?;
+		let block: Value = self.rpc("chain_getBlock", rpc_params![hash]).await?;
+		let extrinsics = block["block"]["extrinsics"].as_array().cloned().ok_or_else(|| {
+			ClientError::Decode {
+				what: format!("block {number}"),
+				message: "it has no extrinsics list".into(),
+			}
+		})?;
+		Ok((hash, extrinsics))
+	}
+
+	/// The calls of the transactions in block `number`.
+	pub async fn block_calls(&self, number: BlockNumber) -> Result<Vec<RuntimeCall>, ClientError> {
+		let (_, extrinsics) = self.block_extrinsics(number).await?;
+		extrinsics
+			.iter()
+			.map(|hex| {
+				let bad = |message: String| ClientError::Decode {
+					what: format!("an extrinsic of block {number}"),
+					message,
+				};
+				let bytes =
+					from_hex(hex.as_str().unwrap_or_default()).map_err(|e| bad(e.to_string()))?;
+				UncheckedExtrinsic::decode(&mut &bytes[..])
+					.map(|extrinsic| extrinsic.function)
+					.map_err(|error| bad(error.to_string()))
+			})
+			.collect()
+	}
+
+	/// Submits `extrinsic` to the node's pool and returns its hash. A transaction the pool does
+	/// not take is [`ClientError::Refused`], with the pool's reason.
+	pub async fn submit(&self, extrinsic: &UncheckedExtrinsic) -> Result<Hash, ClientError> {
+		const METHOD: &str = "author_submitExtrinsic";
+		let params = rpc_params![to_hex(&extrinsic.encode(), false)];
+		let hash: Value = self.rpc.request(METHOD, params).await.map_err(|error| match error {
+			// The node answered: its pool refused the transaction, and says why.
+			jsonrpsee::core::client::Error::Call(refusal) => {
+				let reason = match refusal.data() {
+					Some(data) => {
+						let detail = serde_json::from_str::<String>(data.get())
+							.unwrap_or_else(|_| data.get().to_owned());
+						format!("{} ({detail})", refusal.message())
+					}
+					None => refusal.message().to_owned(),
+				};
+				ClientError::Refused(reason)
+			}
+			other => self.rpc_error(METHOD, other),
+		})?;
+		parse_hash(&hash)
+	}
+
+	/// Finds `extrinsic` in blocks `from..=best` of the best chain: its block hash and index.
+	/// Not finding it is an error.
+	pub async fn find_extrinsic(
+		&self,
+		extrinsic: &UncheckedExtrinsic,
+		from: BlockNumber,
+	) -> Result<(Hash, u32), ClientError> {
+		let wanted = to_hex(&extrinsic.encode(), false);
+		let best = self.best_number().await?;
+		for number in from..=best {
+			let (hash, extrinsics) = self.block_extrinsics(number).await?;
+			if let Some(index) = extrinsics.iter().position(|xt| xt.as_str() == Some(&wanted)) {
+				return Ok((hash, index as u32));
+			}
+		}
+		Err(ClientError::Other(format!("not in blocks {from}..={best}")))
+	}
+}

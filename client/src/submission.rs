@@ -1,0 +1,75 @@
+//! Submitting a transaction and learning what became of it: signing a call for the live chain,
+//! then waiting for the block that includes it, for its events or the runtime's error
+//! ([`ClientError::Dispatch`], named with the runtime's own error types).
+
+use std::time::{Duration, Instant};
+
+use commons_runtime::{
+	signing::{sign, Lifetime},
+	AccountId, RuntimeCall, RuntimeEvent, UncheckedExtrinsic,
+};
+use sp_core::sr25519;
+
+use crate::{Chain, ClientError, DispatchFailure};
+
+/// How long a transaction may take to appear in a block.
+const INCLUSION_TIMEOUT: Duration = Duration::from_secs(60);
+
+impl Chain {
+	/// Signs `call` with `signer`'s key (immortal, at its next nonce, no tip) and submits it;
+	/// returns the extrinsic.
+	pub async fn sign_and_submit(
+		&self,
+		call: RuntimeCall,
+		signer: &sr25519::Pair,
+	) -> Result<UncheckedExtrinsic, ClientError> {
+		use sp_core::Pair;
+		let chain = self.chain_identity().await?;
+		let account = AccountId::from(signer.public());
+		let nonce = self.next_nonce(&account).await?;
+		let extrinsic = sign(call, signer, nonce, Lifetime::Immortal, 0, &chain);
+		self.submit(&extrinsic).await?;
+		Ok(extrinsic)
+	}
+
+	/// Signs and submits `call`, waits for the block that includes it, and returns the events it
+	/// emitted; a failed dispatch is [`ClientError::Dispatch`], whose runtime error can be
+	/// matched on and is shown by name.
+	pub async fn submit_and_wait(
+		&self,
+		call: RuntimeCall,
+		signer: &sr25519::Pair,
+	) -> Result<Vec<RuntimeEvent>, ClientError> {
+		let from = self.best_number().await?;
+		let extrinsic = self.sign_and_submit(call, signer).await?;
+		let started = Instant::now();
+		let (block, index) = loop {
+			match self.find_extrinsic(&extrinsic, from).await {
+				Ok(found) => break found,
+				Err(_) if started.elapsed() < INCLUSION_TIMEOUT => {
+					tokio::time::sleep(Duration::from_millis(500)).await
+				}
+				Err(error) => {
+					return Err(ClientError::Other(format!(
+						"the transaction was not included: {error}"
+					)))
+				}
+			}
+		};
+		let mut events = Vec::new();
+		for record in self.events(block).await? {
+			if record.phase != frame_system::Phase::ApplyExtrinsic(index) {
+				continue;
+			}
+			if let RuntimeEvent::System(frame_system::Event::ExtrinsicFailed {
+				dispatch_error,
+				..
+			}) = &record.event
+			{
+				return Err(ClientError::Dispatch(DispatchFailure::new(*dispatch_error)));
+			}
+			events.push(record.event);
+		}
+		Ok(events)
+	}
+}
