@@ -1,0 +1,77 @@
+//! [`KeyService`]: a dataset owner's `commons key-service` process.
+
+use std::{
+	path::{Path, PathBuf},
+	time::Duration,
+};
+
+use commons_client::{Chain, Cursor};
+use commons_runtime::BlockNumber;
+
+use crate::{cli_binary, wait_for, ManagedProcess, TestDir, TestNode, LOG_FILE};
+
+/// A dataset owner's key service (`commons key-service`), killed when dropped.
+pub struct KeyService {
+	keys_dir: PathBuf,
+	process: ManagedProcess,
+}
+
+impl KeyService {
+	/// Starts the key service of the dataset owner with secret key `key`, following `node`, with
+	/// its datasets' keys in `keys_dir`; it logs to `dir/key-service/node.log`.
+	pub fn start(dir: &TestDir, node: &TestNode, key: &str, keys_dir: &Path) -> Self {
+		let work_dir = dir.process_dir("key-service");
+		// `--rpc` and `--key` are the `commons` command line's global options, as for
+		// `crate::cli()`.
+		let args = vec![
+			"--rpc".into(),
+			node.rpc_url(),
+			"--key".into(),
+			key.into(),
+			"key-service".into(),
+			"--keys-dir".into(),
+			keys_dir.display().to_string(),
+		];
+		let process =
+			ManagedProcess::start("the key service", cli_binary(), args, work_dir.join(LOG_FILE));
+		Self { keys_dir: keys_dir.to_owned(), process }
+	}
+
+	/// Kills the process with SIGKILL and reaps it.
+	pub fn kill(&mut self) {
+		self.process.kill();
+	}
+
+	/// Starts the killed key service again with the same arguments: it reads on from its cursor.
+	pub fn restart(&mut self) {
+		self.process.restart(&[]);
+	}
+
+	/// Everything it has logged so far, over all its runs.
+	pub fn log(&self) -> String {
+		self.process.log()
+	}
+
+	/// The next block it will read assignments from: its cursor, kept in its keys directory
+	/// (`None` before its first read).
+	pub fn cursor(&self) -> Option<BlockNumber> {
+		Cursor::new(self.keys_dir.join("cursor")).load()
+	}
+
+	/// Waits until the key service has read the assignments of every block up to `chain`'s best
+	/// one now: it saves its cursor after each read, so it is then following the chain.
+	pub async fn wait_until_caught_up(&self, chain: &Chain) {
+		let best = chain.best_number().await.unwrap_or_else(|error| panic!("{error}"));
+		wait_for(
+			&format!("the key service to read block #{best}"),
+			Duration::from_secs(60),
+			|| async {
+				match self.cursor() {
+					Some(next) if next > best => Ok(()),
+					other => Err(format!("its next block to read: {other:?}")),
+				}
+			},
+		)
+		.await;
+	}
+}

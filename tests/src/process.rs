@@ -1,0 +1,115 @@
+//! [`ManagedProcess`]: what the harness's nodes, compute nodes and key services have in common.
+
+use std::{
+	fs::File,
+	path::{Path, PathBuf},
+	process::{Child, Command, Stdio},
+	time::{Duration, Instant},
+};
+
+/// The log file of each process, in its directory of the test's: [`crate::TestDir`] prints the
+/// end of each when a test fails.
+pub const LOG_FILE: &str = "node.log";
+
+/// A process the harness started: a binary, its arguments, the log file its standard output and
+/// error are appended to (over all its runs), and the running child, if any. It can be killed as
+/// a crash would and started again on the same arguments, and it is killed when dropped.
+pub struct ManagedProcess {
+	name: String,
+	binary: PathBuf,
+	args: Vec<String>,
+	log: PathBuf,
+	child: Option<Child>,
+}
+
+impl ManagedProcess {
+	/// Starts `binary` with `args`, as the process called `name` in messages, its standard output
+	/// and error appended to `log`.
+	pub fn start(name: &str, binary: PathBuf, args: Vec<String>, log: PathBuf) -> Self {
+		let mut process = Self { name: name.into(), binary, args, log, child: None };
+		process.spawn(&[]);
+		process
+	}
+
+	/// The name it was started with.
+	pub fn name(&self) -> &str {
+		&self.name
+	}
+
+	/// The file it logs to.
+	pub fn log_path(&self) -> &Path {
+		&self.log
+	}
+
+	/// Everything it has logged so far, over all its runs.
+	pub fn log(&self) -> String {
+		std::fs::read_to_string(&self.log).unwrap_or_default()
+	}
+
+	/// Kills the process with SIGKILL, as a crash or power loss would, and reaps it. Does nothing
+	/// if it is not running.
+	pub fn kill(&mut self) {
+		if let Some(mut child) = self.child.take() {
+			// Neither fails on a child of ours (`kill` on one that exited is `Ok`, `wait` returns
+			// the status it kept); should one fail, the process is gone. A panic here would
+			// abort a test unwinding from a failure (this runs in `Drop`) before its logs print.
+			if let Err(error) = child.kill() {
+				eprintln!("could not kill {}: {error}", self.name);
+			}
+			if let Err(error) = child.wait() {
+				eprintln!("could not reap {}: {error}", self.name);
+			}
+		}
+	}
+
+	/// Starts the killed (or exited) process again with its arguments, and `extra` ones after
+	/// them for this run only.
+	pub fn restart(&mut self, extra: &[&str]) {
+		assert!(self.child.is_none(), "{} is still running", self.name);
+		self.spawn(extra);
+	}
+
+	/// Waits up to `timeout` for the process to exit by itself; whether it did. An exited
+	/// process can be [`restart`](Self::restart)ed.
+	pub async fn exited_within(&mut self, timeout: Duration) -> bool {
+		let started = Instant::now();
+		while started.elapsed() < timeout {
+			let child =
+				self.child.as_mut().unwrap_or_else(|| panic!("{} was not started", self.name));
+			let exited = child
+				.try_wait()
+				.unwrap_or_else(|error| panic!("{} cannot be waited for: {error}", self.name));
+			if exited.is_some() {
+				self.child = None;
+				return true;
+			}
+			tokio::time::sleep(Duration::from_millis(250)).await;
+		}
+		false
+	}
+
+	fn spawn(&mut self, extra: &[&str]) {
+		let log = File::options()
+			.create(true)
+			.append(true)
+			.open(&self.log)
+			.unwrap_or_else(|error| panic!("cannot open {}: {error}", self.log.display()));
+		let child = Command::new(&self.binary)
+			.args(&self.args)
+			.args(extra)
+			.stdin(Stdio::null())
+			.stdout(log.try_clone().expect("a log handle can be duplicated"))
+			.stderr(log)
+			.spawn()
+			.unwrap_or_else(|error| {
+				panic!("could not start {} ({}): {error}", self.name, self.binary.display())
+			});
+		self.child = Some(child);
+	}
+}
+
+impl Drop for ManagedProcess {
+	fn drop(&mut self) {
+		self.kill();
+	}
+}
