@@ -8,7 +8,7 @@
 //! measurement of the code inside, and two keys the enclave generated and keeps inside itself (an
 //! ed25519 key it signs results with, an X25519 key confidential datasets' keys are sealed to).
 //! The contribution pallet asks this registry, through
-//! [`EnclaveRegistry`](pallet_contribution::EnclaveRegistry), whether a worker may be assigned a
+//! [`EnclaveRegistry`](commons_primitives::EnclaveRegistry), whether a worker may be assigned a
 //! TEE task of an app (attested, unexpired, of the task's TEE kind, of a measurement the app
 //! allows), whether a result signature is its enclave's, and which key a confidential dataset's
 //! key must be sealed to for it (see the contribution pallet's `release_dataset_key`).
@@ -69,9 +69,6 @@
 //!   revocation list or a stricter [`TcbPolicy`] does not remove an enclave already
 //!   registered; it stays trusted until it expires, at most [`Config::AttestationLifetime`]
 //!   later.
-//! - **One key type.** [`EncryptionKey`] and the contribution pallet's `X25519PublicKey` are the
-//!   same `[u8; 32]`; the [`EnclaveRegistry`](pallet_contribution::EnclaveRegistry) impl relies on
-//!   it.
 //!
 //! ## Usage
 //!
@@ -128,8 +125,7 @@ use alloc::vec::Vec;
 use codec::Encode;
 use commons_dcap::pki::Cert;
 use frame_system::pallet_prelude::BlockNumberFor;
-use pallet_contribution::EnclaveSignature;
-use pallet_marketplace::Measurement;
+use commons_primitives::{domains, EnclaveSignature, Measurement};
 use sp_core::ed25519;
 
 pub mod runtime_api;
@@ -140,9 +136,6 @@ pub trait BenchmarkHelper {
 	/// Sets what `Config::UnixTime` reads, in milliseconds.
 	fn set_time(moment: Moment);
 }
-
-/// The domain of the report data, so that no other signed or hashed message can be one.
-const REPORT_DATA_DOMAIN: &[u8] = b"commons/enclave/v1";
 
 #[frame_support::pallet]
 pub mod pallet {
@@ -458,7 +451,7 @@ impl<T: Config> Pallet<T> {
 	/// [`Pallet::report_data`] for the chain whose genesis hash is `genesis`: what a compute
 	/// node computes off-chain.
 	pub fn report_data_for(worker: &T::AccountId, keys: &EnclaveKeys, genesis: &[u8]) -> [u8; 32] {
-		sp_io::hashing::blake2_256(&(REPORT_DATA_DOMAIN, worker, keys, genesis).encode())
+		sp_io::hashing::blake2_256(&(domains::ENCLAVE_REPORT_DATA, worker, keys, genesis).encode())
 	}
 
 	pub(crate) fn now() -> Moment {

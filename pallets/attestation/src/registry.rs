@@ -2,8 +2,7 @@
 //! registrations only.
 
 use crate::{types::*, Config, Enclaves, Pallet};
-use pallet_contribution::{EnclaveRegistry, EnclaveSignature};
-use pallet_marketplace::{Measurement, Tag};
+use commons_primitives::{EnclaveRegistry, EnclaveSignature, Measurement, Tag, X25519PublicKey};
 
 impl<T: Config> Pallet<T> {
 	/// `worker`'s enclave, if it has one that has not expired.
@@ -28,7 +27,7 @@ impl<T: Config> EnclaveRegistry<T::AccountId> for Pallet<T> {
 			.is_some_and(|enclave| Self::signed_by(&enclave.keys.signing, message, signature))
 	}
 
-	fn encryption_key(worker: &T::AccountId) -> Option<EncryptionKey> {
+	fn encryption_key(worker: &T::AccountId) -> Option<X25519PublicKey> {
 		Self::trusted_enclave(worker).map(|enclave| enclave.keys.encryption)
 	}
 
@@ -36,7 +35,7 @@ impl<T: Config> EnclaveRegistry<T::AccountId> for Pallet<T> {
 	fn attest_for_benchmark(
 		worker: &T::AccountId,
 		measurement: Measurement,
-		encryption: EncryptionKey,
+		encryption: X25519PublicKey,
 	) {
 		let kind = match measurement {
 			Measurement::TdxMrTd(_) => TeeKind::Tdx,

@@ -4,7 +4,7 @@
 use crate::types::{EcdsaSignature, TcbStatus, TeeKind};
 use alloc::vec::Vec;
 use codec::{Decode, Encode};
-use pallet_marketplace::Measurement;
+use commons_primitives::Measurement;
 use scale_info::TypeInfo;
 
 /// Collateral for one quote, as Intel's PCS serves it (DER lists, PEM chains, signed JSON).

@@ -4,7 +4,7 @@ use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use commons_dcap::quote::TeeType;
 pub use commons_dcap::{PckCa, TcbStatus};
 use frame_support::{traits::ConstU32, BoundedVec};
-use pallet_marketplace::{tag, Measurement, Tag};
+use commons_primitives::{tag, Measurement, Tag, X25519PublicKey};
 use scale_info::TypeInfo;
 
 /// A platform family: the key Intel publishes TCB info under.
@@ -30,9 +30,6 @@ pub type Moment = u64;
 
 /// An ed25519 public key.
 pub type SigningKey = [u8; 32];
-
-/// An X25519 public key.
-pub type EncryptionKey = [u8; 32];
 
 /// The trusted execution environment an enclave runs in.
 #[derive(
@@ -100,7 +97,7 @@ impl From<TeeType> for TeeKind {
 )]
 pub struct EnclaveKeys {
 	pub signing: SigningKey,
-	pub encryption: EncryptionKey,
+	pub encryption: X25519PublicKey,
 }
 
 /// What vouched for an enclave.

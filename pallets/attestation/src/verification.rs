@@ -7,7 +7,7 @@ use crate::{
 use alloc::vec::Vec;
 use commons_dcap::{collateral as dcap_collateral, Report, Verified};
 use frame_support::ensure;
-use pallet_marketplace::Measurement;
+use commons_primitives::Measurement;
 use sp_runtime::DispatchResult;
 
 impl<T: Config> Pallet<T> {

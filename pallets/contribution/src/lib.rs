@@ -190,9 +190,6 @@ use sp_runtime::traits::{SaturatedConversion, Saturating};
 /// The amount type of the currency tasks are paid in.
 pub type BalanceOf<T> = pallet_marketplace::BalanceOf<T>;
 
-/// The domain of the message an enclave signs over its result.
-pub const ENCLAVE_RESULT_DOMAIN: &[u8] = b"commons/result/v1";
-
 #[frame_support::pallet]
 pub mod pallet {
 	use super::*;
@@ -676,7 +673,7 @@ impl<T: Config> Pallet<T> {
 		result_hash: &ResultHash,
 		result_seal: &ResultSeal,
 	) -> alloc::vec::Vec<u8> {
-		(ENCLAVE_RESULT_DOMAIN, task, result_hash, result_seal).encode()
+		(commons_primitives::domains::ENCLAVE_RESULT, task, result_hash, result_seal).encode()
 	}
 
 	/// The reference time T of `deal`'s category in blocks (at least one), and its contribution

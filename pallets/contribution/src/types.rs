@@ -3,10 +3,12 @@
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use frame_support::{BoundedVec, CloneNoBound, DebugNoBound, EqNoBound, PartialEqNoBound};
 use frame_system::pallet_prelude::BlockNumberFor;
-use pallet_marketplace::{DealId, Measurement, Tag};
+use pallet_marketplace::DealId;
 use scale_info::TypeInfo;
 use sp_core::H256;
 use sp_runtime::traits::Saturating;
+
+pub use commons_primitives::{EnclaveRegistry, EnclaveSignature, SealedDatasetKey, X25519PublicKey};
 
 use crate::{consensus::Tally, BalanceOf, Config};
 
@@ -26,35 +28,6 @@ pub type ResultHash = H256;
 /// A worker's commitment to its own vote: `blake2_256(worker ‖ task id ‖ digest)`. Nobody can
 /// copy it from another worker without knowing the digest.
 pub type ResultSeal = H256;
-
-/// A signature by an enclave's key (64 bytes: ed25519, sr25519, or ECDSA r ‖ s).
-pub type EnclaveSignature = [u8; 64];
-
-/// An X25519 public key: an enclave's encryption key, or a sealer's ephemeral key.
-pub type X25519PublicKey = [u8; 32];
-
-/// A confidential dataset's 32-byte key sealed to one enclave for one task, so that only that
-/// enclave can read it: the dataset owner's ephemeral X25519 key, the enclave's encryption key it
-/// was sealed to, and the key encrypted with ChaCha20-Poly1305 under a key derived (HKDF-SHA256)
-/// from their Diffie-Hellman secret, the two public keys and the task (32 bytes and a 16-byte
-/// tag). The chain checks who it is for; only the enclave can check what it holds.
-#[derive(
-	Clone,
-	Copy,
-	Debug,
-	PartialEq,
-	Eq,
-	Encode,
-	Decode,
-	DecodeWithMemTracking,
-	MaxEncodedLen,
-	TypeInfo,
-)]
-pub struct SealedDatasetKey {
-	pub ephemeral: X25519PublicKey,
-	pub recipient: X25519PublicKey,
-	pub ciphertext: [u8; 48],
-}
 
 /// The timing every task of a deal shares, in blocks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -279,34 +252,4 @@ impl<T: Config> Task<T> {
 			.find(|(who, _)| who == worker)
 			.map(|(_, sealed)| sealed)
 	}
-}
-
-/// What the contribution pallet needs from the attestation registry.
-pub trait EnclaveRegistry<AccountId> {
-	/// Whether `worker` has an attested, unexpired enclave of the TEE kind `tag` asks for, whose
-	/// measurement is one of `allowed`.
-	fn enclave_allowed(worker: &AccountId, tag: Tag, allowed: &[Measurement]) -> bool;
-
-	/// Whether `signature` is `worker`'s enclave's signature over `message`.
-	fn verify_enclave_signature(
-		worker: &AccountId,
-		message: &[u8],
-		signature: &EnclaveSignature,
-	) -> bool;
-
-	/// The encryption key of `worker`'s attested, unexpired enclave.
-	fn encryption_key(worker: &AccountId) -> Option<X25519PublicKey>;
-
-	/// Gives `worker` an attested enclave of `measurement` with encryption key `encryption`, for
-	/// benchmarks.
-	#[cfg(feature = "runtime-benchmarks")]
-	fn attest_for_benchmark(
-		worker: &AccountId,
-		measurement: Measurement,
-		encryption: X25519PublicKey,
-	);
-
-	/// `worker`'s enclave's signature over `message`, for benchmarks of the calls that check it.
-	#[cfg(feature = "runtime-benchmarks")]
-	fn sign_for_benchmark(worker: &AccountId, message: &[u8]) -> EnclaveSignature;
 }

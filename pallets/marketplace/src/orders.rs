@@ -17,13 +17,9 @@ use frame_system::pallet_prelude::BlockNumberFor;
 use sp_runtime::traits::Verify;
 use sp_runtime::traits::Zero;
 
+use commons_primitives::domains;
+
 use crate::{types::*, Apps, Config, Datasets, Error, Pallet, Presigned, Workerpools};
-
-/// The domain every order signature is bound to; bump the version to invalidate old orders.
-pub const ORDER_DOMAIN: &[u8] = b"commons/order/v1";
-
-/// The domain a sponsor's signature of a request is bound to.
-pub const SPONSORSHIP_DOMAIN: &[u8] = b"commons/sponsorship/v1";
 
 /// Something that can be signed as an order.
 pub trait Signable: Encode {
@@ -48,14 +44,14 @@ impl<T: Config> Pallet<T> {
 	/// The bytes an order's owner signs.
 	pub fn signing_payload<O: Signable>(order: &O) -> Vec<u8> {
 		let genesis_hash = frame_system::Pallet::<T>::block_hash(BlockNumberFor::<T>::zero());
-		(ORDER_DOMAIN, genesis_hash, O::KIND, order).encode()
+		(domains::ORDER, genesis_hash, O::KIND, order).encode()
 	}
 
 	/// The bytes a sponsor signs to pay for `request`: the sponsorship domain, the genesis hash
 	/// and the request's hash.
 	pub fn sponsorship_payload(request: &RequestOrder<T>) -> Vec<u8> {
 		let genesis_hash = frame_system::Pallet::<T>::block_hash(BlockNumberFor::<T>::zero());
-		(SPONSORSHIP_DOMAIN, genesis_hash, Self::order_hash(request)).encode()
+		(domains::SPONSORSHIP, genesis_hash, Self::order_hash(request)).encode()
 	}
 
 	/// The order's hash.

@@ -6,6 +6,8 @@ use frame_system::pallet_prelude::BlockNumberFor;
 use scale_info::TypeInfo;
 use sp_runtime::{traits::Saturating, Percent};
 
+pub use commons_primitives::{tag, Measurement, Tag};
+
 use crate::{BalanceOf, Config};
 
 type AccountIdOf<T> = <T as frame_system::Config>::AccountId;
@@ -25,8 +27,6 @@ pub type DealId = sp_core::H256;
 /// A sha256 checksum.
 pub type Checksum = [u8; 32];
 
-/// A bit set of features: required by app, dataset and request orders, offered by workerpools.
-pub type Tag = u64;
 
 /// Something the chain stores on an account's behalf, for which that account holds a deposit
 /// (see [`crate::Deposits`]). Apps, datasets and workerpools are also what live deals use
@@ -55,45 +55,6 @@ pub enum Footprint<AccountId> {
 	AllowedWorker(WorkerpoolId, AccountId),
 	/// An order presigned on chain.
 	PresignedOrder(OrderHash),
-}
-
-/// Tag bits with a meaning the protocol relies on; other bits are free for pools to advertise.
-pub mod tag {
-	use super::Tag;
-
-	/// The task must run in a trusted execution environment.
-	pub const TEE: Tag = 1 << 0;
-	/// Intel SGX.
-	pub const SGX: Tag = 1 << 1;
-	/// Reserved (was a second SGX framework in the reference protocol).
-	pub const RESERVED: Tag = 1 << 2;
-	/// Intel TDX.
-	pub const TDX: Tag = 1 << 3;
-	/// A GPU.
-	pub const GPU: Tag = 1 << 8;
-	/// The bits that name a TEE framework. A dataset's framework bits are ignored when orders are
-	/// matched, so that data encrypted for one framework can be used by another.
-	pub const TEE_FRAMEWORKS: Tag = SGX | RESERVED | TDX;
-}
-
-/// A TEE measurement an app's trusted build may run under.
-#[derive(
-	Clone,
-	Copy,
-	Debug,
-	PartialEq,
-	Eq,
-	Encode,
-	Decode,
-	DecodeWithMemTracking,
-	MaxEncodedLen,
-	TypeInfo,
-)]
-pub enum Measurement {
-	/// An SGX enclave's MRENCLAVE.
-	SgxMrEnclave([u8; 32]),
-	/// A TDX trust domain's MRTD.
-	TdxMrTd([u8; 48]),
 }
 
 /// A registered app: a WASM module that compute nodes run.

@@ -10,8 +10,7 @@ use commons_dcap::{
 	Error as Dcap,
 };
 use frame_support::{assert_noop, assert_ok, BoundedVec};
-use pallet_contribution::EnclaveRegistry;
-use pallet_marketplace::{tag, Measurement};
+use commons_primitives::{tag, EnclaveRegistry, Measurement};
 use sp_runtime::DispatchError;
 
 /// 2027-01-01T00:00:00Z, in milliseconds: inside every synthetic validity window.

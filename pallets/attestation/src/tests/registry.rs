@@ -3,8 +3,7 @@
 
 use crate::{mock::*, types::*, Enclaves, Error, Event};
 use frame_support::{assert_noop, assert_ok};
-use pallet_contribution::EnclaveRegistry;
-use pallet_marketplace::{tag, Measurement};
+use commons_primitives::{tag, EnclaveRegistry, Measurement};
 use sp_core::Pair;
 
 const MRENCLAVE: Measurement = Measurement::SgxMrEnclave([7; 32]);

@@ -1,0 +1,21 @@
+//! Domain-separation labels: each signature, hash and key derivation of the protocol starts with
+//! one, so that nothing signed or derived for one purpose is valid for another. The version
+//! suffix changes whenever the format behind it does.
+
+/// What an order's owner signs: `SCALE((ORDER, genesis hash, kind, order))`.
+pub const ORDER: &[u8] = b"commons/order/v1";
+
+/// What a sponsor signs to pay for a request: `SCALE((SPONSORSHIP, genesis hash, order hash))`.
+pub const SPONSORSHIP: &[u8] = b"commons/sponsorship/v1";
+
+/// What an enclave signs over its vote: `SCALE((ENCLAVE_RESULT, task, result hash, seal))`.
+pub const ENCLAVE_RESULT: &[u8] = b"commons/result/v1";
+
+/// What an enclave's quote binds in its report data: its worker, its keys and the chain.
+pub const ENCLAVE_REPORT_DATA: &[u8] = b"commons/enclave/v1";
+
+/// The label of the key derivation that encrypts a dataset's content.
+pub const DATASET: &[u8] = b"commons/dataset/v1";
+
+/// The label of the key derivation that seals a dataset's key to one enclave for one task.
+pub const DATASET_KEY_SEAL: &[u8] = b"commons/dataset-key/v1";
