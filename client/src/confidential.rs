@@ -2,12 +2,12 @@
 //! enclave for one task and nobody else.
 //!
 //! - **Stored dataset**: `nonce ‖ ChaCha20-Poly1305(dataset key, nonce, data)` with associated
-//!   data [`DATASET_LABEL`] and a random 96-bit nonce. The registered checksum is the sha256 of
+//!   data [`domains::DATASET`] and a random 96-bit nonce. The registered checksum is the sha256 of
 //!   this whole file, so anyone can check a download without the key.
 //! - **Sealed key** ([`SealedDatasetKey`]), built the way HPKE's base mode is (though not
 //!   byte-compatible with RFC 9180): a fresh ephemeral X25519 key agrees a secret with the
 //!   enclave's registered encryption key; HKDF-SHA256 (salt: ephemeral key ‖ enclave key, info:
-//!   [`SEAL_LABEL`] ‖ task id) turns it into a one-time ChaCha20-Poly1305 key, which encrypts the
+//!   [`domains::DATASET_KEY_SEAL`] ‖ task id) turns it into a one-time ChaCha20-Poly1305 key, which encrypts the
 //!   32-byte dataset key with a zero nonce (the key is never used twice) and the task id as
 //!   associated data. A sealed key opens only in the enclave holding the X25519 secret, and only
 //!   for the task it was sealed for.
@@ -19,17 +19,12 @@ use chacha20poly1305::{
 	ChaCha20Poly1305, Key, Nonce,
 };
 use hkdf::Hkdf;
-use pallet_contribution::{SealedDatasetKey, TaskId, X25519PublicKey};
+use commons_primitives::{domains, SealedDatasetKey, X25519PublicKey};
+use pallet_contribution::TaskId;
 use sha2::Sha256;
 use x25519_dalek::{EphemeralSecret, PublicKey, StaticSecret};
 
 use crate::ClientError;
-
-/// The associated data of a stored dataset's encryption.
-pub const DATASET_LABEL: &[u8] = b"commons/dataset/v1";
-
-/// The HKDF info prefix of a sealed dataset key.
-pub const SEAL_LABEL: &[u8] = b"commons/dataset-key/v1";
 
 /// The bytes of a stored dataset before its ciphertext: the nonce.
 const NONCE_LENGTH: usize = 12;
@@ -97,7 +92,7 @@ pub fn encrypt_dataset(key: &DatasetKey, data: &[u8]) -> Result<Vec<u8>, ClientE
 	let nonce = ChaCha20Poly1305::generate_nonce(&mut OsRng);
 	let ciphertext = key
 		.cipher()
-		.encrypt(&nonce, Payload { msg: data, aad: DATASET_LABEL })
+		.encrypt(&nonce, Payload { msg: data, aad: domains::DATASET })
 		.map_err(|_| ClientError::Other("the dataset is too large to encrypt".into()))?;
 	Ok([nonce.as_slice(), &ciphertext].concat())
 }
@@ -109,7 +104,7 @@ pub fn decrypt_dataset(key: &DatasetKey, stored: &[u8]) -> Result<Vec<u8>, Clien
 	}
 	let (nonce, ciphertext) = stored.split_at(NONCE_LENGTH);
 	key.cipher()
-		.decrypt(Nonce::from_slice(nonce), Payload { msg: ciphertext, aad: DATASET_LABEL })
+		.decrypt(Nonce::from_slice(nonce), Payload { msg: ciphertext, aad: domains::DATASET })
 		.map_err(|_| {
 			ClientError::Other("the dataset does not decrypt with the released key".into())
 		})
@@ -124,7 +119,7 @@ fn seal_cipher(
 	task: &TaskId,
 ) -> ChaCha20Poly1305 {
 	let salt = [ephemeral.as_slice(), recipient.as_slice()].concat();
-	let info = [SEAL_LABEL, task.as_bytes()].concat();
+	let info = [domains::DATASET_KEY_SEAL, task.as_bytes()].concat();
 	let mut key = [0u8; 32];
 	Hkdf::<Sha256>::new(Some(&salt), shared)
 		.expand(&info, &mut key)

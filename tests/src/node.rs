@@ -96,7 +96,11 @@ impl TestNode {
 		wait_for(
 			&format!("{} to answer system_health", self.name),
 			Duration::from_secs(60),
-			|| self.rpc::<serde_json::Value>("system_health", ArrayParams::new()),
+			|| async {
+				Ok::<_, String>(
+					self.rpc::<serde_json::Value>("system_health", ArrayParams::new()).await?,
+				)
+			},
 		)
 		.await;
 	}

@@ -97,7 +97,7 @@ async fn dev_chain_produces_finalizes_and_includes_a_signed_transfer() {
 	node.submit(&transfer).await.unwrap();
 
 	let (block_hash, index) = wait_for("the transfer to be included", BLOCKS, || {
-		node.find_extrinsic(&transfer, from_number)
+		async { Ok::<_, String>(node.find_extrinsic(&transfer, from_number).await?) }
 	})
 	.await;
 	let included_at = node.block_number(block_hash).await.unwrap();

@@ -275,8 +275,9 @@ pub mod pallet {
 		ValueQuery,
 	>;
 
-	/// Deals by the block their tasks expire in, each with the offset of the next of its tasks
-	/// the sweep looks at.
+	/// Live deals by the block their tasks expire in, each with the offset of the next of its
+	/// tasks the sweep looks at. Two readers: the idle sweep settles the deals whose block has
+	/// passed, and the scheduler takes the rest as the list of live deals to plan for.
 	#[pallet::storage]
 	pub type ExpiringDeals<T: Config> =
 		StorageDoubleMap<_, Twox64Concat, BlockNumberFor<T>, Identity, DealId, u32>;
@@ -711,7 +712,7 @@ impl<T: Config> Pallet<T> {
 	}
 
 	fn has_task(deal: &Deal<T>, index: u32) -> bool {
-		index >= deal.first_task && index - deal.first_task < deal.volume
+		deal.task_indices().contains(&index)
 	}
 
 	fn do_initialize(deal_id: DealId, index: u32) -> DispatchResult {

@@ -191,7 +191,7 @@ where
 			if plan.is_full() {
 				break;
 			}
-			plan.deal(*signer, *deal_id, deal, per_deal);
+			plan.plan_deal(*signer, *deal_id, deal, per_deal);
 		}
 		Self::submit(&local, plan.actions, now);
 	}
@@ -297,7 +297,7 @@ impl<T: Config> Plan<T> {
 	/// Plans what up to `quota` of the deal's unsettled tasks need, from where the last run
 	/// stopped in this deal. Settled tasks are skipped without counting, so a deal's finished
 	/// tasks never crowd out its open ones; unopened ones are opened in batches as they are found.
-	fn deal(&mut self, signer: usize, deal_id: DealId, deal: &Deal<T>, quota: u32) {
+	fn plan_deal(&mut self, signer: usize, deal_id: DealId, deal: &Deal<T>, quota: u32) {
 		let Ok(deadlines) = Pallet::<T>::deadlines(deal) else { return };
 		let pool = deal.workerpool.id;
 		let cursor_key = deal_cursor_key(&deal_id);
@@ -344,7 +344,7 @@ impl<T: Config> Plan<T> {
 					StorageValueRef::persistent(&replaced_key(&task)).clear();
 					continue;
 				}
-				Some(entry) => self.task(signer, task, entry, deal),
+				Some(entry) => self.plan_task(signer, task, entry, deal),
 			}
 			looked.saturating_inc();
 			self.tasks_seen.saturating_inc();
@@ -382,7 +382,7 @@ impl<T: Config> Plan<T> {
 	}
 
 	/// Plans what one opened task needs.
-	fn task(&mut self, signer: usize, task: TaskId, entry: Task<T>, deal: &Deal<T>) {
+	fn plan_task(&mut self, signer: usize, task: TaskId, entry: Task<T>, deal: &Deal<T>) {
 		let now = self.now;
 		let call = match entry.status {
 			TaskStatus::Active if now < entry.contribution_deadline => {
@@ -564,7 +564,7 @@ fn has_enough_workers<T: Config>(entry: &Task<T>, pending: &[u32], trust: u32) -
 }
 
 /// The log target of the scheduler.
-const LOG_TARGET: &str = "commons::scheduler";
+const LOG_TARGET: &str = "runtime::scheduler";
 
 /// What became of a batch of tasks to open.
 #[derive(PartialEq, Eq)]

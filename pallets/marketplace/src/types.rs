@@ -490,6 +490,12 @@ pub struct Deal<T: Config> {
 }
 
 impl<T: Config> Deal<T> {
+	/// The indices of the deal's tasks: numbered from the request's volume consumed before the
+	/// deal, so that a request matched in several deals numbers its tasks once.
+	pub fn task_indices(&self) -> core::ops::Range<u32> {
+		self.first_task..self.first_task.saturating_add(self.volume)
+	}
+
 	/// What the payer pays per task: app, dataset and workerpool prices. Their sum was checked
 	/// not to overflow when the deal was made.
 	pub fn task_price(&self) -> BalanceOf<T> {

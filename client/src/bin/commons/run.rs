@@ -54,6 +54,10 @@ pub struct Request {
 	/// How long to wait for the result, in seconds.
 	#[arg(long, default_value_t = 900)]
 	timeout: u64,
+	/// The first block to look for published orders in (orders live at most the chain's
+	/// `MaxOrderLifetime`, so a long-running chain is read faster from a recent block).
+	#[arg(long, default_value_t = 0)]
+	from_block: u32,
 }
 
 /// Matches `request` with the cheapest compatible published offers, waits for the task's result,
@@ -89,7 +93,7 @@ pub async fn run(chain: &Chain, pair: &sr25519::Pair, request: Request) -> Resul
 				.encrypted
 		}
 	};
-	let published = published_orders(chain, 0).await?;
+	let published = published_orders(chain, request.from_block).await?;
 	let offers = cheapest_offers(&published, &order, dataset_encrypted)
 		.map_err(|no_offer| no_offer.to_string())?;
 	let price = offers.task_price();
@@ -175,7 +179,9 @@ async fn fetch_checked_result(task: &Task<Runtime>, output: &Path) -> Result<(),
 }
 
 /// Waits until the first `volume` tasks of `deal` complete; past a task's final deadline,
-/// claims its refund and reports the failure.
+/// claims its refund and reports the failure. `run` signs every request with a fresh salt, so
+/// nothing of it was consumed before its deal and the deal's tasks are numbered from 0 (see
+/// `Deal::task_indices`).
 async fn wait_for_results(
 	chain: &Chain,
 	pair: &sr25519::Pair,
@@ -235,7 +241,7 @@ pub async fn show_deal(chain: &Chain, deal_id: DealId) -> Result<(), String> {
 	let tasks = match &deal {
 		Some(deal) => {
 			println!("{deal:#?}");
-			deal.first_task..deal.first_task.saturating_add(deal.volume)
+			deal.task_indices()
 		}
 		// A settled deal is gone from state; its tasks stay, numbered from 0.
 		None => 0..u32::MAX,
