@@ -18,8 +18,8 @@ use chacha20poly1305::{
 	aead::{Aead, AeadCore, KeyInit, OsRng, Payload},
 	ChaCha20Poly1305, Key, Nonce,
 };
-use hkdf::Hkdf;
 use commons_primitives::{domains, SealedDatasetKey, X25519PublicKey};
+use hkdf::Hkdf;
 use pallet_contribution::TaskId;
 use sha2::Sha256;
 use x25519_dalek::{EphemeralSecret, PublicKey, StaticSecret};

@@ -128,8 +128,7 @@ pub async fn pool_members(chain: &Chain, pool: WorkerpoolId) -> Result<u32, Stri
 
 /// The pool `worker` belongs to, if any.
 pub async fn pool_of(chain: &Chain, worker: &AccountId) -> Result<Option<WorkerpoolId>, String> {
-	let key = pallet_marketplace::WorkerPool::<Runtime>::hashed_key_for(worker);
-	chain.storage::<WorkerpoolId>(&key, None).await
+	Ok(chain.workerpool_of(worker).await?)
 }
 
 /// The first deal created in blocks `from..=best`: the one a `commons run` since `from` made.
@@ -149,8 +148,7 @@ pub async fn deal_since(chain: &Chain, from: BlockNumber) -> DealId {
 
 /// The task `id`, which must be on chain.
 pub async fn task(chain: &Chain, id: TaskId) -> Task<Runtime> {
-	let key = pallet_contribution::Tasks::<Runtime>::hashed_key_for(id);
-	chain.storage(&key, None).await.unwrap().expect("the task is on chain")
+	chain.task(id).await.unwrap().expect("the task is on chain")
 }
 
 /// The first task of the first deal created since block `from`, with its id: the only task of
@@ -163,16 +161,10 @@ pub async fn only_task(chain: &Chain, from: BlockNumber) -> (TaskId, Task<Runtim
 
 /// The registered dataset `id`, which must be registered.
 pub async fn dataset(chain: &Chain, id: DatasetId) -> pallet_marketplace::Dataset<Runtime> {
-	let key = pallet_marketplace::Datasets::<Runtime>::hashed_key_for(id);
-	chain.storage(&key, None).await.unwrap().expect("the dataset is registered")
+	chain.dataset(id).await.unwrap().expect("the dataset is registered")
 }
 
 /// The enclave `worker` registered, which must be registered.
 pub async fn enclave_of(chain: &Chain, worker: &AccountId) -> pallet_attestation::Enclave {
-	let key = pallet_attestation::Enclaves::<Runtime>::hashed_key_for(worker);
-	chain
-		.storage(&key, None)
-		.await
-		.unwrap()
-		.expect("the worker's enclave is registered")
+	chain.enclave(worker).await.unwrap().expect("the worker's enclave is registered")
 }

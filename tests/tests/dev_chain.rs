@@ -96,8 +96,8 @@ async fn dev_chain_produces_finalizes_and_includes_a_signed_transfer() {
 	);
 	node.submit(&transfer).await.unwrap();
 
-	let (block_hash, index) = wait_for("the transfer to be included", BLOCKS, || {
-		async { Ok::<_, String>(node.find_extrinsic(&transfer, from_number).await?) }
+	let (block_hash, index) = wait_for("the transfer to be included", BLOCKS, || async {
+		Ok::<_, String>(node.find_extrinsic(&transfer, from_number).await?)
 	})
 	.await;
 	let included_at = node.block_number(block_hash).await.unwrap();

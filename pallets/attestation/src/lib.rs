@@ -124,8 +124,8 @@ pub use weights::WeightInfo;
 use alloc::vec::Vec;
 use codec::Encode;
 use commons_dcap::pki::Cert;
-use frame_system::pallet_prelude::BlockNumberFor;
 use commons_primitives::{domains, EnclaveSignature, Measurement};
+use frame_system::pallet_prelude::BlockNumberFor;
 use sp_core::ed25519;
 
 pub mod runtime_api;

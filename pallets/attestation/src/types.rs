@@ -3,8 +3,8 @@
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use commons_dcap::quote::TeeType;
 pub use commons_dcap::{PckCa, TcbStatus};
-use frame_support::{traits::ConstU32, BoundedVec};
 use commons_primitives::{tag, Measurement, Tag, X25519PublicKey};
+use frame_support::{traits::ConstU32, BoundedVec};
 use scale_info::TypeInfo;
 
 /// A platform family: the key Intel publishes TCB info under.

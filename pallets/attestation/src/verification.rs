@@ -6,8 +6,8 @@ use crate::{
 };
 use alloc::vec::Vec;
 use commons_dcap::{collateral as dcap_collateral, Report, Verified};
-use frame_support::ensure;
 use commons_primitives::Measurement;
+use frame_support::ensure;
 use sp_runtime::DispatchResult;
 
 impl<T: Config> Pallet<T> {

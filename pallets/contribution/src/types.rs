@@ -8,7 +8,9 @@ use scale_info::TypeInfo;
 use sp_core::H256;
 use sp_runtime::traits::Saturating;
 
-pub use commons_primitives::{EnclaveRegistry, EnclaveSignature, SealedDatasetKey, X25519PublicKey};
+pub use commons_primitives::{
+	EnclaveRegistry, EnclaveSignature, SealedDatasetKey, X25519PublicKey,
+};
 
 use crate::{consensus::Tally, BalanceOf, Config};
 

@@ -27,7 +27,6 @@ pub type DealId = sp_core::H256;
 /// A sha256 checksum.
 pub type Checksum = [u8; 32];
 
-
 /// Something the chain stores on an account's behalf, for which that account holds a deposit
 /// (see [`crate::Deposits`]). Apps, datasets and workerpools are also what live deals use
 /// (see [`crate::DealsUsing`]).

@@ -9,8 +9,8 @@ use commons_dcap::{
 	synthetic::{self, QuoteSpec, SignedJson, TcbSpec},
 	Error as Dcap,
 };
-use frame_support::{assert_noop, assert_ok, BoundedVec};
 use commons_primitives::{tag, EnclaveRegistry, Measurement};
+use frame_support::{assert_noop, assert_ok, BoundedVec};
 use sp_runtime::DispatchError;
 
 /// 2027-01-01T00:00:00Z, in milliseconds: inside every synthetic validity window.

@@ -2,8 +2,8 @@
 //! the worker, expiry and eviction, and what the contribution pallet is told.
 
 use crate::{mock::*, types::*, Enclaves, Error, Event};
-use frame_support::{assert_noop, assert_ok};
 use commons_primitives::{tag, EnclaveRegistry, Measurement};
+use frame_support::{assert_noop, assert_ok};
 use sp_core::Pair;
 
 const MRENCLAVE: Measurement = Measurement::SgxMrEnclave([7; 32]);

@@ -122,7 +122,9 @@ fn a_signature_made_for_another_chain_is_refused() {
 		register_resources();
 		let orders = Match::new(1);
 		let other_genesis = sp_core::H256::repeat_byte(0xee);
-		let payload = (commons_primitives::domains::ORDER, other_genesis, OrderKind::App, &orders.app).encode();
+		let payload =
+			(commons_primitives::domains::ORDER, other_genesis, OrderKind::App, &orders.app)
+				.encode();
 		assert_noop!(
 			app_signed_over(&orders, payload).submit(),
 			Error::<Test>::InvalidAppOrderSignature
@@ -137,7 +139,8 @@ fn a_signature_made_for_another_order_kind_is_refused() {
 		let orders = Match::new(1);
 		let genesis = frame_system::Pallet::<Test>::block_hash(0);
 		// The same bytes, signed as if they were a dataset order.
-		let payload = (commons_primitives::domains::ORDER, genesis, OrderKind::Dataset, &orders.app).encode();
+		let payload =
+			(commons_primitives::domains::ORDER, genesis, OrderKind::Dataset, &orders.app).encode();
 		assert_noop!(
 			app_signed_over(&orders, payload).submit(),
 			Error::<Test>::InvalidAppOrderSignature
