@@ -46,7 +46,14 @@ pub enum Lifetime {
 	/// as the nonce is free.
 	Immortal,
 	/// Valid for about `period` blocks from block `from_number`, whose hash is `from_hash`.
-	Mortal { period: u64, from_number: BlockNumber, from_hash: Hash },
+	Mortal {
+		/// How many blocks it stays valid for (rounded to a power of two by the era).
+		period: u64,
+		/// The block its validity starts at.
+		from_number: BlockNumber,
+		/// That block's hash, which the signature covers.
+		from_hash: Hash,
+	},
 }
 
 impl Lifetime {

@@ -52,7 +52,9 @@ impl TaskCounter {
 /// A `commons-compute` process, killed when dropped. It logs to `node.log` in its own directory
 /// of the test's (its work directory), so that a failing test shows its log with the nodes'.
 pub struct ComputeNode {
+	/// Its name in the test's output (the worker's key name).
 	pub name: String,
+	/// Its work directory: digests, cursor, results and enclave keys.
 	pub work_dir: PathBuf,
 	/// Where its endpoint (pushed tasks, results) listens on 127.0.0.1.
 	pub endpoint_port: u16,

@@ -17,9 +17,13 @@ pub fn node_binary() -> PathBuf {
 
 /// A running (or killed) `commons-node` process, killed when dropped.
 pub struct TestNode {
+	/// Its name, as the logs and the node's `--name` show it.
 	pub name: String,
+	/// The port of its JSON-RPC server on 127.0.0.1.
 	pub rpc_port: u16,
+	/// The port it listens on for peers.
 	pub p2p_port: u16,
+	/// Its base path: database, keystore and network key.
 	pub base_path: PathBuf,
 	process: ManagedProcess,
 	chain: Chain,

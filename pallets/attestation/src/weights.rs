@@ -34,15 +34,25 @@ use frame_support::{traits::Get, weights::{constants::ParityDbWeight, Weight}};
 
 /// The weight of each call of `pallet_attestation`.
 pub trait WeightInfo {
+	/// The weight of `register_simulated`, measured by its benchmark.
 	fn register_simulated() -> Weight;
+	/// The weight of `deregister`, measured by its benchmark.
 	fn deregister() -> Weight;
+	/// The weight of `evict`, measured by its benchmark.
 	fn evict() -> Weight;
+	/// The weight of `set_root_ca`, measured by its benchmark.
 	fn set_root_ca() -> Weight;
+	/// The weight of `submit_root_ca_crl`, measured by its benchmark.
 	fn submit_root_ca_crl() -> Weight;
+	/// The weight of `submit_pck_crl`, measured by its benchmark.
 	fn submit_pck_crl() -> Weight;
+	/// The weight of `submit_tcb_info`, measured by its benchmark.
 	fn submit_tcb_info() -> Weight;
+	/// The weight of `submit_qe_identity`, measured by its benchmark.
 	fn submit_qe_identity() -> Weight;
+	/// The weight of `set_tcb_policy`, measured by its benchmark.
 	fn set_tcb_policy() -> Weight;
+	/// The weight of `register_quote`, measured by its benchmark.
 	fn register_quote() -> Weight;
 }
 

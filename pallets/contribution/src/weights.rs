@@ -34,18 +34,31 @@ use frame_support::{traits::Get, weights::{constants::ParityDbWeight, Weight}};
 
 /// The weight of each call of `pallet_contribution`.
 pub trait WeightInfo {
+	/// The weight of `initialize`, measured by its benchmark.
 	fn initialize() -> Weight;
+	/// The weight of `initialize_batch`, measured by its benchmark.
 	fn initialize_batch(n: u32, ) -> Weight;
+	/// The weight of `assign`, measured by its benchmark.
 	fn assign(n: u32, s: u32, ) -> Weight;
+	/// The weight of `contribute`, measured by its benchmark.
 	fn contribute() -> Weight;
+	/// The weight of `reveal`, measured by its benchmark.
 	fn reveal() -> Weight;
+	/// The weight of `reveal_finalizing`, measured by its benchmark.
 	fn reveal_finalizing(c: u32, ) -> Weight;
+	/// The weight of `finalize`, measured by its benchmark.
 	fn finalize(c: u32, ) -> Weight;
+	/// The weight of `reopen`, measured by its benchmark.
 	fn reopen(c: u32, ) -> Weight;
+	/// The weight of `contribute_and_finalize`, measured by its benchmark.
 	fn contribute_and_finalize() -> Weight;
+	/// The weight of `claim`, measured by its benchmark.
 	fn claim(c: u32, ) -> Weight;
+	/// The weight of `sweep_task`, measured by its benchmark.
 	fn sweep_task(c: u32, ) -> Weight;
+	/// The weight of `prune_task`, measured by its benchmark.
 	fn prune_task() -> Weight;
+	/// The weight of `release_dataset_key`, measured by its benchmark.
 	fn release_dataset_key() -> Weight;
 }
 

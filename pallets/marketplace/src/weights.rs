@@ -34,29 +34,53 @@ use frame_support::{traits::Get, weights::{constants::ParityDbWeight, Weight}};
 
 /// The weight of each call of `pallet_marketplace`.
 pub trait WeightInfo {
+	/// The weight of `create_app`, measured by its benchmark.
 	fn create_app() -> Weight;
+	/// The weight of `transfer_app`, measured by its benchmark.
 	fn transfer_app() -> Weight;
+	/// The weight of `create_dataset`, measured by its benchmark.
 	fn create_dataset() -> Weight;
+	/// The weight of `transfer_dataset`, measured by its benchmark.
 	fn transfer_dataset() -> Weight;
+	/// The weight of `create_workerpool`, measured by its benchmark.
 	fn create_workerpool() -> Weight;
+	/// The weight of `transfer_workerpool`, measured by its benchmark.
 	fn transfer_workerpool() -> Weight;
+	/// The weight of `set_workerpool_policy`, measured by its benchmark.
 	fn set_workerpool_policy() -> Weight;
+	/// The weight of `set_scheduler`, measured by its benchmark.
 	fn set_scheduler() -> Weight;
+	/// The weight of `accept_scheduling`, measured by its benchmark.
 	fn accept_scheduling() -> Weight;
+	/// The weight of `set_workerpool_access`, measured by its benchmark.
 	fn set_workerpool_access() -> Weight;
+	/// The weight of `allow_worker`, measured by its benchmark.
 	fn allow_worker() -> Weight;
+	/// The weight of `disallow_worker`, measured by its benchmark.
 	fn disallow_worker() -> Weight;
+	/// The weight of `join_workerpool`, measured by its benchmark.
 	fn join_workerpool() -> Weight;
+	/// The weight of `leave_workerpool`, measured by its benchmark.
 	fn leave_workerpool() -> Weight;
+	/// The weight of `remove_worker`, measured by its benchmark.
 	fn remove_worker() -> Weight;
+	/// The weight of `heartbeat`, measured by its benchmark.
 	fn heartbeat() -> Weight;
+	/// The weight of `create_category`, measured by its benchmark.
 	fn create_category() -> Weight;
+	/// The weight of `presign_order`, measured by its benchmark.
 	fn presign_order() -> Weight;
+	/// The weight of `cancel_order`, measured by its benchmark.
 	fn cancel_order() -> Weight;
+	/// The weight of `remove_app`, measured by its benchmark.
 	fn remove_app() -> Weight;
+	/// The weight of `remove_dataset`, measured by its benchmark.
 	fn remove_dataset() -> Weight;
+	/// The weight of `remove_workerpool`, measured by its benchmark.
 	fn remove_workerpool() -> Weight;
+	/// The weight of `prune_expired_order`, measured by its benchmark.
 	fn prune_expired_order() -> Weight;
+	/// The weight of `match_orders`, measured by its benchmark.
 	fn match_orders() -> Weight;
 }
 

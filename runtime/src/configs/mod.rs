@@ -33,7 +33,10 @@ use super::{
 const NORMAL_DISPATCH_RATIO: Perbill = Perbill::from_percent(75);
 
 parameter_types! {
+	/// How many recent block hashes the runtime keeps: how far back a mortal transaction's era
+	/// may start (four hours of six-second blocks).
 	pub const BlockHashCount: BlockNumber = 2400;
+	/// The runtime's version, as frame-system reports it.
 	pub const Version: RuntimeVersion = VERSION;
 	/// Two seconds of execution in a six-second slot: the rest is for import and propagation.
 	pub RuntimeBlockWeights: BlockWeights = BlockWeights::with_sensible_defaults(
@@ -122,6 +125,7 @@ parameter_types! {
 	pub AdjustmentVariable: Multiplier = Multiplier::saturating_from_rational(3, 100_000);
 	/// Fees never fall below the weight price.
 	pub MinimumMultiplier: Multiplier = Multiplier::saturating_from_integer(1);
+	/// Fees may rise without bound while blocks stay full.
 	pub MaximumMultiplier: Multiplier = Bounded::max_value();
 }
 
@@ -144,6 +148,7 @@ impl pallet_transaction_payment::Config for Runtime {
 }
 
 parameter_types! {
+	/// The id the kitty's account is derived from.
 	pub const EscrowPalletId: PalletId = PalletId(*b"cmn/kitt");
 	/// A pool owner stakes 30 % of its price per task, as in the reference protocol.
 	pub const PoolOwnerStakeRatio: Percent = Percent::from_percent(30);
@@ -156,6 +161,7 @@ parameter_types! {
 	pub const DepositPerItem: Balance = CMN / 10;
 	/// Orders expire within thirty days: no record of an order is kept longer.
 	pub const MaxOrderLifetime: BlockNumber = 30 * DAYS;
+	/// The deposit per byte stored, on top of [`DepositPerItem`].
 	pub const DepositPerByte: Balance = CMN / 10_000;
 }
 
