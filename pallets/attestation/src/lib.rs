@@ -216,6 +216,7 @@ pub mod pallet {
 		pub root_ca: Option<Vec<u8>>,
 		/// The TCB policy; [`TcbPolicy::default`] if not given.
 		pub tcb_policy: Option<TcbPolicy>,
+		/// Ties the config to `T`; holds nothing.
 		#[serde(skip)]
 		pub _config: core::marker::PhantomData<T>,
 	}
@@ -240,22 +241,46 @@ pub mod pallet {
 	pub enum Event<T: Config> {
 		/// `worker` registered (or re-attested) an enclave; `attester` says what vouched for it.
 		EnclaveRegistered {
+			/// The worker the enclave is registered for.
 			worker: T::AccountId,
+			/// The TEE it runs in.
 			kind: TeeKind,
+			/// Its measurement: MRENCLAVE for SGX, MRTD for TDX.
 			measurement: Measurement,
+			/// What vouched for it.
 			attester: Attester,
+			/// When the registration expires, milliseconds since the Unix epoch.
 			expires_at: Moment,
 		},
 		/// `worker` withdrew its enclave.
-		EnclaveDeregistered { worker: T::AccountId },
+		EnclaveDeregistered {
+			/// The worker whose enclave was removed.
+			worker: T::AccountId,
+		},
 		/// `worker`'s expired enclave was removed by `by`.
-		EnclaveEvicted { worker: T::AccountId, by: T::AccountId },
+		EnclaveEvicted {
+			/// The worker whose enclave had expired.
+			worker: T::AccountId,
+			/// The account that removed it.
+			by: T::AccountId,
+		},
 		/// Governance set Intel's root CA; collateral must be submitted again under it.
-		RootCaSet { epoch: u32 },
+		RootCaSet {
+			/// The new root epoch: how many times the root CA has been set.
+			epoch: u32,
+		},
 		/// `by` submitted newer, verified collateral.
-		CollateralUpdated { kind: CollateralKind, by: T::AccountId },
+		CollateralUpdated {
+			/// Which piece of collateral it replaced.
+			kind: CollateralKind,
+			/// The account that submitted it.
+			by: T::AccountId,
+		},
 		/// Governance set the TCB policy.
-		TcbPolicySet { policy: TcbPolicy },
+		TcbPolicySet {
+			/// The policy now in force.
+			policy: TcbPolicy,
+		},
 	}
 
 	#[pallet::error]

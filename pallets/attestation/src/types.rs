@@ -96,7 +96,9 @@ impl From<TeeType> for TeeKind {
 	TypeInfo,
 )]
 pub struct EnclaveKeys {
+	/// The ed25519 key the enclave signs its results with.
 	pub signing: SigningKey,
+	/// The X25519 key confidential datasets' keys are sealed to.
 	pub encryption: X25519PublicKey,
 }
 
@@ -142,9 +144,19 @@ pub enum Attester {
 )]
 pub enum QuotedIdentity {
 	/// An SGX enclave's signer (MRSIGNER), product id and security version.
-	Sgx { mr_signer: [u8; 32], isv_prod_id: u16, isv_svn: u16 },
+	Sgx {
+		/// MRSIGNER: the SHA-256 hash of the enclave signer's RSA public key modulus.
+		mr_signer: [u8; 32],
+		/// ISVPRODID: the product id the enclave's signer assigned to it.
+		isv_prod_id: u16,
+		/// ISVSVN: the security version the enclave's signer assigned to it.
+		isv_svn: u16,
+	},
 	/// A TD's run-time measurement registers RTMR0–3.
-	Tdx { rtmrs: [[u8; 48]; 4] },
+	Tdx {
+		/// RTMR0–3, in order.
+		rtmrs: [[u8; 48]; 4],
+	},
 }
 
 /// A worker's registered enclave.
@@ -161,8 +173,11 @@ pub enum QuotedIdentity {
 	TypeInfo,
 )]
 pub struct Enclave {
+	/// The TEE it runs in.
 	pub kind: TeeKind,
+	/// Its measurement: MRENCLAVE for SGX, MRTD for TDX.
 	pub measurement: Measurement,
+	/// The keys it generated inside itself.
 	pub keys: EnclaveKeys,
 	/// What vouched for it; [`Attester::Simulated`] says it is not real hardware.
 	pub attester: Attester,
@@ -177,9 +192,11 @@ pub struct Enclave {
 	Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
 )]
 pub struct StoredCrl {
+	/// The list, DER, as submitted.
 	pub der: CrlDer,
 	/// Its `thisUpdate`, Unix seconds: a newer list must be later.
 	pub this_update: u64,
+	/// The root epoch it was verified under; it is not used under another.
 	pub root_epoch: u32,
 }
 
@@ -188,6 +205,7 @@ pub struct StoredCrl {
 	Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
 )]
 pub struct StoredJson {
+	/// The JSON body, exactly as Intel signed it.
 	pub json: CollateralJson,
 	/// Intel's TCB evaluation data number: it never goes back.
 	pub evaluation_number: u32,
@@ -195,6 +213,7 @@ pub struct StoredJson {
 	pub issue_date: u64,
 	/// Unix seconds; past it, quotes are refused until newer collateral is submitted.
 	pub next_update: u64,
+	/// The root epoch it was verified under; it is not used under another.
 	pub root_epoch: u32,
 }
 
@@ -212,9 +231,13 @@ pub struct StoredJson {
 	TypeInfo,
 )]
 pub enum CollateralKind {
+	/// The root CA's revocation list.
 	RootCaCrl,
+	/// A PCK CA's revocation list.
 	PckCrl(PckCa),
+	/// The TCB info of a TEE kind and platform family.
 	TcbInfo(TeeKind, Fmspc),
+	/// The quoting enclave identity of a TEE kind.
 	QeIdentity(TeeKind),
 }
 

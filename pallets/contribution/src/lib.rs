@@ -295,64 +295,154 @@ pub mod pallet {
 	#[pallet::generate_deposit(pub(super) fn deposit_event)]
 	pub enum Event<T: Config> {
 		/// A deal's task was opened for contributions.
-		TaskInitialized { task: TaskId, deal: DealId, index: u32 },
-		/// The scheduler assigned workers to a task.
-		WorkersAssigned { task: TaskId, workers: BoundedVec<T::AccountId, T::MaxContributors> },
+		TaskInitialized {
+			/// The task's id: `blake2_256(deal ‖ index)`.
+			task: TaskId,
+			/// The deal the task belongs to.
+			deal: DealId,
+			/// The task's index among its request order's tasks.
+			index: u32,
+		},
+		/// The scheduler key assigned workers to a task.
+		WorkersAssigned {
+			/// The task the workers may now contribute to.
+			task: TaskId,
+			/// The workers this call assigned, besides those assigned before.
+			workers: BoundedVec<T::AccountId, T::MaxContributors>,
+		},
 		/// A worker voted for `result_hash` and locked `stake`.
 		Contributed {
+			/// The task voted on.
 			task: TaskId,
+			/// The assigned worker that voted.
 			worker: T::AccountId,
+			/// Its vote: `blake2_256(task ‖ digest)`.
 			result_hash: ResultHash,
+			/// What it locked: the deal's worker stake, or nothing on the single-call path.
 			stake: BalanceOf<T>,
 		},
 		/// `result_hash` reached consensus; its `winners` voters may reveal until
 		/// `reveal_deadline`.
 		ConsensusReached {
+			/// The task, now revealing.
 			task: TaskId,
+			/// The result hash that reached consensus.
 			result_hash: ResultHash,
+			/// How many contributions voted for it: once all of them reveal, the task is finalized.
 			winners: u32,
+			/// No reveal is accepted from this block on: consensus + 2T.
 			reveal_deadline: BlockNumberFor<T>,
 		},
 		/// A winner revealed the digest behind its vote.
-		Revealed { task: TaskId, worker: T::AccountId, digest: ResultDigest },
+		Revealed {
+			/// The task revealed on.
+			task: TaskId,
+			/// The winner that revealed.
+			worker: T::AccountId,
+			/// The result digest behind its vote: the sha256 of the task's output.
+			digest: ResultDigest,
+		},
 		/// No winner revealed in time: their votes are rejected and the task is open again.
-		TaskReopened { task: TaskId, rejected: u32 },
+		TaskReopened {
+			/// The task, open for contributions again.
+			task: TaskId,
+			/// How many contributions voted for the hash that nobody revealed: now rejected.
+			rejected: u32,
+		},
 		/// The task is finalized with `digest`, published at `location`, and paid out.
 		TaskFinalized {
+			/// The finalized task.
 			task: TaskId,
+			/// The deal the task belongs to.
 			deal: DealId,
+			/// The result digest the winners revealed.
 			digest: ResultDigest,
+			/// Where the first revealing worker published the result.
 			location: BoundedVec<u8, T::MaxResultLocationLength>,
+			/// Why the task was finalized when it was.
 			reason: Finalization,
 		},
-		/// The task failed: its payer was refunded and its scheduler's stake went to the kitty.
-		TaskFailed { task: TaskId, deal: DealId, reason: Failure },
+		/// The task failed: its payer was refunded, its pool owner's stake went to the kitty and
+		/// its contributors' stakes were returned.
+		TaskFailed {
+			/// The failed task.
+			task: TaskId,
+			/// The deal the task belongs to.
+			deal: DealId,
+			/// How its failure was settled after its final deadline: claimed or swept.
+			reason: Failure,
+		},
 		/// `count` tasks of `deal` that nobody opened failed together at the deal's final
-		/// deadline: their payer was refunded and their pool owners' stakes went to the kitty.
-		UnopenedTasksFailed { deal: DealId, count: u32, reason: Failure },
+		/// deadline: their payer was refunded and the pool owner's stakes on them went to the
+		/// kitty.
+		UnopenedTasksFailed {
+			/// The deal whose unopened tasks failed.
+			deal: DealId,
+			/// How many tasks failed: for each, the task price was refunded and one pool owner's
+			/// stake seized.
+			count: u32,
+			/// How the failure was settled after the deal's final deadline: claimed or swept.
+			reason: Failure,
+		},
 		/// A winner earned `reward` for the task (its stake was returned besides).
-		WorkerRewarded { task: TaskId, worker: T::AccountId, reward: BalanceOf<T> },
+		WorkerRewarded {
+			/// The finalized task.
+			task: TaskId,
+			/// The winner paid.
+			worker: T::AccountId,
+			/// Its share of the workers' part of the pool price and the losers' stakes.
+			reward: BalanceOf<T>,
+		},
 		/// The pool owner earned `reward` for the task: its share and the rounding remainder.
-		PoolOwnerRewarded { task: TaskId, owner: T::AccountId, reward: BalanceOf<T> },
+		PoolOwnerRewarded {
+			/// The finalized task.
+			task: TaskId,
+			/// The owner of the deal's workerpool.
+			owner: T::AccountId,
+			/// What the workers' shares left of the pool price and the losers' stakes.
+			reward: BalanceOf<T>,
+		},
 		/// `worker`, assigned to `task` at least 2T ago, had not contributed: it lost its place
 		/// and its score in the pool fell to `score`.
-		SilentWorkerReplaced { task: TaskId, worker: T::AccountId, score: u32 },
+		SilentWorkerReplaced {
+			/// The task whose place the worker lost.
+			task: TaskId,
+			/// The silent worker, also removed from the deal's workerpool (it may join again).
+			worker: T::AccountId,
+			/// Its score in the deal's workerpool, cut to two thirds (rounded down).
+			score: u32,
+		},
 		/// A winner of a replicated task: its score rose to `score`.
-		ContributionAccurate { task: TaskId, worker: T::AccountId, score: u32 },
+		ContributionAccurate {
+			/// The finalized task.
+			task: TaskId,
+			/// The winner that revealed.
+			worker: T::AccountId,
+			/// Its score in the deal's workerpool, raised by 1.
+			score: u32,
+		},
 		/// `dataset`'s owner released its key to `worker`'s enclave, sealed to `enclave_key`,
 		/// for `task`.
 		DatasetKeyReleased {
+			/// The TEE task the key was released for.
 			task: TaskId,
+			/// The encrypted dataset the deal bought.
 			dataset: pallet_marketplace::DatasetId,
+			/// The assigned worker whose enclave received the key.
 			worker: T::AccountId,
+			/// The enclave's registered encryption key that the dataset key is sealed to.
 			enclave_key: X25519PublicKey,
 		},
 		/// A contributor outvoted, silent, or rejected: its score fell to `score` and it lost
-		/// `stake_lost` to the winners.
+		/// `stake_lost` to the task's reward.
 		ContributionFaulty {
+			/// The finalized task.
 			task: TaskId,
+			/// The contributor that was not among the winners who revealed.
 			worker: T::AccountId,
+			/// Its score in the deal's workerpool, cut to two thirds (rounded down).
 			score: u32,
+			/// Its stake, shared among the winners and the pool owner.
 			stake_lost: BalanceOf<T>,
 		},
 	}

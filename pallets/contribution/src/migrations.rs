@@ -28,21 +28,37 @@ pub mod v0 {
 	/// A task as stored before v1 (spec 105): without `assigned_at`.
 	#[derive(Encode, Decode)]
 	pub struct Task<T: Config> {
+		/// The deal the task belongs to.
 		pub deal: DealId,
+		/// The task's index among its request order's tasks.
 		pub index: u32,
+		/// Where the task stands.
 		pub status: TaskStatus,
+		/// The deal's category's reference time T, in blocks.
 		pub reference_time: BlockNumberFor<T>,
+		/// No contribution is accepted from this block on: deal start + 7T.
 		pub contribution_deadline: BlockNumberFor<T>,
+		/// The task fails from this block on unless finalized: deal start + 10T.
 		pub final_deadline: BlockNumberFor<T>,
+		/// While revealing: no reveal is accepted from this block on (consensus + 2T).
 		pub reveal_deadline: Option<BlockNumberFor<T>>,
+		/// The workers the scheduler key assigned; only they may contribute.
 		pub assigned: BoundedVec<T::AccountId, T::MaxContributors>,
+		/// The contributions, in the order they were made; rejected ones stay.
 		pub contributions: BoundedVec<Contribution<T>, T::MaxContributors>,
+		/// The weighted vote.
 		pub tally: Tally<T::MaxContributors>,
+		/// The result hash that reached consensus, while revealing and once completed.
 		pub consensus: Option<ResultHash>,
+		/// How many contributions voted for the consensus (and were not rejected).
 		pub winners: u32,
+		/// How many of them revealed.
 		pub reveals: u32,
+		/// The digest the winners revealed.
 		pub result_digest: Option<ResultDigest>,
+		/// Where the first revealing worker published the result.
 		pub result_location: BoundedVec<u8, T::MaxResultLocationLength>,
+		/// While the task is unsettled: the dataset key released to each assigned worker's enclave.
 		pub dataset_keys: BoundedVec<(T::AccountId, SealedDatasetKey), T::MaxContributors>,
 	}
 

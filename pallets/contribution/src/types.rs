@@ -110,9 +110,13 @@ pub enum ContributionStatus {
 #[scale_info(skip_type_params(T))]
 #[codec(mel_bound())]
 pub struct Contribution<T: Config> {
+	/// The worker that contributed.
 	pub worker: AccountIdOf<T>,
+	/// Where the contribution stands.
 	pub status: ContributionStatus,
+	/// The worker's vote: `blake2_256(task id ‖ digest)`.
 	pub result_hash: ResultHash,
+	/// The worker's seal: `blake2_256(worker ‖ task id ‖ digest)`, checked when it reveals.
 	pub result_seal: ResultSeal,
 	/// The worker's vote weight when it contributed, from its score.
 	pub weight: u32,
@@ -178,9 +182,11 @@ pub enum Failure {
 #[scale_info(skip_type_params(T))]
 #[codec(mel_bound())]
 pub struct Task<T: Config> {
+	/// The deal the task belongs to.
 	pub deal: DealId,
 	/// The task's index among its request order's tasks.
 	pub index: u32,
+	/// Where the task stands.
 	pub status: TaskStatus,
 	/// The deal's category's reference time T, in blocks.
 	pub reference_time: BlockNumberFor<T>,
@@ -194,6 +200,7 @@ pub struct Task<T: Config> {
 	pub assigned: BoundedVec<AccountIdOf<T>, T::MaxContributors>,
 	/// The block each of `assigned` was assigned in, in the same order.
 	pub assigned_at: BoundedVec<BlockNumberFor<T>, T::MaxContributors>,
+	/// The contributions, in the order they were made; rejected ones stay.
 	pub contributions: BoundedVec<Contribution<T>, T::MaxContributors>,
 	/// The weighted vote.
 	pub tally: Tally<T::MaxContributors>,

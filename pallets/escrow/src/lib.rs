@@ -111,7 +111,8 @@ use sp_runtime::traits::{AccountIdConversion, CheckedAdd, CheckedSub, Saturating
 pub type BalanceOf<T> =
 	<<T as Config>::Currency as Inspect<<T as frame_system::Config>::AccountId>>::Balance;
 
-/// A deal or task id, named in every escrow event.
+/// A deal or task id, named in every escrow event; for a storage deposit, the `blake2_256` of
+/// what it pays for (the marketplace's `Footprint`).
 pub type Subject = sp_core::H256;
 
 /// Why the protocol locks funds.
@@ -273,6 +274,7 @@ pub mod pallet {
 	#[pallet::genesis_config]
 	#[derive(frame_support::DefaultNoBound)]
 	pub struct GenesisConfig<T: Config> {
+		/// Unused: ties the genesis configuration to the runtime `T`.
 		#[serde(skip)]
 		pub _config: core::marker::PhantomData<T>,
 	}
@@ -288,26 +290,63 @@ pub mod pallet {
 	#[pallet::generate_deposit(pub(super) fn deposit_event)]
 	pub enum Event<T: Config> {
 		/// `amount` of `who`'s funds were put on hold for `purpose`.
-		Locked { who: T::AccountId, purpose: Purpose, amount: BalanceOf<T>, subject: Subject },
+		Locked {
+			/// The account whose free funds were put on hold.
+			who: T::AccountId,
+			/// What the funds are held for.
+			purpose: Purpose,
+			/// How much was put on hold.
+			amount: BalanceOf<T>,
+			/// What the movement belongs to: a deal, a task or a storage deposit (see [`Subject`]).
+			subject: Subject,
+		},
 		/// `amount` held from `who` for `purpose` was released to `who`.
-		Unlocked { who: T::AccountId, purpose: Purpose, amount: BalanceOf<T>, subject: Subject },
+		Unlocked {
+			/// The account the funds were held from and released to.
+			who: T::AccountId,
+			/// What the funds had been held for.
+			purpose: Purpose,
+			/// How much was released.
+			amount: BalanceOf<T>,
+			/// What the movement belongs to: a deal, a task or a storage deposit (see [`Subject`]).
+			subject: Subject,
+		},
 		/// `amount` held from `from` for `purpose` was paid to `to`.
 		Paid {
+			/// The account the funds were held from.
 			from: T::AccountId,
+			/// What the funds had been held for.
 			purpose: Purpose,
+			/// The account whose free balance received them.
 			to: T::AccountId,
+			/// How much was paid.
 			amount: BalanceOf<T>,
+			/// What the movement belongs to: a deal, a task or a storage deposit (see [`Subject`]).
 			subject: Subject,
 		},
 		/// `amount` held from `from` for `purpose` went into the kitty.
-		Seized { from: T::AccountId, purpose: Purpose, amount: BalanceOf<T>, subject: Subject },
+		Seized {
+			/// The account the funds were held from.
+			from: T::AccountId,
+			/// What the funds had been held for.
+			purpose: Purpose,
+			/// How much went into the kitty.
+			amount: BalanceOf<T>,
+			/// What the movement belongs to: a deal, a task or a storage deposit (see [`Subject`]).
+			subject: Subject,
+		},
 		/// `to` could not receive `amount` held from `from` for `purpose` (its account cannot
 		/// exist with that balance, or refuses it): the amount went into the kitty instead.
 		PayoutDiverted {
+			/// The account the funds were held from.
 			from: T::AccountId,
+			/// What the funds had been held for.
 			purpose: Purpose,
+			/// The payee that could not receive them.
 			to: T::AccountId,
+			/// How much went into the kitty instead.
 			amount: BalanceOf<T>,
+			/// What the movement belongs to: a deal, a task or a storage deposit (see [`Subject`]).
 			subject: Subject,
 		},
 	}

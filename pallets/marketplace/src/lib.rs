@@ -341,7 +341,10 @@ pub mod pallet {
 	#[pallet::genesis_config]
 	#[derive(frame_support::DefaultNoBound)]
 	pub struct GenesisConfig<T: Config> {
+		/// The categories created at genesis, in order from id 0, as `(name, reference time in
+		/// seconds)`. Each name must fit `MaxNameLength` and each time be at least one second.
 		pub categories: Vec<(Vec<u8>, u32)>,
+		/// Binds the config to its runtime `T`; holds no data.
 		#[serde(skip)]
 		pub _config: core::marker::PhantomData<T>,
 	}
@@ -363,62 +366,192 @@ pub mod pallet {
 	#[pallet::generate_deposit(pub(super) fn deposit_event)]
 	pub enum Event<T: Config> {
 		/// An app was registered.
-		AppCreated { app: AppId, owner: T::AccountId },
+		AppCreated {
+			/// The new app's id.
+			app: AppId,
+			/// The account that registered the app and owns it.
+			owner: T::AccountId,
+		},
 		/// An app changed hands.
-		AppTransferred { app: AppId, from: T::AccountId, to: T::AccountId },
+		AppTransferred {
+			/// The app handed over.
+			app: AppId,
+			/// Its previous owner.
+			from: T::AccountId,
+			/// Its new owner.
+			to: T::AccountId,
+		},
 		/// A dataset was registered.
-		DatasetCreated { dataset: DatasetId, owner: T::AccountId },
+		DatasetCreated {
+			/// The new dataset's id.
+			dataset: DatasetId,
+			/// The account that registered the dataset and owns it.
+			owner: T::AccountId,
+		},
 		/// A dataset changed hands.
-		DatasetTransferred { dataset: DatasetId, from: T::AccountId, to: T::AccountId },
+		DatasetTransferred {
+			/// The dataset handed over.
+			dataset: DatasetId,
+			/// Its previous owner.
+			from: T::AccountId,
+			/// Its new owner.
+			to: T::AccountId,
+		},
 		/// A workerpool was registered.
-		WorkerpoolCreated { workerpool: WorkerpoolId, owner: T::AccountId },
+		WorkerpoolCreated {
+			/// The new workerpool's id.
+			workerpool: WorkerpoolId,
+			/// The pool owner: the account that registered the workerpool.
+			owner: T::AccountId,
+		},
 		/// A workerpool changed hands.
-		WorkerpoolTransferred { workerpool: WorkerpoolId, from: T::AccountId, to: T::AccountId },
+		WorkerpoolTransferred {
+			/// The workerpool handed over.
+			workerpool: WorkerpoolId,
+			/// Its previous pool owner.
+			from: T::AccountId,
+			/// Its new pool owner. The scheduler key must accept the pool again, unless it is this
+			/// account.
+			to: T::AccountId,
+		},
 		/// An app's owner removed it; its deposit went back to whoever paid it.
-		AppRemoved { app: AppId },
+		AppRemoved {
+			/// The removed app's id.
+			app: AppId,
+		},
 		/// A dataset's owner removed it; its deposit went back to whoever paid it.
-		DatasetRemoved { dataset: DatasetId },
+		DatasetRemoved {
+			/// The removed dataset's id.
+			dataset: DatasetId,
+		},
 		/// A workerpool's owner removed it; its deposit went back to whoever paid it.
-		WorkerpoolRemoved { workerpool: WorkerpoolId },
+		WorkerpoolRemoved {
+			/// The removed workerpool's id.
+			workerpool: WorkerpoolId,
+		},
 		/// A workerpool's policy changed; deals already made keep the old one.
-		WorkerpoolPolicyChanged { workerpool: WorkerpoolId, old: PoolPolicy, new: PoolPolicy },
+		WorkerpoolPolicyChanged {
+			/// The workerpool whose policy changed.
+			workerpool: WorkerpoolId,
+			/// The policy before, which deals already made keep.
+			old: PoolPolicy,
+			/// The policy deals made from now on get.
+			new: PoolPolicy,
+		},
 		/// A workerpool's scheduler key changed. The new scheduler schedules it once it accepts.
-		SchedulerChanged { workerpool: WorkerpoolId, scheduler: T::AccountId },
+		SchedulerChanged {
+			/// The workerpool whose scheduler key changed.
+			workerpool: WorkerpoolId,
+			/// The account of the new scheduler key.
+			scheduler: T::AccountId,
+		},
 		/// A workerpool's scheduler agreed to schedule it.
-		SchedulingAccepted { workerpool: WorkerpoolId, scheduler: T::AccountId },
+		SchedulingAccepted {
+			/// The workerpool now scheduled.
+			workerpool: WorkerpoolId,
+			/// The account of the scheduler key that accepted.
+			scheduler: T::AccountId,
+		},
 		/// A workerpool was opened to any worker, or closed to all but allowed ones.
-		WorkerpoolAccessChanged { workerpool: WorkerpoolId, open: bool },
+		WorkerpoolAccessChanged {
+			/// The workerpool whose access changed.
+			workerpool: WorkerpoolId,
+			/// Whether any worker may now join; `false` if only allowed workers may.
+			open: bool,
+		},
 		/// A closed workerpool's owner allowed a worker to join.
-		WorkerAllowed { workerpool: WorkerpoolId, worker: T::AccountId },
+		WorkerAllowed {
+			/// The closed workerpool.
+			workerpool: WorkerpoolId,
+			/// The worker now allowed to join it.
+			worker: T::AccountId,
+		},
 		/// A closed workerpool's owner withdrew a worker's permission to join.
-		WorkerDisallowed { workerpool: WorkerpoolId, worker: T::AccountId },
+		WorkerDisallowed {
+			/// The closed workerpool.
+			workerpool: WorkerpoolId,
+			/// The worker no longer allowed to join it; if already a member, it stays.
+			worker: T::AccountId,
+		},
 		/// A worker joined a workerpool.
-		WorkerJoined { workerpool: WorkerpoolId, worker: T::AccountId, capabilities: Tag },
+		WorkerJoined {
+			/// The workerpool joined.
+			workerpool: WorkerpoolId,
+			/// The worker's account.
+			worker: T::AccountId,
+			/// The tag bits the worker can serve: it is assigned only tasks whose deal's tag is
+			/// within them.
+			capabilities: Tag,
+		},
 		/// A worker left its workerpool.
-		WorkerLeft { workerpool: WorkerpoolId, worker: T::AccountId },
+		WorkerLeft {
+			/// The workerpool left.
+			workerpool: WorkerpoolId,
+			/// The worker's account.
+			worker: T::AccountId,
+		},
 		/// A workerpool's owner removed a worker.
-		WorkerRemoved { workerpool: WorkerpoolId, worker: T::AccountId },
+		WorkerRemoved {
+			/// The workerpool the worker was removed from.
+			workerpool: WorkerpoolId,
+			/// The removed worker's account.
+			worker: T::AccountId,
+		},
 		/// A worker lost its place in its workerpool for leaving a task unanswered; it may join
 		/// again.
-		WorkerExpelled { workerpool: WorkerpoolId, worker: T::AccountId },
+		WorkerExpelled {
+			/// The workerpool the worker was expelled from.
+			workerpool: WorkerpoolId,
+			/// The silent worker's account.
+			worker: T::AccountId,
+		},
 		/// A worker showed it is alive.
-		WorkerHeartbeat { workerpool: WorkerpoolId, worker: T::AccountId },
+		WorkerHeartbeat {
+			/// The worker's workerpool.
+			workerpool: WorkerpoolId,
+			/// The worker's account.
+			worker: T::AccountId,
+		},
 		/// Governance created a category.
-		CategoryCreated { category: CategoryId, reference_time_secs: u32 },
+		CategoryCreated {
+			/// The new category's id.
+			category: CategoryId,
+			/// Its reference time T in seconds: the longest a task may compute.
+			reference_time_secs: u32,
+		},
 		/// An order's owner presigned it.
-		OrderPresigned { order: OrderHash, owner: T::AccountId },
+		OrderPresigned {
+			/// The presigned order's hash.
+			order: OrderHash,
+			/// The order's owner, who holds a deposit for the presignature until it is released.
+			owner: T::AccountId,
+		},
 		/// `by`, the order's owner or a request's sponsor, cancelled it: it cannot be matched
 		/// any more.
-		OrderCancelled { order: OrderHash, by: T::AccountId },
+		OrderCancelled {
+			/// The cancelled order's hash.
+			order: OrderHash,
+			/// Who cancelled it: its owner, or the sponsor a request names.
+			by: T::AccountId,
+		},
 		/// Orders were matched into a deal. The workerpool's scheduler takes it from here.
 		DealCreated {
+			/// The new deal's id.
 			deal: DealId,
+			/// The workerpool that runs the deal's tasks.
 			workerpool: WorkerpoolId,
+			/// The app order's hash.
 			app_order: OrderHash,
+			/// The dataset order's hash, if the deal uses a dataset.
 			dataset_order: Option<OrderHash>,
+			/// The workerpool order's hash.
 			workerpool_order: OrderHash,
+			/// The request order's hash.
 			request_order: OrderHash,
+			/// How many tasks the deal bought: the least volume any of its orders had left, at most
+			/// `MaxDealVolume`.
 			volume: u32,
+			/// Whose funds pay for the tasks: the requester or its sponsor.
 			payer: T::AccountId,
 		},
 	}

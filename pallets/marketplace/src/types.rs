@@ -240,18 +240,26 @@ impl<Id: PartialEq> Restriction<Id> {
 #[scale_info(skip_type_params(T))]
 #[codec(mel_bound())]
 pub struct AppOrder<T: Config> {
+	/// The app whose runs are offered.
 	pub app: AppId,
+	/// The app owner's price per task, in the chain's smallest unit: zero or at least the
+	/// existential deposit. A deal charges it, not the request's cap.
 	pub price: BalanceOf<T>,
 	/// How many tasks the order may be matched for in all.
 	pub volume: u32,
 	/// The features the app needs (the TEE bit for a TEE app).
 	pub tag: Tag,
+	/// Restricts which datasets may be used with the app (Any or Only one); Only also refuses a
+	/// deal without a dataset.
 	pub dataset_restriction: Restriction<DatasetId>,
+	/// Restricts which workerpools may run the app (Any or Only one).
 	pub workerpool_restriction: Restriction<WorkerpoolId>,
+	/// Restricts which requesters may buy the runs (Any or Only one account).
 	pub requester_restriction: Restriction<AccountIdOf<T>>,
 	/// Makes otherwise equal orders distinct.
 	pub salt: [u8; 32],
-	/// The last block in which the order may be matched.
+	/// The last block in which the order may be matched. Only an order that has one, at most
+	/// `MaxOrderLifetime` blocks ahead, can be matched, presigned or cancelled.
 	pub expiry: Option<BlockNumberFor<T>>,
 }
 
@@ -270,14 +278,26 @@ pub struct AppOrder<T: Config> {
 #[scale_info(skip_type_params(T))]
 #[codec(mel_bound())]
 pub struct DatasetOrder<T: Config> {
+	/// The dataset whose uses are offered.
 	pub dataset: DatasetId,
+	/// The dataset owner's price per task, in the chain's smallest unit: zero or at least the
+	/// existential deposit. A deal charges it, not the request's cap.
 	pub price: BalanceOf<T>,
+	/// How many tasks the order may be matched for in all its deals.
 	pub volume: u32,
+	/// The features the dataset needs. Its TEE framework bits do not reach the deal's tag: an
+	/// encrypted dataset serves any framework the app runs on.
 	pub tag: Tag,
+	/// Restricts which apps may use the dataset (Any or Only one).
 	pub app_restriction: Restriction<AppId>,
+	/// Restricts which workerpools may run tasks using the dataset (Any or Only one).
 	pub workerpool_restriction: Restriction<WorkerpoolId>,
+	/// Restricts which requesters may use the dataset (Any or Only one account).
 	pub requester_restriction: Restriction<AccountIdOf<T>>,
+	/// Makes otherwise equal orders distinct.
 	pub salt: [u8; 32],
+	/// The last block in which the order may be matched. Only an order that has one, at most
+	/// `MaxOrderLifetime` blocks ahead, can be matched, presigned or cancelled.
 	pub expiry: Option<BlockNumberFor<T>>,
 }
 
@@ -296,18 +316,31 @@ pub struct DatasetOrder<T: Config> {
 #[scale_info(skip_type_params(T))]
 #[codec(mel_bound())]
 pub struct WorkerpoolOrder<T: Config> {
+	/// The workerpool whose tasks are offered.
 	pub workerpool: WorkerpoolId,
+	/// The pool's price per task, in the chain's smallest unit: zero or at least the existential
+	/// deposit. It pays the task's winning workers and the pool owner's share of their reward; the
+	/// pool owner stakes `PoolOwnerStakeRatio` of it per task.
 	pub price: BalanceOf<T>,
+	/// How many tasks the order may be matched for in all its deals.
 	pub volume: u32,
 	/// The features the pool offers.
 	pub tag: Tag,
+	/// The category of the tasks the pool runs; the request's must be the same.
 	pub category: CategoryId,
 	/// The highest trust the pool accepts.
 	pub trust: u32,
+	/// Restricts which apps the pool may run (Any or Only one).
 	pub app_restriction: Restriction<AppId>,
+	/// Restricts which datasets the tasks may use (Any or Only one); Only also refuses a deal
+	/// without a dataset.
 	pub dataset_restriction: Restriction<DatasetId>,
+	/// Restricts which requesters may buy the tasks (Any or Only one account).
 	pub requester_restriction: Restriction<AccountIdOf<T>>,
+	/// Makes otherwise equal orders distinct.
 	pub salt: [u8; 32],
+	/// The last block in which the order may be matched. Only an order that has one, at most
+	/// `MaxOrderLifetime` blocks ahead, can be matched, presigned or cancelled.
 	pub expiry: Option<BlockNumberFor<T>>,
 }
 
@@ -338,16 +371,27 @@ pub enum Payer<AccountId> {
 #[scale_info(skip_type_params(T))]
 #[codec(mel_bound())]
 pub struct RequestOrder<T: Config> {
+	/// The app to run; the app order must be for it.
 	pub app: AppId,
+	/// The most the payer pays the app owner per task, in the chain's smallest unit.
 	pub app_max_price: BalanceOf<T>,
+	/// The dataset to run the app on, if any; a dataset order for it is needed exactly when this
+	/// names one.
 	pub dataset: Option<DatasetId>,
+	/// The most the payer pays the dataset owner per task, in the chain's smallest unit.
 	pub dataset_max_price: BalanceOf<T>,
+	/// Restricts which workerpools may run the tasks (Any or Only one).
 	pub workerpool_restriction: Restriction<WorkerpoolId>,
+	/// The most the payer pays the workerpool per task, in the chain's smallest unit.
 	pub workerpool_max_price: BalanceOf<T>,
+	/// The account that signs or presigns the request, and pays for it unless `payer` names a
+	/// sponsor.
 	pub requester: AccountIdOf<T>,
+	/// How many tasks the requester asks for, in all its deals.
 	pub volume: u32,
 	/// The features the request needs.
 	pub tag: Tag,
+	/// The category of the tasks; the workerpool order's must be the same.
 	pub category: CategoryId,
 	/// How sure the result must be: consensus needs more than `1 - 1/trust` credibility.
 	pub trust: u32,
@@ -355,8 +399,13 @@ pub struct RequestOrder<T: Config> {
 	pub beneficiary: AccountIdOf<T>,
 	/// Arguments for the app.
 	pub params: BoundedVec<u8, T::MaxParamsLength>,
+	/// Who pays for the tasks: the requester, or a sponsor whose signature over the request's
+	/// sponsorship payload is given at match.
 	pub payer: Payer<AccountIdOf<T>>,
+	/// Makes otherwise equal orders distinct.
 	pub salt: [u8; 32],
+	/// The last block in which the order may be matched. Only an order that has one, at most
+	/// `MaxOrderLifetime` blocks ahead, can be matched, presigned or cancelled.
 	pub expiry: Option<BlockNumberFor<T>>,
 }
 
@@ -374,9 +423,13 @@ pub struct RequestOrder<T: Config> {
 	TypeInfo,
 )]
 pub enum OrderKind {
+	/// An app order.
 	App,
+	/// A dataset order.
 	Dataset,
+	/// A workerpool order.
 	Workerpool,
+	/// A request order.
 	Request,
 }
 
@@ -395,9 +448,13 @@ pub enum OrderKind {
 #[scale_info(skip_type_params(T))]
 #[codec(mel_bound())]
 pub enum Order<T: Config> {
+	/// An app owner's offer.
 	App(AppOrder<T>),
+	/// A dataset owner's offer.
 	Dataset(DatasetOrder<T>),
+	/// A pool owner's offer.
 	Workerpool(WorkerpoolOrder<T>),
+	/// A requester's demand.
 	Request(RequestOrder<T>),
 }
 
@@ -428,7 +485,10 @@ impl<T: Config> Order<T> {
 	Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
 )]
 pub struct Signed<O, Signature> {
+	/// The order, as its owner signed or presigned it.
 	pub order: O,
+	/// The owner's signature over the order's signing payload, or `None` if the owner presigned the
+	/// order on chain.
 	pub signature: Option<Signature>,
 }
 
@@ -437,8 +497,13 @@ pub struct Signed<O, Signature> {
 	Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
 )]
 pub struct Purchase<Id, AccountId, Balance> {
+	/// The id of what was bought: an app, a dataset or a workerpool.
 	pub id: Id,
+	/// Its owner when the deal was made: the app's or dataset's owner is paid `price` per
+	/// successful task; the pool owner stakes on each task and keeps its share of the workers'
+	/// reward.
 	pub owner: AccountId,
+	/// The price per task from its order, in the chain's smallest unit.
 	pub price: Balance,
 }
 
@@ -458,18 +523,27 @@ pub struct Purchase<Id, AccountId, Balance> {
 #[scale_info(skip_type_params(T))]
 #[codec(mel_bound())]
 pub struct Deal<T: Config> {
+	/// The app the tasks run, its owner and its price per task.
 	pub app: Purchase<AppId, AccountIdOf<T>, BalanceOf<T>>,
+	/// The dataset the tasks use, its owner and its price per task, if the deal has one.
 	pub dataset: Option<Purchase<DatasetId, AccountIdOf<T>, BalanceOf<T>>>,
+	/// The workerpool that runs the tasks, its pool owner and its price per task.
 	pub workerpool: Purchase<WorkerpoolId, AccountIdOf<T>, BalanceOf<T>>,
+	/// The account that signed the request order.
 	pub requester: AccountIdOf<T>,
 	/// Whose funds pay for the tasks: the requester or the sponsor.
 	pub payer: AccountIdOf<T>,
+	/// Who receives the results, from the request.
 	pub beneficiary: AccountIdOf<T>,
+	/// The tasks' category, from the request; its reference time, read when each task is opened,
+	/// sets the task's deadlines and fuel.
 	pub category: CategoryId,
 	/// The request's trust, at least 1.
 	pub trust: u32,
 	/// The features the tasks need: app, dataset (less framework bits) and request tags.
 	pub tag: Tag,
+	/// Arguments for the app, from the request: read as UTF-8 and split on whitespace into the
+	/// module's arguments.
 	pub params: BoundedVec<u8, T::MaxParamsLength>,
 	/// The block the deal was made in; its tasks' deadlines count from it.
 	pub start: BlockNumberFor<T>,

@@ -29,21 +29,30 @@ pub trait CollateralSource {
 /// One TCB level: the component SVNs a platform must reach and Intel's grade for it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TcbLevel {
+	/// The minimum SVN of each of the 16 SGX TCB components, compared with the PCK
+	/// certificate's CPUSVN.
 	pub sgx_components: [u8; 16],
+	/// The minimum PCESVN (security version of the Provisioning Certification Enclave).
 	pub pce_svn: u16,
 	/// TDX TCB info only.
 	pub tdx_components: Option<[u8; 16]>,
 	/// Unix seconds.
 	pub tcb_date: u64,
+	/// Intel's grade of platforms at this level.
 	pub status: TcbStatus,
+	/// The Intel security advisories (`INTEL-SA-…`) affecting platforms at this level.
 	pub advisories: Vec<String>,
 }
 
 /// The expected signer and attributes of a TDX module.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TdxModule {
+	/// The module's expected MRSIGNERSEAM.
 	pub mr_signer: [u8; 48],
+	/// The module's expected SEAMATTRIBUTES, in the bits of [`TdxModule::attributes_mask`].
 	pub attributes: [u8; 8],
+	/// The SEAMATTRIBUTES bits compared with [`TdxModule::attributes`]; the others must be
+	/// clear.
 	pub attributes_mask: [u8; 8],
 }
 
@@ -52,47 +61,74 @@ pub struct TdxModule {
 pub struct TdxModuleIdentity {
 	/// "TDX_01", "TDX_03", ...: the module's major version.
 	pub id: String,
+	/// The signer and attributes a module of this version must have.
 	pub module: TdxModule,
+	/// The module's TCB levels by its SVN (byte 0 of TEE_TCB_SVN), highest first, as Intel
+	/// publishes them.
 	pub levels: Vec<ModuleLevel>,
 }
 
 /// A level of a quoting enclave or TDX module, by its ISVSVN.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ModuleLevel {
+	/// The lowest ISVSVN at this level.
 	pub isv_svn: u16,
+	/// Unix seconds.
 	pub tcb_date: u64,
+	/// Intel's grade of this level.
 	pub status: TcbStatus,
+	/// The Intel security advisories (`INTEL-SA-…`) affecting this level.
 	pub advisories: Vec<String>,
 }
 
 /// Intel's TCB info for one platform family (FMSPC) and TEE type.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TcbInfo {
+	/// The TEE it grades: SGX (`id` "SGX") or TDX ("TDX").
 	pub tee: TeeType,
+	/// The TCB info format version: 2 or later for SGX, 3 or later for TDX.
 	pub version: u8,
+	/// The platform family (FMSPC) it is for.
 	pub fmspc: [u8; 6],
+	/// When Intel issued it, Unix seconds.
 	pub issue_date: u64,
+	/// When Intel will issue the next one, Unix seconds; it is not current after.
 	pub next_update: u64,
+	/// Intel's TCB evaluation data number, which grows with each TCB recovery.
 	pub evaluation_number: u32,
 	/// In Intel's QVL order: highest SGX components first, then PCE SVN, then TDX components.
 	pub levels: Vec<TcbLevel>,
+	/// TDX: the expected signer and attributes of the TDX module, used for major version 0
+	/// (which has no identity of its own).
 	pub tdx_module: Option<TdxModule>,
+	/// TDX: the identity and TCB levels of each module major version.
 	pub tdx_module_identities: Vec<TdxModuleIdentity>,
 }
 
 /// Intel's identity of a quoting enclave (SGX's "QE" or TDX's "TD_QE").
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct QeIdentity {
+	/// The TEE whose quoting enclave it describes: SGX (`id` "QE") or TDX ("TD_QE").
 	pub tee: TeeType,
+	/// The identity format version: 2 for SGX, 2 or 3 for TDX.
 	pub version: u8,
+	/// When Intel issued it, Unix seconds.
 	pub issue_date: u64,
+	/// When Intel will issue the next one, Unix seconds; it is not current after.
 	pub next_update: u64,
+	/// Intel's TCB evaluation data number, which grows with each TCB recovery.
 	pub evaluation_number: u32,
+	/// The QE's expected MISCSELECT, in the bits of [`QeIdentity::misc_select_mask`].
 	pub misc_select: u32,
+	/// The MISCSELECT bits compared with [`QeIdentity::misc_select`].
 	pub misc_select_mask: u32,
+	/// The QE's expected ATTRIBUTES, in the bits of [`QeIdentity::attributes_mask`].
 	pub attributes: [u8; 16],
+	/// The ATTRIBUTES bits compared with [`QeIdentity::attributes`].
 	pub attributes_mask: [u8; 16],
+	/// The QE's MRSIGNER: Intel's enclave signing key.
 	pub mr_signer: [u8; 32],
+	/// The QE's ISVPRODID.
 	pub isv_prod_id: u16,
 	/// Highest ISVSVN first, as Intel publishes them.
 	pub levels: Vec<ModuleLevel>,
@@ -219,17 +255,27 @@ fn verify_signed_json(
 	Ok(())
 }
 
-/// Collateral as Intel's PCS serves it for one quote (hex and PEM as in its responses).
+/// Collateral as Intel's PCS serves it for one quote (DER lists, PEM chains, signed JSON).
 #[derive(Clone, Debug)]
 pub struct RawCollateral<'a> {
+	/// The root CA's revocation list, DER.
 	pub root_ca_crl: &'a [u8],
+	/// The revocation list of the PCK CA that issued the quote's PCK certificate, DER.
 	pub pck_crl: &'a [u8],
+	/// The PCK CA's chain, PEM: the CA, then the root.
 	pub pck_crl_issuer_chain: &'a [u8],
+	/// The TCB info body (`tcbInfo`), exactly as Intel signed it.
 	pub tcb_info: &'a [u8],
+	/// The signature over [`RawCollateral::tcb_info`], raw `r ‖ s`.
 	pub tcb_info_signature: [u8; 64],
+	/// The TCB signing certificate's chain, PEM: the signer, then the root.
 	pub tcb_info_issuer_chain: &'a [u8],
+	/// The QE identity body (`enclaveIdentity`), exactly as Intel signed it.
 	pub qe_identity: &'a [u8],
+	/// The signature over [`RawCollateral::qe_identity`], raw `r ‖ s`.
 	pub qe_identity_signature: [u8; 64],
+	/// The TCB signing certificate's chain, PEM: the signer, then the
+	/// root.
 	pub qe_identity_issuer_chain: &'a [u8],
 }
 

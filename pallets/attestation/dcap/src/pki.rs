@@ -30,7 +30,9 @@ const MAX_CHAIN_LEN: usize = 5;
 	scale_info::TypeInfo,
 )]
 pub enum PckCa {
+	/// "Intel SGX PCK Platform CA": issues the PCK certificates of multi-package platforms.
 	Platform,
+	/// "Intel SGX PCK Processor CA": issues the PCK certificates of single-package platforms.
 	Processor,
 }
 
@@ -56,12 +58,15 @@ fn common_name(name: &Name) -> Option<&[u8]> {
 /// A parsed certificate with the exact bytes its signature covers.
 #[derive(Clone, Debug)]
 pub struct Cert {
+	/// The certificate, DER, as given.
 	pub der: Vec<u8>,
+	/// The certificate, parsed.
 	pub parsed: Certificate,
 	tbs: Vec<u8>,
 }
 
 impl Cert {
+	/// Parses a DER certificate. Its signature is checked by [`verify_chain`].
 	pub fn from_der(der: &[u8]) -> Result<Self> {
 		let parsed = Certificate::from_der(der).map_err(|_| Error::CertificateMalformed)?;
 		let tbs = first_element(der).ok_or(Error::CertificateMalformed)?.to_vec();
@@ -75,6 +80,7 @@ impl Cert {
 			.map_err(|_| Error::CertificateMalformed)
 	}
 
+	/// The serial number, as revocation lists name it.
 	pub fn serial(&self) -> &[u8] {
 		self.parsed.tbs_certificate.serial_number.as_bytes()
 	}
@@ -213,9 +219,13 @@ pub fn leading_certs(pem: &[u8], count: usize) -> Result<Vec<Cert>> {
 /// A certificate revocation list: who issued it, when, and which serials it revokes.
 #[derive(Clone, Debug)]
 pub struct Crl {
+	/// The list, DER, as given.
 	pub der: Vec<u8>,
+	/// The name of the CA that issued it.
 	pub issuer: Name,
+	/// Its `thisUpdate`, Unix seconds.
 	pub this_update: u64,
+	/// Its `nextUpdate`, Unix seconds, if it has one.
 	pub next_update: Option<u64>,
 	revoked: Vec<Vec<u8>>,
 	tbs: Vec<u8>,
@@ -224,6 +234,7 @@ pub struct Crl {
 }
 
 impl Crl {
+	/// Parses a DER revocation list. Its signature is checked by [`Crl::verify_issuer`].
 	pub fn from_der(der: &[u8]) -> Result<Self> {
 		let list = CertificateList::from_der(der).map_err(|_| Error::CrlMalformed)?;
 		let tbs = first_element(der).ok_or(Error::CrlMalformed)?.to_vec();
@@ -263,6 +274,8 @@ impl Crl {
 		self.this_update <= now && self.next_update.is_none_or(|next| now <= next)
 	}
 
+	/// Whether `cert`'s serial number is on the list. The issuer is not compared: the caller
+	/// picks the list of `cert`'s issuer.
 	pub fn revokes(&self, cert: &Cert) -> bool {
 		self.revoked.iter().any(|serial| serial.as_slice() == cert.serial())
 	}
@@ -334,8 +347,11 @@ const SGX_FMSPC: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113741
 /// What a PCK certificate says about its platform.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Platform {
+	/// FMSPC: the platform family, which selects its TCB info.
 	pub fmspc: [u8; 6],
+	/// CPUSVN: the SVNs of the platform's 16 SGX TCB components, as certified.
 	pub cpu_svn: [u8; 16],
+	/// PCESVN: the security version of the Provisioning Certification Enclave.
 	pub pce_svn: u16,
 }
 

@@ -25,20 +25,32 @@ pub const CERT_TYPE_PCK_CHAIN: u16 = 5;
 /// The kind of trusted execution environment a quote reports on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TeeType {
+	/// Intel SGX: an enclave, quoted in version 3.
 	Sgx,
+	/// Intel TDX: a trust domain, quoted in version 4 or 5.
 	Tdx,
 }
 
 /// An SGX enclave report: the application enclave's, or the quoting enclave's.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EnclaveReport {
+	/// CPUSVN: the security version of the processor (microcode and firmware) it ran on.
 	pub cpu_svn: [u8; 16],
+	/// MISCSELECT: which extended features the processor saves in the enclave's SSA frame on an
+	/// exit.
 	pub misc_select: u32,
+	/// ATTRIBUTES: the enclave's flags (byte 0 bit 1 is DEBUG) then its XFRM.
 	pub attributes: [u8; 16],
+	/// MRENCLAVE: the SHA-256 measurement of the enclave's initial code and data.
 	pub mr_enclave: [u8; 32],
+	/// MRSIGNER: the SHA-256 hash of the enclave signer's RSA public key modulus.
 	pub mr_signer: [u8; 32],
+	/// ISVPRODID: the product id the enclave's signer assigned to it.
 	pub isv_prod_id: u16,
+	/// ISVSVN: the security version the enclave's signer assigned to it.
 	pub isv_svn: u16,
+	/// REPORTDATA: 64 bytes of the enclave's choosing. The quoting enclave's first 32 are the
+	/// SHA-256 of the attestation key and the QE authentication data.
 	pub report_data: [u8; 64],
 }
 
@@ -78,17 +90,35 @@ impl EnclaveReport {
 /// A TDX trust domain's report (TD 1.0, or TD 1.5 with its current TCB and service TD).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TdReport {
+	/// TEE_TCB_SVN: the SVNs of the TDX TCB the TD was launched on; byte 0 is the TDX module's
+	/// SVN, byte 1 its major version.
 	pub tee_tcb_svn: [u8; 16],
+	/// MRSEAM: the SHA-384 measurement of the TDX module.
 	pub mr_seam: [u8; 48],
+	/// MRSIGNERSEAM: the measurement of the TDX module's signer; it must be the one the TCB
+	/// info names.
 	pub mr_signer_seam: [u8; 48],
+	/// SEAMATTRIBUTES: the TDX module's attributes; checked against the TCB info's under its
+	/// mask.
 	pub seam_attributes: [u8; 8],
+	/// TDATTRIBUTES: the TD's attributes (debug, migratable, `SEPT_VE_DISABLE`, ...), judged by
+	/// [`TdReport::attributes_safe`].
 	pub td_attributes: [u8; 8],
+	/// XFAM: the extended CPU features (XSAVE feature mask) the TD may use.
 	pub xfam: [u8; 8],
+	/// MRTD: the SHA-384 measurement of the TD's initial contents (its virtual firmware).
 	pub mr_td: [u8; 48],
+	/// MRCONFIGID: a software-defined id of the TD's configuration, set by the host at launch.
 	pub mr_config_id: [u8; 48],
+	/// MROWNER: a software-defined id of the TD's owner, set by the host at launch.
 	pub mr_owner: [u8; 48],
+	/// MROWNERCONFIG: a software-defined id of the owner's configuration of the TD, set by
+	/// the host at launch.
 	pub mr_owner_config: [u8; 48],
+	/// RTMR0–3: the run-time measurement registers, extended by the TD's firmware, boot loader
+	/// and OS as they boot.
 	pub rtmrs: [[u8; 48]; 4],
+	/// REPORTDATA: 64 bytes of the TD's choosing.
 	pub report_data: [u8; 64],
 	/// TD 1.5: the TCB after a TD-preserving module update, and the service TD's measurement.
 	pub td15: Option<Td15Fields>,
@@ -97,7 +127,11 @@ pub struct TdReport {
 /// What a TD 1.5 report adds to a TD 1.0 one.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Td15Fields {
+	/// TEE_TCB_SVN2: the SVNs of the TDX TCB the TD runs on now, after any TD-preserving
+	/// module update; laid out as [`TdReport::tee_tcb_svn`].
 	pub tee_tcb_svn2: [u8; 16],
+	/// MRSERVICETD: the measurement of the service TDs bound to this TD; anything but zeros
+	/// is refused by [`TdReport::attributes_safe`].
 	pub mr_service_td: [u8; 48],
 }
 
@@ -154,15 +188,20 @@ impl TdReport {
 /// The report a quote signs.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Report {
+	/// An SGX enclave's report (quote version 3).
 	Sgx(EnclaveReport),
+	/// A TD's report (quote version 4 or 5).
 	Td(TdReport),
 }
 
 /// A parsed quote, borrowing its variable parts from the bytes it was parsed from.
 #[derive(Clone, Debug)]
 pub struct Quote<'a> {
+	/// The quote format version: 3 (SGX), 4 or 5 (TDX).
 	pub version: u16,
+	/// The TEE the quote reports on, from the header's TEE type.
 	pub tee: TeeType,
+	/// The enclave's or TD's report.
 	pub report: Report,
 	/// The bytes the attestation key signed: header and report (with v5's body header).
 	pub signed: &'a [u8],
@@ -172,10 +211,17 @@ pub struct Quote<'a> {
 	pub attestation_key: [u8; 64],
 	/// The quoting enclave's report, as signed by the PCK key.
 	pub qe_report_bytes: &'a [u8],
+	/// [`Quote::qe_report_bytes`], parsed.
 	pub qe_report: EnclaveReport,
+	/// The PCK key's raw `r ‖ s` signature over [`Quote::qe_report_bytes`].
 	pub qe_report_signature: [u8; 64],
+	/// The QE authentication data, which the QE report's data commits to together with the
+	/// attestation key.
 	pub qe_auth_data: &'a [u8],
+	/// The certification data type: [`CERT_TYPE_PCK_CHAIN`] when it carries the PCK chain.
 	pub cert_type: u16,
+	/// The certification data: for [`CERT_TYPE_PCK_CHAIN`], the PEM PCK certificate chain (leaf,
+	/// CA, root).
 	pub cert_data: &'a [u8],
 }
 

@@ -16,7 +16,9 @@ use sha2::{Digest, Sha256};
 /// A verified quote: what it reports and how Intel grades the platform that produced it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Verified {
+	/// The TEE the quote reports on.
 	pub tee: TeeType,
+	/// The enclave's or TD's report.
 	pub report: Report,
 	/// The platform's, quoting enclave's and (TDX) module's statuses combined.
 	pub status: TcbStatus,
@@ -25,6 +27,7 @@ pub struct Verified {
 	/// The date of the matched platform level (with its TDX module's), or of the quoting
 	/// enclave's if that is older and out of date: when an out-of-date grace period starts.
 	pub tcb_date: u64,
+	/// The platform family, from the PCK certificate.
 	pub fmspc: [u8; 6],
 }
 
