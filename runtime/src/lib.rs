@@ -19,15 +19,8 @@
 // `#[frame_support::runtime]` expands to deeply nested types.
 #![recursion_limit = "256"]
 
-/// The runtime compiled to wasm, which the node puts in its chain specs: written by
-/// substrate-wasm-builder (`build.rs`), so its constants carry no docs of their own.
 #[cfg(feature = "std")]
-#[allow(missing_docs)]
-mod wasm {
-	include!(concat!(env!("OUT_DIR"), "/wasm_binary.rs"));
-}
-#[cfg(feature = "std")]
-pub use wasm::*;
+include!(concat!(env!("OUT_DIR"), "/wasm_binary.rs"));
 
 extern crate alloc;
 
@@ -35,8 +28,6 @@ extern crate alloc;
 #[cfg(feature = "runtime-benchmarks")]
 #[macro_use]
 mod benchmarks;
-// `impl_runtime_apis!` generates the undocumented `RuntimeApi` types and version constants.
-#[allow(missing_docs)]
 pub mod apis;
 pub mod configs;
 pub mod genesis_config_presets;
@@ -139,9 +130,6 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	system_version: 1,
 };
 
-// The macro's generated types (`Runtime`, `RuntimeCall`, the pallets' aliases, ...) carry no
-// docs of their own; what each pallet is, is said in its crate.
-#[allow(missing_docs)]
 #[frame_support::runtime]
 mod runtime {
 	#[runtime::runtime]

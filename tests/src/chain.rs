@@ -166,5 +166,9 @@ pub async fn dataset(chain: &Chain, id: DatasetId) -> pallet_marketplace::Datase
 
 /// The enclave `worker` registered, which must be registered.
 pub async fn enclave_of(chain: &Chain, worker: &AccountId) -> pallet_attestation::Enclave {
-	chain.enclave(worker).await.unwrap().expect("the worker's enclave is registered")
+	chain
+		.enclave(worker)
+		.await
+		.unwrap()
+		.expect("the worker's enclave is registered")
 }

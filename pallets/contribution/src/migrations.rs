@@ -64,7 +64,7 @@ pub mod v0 {
 
 	/// Scores as stored before v1: one per worker, whatever the pool.
 	#[storage_alias]
-	pub type Scores<T: Config> = StorageMap<
+	pub(crate) type Scores<T: Config> = StorageMap<
 		Pallet<T>,
 		Blake2_128Concat,
 		<T as frame_system::Config>::AccountId,
