@@ -129,9 +129,6 @@ pub struct Worker<C, R> {
 	assigned: BTreeMap<TaskId, Attempts>,
 	/// Tasks whose vote reached consensus, to reveal on.
 	revealing: BTreeSet<TaskId>,
-	/// Tasks this worker submitted a vote on since it started: noting one again is ignored,
-	/// since the chain may not show the vote until it is included.
-	voted: BTreeSet<TaskId>,
 }
 
 /// What became of the tries of a task.
@@ -179,7 +176,6 @@ impl<C: ChainView, R: Compute> Worker<C, R> {
 			stop_after_replicated_vote,
 			assigned: BTreeMap::new(),
 			revealing: BTreeSet::new(),
-			voted: BTreeSet::new(),
 		}
 	}
 
@@ -268,13 +264,12 @@ impl<C: ChainView, R: Compute> Worker<C, R> {
 		ControlFlow::Continue(())
 	}
 
-	/// Notes `task` as assigned to this worker, unless it is noted already or this worker voted
-	/// on it since it started. A task computed before a restart is noted again: whether its vote
-	/// reached the chain is read there, and a vote that did not is submitted with the kept digest.
-	/// A push is dropped when [`MAX_PUSH_BACKLOG`] tasks wait already: the chain's events still
-	/// bring the real assignments.
+	/// Notes `task` as assigned to this worker, unless it is noted already or this worker
+	/// computed it (its vote was submitted then, and the chain may not show it until it is
+	/// included). A push is dropped when [`MAX_PUSH_BACKLOG`] tasks wait already: the chain's
+	/// events still bring the real assignments.
 	fn note(&mut self, task: TaskId, learnt: Learnt) {
-		if self.voted.contains(&task) || self.assigned.contains_key(&task) {
+		if self.digests.contains(&task) || self.assigned.contains_key(&task) {
 			return;
 		}
 		if learnt == Learnt::FromPush && self.assigned.len() >= MAX_PUSH_BACKLOG {
@@ -301,7 +296,6 @@ impl<C: ChainView, R: Compute> Worker<C, R> {
 		};
 		let call = self.contribution_call(task_id, &deal, digest)?;
 		self.chain.submit(call).await?;
-		self.voted.insert(task_id);
 		self.count(|metrics| &metrics.contributed);
 		log::info!(target: LOG_TARGET, "contributed to task {task_id:?}: digest {digest:?}");
 		Ok(Progress::Contributed { replicated: deal.trust > 1 })
@@ -832,20 +826,5 @@ mod tests {
 		worker.follow(1, 1).await.unwrap();
 		assert!(worker.work().await.is_continue());
 		assert_eq!(chain.contributions(), 1);
-	}
-
-	/// A node that crashes after keeping a task's digest but before its vote reached the chain
-	/// votes with the kept digest once restarted, without computing again: silence would cost it
-	/// its place in the pool.
-	#[tokio::test]
-	async fn a_digest_kept_before_a_crash_is_voted_after_the_restart() {
-		let dir = tempfile::tempdir().unwrap();
-		DigestStore::load(dir.path()).unwrap().remember(TASK, DIGEST).unwrap();
-		let chain = FakeChain::with_task(2);
-		let computer = FakeComputer::default();
-		let mut restarted = start_worker(&chain, &computer, dir.path());
-		restarted.follow(1, 1).await.unwrap();
-		assert!(restarted.work().await.is_continue());
-		assert_eq!((computer.runs.get(), chain.contributions()), (0, 1));
 	}
 }

@@ -483,6 +483,13 @@ async fn phase_confidential_dataset(m: &Market) {
 		// nobody could release the key. The enclave waits for it.
 		eve.wait_until_worked_through(assigned_at).await;
 		assert_eq!(eve.count(Executed).unwrap(), executed_before, "Eve ran it without its key");
+		// Not running it could also be a failing try; only the log tells that the enclave is
+		// waiting for the key (no counter or event says so).
+		assert!(
+			eve.log().contains("waiting for the dataset's key"),
+			"Eve's node is not waiting for the key:\n{}",
+			eve.log()
+		);
 		key_service.restart();
 	};
 	tokio::join!(commons(node, Bob, &run), waited);

@@ -564,7 +564,7 @@ fn has_enough_workers<T: Config>(entry: &Task<T>, pending: &[u32], trust: u32) -
 }
 
 /// The log target of the scheduler.
-const LOG_TARGET: &str = "runtime::scheduler";
+const LOG_TARGET: &str = "runtime::contribution::scheduler";
 
 /// What became of a batch of tasks to open.
 #[derive(PartialEq, Eq)]

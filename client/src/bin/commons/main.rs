@@ -36,9 +36,10 @@ struct Cli {
 	#[arg(long, global = true, default_value = "http://127.0.0.1:9944")]
 	rpc: String,
 
-	/// The secret key URI of the account acting (for example `//Alice` on a dev chain).
-	#[arg(long, global = true, default_value = "//Alice")]
-	key: String,
+	/// The secret key URI of the account acting (for example `//Bob` on a dev chain). Defaults
+	/// to `//Alice`, except for `key-service`, which must be told whose datasets it serves.
+	#[arg(long, global = true)]
+	key: Option<String>,
 
 	#[command(subcommand)]
 	command: Command,
@@ -265,7 +266,14 @@ fn created(events: &[RuntimeEvent]) -> Option<String> {
 }
 
 async fn execute(cli: Cli) -> Result<(), String> {
-	let pair = sr25519::Pair::from_string(&cli.key, None)
+	let key = match (cli.key, &cli.command) {
+		(Some(key), _) => key,
+		(None, Command::KeyService(_)) => {
+			return Err("key-service needs --key: the key of the datasets' owner".into())
+		}
+		(None, _) => "//Alice".into(),
+	};
+	let pair = sr25519::Pair::from_string(&key, None)
 		.map_err(|error| format!("bad --key: {error:?}"))?;
 	let account = AccountId::from(pair.public());
 	let chain = Chain::new("node", &cli.rpc)?;
