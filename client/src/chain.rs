@@ -77,6 +77,27 @@ impl Chain {
 		}
 	}
 
+	/// Checks that the node runs the runtime this program was built with. Task ids, result
+	/// hashes and seals, the enclave message and the compatibility rules are computed with the
+	/// pallets' own functions linked into the program; after a runtime upgrade they may differ
+	/// from the chain's, and a worker would vote with the wrong hash or a key service seal for
+	/// the wrong task. So a program that acts for an account refuses to start against another
+	/// runtime version: rebuild it from the release the chain runs.
+	pub async fn ensure_same_runtime(&self) -> Result<(), ClientError> {
+		let version: Value = self.rpc("state_getRuntimeVersion", rpc_params![]).await?;
+		let name = version["specName"].as_str().unwrap_or_default();
+		let number = version["specVersion"].as_u64().unwrap_or_default();
+		let native = &commons_runtime::VERSION;
+		if name != &*native.spec_name || number != u64::from(native.spec_version) {
+			return Err(ClientError::Other(format!(
+				"{}: the node runs runtime {name} {number}, but this program was built with {} \
+				 {}; rebuild it from the chain's release",
+				self.name, native.spec_name, native.spec_version
+			)));
+		}
+		Ok(())
+	}
+
 	/// The number of the block with `hash`.
 	pub async fn block_number(&self, hash: Hash) -> Result<BlockNumber, ClientError> {
 		let header: Value = self.rpc("chain_getHeader", rpc_params![hash]).await?;

@@ -51,6 +51,7 @@ impl KeyServiceCmd {
 	/// Runs the service of the dataset owner holding `pair`, following `chain`, until it is
 	/// stopped.
 	pub async fn run(&self, chain: Chain, pair: sr25519::Pair) -> Result<(), ClientError> {
+		chain.ensure_same_runtime().await?;
 		let cursor = Cursor::new(self.keys_dir.join("cursor"));
 		let mut follower = Follower::start(chain.clone(), cursor, self.from_block, |message| {
 			eprintln!("{message}")

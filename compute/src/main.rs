@@ -69,6 +69,7 @@ async fn run(options: Options) -> Result<(), String> {
 	let pair = sr25519::Pair::from_string(&options.key, None)
 		.map_err(|error| format!("bad --key: {error:?}"))?;
 	let chain = Chain::new("node", &options.rpc)?;
+	chain.ensure_same_runtime().await?;
 	options.check_test_modes(&chain).await?;
 	fs::create_dir_all(&options.work_dir)
 		.map_err(|error| format!("cannot create {}: {error}", options.work_dir.display()))?;

@@ -1235,7 +1235,6 @@ impl<T: Config> Pallet<T> {
 	pub fn remaining_volume(order: &Order<T>) -> u32 {
 		order.volume().saturating_sub(Consumed::<T>::get(Self::any_order_hash(order)))
 	}
-
 }
 
 /// The contribution pallet's reports on the deals' tasks (see [`DealTasks`]).

@@ -273,8 +273,8 @@ async fn execute(cli: Cli) -> Result<(), String> {
 		}
 		(None, _) => "//Alice".into(),
 	};
-	let pair = sr25519::Pair::from_string(&key, None)
-		.map_err(|error| format!("bad --key: {error:?}"))?;
+	let pair =
+		sr25519::Pair::from_string(&key, None).map_err(|error| format!("bad --key: {error:?}"))?;
 	let account = AccountId::from(pair.public());
 	let chain = Chain::new("node", &cli.rpc)?;
 	let call = match cli.command {
