@@ -5,8 +5,9 @@
 # (Alice) and the pool (Charlie), publishes their orders and has Bob run a task at trust 4, which
 # the two compute nodes must agree on. Prints the result; the compute nodes stop with the script.
 #
-# The ids it created are kept in $COMMONS_DEV_BASE_PATH/demo.env, so running it again on the same
-# chain reuses the app and the pool.
+# The ids it created are kept with the chain's database ($COMMONS_DEV_BASE_PATH/chains/commons_dev/
+# demo.env), so running it again on the same chain reuses the app and the pool, and purging the
+# chain forgets them too. The compute nodes listen from port $COMMONS_DEMO_PORT (default 7301).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
@@ -14,9 +15,11 @@ bin="$COMMONS_BIN"
 rpc="${COMMONS_RPC:-http://127.0.0.1:9944}"
 base_path="${COMMONS_DEV_BASE_PATH:-$HOME/.local/share/commons/dev}"
 work="$base_path/demo"
-state="$base_path/demo.env"
-mkdir -p "$work"
+state="$base_path/chains/commons_dev/demo.env"
+mkdir -p "$work" "$(dirname "$state")"
 commons() { "$bin/commons" --rpc "$rpc" "$@"; }
+# The value of `field` in the JSON object a `commons --json` command printed.
+field() { python3 -c 'import json, sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }
 
 apps="$CARGO_TARGET_DIR/wasi-apps"
 cargo build --release --locked --target wasm32-wasip1 \
@@ -26,10 +29,11 @@ module="$apps/wasm32-wasip1/release/monte-carlo.wasm"
 if [[ -f "$state" ]]; then
 	source "$state"
 else
-	app=$(commons --key //Alice create-app --name monte-carlo --uri "file://$module" | awk '{print $2}')
-	ferdie=$(commons --key //Ferdie account | sed -n 1p)
-	pool=$(commons --key //Charlie create-workerpool --description demo --scheduler "$ferdie" |
-		awk '{print $2}')
+	app=$(commons --json --key //Alice create-app --name monte-carlo --uri "file://$module" |
+		field app)
+	ferdie=$(commons --json --key //Ferdie account | field account)
+	pool=$(commons --json --key //Charlie create-workerpool --description demo \
+		--scheduler "$ferdie" | field workerpool)
 	commons --key //Ferdie accept-scheduling --workerpool "$pool"
 	commons --key //Alice publish-app-order --app "$app" --price 1 --volume 1000
 	commons --key //Charlie publish-workerpool-order --workerpool "$pool" --trust 4 --price 10 \
@@ -39,7 +43,7 @@ fi
 
 pids=()
 trap 'kill "${pids[@]}" 2>/dev/null || true' EXIT
-port=7301
+port="${COMMONS_DEMO_PORT:-7301}"
 for worker in Dave Eve; do
 	"$bin/commons-compute" --rpc "$rpc" --key "//$worker" --work-dir "$work/$worker" \
 		--workerpool "$pool" --listen "127.0.0.1:$port" >"$work/$worker.log" 2>&1 &

@@ -37,12 +37,9 @@ pub async fn events_between(
 	from: BlockNumber,
 	to: BlockNumber,
 ) -> Vec<RuntimeEvent> {
-	numbered_events(chain, from, to)
+	commons_client::follow::events_between(chain, from, to)
 		.await
 		.unwrap_or_else(|error| panic!("reading the events of blocks {from}..={to}: {error}"))
-		.into_iter()
-		.map(|(_, event)| event)
-		.collect()
 }
 
 /// What `pick` takes from the events of blocks `from..=to`, in their order.

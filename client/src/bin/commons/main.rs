@@ -41,6 +41,11 @@ struct Cli {
 	#[arg(long, global = true)]
 	key: Option<String>,
 
+	/// Prints the answer of `account` and what a registration or publication created as one
+	/// JSON object, for scripts (`{"app": 3}`, `{"account": "5G…", "free": "1000"}`).
+	#[arg(long, global = true)]
+	json: bool,
+
 	#[command(subcommand)]
 	command: Command,
 }
@@ -245,21 +250,21 @@ async fn checksum_of(uri: &str) -> Result<[u8; 32], String> {
 	Ok(Sha256::digest(fetch(uri).await?).into())
 }
 
-/// What a registration or a publication created, as the command prints it.
-fn created(events: &[RuntimeEvent]) -> Option<String> {
+/// What a registration or a publication created: its kind and its id.
+fn created(events: &[RuntimeEvent]) -> Option<(&'static str, serde_json::Value)> {
 	events.iter().find_map(|event| match event {
 		RuntimeEvent::Marketplace(pallet_marketplace::Event::AppCreated { app, .. }) => {
-			Some(format!("app {app}"))
+			Some(("app", (*app).into()))
 		}
 		RuntimeEvent::Marketplace(pallet_marketplace::Event::DatasetCreated {
 			dataset, ..
-		}) => Some(format!("dataset {dataset}")),
+		}) => Some(("dataset", (*dataset).into())),
 		RuntimeEvent::Marketplace(pallet_marketplace::Event::WorkerpoolCreated {
 			workerpool,
 			..
-		}) => Some(format!("workerpool {workerpool}")),
+		}) => Some(("workerpool", (*workerpool).into())),
 		RuntimeEvent::Marketplace(pallet_marketplace::Event::OrderPresigned { order, .. }) => {
-			Some(format!("order {order:?}"))
+			Some(("order", format!("{order:?}").into()))
 		}
 		_ => None,
 	})
@@ -279,8 +284,15 @@ async fn execute(cli: Cli) -> Result<(), String> {
 	let chain = Chain::new("node", &cli.rpc)?;
 	let call = match cli.command {
 		Command::Account => {
-			println!("{account}");
-			println!("{}", chain.free_balance(&account).await?);
+			let free = chain.free_balance(&account).await?;
+			if cli.json {
+				let answer =
+					serde_json::json!({ "account": account.to_string(), "free": free.to_string() });
+				println!("{answer}");
+			} else {
+				println!("{account}");
+				println!("{free}");
+			}
 			return Ok(());
 		}
 		Command::CreateApp { name, uri, measurements } => pallet_marketplace::Call::create_app {
@@ -391,9 +403,17 @@ async fn execute(cli: Cli) -> Result<(), String> {
 		Command::KeyService(service) => return Ok(service.run(chain, pair).await?),
 	};
 	let events = chain.submit_and_wait(RuntimeCall::Marketplace(call), &pair).await?;
-	match created(&events) {
-		Some(what) => println!("{what}"),
-		None => println!("done"),
+	match (created(&events), cli.json) {
+		(Some((kind, id)), true) => {
+			let answer: serde_json::Map<_, _> = [(kind.to_owned(), id)].into_iter().collect();
+			println!("{}", serde_json::Value::Object(answer));
+		}
+		(Some((kind, id)), false) => match id.as_str() {
+			Some(text) => println!("{kind} {text}"),
+			None => println!("{kind} {id}"),
+		},
+		(None, true) => println!("{{}}"),
+		(None, false) => println!("done"),
 	}
 	Ok(())
 }
