@@ -1,12 +1,13 @@
 //! The digests this compute node computed, one per task, kept in its work directory so that a
-//! restarted node neither recomputes a task nor votes on it twice.
+//! restarted node neither recomputes a task nor votes on it twice, and still votes on a task it
+//! computed but had not voted on when it stopped.
 //!
 //! On disk it is the file `state` in the work directory: one line per task, its id and its
-//! digest as `0x`-prefixed hex separated by a space, rewritten whole on every change. Lines
-//! with fewer than two fields are skipped.
+//! digest as `0x`-prefixed hex separated by a space, then ` pending` while the vote on it is not
+//! submitted; rewritten whole on every change. Lines with fewer than two fields are skipped.
 
 use std::{
-	collections::BTreeMap,
+	collections::{BTreeMap, BTreeSet},
 	fs,
 	path::{Path, PathBuf},
 };
@@ -17,10 +18,15 @@ use sp_core::H256;
 /// The name of the file, in the work directory, the digests are kept in.
 const FILE_NAME: &str = "state";
 
+/// The third field of a task whose vote is not submitted yet.
+const PENDING: &str = "pending";
+
 /// The digest this compute node computed for each task, backed by a file.
 pub struct DigestStore {
 	path: PathBuf,
 	digests: BTreeMap<TaskId, ResultDigest>,
+	/// Tasks computed whose vote was not submitted yet.
+	pending: BTreeSet<TaskId>,
 }
 
 impl DigestStore {
@@ -29,12 +35,17 @@ impl DigestStore {
 		let path = work_dir.join(FILE_NAME);
 		let text = fs::read_to_string(&path).unwrap_or_default();
 		let mut digests = BTreeMap::new();
+		let mut pending = BTreeSet::new();
 		for line in text.lines() {
 			let mut fields = line.split_whitespace();
 			let (Some(task), Some(digest)) = (fields.next(), fields.next()) else { continue };
-			digests.insert(parse_hash(task)?, parse_hash(digest)?);
+			let task = parse_hash(task)?;
+			digests.insert(task, parse_hash(digest)?);
+			if fields.next() == Some(PENDING) {
+				pending.insert(task);
+			}
 		}
-		Ok(Self { path, digests })
+		Ok(Self { path, digests, pending })
 	}
 
 	/// The digest computed for `task`, if it was.
@@ -47,13 +58,36 @@ impl DigestStore {
 		self.digests.contains_key(task)
 	}
 
-	/// Keeps `digest` as `task`'s, on disk before returning.
+	/// The tasks computed whose vote was not submitted: a node that stopped in between.
+	pub fn pending(&self) -> impl Iterator<Item = TaskId> + '_ {
+		self.pending.iter().copied()
+	}
+
+	/// Keeps `digest` as `task`'s, its vote pending, on disk before returning.
 	pub fn remember(&mut self, task: TaskId, digest: ResultDigest) -> Result<(), String> {
 		self.digests.insert(task, digest);
+		self.pending.insert(task);
+		self.save()
+	}
+
+	/// Notes that nothing is pending on `task` any more: its vote was submitted, or the chain
+	/// shows nothing left for this worker to do on it.
+	pub fn settle(&mut self, task: &TaskId) -> Result<(), String> {
+		if self.pending.remove(task) {
+			self.save()?;
+		}
+		Ok(())
+	}
+
+	/// Writes the whole store to its file.
+	fn save(&self) -> Result<(), String> {
 		let text: String = self
 			.digests
 			.iter()
-			.map(|(task, digest)| format!("{task:?} {digest:?}\n"))
+			.map(|(task, digest)| match self.pending.contains(task) {
+				true => format!("{task:?} {digest:?} {PENDING}\n"),
+				false => format!("{task:?} {digest:?}\n"),
+			})
 			.collect();
 		fs::write(&self.path, text).map_err(|error| format!("cannot save state: {error}"))
 	}
@@ -79,11 +113,17 @@ mod tests {
 		assert!(!store.contains(&TaskId::repeat_byte(1)), "a first start knows nothing");
 		store.remember(TaskId::repeat_byte(1), ResultDigest::repeat_byte(2)).unwrap();
 
+		let line = format!("0x{} 0x{}", "01".repeat(32), "02".repeat(32));
 		let text = fs::read_to_string(dir.path().join("state")).unwrap();
-		assert_eq!(text, format!("0x{} 0x{}\n", "01".repeat(32), "02".repeat(32)));
-		let again = DigestStore::load(dir.path()).unwrap();
+		assert_eq!(text, format!("{line} pending\n"), "computed, not voted yet");
+		let mut again = DigestStore::load(dir.path()).unwrap();
 		assert_eq!(again.get(&TaskId::repeat_byte(1)), Some(ResultDigest::repeat_byte(2)));
 		assert_eq!(again.get(&TaskId::repeat_byte(3)), None);
+		assert_eq!(again.pending().collect::<Vec<_>>(), [TaskId::repeat_byte(1)]);
+
+		again.settle(&TaskId::repeat_byte(1)).unwrap();
+		assert_eq!(fs::read_to_string(dir.path().join("state")).unwrap(), format!("{line}\n"));
+		assert_eq!(DigestStore::load(dir.path()).unwrap().pending().count(), 0);
 	}
 
 	#[test]

@@ -161,10 +161,13 @@ enum Learnt {
 }
 
 impl<C: ChainView, R: Compute> Worker<C, R> {
-	/// A worker with no task noted, that remembers the digests in `digests`.
+	/// A worker that remembers the digests in `digests`, with the tasks it computed but had not
+	/// voted on when it last stopped noted again: the chain's events that assigned them are
+	/// behind its cursor, and a worker that never votes is expelled as silent.
 	pub fn new(chain: C, computer: R, digests: DigestStore, settings: Settings) -> Self {
 		let Settings { account, enclave, results_url, metrics, stop_after_replicated_vote } =
 			settings;
+		let assigned = digests.pending().map(|task| (task, Attempts::default())).collect();
 		Self {
 			chain,
 			computer,
@@ -174,7 +177,7 @@ impl<C: ChainView, R: Compute> Worker<C, R> {
 			results_url,
 			metrics,
 			stop_after_replicated_vote,
-			assigned: BTreeMap::new(),
+			assigned,
 			revealing: BTreeSet::new(),
 		}
 	}
@@ -223,7 +226,11 @@ impl<C: ChainView, R: Compute> Worker<C, R> {
 				{
 					return ControlFlow::Break(task)
 				}
-				Ok(Progress::Contributed { .. } | Progress::Done) => continue,
+				Ok(Progress::Contributed { .. }) => continue,
+				Ok(Progress::Done) => {
+					self.settle_pending(task);
+					continue;
+				}
 				// The key service may be slow; the task's contribution deadline ends the wait.
 				Ok(Progress::AwaitingDatasetKey) => {
 					if !attempts.awaiting_key {
@@ -241,6 +248,7 @@ impl<C: ChainView, R: Compute> Worker<C, R> {
 							target: LOG_TARGET,
 							"task {task:?}: pushed but never assigned to this worker"
 						);
+						self.settle_pending(task);
 						continue;
 					}
 				}
@@ -296,6 +304,7 @@ impl<C: ChainView, R: Compute> Worker<C, R> {
 		};
 		let call = self.contribution_call(task_id, &deal, digest)?;
 		self.chain.submit(call).await?;
+		self.settle_pending(task_id);
 		self.count(|metrics| &metrics.contributed);
 		log::info!(target: LOG_TARGET, "contributed to task {task_id:?}: digest {digest:?}");
 		Ok(Progress::Contributed { replicated: deal.trust > 1 })
@@ -424,6 +433,14 @@ impl<C: ChainView, R: Compute> Worker<C, R> {
 		self.count(|metrics| &metrics.revealed);
 		log::info!(target: LOG_TARGET, "revealed task {task_id:?}");
 		Ok(())
+	}
+
+	/// Notes that `task`'s vote is no longer pending. A store that cannot be written is only
+	/// reported: the worst that follows is one more check of the task after a restart.
+	fn settle_pending(&mut self, task: TaskId) {
+		if let Err(error) = self.digests.settle(&task) {
+			log::warn!(target: LOG_TARGET, "task {task:?}: {error}");
+		}
 	}
 
 	/// Where requesters fetch `task`'s result.
@@ -825,6 +842,27 @@ mod tests {
 		assert!(worker.assigned.is_empty());
 		worker.follow(1, 1).await.unwrap();
 		assert!(worker.work().await.is_continue());
+		assert_eq!(chain.contributions(), 1);
+	}
+
+	/// A node that stops after keeping a task's digest but before submitting its vote votes
+	/// with the kept digest once restarted, without computing again and without reading the
+	/// assignment's block again (its cursor is past it): silence would cost it its place in the
+	/// pool. Once voted, a later restart leaves the task alone.
+	#[tokio::test]
+	async fn a_task_computed_but_not_voted_before_a_stop_is_voted_after_the_restart() {
+		let dir = tempfile::tempdir().unwrap();
+		DigestStore::load(dir.path()).unwrap().remember(TASK, DIGEST).unwrap();
+		let chain = FakeChain::with_task(2);
+		let computer = FakeComputer::default();
+		let mut restarted = start_worker(&chain, &computer, dir.path());
+		assert!(restarted.work().await.is_continue());
+		assert_eq!((computer.runs.get(), chain.contributions()), (0, 1));
+
+		drop(restarted);
+		let mut again = start_worker(&chain, &computer, dir.path());
+		assert!(again.assigned.is_empty(), "nothing pending once voted");
+		assert!(again.work().await.is_continue());
 		assert_eq!(chain.contributions(), 1);
 	}
 }
