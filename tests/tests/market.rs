@@ -27,7 +27,7 @@
 //!    expelled one joins its pool again.
 //!
 //! What the compute nodes did is read from the chain's events and from their Prometheus counters,
-//! not from their logs; the two exceptions say why where they are.
+//! not from their logs; the few exceptions say why where they are.
 
 use std::{
 	path::{Path, PathBuf},
