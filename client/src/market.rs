@@ -365,13 +365,30 @@ mod tests {
 		assert!(error.contains("Marketplace::EncryptedDatasetOutsideTee"), "{error}");
 	}
 
+	#[test]
+	fn an_encrypted_dataset_is_offered_only_for_the_app_its_order_names() {
+		let Order::App(mut app) = app_order(CMN) else { unreachable!() };
+		app.tag = tag::TEE;
+		let Order::Workerpool(mut pool) = pool_order(0, CMN, 5) else { unreachable!() };
+		pool.tag = tag::TEE;
+		let Order::Dataset(mut dataset) = dataset_order(3, 0) else { unreachable!() };
+		dataset.app_restriction = Restriction::Any;
+		let mut request = request(1, 10 * CMN);
+		request.dataset = Some(3);
+		let book =
+			published(vec![Order::App(app), Order::Dataset(dataset), Order::Workerpool(pool)]);
+		assert!(cheapest_offers(&book, &request, false).is_ok());
+		let error = cheapest_offers(&book, &request, true).unwrap_err().to_string();
+		assert!(error.contains("Marketplace::ConfidentialDatasetForAnyApp"), "{error}");
+	}
+
 	fn dataset_order(dataset: u32, tag: Tag) -> Order<Runtime> {
 		Order::Dataset(DatasetOrder {
 			dataset,
 			price: CMN,
 			volume: 1,
 			tag,
-			app_restriction: Restriction::Any,
+			app_restriction: Restriction::Only(0),
 			workerpool_restriction: Restriction::Any,
 			requester_restriction: Restriction::Any,
 			salt: [dataset as u8; 32],

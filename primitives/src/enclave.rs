@@ -60,11 +60,99 @@ pub struct SealedDatasetKey {
 	pub ciphertext: [u8; 48],
 }
 
+/// The X25519 points of small order, in canonical form: a Diffie-Hellman agreement with any of
+/// them gives the all-zero secret whatever the other secret is, so anything sealed to one is
+/// readable by everyone. (X25519 ignores the top bit of a key, so a key is compared with it
+/// cleared.)
+const SMALL_ORDER_X25519: [X25519PublicKey; 7] = [
+	// 0 and 1.
+	[0; 32],
+	[
+		1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+		0, 0,
+	],
+	// The two points of order 8.
+	[
+		0xe0, 0xeb, 0x7a, 0x7c, 0x3b, 0x41, 0xb8, 0xae, 0x16, 0x56, 0xe3, 0xfa, 0xf1, 0x9f, 0xc4,
+		0x6a, 0xda, 0x09, 0x8d, 0xeb, 0x9c, 0x32, 0xb1, 0xfd, 0x86, 0x62, 0x05, 0x16, 0x5f, 0x49,
+		0xb8, 0x00,
+	],
+	[
+		0x5f, 0x9c, 0x95, 0xbc, 0xa3, 0x50, 0x8c, 0x24, 0xb1, 0xd0, 0xb1, 0x55, 0x9c, 0x83, 0xef,
+		0x5b, 0x04, 0x44, 0x5c, 0xc4, 0x58, 0x1c, 0x8e, 0x86, 0xd8, 0x22, 0x4e, 0xdd, 0xd0, 0x9f,
+		0x11, 0x57,
+	],
+	// p - 1, p and p + 1 (p = 2^255 - 19): -1, and non-canonical encodings of 0 and 1.
+	[
+		0xec, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+		0xff, 0x7f,
+	],
+	[
+		0xed, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+		0xff, 0x7f,
+	],
+	[
+		0xee, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+		0xff, 0x7f,
+	],
+];
+
+/// Whether `key` is an X25519 public key of small order, in any encoding: a key nothing may be
+/// sealed to, since the agreed secret would be zero (RFC 7748 §6.1 lets a party check for this;
+/// the registry refuses such keys and sealers refuse them too).
+pub fn is_small_order_x25519(key: &X25519PublicKey) -> bool {
+	let mut canonical = *key;
+	canonical[31] &= 0x7f;
+	SMALL_ORDER_X25519.contains(&canonical)
+}
+
+/// An ed25519 public key: the key an enclave signs its results with.
+pub type EnclaveSigningKey = [u8; 32];
+
+/// The enclave a worker was assigned a TEE task with: its measurement and keys as registered
+/// then. The task accepts results, and its dataset's key, only for this enclave, so that a worker
+/// cannot swap in another enclave (of another measurement, or one it controls) after it was
+/// chosen.
+#[derive(
+	Clone,
+	Copy,
+	Debug,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+)]
+pub struct PinnedEnclave {
+	/// The enclave's measurement.
+	pub measurement: Measurement,
+	/// The ed25519 key it signs results with.
+	pub signing: EnclaveSigningKey,
+	/// The X25519 key a dataset's key is sealed to for it.
+	pub encryption: X25519PublicKey,
+}
+
 /// What the protocol asks about workers' enclaves: the registry of attested enclaves.
 pub trait EnclaveRegistry<AccountId> {
-	/// Whether `worker` has an attested, unexpired enclave of the TEE kind `tag` asks for, whose
-	/// measurement is one of `allowed`.
-	fn enclave_allowed(worker: &AccountId, tag: Tag, allowed: &[Measurement]) -> bool;
+	/// `worker`'s enclave, if it has an attested, unexpired one of the TEE kind `tag` asks for,
+	/// whose measurement is one of `allowed`. For a task that reads an encrypted dataset
+	/// (`confidential`), only evidence the chain trusts with data counts: never simulated
+	/// evidence, except on a chain whose genesis allows it for confidential data (development).
+	fn allowed_enclave(
+		worker: &AccountId,
+		tag: Tag,
+		allowed: &[Measurement],
+		confidential: bool,
+	) -> Option<PinnedEnclave>;
+
+	/// Whether `worker`'s attested, unexpired enclave is still `pinned`: same measurement and
+	/// keys. Re-attesting the same enclave keeps it; new keys, expiry or eviction do not.
+	fn is_current(worker: &AccountId, pinned: &PinnedEnclave) -> bool;
 
 	/// Whether `signature` is `worker`'s enclave's signature over `message`.
 	fn verify_enclave_signature(
@@ -72,9 +160,6 @@ pub trait EnclaveRegistry<AccountId> {
 		message: &[u8],
 		signature: &EnclaveSignature,
 	) -> bool;
-
-	/// The encryption key of `worker`'s attested, unexpired enclave.
-	fn encryption_key(worker: &AccountId) -> Option<X25519PublicKey>;
 
 	/// Gives `worker` an attested enclave of `measurement` with encryption key `encryption`, for
 	/// benchmarks.
@@ -88,4 +173,24 @@ pub trait EnclaveRegistry<AccountId> {
 	/// `worker`'s enclave's signature over `message`, for benchmarks of the calls that check it.
 	#[cfg(feature = "runtime-benchmarks")]
 	fn sign_for_benchmark(worker: &AccountId, message: &[u8]) -> EnclaveSignature;
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	#[test]
+	fn small_order_keys_are_recognised_in_either_encoding_of_their_top_bit() {
+		for point in SMALL_ORDER_X25519 {
+			assert!(is_small_order_x25519(&point));
+			let mut high = point;
+			high[31] |= 0x80;
+			assert!(is_small_order_x25519(&high));
+		}
+		// The base point (u = 9) and an arbitrary key are of large order.
+		let mut base = [0u8; 32];
+		base[0] = 9;
+		assert!(!is_small_order_x25519(&base));
+		assert!(!is_small_order_x25519(&[0x42; 32]));
+	}
 }

@@ -178,6 +178,11 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type SimulatedEvidenceAllowed<T: Config> = StorageValue<_, bool, ValueQuery>;
 
+	/// Whether a simulated enclave may also be given encrypted datasets' keys and tasks; set in
+	/// genesis only, by development chains. Elsewhere only hardware evidence counts for them.
+	#[pallet::storage]
+	pub type SimulatedConfidentialAllowed<T: Config> = StorageValue<_, bool, ValueQuery>;
+
 	/// Intel's root CA certificate (DER) every quote and piece of collateral must chain to.
 	#[pallet::storage]
 	pub type RootCa<T: Config> = StorageValue<_, RootCertificate>;
@@ -212,6 +217,9 @@ pub mod pallet {
 	pub struct GenesisConfig<T: Config> {
 		/// Accept simulated evidence: for development and local test chains only.
 		pub allow_simulated: bool,
+		/// Let simulated enclaves run tasks on encrypted datasets too: for development chains
+		/// only, where the data is a test's. Needs `allow_simulated`.
+		pub allow_simulated_confidential: bool,
 		/// Intel's root CA certificate, DER; without one no quote verifies.
 		pub root_ca: Option<Vec<u8>>,
 		/// The TCB policy; [`TcbPolicy::default`] if not given.
@@ -224,7 +232,12 @@ pub mod pallet {
 	#[pallet::genesis_build]
 	impl<T: Config> BuildGenesisConfig for GenesisConfig<T> {
 		fn build(&self) {
+			assert!(
+				self.allow_simulated || !self.allow_simulated_confidential,
+				"simulated evidence for confidential data needs simulated evidence allowed"
+			);
 			SimulatedEvidenceAllowed::<T>::put(self.allow_simulated);
+			SimulatedConfidentialAllowed::<T>::put(self.allow_simulated_confidential);
 			if let Some(root) = &self.root_ca {
 				let root: RootCertificate =
 					root.clone().try_into().expect("the genesis root CA fits its bound");
@@ -309,6 +322,9 @@ pub mod pallet {
 		TcbEvaluationRegressed,
 		/// Collateral needs the root CA's revocation list first.
 		RootCaCrlMissing,
+		/// The enclave's encryption key is an X25519 point of small order: anything sealed to it
+		/// would be readable by everyone.
+		SmallOrderEncryptionKey,
 	}
 
 	#[pallet::call]
@@ -328,6 +344,7 @@ pub mod pallet {
 			let worker = ensure_signed(origin)?;
 			ensure!(SimulatedEvidenceAllowed::<T>::get(), Error::<T>::SimulatedEvidenceRefused);
 			ensure!(kind.measures(&measurement), Error::<T>::MeasurementKindMismatch);
+			Self::ensure_usable_keys(&keys)?;
 			let report_data = Self::report_data(&worker, &keys);
 			ensure!(
 				Self::signed_by(&keys.signing, &report_data, &proof),
@@ -509,6 +526,15 @@ impl<T: Config> Pallet<T> {
 		});
 	}
 
+	/// Refuses keys nothing could safely be sealed to.
+	pub(crate) fn ensure_usable_keys(keys: &EnclaveKeys) -> sp_runtime::DispatchResult {
+		frame_support::ensure!(
+			!commons_primitives::is_small_order_x25519(&keys.encryption),
+			Error::<T>::SmallOrderEncryptionKey
+		);
+		Ok(())
+	}
+
 	pub(crate) fn signed_by(
 		key: &SigningKey,
 		message: &[u8],
@@ -528,6 +554,10 @@ impl<T: Config> Pallet<T> {
 	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
 		use frame_support::traits::Get;
 		let simulated_allowed = SimulatedEvidenceAllowed::<T>::get();
+		frame_support::ensure!(
+			simulated_allowed || !SimulatedConfidentialAllowed::<T>::get(),
+			"simulated evidence allowed for confidential data but not at all"
+		);
 		for (_, enclave) in Enclaves::<T>::iter() {
 			frame_support::ensure!(
 				enclave.kind.measures(&enclave.measurement),
@@ -537,6 +567,10 @@ impl<T: Config> Pallet<T> {
 				enclave.expires_at
 					== enclave.attested_at.saturating_add(T::AttestationLifetime::get()),
 				"an enclave's expiry is not one lifetime after its evidence"
+			);
+			frame_support::ensure!(
+				!commons_primitives::is_small_order_x25519(&enclave.keys.encryption),
+				"an enclave's encryption key is of small order"
 			);
 			frame_support::ensure!(
 				simulated_allowed || enclave.attester != Attester::Simulated,

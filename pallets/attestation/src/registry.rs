@@ -1,8 +1,8 @@
 //! What the registry tells other pallets: [`EnclaveRegistry`] answered from the unexpired
 //! registrations only.
 
-use crate::{types::*, Config, Enclaves, Pallet};
-use commons_primitives::{EnclaveRegistry, EnclaveSignature, Measurement, Tag, X25519PublicKey};
+use crate::{types::*, Config, Enclaves, Pallet, SimulatedConfidentialAllowed};
+use commons_primitives::{EnclaveRegistry, EnclaveSignature, Measurement, PinnedEnclave, Tag};
 
 impl<T: Config> Pallet<T> {
 	/// `worker`'s enclave, if it has one that has not expired.
@@ -12,10 +12,23 @@ impl<T: Config> Pallet<T> {
 }
 
 impl<T: Config> EnclaveRegistry<T::AccountId> for Pallet<T> {
-	fn enclave_allowed(worker: &T::AccountId, tag: Tag, allowed: &[Measurement]) -> bool {
-		Self::trusted_enclave(worker).is_some_and(|enclave| {
-			enclave.kind.serves(tag) && allowed.contains(&enclave.measurement)
-		})
+	fn allowed_enclave(
+		worker: &T::AccountId,
+		tag: Tag,
+		allowed: &[Measurement],
+		confidential: bool,
+	) -> Option<PinnedEnclave> {
+		let enclave = Self::trusted_enclave(worker)?;
+		let trusted_with_data =
+			enclave.attester != Attester::Simulated || SimulatedConfidentialAllowed::<T>::get();
+		(enclave.kind.serves(tag)
+			&& allowed.contains(&enclave.measurement)
+			&& (!confidential || trusted_with_data))
+			.then(|| enclave.pinned())
+	}
+
+	fn is_current(worker: &T::AccountId, pinned: &PinnedEnclave) -> bool {
+		Self::trusted_enclave(worker).is_some_and(|enclave| enclave.pinned() == *pinned)
 	}
 
 	fn verify_enclave_signature(
@@ -27,15 +40,11 @@ impl<T: Config> EnclaveRegistry<T::AccountId> for Pallet<T> {
 			.is_some_and(|enclave| Self::signed_by(&enclave.keys.signing, message, signature))
 	}
 
-	fn encryption_key(worker: &T::AccountId) -> Option<X25519PublicKey> {
-		Self::trusted_enclave(worker).map(|enclave| enclave.keys.encryption)
-	}
-
 	#[cfg(feature = "runtime-benchmarks")]
 	fn attest_for_benchmark(
 		worker: &T::AccountId,
 		measurement: Measurement,
-		encryption: X25519PublicKey,
+		encryption: commons_primitives::X25519PublicKey,
 	) {
 		let kind = match measurement {
 			Measurement::TdxMrTd(_) => TeeKind::Tdx,

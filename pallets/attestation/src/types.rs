@@ -3,7 +3,7 @@
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use commons_dcap::quote::TeeType;
 pub use commons_dcap::{PckCa, TcbStatus};
-use commons_primitives::{tag, Measurement, Tag, X25519PublicKey};
+use commons_primitives::{tag, Measurement, PinnedEnclave, Tag, X25519PublicKey};
 use frame_support::{traits::ConstU32, BoundedVec};
 use scale_info::TypeInfo;
 
@@ -185,6 +185,17 @@ pub struct Enclave {
 	pub attested_at: Moment,
 	/// From this moment on it is no longer trusted, and anyone may evict it.
 	pub expires_at: Moment,
+}
+
+impl Enclave {
+	/// The enclave as a task pins it: its measurement and keys.
+	pub fn pinned(&self) -> PinnedEnclave {
+		PinnedEnclave {
+			measurement: self.measurement,
+			signing: self.keys.signing,
+			encryption: self.keys.encryption,
+		}
+	}
 }
 
 /// A revocation list as stored: verified when submitted, under root CA generation `root_epoch`.

@@ -18,6 +18,7 @@ impl<T: Config> Pallet<T> {
 		pck_chain: Option<PemChain>,
 		keys: EnclaveKeys,
 	) -> DispatchResult {
+		Self::ensure_usable_keys(&keys)?;
 		let now = Self::now_secs();
 		let verified = Self::verify(&quote, pck_chain.as_ref().map(|chain| &chain[..]), now)?;
 		let policy = Policy::<T>::get();

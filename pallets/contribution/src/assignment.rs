@@ -25,16 +25,21 @@ impl<T: Config> Pallet<T> {
 		ensure!(!workers.is_empty(), Error::<T>::NoWorkers);
 		let replaced = Self::replace_silent_workers(task, &mut entry, &deal, now);
 
-		let enclave_measurements = Self::enclave_measurements(&deal);
+		let enclave_requirement = Self::enclave_requirement(&deal);
 		for worker in &workers {
 			let membership = PoolMembers::<T>::get(deal.workerpool.id, worker)
 				.ok_or(Error::<T>::NotPoolMember)?;
 			ensure!(deal.tag & !membership.capabilities == 0, Error::<T>::WorkerLacksCapabilities);
-			ensure!(
-				Self::enclave_ok(worker, &deal, enclave_measurements.as_deref()),
-				Error::<T>::EnclaveNotAllowed
-			);
 			ensure!(!entry.assigned.contains(worker), Error::<T>::AlreadyAssigned);
+			if let Some(requirement) = &enclave_requirement {
+				// The enclave is pinned now: results and the dataset's key are for it alone.
+				let enclave = Self::allowed_enclave(worker, &deal, requirement)
+					.ok_or(Error::<T>::EnclaveNotAllowed)?;
+				entry
+					.enclaves
+					.try_push((worker.clone(), enclave))
+					.map_err(|_| Error::<T>::TooManyWorkers)?;
+			}
 			entry
 				.assigned
 				.try_push(worker.clone())
@@ -108,6 +113,7 @@ impl<T: Config> Pallet<T> {
 				entry.assigned_at.remove(position);
 			}
 			entry.dataset_keys.retain(|(keyed, _)| *keyed != worker);
+			entry.enclaves.retain(|(pinned, _)| *pinned != worker);
 			let score = Self::cut_score(deal.workerpool.id, &worker);
 			T::Market::expel_silent_member(deal.workerpool.id, &worker);
 			Self::deposit_event(Event::SilentWorkerReplaced { task, worker, score });

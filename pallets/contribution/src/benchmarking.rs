@@ -474,13 +474,14 @@ mod benchmarks {
 			},
 		);
 		let owner = dataset.owner.clone();
-		let sealed_for = |worker: &T::AccountId| SealedDatasetKey {
-			ephemeral: [5; 32],
-			recipient: T::Enclaves::encryption_key(worker).expect("attested"),
-			ciphertext: [6; 48],
-		};
 		let most = <T as Config>::MaxContributors::get();
 		let task = setup.assigned(0, most);
+		let entry = Tasks::<T>::get(task).expect("assigned");
+		let sealed_for = |worker: &T::AccountId| SealedDatasetKey {
+			ephemeral: [5; 32],
+			recipient: entry.enclave_of(worker).expect("pinned at assignment").encryption,
+			ciphertext: [6; 48],
+		};
 		let (last, others) = setup.workers[..most as usize].split_last().expect("a worker");
 		for worker in others {
 			Pallet::<T>::release_dataset_key(

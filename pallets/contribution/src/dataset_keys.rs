@@ -23,31 +23,16 @@ impl<T: Config> Pallet<T> {
 			.ok_or(pallet_marketplace::Error::<T>::UnknownDataset)?;
 		ensure!(registered.owner == caller, Error::<T>::NotDatasetOwner);
 		ensure!(registered.encrypted, Error::<T>::DatasetNotEncrypted);
-		let measurements =
-			Self::enclave_measurements(&deal).ok_or(Error::<T>::DealNotConfidential)?;
+		ensure!(deal.tag & tag::TEE != 0, Error::<T>::DealNotConfidential);
 		ensure!(entry.assigned.contains(&worker), Error::<T>::WorkerNotAssigned);
-		ensure!(
-			Self::enclave_ok(&worker, &deal, Some(&measurements)),
-			Error::<T>::EnclaveNotAllowed
-		);
-		ensure!(
-			T::Enclaves::encryption_key(&worker) == Some(sealed.recipient),
-			Error::<T>::SealedToAnotherKey
-		);
-		match entry.dataset_keys.iter_mut().find(|(who, _)| *who == worker) {
-			Some((_, released)) => {
-				ensure!(
-					released.recipient != sealed.recipient,
-					Error::<T>::DatasetKeyAlreadyReleased
-				);
-				*released = sealed;
-			}
-			// At most one key per assigned worker, and assigned workers are bounded alike.
-			None => entry
-				.dataset_keys
-				.try_push((worker.clone(), sealed))
-				.map_err(|_| Error::<T>::TooManyWorkers)?,
-		}
+		let enclave = Self::current_pinned_enclave(&entry, &worker)?;
+		ensure!(sealed.recipient == enclave.encryption, Error::<T>::SealedToAnotherKey);
+		ensure!(entry.dataset_key_of(&worker).is_none(), Error::<T>::DatasetKeyAlreadyReleased);
+		// At most one key per assigned worker, and assigned workers are bounded alike.
+		entry
+			.dataset_keys
+			.try_push((worker.clone(), sealed))
+			.map_err(|_| Error::<T>::TooManyWorkers)?;
 		Tasks::<T>::insert(task, entry);
 		Self::deposit_event(Event::DatasetKeyReleased {
 			task,

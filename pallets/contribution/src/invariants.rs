@@ -48,6 +48,18 @@ impl<T: Config> Pallet<T> {
 				"a dataset key was released to a worker not assigned"
 			);
 			ensure!(
+				entry.dataset_keys.iter().all(|(worker, sealed)| {
+					entry
+						.enclave_of(worker)
+						.is_some_and(|pinned| pinned.encryption == sealed.recipient)
+				}),
+				"a dataset key was sealed to another enclave than its worker was assigned with"
+			);
+			ensure!(
+				entry.enclaves.iter().all(|(worker, _)| entry.assigned.contains(worker)),
+				"an enclave is pinned for a worker not assigned"
+			);
+			ensure!(
 				entry.assigned_at.len() == entry.assigned.len(),
 				"a task's assigned workers and their blocks differ in number"
 			);

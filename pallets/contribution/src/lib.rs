@@ -241,7 +241,7 @@ pub mod pallet {
 	}
 
 	/// The layout version of this pallet's storage: see [`crate::migrations`].
-	const STORAGE_VERSION: StorageVersion = StorageVersion::new(2);
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(3);
 
 	#[pallet::pallet]
 	#[pallet::storage_version(STORAGE_VERSION)]
@@ -471,7 +471,8 @@ pub mod pallet {
 		NotPoolMember,
 		/// The worker did not declare every feature the deal's tag asks for.
 		WorkerLacksCapabilities,
-		/// The worker has no attested enclave of a measurement the app allows.
+		/// The worker has no attested enclave of a measurement the app allows (for a task on an
+		/// encrypted dataset: none whose evidence the chain trusts with data).
 		EnclaveNotAllowed,
 		/// The worker is already assigned to the task.
 		AlreadyAssigned,
@@ -529,10 +530,14 @@ pub mod pallet {
 		DealNotConfidential,
 		/// The worker is not assigned to the task.
 		WorkerNotAssigned,
-		/// The key is not sealed to the worker's enclave's registered encryption key.
+		/// The key is not sealed to the encryption key of the enclave the worker was assigned
+		/// with.
 		SealedToAnotherKey,
 		/// The key was already released to that worker's enclave for the task.
 		DatasetKeyAlreadyReleased,
+		/// The worker's enclave is no longer the one it was assigned the task with: it registered
+		/// other keys or another measurement, or its registration expired or was evicted.
+		EnclaveChanged,
 	}
 
 	#[pallet::hooks]
@@ -781,24 +786,45 @@ impl<T: Config> Pallet<T> {
 		Ok(DealDeadlines { reference_time, contribution: after(7), settlement: after(10) })
 	}
 
-	/// For a TEE deal, the measurements its app allows; `None` when the deal needs no enclave.
-	pub(crate) fn enclave_measurements(
-		deal: &Deal<T>,
-	) -> Option<alloc::vec::Vec<pallet_marketplace::Measurement>> {
-		(deal.tag & tag::TEE != 0).then(|| {
-			pallet_marketplace::Apps::<T>::get(deal.app.id)
+	/// For a TEE deal, what its workers' enclaves must be; `None` when the deal needs no enclave.
+	pub(crate) fn enclave_requirement(deal: &Deal<T>) -> Option<EnclaveRequirement> {
+		(deal.tag & tag::TEE != 0).then(|| EnclaveRequirement {
+			measurements: pallet_marketplace::Apps::<T>::get(deal.app.id)
 				.map(|app| app.measurements.into_inner())
-				.unwrap_or_default()
+				.unwrap_or_default(),
+			confidential: deal.dataset.as_ref().is_some_and(|dataset| {
+				pallet_marketplace::Datasets::<T>::get(dataset.id)
+					.is_some_and(|registered| registered.encrypted)
+			}),
 		})
 	}
 
-	/// Whether `worker` meets the deal's enclave requirement (see [`Self::enclave_measurements`]).
-	pub(crate) fn enclave_ok(
+	/// `worker`'s enclave, if it meets `requirement` for `deal`.
+	pub(crate) fn allowed_enclave(
 		worker: &T::AccountId,
 		deal: &Deal<T>,
-		measurements: Option<&[pallet_marketplace::Measurement]>,
-	) -> bool {
-		measurements.is_none_or(|allowed| T::Enclaves::enclave_allowed(worker, deal.tag, allowed))
+		requirement: &EnclaveRequirement,
+	) -> Option<PinnedEnclave> {
+		T::Enclaves::allowed_enclave(
+			worker,
+			deal.tag,
+			&requirement.measurements,
+			requirement.confidential,
+		)
+	}
+
+	/// The enclave `worker` was assigned to `entry` with, provided it is still the worker's
+	/// attested enclave: re-registering other keys, expiry or eviction end what the assignment
+	/// allowed.
+	pub(crate) fn current_pinned_enclave(
+		entry: &Task<T>,
+		worker: &T::AccountId,
+	) -> Result<PinnedEnclave, Error<T>> {
+		entry
+			.enclave_of(worker)
+			.filter(|enclave| T::Enclaves::is_current(worker, enclave))
+			.copied()
+			.ok_or(Error::<T>::EnclaveChanged)
 	}
 
 	fn has_task(deal: &Deal<T>, index: u32) -> bool {
@@ -852,6 +878,7 @@ impl<T: Config> Pallet<T> {
 			result_digest: None,
 			result_location: Default::default(),
 			dataset_keys: Default::default(),
+			enclaves: Default::default(),
 		}
 	}
 

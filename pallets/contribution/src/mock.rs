@@ -190,6 +190,7 @@ thread_local! {
 	static ATTESTED: RefCell<Vec<(AccountId, Measurement)>> = const { RefCell::new(Vec::new()) };
 	static ENCRYPTION_KEYS: RefCell<Vec<(AccountId, X25519PublicKey)>> =
 		const { RefCell::new(Vec::new()) };
+	static SIMULATED: RefCell<Vec<AccountId>> = const { RefCell::new(Vec::new()) };
 }
 
 /// An attestation registry for tests: workers given an enclave by [`TestEnclaves::attest`];
@@ -203,9 +204,28 @@ impl TestEnclaves {
 		ATTESTED.with(|attested| attested.borrow_mut().push((worker.clone(), measurement)));
 	}
 
+	/// Gives `worker` an enclave of `measurement` on simulated evidence, which the chain does
+	/// not trust with encrypted datasets.
+	pub fn attest_simulated(worker: &AccountId, measurement: Measurement) {
+		Self::attest(worker, measurement);
+		SIMULATED.with(|simulated| simulated.borrow_mut().push(worker.clone()));
+	}
+
 	/// Takes `worker`'s enclave away, as an expiry or eviction would.
 	pub fn evict(worker: &AccountId) {
 		ATTESTED.with(|attested| attested.borrow_mut().retain(|(who, _)| who != worker));
+		SIMULATED.with(|simulated| simulated.borrow_mut().retain(|who| who != worker));
+	}
+
+	/// The encryption key of `worker`'s enclave.
+	pub fn encryption_key(worker: &AccountId) -> Option<X25519PublicKey> {
+		if Self::measurements(worker).is_empty() {
+			return None;
+		}
+		let rekeyed = ENCRYPTION_KEYS.with(|keys| {
+			keys.borrow().iter().rev().find(|(who, _)| who == worker).map(|(_, key)| *key)
+		});
+		Some(rekeyed.unwrap_or_else(|| sp_io::hashing::blake2_256(worker.as_ref())))
 	}
 
 	/// Gives `worker`'s enclave a new encryption key, as a re-registration would.
@@ -235,13 +255,28 @@ impl TestEnclaves {
 }
 
 impl EnclaveRegistry<AccountId> for TestEnclaves {
-	fn enclave_allowed(worker: &AccountId, _tag: Tag, allowed: &[Measurement]) -> bool {
-		ATTESTED.with(|attested| {
-			attested
-				.borrow()
-				.iter()
-				.any(|(who, measurement)| who == worker && allowed.contains(measurement))
+	fn allowed_enclave(
+		worker: &AccountId,
+		_tag: Tag,
+		allowed: &[Measurement],
+		confidential: bool,
+	) -> Option<PinnedEnclave> {
+		let simulated = SIMULATED.with(|simulated| simulated.borrow().contains(worker));
+		if confidential && simulated {
+			return None;
+		}
+		let measurement = Self::measurements(worker)
+			.into_iter()
+			.find(|measurement| allowed.contains(measurement))?;
+		Some(PinnedEnclave {
+			measurement,
+			signing: sp_io::hashing::blake2_256(&[&b"signing"[..], worker.as_ref()].concat()),
+			encryption: Self::encryption_key(worker)?,
 		})
+	}
+
+	fn is_current(worker: &AccountId, pinned: &PinnedEnclave) -> bool {
+		Self::allowed_enclave(worker, 0, &[pinned.measurement], false) == Some(*pinned)
 	}
 
 	fn verify_enclave_signature(
@@ -249,18 +284,7 @@ impl EnclaveRegistry<AccountId> for TestEnclaves {
 		message: &[u8],
 		signature: &EnclaveSignature,
 	) -> bool {
-		Self::enclave_allowed(worker, 0, &Self::measurements(worker))
-			&& *signature == Self::sign(worker, message)
-	}
-
-	fn encryption_key(worker: &AccountId) -> Option<X25519PublicKey> {
-		if Self::measurements(worker).is_empty() {
-			return None;
-		}
-		let rekeyed = ENCRYPTION_KEYS.with(|keys| {
-			keys.borrow().iter().rev().find(|(who, _)| who == worker).map(|(_, key)| *key)
-		});
-		Some(rekeyed.unwrap_or_else(|| sp_io::hashing::blake2_256(worker.as_ref())))
+		!Self::measurements(worker).is_empty() && *signature == Self::sign(worker, message)
 	}
 
 	#[cfg(feature = "runtime-benchmarks")]
@@ -348,6 +372,7 @@ pub fn new_test_ext() -> sp_io::TestExternalities {
 		System::set_block_number(1);
 		frame_system::BlockHash::<Test>::insert(0, sp_core::H256::repeat_byte(0xc0));
 		ATTESTED.with(|attested| attested.borrow_mut().clear());
+		SIMULATED.with(|simulated| simulated.borrow_mut().clear());
 		DEALS_MADE.with(|made| *made.borrow_mut() = 0);
 		register_pool();
 	});
@@ -515,7 +540,8 @@ impl DealSpec {
 			price,
 			volume: self.volume,
 			tag: 0,
-			app_restriction: Restriction::Any,
+			// Encrypted datasets are sold only for an app their owner names.
+			app_restriction: Restriction::Only(self.app),
 			workerpool_restriction: Restriction::Any,
 			requester_restriction: Restriction::Any,
 			salt,

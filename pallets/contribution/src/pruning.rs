@@ -11,15 +11,13 @@ use frame_support::pallet_prelude::*;
 use frame_system::pallet_prelude::BlockNumberFor;
 use sp_runtime::traits::Saturating;
 
-use crate::{
-	types::Task, Config, Pallet, SettledTasks, TaskId, TaskPruneCursor, Tasks, WeightInfo,
-};
+use crate::{Config, Pallet, SettledTasks, TaskId, TaskPruneCursor, Tasks, WeightInfo};
 
 impl<T: Config> Pallet<T> {
 	/// Queues settled `task` for removal once its retention has passed.
-	pub(crate) fn queue_pruning(task: TaskId, entry: &Task<T>) {
+	pub(crate) fn queue_pruning(task: TaskId, final_deadline: BlockNumberFor<T>) {
 		let now = frame_system::Pallet::<T>::block_number();
-		let from = now.max(entry.final_deadline).saturating_add(T::TaskRetention::get());
+		let from = now.max(final_deadline).saturating_add(T::TaskRetention::get());
 		SettledTasks::<T>::insert(from, task, ());
 	}
 

@@ -499,7 +499,7 @@ impl<T: Config> Plan<T> {
 			.members
 			.entry(deal.workerpool.id)
 			.or_insert_with(|| PoolMembers::<T>::iter_prefix(deal.workerpool.id).collect());
-		let enclave_measurements = Pallet::<T>::enclave_measurements(deal);
+		let enclave_requirement = Pallet::<T>::enclave_requirement(deal);
 		let mut ranked: Vec<_> = members
 			.iter()
 			.filter(|(worker, membership)| {
@@ -507,7 +507,9 @@ impl<T: Config> Plan<T> {
 					&& now < membership.last_heartbeat.saturating_add(T::LivenessWindow::get())
 					&& !entry.assigned.contains(worker)
 					&& !replaced.contains(worker)
-					&& Pallet::<T>::enclave_ok(worker, deal, enclave_measurements.as_deref())
+					&& enclave_requirement.as_ref().is_none_or(|requirement| {
+						Pallet::<T>::allowed_enclave(worker, deal, requirement).is_some()
+					})
 			})
 			.map(|(worker, membership)| {
 				let score = Scores::<T>::get(deal.workerpool.id, worker);

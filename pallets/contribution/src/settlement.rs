@@ -80,7 +80,7 @@ impl<T: Config> Pallet<T> {
 		let deal_id = entry.deal;
 		let digest = entry.result_digest.unwrap_or_default();
 		let location = entry.result_location.clone();
-		Self::queue_pruning(task, &entry);
+		Self::queue_pruning(task, entry.final_deadline);
 		Tasks::<T>::insert(task, entry);
 		T::Market::settle_tasks(&deal_id, 1);
 		Self::deposit_event(Event::TaskFinalized { task, deal: deal_id, digest, location, reason });
@@ -108,7 +108,7 @@ impl<T: Config> Pallet<T> {
 		entry.status = TaskStatus::Failed;
 		entry.dataset_keys.clear();
 		let deal_id = entry.deal;
-		Self::queue_pruning(task, &entry);
+		Self::queue_pruning(task, entry.final_deadline);
 		Tasks::<T>::insert(task, entry);
 		T::Market::settle_tasks(&deal_id, 1);
 		Self::deposit_event(Event::TaskFailed { task, deal: deal_id, reason });

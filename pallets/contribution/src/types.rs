@@ -9,7 +9,7 @@ use sp_core::H256;
 use sp_runtime::traits::Saturating;
 
 pub use commons_primitives::{
-	EnclaveRegistry, EnclaveSignature, SealedDatasetKey, X25519PublicKey,
+	EnclaveRegistry, EnclaveSignature, PinnedEnclave, SealedDatasetKey, X25519PublicKey,
 };
 
 use crate::{consensus::Tally, BalanceOf, Config};
@@ -167,6 +167,15 @@ pub enum Failure {
 	SweptAfterFinalDeadline,
 }
 
+/// What a TEE deal asks of its workers' enclaves.
+pub(crate) struct EnclaveRequirement {
+	/// The measurements the deal's app allows.
+	pub measurements: alloc::vec::Vec<pallet_marketplace::Measurement>,
+	/// Whether the deal reads an encrypted dataset: then only evidence the chain trusts with
+	/// data counts.
+	pub confidential: bool,
+}
+
 /// A task: one run of a deal's app, voted on by the workers its scheduler assigned.
 #[derive(
 	CloneNoBound,
@@ -217,6 +226,9 @@ pub struct Task<T: Config> {
 	/// While the task is unsettled: the dataset key its owner released to assigned workers'
 	/// enclaves, one per worker. Emptied when the task settles.
 	pub dataset_keys: BoundedVec<(AccountIdOf<T>, SealedDatasetKey), T::MaxContributors>,
+	/// For a TEE task: the enclave each assigned worker was assigned with, one per worker. Only
+	/// that enclave's results are accepted and only it is sent the dataset's key.
+	pub enclaves: BoundedVec<(AccountIdOf<T>, PinnedEnclave), T::MaxContributors>,
 }
 
 impl<T: Config> Task<T> {
@@ -252,6 +264,11 @@ impl<T: Config> Task<T> {
 	/// The contribution of `worker`, if it contributed.
 	pub fn contribution_of(&self, worker: &AccountIdOf<T>) -> Option<&Contribution<T>> {
 		self.contributions.iter().find(|contribution| contribution.worker == *worker)
+	}
+
+	/// The enclave `worker` was assigned with, for a TEE task.
+	pub fn enclave_of(&self, worker: &AccountIdOf<T>) -> Option<&PinnedEnclave> {
+		self.enclaves.iter().find(|(who, _)| who == worker).map(|(_, enclave)| enclave)
 	}
 
 	/// The dataset key released to `worker`'s enclave, if any.

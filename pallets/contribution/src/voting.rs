@@ -21,6 +21,7 @@ impl<T: Config> Pallet<T> {
 		let (mut entry, deal) = Self::task_and_deal(&task)?;
 		Self::ensure_may_contribute(&entry, &worker)?;
 		Self::check_enclave_signature(
+			&entry,
 			&deal,
 			&worker,
 			&task,
@@ -134,6 +135,7 @@ impl<T: Config> Pallet<T> {
 		ensure!(entry.contributions.is_empty(), Error::<T>::TaskHasContributions);
 		let (result_hash, result_seal) = Self::result_hash_and_seal(&task, &worker, &digest);
 		Self::check_enclave_signature(
+			&entry,
 			&deal,
 			&worker,
 			&task,
@@ -235,10 +237,11 @@ impl<T: Config> Pallet<T> {
 		now.saturating_add(entry.reference_time.saturating_mul(2u32.into()))
 	}
 
-	/// For a TEE deal, checks that the result is signed by the worker's enclave and that this
-	/// enclave is still one the app allows: a worker may re-register its enclave at any time, so
-	/// what was checked at assignment does not hold here by itself.
+	/// For a TEE deal, checks that the result is signed by the enclave the worker was assigned
+	/// with, and that this is still its attested enclave: a worker may re-register at any time,
+	/// and what was checked at assignment holds only for the enclave pinned then.
 	pub(crate) fn check_enclave_signature(
+		entry: &Task<T>,
 		deal: &Deal<T>,
 		worker: &T::AccountId,
 		task: &TaskId,
@@ -246,15 +249,12 @@ impl<T: Config> Pallet<T> {
 		result_seal: &ResultSeal,
 		signature: Option<&EnclaveSignature>,
 	) -> DispatchResult {
-		match (Self::enclave_measurements(deal), signature) {
-			(None, None) => Ok(()),
-			(None, Some(_)) => Err(Error::<T>::UnexpectedEnclaveSignature.into()),
-			(Some(_), None) => Err(Error::<T>::EnclaveSignatureMissing.into()),
-			(Some(measurements), Some(signature)) => {
-				ensure!(
-					Self::enclave_ok(worker, deal, Some(&measurements)),
-					Error::<T>::EnclaveNotAllowed
-				);
+		match (deal.tag & tag::TEE != 0, signature) {
+			(false, None) => Ok(()),
+			(false, Some(_)) => Err(Error::<T>::UnexpectedEnclaveSignature.into()),
+			(true, None) => Err(Error::<T>::EnclaveSignatureMissing.into()),
+			(true, Some(signature)) => {
+				Self::current_pinned_enclave(entry, worker)?;
 				let message = Self::enclave_message(task, result_hash, result_seal);
 				ensure!(
 					T::Enclaves::verify_enclave_signature(worker, &message, signature),

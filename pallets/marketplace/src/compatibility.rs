@@ -13,7 +13,8 @@ use frame_support::{ensure, traits::fungible::Inspect};
 use sp_runtime::traits::Zero;
 
 use crate::{
-	tag, AppOrder, BalanceOf, Config, DatasetOrder, Error, RequestOrder, Tag, WorkerpoolOrder,
+	tag, AppOrder, BalanceOf, Config, DatasetOrder, Error, RequestOrder, Restriction, Tag,
+	WorkerpoolOrder,
 };
 
 /// The tag of the deal `app`, `dataset`, `pool` and `request` would make, or the first rule they
@@ -50,6 +51,13 @@ pub fn check_compatibility<T: Config>(
 	ensure!(deal_tag & !pool.tag == 0, Error::<T>::WorkerpoolLacksRequestedTag);
 	ensure!((deal_tag ^ app.tag) & tag::TEE == 0, Error::<T>::TeeRequiredButAppNotTee);
 	ensure!(!dataset_encrypted || deal_tag & tag::TEE != 0, Error::<T>::EncryptedDatasetOutsideTee);
+	// Anyone can create an app and list any enclave in it, a leaking one included: an encrypted
+	// dataset's key may go only to an app its owner chose.
+	ensure!(
+		!dataset_encrypted
+			|| dataset.is_some_and(|order| matches!(order.app_restriction, Restriction::Only(_))),
+		Error::<T>::ConfidentialDatasetForAnyApp
+	);
 
 	// What each order is for, and whom each allows.
 	ensure!(request.app == app.app, Error::<T>::AppMismatch);

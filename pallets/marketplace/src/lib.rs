@@ -703,6 +703,10 @@ pub mod pallet {
 		WorkerpoolOrderExpiryUnbounded,
 		/// The request order has no expiry, or one more than `MaxOrderLifetime` blocks ahead.
 		RequestOrderExpiryUnbounded,
+		/// The dataset is encrypted but its order allows any app. An app's allowed enclaves are
+		/// its owner's choice, and anyone may create an app: an encrypted dataset's order must
+		/// name the one app its owner trusts with the data.
+		ConfidentialDatasetForAnyApp,
 	}
 
 	#[pallet::hooks]

@@ -263,7 +263,7 @@ pub fn dataset_order(volume: u32) -> DatasetOrder<Test> {
 		price: DATASET_PRICE,
 		volume,
 		tag: 0,
-		app_restriction: Restriction::Any,
+		app_restriction: Restriction::Only(0),
 		workerpool_restriction: Restriction::Any,
 		requester_restriction: Restriction::Any,
 		salt: [0; 32],

@@ -129,10 +129,15 @@ fn a_quoted_enclave_is_registered_as_intel_attested_and_serves_its_app() {
 			.into(),
 		);
 		let allowed = [Measurement::SgxMrEnclave([1; 32])];
-		assert!(Attestation::enclave_allowed(&worker, tag::TEE | tag::SGX, &allowed));
-		assert!(!Attestation::enclave_allowed(&worker, tag::TEE | tag::TDX, &allowed));
+		assert!(
+			Attestation::allowed_enclave(&worker, tag::TEE | tag::SGX, &allowed, false).is_some()
+		);
+		assert!(
+			!Attestation::allowed_enclave(&worker, tag::TEE | tag::TDX, &allowed, false).is_some()
+		);
 		let other_app = [Measurement::SgxMrEnclave([9; 32])];
-		assert!(!Attestation::enclave_allowed(&worker, tag::TEE | tag::SGX, &other_app));
+		assert!(!Attestation::allowed_enclave(&worker, tag::TEE | tag::SGX, &other_app, false)
+			.is_some());
 	});
 }
 

@@ -58,11 +58,13 @@ fn a_simulated_enclave_is_registered_labelled_and_trusted_until_it_expires() {
 
 		let message = b"a result";
 		let signature = enclave.signer.sign(message).0;
-		assert!(Attestation::enclave_allowed(&worker, tag::TEE | tag::SGX, &[MRENCLAVE]));
+		assert!(Attestation::allowed_enclave(&worker, tag::TEE | tag::SGX, &[MRENCLAVE], false)
+			.is_some());
 		assert!(Attestation::verify_enclave_signature(&worker, message, &signature));
 
 		Timestamp::set_timestamp(START + LIFETIME);
-		assert!(!Attestation::enclave_allowed(&worker, tag::TEE | tag::SGX, &[MRENCLAVE]));
+		assert!(!Attestation::allowed_enclave(&worker, tag::TEE | tag::SGX, &[MRENCLAVE], false)
+			.is_some());
 		assert!(!Attestation::verify_enclave_signature(&worker, message, &signature));
 	});
 }
@@ -112,12 +114,22 @@ fn the_registry_answers_by_kind_measurement_and_key() {
 		register(&sgx_worker, &sgx, MRENCLAVE);
 		register(&tdx_worker, &TestEnclave::new(2), MRTD);
 
-		assert!(Attestation::enclave_allowed(&sgx_worker, tag::TEE, &[MRTD, MRENCLAVE]));
-		assert!(!Attestation::enclave_allowed(&sgx_worker, tag::TEE | tag::TDX, &[MRENCLAVE]));
-		assert!(!Attestation::enclave_allowed(&sgx_worker, tag::TEE, &[MRTD]));
-		assert!(!Attestation::enclave_allowed(&sgx_worker, tag::TEE, &[]));
-		assert!(Attestation::enclave_allowed(&tdx_worker, tag::TEE | tag::TDX, &[MRTD]));
-		assert!(!Attestation::enclave_allowed(&stranger, tag::TEE, &[MRENCLAVE, MRTD]));
+		assert!(Attestation::allowed_enclave(&sgx_worker, tag::TEE, &[MRTD, MRENCLAVE], false)
+			.is_some());
+		assert!(!Attestation::allowed_enclave(
+			&sgx_worker,
+			tag::TEE | tag::TDX,
+			&[MRENCLAVE],
+			false
+		)
+		.is_some());
+		assert!(!Attestation::allowed_enclave(&sgx_worker, tag::TEE, &[MRTD], false).is_some());
+		assert!(!Attestation::allowed_enclave(&sgx_worker, tag::TEE, &[], false).is_some());
+		assert!(Attestation::allowed_enclave(&tdx_worker, tag::TEE | tag::TDX, &[MRTD], false)
+			.is_some());
+		assert!(
+			!Attestation::allowed_enclave(&stranger, tag::TEE, &[MRENCLAVE, MRTD], false).is_some()
+		);
 
 		let message = b"a result";
 		let forged = TestEnclave::new(9).signer.sign(message).0;
@@ -169,5 +181,65 @@ fn an_expired_enclave_can_be_evicted_by_anyone_and_a_live_one_only_withdrawn() {
 			Attestation::deregister(RuntimeOrigin::signed(worker)),
 			Error::<Test>::NotRegistered
 		);
+	});
+}
+
+#[test]
+fn a_simulated_enclave_gets_confidential_data_only_where_genesis_allows_it() {
+	run(true, || {
+		let worker = account(1);
+		register(&worker, &TestEnclave::new(1), MRENCLAVE);
+		let sgx = tag::TEE | tag::SGX;
+		assert!(Attestation::allowed_enclave(&worker, sgx, &[MRENCLAVE], false).is_some());
+		assert_eq!(Attestation::allowed_enclave(&worker, sgx, &[MRENCLAVE], true), None);
+
+		// A development chain's genesis may let it handle test data.
+		crate::SimulatedConfidentialAllowed::<Test>::put(true);
+		assert!(Attestation::allowed_enclave(&worker, sgx, &[MRENCLAVE], true).is_some());
+	});
+}
+
+#[test]
+fn an_encryption_key_of_small_order_is_refused() {
+	run(true, || {
+		let worker = account(1);
+		let mut one = [0u8; 32];
+		one[0] = 1;
+		for encryption in [[0u8; 32], one] {
+			let mut enclave = TestEnclave::new(1);
+			enclave.keys.encryption = encryption;
+			assert_noop!(
+				attempt(&worker, TeeKind::Sgx, MRENCLAVE, enclave.keys, enclave.proof(&worker)),
+				Error::<Test>::SmallOrderEncryptionKey
+			);
+		}
+	});
+}
+
+#[test]
+fn a_pinned_enclave_stays_current_while_re_attested_with_the_same_keys_only() {
+	run(true, || {
+		let worker = account(1);
+		let enclave = TestEnclave::new(1);
+		register(&worker, &enclave, MRENCLAVE);
+		let pinned = Attestation::allowed_enclave(&worker, tag::TEE, &[MRENCLAVE], false).unwrap();
+		assert!(Attestation::is_current(&worker, &pinned));
+
+		// Re-attesting the same enclave later keeps it current past the first expiry.
+		Timestamp::set_timestamp(START + LIFETIME / 2);
+		register(&worker, &enclave, MRENCLAVE);
+		Timestamp::set_timestamp(START + LIFETIME);
+		assert!(Attestation::is_current(&worker, &pinned));
+
+		// Other keys, or another measurement, are another enclave.
+		register(&worker, &TestEnclave::new(2), MRENCLAVE);
+		assert!(!Attestation::is_current(&worker, &pinned));
+		register(&worker, &enclave, Measurement::SgxMrEnclave([9; 32]));
+		assert!(!Attestation::is_current(&worker, &pinned));
+
+		// An expired one is no longer anyone's.
+		register(&worker, &enclave, MRENCLAVE);
+		Timestamp::set_timestamp(START + LIFETIME + LIFETIME);
+		assert!(!Attestation::is_current(&worker, &pinned));
 	});
 }

@@ -24,7 +24,7 @@ fn sealed_to(recipient: [u8; 32]) -> SealedDatasetKey {
 
 /// A key sealed to `worker`'s enclave's current encryption key.
 fn sealed_for(worker: &AccountId) -> SealedDatasetKey {
-	sealed_to(<TestEnclaves as crate::EnclaveRegistry<AccountId>>::encryption_key(worker).unwrap())
+	sealed_to(TestEnclaves::encryption_key(worker).unwrap())
 }
 
 fn release(
@@ -109,23 +109,50 @@ fn a_failed_task_drops_its_released_keys() {
 }
 
 #[test]
-fn an_enclave_that_re_registered_with_a_new_key_gets_the_key_again_once() {
+fn an_enclave_that_re_registered_after_assignment_gets_no_key() {
 	run_test(|| {
 		let enclave = worker(1);
 		let task = attested_task(confidential(1), &[enclave.clone()]);
-		let before = sealed_for(&enclave);
-		assert_ok!(release(DATASET_OWNER, task, &enclave, before));
+		let pinned = sealed_for(&enclave);
+		assert_ok!(release(DATASET_OWNER, task, &enclave, pinned));
 		assert_noop!(
-			release(DATASET_OWNER, task, &enclave, before),
+			release(DATASET_OWNER, task, &enclave, pinned),
 			Err::DatasetKeyAlreadyReleased
 		);
 
-		TestEnclaves::rekey(&enclave, [42; 32]);
-		assert_noop!(release(DATASET_OWNER, task, &enclave, before), Err::SealedToAnotherKey);
-		assert_ok!(release(DATASET_OWNER, task, &enclave, sealed_to([42; 32])));
-		let entry = Tasks::<Test>::get(task).unwrap();
-		assert_eq!(entry.dataset_keys.len(), 1);
-		assert_eq!(entry.dataset_key_of(&enclave), Some(&sealed_to([42; 32])));
+		// The worker registers new keys (an enclave it may control): the key is released
+		// neither to them nor again to the keys it was assigned with.
+		let other = worker(2);
+		let task = attested_task(confidential(1), &[other.clone()]);
+		let assigned_with = sealed_for(&other);
+		TestEnclaves::rekey(&other, [42; 32]);
+		assert_noop!(
+			release(DATASET_OWNER, task, &other, sealed_to([42; 32])),
+			Err::EnclaveChanged
+		);
+		assert_noop!(release(DATASET_OWNER, task, &other, assigned_with), Err::EnclaveChanged);
+		assert_eq!(released_keys(task), 0);
+	});
+}
+
+#[test]
+fn a_simulated_enclave_is_not_trusted_with_an_encrypted_dataset() {
+	run_test(|| {
+		let simulated = worker(1);
+		TestEnclaves::attest_simulated(&simulated, APP_MEASUREMENT);
+		let deal = confidential(1).make();
+		let task = Contribution::task_id(&deal, 0);
+		assert_ok!(Contribution::initialize(RuntimeOrigin::signed(account(OUTSIDER)), deal, 0));
+		assert_noop!(
+			Contribution::assign(
+				RuntimeOrigin::signed(account(SCHEDULER)),
+				task,
+				vec![simulated.clone()].try_into().unwrap()
+			),
+			Err::EnclaveNotAllowed
+		);
+		// A TEE task on data that is not encrypted takes it.
+		assigned_task(DealSpec { dataset: PLAIN_DATASET, ..confidential(1) }, &[simulated]);
 	});
 }
 
@@ -154,10 +181,10 @@ fn a_key_is_released_only_by_its_owner_to_an_assigned_allowed_enclave_of_an_open
 
 		// An enclave whose registration lapsed after its assignment gets nothing.
 		TestEnclaves::evict(&assigned);
-		assert_noop!(release(DATASET_OWNER, task, &assigned, good), Err::EnclaveNotAllowed);
+		assert_noop!(release(DATASET_OWNER, task, &assigned, good), Err::EnclaveChanged);
 		// Nor one of a measurement the app does not allow.
 		TestEnclaves::attest(&assigned, Measurement::SgxMrEnclave([8; 32]));
-		assert_noop!(release(DATASET_OWNER, task, &assigned, good), Err::EnclaveNotAllowed);
+		assert_noop!(release(DATASET_OWNER, task, &assigned, good), Err::EnclaveChanged);
 		TestEnclaves::attest(&assigned, APP_MEASUREMENT);
 
 		// A deal that does not run in a TEE (the marketplace no longer makes them with an

@@ -3,7 +3,7 @@
 //! always equal the accounting, and sealed keys exist only for assigned workers of unsettled
 //! confidential tasks.
 
-use crate::{mock::*, Call as ContributionCall, EnclaveRegistry, SealedDatasetKey, TaskId, Tasks};
+use crate::{mock::*, Call as ContributionCall, SealedDatasetKey, TaskId, Tasks};
 use frame_support::{
 	dispatch::GetDispatchInfo,
 	traits::{fungible::Inspect, UnfilteredDispatchable},
@@ -176,9 +176,9 @@ fn apply(
 	}
 }
 
-/// Sealed keys exist only on confidential tasks, and always for their worker's current enclave
-/// key or one it had when the key was released (the pallet's own invariants cover the rest:
-/// only assigned workers, none once settled).
+/// Sealed keys exist only on confidential tasks, and never for a key other than the enclave's
+/// the worker was assigned with (the pallet's own invariants cover the rest: only assigned
+/// workers, only to their pinned enclaves, none once settled).
 fn check_sealed_keys(tasks: &[TaskId], confidential: &[bool]) {
 	for (task, confidential) in tasks.iter().zip(confidential) {
 		// A task pruned after its retention keeps no key.

@@ -622,7 +622,7 @@ fn an_enclave_swapped_after_assignment_cannot_sign_a_result() {
 				bounded(b""),
 				Some(signature),
 			),
-			crate::Error::<Test>::EnclaveNotAllowed
+			crate::Error::<Test>::EnclaveChanged
 		);
 		assert_noop!(
 			Contribution::contribute(
@@ -632,11 +632,25 @@ fn an_enclave_swapped_after_assignment_cannot_sign_a_result() {
 				seal,
 				Some(signature)
 			),
-			crate::Error::<Test>::EnclaveNotAllowed
+			crate::Error::<Test>::EnclaveChanged
 		);
-		// Back on an allowed enclave, it may.
+		// Nor may an enclave of the allowed measurement with other keys than it was assigned
+		// with: possibly one the worker controls outside any enclave.
 		TestEnclaves::evict(&good);
 		TestEnclaves::attest(&good, APP_MEASUREMENT);
+		TestEnclaves::rekey(&good, [9; 32]);
+		assert_noop!(
+			Contribution::contribute(
+				RuntimeOrigin::signed(good.clone()),
+				task,
+				hash,
+				seal,
+				Some(signature)
+			),
+			crate::Error::<Test>::EnclaveChanged
+		);
+		// Re-attesting the enclave it was assigned with, it may.
+		TestEnclaves::rekey(&good, sp_io::hashing::blake2_256(good.as_ref()));
 		assert_ok!(Contribution::contribute(
 			RuntimeOrigin::signed(good),
 			task,

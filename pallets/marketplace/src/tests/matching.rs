@@ -435,3 +435,16 @@ fn an_encrypted_dataset_is_sold_only_into_tee_deals() {
 		assert_eq!(Deals::<Test>::get(last_deal()).unwrap().tag, tag::TEE);
 	});
 }
+
+#[test]
+fn an_encrypted_dataset_is_sold_only_for_the_app_its_order_names() {
+	run_test(|| {
+		register_resources();
+		Datasets::<Test>::mutate(0, |dataset| dataset.as_mut().unwrap().encrypted = true);
+		let mut orders = Match::new(1);
+		orders.app.tag = tag::TEE;
+		orders.workerpool.tag = tag::TEE;
+		orders.dataset.as_mut().unwrap().app_restriction = Restriction::Any;
+		assert_noop!(orders.submit(), Error::<Test>::ConfidentialDatasetForAnyApp);
+	});
+}
