@@ -25,7 +25,7 @@ use pallet_marketplace::DatasetId;
 use sp_core::{sr25519, Pair};
 
 use crate::{
-	confidential::{seal_dataset_key, DatasetKey},
+	confidential::{is_low_order_x25519, seal_dataset_key, DatasetKey},
 	follow::{events_between, Cursor, Follower, POLL_INTERVAL},
 	Chain, ClientError,
 };
@@ -92,7 +92,8 @@ struct KeyService {
 
 /// What to do about one owed release after looking at the chain.
 enum Next {
-	/// Nothing more: released, or the task no longer needs it, or it is not ours.
+	/// Nothing more: released, or the task no longer needs it, or it is not ours, or it cannot
+	/// be made safely.
 	Drop,
 	/// Not yet: the worker has no unexpired enclave, or a release is still on its way.
 	Wait,
@@ -178,6 +179,15 @@ impl KeyService {
 		if task.dataset_key_of(worker).is_some_and(|sealed| sealed.recipient == recipient) {
 			return Ok(Next::Drop);
 		}
+		// Anyone could open a key sealed to such an enclave key: that release is never made. One
+		// log line and dropped, rather than an error every round.
+		if is_low_order_x25519(&recipient) {
+			eprintln!(
+				"task {task_id:?}: {worker}'s enclave key is a low-order X25519 key: its dataset \
+				 key is not released"
+			);
+			return Ok(Next::Drop);
+		}
 		if sent_at.is_some_and(|sent| best < sent + RESEND_AFTER_BLOCKS) {
 			return Ok(Next::Wait);
 		}
@@ -188,7 +198,7 @@ impl KeyService {
 				return Ok(Next::Drop);
 			}
 		};
-		let sealed = seal_dataset_key(&key, &recipient, &task_id);
+		let sealed = seal_dataset_key(&key, &recipient, &task_id)?;
 		let call = pallet_contribution::Call::release_dataset_key {
 			task: task_id,
 			worker: worker.clone(),

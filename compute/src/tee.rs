@@ -117,7 +117,8 @@ mod tests {
 		let task = TaskId::repeat_byte(4);
 		let key = DatasetKey::generate();
 		let sealed =
-			commons_client::confidential::seal_dataset_key(&key, &first.keys.encryption, &task);
+			commons_client::confidential::seal_dataset_key(&key, &first.keys.encryption, &task)
+				.unwrap();
 		assert_eq!(again.open_dataset_key(&sealed, &task).unwrap(), key);
 		assert!(fresh.open_dataset_key(&sealed, &task).is_err());
 		assert!(matches!(first.measurement(), Measurement::SgxMrEnclave(_)));

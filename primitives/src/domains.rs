@@ -17,5 +17,6 @@ pub const ENCLAVE_REPORT_DATA: &[u8] = b"commons/enclave/v1";
 /// The label of the key derivation that encrypts a dataset's content.
 pub const DATASET: &[u8] = b"commons/dataset/v1";
 
-/// The label of the key derivation that seals a dataset's key to one enclave for one task.
-pub const DATASET_KEY_SEAL: &[u8] = b"commons/dataset-key/v1";
+/// What a dataset's key sealed to one enclave for one task is bound to: the start of its RFC 9180
+/// HPKE `info`, `DATASET_KEY_SEAL ‖ task id`. (v2: HPKE; v1 was an HPKE-like construction.)
+pub const DATASET_KEY_SEAL: &[u8] = b"commons/dataset-key/v2";

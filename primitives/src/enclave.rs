@@ -35,10 +35,10 @@ pub type EnclaveSignature = [u8; 64];
 pub type X25519PublicKey = [u8; 32];
 
 /// A confidential dataset's 32-byte key sealed to one enclave for one task, so that only that
-/// enclave can read it. The key is encrypted with ChaCha20-Poly1305 under a key derived
-/// (HKDF-SHA256, label [`crate::domains::DATASET_KEY_SEAL`]) from the Diffie-Hellman secret of
-/// the two public keys, the keys themselves and the task. The chain checks who it is for; only
-/// the enclave can check what it holds.
+/// enclave can read it: RFC 9180 HPKE, base mode, suite DHKEM(X25519, HKDF-SHA256), HKDF-SHA256,
+/// ChaCha20-Poly1305, one single-shot seal with info [`crate::domains::DATASET_KEY_SEAL`] ‖ task
+/// id and the task id as associated data, so any RFC 9180 implementation opens it. The chain
+/// checks who it is for; only the enclave can check what it holds.
 #[derive(
 	Clone,
 	Copy,
@@ -52,11 +52,11 @@ pub type X25519PublicKey = [u8; 32];
 	TypeInfo,
 )]
 pub struct SealedDatasetKey {
-	/// The dataset owner's one-time X25519 key.
+	/// HPKE's `enc`: the dataset owner's one-time X25519 key.
 	pub ephemeral: X25519PublicKey,
 	/// The enclave's encryption key it was sealed to.
 	pub recipient: X25519PublicKey,
-	/// The dataset key (32 bytes) and the AEAD tag (16 bytes).
+	/// HPKE's ciphertext: the encrypted dataset key (32 bytes) and the AEAD tag (16 bytes).
 	pub ciphertext: [u8; 48],
 }
 
