@@ -22,12 +22,15 @@
 //! [`options`] (its command line), [`digests`] (what it computed, across restarts), [`worker`]
 //! (the state machine from an assignment to a vote and a reveal), [`chain`] and [`computer`]
 //! (the worker's real chain and computer), [`upkeep`] (its pool membership, heartbeat and
-//! enclave registration), [`endpoint`] (pushed tasks in, results out) and [`metrics`].
+//! enclave registration), [`tee`] (the enclave's keys, and the simulated enclave), [`evidence`]
+//! (quotes from SGX under Gramine or from a TDX guest), [`endpoint`] (pushed tasks in, results
+//! out) and [`metrics`].
 
 pub mod chain;
 pub mod computer;
 pub mod digests;
 pub mod endpoint;
+pub mod evidence;
 pub mod example_apps;
 mod executor;
 pub mod metrics;

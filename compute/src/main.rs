@@ -24,7 +24,7 @@ use commons_compute::{
 	endpoint::{serve, Endpoint},
 	metrics::Metrics,
 	options::Options,
-	tee::SimulatedEnclave,
+	tee::{SimulatedEnclave, HARDWARE_SECRETS},
 	upkeep::{PoolToJoin, Upkeep},
 	worker::{Settings, Worker},
 	LOG_TARGET,
@@ -71,6 +71,8 @@ async fn run(options: Options) -> Result<(), String> {
 	let chain = Chain::new("node", &options.rpc)?;
 	chain.ensure_same_runtime().await?;
 	options.check_test_modes(&chain).await?;
+	// On TEE hardware, the attestation interface must be there before anything else is done.
+	let quotes = options.quote_provider()?;
 	fs::create_dir_all(&options.work_dir)
 		.map_err(|error| format!("cannot create {}: {error}", options.work_dir.display()))?;
 	let digests = DigestStore::load(&options.work_dir)?;
@@ -99,11 +101,17 @@ async fn run(options: Options) -> Result<(), String> {
 		|message: &str| log::warn!(target: LOG_TARGET, "{message}"),
 	)
 	.await?;
-	let enclave = match options.tee_simulated {
-		Some(tee) => {
+	// On TEE hardware this process is the enclave (or runs in the TD): its keys are generated
+	// here, inside, and kept apart from a simulated enclave's.
+	let enclave = match (options.tee(), &quotes) {
+		(Some(tee), None) => {
 			Some(Arc::new(SimulatedEnclave::load_or_create(&options.work_dir, tee.kind())?))
 		}
-		None => None,
+		(Some(tee), Some(_)) => Some(Arc::new(SimulatedEnclave::load_or_create_at(
+			&options.work_dir.join(HARDWARE_SECRETS),
+			tee.kind(),
+		)?)),
+		(None, _) => None,
 	};
 	let pool = options.workerpool.map(|workerpool| PoolToJoin {
 		workerpool,
@@ -111,6 +119,9 @@ async fn run(options: Options) -> Result<(), String> {
 		capabilities: options.announced_capabilities(),
 	});
 	let mut upkeep = Upkeep::new(chain.clone(), pair.clone(), enclave.clone(), pool);
+	if let Some(quotes) = quotes {
+		upkeep = upkeep.with_quote_provider(quotes);
+	}
 	upkeep.start().await?;
 	let settings = Settings {
 		account: account.clone(),

@@ -1,14 +1,20 @@
 //! The compute node's command line, and the guard that keeps its test modes (a cheating worker, a
 //! worker that crashes between its vote and its reveal) to development chains.
 
-use std::{net::SocketAddr, path::PathBuf};
+use std::{net::SocketAddr, path::PathBuf, sync::Arc};
 
 use clap::Parser;
 use commons_client::{rpc_params, Chain};
 use pallet_attestation::TeeKind;
 use pallet_marketplace::{tag, Tag};
 
-use crate::LOG_TARGET;
+use crate::{
+	evidence::{
+		ConfigfsTsm, GramineAttestation, QuoteProvider, CONFIGFS_TSM_REPORT_DIR,
+		GRAMINE_ATTESTATION_DIR,
+	},
+	LOG_TARGET,
+};
 
 /// What `commons-compute` is told on its command line.
 #[derive(Parser, Debug)]
@@ -52,6 +58,19 @@ pub struct Options {
 	#[arg(long, value_enum)]
 	pub tee_simulated: Option<TeeOption>,
 
+	/// Where the enclave's evidence comes from: `simulated` (the enclave of `--tee-simulated`, if
+	/// any), `gramine` (SGX: this node runs inside a Gramine-SGX enclave and registers with DCAP
+	/// quotes from `/dev/attestation`) or `tdx` (this node runs in a TDX trust domain and
+	/// registers with quotes from the kernel's configfs-tsm). With `gramine` or `tdx` the node
+	/// runs TEE tasks, announces the TEE capabilities and refuses to start without the interface.
+	#[arg(long, value_enum, default_value = "simulated")]
+	pub tee_evidence: EvidenceOption,
+
+	/// The hardware attestation interface's directory (default: `/dev/attestation` for
+	/// `--tee-evidence gramine`, `/sys/kernel/config/tsm/report` for `tdx`).
+	#[arg(long)]
+	pub attestation_dir: Option<PathBuf>,
+
 	/// Serves Prometheus metrics on this port of 127.0.0.1 at `/metrics`.
 	#[arg(long)]
 	pub prometheus_port: Option<u16>,
@@ -69,9 +88,51 @@ pub struct Options {
 
 impl Options {
 	/// The capability tags to announce when joining: `--capabilities`, and the TEE tags of the
-	/// simulated enclave if there is one.
+	/// enclave if there is one.
 	pub fn announced_capabilities(&self) -> Tag {
-		self.capabilities | self.tee_simulated.map(TeeOption::capabilities).unwrap_or_default()
+		self.capabilities | self.tee().map(TeeOption::capabilities).unwrap_or_default()
+	}
+
+	/// The TEE kind of the enclave this node runs TEE tasks in, if any: `--tee-simulated`'s, or
+	/// the hardware's for `--tee-evidence gramine` (SGX) and `tdx`.
+	pub fn tee(&self) -> Option<TeeOption> {
+		match self.tee_evidence {
+			EvidenceOption::Simulated => self.tee_simulated,
+			EvidenceOption::Gramine => Some(TeeOption::Sgx),
+			EvidenceOption::Tdx => Some(TeeOption::Tdx),
+		}
+	}
+
+	/// The source of the enclave's quotes for `--tee-evidence gramine` or `tdx`, opened: a node
+	/// that is not in such an enclave fails here, at start, with what is missing. `None` for
+	/// simulated evidence. Refuses `--tee-simulated` with hardware evidence, and
+	/// `--attestation-dir` without it.
+	pub fn quote_provider(&self) -> Result<Option<Arc<dyn QuoteProvider>>, String> {
+		let dir = |default: &str| self.attestation_dir.clone().unwrap_or_else(|| default.into());
+		let provider: Arc<dyn QuoteProvider> = match self.tee_evidence {
+			EvidenceOption::Simulated if self.attestation_dir.is_some() => {
+				return Err("--attestation-dir is for --tee-evidence gramine or tdx".into())
+			}
+			EvidenceOption::Simulated => return Ok(None),
+			EvidenceOption::Gramine | EvidenceOption::Tdx if self.tee_simulated.is_some() => {
+				return Err(format!(
+					"--tee-simulated is for --tee-evidence simulated, not {:?}: the enclave's \
+					 kind comes from its hardware",
+					self.tee_evidence
+				))
+			}
+			EvidenceOption::Gramine => {
+				let provider = GramineAttestation::open(dir(GRAMINE_ATTESTATION_DIR))
+					.map_err(|error| error.to_string())?;
+				Arc::new(provider)
+			}
+			EvidenceOption::Tdx => {
+				let provider = ConfigfsTsm::open(dir(CONFIGFS_TSM_REPORT_DIR))
+					.map_err(|error| error.to_string())?;
+				Arc::new(provider)
+			}
+		};
+		Ok(Some(provider))
 	}
 
 	/// Refuses `--corrupt-results` and `--crash-after-contributing` unless `chain` is a
@@ -99,6 +160,17 @@ impl Options {
 		}
 		Ok(())
 	}
+}
+
+/// Where the enclave's evidence comes from, on the command line.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EvidenceOption {
+	/// No TEE hardware: the simulated enclave of `--tee-simulated`, development chains only.
+	Simulated,
+	/// Intel SGX under Gramine: DCAP quotes from `/dev/attestation`.
+	Gramine,
+	/// Intel TDX: quotes from Linux's configfs-tsm.
+	Tdx,
 }
 
 /// The TEE kinds on the command line.

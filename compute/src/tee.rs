@@ -8,6 +8,16 @@
 //! are only as safe as the machine's disk: that is why only development chains accept it. Its
 //! measurement is a fixed value per TEE kind, so that an app can name it among the measurements
 //! it allows.
+//!
+//! On TEE hardware the same keys serve the real enclave, because there the whole compute node
+//! runs inside it (a Gramine-SGX enclave, or a TDX trust domain): they are generated in the
+//! enclave's memory, and only the evidence changes ([`crate::evidence`], a DCAP quote instead of
+//! a signature). They are kept in another file, [`HARDWARE_SECRETS`], so that keys generated
+//! outside an enclave are never registered with hardware evidence. That file must be protected
+//! by the TEE: under Gramine the work directory must be an encrypted mount sealed to the
+//! enclave's MRENCLAVE (`type = "encrypted"`, `key_name = "_sgx_mrenclave"`, see
+//! `compute/gramine/`); under TDX, the trust domain's disk must be encrypted with a key only
+//! the TD holds.
 
 use std::{fs, path::Path};
 
@@ -17,6 +27,12 @@ use pallet_contribution::{SealedDatasetKey, TaskId};
 use pallet_marketplace::Measurement;
 use sha2::{Digest as _, Sha256, Sha384};
 use sp_core::{ed25519, Pair};
+
+/// The file, in the work directory, a simulated enclave keeps its secrets in.
+pub const SIMULATED_SECRETS: &str = "enclave-secrets";
+
+/// The file, in the work directory, an enclave on TEE hardware keeps its secrets in.
+pub const HARDWARE_SECRETS: &str = "hardware-enclave-secrets";
 
 /// What the simulated measurement is derived from.
 const SIMULATED_MEASUREMENT_SEED: &[u8] = b"commons-compute simulated enclave v1";
@@ -31,7 +47,8 @@ pub fn simulated_measurement(kind: TeeKind) -> Measurement {
 	}
 }
 
-/// A simulated enclave's keys.
+/// A simulated enclave's keys; with hardware evidence, the real enclave's (see the module's
+/// documentation).
 pub struct SimulatedEnclave {
 	/// Its TEE kind: which hardware it plays.
 	pub kind: TeeKind,
@@ -42,10 +59,14 @@ pub struct SimulatedEnclave {
 }
 
 impl SimulatedEnclave {
-	/// The enclave whose secrets are kept in `dir/enclave-secrets`, created on first use.
+	/// The enclave whose secrets are kept in `dir/`[`SIMULATED_SECRETS`], created on first use.
 	pub fn load_or_create(dir: &Path, kind: TeeKind) -> Result<Self, String> {
-		let path = dir.join("enclave-secrets");
-		let secrets: [u8; 64] = match fs::read(&path) {
+		Self::load_or_create_at(&dir.join(SIMULATED_SECRETS), kind)
+	}
+
+	/// The enclave whose secrets are kept in the file `path`, created on first use.
+	pub fn load_or_create_at(path: &Path, kind: TeeKind) -> Result<Self, String> {
+		let secrets: [u8; 64] = match fs::read(path) {
 			Ok(bytes) => bytes
 				.try_into()
 				.map_err(|_| format!("{} is not 64 bytes of enclave secrets", path.display()))?,
@@ -55,7 +76,7 @@ impl SimulatedEnclave {
 				let (_, encryption_seed) = ed25519::Pair::generate();
 				secrets[..32].copy_from_slice(&signing_seed);
 				secrets[32..].copy_from_slice(&encryption_seed);
-				fs::write(&path, secrets)
+				fs::write(path, secrets)
 					.map_err(|error| format!("cannot keep the enclave's secrets: {error}"))?;
 				secrets
 			}

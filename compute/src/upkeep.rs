@@ -1,15 +1,21 @@
 //! What keeps a compute node eligible for tasks, done at start and on every new block: its place
 //! in its workerpool (joined, and joined again after an expulsion), its heartbeat, and its
 //! enclave's registration.
+//!
+//! The enclave registers as a simulated one (development chains), or, given a
+//! [`QuoteProvider`], with a DCAP quote of the TEE hardware it runs on. Either way its evidence
+//! carries the report data of `Upkeep::report_data`, the one place the compute node computes
+//! it.
 
 use std::sync::Arc;
 
 use commons_client::Chain;
 use commons_runtime::{AccountId, BlockNumber, Runtime, RuntimeCall};
+use pallet_attestation::{Attester, EnclaveKeys, QuoteBytes};
 use pallet_marketplace::{Tag, WorkerpoolId};
 use sp_core::{sr25519, Pair};
 
-use crate::{tee::SimulatedEnclave, LOG_TARGET};
+use crate::{evidence::QuoteProvider, tee::SimulatedEnclave, LOG_TARGET};
 
 /// Re-attest when the registration has less than this left, in milliseconds.
 const REATTEST_MARGIN_MS: u64 = 60 * 60 * 1000;
@@ -35,6 +41,8 @@ pub struct Upkeep {
 	account: AccountId,
 	/// The enclave TEE tasks run in, in TEE mode.
 	enclave: Option<Arc<SimulatedEnclave>>,
+	/// Where the enclave's quotes come from, on TEE hardware; `None` for a simulated enclave.
+	quotes: Option<Arc<dyn QuoteProvider>>,
 	pool: Option<PoolToJoin>,
 	/// The block a heartbeat was last submitted at.
 	heartbeat_sent: Option<BlockNumber>,
@@ -51,7 +59,23 @@ impl Upkeep {
 		pool: Option<PoolToJoin>,
 	) -> Self {
 		let account = AccountId::from(signer.public());
-		Self { chain, signer, account, enclave, pool, heartbeat_sent: None, join_sent: None }
+		Self {
+			chain,
+			signer,
+			account,
+			enclave,
+			quotes: None,
+			pool,
+			heartbeat_sent: None,
+			join_sent: None,
+		}
+	}
+
+	/// The same upkeep, registering its enclave with DCAP quotes from `quotes` (the enclave's
+	/// TEE hardware) instead of as a simulated enclave.
+	pub fn with_quote_provider(mut self, quotes: Arc<dyn QuoteProvider>) -> Self {
+		self.quotes = Some(quotes);
+		self
 	}
 
 	/// Registers the enclave and joins the pool. An error here is an error of the node's setup
@@ -119,41 +143,72 @@ impl Upkeep {
 		Ok(())
 	}
 
-	/// Registers the enclave on chain unless it is registered with these keys and far from
-	/// expiring.
+	/// Registers the enclave on chain unless it is registered with these keys, on evidence of
+	/// this kind (simulated or a quote), and far from expiring.
 	async fn attest(&self) -> Result<(), String> {
 		let Some(enclave) = &self.enclave else { return Ok(()) };
 		let registered = self.chain.enclave(&self.account).await?;
 		let now = self.chain.now().await?;
 		let current = registered.is_some_and(|registered| {
 			registered.keys == enclave.keys
+				&& matches!(registered.attester, Attester::Simulated) == self.quotes.is_none()
 				&& registered.expires_at > now.saturating_add(REATTEST_MARGIN_MS)
 		});
 		if current {
 			return Ok(());
 		}
-		let genesis = self.chain.block_hash(0).await?;
-		let report_data = pallet_attestation::Pallet::<Runtime>::report_data_for(
-			&self.account,
-			&enclave.keys,
-			genesis.as_ref(),
-		);
-		let call = pallet_attestation::Call::register_simulated {
-			kind: enclave.kind,
-			measurement: enclave.measurement(),
-			keys: enclave.keys,
-			proof: enclave.sign(&report_data),
+		let report_data = self.report_data(&enclave.keys).await?;
+		let Some(quotes) = &self.quotes else {
+			let call = pallet_attestation::Call::register_simulated {
+				kind: enclave.kind,
+				measurement: enclave.measurement(),
+				keys: enclave.keys,
+				// The chain checks the signature over the binding hash, the first 32 bytes.
+				proof: enclave.sign(&report_data[..32]),
+			};
+			self.chain
+				.submit_and_wait(RuntimeCall::Attestation(call), &self.signer)
+				.await
+				.map_err(|error| format!("registering the simulated enclave: {error}"))?;
+			log::info!(
+				target: LOG_TARGET,
+				"SIMULATED enclave registered ({:?}, not real TEE hardware)",
+				enclave.kind
+			);
+			return Ok(());
 		};
+		let quote = take_quote(quotes.clone(), report_data).await?;
+		let size = quote.len();
+		let call =
+			pallet_attestation::Call::register_quote { quote, pck_chain: None, keys: enclave.keys };
 		self.chain
 			.submit_and_wait(RuntimeCall::Attestation(call), &self.signer)
 			.await
-			.map_err(|error| format!("registering the simulated enclave: {error}"))?;
+			.map_err(|error| {
+				format!("registering the enclave with its {:?} quote: {error}", enclave.kind)
+			})?;
 		log::info!(
 			target: LOG_TARGET,
-			"SIMULATED enclave registered ({:?}, not real TEE hardware)",
+			"enclave registered with a {:?} DCAP quote ({size} bytes), verified by the chain",
 			enclave.kind
 		);
 		Ok(())
+	}
+
+	/// The report data the enclave's evidence carries for `keys`: the chain's binding hash
+	/// (`pallet_attestation::Pallet::report_data`: this worker, `keys` and the chain's genesis
+	/// hash), then 32 zero bytes. The one place the compute node computes it, for simulated and
+	/// quoted evidence alike.
+	async fn report_data(&self, keys: &EnclaveKeys) -> Result<[u8; 64], String> {
+		let genesis = self.chain.block_hash(0).await?;
+		let binding = pallet_attestation::Pallet::<Runtime>::report_data_for(
+			&self.account,
+			keys,
+			genesis.as_ref(),
+		);
+		let mut report_data = [0u8; 64];
+		report_data[..32].copy_from_slice(&binding);
+		Ok(report_data)
 	}
 
 	/// Sends a heartbeat when the last one is a third of the liveness window old, so the
@@ -180,4 +235,24 @@ impl Upkeep {
 		self.heartbeat_sent = Some(best);
 		Ok(())
 	}
+}
+
+/// A quote carrying `report_data` from `quotes`, taken on a blocking thread (the hardware
+/// interfaces block while the quote is signed), sized for the chain.
+async fn take_quote(
+	quotes: Arc<dyn QuoteProvider>,
+	report_data: [u8; 64],
+) -> Result<QuoteBytes, String> {
+	let kind = quotes.kind();
+	let quote = tokio::task::spawn_blocking(move || quotes.quote(&report_data))
+		.await
+		.map_err(|error| format!("taking a {kind:?} quote: {error}"))?
+		.map_err(|error| format!("taking a {kind:?} quote: {error}"))?;
+	let size = quote.len();
+	quote.try_into().map_err(|_| {
+		format!(
+			"the {kind:?} quote is {size} bytes, more than the chain takes ({})",
+			QuoteBytes::bound()
+		)
+	})
 }
