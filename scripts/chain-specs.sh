@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/build.sh
 source scripts/env.sh
-for chain in dev local; do
+for chain in dev local staging; do
 	"$COMMONS_NODE" export-chain-spec --chain "$chain" --output "chain-specs/$chain.json"
 	"$COMMONS_NODE" export-chain-spec --chain "$chain" --raw --output "chain-specs/$chain-raw.json"
 done

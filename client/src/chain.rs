@@ -17,12 +17,16 @@ use sp_core::bytes::{from_hex, to_hex};
 
 use crate::{rpc_params, ArrayParams, ClientError};
 
-/// A node's JSON-RPC endpoint.
+/// A node's JSON-RPC endpoint, read at its best block or at one block ([`Chain::at`]).
 #[derive(Clone)]
 pub struct Chain {
 	/// A name for error messages (the node's).
 	pub name: String,
 	rpc: HttpClient,
+	/// The URL it was made with.
+	url: String,
+	/// The block the typed readers read at; the best block if `None`.
+	pub(crate) at: Option<Hash>,
 }
 
 /// `value` read as a 32-byte hash in hex.
@@ -53,7 +57,48 @@ impl Chain {
 			.request_timeout(Duration::from_secs(10))
 			.build(url)
 			.map_err(|error| ClientError::Other(format!("bad RPC URL {url}: {error}")))?;
-		Ok(Self { name: name.into(), rpc })
+		Ok(Self { name: name.into(), rpc, url: url.into(), at: None })
+	}
+
+	/// The same endpoint, whose typed readers (`task`, `deal`, `enclave`, …) read block `hash`
+	/// instead of the best block.
+	pub fn at(&self, hash: Hash) -> Self {
+		Self { at: Some(hash), ..self.clone() }
+	}
+
+	/// Whether the node is on this machine (a loopback address or `localhost`): one whose
+	/// answers are as trustworthy as the machine itself, since they are not proven.
+	pub fn is_local(&self) -> bool {
+		let host = self
+			.url
+			.split_once("://")
+			.map_or(self.url.as_str(), |(_, rest)| rest)
+			.split(['/', '?'])
+			.next()
+			.unwrap_or_default();
+		// Drop the port: after the closing bracket of an IPv6 literal, or after the last colon.
+		let host = match host.strip_prefix('[') {
+			Some(bracketed) => bracketed.split(']').next().unwrap_or_default(),
+			None => host.rsplit_once(':').map_or(host, |(name, _)| name),
+		};
+		host.eq_ignore_ascii_case("localhost")
+			|| host.parse::<std::net::IpAddr>().is_ok_and(|address| address.is_loopback())
+	}
+
+	/// The hash of the node's last finalized block.
+	pub async fn finalized_hash(&self) -> Result<Hash, ClientError> {
+		let hash: Value = self.rpc("chain_getFinalizedHead", rpc_params![]).await?;
+		parse_hash(&hash)
+	}
+
+	/// The kind of chain the node runs, as its chain spec says: `Development`, `Local`, `Live`.
+	pub async fn chain_type(&self) -> Result<String, ClientError> {
+		let kind: Value = self.rpc("system_chainType", rpc_params![]).await?;
+		match kind {
+			Value::String(name) => Ok(name),
+			// Custom chain types are an object `{"Custom": name}`.
+			other => Ok(other.to_string()),
+		}
 	}
 
 	/// Calls `method` with `params` and decodes the result.
@@ -112,7 +157,7 @@ impl Chain {
 
 	/// The number of the node's last finalized block.
 	pub async fn finalized_number(&self) -> Result<BlockNumber, ClientError> {
-		let hash: Hash = self.rpc("chain_getFinalizedHead", rpc_params![]).await?;
+		let hash = self.finalized_hash().await?;
 		self.block_number(hash).await
 	}
 
@@ -263,5 +308,23 @@ impl Chain {
 			}
 		}
 		Err(ClientError::Other(format!("not in blocks {from}..={best}")))
+	}
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	#[test]
+	fn only_loopback_nodes_are_local() {
+		let local = |url: &str| Chain::new("node", url).unwrap().is_local();
+		assert!(local("http://127.0.0.1:9944"));
+		assert!(local("http://localhost:9944/"));
+		assert!(local("http://[::1]:9944"));
+		assert!(local("http://127.8.9.10"));
+		assert!(!local("http://10.0.0.1:9944"));
+		assert!(!local("https://rpc.example.org"));
+		assert!(!local("http://localhost.example.org:9944"));
+		assert!(!local("http://[2001:db8::1]:9944"));
 	}
 }

@@ -12,7 +12,7 @@
 //!   tag), so it interoperates with any RFC 9180 implementation: given the enclave's secret, that
 //!   info and that associated data, any of them opens it. A sealed key opens only in the enclave
 //!   holding the X25519 secret, and only for the task it was sealed for. Keys are never sealed to
-//!   a low-order X25519 key ([`is_low_order_x25519`]), whose key agreement anyone can compute.
+//!   a low-order X25519 key ([`is_small_order_x25519`]), whose key agreement anyone can compute.
 
 use std::{fs, path::Path};
 
@@ -20,7 +20,7 @@ use chacha20poly1305::{
 	aead::{Aead, AeadCore, KeyInit, OsRng, Payload},
 	ChaCha20Poly1305, Key, Nonce,
 };
-use commons_primitives::{domains, SealedDatasetKey, X25519PublicKey};
+use commons_primitives::{domains, is_small_order_x25519, SealedDatasetKey, X25519PublicKey};
 use hpke::{Deserializable, HpkeError, Kem, OpModeR, OpModeS, Serializable};
 use pallet_contribution::TaskId;
 use rand_core::{CryptoRng, RngCore};
@@ -120,58 +120,6 @@ type SealKdf = hpke::kdf::HkdfSha256;
 /// The suite's AEAD: ChaCha20-Poly1305.
 type SealAead = hpke::aead::ChaCha20Poly1305;
 
-/// The X25519 public keys of small order, with the top bit (which X25519 ignores) clear: the
-/// u-coordinates 0 (order 2), 1 (order 4), p − 1 (order 4, on the twist), the two points of
-/// order 8, and the only other encodings below 2^255 of any of them, p (= 0) and p + 1 (= 1).
-/// X25519 of any clamped secret (a multiple of 8) with one of them is all zeros. The list is
-/// libsodium's, and each entry was checked to give zero with a reference ladder.
-const LOW_ORDER_X25519: [[u8; 32]; 7] = [
-	[0; 32],
-	[
-		1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-		0, 0,
-	],
-	[
-		0xe0, 0xeb, 0x7a, 0x7c, 0x3b, 0x41, 0xb8, 0xae, 0x16, 0x56, 0xe3, 0xfa, 0xf1, 0x9f, 0xc4,
-		0x6a, 0xda, 0x09, 0x8d, 0xeb, 0x9c, 0x32, 0xb1, 0xfd, 0x86, 0x62, 0x05, 0x16, 0x5f, 0x49,
-		0xb8, 0x00,
-	],
-	[
-		0x5f, 0x9c, 0x95, 0xbc, 0xa3, 0x50, 0x8c, 0x24, 0xb1, 0xd0, 0xb1, 0x55, 0x9c, 0x83, 0xef,
-		0x5b, 0x04, 0x44, 0x5c, 0xc4, 0x58, 0x1c, 0x8e, 0x86, 0xd8, 0x22, 0x4e, 0xdd, 0xd0, 0x9f,
-		0x11, 0x57,
-	],
-	[
-		0xec, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-		0xff, 0x7f,
-	],
-	[
-		0xed, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-		0xff, 0x7f,
-	],
-	[
-		0xee, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-		0xff, 0x7f,
-	],
-];
-
-/// Whether `key` is a low-order X25519 public key: a point of small order (2, 4 or 8) on
-/// Curve25519 or its twist, in any encoding X25519 accepts (the top bit is ignored, as X25519
-/// ignores it).
-///
-/// The X25519 agreement of any secret with such a key is all zeros, so it contributes nothing
-/// secret: a dataset key sealed to it could be opened by anyone. [`seal_dataset_key`] refuses
-/// such a recipient; a key service or a registry can check an enclave's key with this first.
-/// The comparison is not constant-time: it only ever looks at public keys.
-pub fn is_low_order_x25519(key: &[u8; 32]) -> bool {
-	let mut key = *key;
-	key[31] &= 0x7f;
-	LOW_ORDER_X25519.contains(&key)
-}
-
 /// The error for a dataset key that would be sealed to the low-order key `recipient`.
 fn low_order_recipient(recipient: &X25519PublicKey) -> ClientError {
 	ClientError::Other(format!(
@@ -233,7 +181,7 @@ fn hpke_open(
 /// HPKE base-mode seal with a fresh ephemeral key, in the suite and with the info and associated
 /// data the module's documentation gives.
 ///
-/// Refuses a low-order `recipient` ([`is_low_order_x25519`]).
+/// Refuses a low-order `recipient` ([`is_small_order_x25519`]).
 pub fn seal_dataset_key(
 	key: &DatasetKey,
 	recipient: &X25519PublicKey,
@@ -241,7 +189,7 @@ pub fn seal_dataset_key(
 ) -> Result<SealedDatasetKey, ClientError> {
 	// hpke refuses an all-zero agreement itself (RFC 9180 §7.1.4); checking first names the
 	// reason instead of hpke's bare "Encapsulation failed".
-	if is_low_order_x25519(recipient) {
+	if is_small_order_x25519(recipient) {
 		return Err(low_order_recipient(recipient));
 	}
 	// An operating system without randomness is beyond repair here: UnwrapErr panics on it, as
@@ -476,7 +424,7 @@ mod tests {
 			hpke_open(&hex32(SK_RM), &hex32(ENC), &hex(INFO), &hex(AAD_0), &tampered),
 			Err(HpkeError::OpenError)
 		);
-		assert!(!is_low_order_x25519(&hex32(PK_RM)));
+		assert!(!is_small_order_x25519(&hex32(PK_RM)));
 	}
 
 	#[test]
@@ -484,16 +432,16 @@ mod tests {
 		// The all-zero key, and u = 1 (libsodium's "order 1" entry; the point has order 4).
 		let mut one = [0u8; 32];
 		one[0] = 1;
-		assert!(is_low_order_x25519(&[0; 32]));
-		assert!(is_low_order_x25519(&one));
+		assert!(is_small_order_x25519(&[0; 32]));
+		assert!(is_small_order_x25519(&one));
 		let key = DatasetKey::generate();
 		let task = TaskId::repeat_byte(3);
-		for point in LOW_ORDER_X25519 {
+		for point in commons_primitives::enclave::SMALL_ORDER_X25519 {
 			// X25519 ignores the top bit: both encodings are the same point.
 			let mut high = point;
 			high[31] |= 0x80;
 			for recipient in [point, high] {
-				assert!(is_low_order_x25519(&recipient), "{recipient:?}");
+				assert!(is_small_order_x25519(&recipient), "{recipient:?}");
 				let error = seal_dataset_key(&key, &recipient, &task).unwrap_err().to_string();
 				assert!(error.contains("low-order"), "{error}");
 				// hpke's own all-zero check (RFC 9180 §7.1.4) refuses it too, so the list
@@ -510,9 +458,9 @@ mod tests {
 		}
 		// An ordinary key is not low-order, whichever its top bit.
 		let (_, mut public) = enclave();
-		assert!(!is_low_order_x25519(&public));
+		assert!(!is_small_order_x25519(&public));
 		public[31] ^= 0x80;
-		assert!(!is_low_order_x25519(&public));
+		assert!(!is_small_order_x25519(&public));
 	}
 
 	#[test]

@@ -1,32 +1,52 @@
 //! A dataset owner's key service (`commons key-service`): it follows the chain and, for every
-//! worker assigned to a task of a deal buying one of the owner's encrypted datasets, seals that
-//! dataset's key to the worker's registered enclave and releases it on chain
-//! (`Contribution::release_dataset_key`).
+//! worker assigned to a task of a deal buying one of the owner's encrypted datasets, decides
+//! whether that worker's enclave may have the dataset's key and, if so, seals the key to it and
+//! releases it on chain (`Contribution::release_dataset_key`).
+//!
+//! ## The owner decides, before anything is published
+//!
+//! A sealed key in a transaction is public the moment it is sent, whether the chain accepts the
+//! transaction or not. So the service checks everything itself first, on the node's last
+//! finalized block, and sends nothing unless all of it holds:
+//!
+//! - the deal is of an app the owner trusts (`--allow-app`);
+//! - the worker is assigned to the open task, and the task pinned its enclave at assignment;
+//! - that enclave's measurement is one the owner trusts (`--allow-measurement`), whatever the
+//!   app itself allows;
+//! - the worker's registration is that same enclave (same measurement and keys), unexpired, and
+//!   attested by hardware: simulated evidence only on a development chain whose genesis allows
+//!   it for confidential data;
+//! - its encryption key is not of small order.
+//!
+//! The key is sealed to the pinned enclave's key, never to whatever the registry holds later.
+//! Its answers come from one node and are not proven, so the service follows only a node on
+//! its own machine unless told otherwise (`--trust-remote-node`).
+//!
+//! ## Running
 //!
 //! Its keys are files `<dataset id>.key` in its keys directory (hex, as `commons
 //! encrypt-dataset` writes them), read when needed, so a dataset registered later needs no
 //! restart. The directory also keeps `cursor`, the next block to read, so a restarted service
 //! catches up on the assignments it missed: it follows the chain with a
-//! [`Follower`](crate::follow::Follower), as the compute node does.
-//!
-//! The service decides nothing the chain does not check again: the release is refused unless the
-//! worker is assigned, its enclave attested, unexpired and allowed by the app, and the key sealed
-//! to that enclave's registered key. Each release is an event on chain, and a line in the
-//! service's log.
+//! [`Follower`](crate::follow::Follower), as the compute node does. Each release is an event on
+//! chain and a line in the service's log; each refusal is a line in the log, once.
 
 use std::{
 	collections::BTreeMap,
 	path::{Path, PathBuf},
 };
 
+use commons_primitives::{is_small_order_x25519, Measurement, PinnedEnclave, X25519PublicKey};
 use commons_runtime::{AccountId, BlockNumber, RuntimeCall, RuntimeEvent};
+use pallet_attestation::{Attester, Enclave};
 use pallet_contribution::{TaskId, TaskStatus};
-use pallet_marketplace::DatasetId;
+use pallet_marketplace::{AppId, DatasetId};
 use sp_core::{sr25519, Pair};
 
 use crate::{
-	confidential::{is_low_order_x25519, seal_dataset_key, DatasetKey},
+	confidential::{seal_dataset_key, DatasetKey},
 	follow::{events_between, Cursor, Follower, POLL_INTERVAL},
+	measurement::MeasurementArg,
 	Chain, ClientError,
 };
 
@@ -45,13 +65,39 @@ pub struct KeyServiceCmd {
 	/// best block on a first start).
 	#[arg(long)]
 	pub from_block: Option<BlockNumber>,
+
+	/// An app the owner trusts with its datasets (repeat for several): keys are released only
+	/// for deals of these apps.
+	#[arg(long = "allow-app", required = true)]
+	pub allowed_apps: Vec<AppId>,
+
+	/// An enclave measurement the owner trusts with its datasets, `sgx:0x<MRENCLAVE>` or
+	/// `tdx:0x<MRTD>` (repeat for several): keys are released only to enclaves of these, whatever
+	/// the app allows.
+	#[arg(long = "allow-measurement", required = true)]
+	pub allowed_measurements: Vec<MeasurementArg>,
+
+	/// Follow a node on another machine. Its answers are not proven, so whoever runs it could
+	/// steer which enclave receives the keys: without this, only a node on this machine is
+	/// followed.
+	#[arg(long)]
+	pub trust_remote_node: bool,
 }
 
 impl KeyServiceCmd {
 	/// Runs the service of the dataset owner holding `pair`, following `chain`, until it is
 	/// stopped.
 	pub async fn run(&self, chain: Chain, pair: sr25519::Pair) -> Result<(), ClientError> {
+		if !chain.is_local() && !self.trust_remote_node {
+			return Err(ClientError::Other(
+				"the key service follows only a node on this machine, whose answers it can trust: \
+				 run one, or pass --trust-remote-node to trust the node at --rpc with who receives \
+				 the datasets' keys"
+					.into(),
+			));
+		}
 		chain.ensure_same_runtime().await?;
+		let development = chain.chain_type().await? == "Development";
 		let cursor = Cursor::new(self.keys_dir.join("cursor"));
 		let mut follower = Follower::start(chain.clone(), cursor, self.from_block, |message| {
 			eprintln!("{message}")
@@ -62,6 +108,11 @@ impl KeyServiceCmd {
 			pair,
 			chain,
 			keys_dir: self.keys_dir.clone(),
+			policy: OwnerPolicy {
+				apps: self.allowed_apps.clone(),
+				measurements: self.allowed_measurements.iter().map(|arg| arg.0).collect(),
+				development,
+			},
 			pending: BTreeMap::new(),
 		};
 		eprintln!(
@@ -72,8 +123,10 @@ impl KeyServiceCmd {
 		);
 		loop {
 			let round = follower.round(|from, to| service.note_assignments(from, to)).await;
-			if let Some(best) = round.best() {
-				service.release_pending(best).await;
+			if round.best().is_some() {
+				if let Err(error) = service.release_pending().await {
+					eprintln!("{error}");
+				}
 			}
 			tokio::time::sleep(POLL_INTERVAL).await;
 		}
@@ -85,20 +138,45 @@ struct KeyService {
 	pair: sr25519::Pair,
 	chain: Chain,
 	keys_dir: PathBuf,
-	/// The releases owed, noted from assignments until the chain shows them done, each with the
-	/// block it was last sent at.
-	pending: BTreeMap<(TaskId, AccountId), Option<BlockNumber>>,
+	policy: OwnerPolicy,
+	/// The releases owed, noted from assignments until they are made or refused.
+	pending: BTreeMap<(TaskId, AccountId), Owed>,
+}
+
+/// What the dataset owner trusts with its data, besides what the chain checks.
+pub struct OwnerPolicy {
+	/// The apps whose deals may have the keys.
+	pub apps: Vec<AppId>,
+	/// The enclave measurements that may have the keys.
+	pub measurements: Vec<Measurement>,
+	/// Whether the chain is a development chain, where simulated enclaves may be trusted with
+	/// test data if its genesis says so.
+	pub development: bool,
+}
+
+/// A release owed to an assigned worker.
+#[derive(Default)]
+struct Owed {
+	/// The block whose events showed the assignment: it is judged once that block is final.
+	noted_at: BlockNumber,
+	/// The finalized block it was last sent at.
+	sent_at: Option<BlockNumber>,
+	/// Why it last had to wait, as reported (to report each reason once).
+	waiting_for: Option<String>,
 }
 
 /// What to do about one owed release after looking at the chain.
+#[derive(Debug, PartialEq)]
 enum Next {
-	/// Nothing more: released, or the task no longer needs it, or it is not ours, or it cannot
-	/// be made safely.
+	/// Nothing more: released, or the task no longer needs it, or the deal is not ours.
 	Drop,
-	/// Not yet: the worker has no unexpired enclave, or a release is still on its way.
-	Wait,
-	/// Send this release.
-	Send(RuntimeCall, DatasetId),
+	/// Never: the owner's policy or the enclave's evidence does not allow it (reported once).
+	Refuse(String),
+	/// Not yet, for this reason: the assignment is not final, the enclave must re-attest, or a
+	/// release is still on its way.
+	Wait(String),
+	/// Seal the key of this dataset to this enclave key and send it.
+	Send(DatasetId, X25519PublicKey),
 }
 
 impl KeyService {
@@ -116,99 +194,254 @@ impl KeyService {
 			}) = event
 			{
 				for worker in workers {
-					self.pending.entry((task, worker)).or_default();
+					self.pending.entry((task, worker)).or_default().noted_at = to;
 				}
 			}
 		}
 		Ok(())
 	}
 
-	/// Sends what is owed and forgets what is settled.
-	async fn release_pending(&mut self, best: BlockNumber) {
-		for ((task, worker), mut sent_at) in std::mem::take(&mut self.pending) {
-			match self.next_step(task, &worker, sent_at, best).await {
-				Ok(Next::Drop) => continue,
-				Ok(Next::Wait) => {}
-				Ok(Next::Send(call, dataset)) => {
-					match self.chain.sign_and_submit(call, &self.pair).await {
-						Ok(_) => {
-							eprintln!(
-								"sent dataset {dataset}'s key, sealed to {worker}'s enclave, \
-								 for task {task:?}"
-							);
-							sent_at = Some(best);
-						}
+	/// Judges every owed release on the last finalized block: sends what may be sent, reports
+	/// and forgets what may not, and keeps what must wait.
+	async fn release_pending(&mut self) -> Result<(), ClientError> {
+		let finalized_hash = self.chain.finalized_hash().await?;
+		let finalized = self.chain.at(finalized_hash);
+		let finalized_number = self.chain.block_number(finalized_hash).await?;
+		for ((task, worker), mut owed) in std::mem::take(&mut self.pending) {
+			let next = if finalized_number < owed.noted_at {
+				Next::Wait("its assignment is not final yet".into())
+			} else {
+				match self.next_step(&finalized, finalized_number, task, &worker, &owed).await {
+					Ok(next) => next,
+					Err(error) => Next::Wait(error.to_string()),
+				}
+			};
+			match next {
+				Next::Drop => continue,
+				Next::Refuse(reason) => {
+					eprintln!("task {task:?}: the key is not released to {worker}: {reason}");
+					continue;
+				}
+				Next::Wait(reason) => {
+					if owed.waiting_for.as_ref() != Some(&reason) {
+						eprintln!("task {task:?}, worker {worker}: waiting: {reason}");
+						owed.waiting_for = Some(reason);
+					}
+				}
+				Next::Send(dataset, recipient) => {
+					match self.send(task, &worker, dataset, &recipient).await {
+						Ok(()) => owed.sent_at = Some(finalized_number),
 						Err(error) => eprintln!("task {task:?}, worker {worker}: {error}"),
 					}
 				}
-				Err(error) => eprintln!("task {task:?}, worker {worker}: {error}"),
 			}
-			self.pending.insert((task, worker), sent_at);
+			self.pending.insert((task, worker), owed);
 		}
+		Ok(())
 	}
 
+	/// Seals `dataset`'s key to `recipient` for `task` and sends the release.
+	async fn send(
+		&self,
+		task: TaskId,
+		worker: &AccountId,
+		dataset: DatasetId,
+		recipient: &X25519PublicKey,
+	) -> Result<(), ClientError> {
+		let key = DatasetKey::load(&key_file(&self.keys_dir, dataset))?;
+		let sealed = seal_dataset_key(&key, recipient, &task)?;
+		let call =
+			pallet_contribution::Call::release_dataset_key { task, worker: worker.clone(), sealed };
+		self.chain.sign_and_submit(RuntimeCall::Contribution(call), &self.pair).await?;
+		eprintln!("sent dataset {dataset}'s key, sealed to {worker}'s enclave, for task {task:?}");
+		Ok(())
+	}
+
+	/// What to do about the release owed to `worker` on `task`, judged on `finalized` (block
+	/// `number`).
 	async fn next_step(
 		&self,
+		finalized: &Chain,
+		number: BlockNumber,
 		task_id: TaskId,
 		worker: &AccountId,
-		sent_at: Option<BlockNumber>,
-		best: BlockNumber,
+		owed: &Owed,
 	) -> Result<Next, ClientError> {
-		let Some(task) = self.chain.task(task_id).await? else { return Ok(Next::Drop) };
+		let Some(task) = finalized.task(task_id).await? else { return Ok(Next::Drop) };
 		if task.status != TaskStatus::Active
-			|| best >= task.contribution_deadline
+			|| number >= task.contribution_deadline
 			|| !task.assigned.contains(worker)
+			|| task.dataset_key_of(worker).is_some()
 		{
 			return Ok(Next::Drop);
 		}
-		let deal = self.chain.deal(task.deal).await?;
-		let Some(dataset) = deal.and_then(|deal| deal.dataset).map(|purchase| purchase.id) else {
+		let Some(deal) = finalized.deal(task.deal).await? else { return Ok(Next::Drop) };
+		let Some(dataset) = deal.dataset.as_ref().map(|purchase| purchase.id) else {
 			return Ok(Next::Drop);
 		};
-		let registered = self.chain.dataset(dataset).await?;
+		let registered = finalized.dataset(dataset).await?;
 		if !registered.is_some_and(|entry| entry.encrypted && entry.owner == self.owner) {
 			return Ok(Next::Drop);
 		}
-		let enclave = self.chain.enclave(worker).await?;
-		let now = self.chain.now().await?;
-		// The chain would refuse an expired enclave: wait for it to re-attest.
-		let Some(enclave) = enclave.filter(|enclave| now < enclave.expires_at) else {
-			return Ok(Next::Wait);
-		};
-		let recipient = enclave.keys.encryption;
-		if task.dataset_key_of(worker).is_some_and(|sealed| sealed.recipient == recipient) {
-			return Ok(Next::Drop);
+		let enclave = finalized.enclave(worker).await?;
+		let now = finalized.now().await?;
+		let simulated_allowed =
+			self.policy.development && finalized.simulated_confidential_allowed().await?;
+		let next = judge(
+			&self.policy,
+			deal.app.id,
+			task.enclave_of(worker),
+			enclave.as_ref(),
+			now,
+			simulated_allowed,
+		)
+		.map(|recipient| Next::Send(dataset, recipient))
+		.unwrap_or_else(|refusal| refusal);
+		if matches!(next, Next::Send(..))
+			&& owed.sent_at.is_some_and(|sent| number < sent + RESEND_AFTER_BLOCKS)
+		{
+			return Ok(Next::Wait("the release sent is not final yet".into()));
 		}
-		// Anyone could open a key sealed to such an enclave key: that release is never made. One
-		// log line and dropped, rather than an error every round.
-		if is_low_order_x25519(&recipient) {
-			eprintln!(
-				"task {task_id:?}: {worker}'s enclave key is a low-order X25519 key: its dataset \
-				 key is not released"
-			);
-			return Ok(Next::Drop);
-		}
-		if sent_at.is_some_and(|sent| best < sent + RESEND_AFTER_BLOCKS) {
-			return Ok(Next::Wait);
-		}
-		let key = match DatasetKey::load(&key_file(&self.keys_dir, dataset)) {
-			Ok(key) => key,
-			Err(error) => {
-				eprintln!("task {task_id:?}: dataset {dataset}'s key is not released: {error}");
-				return Ok(Next::Drop);
-			}
-		};
-		let sealed = seal_dataset_key(&key, &recipient, &task_id)?;
-		let call = pallet_contribution::Call::release_dataset_key {
-			task: task_id,
-			worker: worker.clone(),
-			sealed,
-		};
-		Ok(Next::Send(RuntimeCall::Contribution(call), dataset))
+		Ok(next)
 	}
+}
+
+/// Whether the owner's `policy` lets the enclave `pinned` at assignment, on a deal of `app`,
+/// have the key, given the worker's registration `registered` at `now` (milliseconds) and
+/// whether simulated evidence counts for confidential data (`simulated_allowed`): the key it
+/// is sealed to, or what to do instead.
+fn judge(
+	policy: &OwnerPolicy,
+	app: AppId,
+	pinned: Option<&PinnedEnclave>,
+	registered: Option<&Enclave>,
+	now: u64,
+	simulated_allowed: bool,
+) -> Result<X25519PublicKey, Next> {
+	if !policy.apps.contains(&app) {
+		return Err(Next::Refuse(format!("app {app} is not one the owner allows")));
+	}
+	let pinned = pinned.ok_or_else(|| {
+		Next::Refuse("the task pinned no enclave for it (not a TEE task?)".into())
+	})?;
+	if !policy.measurements.contains(&pinned.measurement) {
+		return Err(Next::Refuse(format!(
+			"its enclave's measurement {:?} is not one the owner allows",
+			pinned.measurement
+		)));
+	}
+	if is_small_order_x25519(&pinned.encryption) {
+		return Err(Next::Refuse("its enclave key is an X25519 key of small order".into()));
+	}
+	let registered = registered
+		.ok_or_else(|| Next::Wait("it has no registered enclave (it may re-attest)".into()))?;
+	if registered.pinned() != *pinned {
+		return Err(Next::Wait(
+			"its registered enclave is not the one it was assigned with (it may re-attest it)"
+				.into(),
+		));
+	}
+	if now >= registered.expires_at {
+		return Err(Next::Wait("its enclave's attestation expired (it may re-attest)".into()));
+	}
+	if registered.attester == Attester::Simulated && !simulated_allowed {
+		return Err(Next::Refuse(
+			"its enclave is simulated, which this chain does not trust with data".into(),
+		));
+	}
+	Ok(pinned.encryption)
 }
 
 /// Where the key of `dataset` is kept in `keys_dir`.
 fn key_file(keys_dir: &Path, dataset: DatasetId) -> PathBuf {
 	keys_dir.join(format!("{dataset}.key"))
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+	use pallet_attestation::{EnclaveKeys, QuotedIdentity, TcbStatus, TeeKind};
+
+	const APP: AppId = 4;
+	const MEASUREMENT: Measurement = Measurement::SgxMrEnclave([7; 32]);
+	const NOW: u64 = 1_000;
+
+	fn policy() -> OwnerPolicy {
+		OwnerPolicy { apps: vec![APP], measurements: vec![MEASUREMENT], development: false }
+	}
+
+	fn hardware() -> Attester {
+		Attester::IntelDcap {
+			status: TcbStatus::UpToDate,
+			fmspc: [0; 6],
+			identity: QuotedIdentity::Sgx { mr_signer: [1; 32], isv_prod_id: 0, isv_svn: 0 },
+		}
+	}
+
+	/// A worker's registration of an enclave of `measurement` with keys from `seed`.
+	fn registration(measurement: Measurement, seed: u8, attester: Attester) -> Enclave {
+		Enclave {
+			kind: TeeKind::Sgx,
+			measurement,
+			keys: EnclaveKeys { signing: [seed; 32], encryption: [seed.wrapping_add(1); 32] },
+			attester,
+			attested_at: 0,
+			expires_at: NOW + 1,
+		}
+	}
+
+	fn judged(pinned: &Enclave, registered: &Enclave) -> Result<X25519PublicKey, Next> {
+		judge(&policy(), APP, Some(&pinned.pinned()), Some(registered), NOW, false)
+	}
+
+	#[test]
+	fn the_key_goes_to_the_pinned_attested_allowed_enclave() {
+		let enclave = registration(MEASUREMENT, 2, hardware());
+		assert_eq!(judged(&enclave, &enclave), Ok(enclave.keys.encryption));
+	}
+
+	#[test]
+	fn an_enclave_re_registered_after_assignment_gets_nothing() {
+		let pinned = registration(MEASUREMENT, 2, hardware());
+		// Other keys under the same (allowed) measurement, or another measurement.
+		for swapped in [
+			registration(MEASUREMENT, 3, hardware()),
+			registration(Measurement::SgxMrEnclave([8; 32]), 2, hardware()),
+		] {
+			assert!(matches!(judged(&pinned, &swapped), Err(Next::Wait(_))));
+		}
+		// Gone, or expired.
+		let none = judge(&policy(), APP, Some(&pinned.pinned()), None, NOW, false);
+		assert!(matches!(none, Err(Next::Wait(_))));
+		let expired = judge(&policy(), APP, Some(&pinned.pinned()), Some(&pinned), NOW + 1, false);
+		assert!(matches!(expired, Err(Next::Wait(_))));
+	}
+
+	#[test]
+	fn the_owner_s_lists_decide_whatever_the_app_allows() {
+		let elsewhere = Measurement::SgxMrEnclave([9; 32]);
+		let enclave = registration(elsewhere, 2, hardware());
+		assert!(matches!(judged(&enclave, &enclave), Err(Next::Refuse(_))));
+		let enclave = registration(MEASUREMENT, 2, hardware());
+		let other_app =
+			judge(&policy(), APP + 1, Some(&enclave.pinned()), Some(&enclave), NOW, false);
+		assert!(matches!(other_app, Err(Next::Refuse(_))));
+		let unpinned = judge(&policy(), APP, None, Some(&enclave), NOW, false);
+		assert!(matches!(unpinned, Err(Next::Refuse(_))));
+	}
+
+	#[test]
+	fn a_simulated_enclave_gets_data_only_where_the_chain_allows_it() {
+		let enclave = registration(MEASUREMENT, 2, Attester::Simulated);
+		assert!(matches!(judged(&enclave, &enclave), Err(Next::Refuse(_))));
+		let allowed = judge(&policy(), APP, Some(&enclave.pinned()), Some(&enclave), NOW, true);
+		assert_eq!(allowed, Ok(enclave.keys.encryption));
+	}
+
+	#[test]
+	fn a_small_order_key_never_gets_a_key() {
+		let mut enclave = registration(MEASUREMENT, 2, hardware());
+		enclave.keys.encryption = [0; 32];
+		assert!(matches!(judged(&enclave, &enclave), Err(Next::Refuse(_))));
+	}
 }

@@ -24,6 +24,7 @@ pub mod fetch;
 pub mod follow;
 pub mod key_service;
 pub mod market;
+pub mod measurement;
 mod reads;
 mod submission;
 

@@ -697,6 +697,7 @@ mod tests {
 			result_digest: None,
 			result_location: BoundedVec::new(),
 			dataset_keys: BoundedVec::new(),
+			enclaves: BoundedVec::new(),
 		}
 	}
 

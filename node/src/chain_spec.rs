@@ -1,4 +1,5 @@
-//! The chain specs built into the node: `dev` and `local`, from the runtime's genesis presets.
+//! The chain specs built into the node: `dev`, `local` and `staging`, from the runtime's genesis
+//! presets.
 
 use commons_runtime::{SS58_PREFIX, TOKEN_DECIMALS, TOKEN_SYMBOL, WASM_BINARY};
 use sc_service::{ChainType, Properties};
@@ -43,6 +44,21 @@ pub fn local_chain_spec() -> Result<ChainSpec, String> {
 		.with_protocol_id("commons-local")
 		.with_chain_type(ChainType::Local)
 		.with_genesis_config_preset_name(sp_genesis_builder::LOCAL_TESTNET_RUNTIME_PRESET)
+		.with_properties(token_properties())
+		.build())
+}
+
+/// A staging network of three validators (Alice, Bob and Charlie), run as a live chain: no sudo
+/// and no simulated enclaves. A template for a real network's spec, whose keys must be its own.
+pub fn staging_chain_spec() -> Result<ChainSpec, String> {
+	Ok(ChainSpec::builder(runtime_code()?, None)
+		.with_name("Commons Staging")
+		.with_id("commons_staging")
+		.with_protocol_id("commons-staging")
+		.with_chain_type(ChainType::Live)
+		.with_genesis_config_preset_name(
+			commons_runtime::genesis_config_presets::STAGING_RUNTIME_PRESET,
+		)
 		.with_properties(token_properties())
 		.build())
 }

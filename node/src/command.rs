@@ -43,6 +43,7 @@ impl SubstrateCli for Cli {
 		Ok(match id {
 			"dev" => Box::new(chain_spec::development_chain_spec()?),
 			"" | "local" => Box::new(chain_spec::local_chain_spec()?),
+			"staging" => Box::new(chain_spec::staging_chain_spec()?),
 			path => Box::new(chain_spec::ChainSpec::from_json_file(path.into())?),
 		})
 	}

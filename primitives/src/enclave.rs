@@ -64,7 +64,7 @@ pub struct SealedDatasetKey {
 /// them gives the all-zero secret whatever the other secret is, so anything sealed to one is
 /// readable by everyone. (X25519 ignores the top bit of a key, so a key is compared with it
 /// cleared.)
-const SMALL_ORDER_X25519: [X25519PublicKey; 7] = [
+pub const SMALL_ORDER_X25519: [X25519PublicKey; 7] = [
 	// 0 and 1.
 	[0; 32],
 	[

@@ -5,12 +5,17 @@
 //! into `chain-specs/`.
 //!
 //! - `development`: Alice alone authors and finalizes blocks; a single node is a whole chain.
+//!   Simulated enclaves are accepted, for encrypted (test) datasets too.
 //! - `local_testnet`: Alice, Bob and Charlie validate; finality needs two of the three.
+//!   Simulated enclaves are accepted, but never given encrypted datasets.
+//! - `staging`: validated like `local_testnet`, but as a chain that is not for development: no
+//!   sudo key and no simulated enclave evidence at all. Only hardware-attested enclaves run TEE
+//!   tasks. (Until on-chain governance exists, its root-only calls cannot be made.)
 //!
-//! In both, Alice holds the sudo key, the well-known development accounts are endowed, and the
-//! marketplace has the reference protocol's task categories XS, S, M, L and XL. Both accept
-//! simulated enclave evidence. Their keys are public: these presets are for development and
-//! testing only.
+//! In all three the well-known development accounts are endowed and the marketplace has the
+//! reference protocol's task categories XS, S, M, L and XL; in the first two Alice holds the
+//! sudo key. Their keys are public: a real network starts from a preset like `staging` with its
+//! own validators and accounts.
 
 use alloc::{vec, vec::Vec};
 use frame_support::build_struct_json_patch;
@@ -18,6 +23,20 @@ use serde_json::Value;
 use sp_consensus_aura::sr25519::AuthorityId as AuraId;
 use sp_consensus_grandpa::AuthorityId as GrandpaId;
 use sp_genesis_builder::{PresetId, DEV_RUNTIME_PRESET, LOCAL_TESTNET_RUNTIME_PRESET};
+
+/// The name of the preset of a chain that is not for development (see the module's docs).
+pub const STAGING_RUNTIME_PRESET: &str = "staging";
+
+/// Which simulated enclave evidence a chain accepts.
+#[derive(Clone, Copy)]
+enum SimulatedEvidence {
+	/// None: only hardware-attested enclaves.
+	Refused,
+	/// For tasks on public data only; encrypted datasets need hardware attestation.
+	PublicDataOnly,
+	/// For all tasks, encrypted (test) datasets included.
+	Everything,
+}
 use sp_keyring::{Ed25519Keyring, Sr25519Keyring};
 
 use crate::{
@@ -28,12 +47,14 @@ use crate::{
 /// What each well-known development account holds at genesis.
 pub const DEV_ENDOWMENT: Balance = 1_000_000 * CMN;
 
-/// The genesis of a chain validated by `authorities`, governed by `root`, in which each of
-/// `endowed_accounts` holds [`DEV_ENDOWMENT`].
+/// The genesis of a chain validated by `authorities`, with `root` as its sudo key if any, in
+/// which each of `endowed_accounts` holds [`DEV_ENDOWMENT`] and enclaves may register on
+/// `simulated` evidence.
 fn testnet_genesis(
 	authorities: Vec<(AuraId, GrandpaId)>,
 	endowed_accounts: Vec<AccountId>,
-	root: AccountId,
+	root: Option<AccountId>,
+	simulated: SimulatedEvidence,
 ) -> Value {
 	build_struct_json_patch!(RuntimeGenesisConfig {
 		balances: BalancesConfig {
@@ -51,12 +72,12 @@ fn testnet_genesis(
 				.map(|(_, grandpa)| (grandpa.clone(), 1))
 				.collect::<Vec<_>>(),
 		},
-		sudo: SudoConfig { key: Some(root) },
+		sudo: SudoConfig { key: root },
 		marketplace: MarketplaceConfig { categories: reference_categories() },
-		// Both presets are for development and local testing: simulated enclaves are welcome.
 		// Real enclaves verify against Intel's root CA, under the default TCB policy.
 		attestation: AttestationConfig {
-			allow_simulated: true,
+			allow_simulated: !matches!(simulated, SimulatedEvidence::Refused),
+			allow_simulated_confidential: matches!(simulated, SimulatedEvidence::Everything),
 			root_ca: Some(commons_dcap::INTEL_SGX_ROOT_CA.to_vec()),
 			tcb_policy: None,
 		},
@@ -86,21 +107,33 @@ pub fn development_config_genesis() -> Value {
 	testnet_genesis(
 		vec![dev_authority(Sr25519Keyring::Alice, Ed25519Keyring::Alice)],
 		dev_accounts(),
-		Sr25519Keyring::Alice.to_account_id(),
+		Some(Sr25519Keyring::Alice.to_account_id()),
+		SimulatedEvidence::Everything,
 	)
+}
+
+/// Alice, Bob and Charlie as validators.
+fn three_dev_authorities() -> Vec<(AuraId, GrandpaId)> {
+	vec![
+		dev_authority(Sr25519Keyring::Alice, Ed25519Keyring::Alice),
+		dev_authority(Sr25519Keyring::Bob, Ed25519Keyring::Bob),
+		dev_authority(Sr25519Keyring::Charlie, Ed25519Keyring::Charlie),
+	]
 }
 
 /// The `local_testnet` preset: Alice, Bob and Charlie validate.
 pub fn local_config_genesis() -> Value {
 	testnet_genesis(
-		vec![
-			dev_authority(Sr25519Keyring::Alice, Ed25519Keyring::Alice),
-			dev_authority(Sr25519Keyring::Bob, Ed25519Keyring::Bob),
-			dev_authority(Sr25519Keyring::Charlie, Ed25519Keyring::Charlie),
-		],
+		three_dev_authorities(),
 		dev_accounts(),
-		Sr25519Keyring::Alice.to_account_id(),
+		Some(Sr25519Keyring::Alice.to_account_id()),
+		SimulatedEvidence::PublicDataOnly,
 	)
+}
+
+/// The `staging` preset: validated like `local_testnet`, without sudo or simulated evidence.
+pub fn staging_config_genesis() -> Value {
+	testnet_genesis(three_dev_authorities(), dev_accounts(), None, SimulatedEvidence::Refused)
 }
 
 /// The JSON patch of the preset named `id`, if the runtime has one.
@@ -108,6 +141,7 @@ pub fn get_preset(id: &PresetId) -> Option<Vec<u8>> {
 	let patch = match id.as_ref() {
 		DEV_RUNTIME_PRESET => development_config_genesis(),
 		LOCAL_TESTNET_RUNTIME_PRESET => local_config_genesis(),
+		STAGING_RUNTIME_PRESET => staging_config_genesis(),
 		_ => return None,
 	};
 	Some(
@@ -119,5 +153,9 @@ pub fn get_preset(id: &PresetId) -> Option<Vec<u8>> {
 
 /// The names of the presets this runtime has.
 pub fn preset_names() -> Vec<PresetId> {
-	vec![PresetId::from(DEV_RUNTIME_PRESET), PresetId::from(LOCAL_TESTNET_RUNTIME_PRESET)]
+	vec![
+		PresetId::from(DEV_RUNTIME_PRESET),
+		PresetId::from(LOCAL_TESTNET_RUNTIME_PRESET),
+		PresetId::from(STAGING_RUNTIME_PRESET),
+	]
 }

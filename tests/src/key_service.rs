@@ -18,8 +18,17 @@ pub struct KeyService {
 
 impl KeyService {
 	/// Starts the key service of the dataset owner with secret key `key`, following `node`, with
-	/// its datasets' keys in `keys_dir`; it logs to `dir/key-service/node.log`.
-	pub fn start(dir: &TestDir, node: &TestNode, key: &str, keys_dir: &Path) -> Self {
+	/// its datasets' keys in `keys_dir`, releasing them for `apps` to enclaves of `measurements`
+	/// (as `commons create-app --measurement` takes them); it logs to
+	/// `dir/key-service/node.log`.
+	pub fn start(
+		dir: &TestDir,
+		node: &TestNode,
+		key: &str,
+		keys_dir: &Path,
+		apps: &[u32],
+		measurements: &[String],
+	) -> Self {
 		let work_dir = dir.process_dir("key-service");
 		// `--rpc` and `--key` are the `commons` command line's global options, as for
 		// `crate::cli()`.
@@ -31,7 +40,15 @@ impl KeyService {
 			"key-service".into(),
 			"--keys-dir".into(),
 			keys_dir.display().to_string(),
-		];
+		]
+		.into_iter()
+		.chain(apps.iter().flat_map(|app| ["--allow-app".into(), app.to_string()]))
+		.chain(
+			measurements
+				.iter()
+				.flat_map(|measurement| ["--allow-measurement".into(), measurement.clone()]),
+		)
+		.collect();
 		let process =
 			ManagedProcess::start("the key service", cli_binary(), args, work_dir.join(LOG_FILE));
 		Self { keys_dir: keys_dir.to_owned(), process }

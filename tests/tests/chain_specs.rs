@@ -85,6 +85,8 @@ fn committed_chain_specs_match_the_runtime_presets() {
 		("dev", true, "dev-raw.json"),
 		("local", false, "local.json"),
 		("local", true, "local-raw.json"),
+		("staging", false, "staging.json"),
+		("staging", true, "staging-raw.json"),
 	] {
 		let mut committed = committed_spec(file);
 		let mut exported = exported_spec(chain, raw);
@@ -108,5 +110,22 @@ fn committed_chain_specs_match_the_runtime_presets() {
 				 regenerate with scripts/chain-specs.sh"
 			);
 		}
+	}
+}
+
+#[test]
+fn only_development_chains_take_simulated_enclaves_and_only_dev_ones_give_them_data() {
+	for (file, chain_type, simulated, confidential, sudo) in [
+		("dev.json", "Development", true, true, true),
+		("local.json", "Local", true, false, true),
+		("staging.json", "Live", false, false, false),
+	] {
+		let spec = committed_spec(file);
+		assert_eq!(spec["chainType"], chain_type, "{file}");
+		let genesis = &spec["genesis"]["runtimeGenesis"]["patch"];
+		let attestation = &genesis["attestation"];
+		assert_eq!(attestation["allowSimulated"], simulated, "{file}");
+		assert_eq!(attestation["allowSimulatedConfidential"], confidential, "{file}");
+		assert_eq!(genesis["sudo"]["key"].is_string(), sudo, "{file}: sudo key");
 	}
 }

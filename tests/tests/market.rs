@@ -382,7 +382,7 @@ async fn phase_confidential_app(m: &Market) {
 	let create =
 		["create-app", "--name", "monte-carlo-tee", "--uri", &uri, "--measurement", &measurement];
 	let tee_app = created_id(&commons(node, Alice, &create).await, "app");
-	publish_tee_order(node, "app", tee_app).await;
+	publish_tee_app_order(node, tee_app).await;
 	publish_pool_order(node, m.category, 1, TEE_SGX).await;
 
 	let from = node.best_number().await.unwrap();
@@ -431,8 +431,6 @@ async fn phase_confidential_dataset(m: &Market) {
 		"the registered checksum is the encrypted file's"
 	);
 	std::fs::rename(&new_key, keys.join(format!("{dataset}.key"))).unwrap();
-	let mut key_service = KeyService::start(&m.dir, node, &suri(Alice), &keys);
-	key_service.wait_until_caught_up(node).await;
 
 	let stats_path = m.modules.join("csv-stats.wasm");
 	let stats_module = std::fs::read(&stats_path).unwrap();
@@ -448,8 +446,12 @@ async fn phase_confidential_dataset(m: &Market) {
 		&measurement,
 	];
 	let stats_app = created_id(&commons(node, Alice, &create).await, "app");
-	publish_tee_order(node, "app", stats_app).await;
-	publish_tee_order(node, "dataset", dataset).await;
+	// Alice trusts her data to this app, and to enclaves of this measurement only.
+	let mut key_service =
+		KeyService::start(&m.dir, node, &suri(Alice), &keys, &[stats_app], &[measurement]);
+	key_service.wait_until_caught_up(node).await;
+	publish_tee_app_order(node, stats_app).await;
+	publish_dataset_order(node, dataset, stats_app).await;
 	let from = node.best_number().await.unwrap();
 	let statistics = m.output("statistics");
 	let run = RunRequest::new(stats_app, "12", &statistics)
@@ -716,12 +718,29 @@ async fn publish_pool_order(node: &TestNode, category: CategoryId, trust: u32, t
 	commons(node, Charlie, &args).await;
 }
 
-/// Alice publishes an order selling her `kind` (`app` or `dataset`) `id` at 1 CMN, to SGX
-/// enclaves only.
-async fn publish_tee_order(node: &TestNode, kind: &str, id: u32) {
-	let (command, flag) = (format!("publish-{kind}-order"), format!("--{kind}"));
-	let (id, tag) = (id.to_string(), TEE_SGX.to_string());
-	commons(node, Alice, &[&command, &flag, &id, "--price", "1", "--tag", &tag]).await;
+/// Alice publishes an order selling her app `app` at 1 CMN, to SGX enclaves only.
+async fn publish_tee_app_order(node: &TestNode, app: u32) {
+	let (app, tag) = (app.to_string(), TEE_SGX.to_string());
+	commons(node, Alice, &["publish-app-order", "--app", &app, "--price", "1", "--tag", &tag])
+		.await;
+}
+
+/// Alice publishes an order selling her encrypted `dataset` at 1 CMN, to SGX enclaves of `app`
+/// only.
+async fn publish_dataset_order(node: &TestNode, dataset: u32, app: u32) {
+	let (dataset, app, tag) = (dataset.to_string(), app.to_string(), TEE_SGX.to_string());
+	let args = [
+		"publish-dataset-order",
+		"--dataset",
+		&dataset,
+		"--app",
+		&app,
+		"--price",
+		"1",
+		"--tag",
+		&tag,
+	];
+	commons(node, Alice, &args).await;
 }
 
 /// The measurement of the simulated SGX enclave, as `commons create-app --measurement` takes it.

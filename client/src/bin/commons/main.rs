@@ -8,7 +8,6 @@
 
 mod amount;
 mod collateral;
-mod measurement;
 mod run;
 
 use clap::{Args, Parser, Subcommand};
@@ -27,7 +26,7 @@ use sp_core::{sr25519, Pair};
 use sp_runtime::Percent;
 
 use amount::Amount;
-use measurement::MeasurementArg;
+use commons_client::measurement::MeasurementArg;
 
 #[derive(Parser, Debug)]
 #[command(name = "commons", about = "Buy and sell verified computation on a Commons chain")]
@@ -139,10 +138,23 @@ enum Command {
 		#[command(flatten)]
 		offer: Offer,
 	},
-	/// Publishes an order selling uses of a dataset the key owns.
+	/// Publishes an order selling uses of a dataset the key owns, for one app (`--app`) unless
+	/// `--any-app` says otherwise; an encrypted dataset is sold only for an app it names.
 	PublishDatasetOrder {
 		#[arg(long)]
 		dataset: u32,
+		/// The one app the dataset may be used with.
+		#[arg(long, required_unless_present = "any_app", conflicts_with = "any_app")]
+		app: Option<u32>,
+		/// Any app may use the dataset (not accepted for an encrypted dataset).
+		#[arg(long)]
+		any_app: bool,
+		/// The one workerpool that may run it (default: any).
+		#[arg(long)]
+		workerpool: Option<u32>,
+		/// The one requester that may buy it (default: anyone).
+		#[arg(long)]
+		requester: Option<AccountId>,
 		#[command(flatten)]
 		offer: Offer,
 	},
@@ -206,6 +218,11 @@ struct Offer {
 	/// its `MaxOrderLifetime`, thirty days, from now).
 	#[arg(long)]
 	expiry: Option<u32>,
+}
+
+/// The restriction to `one`, or none if it is not given.
+fn only<Id>(one: Option<Id>) -> Restriction<Id> {
+	one.map_or(Restriction::Any, Restriction::Only)
 }
 
 impl Offer {
@@ -359,17 +376,19 @@ async fn execute(cli: Cli) -> Result<(), String> {
 			salt: salt(&account),
 			expiry: Some(offer.expiry_or_latest(&chain).await?),
 		})),
-		Command::PublishDatasetOrder { dataset, offer } => presign(Order::Dataset(DatasetOrder {
-			dataset,
-			price: offer.price.0,
-			volume: offer.volume,
-			tag: offer.tag,
-			app_restriction: Restriction::Any,
-			workerpool_restriction: Restriction::Any,
-			requester_restriction: Restriction::Any,
-			salt: salt(&account),
-			expiry: Some(offer.expiry_or_latest(&chain).await?),
-		})),
+		Command::PublishDatasetOrder { dataset, app, any_app: _, workerpool, requester, offer } => {
+			presign(Order::Dataset(DatasetOrder {
+				dataset,
+				price: offer.price.0,
+				volume: offer.volume,
+				tag: offer.tag,
+				app_restriction: only(app),
+				workerpool_restriction: only(workerpool),
+				requester_restriction: only(requester),
+				salt: salt(&account),
+				expiry: Some(offer.expiry_or_latest(&chain).await?),
+			}))
+		}
 		Command::PublishWorkerpoolOrder { workerpool, category, trust, offer } => {
 			presign(Order::Workerpool(WorkerpoolOrder {
 				workerpool,

@@ -4,7 +4,7 @@ use std::str::FromStr;
 
 use pallet_marketplace::Measurement;
 
-/// A measurement an app allows.
+/// A measurement named on a command line: one an app allows, or one a dataset owner trusts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct MeasurementArg(pub Measurement);
 
