@@ -1,0 +1,278 @@
+//! A dataset owner's key service decides before anything is published: it sends nothing to a
+//! worker whose enclave changed after its assignment, nor to one whose enclave runs a
+//! measurement the owner does not trust, though the app lists it. No transaction carries the key
+//! to either. The same service releases the key once the first worker's registration is again
+//! the enclave it was assigned with: it was running, and would have sent the key if allowed.
+//!
+//! One development node, no compute node: the test plays the workers (registering enclaves on
+//! simulated evidence, which a development chain trusts with test data) and the scheduler
+//! (Ferdie, whose key no node holds, so that only the test assigns).
+
+use std::{path::Path, time::Duration};
+
+use commons_client::Chain;
+use commons_compute::tee::{simulated_measurement, SimulatedEnclave};
+use commons_e2e::{
+	chain::{deal_since, wait_for_event},
+	cli, commons, created_id, exclusive_network, suri, wait_for, KeyService, RunRequest, TestDir,
+	TestNode,
+};
+use commons_runtime::{BlockNumber, Runtime, RuntimeCall, RuntimeEvent};
+use pallet_attestation::TeeKind;
+use pallet_contribution::TaskId;
+use pallet_marketplace::{AppId, DatasetId, Measurement, Tag, WorkerpoolId};
+use sp_keyring::Sr25519Keyring::{self, Alice, Bob, Charlie, Dave, Eve, Ferdie};
+
+/// SGX enclaves only.
+const TEE_SGX: Tag = pallet_marketplace::tag::TEE | pallet_marketplace::tag::SGX;
+
+/// A measurement an app lists but the dataset owner does not trust.
+const UNTRUSTED: Measurement = Measurement::SgxMrEnclave([0x22; 32]);
+
+#[tokio::test]
+async fn the_key_service_sends_nothing_to_an_enclave_the_owner_did_not_allow() {
+	let _network = exclusive_network();
+	let dir = TestDir::new("key-release");
+	let node = TestNode::start(&dir, "alice", &["--dev"]);
+	node.wait_until_serving().await;
+
+	let pool = scheduled_pool(&node).await;
+	for worker in [Dave, Eve] {
+		submit(&node, worker, join(pool)).await;
+	}
+	let trusted = simulated_measurement(TeeKind::Sgx);
+	let first = SimulatedEnclave::load_or_create(&dir.process_dir("enclave-1"), TeeKind::Sgx)
+		.expect("an enclave in a fresh directory");
+	let other = SimulatedEnclave::load_or_create(&dir.process_dir("enclave-2"), TeeKind::Sgx)
+		.expect("an enclave in a fresh directory");
+	let untrusted = SimulatedEnclave::load_or_create(&dir.process_dir("enclave-3"), TeeKind::Sgx)
+		.expect("an enclave in a fresh directory");
+	register(&node, Eve, &first, trusted).await;
+	register(&node, Dave, &untrusted, UNTRUSTED).await;
+
+	// Alice's encrypted dataset, sold for two apps: one listing the measurement she trusts, one
+	// listing another. Her key service trusts both apps but only the first measurement.
+	let keys = dir.process_dir("keys");
+	let dataset = encrypted_dataset(&node, &dir, &keys).await;
+	let trusted_app = tee_app(&node, &dir, "trusted", trusted).await;
+	let untrusted_app = tee_app(&node, &dir, "untrusted", UNTRUSTED).await;
+	for app in [trusted_app, untrusted_app] {
+		publish_orders(&node, app, dataset).await;
+	}
+	let key_service = KeyService::start(
+		&dir,
+		&node,
+		&suri(Alice),
+		&keys,
+		&[trusted_app, untrusted_app],
+		&[measurement_arg(trusted)],
+	);
+	key_service.wait_until_caught_up(&node).await;
+	let from = node.best_number().await.unwrap();
+
+	// Eve is assigned a task of the trusted app with her first enclave, then registers another
+	// (the attack: an enclave she controls). Dave is assigned one of the other app.
+	let swapped = assigned_task(&node, &dir, trusted_app, dataset, Eve).await;
+	register(&node, Eve, &other, trusted).await;
+	let refused = assigned_task(&node, &dir, untrusted_app, dataset, Dave).await;
+
+	for reason in [
+		"its registered enclave is not the one it was assigned with",
+		"is not one the owner allows",
+	] {
+		wait_for(&format!("the key service to log {reason:?}"), Duration::from_secs(120), || async {
+			let log = key_service.log();
+			if log.contains(reason) {
+				Ok(())
+			} else {
+				Err(log)
+			}
+		})
+		.await;
+	}
+	let to = node.best_number().await.unwrap();
+	assert_eq!(releases_sent(&node, from, to).await, Vec::<TaskId>::new(), "a key was sent");
+
+	// Eve registers the enclave she was assigned with again: that one gets the key, sealed to
+	// its key, and Dave's still gets nothing.
+	register(&node, Eve, &first, trusted).await;
+	let released_to = wait_for_event(
+		&node,
+		"the key to be released for Eve's task",
+		to,
+		Duration::from_secs(120),
+		|event| match event {
+			RuntimeEvent::Contribution(pallet_contribution::Event::DatasetKeyReleased {
+				task,
+				enclave_key,
+				..
+			}) if task == swapped => Some(enclave_key),
+			_ => None,
+		},
+	)
+	.await;
+	assert_eq!(released_to.1, first.keys.encryption);
+	let end = node.best_number().await.unwrap();
+	assert_eq!(releases_sent(&node, from, end).await, vec![swapped], "only Eve's task got a key");
+	assert!(!releases_sent(&node, from, end).await.contains(&refused));
+}
+
+/// Charlie's workerpool of SGX workers, scheduled by Ferdie, with an order selling its tasks.
+async fn scheduled_pool(node: &TestNode) -> WorkerpoolId {
+	let ferdie = Ferdie.to_account_id().to_string();
+	let create = ["create-workerpool", "--description", "pool", "--scheduler", &ferdie];
+	let pool = created_id(&commons(node, Charlie, &create).await, "workerpool");
+	let id = pool.to_string();
+	commons(node, Ferdie, &["accept-scheduling", "--workerpool", &id]).await;
+	let tag = TEE_SGX.to_string();
+	let order = [
+		"publish-workerpool-order",
+		"--workerpool",
+		&id,
+		"--price",
+		"1",
+		"--volume",
+		"10",
+		"--tag",
+		&tag,
+	];
+	commons(node, Charlie, &order).await;
+	pool
+}
+
+/// A worker's call joining `pool` as an SGX worker.
+fn join(pool: WorkerpoolId) -> RuntimeCall {
+	RuntimeCall::Marketplace(pallet_marketplace::Call::join_workerpool {
+		workerpool: pool,
+		endpoint: b"http://127.0.0.1:1".to_vec().try_into().unwrap(),
+		capabilities: TEE_SGX,
+	})
+}
+
+/// `who` registers `enclave` as being of `measurement`, on simulated evidence.
+async fn register(
+	node: &TestNode,
+	who: Sr25519Keyring,
+	enclave: &SimulatedEnclave,
+	measurement: Measurement,
+) {
+	let genesis = node.block_hash(0).await.unwrap();
+	let binding = pallet_attestation::Pallet::<Runtime>::report_data_for(
+		&who.to_account_id(),
+		&enclave.keys,
+		genesis.as_ref(),
+	);
+	let call = pallet_attestation::Call::register_simulated {
+		kind: TeeKind::Sgx,
+		measurement,
+		keys: enclave.keys,
+		proof: enclave.sign(&binding),
+	};
+	submit(node, who, RuntimeCall::Attestation(call)).await;
+}
+
+/// Submits `call` signed by `who` and waits for it to succeed.
+async fn submit(chain: &Chain, who: Sr25519Keyring, call: RuntimeCall) {
+	chain
+		.submit_and_wait(call, &who.pair())
+		.await
+		.unwrap_or_else(|error| panic!("a call by {who} failed: {error}"));
+}
+
+/// Alice's encrypted dataset, its key kept where her key service reads it.
+async fn encrypted_dataset(node: &TestNode, dir: &TestDir, keys: &Path) -> DatasetId {
+	let plain = dir.path().join("data.csv");
+	std::fs::write(&plain, b"a,b\n1,2\n").unwrap();
+	let stored = dir.path().join("data.csv.sealed");
+	let new_key = keys.join("new.key");
+	let [plain, stored_arg, key] = [&plain, &stored, &new_key].map(|path| path.display().to_string());
+	let encrypt = ["encrypt-dataset", "--input", &plain, "--output", &stored_arg, "--key-file", &key];
+	commons(node, Alice, &encrypt).await;
+	let uri = format!("file://{}", stored.display());
+	let create = ["create-dataset", "--name", "data", "--uri", &uri, "--encrypted"];
+	let dataset = created_id(&commons(node, Alice, &create).await, "dataset");
+	std::fs::rename(&new_key, keys.join(format!("{dataset}.key"))).unwrap();
+	dataset
+}
+
+/// Alice's TEE app `name` allowing `measurement` (its module is never run here).
+async fn tee_app(node: &TestNode, dir: &TestDir, name: &str, measurement: Measurement) -> AppId {
+	let module = dir.path().join(format!("{name}.wasm"));
+	std::fs::write(&module, name.as_bytes()).unwrap();
+	let uri = format!("file://{}", module.display());
+	let measurement = measurement_arg(measurement);
+	let create = ["create-app", "--name", name, "--uri", &uri, "--measurement", &measurement];
+	created_id(&commons(node, Alice, &create).await, "app")
+}
+
+/// Alice's orders selling `app` and `dataset` for that app, to SGX enclaves.
+async fn publish_orders(node: &TestNode, app: AppId, dataset: DatasetId) {
+	let (app, dataset, tag) = (app.to_string(), dataset.to_string(), TEE_SGX.to_string());
+	commons(node, Alice, &["publish-app-order", "--app", &app, "--price", "1", "--tag", &tag])
+		.await;
+	let order =
+		["publish-dataset-order", "--dataset", &dataset, "--app", &app, "--price", "1", "--tag", &tag];
+	commons(node, Alice, &order).await;
+}
+
+/// A task of `app` on `dataset` that Bob buys, opened and assigned to `worker` by the scheduler.
+async fn assigned_task(
+	node: &TestNode,
+	dir: &TestDir,
+	app: AppId,
+	dataset: DatasetId,
+	worker: Sr25519Keyring,
+) -> TaskId {
+	let from = node.best_number().await.unwrap();
+	let output = dir.path().join(format!("result-{app}"));
+	// Bob's request is matched; nobody computes it, so `commons run` gives up waiting, which is
+	// all the test needs of it.
+	let request = RunRequest::new(app, "20", &output)
+		.dataset(dataset)
+		.tag(TEE_SGX)
+		.timeout_secs(1)
+		.args();
+	let _ = cli(node, &suri(Bob), &request).await;
+	let deal = deal_since(node, from).await;
+	let task = pallet_contribution::Pallet::<Runtime>::task_id(&deal, 0);
+	if node.task(task).await.unwrap().is_none() {
+		let open = pallet_contribution::Call::initialize { deal, index: 0 };
+		submit(node, Bob, RuntimeCall::Contribution(open)).await;
+	}
+	let assign = pallet_contribution::Call::assign {
+		task,
+		workers: vec![worker.to_account_id()].try_into().unwrap(),
+	};
+	submit(node, Ferdie, RuntimeCall::Contribution(assign)).await;
+	task
+}
+
+/// The tasks a dataset key release was sent for in blocks `from..=to`, whether the chain took
+/// it or not: what every extrinsic of those blocks carried.
+async fn releases_sent(node: &TestNode, from: BlockNumber, to: BlockNumber) -> Vec<TaskId> {
+	let mut tasks = Vec::new();
+	for number in from..=to {
+		for call in node.block_calls(number).await.unwrap() {
+			if let RuntimeCall::Contribution(pallet_contribution::Call::release_dataset_key {
+				task,
+				..
+			}) = call
+			{
+				tasks.push(task);
+			}
+		}
+	}
+	tasks
+}
+
+/// `measurement` as the command line takes it.
+fn measurement_arg(measurement: Measurement) -> String {
+	match measurement {
+		Measurement::SgxMrEnclave(bytes) => {
+			format!("sgx:0x{}", sp_core::hexdisplay::HexDisplay::from(&bytes))
+		}
+		Measurement::TdxMrTd(bytes) => {
+			format!("tdx:0x{}", sp_core::hexdisplay::HexDisplay::from(&bytes))
+		}
+	}
+}
