@@ -14,8 +14,9 @@ use commons_client::Chain;
 use commons_compute::tee::{simulated_measurement, SimulatedEnclave};
 use commons_e2e::{
 	chain::{deal_since, wait_for_event},
-	cli, commons, created_id, exclusive_network, suri, wait_for, KeyService, RunRequest, TestDir,
-	TestNode,
+	cli,
+	cli::created_id,
+	commons, exclusive_network, suri, wait_for, KeyService, RunRequest, TestDir, TestNode,
 };
 use commons_runtime::{BlockNumber, Runtime, RuntimeCall, RuntimeEvent};
 use pallet_attestation::TeeKind;
@@ -80,14 +81,18 @@ async fn the_key_service_sends_nothing_to_an_enclave_the_owner_did_not_allow() {
 		"its registered enclave is not the one it was assigned with",
 		"is not one the owner allows",
 	] {
-		wait_for(&format!("the key service to log {reason:?}"), Duration::from_secs(120), || async {
-			let log = key_service.log();
-			if log.contains(reason) {
-				Ok(())
-			} else {
-				Err(log)
-			}
-		})
+		wait_for(
+			&format!("the key service to log {reason:?}"),
+			Duration::from_secs(120),
+			|| async {
+				let log = key_service.log();
+				if log.contains(reason) {
+					Ok(())
+				} else {
+					Err(log)
+				}
+			},
+		)
 		.await;
 	}
 	let to = node.best_number().await.unwrap();
@@ -185,8 +190,10 @@ async fn encrypted_dataset(node: &TestNode, dir: &TestDir, keys: &Path) -> Datas
 	std::fs::write(&plain, b"a,b\n1,2\n").unwrap();
 	let stored = dir.path().join("data.csv.sealed");
 	let new_key = keys.join("new.key");
-	let [plain, stored_arg, key] = [&plain, &stored, &new_key].map(|path| path.display().to_string());
-	let encrypt = ["encrypt-dataset", "--input", &plain, "--output", &stored_arg, "--key-file", &key];
+	let [plain, stored_arg, key] =
+		[&plain, &stored, &new_key].map(|path| path.display().to_string());
+	let encrypt =
+		["encrypt-dataset", "--input", &plain, "--output", &stored_arg, "--key-file", &key];
 	commons(node, Alice, &encrypt).await;
 	let uri = format!("file://{}", stored.display());
 	let create = ["create-dataset", "--name", "data", "--uri", &uri, "--encrypted"];
@@ -210,8 +217,17 @@ async fn publish_orders(node: &TestNode, app: AppId, dataset: DatasetId) {
 	let (app, dataset, tag) = (app.to_string(), dataset.to_string(), TEE_SGX.to_string());
 	commons(node, Alice, &["publish-app-order", "--app", &app, "--price", "1", "--tag", &tag])
 		.await;
-	let order =
-		["publish-dataset-order", "--dataset", &dataset, "--app", &app, "--price", "1", "--tag", &tag];
+	let order = [
+		"publish-dataset-order",
+		"--dataset",
+		&dataset,
+		"--app",
+		&app,
+		"--price",
+		"1",
+		"--tag",
+		&tag,
+	];
 	commons(node, Alice, &order).await;
 }
 
