@@ -13,7 +13,7 @@ use commons_client::Chain;
 use commons_runtime::{AccountId, BlockNumber, Runtime, RuntimeCall};
 use pallet_attestation::{Attester, EnclaveKeys, QuoteBytes};
 use pallet_marketplace::{Tag, WorkerpoolId};
-use sp_core::{sr25519, Pair};
+use sp_core::{sr25519, Get, Pair};
 
 use crate::{evidence::QuoteProvider, tee::SimulatedEnclave, LOG_TARGET};
 
@@ -157,7 +157,7 @@ impl Upkeep {
 		if current {
 			return Ok(());
 		}
-		let report_data = self.report_data(&enclave.keys).await?;
+		let (anchor, report_data) = self.report_data(&enclave.keys).await?;
 		let Some(quotes) = &self.quotes else {
 			let call = pallet_attestation::Call::register_simulated {
 				kind: enclave.kind,
@@ -165,6 +165,7 @@ impl Upkeep {
 				keys: enclave.keys,
 				// The chain checks the signature over the binding hash, the first 32 bytes.
 				proof: enclave.sign(&report_data[..32]),
+				anchor,
 			};
 			self.chain
 				.submit_and_wait(RuntimeCall::Attestation(call), &self.signer)
@@ -179,8 +180,12 @@ impl Upkeep {
 		};
 		let quote = take_quote(quotes.clone(), report_data).await?;
 		let size = quote.len();
-		let call =
-			pallet_attestation::Call::register_quote { quote, pck_chain: None, keys: enclave.keys };
+		let call = pallet_attestation::Call::register_quote {
+			quote,
+			pck_chain: None,
+			keys: enclave.keys,
+			anchor,
+		};
 		self.chain
 			.submit_and_wait(RuntimeCall::Attestation(call), &self.signer)
 			.await
@@ -195,20 +200,34 @@ impl Upkeep {
 		Ok(())
 	}
 
-	/// The report data the enclave's evidence carries for `keys`: the chain's binding hash
-	/// (`pallet_attestation::Pallet::report_data`: this worker, `keys` and the chain's genesis
-	/// hash), then 32 zero bytes. The one place the compute node computes it, for simulated and
-	/// quoted evidence alike.
-	async fn report_data(&self, keys: &EnclaveKeys) -> Result<[u8; 64], String> {
+	/// The block the enclave's evidence binds (its anchor) and the report data it carries for
+	/// `keys`: the chain's binding hash (`pallet_attestation::Pallet::report_data`: this worker,
+	/// `keys`, the chain's genesis hash and the anchor's hash), then 32 zero bytes. The one place
+	/// the compute node computes it, for simulated and quoted evidence alike.
+	///
+	/// The anchor is the last finalized block, which no fork can replace, unless finality lags
+	/// so far that it would be too old by the time the evidence is included: then the best
+	/// block's parent.
+	async fn report_data(&self, keys: &EnclaveKeys) -> Result<(BlockNumber, [u8; 64]), String> {
+		let max_age = <Runtime as pallet_attestation::Config>::MaxEvidenceAge::get();
+		let (finalized, best) =
+			(self.chain.finalized_number().await?, self.chain.best_number().await?);
+		let anchor = if best.saturating_sub(finalized) < max_age / 2 {
+			finalized
+		} else {
+			best.saturating_sub(1)
+		};
 		let genesis = self.chain.block_hash(0).await?;
+		let anchor_hash = self.chain.block_hash(anchor).await?;
 		let binding = pallet_attestation::Pallet::<Runtime>::report_data_for(
 			&self.account,
 			keys,
 			genesis.as_ref(),
+			anchor_hash.as_ref(),
 		);
 		let mut report_data = [0u8; 64];
 		report_data[..32].copy_from_slice(&binding);
-		Ok(report_data)
+		Ok((anchor, report_data))
 	}
 
 	/// Sends a heartbeat when the last one is a third of the liveness window old, so the

@@ -11,8 +11,9 @@ pub const SPONSORSHIP: &[u8] = b"commons/sponsorship/v1";
 /// What an enclave signs over its vote: `SCALE((ENCLAVE_RESULT, task, result hash, seal))`.
 pub const ENCLAVE_RESULT: &[u8] = b"commons/result/v1";
 
-/// What an enclave's quote binds in its report data: its worker, its keys and the chain.
-pub const ENCLAVE_REPORT_DATA: &[u8] = b"commons/enclave/v1";
+/// What an enclave's evidence binds in its report data: its worker, its keys, the chain and a
+/// recent block of it.
+pub const ENCLAVE_REPORT_DATA: &[u8] = b"commons/enclave/v2";
 
 /// The label of the key derivation that encrypts a dataset's content.
 pub const DATASET: &[u8] = b"commons/dataset/v1";

@@ -161,17 +161,22 @@ async fn register(
 	enclave: &SimulatedEnclave,
 	measurement: Measurement,
 ) {
+	// The evidence binds the last finalized block, as a compute node's does.
 	let genesis = node.block_hash(0).await.unwrap();
+	let anchor = node.finalized_number().await.unwrap();
+	let anchor_hash = node.block_hash(anchor).await.unwrap();
 	let binding = pallet_attestation::Pallet::<Runtime>::report_data_for(
 		&who.to_account_id(),
 		&enclave.keys,
 		genesis.as_ref(),
+		anchor_hash.as_ref(),
 	);
 	let call = pallet_attestation::Call::register_simulated {
 		kind: TeeKind::Sgx,
 		measurement,
 		keys: enclave.keys,
 		proof: enclave.sign(&binding),
+		anchor,
 	};
 	submit(node, who, RuntimeCall::Attestation(call)).await;
 }

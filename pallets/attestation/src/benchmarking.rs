@@ -14,25 +14,40 @@ const SYNTHETIC_NOW: Moment = 1_798_761_600_000;
 /// The key type benchmark enclaves' keys are generated under in the benchmark's keystore.
 const BENCH_KEY: KeyTypeId = KeyTypeId(*b"bnch");
 
-/// `worker`'s simulated enclave: its keys and its proof for `worker`.
-fn simulated_enclave<T: Config>(worker: &T::AccountId) -> (EnclaveKeys, EnclaveSignature) {
+/// A block the benchmarks' evidence binds: the one before the current block, given a hash.
+fn anchor<T: Config>() -> BlockNumberFor<T> {
+	use sp_runtime::traits::{Hash, One};
+	let now = frame_system::Pallet::<T>::block_number().max(One::one());
+	frame_system::Pallet::<T>::set_block_number(now);
+	let anchor = now - One::one();
+	frame_system::BlockHash::<T>::insert(anchor, T::Hashing::hash(b"the anchor's hash"));
+	anchor
+}
+
+/// `worker`'s simulated enclave: its keys and its proof for `worker` after block `anchor`.
+fn simulated_enclave<T: Config>(
+	worker: &T::AccountId,
+	anchor: BlockNumberFor<T>,
+) -> (EnclaveKeys, EnclaveSignature) {
 	let signing = sp_io::crypto::ed25519_generate(BENCH_KEY, None);
 	let keys = EnclaveKeys { signing: signing.0, encryption: [1; 32] };
-	let proof =
-		sp_io::crypto::ed25519_sign(BENCH_KEY, &signing, &Pallet::<T>::report_data(worker, &keys))
-			.expect("the key was just generated in this keystore");
+	let report_data = Pallet::<T>::report_data(worker, &keys, anchor).expect("a fresh anchor");
+	let proof = sp_io::crypto::ed25519_sign(BENCH_KEY, &signing, &report_data)
+		.expect("the key was just generated in this keystore");
 	(keys, proof.0)
 }
 
 fn registered<T: Config>(worker: &T::AccountId) {
 	SimulatedEvidenceAllowed::<T>::put(true);
-	let (keys, proof) = simulated_enclave::<T>(worker);
+	let anchor = anchor::<T>();
+	let (keys, proof) = simulated_enclave::<T>(worker, anchor);
 	Pallet::<T>::register_simulated(
 		RawOrigin::Signed(worker.clone()).into(),
 		TeeKind::Sgx,
 		Measurement::SgxMrEnclave([7; 32]),
 		keys,
 		proof,
+		anchor,
 	)
 	.expect("simulated evidence is allowed");
 }
@@ -119,7 +134,8 @@ mod benchmarks {
 	fn register_simulated() {
 		let worker: T::AccountId = whitelisted_caller();
 		registered::<T>(&worker);
-		let (keys, proof) = simulated_enclave::<T>(&worker);
+		let anchor = anchor::<T>();
+		let (keys, proof) = simulated_enclave::<T>(&worker, anchor);
 
 		#[extrinsic_call]
 		_(
@@ -128,6 +144,7 @@ mod benchmarks {
 			Measurement::SgxMrEnclave([8; 32]),
 			keys,
 			proof,
+			anchor,
 		);
 
 		assert_eq!(Enclaves::<T>::get(&worker).map(|enclave| enclave.keys), Some(keys));
@@ -250,8 +267,11 @@ mod benchmarks {
 		let worker: T::AccountId = whitelisted_caller();
 		registered::<T>(&worker);
 		let keys = EnclaveKeys { signing: [5; 32], encryption: [6; 32] };
+		let anchor = anchor::<T>();
 		let mut report_data = [0u8; 64];
-		report_data[..32].copy_from_slice(&Pallet::<T>::report_data(&worker, &keys));
+		report_data[..32].copy_from_slice(
+			&Pallet::<T>::report_data(&worker, &keys, anchor).expect("a fresh anchor"),
+		);
 		let spec = |padding| QuoteSpec {
 			mr_enclave: [1; 32],
 			mr_signer: [2; 32],
@@ -264,7 +284,7 @@ mod benchmarks {
 		let quote: QuoteBytes = bounded(&synthetic::sgx_quote(&spec(16_384 - unpadded)));
 
 		#[extrinsic_call]
-		_(RawOrigin::Signed(worker.clone()), quote, None, keys);
+		_(RawOrigin::Signed(worker.clone()), quote, None, keys, anchor);
 
 		let enclave = Enclaves::<T>::get(&worker).expect("registered");
 		assert!(matches!(enclave.attester, Attester::IntelDcap { .. }));

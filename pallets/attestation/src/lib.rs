@@ -16,8 +16,12 @@
 //! ## Design
 //!
 //! - **Binding.** Evidence commits to [`Pallet::report_data`]: a hash of the worker's account,
-//!   the enclave's keys and the chain's genesis hash. Evidence produced for one worker or one
-//!   chain is refused for another; the enclave keys cannot be swapped for keys outside it.
+//!   the enclave's keys, the chain's genesis hash and the hash of a recent block of the chain
+//!   (its *anchor*, named in the call). Evidence produced for one worker or one chain is
+//!   refused for another; the enclave keys cannot be swapped for keys outside it.
+//! - **Freshness.** The anchor must be a past block at most [`Config::MaxEvidenceAge`] blocks
+//!   old: evidence is taken for the registration it is used in, so an old quote cannot
+//!   re-register an enclave forever, and a registration shows the enclave answered recently.
 //! - **Expiry.** A registration holds for [`Config::AttestationLifetime`] from its evidence;
 //!   after that the enclave is not trusted, the worker re-attests (registering again replaces the
 //!   old registration), and anyone may [`Pallet::evict`] the stale entry to clear state.
@@ -151,6 +155,11 @@ pub mod pallet {
 		/// How long a registration holds after its evidence, in milliseconds.
 		#[pallet::constant]
 		type AttestationLifetime: Get<Moment>;
+
+		/// How many blocks old the block that evidence binds (its anchor) may be. At most the
+		/// number of block hashes `frame_system` keeps (`BlockHashCount`).
+		#[pallet::constant]
+		type MaxEvidenceAge: Get<BlockNumberFor<Self>>;
 
 		/// Who sets Intel's root CA and the TCB policy.
 		type GovernanceOrigin: EnsureOrigin<Self::RuntimeOrigin>;
@@ -325,13 +334,19 @@ pub mod pallet {
 		/// The enclave's encryption key is an X25519 point of small order: anything sealed to it
 		/// would be readable by everyone.
 		SmallOrderEncryptionKey,
+		/// The block the evidence binds is not a past block: evidence binds a block before the
+		/// one it is registered in.
+		EvidenceAnchorNotPast,
+		/// The block the evidence binds is more than [`Config::MaxEvidenceAge`] blocks old:
+		/// take new evidence.
+		EvidenceTooOld,
 	}
 
 	#[pallet::call]
 	impl<T: Config> Pallet<T> {
 		/// Registers (or replaces) the caller's enclave on simulated evidence: `proof` is the
-		/// signature of `keys.signing` over [`Pallet::report_data`] for the caller. Refused
-		/// unless the chain's genesis allows simulated evidence.
+		/// signature of `keys.signing` over [`Pallet::report_data`] for the caller and the block
+		/// `anchor`. Refused unless the chain's genesis allows simulated evidence.
 		#[pallet::call_index(0)]
 		#[pallet::weight(T::WeightInfo::register_simulated())]
 		pub fn register_simulated(
@@ -340,12 +355,13 @@ pub mod pallet {
 			measurement: Measurement,
 			keys: EnclaveKeys,
 			proof: EnclaveSignature,
+			anchor: BlockNumberFor<T>,
 		) -> DispatchResult {
 			let worker = ensure_signed(origin)?;
 			ensure!(SimulatedEvidenceAllowed::<T>::get(), Error::<T>::SimulatedEvidenceRefused);
 			ensure!(kind.measures(&measurement), Error::<T>::MeasurementKindMismatch);
 			Self::ensure_usable_keys(&keys)?;
-			let report_data = Self::report_data(&worker, &keys);
+			let report_data = Self::report_data(&worker, &keys, anchor)?;
 			ensure!(
 				Self::signed_by(&keys.signing, &report_data, &proof),
 				Error::<T>::InvalidKeyProof
@@ -456,8 +472,8 @@ pub mod pallet {
 
 		/// Registers (or replaces) the caller's enclave on an Intel DCAP quote: verified
 		/// against the stored collateral now, accepted by the TCB policy, not a debug enclave,
-		/// and with report data committing to the caller, `keys` and this chain
-		/// ([`Pallet::report_data`]). `pck_chain` is for quotes that identify their PCK
+		/// and with report data committing to the caller, `keys`, this chain and its block
+		/// `anchor` ([`Pallet::report_data`]). `pck_chain` is for quotes that identify their PCK
 		/// certificate instead of carrying its chain.
 		#[pallet::call_index(9)]
 		#[pallet::weight(T::WeightInfo::register_quote())]
@@ -466,9 +482,10 @@ pub mod pallet {
 			quote: QuoteBytes,
 			pck_chain: Option<PemChain>,
 			keys: EnclaveKeys,
+			anchor: BlockNumberFor<T>,
 		) -> DispatchResult {
 			let worker = ensure_signed(origin)?;
-			Self::do_register_quote(worker, quote, pck_chain, keys)
+			Self::do_register_quote(worker, quote, pck_chain, keys, anchor)
 		}
 	}
 
@@ -482,18 +499,42 @@ pub mod pallet {
 }
 
 impl<T: Config> Pallet<T> {
-	/// What an enclave's evidence must carry for `worker` and `keys` on this chain: a hash of the
-	/// worker, the keys and the genesis hash, under this pallet's domain.
-	pub fn report_data(worker: &T::AccountId, keys: &EnclaveKeys) -> [u8; 32] {
-		let genesis_number: BlockNumberFor<T> = sp_runtime::traits::Zero::zero();
-		let genesis = frame_system::Pallet::<T>::block_hash(genesis_number);
-		Self::report_data_for(worker, keys, genesis.as_ref())
+	/// What an enclave's evidence must carry for `worker` and `keys` on this chain, taken after
+	/// block `anchor`: a hash of the worker, the keys, the genesis hash and `anchor`'s hash,
+	/// under this pallet's domain. Refused unless `anchor` is a past block at most
+	/// [`Config::MaxEvidenceAge`] blocks old.
+	pub fn report_data(
+		worker: &T::AccountId,
+		keys: &EnclaveKeys,
+		anchor: BlockNumberFor<T>,
+	) -> Result<[u8; 32], Error<T>> {
+		use frame_support::traits::Get;
+		use sp_runtime::traits::Zero;
+		let now = frame_system::Pallet::<T>::block_number();
+		// The current block's own hash is not known until it is built.
+		frame_support::ensure!(anchor < now, Error::<T>::EvidenceAnchorNotPast);
+		frame_support::ensure!(
+			now.saturating_sub(anchor) <= T::MaxEvidenceAge::get(),
+			Error::<T>::EvidenceTooOld
+		);
+		let anchor_hash = frame_system::Pallet::<T>::block_hash(anchor);
+		// A hash `frame_system` no longer keeps reads as the default.
+		frame_support::ensure!(anchor_hash != T::Hash::default(), Error::<T>::EvidenceTooOld);
+		let genesis = frame_system::Pallet::<T>::block_hash(BlockNumberFor::<T>::zero());
+		Ok(Self::report_data_for(worker, keys, genesis.as_ref(), anchor_hash.as_ref()))
 	}
 
-	/// [`Pallet::report_data`] for the chain whose genesis hash is `genesis`: what a compute
-	/// node computes off-chain.
-	pub fn report_data_for(worker: &T::AccountId, keys: &EnclaveKeys, genesis: &[u8]) -> [u8; 32] {
-		sp_io::hashing::blake2_256(&(domains::ENCLAVE_REPORT_DATA, worker, keys, genesis).encode())
+	/// [`Pallet::report_data`] for the chain whose genesis hash is `genesis`, taken after the
+	/// block whose hash is `anchor`: what a compute node computes off-chain.
+	pub fn report_data_for(
+		worker: &T::AccountId,
+		keys: &EnclaveKeys,
+		genesis: &[u8],
+		anchor: &[u8],
+	) -> [u8; 32] {
+		sp_io::hashing::blake2_256(
+			&(domains::ENCLAVE_REPORT_DATA, worker, keys, genesis, anchor).encode(),
+		)
 	}
 
 	pub(crate) fn now() -> Moment {

@@ -51,13 +51,22 @@ pub const LIFETIME: Moment = 24 * 60 * 60 * 1000;
 /// When the tests start: 2026-11-22, in milliseconds since the epoch.
 pub const START: Moment = 1_795_305_600_000;
 
+/// The block the tests' evidence binds, unless a test says otherwise: genesis, fresh at the
+/// block the tests run in.
+pub const ANCHOR: u64 = 0;
+
+/// How many blocks old the tests' evidence may be.
+pub const MAX_EVIDENCE_AGE: u64 = 10;
+
 parameter_types! {
 	pub const AttestationLifetime: Moment = LIFETIME;
+	pub const MaxEvidenceAge: u64 = MAX_EVIDENCE_AGE;
 }
 
 impl pallet_attestation::Config for Test {
 	type UnixTime = Timestamp;
 	type AttestationLifetime = AttestationLifetime;
+	type MaxEvidenceAge = MaxEvidenceAge;
 	type GovernanceOrigin = frame_system::EnsureRoot<AccountId>;
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = SetTimestamp;
@@ -92,9 +101,17 @@ impl TestEnclave {
 		Self { signer, keys }
 	}
 
-	/// The proof a simulated enclave gives for `worker` on the test chain.
+	/// The proof a simulated enclave gives for `worker` on the test chain, after block
+	/// [`ANCHOR`].
 	pub fn proof(&self, worker: &AccountId) -> [u8; 64] {
-		self.signer.sign(&crate::Pallet::<Test>::report_data(worker, &self.keys)).0
+		self.proof_after(worker, ANCHOR)
+	}
+
+	/// The proof a simulated enclave gives for `worker` on the test chain, after block `anchor`.
+	pub fn proof_after(&self, worker: &AccountId, anchor: u64) -> [u8; 64] {
+		let report_data =
+			crate::Pallet::<Test>::report_data(worker, &self.keys, anchor).expect("a fresh anchor");
+		self.signer.sign(&report_data).0
 	}
 }
 

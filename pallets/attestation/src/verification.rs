@@ -17,8 +17,11 @@ impl<T: Config> Pallet<T> {
 		quote: QuoteBytes,
 		pck_chain: Option<PemChain>,
 		keys: EnclaveKeys,
+		anchor: frame_system::pallet_prelude::BlockNumberFor<T>,
 	) -> DispatchResult {
 		Self::ensure_usable_keys(&keys)?;
+		// Cheap, so first: stale or misdirected evidence costs no signature check.
+		let expected = Self::report_data(&worker, &keys, anchor)?;
 		let now = Self::now_secs();
 		let verified = Self::verify(&quote, pck_chain.as_ref().map(|chain| &chain[..]), now)?;
 		let policy = Policy::<T>::get();
@@ -35,8 +38,7 @@ impl<T: Config> Pallet<T> {
 		.map_err(Error::<T>::Verification)?;
 		let report_data = verified.report_data();
 		ensure!(
-			report_data[..32] == Self::report_data(&worker, &keys)
-				&& report_data[32..] == [0u8; 32],
+			report_data[..32] == expected && report_data[32..] == [0u8; 32],
 			Error::<T>::ReportDataMismatch
 		);
 		let identity = match &verified.report {

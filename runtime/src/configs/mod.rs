@@ -216,11 +216,21 @@ impl pallet_contribution::Config for Runtime {
 parameter_types! {
 	/// An enclave's evidence holds for a day; compute nodes re-attest before that.
 	pub const AttestationLifetime: u64 = 24 * 60 * 60 * 1000;
+	/// Evidence binds a block at most ten minutes old: time to take a quote and have it
+	/// included, not to replay one.
+	pub const MaxEvidenceAge: BlockNumber = MAX_EVIDENCE_AGE;
 }
+
+/// [`MaxEvidenceAge`], in blocks.
+const MAX_EVIDENCE_AGE: BlockNumber = 100;
+// The anchor's hash must still be kept by `frame_system`.
+const _: () =
+	assert!(MAX_EVIDENCE_AGE < BlockHashCount::get(), "MaxEvidenceAge within BlockHashCount");
 
 impl pallet_attestation::Config for Runtime {
 	type UnixTime = Timestamp;
 	type AttestationLifetime = AttestationLifetime;
+	type MaxEvidenceAge = MaxEvidenceAge;
 	type GovernanceOrigin = EnsureRoot<AccountId>;
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = AttestationBenchmarkClock;

@@ -74,7 +74,8 @@ fn submit_collateral(status: &'static str) {
 /// A quote of an enclave with `keys` that commits to `worker` on the test chain.
 fn quote_for(worker: &AccountId, keys: &EnclaveKeys, spec: QuoteSpec) -> QuoteBytes {
 	let mut report_data = [0u8; 64];
-	report_data[..32].copy_from_slice(&crate::Pallet::<Test>::report_data(worker, keys));
+	report_data[..32]
+		.copy_from_slice(&crate::Pallet::<Test>::report_data(worker, keys, ANCHOR).unwrap());
 	bounded(&synthetic::sgx_quote(&QuoteSpec { report_data, ..spec }))
 }
 
@@ -94,7 +95,7 @@ fn register(
 	quote: QuoteBytes,
 	keys: EnclaveKeys,
 ) -> sp_runtime::DispatchResult {
-	Attestation::register_quote(RuntimeOrigin::signed(worker.clone()), quote, None, keys)
+	Attestation::register_quote(RuntimeOrigin::signed(worker.clone()), quote, None, keys, ANCHOR)
 }
 
 fn quote_error(error: Dcap) -> Error<Test> {

@@ -23,6 +23,7 @@ fn attempt(
 		measurement,
 		keys,
 		proof,
+		ANCHOR,
 	)
 }
 
@@ -241,5 +242,43 @@ fn a_pinned_enclave_stays_current_while_re_attested_with_the_same_keys_only() {
 		register(&worker, &enclave, MRENCLAVE);
 		Timestamp::set_timestamp(START + LIFETIME + LIFETIME);
 		assert!(!Attestation::is_current(&worker, &pinned));
+	});
+}
+
+#[test]
+fn evidence_binds_a_recent_past_block_and_grows_stale() {
+	run(true, || {
+		let worker = account(1);
+		let enclave = TestEnclave::new(1);
+		let simulated = |proof, anchor| {
+			Attestation::register_simulated(
+				RuntimeOrigin::signed(worker.clone()),
+				TeeKind::Sgx,
+				MRENCLAVE,
+				enclave.keys,
+				proof,
+				anchor,
+			)
+		};
+		// Not a past block: the current one, whose hash is not known yet.
+		assert_noop!(simulated(enclave.proof(&worker), 1), Error::<Test>::EvidenceAnchorNotPast);
+		assert_noop!(
+			Attestation::report_data(&worker, &enclave.keys, 1),
+			Error::<Test>::EvidenceAnchorNotPast
+		);
+
+		// Evidence taken after one block is not evidence taken after another.
+		System::set_block_number(3);
+		frame_system::BlockHash::<Test>::insert(2, sp_core::H256::repeat_byte(2));
+		let after_genesis = enclave.proof(&worker);
+		assert_noop!(simulated(after_genesis, 2), Error::<Test>::InvalidKeyProof);
+		assert_ok!(simulated(enclave.proof_after(&worker, 2), 2));
+
+		// The same evidence, once its block is more than the bound old, is refused: a replay.
+		System::set_block_number(ANCHOR + MAX_EVIDENCE_AGE + 1);
+		assert_noop!(simulated(after_genesis, ANCHOR), Error::<Test>::EvidenceTooOld);
+		// A block whose hash the chain no longer keeps is as stale.
+		System::set_block_number(MAX_EVIDENCE_AGE);
+		assert_noop!(simulated(enclave.proof_after(&worker, 2), 5), Error::<Test>::EvidenceTooOld);
 	});
 }
