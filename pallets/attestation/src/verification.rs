@@ -33,8 +33,9 @@ impl<T: Config> Pallet<T> {
 			accepted: &policy.accepted,
 			out_of_date_grace: policy.out_of_date_grace,
 			allowed_advisories: allowed.as_deref(),
+			min_evaluation_data_number: None,
 		}
-		.admits(verified.status, &verified.advisories, verified.tcb_date, now)
+		.admits(&verified, now)
 		.map_err(Error::<T>::Verification)?;
 		let report_data = verified.report_data();
 		ensure!(

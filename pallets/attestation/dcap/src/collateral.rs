@@ -90,6 +90,8 @@ pub struct TcbInfo {
 	pub version: u8,
 	/// The platform family (FMSPC) it is for.
 	pub fmspc: [u8; 6],
+	/// The Provisioning Certification Enclave (PCEID) whose certified platforms it grades.
+	pub pce_id: [u8; 2],
 	/// When Intel issued it, Unix seconds.
 	pub issue_date: u64,
 	/// When Intel will issue the next one, Unix seconds; it is not current after.
@@ -193,7 +195,8 @@ pub fn verify_pck_crl(
 }
 
 /// Verifies signed TCB info: `signature` (raw `r ‖ s`) over exactly `json` by the leaf of
-/// `issuer_chain`, which the root issued directly; the info is current at `now`.
+/// `issuer_chain`, Intel's TCB signing certificate, which the root issued directly; the info is
+/// current at `now`.
 pub fn verify_tcb_info(
 	root: &Cert,
 	root_crl: &Crl,
@@ -249,6 +252,11 @@ fn verify_signed_json(
 	pki::verify_chain(core::slice::from_ref(signer), root, root_crl, now, |_| {
 		Err(Error::CrlMissing)
 	})?;
+	// The root issues more than the TCB signer (the PCK CAs); only the signer grades platforms
+	// and quoting enclaves, as Intel's QVL requires.
+	if signer.common_name() != Some(pki::TCB_SIGNER_COMMON_NAME) {
+		return Err(Error::TcbSignerUnexpected);
+	}
 	if !pki::verify_raw_signature(&signer.key()?, json, signature) {
 		return Err(Error::CertificateSignatureInvalid);
 	}
@@ -345,6 +353,7 @@ mod json {
 		issue_date: String,
 		next_update: String,
 		fmspc: String,
+		pce_id: String,
 		tcb_evaluation_data_number: u32,
 		tcb_levels: Vec<TcbLevel>,
 		#[serde(default)]
@@ -502,6 +511,7 @@ mod json {
 				tee,
 				version: self.version,
 				fmspc: hex(&self.fmspc)?,
+				pce_id: hex(&self.pce_id)?,
 				issue_date: parse_rfc3339(&self.issue_date)?,
 				next_update: parse_rfc3339(&self.next_update)?,
 				evaluation_number: self.tcb_evaluation_data_number,

@@ -155,6 +155,18 @@ pub enum Error {
 	TcbStatusRefused,
 	/// The platform is affected by an advisory the policy does not allow.
 	AdvisoryRefused,
+	/// TCB info or a QE identity is signed by a certificate the root issued that is not Intel's
+	/// TCB signing certificate (common name [`pki::TCB_SIGNER_COMMON_NAME`]), such as a PCK CA.
+	TcbSignerUnexpected,
+	/// The PCK certificate is not named [`pki::PCK_COMMON_NAME`]: its CA issued it for something
+	/// other than a platform's provisioning certification key.
+	PckCertificateNameUnexpected,
+	/// The TCB info grades another Provisioning Certification Enclave: its `pceId` is not the
+	/// PCEID of the PCK certificate.
+	PceIdMismatch,
+	/// The TCB info or the QE identity comes from an older TCB evaluation
+	/// (`tcbEvaluationDataNumber`) than the policy's minimum.
+	TcbEvaluationTooOld,
 }
 
 /// What every step returns.

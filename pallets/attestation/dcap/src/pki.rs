@@ -16,6 +16,13 @@ const COMMON_NAME: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.4.3");
 /// Intel's chains are leaf, CA, root; anything longer is refused before any signature work.
 const MAX_CHAIN_LEN: usize = 5;
 
+/// The common name of every PCK certificate (Intel QVL's `PCK_SUBJECT`): the PCK CAs' other
+/// certificates are not a platform's key.
+pub const PCK_COMMON_NAME: &[u8] = b"Intel SGX PCK Certificate";
+/// The common name of the certificate that signs TCB info and QE identities (Intel QVL's
+/// `TCB_SUBJECT`): the root's other certificates (the PCK CAs) must not grade platforms.
+pub const TCB_SIGNER_COMMON_NAME: &[u8] = b"Intel SGX TCB Signing";
+
 /// The two CAs that issue PCK certificates, each with its own revocation list.
 #[derive(
 	Clone,
@@ -39,7 +46,7 @@ pub enum PckCa {
 impl PckCa {
 	/// Which PCK CA `cert` is, by its common name.
 	pub fn of(cert: &Cert) -> Option<Self> {
-		match common_name(&cert.parsed.tbs_certificate.subject)? {
+		match cert.common_name()? {
 			b"Intel SGX PCK Platform CA" => Some(Self::Platform),
 			b"Intel SGX PCK Processor CA" => Some(Self::Processor),
 			_ => None,
@@ -83,6 +90,11 @@ impl Cert {
 	/// The serial number, as revocation lists name it.
 	pub fn serial(&self) -> &[u8] {
 		self.parsed.tbs_certificate.serial_number.as_bytes()
+	}
+
+	/// The value of the subject's (first) common name, as encoded.
+	pub fn common_name(&self) -> Option<&[u8]> {
+		common_name(&self.parsed.tbs_certificate.subject)
 	}
 
 	fn valid_at(&self, now: u64) -> bool {
@@ -342,6 +354,7 @@ const SGX_EXTENSION: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.11
 const SGX_TCB: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113741.1.13.1.2");
 const SGX_PCE_SVN: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113741.1.13.1.2.17");
 const SGX_CPU_SVN: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113741.1.13.1.2.18");
+const SGX_PCE_ID: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113741.1.13.1.3");
 const SGX_FMSPC: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113741.1.13.1.4");
 
 /// What a PCK certificate says about its platform.
@@ -353,9 +366,12 @@ pub struct Platform {
 	pub cpu_svn: [u8; 16],
 	/// PCESVN: the security version of the Provisioning Certification Enclave.
 	pub pce_svn: u16,
+	/// PCEID: which Provisioning Certification Enclave certified the key, as TCB info names it
+	/// (`pceId`).
+	pub pce_id: [u8; 2],
 }
 
-/// Reads the platform's family and TCB from a PCK certificate's Intel SGX extension: a
+/// Reads the platform's family, TCB and PCE from a PCK certificate's Intel SGX extension: a
 /// SEQUENCE of (OID, value) pairs, the TCB one itself such a SEQUENCE.
 pub fn platform_of(pck: &Cert) -> Result<Platform> {
 	let extension = extension(pck, &SGX_EXTENSION).ok_or(Error::PckExtensionMalformed)?;
@@ -371,10 +387,12 @@ pub fn platform_of(pck: &Cert) -> Result<Platform> {
 		let tcb = oid_values(&tcb_der)?;
 		let cpu_svn = field(&SGX_CPU_SVN, &tcb)?.decode_as::<OctetStringRef>().ok()?;
 		let fmspc = field(&SGX_FMSPC, &fields)?.decode_as::<OctetStringRef>().ok()?;
+		let pce_id = field(&SGX_PCE_ID, &fields)?.decode_as::<OctetStringRef>().ok()?;
 		Some(Platform {
 			fmspc: fmspc.as_bytes().try_into().ok()?,
 			cpu_svn: cpu_svn.as_bytes().try_into().ok()?,
 			pce_svn: field(&SGX_PCE_SVN, &tcb)?.decode_as::<u16>().ok()?,
+			pce_id: pce_id.as_bytes().try_into().ok()?,
 		})
 	};
 	parse().ok_or(Error::PckExtensionMalformed)

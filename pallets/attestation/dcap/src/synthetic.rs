@@ -3,28 +3,46 @@
 //!
 //! `synthetic/make.sh` generated the certificates, revocation lists and (test) keys with
 //! openssl: a root CA, a "PCK Platform CA", a PCK certificate carrying an Intel SGX extension
-//! (FMSPC [`FMSPC`], every CPU SVN component 2, PCE SVN 10), a TCB signing certificate, and
-//! CRLs for both CAs (the PCK CA's revokes [`REVOKED_PCK`]). This module builds SGX quotes,
-//! TCB info and QE identities over them and signs them with those keys, as Intel's would be.
+//! (FMSPC [`FMSPC`], PCEID 0000, every CPU SVN component 2, PCE SVN 10), a TCB signing
+//! certificate, and CRLs for both CAs (the PCK CA's revokes [`REVOKED_PCK`]). The PCK
+//! certificates and the signer carry Intel's common names, which the verifier pins;
+//! `synthetic/reissue.py` gave them those names (keeping keys, serials and CRLs) and issued
+//! [`PCK_OTHER_NAME`] and [`SIGNER_OTHER_NAME`], the same keys under other names. This module
+//! builds SGX quotes, TCB info and QE identities over them and signs them with those keys, as
+//! Intel's would be.
 
 use alloc::{format, string::String, vec::Vec};
 use p256::ecdsa::{signature::Signer, Signature, SigningKey};
 use sha2::{Digest, Sha256};
 
+/// The root CA ("Commons Test Root CA"), DER: the trust anchor of everything here.
 pub const ROOT_CA: &[u8] = include_bytes!("synthetic/root.der");
+/// The root's revocation list, DER: it revokes nothing.
 pub const ROOT_CA_CRL: &[u8] = include_bytes!("synthetic/root.crl.der");
+/// The "Intel SGX PCK Platform CA" the root issued, DER.
 pub const PCK_CA: &[u8] = include_bytes!("synthetic/pck-ca.der");
+/// The PCK CA's revocation list, DER: it revokes [`REVOKED_PCK`].
 pub const PCK_CA_CRL: &[u8] = include_bytes!("synthetic/pck-ca.crl.der");
 /// The same CA's list with ~1 500 more revoked serials (58 KB): the largest a chain stores.
 pub const PCK_CA_LARGE_CRL: &[u8] = include_bytes!("synthetic/pck-ca-large.crl.der");
+/// The platform's PCK certificate ("Intel SGX PCK Certificate"), DER.
 pub const PCK: &[u8] = include_bytes!("synthetic/pck.der");
 /// A PCK certificate of the same CA that its CRL revokes.
 pub const REVOKED_PCK: &[u8] = include_bytes!("synthetic/revoked-pck.der");
+/// A certificate of the PCK CA with [`PCK`]'s key and extension, unrevoked, but named
+/// "Commons Test PCK Certificate": not a PCK certificate by Intel's naming.
+pub const PCK_OTHER_NAME: &[u8] = include_bytes!("synthetic/pck-other-name.der");
+/// The TCB signing certificate ("Intel SGX TCB Signing") the root issued, DER.
 pub const SIGNER: &[u8] = include_bytes!("synthetic/signer.der");
+/// A certificate the root issued with [`SIGNER`]'s key, but named "Commons Test TCB Signing":
+/// what it signs verifies, yet it is not Intel's TCB signer.
+pub const SIGNER_OTHER_NAME: &[u8] = include_bytes!("synthetic/signer-other-name.der");
 /// The platform family of [`PCK`].
 pub const FMSPC: [u8; 6] = [0xc0, 0xff, 0xee, 0, 0, 0];
 /// The quoting enclave's signer that [`qe_identity`] names.
 pub const QE_MR_SIGNER: [u8; 32] = [0x51; 32];
+/// The ISVSVN of the quoting enclave that [`sgx_quote`] reports.
+pub const QE_ISV_SVN: u16 = 8;
 
 fn key(scalar: &[u8]) -> SigningKey {
 	SigningKey::from_slice(scalar).expect("the synthetic keys are valid P-256 scalars")
@@ -59,24 +77,45 @@ pub fn signer_chain() -> Vec<u8> {
 	pem(&[SIGNER, ROOT_CA])
 }
 
+/// [`SIGNER_OTHER_NAME`]'s chain: that certificate, then the root. What [`signed`] signs
+/// verifies under it too, since the key is the same.
+pub fn other_name_signer_chain() -> Vec<u8> {
+	pem(&[SIGNER_OTHER_NAME, ROOT_CA])
+}
+
 /// Signed JSON collateral.
 pub struct SignedJson {
+	/// The signed body, exactly as signed.
 	pub json: Vec<u8>,
+	/// The signature over [`SignedJson::json`], raw `r ‖ s`.
 	pub signature: [u8; 64],
 }
 
-fn signed(json: String) -> SignedJson {
+/// `json` signed by the TCB signing key ([`SIGNER`]), as Intel signs collateral: for tests that
+/// edit what [`tcb_info`] or [`qe_identity`] produce.
+pub fn signed(json: String) -> SignedJson {
 	let signature = sign(include_bytes!("synthetic/signer.key"), json.as_bytes());
+	SignedJson { json: json.into_bytes(), signature }
+}
+
+/// `json` signed by the PCK CA's key: a certificate the root issued (its chain is
+/// [`pck_ca_chain`]) that must not sign collateral.
+pub fn signed_by_pck_ca(json: String) -> SignedJson {
+	let signature = sign(include_bytes!("synthetic/pck-ca.key"), json.as_bytes());
 	SignedJson { json: json.into_bytes(), signature }
 }
 
 /// What the TCB info says about the synthetic platform.
 pub struct TcbSpec<'a> {
+	/// `issueDate`, RFC 3339.
 	pub issue_date: &'a str,
+	/// `nextUpdate`, RFC 3339.
 	pub next_update: &'a str,
+	/// `tcbEvaluationDataNumber`.
 	pub evaluation_number: u32,
-	/// The status of the level the platform matches, and its advisories.
+	/// The status of the level the platform matches.
 	pub status: &'a str,
+	/// The advisories affecting the level the platform matches.
 	pub advisories: &'a [&'a str],
 	/// The matched level's date.
 	pub tcb_date: &'a str,
@@ -108,21 +147,73 @@ pub fn tcb_info(spec: &TcbSpec) -> SignedJson {
 	))
 }
 
-/// The SGX quoting enclave's identity (version 2), signed.
+/// The SGX quoting enclave's identity (version 2), signed: one level, from ISVSVN
+/// [`QE_ISV_SVN`], up to date.
 pub fn qe_identity(issue_date: &str, next_update: &str, evaluation_number: u32) -> SignedJson {
+	let level = QeLevel {
+		isv_svn: QE_ISV_SVN,
+		status: "UpToDate",
+		tcb_date: "2026-01-01T00:00:00Z",
+		advisories: &[],
+	};
+	qe_identity_with_levels(issue_date, next_update, evaluation_number, &[level])
+}
+
+/// A level of the quoting enclave's identity.
+pub struct QeLevel<'a> {
+	/// The lowest ISVSVN at this level.
+	pub isv_svn: u16,
+	/// Intel's grade of it (`tcbStatus`).
+	pub status: &'a str,
+	/// Its `tcbDate`, RFC 3339.
+	pub tcb_date: &'a str,
+	/// The advisories affecting it.
+	pub advisories: &'a [&'a str],
+}
+
+/// The SGX quoting enclave's identity (version 2) with `levels` (highest ISVSVN first, as
+/// Intel lists them), signed.
+pub fn qe_identity_with_levels(
+	issue_date: &str,
+	next_update: &str,
+	evaluation_number: u32,
+	levels: &[QeLevel],
+) -> SignedJson {
 	let mr_signer: String = QE_MR_SIGNER.iter().map(|b| format!("{b:02X}")).collect();
+	let levels: Vec<String> = levels
+		.iter()
+		.map(|level| {
+			// Intel leaves `advisoryIDs` out of levels no advisory affects.
+			let advisories = if level.advisories.is_empty() {
+				String::new()
+			} else {
+				let ids: Vec<String> =
+					level.advisories.iter().map(|id| format!("\"{id}\"")).collect();
+				format!(",\"advisoryIDs\":[{}]", ids.join(","))
+			};
+			format!(
+				"{{\"tcb\":{{\"isvsvn\":{}}},\"tcbDate\":\"{}\",\"tcbStatus\":\"{}\"{advisories}}}",
+				level.isv_svn, level.tcb_date, level.status
+			)
+		})
+		.collect();
 	signed(format!(
-		"{{\"id\":\"QE\",\"version\":2,\"issueDate\":\"{issue_date}\",\"nextUpdate\":\"{next_update}\",\"tcbEvaluationDataNumber\":{evaluation_number},\"miscselect\":\"00000000\",\"miscselectMask\":\"FFFFFFFF\",\"attributes\":\"11000000000000000000000000000000\",\"attributesMask\":\"FBFFFFFFFFFFFFFF0000000000000000\",\"mrsigner\":\"{mr_signer}\",\"isvprodid\":1,\"tcbLevels\":[{{\"tcb\":{{\"isvsvn\":8}},\"tcbDate\":\"2026-01-01T00:00:00Z\",\"tcbStatus\":\"UpToDate\"}}]}}"
+		"{{\"id\":\"QE\",\"version\":2,\"issueDate\":\"{issue_date}\",\"nextUpdate\":\"{next_update}\",\"tcbEvaluationDataNumber\":{evaluation_number},\"miscselect\":\"00000000\",\"miscselectMask\":\"FFFFFFFF\",\"attributes\":\"11000000000000000000000000000000\",\"attributesMask\":\"FBFFFFFFFFFFFFFF0000000000000000\",\"mrsigner\":\"{mr_signer}\",\"isvprodid\":1,\"tcbLevels\":[{}]}}",
+		levels.join(",")
 	))
 }
 
 /// What the quoted enclave reports.
 pub struct QuoteSpec {
+	/// The enclave's MRENCLAVE.
 	pub mr_enclave: [u8; 32],
+	/// The enclave's MRSIGNER.
 	pub mr_signer: [u8; 32],
+	/// The enclave's report data.
 	pub report_data: [u8; 64],
+	/// Whether the enclave runs in debug mode (ATTRIBUTES.DEBUG).
 	pub debug: bool,
-	/// The PCK certificate to quote with ([`PCK`], or [`REVOKED_PCK`]).
+	/// The PCK certificate to quote with ([`PCK`], [`REVOKED_PCK`] or [`PCK_OTHER_NAME`]).
 	pub pck: &'static [u8],
 	/// Bytes of padding after the certificate chain, to make the largest quote.
 	pub padding: usize,
@@ -190,7 +281,8 @@ pub fn sgx_quote(spec: &QuoteSpec) -> Vec<u8> {
 			.chain_update(auth_data)
 			.finalize(),
 	);
-	let qe_report = enclave_report(0x11, &[0x0e; 32], &QE_MR_SIGNER, 1, 8, &qe_report_data);
+	let qe_report =
+		enclave_report(0x11, &[0x0e; 32], &QE_MR_SIGNER, 1, QE_ISV_SVN, &qe_report_data);
 	let pck_key: &[u8] = if spec.pck == REVOKED_PCK {
 		include_bytes!("synthetic/revoked-pck.key")
 	} else {

@@ -1,8 +1,8 @@
 //! TCB statuses, how the platform's, the quoting enclave's and the TDX module's combine, and the
 //! policy that decides which are good enough.
 
-use crate::{Error, Result};
-use alloc::{string::String, vec::Vec};
+use crate::{Error, Result, Verified};
+use alloc::vec::Vec;
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use scale_info::TypeInfo;
 use serde::{Deserialize, Serialize};
@@ -109,26 +109,36 @@ pub struct TcbPolicy<'a> {
 	pub out_of_date_grace: u64,
 	/// If set, every advisory affecting the platform must be in this list.
 	pub allowed_advisories: Option<&'a [Vec<u8>]>,
+	/// If set, the TCB info and the QE identity that graded the quote must come from this TCB
+	/// evaluation (`tcbEvaluationDataNumber`) or a later one: collateral Intel has superseded
+	/// after a TCB recovery, though still unexpired, no longer grades platforms.
+	pub min_evaluation_data_number: Option<u32>,
 }
 
 impl TcbPolicy<'_> {
-	/// Whether a platform of `status`, affected by `advisories`, whose matched level dates from
-	/// `tcb_date`, is trusted at `now`.
-	pub fn admits(
-		&self,
-		status: TcbStatus,
-		advisories: &[String],
-		tcb_date: u64,
-		now: u64,
-	) -> Result<()> {
+	/// Whether the platform of `verified` is trusted at `now`: its collateral is recent enough,
+	/// its status is accepted (or out of date within the grace period after the date of the
+	/// level it matched) and every advisory affecting it is allowed.
+	pub fn admits(&self, verified: &Verified, now: u64) -> Result<()> {
+		// Checked first: the status and advisories below mean something only if the collateral
+		// that graded them is recent enough.
+		let too_old = |minimum: u32| {
+			verified.tcb_evaluation_data_number < minimum
+				|| verified.qe_evaluation_data_number < minimum
+		};
+		if self.min_evaluation_data_number.is_some_and(too_old) {
+			return Err(Error::TcbEvaluationTooOld);
+		}
+		let status = verified.status;
 		let in_grace = self.out_of_date_grace > 0
 			&& status.is_out_of_date()
-			&& tcb_date.saturating_add(self.out_of_date_grace) >= now;
+			&& verified.tcb_date.saturating_add(self.out_of_date_grace) >= now;
 		if !self.accepted.contains(&status) && !in_grace {
 			return Err(Error::TcbStatusRefused);
 		}
 		if let Some(allowed) = self.allowed_advisories {
-			if advisories
+			if verified
+				.advisories
 				.iter()
 				.any(|id| !allowed.iter().any(|a| a.as_slice() == id.as_bytes()))
 			{

@@ -29,6 +29,11 @@ pub struct Verified {
 	pub tcb_date: u64,
 	/// The platform family, from the PCK certificate.
 	pub fmspc: [u8; 6],
+	/// The TCB evaluation data number of the TCB info that graded the platform: the latest
+	/// TCB recovery the grade takes into account.
+	pub tcb_evaluation_data_number: u32,
+	/// The TCB evaluation data number of the QE identity that graded the quoting enclave.
+	pub qe_evaluation_data_number: u32,
 }
 
 impl Verified {
@@ -66,6 +71,11 @@ pub fn verify_quote(
 		PckCa::of(ca).and_then(|kind| source.pck_crl(kind)).ok_or(Error::CrlMissing)
 	})?;
 	let pck = &chain[0];
+	// A PCK CA could sign certificates for other purposes; as Intel's QVL, only its PCK
+	// certificates vouch for a quoting enclave.
+	if pck.common_name() != Some(pki::PCK_COMMON_NAME) {
+		return Err(Error::PckCertificateNameUnexpected);
+	}
 	let platform = pki::platform_of(pck)?;
 
 	// The PCK key vouches for the quoting enclave, which vouches for the attestation key.
@@ -98,6 +108,11 @@ pub fn verify_quote(
 	let tcb_info = source.tcb_info(quote.tee, platform.fmspc).ok_or(Error::TcbInfoMissing)?;
 	if !tcb_info.current_at(now) {
 		return Err(Error::TcbInfoExpired);
+	}
+	// TCB info is published per FMSPC and PCE; the lookup matched the FMSPC, and Intel's QVL
+	// refuses a TCB info whose PCEID is not the one that certified this platform.
+	if tcb_info.pce_id != platform.pce_id {
+		return Err(Error::PceIdMismatch);
 	}
 	let (launch, current) = match &quote.report {
 		Report::Sgx(_) => (platform_level(&tcb_info, &platform, None)?, None),
@@ -144,6 +159,8 @@ pub fn verify_quote(
 			launch.tcb_date
 		},
 		fmspc: platform.fmspc,
+		tcb_evaluation_data_number: tcb_info.evaluation_number,
+		qe_evaluation_data_number: qe_identity.evaluation_number,
 	})
 }
 

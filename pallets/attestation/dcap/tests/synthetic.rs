@@ -33,21 +33,46 @@ fn spec() -> QuoteSpec {
 	}
 }
 
-fn verify_with(quote: &[u8], tcb_info: &SignedJson, now: u64) -> Result<Verified, Error> {
-	let qe = synthetic::qe_identity("2026-12-01T00:00:00Z", "2027-02-01T00:00:00Z", 20);
-	let (pck_chain, signer_chain) = (synthetic::pck_ca_chain(), synthetic::signer_chain());
+fn qe_identity(evaluation_number: u32) -> SignedJson {
+	synthetic::qe_identity("2026-12-01T00:00:00Z", "2027-02-01T00:00:00Z", evaluation_number)
+}
+
+/// The synthetic collateral with this TCB info and QE identity, each signed by the leaf of its
+/// chain, verified as a chain verifies it on submission.
+fn bundle(
+	tcb_info: &SignedJson,
+	tcb_info_chain: &[u8],
+	qe: &SignedJson,
+	qe_chain: &[u8],
+	now: u64,
+) -> Result<Bundle, Error> {
+	let pck_chain = synthetic::pck_ca_chain();
 	let raw = RawCollateral {
 		root_ca_crl: synthetic::ROOT_CA_CRL,
 		pck_crl: synthetic::PCK_CA_CRL,
 		pck_crl_issuer_chain: &pck_chain,
 		tcb_info: &tcb_info.json,
 		tcb_info_signature: tcb_info.signature,
-		tcb_info_issuer_chain: &signer_chain,
+		tcb_info_issuer_chain: tcb_info_chain,
 		qe_identity: &qe.json,
 		qe_identity_signature: qe.signature,
-		qe_identity_issuer_chain: &signer_chain,
+		qe_identity_issuer_chain: qe_chain,
 	};
-	verify_quote(&Bundle::verify(synthetic::ROOT_CA, &raw, now)?, quote, None, now)
+	Bundle::verify(synthetic::ROOT_CA, &raw, now)
+}
+
+fn verify_against(
+	quote: &[u8],
+	tcb_info: &SignedJson,
+	qe: &SignedJson,
+	now: u64,
+) -> Result<Verified, Error> {
+	let signer_chain = synthetic::signer_chain();
+	verify_quote(&bundle(tcb_info, &signer_chain, qe, &signer_chain, now)?, quote, None, now)
+}
+
+fn verify_with(quote: &[u8], tcb_info: &SignedJson, now: u64) -> Result<Verified, Error> {
+	verify_against(quote, tcb_info, &qe_identity(20), now)
 }
 
 fn verify(quote: &[u8]) -> Result<Verified, Error> {
@@ -61,6 +86,7 @@ fn a_well_formed_quote_verifies_with_its_report() {
 	assert_eq!(verified.advisories, ["INTEL-SA-00001"]);
 	assert_eq!(verified.report_data(), &[3; 64]);
 	assert_eq!(verified.fmspc, synthetic::FMSPC);
+	assert_eq!((verified.tcb_evaluation_data_number, verified.qe_evaluation_data_number), (20, 20));
 }
 
 #[test]
@@ -98,10 +124,9 @@ fn the_policy_grades_statuses_advisories_and_grace() {
 		accepted: &[TcbStatus::UpToDate],
 		out_of_date_grace: 0,
 		allowed_advisories: None,
+		min_evaluation_data_number: None,
 	};
-	let check = |policy: &TcbPolicy, verified: &Verified| {
-		policy.admits(verified.status, &verified.advisories, verified.tcb_date, NOW)
-	};
+	let check = |policy: &TcbPolicy, verified: &Verified| policy.admits(verified, NOW);
 	assert_eq!(check(&strict, &out_of_date), Err(Error::TcbStatusRefused));
 	// Its level dates from 2026-10-01: 92 days of grace cover 2027-01-01, 91 do not.
 	let day: u64 = 86_400;
@@ -120,4 +145,90 @@ fn the_largest_quote_still_verifies() {
 	let quote = synthetic::sgx_quote(&QuoteSpec { padding: 8 * 1024, ..spec() });
 	let big_tcb = synthetic::tcb_info(&TcbSpec { higher_levels: 48, ..tcb("UpToDate") });
 	assert!(verify_with(&quote, &big_tcb, NOW).is_ok());
+}
+
+#[test]
+fn the_policy_requires_a_minimum_tcb_evaluation() {
+	let quote = synthetic::sgx_quote(&spec());
+	let policy = |minimum| TcbPolicy {
+		accepted: &[TcbStatus::UpToDate],
+		out_of_date_grace: 0,
+		allowed_advisories: None,
+		min_evaluation_data_number: minimum,
+	};
+	// TCB info and QE identity of evaluation 20.
+	let current = verify(&quote).unwrap();
+	assert_eq!(policy(None).admits(&current, NOW), Ok(()));
+	assert_eq!(policy(Some(20)).admits(&current, NOW), Ok(()));
+	assert_eq!(policy(Some(21)).admits(&current, NOW), Err(Error::TcbEvaluationTooOld));
+
+	// A newer TCB info is not enough: the QE identity must be as recent.
+	let newer_tcb = synthetic::tcb_info(&TcbSpec { evaluation_number: 21, ..tcb("UpToDate") });
+	let stale_qe = verify_against(&quote, &newer_tcb, &qe_identity(20), NOW).unwrap();
+	assert_eq!(stale_qe.tcb_evaluation_data_number, 21);
+	assert_eq!(policy(Some(21)).admits(&stale_qe, NOW), Err(Error::TcbEvaluationTooOld));
+	let stale_tcb =
+		verify_against(&quote, &synthetic::tcb_info(&tcb("UpToDate")), &qe_identity(21), NOW)
+			.unwrap();
+	assert_eq!(policy(Some(21)).admits(&stale_tcb, NOW), Err(Error::TcbEvaluationTooOld));
+	let both = verify_against(&quote, &newer_tcb, &qe_identity(21), NOW).unwrap();
+	assert_eq!(policy(Some(21)).admits(&both, NOW), Ok(()));
+
+	// Superseded collateral is refused before its grade is looked at.
+	let out_of_date = verify_with(&quote, &synthetic::tcb_info(&tcb("OutOfDate")), NOW).unwrap();
+	assert_eq!(policy(Some(21)).admits(&out_of_date, NOW), Err(Error::TcbEvaluationTooOld));
+	assert_eq!(policy(Some(20)).admits(&out_of_date, NOW), Err(Error::TcbStatusRefused));
+}
+
+#[test]
+fn collateral_is_signed_by_intels_tcb_signer_only() {
+	let tcb_info = synthetic::tcb_info(&tcb("UpToDate"));
+	let qe = qe_identity(20);
+	let (signer, other_name) = (synthetic::signer_chain(), synthetic::other_name_signer_chain());
+	assert!(bundle(&tcb_info, &signer, &qe, &signer, NOW).is_ok());
+
+	// The same key, certified by the same root, under another name: the signatures verify,
+	// the name does not.
+	assert_eq!(
+		bundle(&tcb_info, &other_name, &qe, &signer, NOW).err(),
+		Some(Error::TcbSignerUnexpected)
+	);
+	assert_eq!(
+		bundle(&tcb_info, &signer, &qe, &other_name, NOW).err(),
+		Some(Error::TcbSignerUnexpected)
+	);
+
+	// Another certificate the root issued, the PCK CA, signing collateral with its own key.
+	let as_json = |signed: &SignedJson| String::from_utf8(signed.json.clone()).unwrap();
+	let pck_ca = synthetic::pck_ca_chain();
+	let tcb_by_ca = synthetic::signed_by_pck_ca(as_json(&tcb_info));
+	let qe_by_ca = synthetic::signed_by_pck_ca(as_json(&qe));
+	assert_eq!(
+		bundle(&tcb_by_ca, &pck_ca, &qe, &signer, NOW).err(),
+		Some(Error::TcbSignerUnexpected)
+	);
+	assert_eq!(
+		bundle(&tcb_info, &signer, &qe_by_ca, &pck_ca, NOW).err(),
+		Some(Error::TcbSignerUnexpected)
+	);
+}
+
+#[test]
+fn only_a_certificate_named_as_intels_pck_certificates_vouches_for_a_quote() {
+	// Same CA, same key and extension as the platform's PCK certificate, unrevoked.
+	let other_name = synthetic::sgx_quote(&QuoteSpec { pck: synthetic::PCK_OTHER_NAME, ..spec() });
+	assert_eq!(verify(&other_name), Err(Error::PckCertificateNameUnexpected));
+	assert!(verify(&synthetic::sgx_quote(&spec())).is_ok());
+}
+
+#[test]
+fn tcb_info_for_another_pce_is_refused() {
+	let quote = synthetic::sgx_quote(&spec());
+	let json = String::from_utf8(synthetic::tcb_info(&tcb("UpToDate")).json).unwrap();
+	let other_pce = json.replace("\"pceId\":\"0000\"", "\"pceId\":\"0001\"");
+	assert_ne!(json, other_pce);
+	let other_pce = synthetic::signed(other_pce);
+	assert_eq!(verify_with(&quote, &other_pce, NOW), Err(Error::PceIdMismatch));
+	// The same edit back to the platform's PCEID verifies: only the PCEID was at fault.
+	assert!(verify_with(&quote, &synthetic::signed(json), NOW).is_ok());
 }

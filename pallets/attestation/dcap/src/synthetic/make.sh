@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Regenerates the synthetic Intel-shaped PKI that tests and benchmarks use to build quotes a
 # chain accepts: a root CA, a "PCK Platform CA", a PCK leaf with an Intel SGX extension, a TCB
-# signing certificate and both CRLs (the PCK CRL revokes one serial, never the leaf's). Keys are
-# test keys, written as raw 32-byte P-256 scalars. Needs openssl and python3.
+# signing certificate and both CRLs (the PCK CRL revokes one serial, never the leaf's). The leaf
+# and the signer carry Intel's common names, which the verifier pins; two more certificates with
+# the same keys and other names test that pin. Keys are test keys, written as raw 32-byte P-256
+# scalars. Needs openssl and python3. (The committed files were made by an earlier version of
+# this script with other names, then renamed by reissue.py, keeping keys, serials and CRLs.)
 set -euo pipefail
 cd "$(dirname "$0")"
 work=$(mktemp -d)
@@ -95,11 +98,15 @@ issue() { # name subject extensions issuer-name
 		-extensions "$3" "${dates[@]}" -in "$work/$1.csr" -out "$work/$1.crt" 2>/dev/null
 }
 issue pck-ca "/CN=Intel SGX PCK Platform CA/O=Commons" v3_ca root
-issue signer "/CN=Commons Test TCB Signing/O=Commons" v3_signer root
-issue pck "/CN=Commons Test PCK Certificate/O=Commons" v3_pck pck-ca
+issue signer "/CN=Intel SGX TCB Signing/O=Commons" v3_signer root
+issue pck "/CN=Intel SGX PCK Certificate/O=Commons" v3_pck pck-ca
 # A revoked certificate, so the PCK CRL lists one serial that is not the leaf's.
-
-issue revoked-pck "/CN=Commons Test Revoked PCK/O=Commons" v3_pck pck-ca
+issue revoked-pck "/CN=Intel SGX PCK Certificate/O=Commons" v3_pck pck-ca
+# The leaf's and the signer's keys under other names: what the pinned names refuse.
+cp "$work/pck.pem" "$work/pck-other-name.pem"
+issue pck-other-name "/CN=Commons Test PCK Certificate/O=Commons" v3_pck pck-ca
+cp "$work/signer.pem" "$work/signer-other-name.pem"
+issue signer-other-name "/CN=Commons Test TCB Signing/O=Commons" v3_signer root
 CA=pck-ca openssl ca -config "$work/ca.cnf" -cert "$work/pck-ca.crt" -keyfile "$work/pck-ca.pem" \
 	-revoke "$work/revoked-pck.crt" 2>/dev/null
 
@@ -122,7 +129,7 @@ CA=pck-ca openssl ca -gencrl -config "$work/ca.cnf" -cert "$work/pck-ca.crt" -ke
 	-crldays 3650 -out "$work/pck-ca-large.crl" 2>/dev/null
 openssl crl -in "$work/pck-ca-large.crl" -outform DER -out pck-ca-large.crl.der
 
-for cert in root pck-ca signer pck revoked-pck; do
+for cert in root pck-ca signer pck revoked-pck pck-other-name signer-other-name; do
 	openssl x509 -in "$work/$cert.crt" -outform DER -out "$cert.der"
 done
 echo "synthetic PKI written to $(pwd)"
