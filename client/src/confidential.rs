@@ -1,5 +1,6 @@
 //! Confidential datasets: how a dataset is encrypted for storage, and how its key reaches one
-//! enclave for one task and nobody else.
+//! enclave for one task and nobody else; and confidential results, sealed by the enclave to the
+//! task's beneficiary.
 //!
 //! - **Stored dataset**: `nonce ‖ ChaCha20-Poly1305(dataset key, nonce, data)` with associated
 //!   data [`domains::DATASET`] and a random 96-bit nonce. The registered checksum is the sha256 of
@@ -13,13 +14,34 @@
 //!   info and that associated data, any of them opens it. A sealed key opens only in the enclave
 //!   holding the X25519 secret, and only for the task it was sealed for. Keys are never sealed to
 //!   a low-order X25519 key ([`is_small_order_x25519`]), whose key agreement anyone can compute.
+//!
+//! Confidential results: how a TEE task's result reaches its beneficiary and nobody else.
+//!
+//! - **Result key** ([`ResultKey`]): the beneficiary's X25519 key pair; its public half is
+//!   registered on chain (`marketplace.setResultEncryptionKey`), its secret stays in a key file.
+//! - **Sealed result** ([`seal_result`], [`open_result`]): `enc (32 bytes) ‖ HPKE ciphertext`, an
+//!   RFC 9180 single-shot base-mode seal in the same suite as dataset keys, to the beneficiary's
+//!   registered key, with info [`domains::RESULT_SEAL`] ‖ task id and the task id as associated
+//!   data. What is sealed is the whole output directory, packed ([`pack_output`]): the SCALE
+//!   encoding of `Vec<(path, content)>`, each path relative to the directory (UTF-8, `/` between
+//!   its parts), in the order the digest takes them. The enclave serves it as the one file
+//!   [`SEALED_RESULT_FILE`] and no file of the output in the clear ([`seal_output`]).
+//! - **Digest**: the digest on chain is of the output in the clear ([`crate::digest`]), not of
+//!   what is sealed: each sealing draws a fresh ephemeral key, so replicated workers' sealed
+//!   results differ while their outputs agree. The beneficiary opens the sealed result
+//!   ([`open_output`]) and checks the digest of what it unpacked. The digest is public, so a
+//!   result from few possible values can be confirmed by anyone who guesses it.
 
-use std::{fs, path::Path};
+use std::{
+	fs,
+	path::{Component, Path},
+};
 
 use chacha20poly1305::{
 	aead::{Aead, AeadCore, KeyInit, OsRng, Payload},
 	ChaCha20Poly1305, Key, Nonce,
 };
+use codec::{DecodeAll, Encode};
 use commons_primitives::{domains, is_small_order_x25519, SealedDatasetKey, X25519PublicKey};
 use hpke::{Deserializable, HpkeError, Kem, OpModeR, OpModeS, Serializable};
 use pallet_contribution::TaskId;
@@ -49,44 +71,52 @@ impl DatasetKey {
 
 	/// Reads a key file: the key in hex (`0x…`), one line.
 	pub fn load(path: &Path) -> Result<Self, ClientError> {
-		let text = fs::read_to_string(path).map_err(|error| ClientError::Io {
-			action: format!("cannot read the key file {}", path.display()),
-			error,
-		})?;
-		let bad = |message: String| ClientError::Decode {
-			what: format!("the key file {}", path.display()),
-			message,
-		};
-		let bytes = sp_core::bytes::from_hex(text.trim())
-			.map_err(|error| bad(format!("not a hex key: {error}")))?;
-		let key = bytes.try_into().map_err(|_| bad("it does not hold a 32-byte key".into()))?;
-		Ok(Self(key))
+		read_key_file(path).map(Self)
 	}
 
 	/// Writes a new key file readable by its owner only; refuses to replace an existing one,
 	/// whose loss would make its dataset unreadable.
 	pub fn save(&self, path: &Path) -> Result<(), ClientError> {
-		use std::{io::Write, os::unix::fs::OpenOptionsExt};
-		let mut file = fs::OpenOptions::new()
-			.write(true)
-			.create_new(true)
-			.mode(0o600)
-			.open(path)
-			.map_err(|error| ClientError::Io {
-			action: format!("cannot create the key file {}", path.display()),
-			error,
-		})?;
-		writeln!(file, "{}", sp_core::bytes::to_hex(&self.0, false)).map_err(|error| {
-			ClientError::Io {
-				action: format!("cannot write the key file {}", path.display()),
-				error,
-			}
-		})
+		create_key_file(path, &self.0)
 	}
 
 	fn cipher(&self) -> ChaCha20Poly1305 {
 		ChaCha20Poly1305::new(Key::from_slice(&self.0))
 	}
+}
+
+/// The 32-byte key in the key file `path`: in hex (`0x…`), one line.
+fn read_key_file(path: &Path) -> Result<[u8; 32], ClientError> {
+	let text = fs::read_to_string(path).map_err(|error| ClientError::Io {
+		action: format!("cannot read the key file {}", path.display()),
+		error,
+	})?;
+	let bad = |message: String| ClientError::Decode {
+		what: format!("the key file {}", path.display()),
+		message,
+	};
+	let bytes = sp_core::bytes::from_hex(text.trim())
+		.map_err(|error| bad(format!("not a hex key: {error}")))?;
+	bytes.try_into().map_err(|_| bad("it does not hold a 32-byte key".into()))
+}
+
+/// Writes `key` to a new key file `path`, readable by its owner only. An existing file is never
+/// replaced: it may hold the only copy of a key that something is encrypted to.
+fn create_key_file(path: &Path, key: &[u8; 32]) -> Result<(), ClientError> {
+	use std::{io::Write, os::unix::fs::OpenOptionsExt};
+	let mut file = fs::OpenOptions::new()
+		.write(true)
+		.create_new(true)
+		.mode(0o600)
+		.open(path)
+		.map_err(|error| ClientError::Io {
+			action: format!("cannot create the key file {}", path.display()),
+			error,
+		})?;
+	writeln!(file, "{}", sp_core::bytes::to_hex(key, false)).map_err(|error| ClientError::Io {
+		action: format!("cannot write the key file {}", path.display()),
+		error,
+	})
 }
 
 /// `data` encrypted with `key`, as it is stored and registered.
@@ -120,11 +150,12 @@ type SealKdf = hpke::kdf::HkdfSha256;
 /// The suite's AEAD: ChaCha20-Poly1305.
 type SealAead = hpke::aead::ChaCha20Poly1305;
 
-/// The error for a dataset key that would be sealed to the low-order key `recipient`.
-fn low_order_recipient(recipient: &X25519PublicKey) -> ClientError {
+/// The error for `what` (a dataset key, a result) that would be sealed to the low-order key
+/// `recipient`.
+fn low_order_recipient(what: &str, recipient: &X25519PublicKey) -> ClientError {
 	ClientError::Other(format!(
-		"refusing to seal a dataset key to {}: it is a low-order X25519 key, whose key \
-		 agreement is all zeros, so anyone could open what is sealed to it",
+		"refusing to seal {what} to {}: it is a low-order X25519 key, whose key agreement is \
+		 all zeros, so anyone could open what is sealed to it",
 		sp_core::bytes::to_hex(recipient, false)
 	))
 }
@@ -190,7 +221,7 @@ pub fn seal_dataset_key(
 	// hpke refuses an all-zero agreement itself (RFC 9180 §7.1.4); checking first names the
 	// reason instead of hpke's bare "Encapsulation failed".
 	if is_small_order_x25519(recipient) {
-		return Err(low_order_recipient(recipient));
+		return Err(low_order_recipient("a dataset key", recipient));
 	}
 	// An operating system without randomness is beyond repair here: UnwrapErr panics on it, as
 	// the dataset cipher's generator does.
@@ -198,7 +229,7 @@ pub fn seal_dataset_key(
 	let (ephemeral, ciphertext) =
 		hpke_seal(recipient, &seal_info(task), task.as_bytes(), &key.0, &mut rng).map_err(
 			|error| match error {
-				HpkeError::EncapError => low_order_recipient(recipient),
+				HpkeError::EncapError => low_order_recipient("a dataset key", recipient),
 				error => ClientError::Other(format!("cannot seal the dataset key: {error}")),
 			},
 		)?;
@@ -242,6 +273,194 @@ pub fn open_dataset_key(
 		.try_into()
 		.map_err(|_| ClientError::Other("a sealed dataset key is 32 bytes".into()))?;
 	Ok(DatasetKey(key))
+}
+
+/// The one file a confidential task's result is served as, sealed, in place of its output's
+/// files.
+pub const SEALED_RESULT_FILE: &str = "result.sealed";
+
+/// The bytes of a sealed result before its HPKE ciphertext: HPKE's `enc`.
+const ENC_LENGTH: usize = 32;
+
+/// The bytes the suite's AEAD adds to what it seals: ChaCha20-Poly1305's tag.
+const TAG_LENGTH: usize = 16;
+
+/// A beneficiary's result key: the X25519 secret that opens the results sealed to its public
+/// half, which the beneficiary registers on chain.
+pub struct ResultKey {
+	secret: StaticSecret,
+}
+
+impl core::fmt::Debug for ResultKey {
+	fn fmt(&self, formatter: &mut core::fmt::Formatter) -> core::fmt::Result {
+		write!(formatter, "ResultKey({})", sp_core::bytes::to_hex(&self.public(), false))
+	}
+}
+
+impl ResultKey {
+	/// A fresh random key. (A clamped random secret's public key never has small order.)
+	pub fn generate() -> Self {
+		Self { secret: StaticSecret::random_from_rng(OsRng) }
+	}
+
+	/// Reads a key file: the secret in hex (`0x…`), one line.
+	pub fn load(path: &Path) -> Result<Self, ClientError> {
+		read_key_file(path).map(|secret| Self { secret: StaticSecret::from(secret) })
+	}
+
+	/// Writes a new key file readable by its owner only; refuses to replace an existing one,
+	/// whose loss would make the results sealed to it unreadable.
+	pub fn save(&self, path: &Path) -> Result<(), ClientError> {
+		create_key_file(path, self.secret.as_bytes())
+	}
+
+	/// The public key to register on chain, which results are sealed to.
+	pub fn public(&self) -> X25519PublicKey {
+		PublicKey::from(&self.secret).to_bytes()
+	}
+
+	/// The secret that opens what is sealed to [`ResultKey::public`].
+	pub fn secret(&self) -> &StaticSecret {
+		&self.secret
+	}
+}
+
+/// The HPKE `info` of a result sealed for `task`: [`domains::RESULT_SEAL`] ‖ task id.
+fn result_seal_info(task: &TaskId) -> Vec<u8> {
+	[domains::RESULT_SEAL, task.as_bytes()].concat()
+}
+
+/// `plaintext`, `task`'s result, sealed to the beneficiary's result key `recipient`: HPKE's
+/// `enc` (32 bytes) followed by its ciphertext, an RFC 9180 base-mode seal with a fresh ephemeral
+/// key, in the dataset keys' suite, with info [`domains::RESULT_SEAL`] ‖ task id and the task
+/// id as associated data.
+///
+/// Refuses a low-order `recipient` ([`is_small_order_x25519`]).
+pub fn seal_result(
+	recipient: &X25519PublicKey,
+	task: &TaskId,
+	plaintext: &[u8],
+) -> Result<Vec<u8>, ClientError> {
+	if is_small_order_x25519(recipient) {
+		return Err(low_order_recipient("a result", recipient));
+	}
+	// As for dataset keys: an operating system without randomness is beyond repair here.
+	let mut rng = rand_core::UnwrapErr(rand_core::OsRng);
+	let (enc, ciphertext) =
+		hpke_seal(recipient, &result_seal_info(task), task.as_bytes(), plaintext, &mut rng)
+			.map_err(|error| match error {
+				HpkeError::EncapError => low_order_recipient("a result", recipient),
+				error => ClientError::Other(format!("cannot seal the result: {error}")),
+			})?;
+	Ok([enc.as_slice(), &ciphertext].concat())
+}
+
+/// The plaintext of `sealed`, if it was sealed for `task` to the result key whose secret is
+/// `secret` and is intact (the RFC 9180 HPKE base-mode open matching [`seal_result`]).
+pub fn open_result(
+	secret: &StaticSecret,
+	task: &TaskId,
+	sealed: &[u8],
+) -> Result<Vec<u8>, ClientError> {
+	if sealed.len() < ENC_LENGTH + TAG_LENGTH {
+		return Err(ClientError::Other(format!(
+			"a sealed result holds at least {} bytes (HPKE's enc and the AEAD's tag), this one {}",
+			ENC_LENGTH + TAG_LENGTH,
+			sealed.len()
+		)));
+	}
+	let (enc, ciphertext) = sealed.split_at(ENC_LENGTH);
+	let enc: X25519PublicKey = enc
+		.try_into()
+		.map_err(|_| ClientError::Other("a sealed result starts with 32 bytes of enc".into()))?;
+	hpke_open(secret.as_bytes(), &enc, &result_seal_info(task), task.as_bytes(), ciphertext)
+		.map_err(|error| match error {
+			HpkeError::DecapError => {
+				ClientError::Other("the sealed result's enc is a low-order X25519 key".into())
+			}
+			HpkeError::OpenError => ClientError::Other(
+				"the sealed result does not open with this result key for this task: it was \
+				 sealed to another key or for another task, or it was changed"
+					.into(),
+			),
+			error => ClientError::Other(format!("cannot open the sealed result: {error}")),
+		})
+}
+
+/// The files of the output directory `output`, packed to be sealed: the SCALE encoding of
+/// `Vec<(path, content)>`, each path relative to `output` in UTF-8, in the order the digest
+/// takes them ([`crate::digest::files`]).
+pub fn pack_output(output: &Path) -> Result<Vec<u8>, ClientError> {
+	let mut entries: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
+	for relative in crate::digest::files(output)? {
+		let name = relative.to_str().ok_or_else(|| {
+			ClientError::Other(format!(
+				"the result file name {} is not UTF-8, so it cannot be packed",
+				relative.display()
+			))
+		})?;
+		let path = output.join(&relative);
+		let content = fs::read(&path).map_err(|error| ClientError::Io {
+			action: format!("cannot read {}", path.display()),
+			error,
+		})?;
+		entries.push((name.as_bytes().to_vec(), content));
+	}
+	Ok(entries.encode())
+}
+
+/// Writes the files `packed` holds ([`pack_output`]) under `into`. Refuses a path that is not
+/// plainly inside `into` (absolute, empty, or with `..`).
+pub fn unpack_output(packed: &[u8], into: &Path) -> Result<(), ClientError> {
+	let entries = Vec::<(Vec<u8>, Vec<u8>)>::decode_all(&mut &packed[..]).map_err(|error| {
+		ClientError::Decode { what: "the opened result's files".into(), message: error.to_string() }
+	})?;
+	for (name, content) in entries {
+		let name = String::from_utf8(name).map_err(|_| {
+			ClientError::Other("the opened result names a file in other than UTF-8".into())
+		})?;
+		let relative = Path::new(&name);
+		let inside = !name.is_empty()
+			&& relative.components().all(|part| matches!(part, Component::Normal(_)));
+		if !inside {
+			return Err(ClientError::Other(format!(
+				"the opened result names a path outside it: {name}"
+			)));
+		}
+		let target = into.join(relative);
+		if let Some(parent) = target.parent() {
+			fs::create_dir_all(parent).map_err(|error| ClientError::Io {
+				action: format!("cannot create {}", parent.display()),
+				error,
+			})?;
+		}
+		fs::write(&target, content).map_err(|error| ClientError::Io {
+			action: format!("cannot write {}", target.display()),
+			error,
+		})?;
+	}
+	Ok(())
+}
+
+/// The output directory `output` of `task`, packed and sealed to `recipient`: the bytes of the
+/// [`SEALED_RESULT_FILE`] served in its place.
+pub fn seal_output(
+	recipient: &X25519PublicKey,
+	task: &TaskId,
+	output: &Path,
+) -> Result<Vec<u8>, ClientError> {
+	seal_result(recipient, task, &pack_output(output)?)
+}
+
+/// Opens `sealed`, `task`'s sealed output, with the result key `key`, and writes its files under
+/// `into`.
+pub fn open_output(
+	key: &ResultKey,
+	task: &TaskId,
+	sealed: &[u8],
+	into: &Path,
+) -> Result<(), ClientError> {
+	unpack_output(&open_result(key.secret(), task, sealed)?, into)
 }
 
 #[cfg(test)]
@@ -474,5 +693,116 @@ mod tests {
 		assert_eq!(DatasetKey::load(&path).unwrap(), key);
 		fs::write(dir.path().join("short.key"), "0x0102").unwrap();
 		assert!(DatasetKey::load(&dir.path().join("short.key")).is_err());
+	}
+
+	#[test]
+	fn a_sealed_result_opens_only_with_its_key_for_its_task_and_unchanged() {
+		let key = ResultKey::generate();
+		let task = TaskId::repeat_byte(5);
+		let result = b"{\"pi\":3.1416}\n";
+		let sealed = seal_result(&key.public(), &task, result).unwrap();
+		assert_eq!(sealed.len(), ENC_LENGTH + result.len() + TAG_LENGTH);
+		assert!(!sealed.windows(result.len()).any(|window| window == result), "in the clear");
+		assert_eq!(open_result(key.secret(), &task, &sealed).unwrap(), result);
+
+		let error = open_result(key.secret(), &TaskId::repeat_byte(6), &sealed).unwrap_err();
+		assert!(error.to_string().contains("does not open"), "{error}");
+		let other = ResultKey::generate();
+		assert!(open_result(other.secret(), &task, &sealed).is_err());
+		for position in [0, ENC_LENGTH - 1, ENC_LENGTH, sealed.len() - 1] {
+			let mut tampered = sealed.clone();
+			tampered[position] ^= 1;
+			assert!(open_result(key.secret(), &task, &tampered).is_err(), "byte {position}");
+		}
+		assert!(open_result(key.secret(), &task, &sealed[..ENC_LENGTH + TAG_LENGTH - 1]).is_err());
+		let mut low_order = sealed.clone();
+		low_order[..ENC_LENGTH].fill(0);
+		let error = open_result(key.secret(), &task, &low_order).unwrap_err().to_string();
+		assert!(error.contains("low-order"), "{error}");
+		// Each sealing draws a fresh ephemeral key: replicated workers' sealed results differ.
+		assert_ne!(seal_result(&key.public(), &task, result).unwrap(), sealed);
+		// An empty result is sealed and opened too.
+		let empty = seal_result(&key.public(), &task, b"").unwrap();
+		assert!(open_result(key.secret(), &task, &empty).unwrap().is_empty());
+	}
+
+	#[test]
+	fn a_sealed_result_is_plain_rfc_9180_hpke_with_the_documented_info_and_aad() {
+		let key = ResultKey::generate();
+		let task = TaskId::repeat_byte(8);
+		let sealed = seal_result(&key.public(), &task, b"rows").unwrap();
+		let (enc, ciphertext) = sealed.split_at(ENC_LENGTH);
+		let info = [domains::RESULT_SEAL, task.as_bytes()].concat();
+		let enc: X25519PublicKey = enc.try_into().unwrap();
+		let opened =
+			hpke_open(key.secret().as_bytes(), &enc, &info, task.as_bytes(), ciphertext).unwrap();
+		assert_eq!(opened, b"rows");
+		// Not a dataset key's label: what is sealed for one purpose does not open for another.
+		let dataset_info = [domains::DATASET_KEY_SEAL, task.as_bytes()].concat();
+		assert_eq!(
+			hpke_open(key.secret().as_bytes(), &enc, &dataset_info, task.as_bytes(), ciphertext),
+			Err(HpkeError::OpenError)
+		);
+	}
+
+	#[test]
+	fn nothing_is_sealed_to_a_low_order_result_key() {
+		let task = TaskId::repeat_byte(3);
+		for point in commons_primitives::enclave::SMALL_ORDER_X25519 {
+			let mut high = point;
+			high[31] |= 0x80;
+			for recipient in [point, high] {
+				let error = seal_result(&recipient, &task, b"secret").unwrap_err().to_string();
+				assert!(error.contains("low-order"), "{error}");
+			}
+		}
+	}
+
+	#[test]
+	fn a_sealed_output_opens_to_the_files_whose_digest_is_the_outputs() {
+		let output = tempfile::tempdir().unwrap();
+		fs::create_dir(output.path().join("plots")).unwrap();
+		fs::write(output.path().join("result.json"), b"{\"mean\":9.5}").unwrap();
+		fs::write(output.path().join("plots/histogram.csv"), b"1,2,3").unwrap();
+		let digest = crate::digest::digest(output.path()).unwrap();
+		let key = ResultKey::generate();
+		let task = TaskId::repeat_byte(9);
+		let sealed = seal_output(&key.public(), &task, output.path()).unwrap();
+
+		let opened = tempfile::tempdir().unwrap();
+		open_output(&key, &task, &sealed, opened.path()).unwrap();
+		assert_eq!(crate::digest::digest(opened.path()).unwrap(), digest);
+		assert_eq!(fs::read(opened.path().join("plots/histogram.csv")).unwrap(), b"1,2,3");
+		let elsewhere = tempfile::tempdir().unwrap();
+		assert!(open_output(&ResultKey::generate(), &task, &sealed, elsewhere.path()).is_err());
+		assert_eq!(fs::read_dir(elsewhere.path()).unwrap().count(), 0, "nothing written");
+	}
+
+	#[test]
+	fn an_opened_result_writes_nothing_outside_its_directory() {
+		let into = tempfile::tempdir().unwrap();
+		for name in ["../escaped", "/etc/escaped", "", "a/../../escaped"] {
+			let packed = vec![(name.as_bytes().to_vec(), b"x".to_vec())].encode();
+			let error = unpack_output(&packed, &into.path().join("result")).unwrap_err();
+			assert!(error.to_string().contains("outside"), "{name}: {error}");
+		}
+		assert!(!into.path().join("escaped").exists());
+		// Trailing bytes after the files are refused: the packing is exact.
+		let mut packed = vec![(b"a".to_vec(), b"x".to_vec())].encode();
+		packed.push(0);
+		assert!(unpack_output(&packed, into.path()).is_err());
+	}
+
+	#[test]
+	fn a_result_key_file_round_trips_and_is_never_overwritten() {
+		let dir = tempfile::tempdir().unwrap();
+		let path = dir.path().join("result.key");
+		let key = ResultKey::generate();
+		key.save(&path).unwrap();
+		assert_eq!(ResultKey::load(&path).unwrap().public(), key.public());
+		assert!(ResultKey::generate().save(&path).is_err());
+		assert_eq!(ResultKey::load(&path).unwrap().public(), key.public());
+		assert!(!is_small_order_x25519(&key.public()));
+		assert_ne!(ResultKey::generate().public(), key.public());
 	}
 }

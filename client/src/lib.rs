@@ -13,8 +13,9 @@
 //! - [`market`] reads the published orders and picks the cheapest compatible offers.
 //! - [`fetch`] reads what the registry and the workers point at; [`digest`] is how a task's
 //!   output is digested, by the workers that vote and by the requester who checks it.
-//! - [`confidential`] encrypts datasets and seals their keys to enclaves; [`key_service`] is the
-//!   dataset owner's service that releases them.
+//! - [`confidential`] encrypts datasets and seals their keys to enclaves, and seals confidential
+//!   tasks' results to their beneficiaries' result keys; [`key_service`] is the dataset owner's
+//!   service that releases dataset keys.
 
 mod chain;
 pub mod confidential;

@@ -5,6 +5,7 @@
 //!
 //! Each reads the best block, or the block its [`Chain`] was set to read with [`Chain::at`].
 
+use commons_primitives::X25519PublicKey;
 use commons_runtime::{AccountId, Balance, BlockNumber, Hash, Nonce, Runtime, RuntimeEvent};
 use frame_support::traits::PalletInfoAccess;
 use pallet_attestation::Enclave;
@@ -74,6 +75,16 @@ impl Chain {
 	pub async fn enclave(&self, worker: &AccountId) -> Result<Option<Enclave>, ClientError> {
 		self.storage(&pallet_attestation::Enclaves::<Runtime>::hashed_key_for(worker), self.at)
 			.await
+	}
+
+	/// The X25519 key `account` has the results of its confidential tasks sealed to, as their
+	/// beneficiary, if it set one.
+	pub async fn result_encryption_key(
+		&self,
+		account: &AccountId,
+	) -> Result<Option<X25519PublicKey>, ClientError> {
+		let key = pallet_marketplace::ResultEncryptionKeys::<Runtime>::hashed_key_for(account);
+		self.storage(&key, self.at).await
 	}
 
 	/// The owner of the presigned order whose hash is `order`, while the chain holds it

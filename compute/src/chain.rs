@@ -2,8 +2,8 @@
 //! its calls with.
 
 use commons_client::{Chain, ClientError};
-use commons_runtime::{BlockNumber, Runtime, RuntimeCall, RuntimeEvent};
-use pallet_contribution::{Task, TaskId};
+use commons_runtime::{AccountId, BlockNumber, Runtime, RuntimeCall, RuntimeEvent};
+use pallet_contribution::{Task, TaskId, X25519PublicKey};
 use pallet_marketplace::{Dataset, DatasetId, Deal, DealId};
 use sp_core::sr25519;
 
@@ -41,6 +41,13 @@ impl ChainView for RpcChain {
 
 	async fn dataset(&self, id: DatasetId) -> Result<Option<Dataset<Runtime>>, ClientError> {
 		self.chain.dataset(id).await
+	}
+
+	async fn result_encryption_key(
+		&self,
+		account: &AccountId,
+	) -> Result<Option<X25519PublicKey>, ClientError> {
+		self.chain.result_encryption_key(account).await
 	}
 
 	async fn submit(&self, call: ContributionCall) -> Result<(), ClientError> {

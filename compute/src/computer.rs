@@ -2,20 +2,31 @@
 //! the dataset the registry names, checks them against the registry's checksums, decrypts an
 //! encrypted dataset with the key released to the enclave, and runs the task with [`run_task`]
 //! in `results/<task>/` of the work directory, where the endpoint serves it.
+//!
+//! A result to be sealed (a TEE task's, to its beneficiary's result key) is computed in
+//! `sealing/<task>/` instead, which the endpoint does not serve; it is digested there, sealed
+//! into `results/<task>/`[`SEALED_RESULT_FILE`] ([`publish_sealed`]) and removed, whatever the
+//! outcome, so that no file of it in the clear is kept. Under Gramine this process is the
+//! enclave and the work directory an encrypted mount sealed to it (see [`crate::tee`]), so the
+//! output in the clear never leaves the enclave on its way to being sealed.
 
 use std::{
-	fs,
+	fs, io,
 	path::{Path, PathBuf},
 };
 
-use commons_client::{confidential::decrypt_dataset, fetch::fetch_checked, Chain};
+use commons_client::{
+	confidential::{decrypt_dataset, seal_output, SEALED_RESULT_FILE},
+	fetch::fetch_checked,
+	Chain,
+};
 use commons_runtime::Runtime;
-use pallet_contribution::{ResultDigest, TaskId};
+use pallet_contribution::{ResultDigest, TaskId, X25519PublicKey};
 use pallet_marketplace::Deal;
 
 use crate::{
 	digest,
-	task_runner::{run_task, TaskInputs},
+	task_runner::{run_task, RemovedOnDrop, TaskInputs},
 	worker::{Compute, DatasetInput},
 	Limits,
 };
@@ -44,6 +55,11 @@ impl Computer {
 	fn input_dir(&self, task: TaskId) -> PathBuf {
 		self.work_dir.join("inputs").join(format!("{task:?}"))
 	}
+
+	/// Where `task`'s output to be sealed is written, until it is sealed: never served.
+	fn sealing_dir(&self, task: TaskId) -> PathBuf {
+		self.work_dir.join("sealing").join(format!("{task:?}"))
+	}
 }
 
 impl Compute for Computer {
@@ -52,6 +68,7 @@ impl Compute for Computer {
 		task: TaskId,
 		deal: &Deal<Runtime>,
 		dataset: Option<DatasetInput>,
+		seal_to: Option<X25519PublicKey>,
 	) -> Result<ResultDigest, String> {
 		let app = self.chain.app(deal.app.id).await?.ok_or("the deal's app is not registered")?;
 		let module = fetch_checked(&String::from_utf8_lossy(&app.uri), &app.checksum).await?;
@@ -75,11 +92,12 @@ impl Compute for Computer {
 
 		let params = deal.params.to_vec();
 		let limits = Limits::for_reference_time(category.reference_time_secs);
-		let (input, output) = (self.input_dir(task), self.results_dir(task));
-		let run_output = output.clone();
+		let (input, results, plain) =
+			(self.input_dir(task), self.results_dir(task), self.sealing_dir(task));
+		let corrupt = self.corrupt_results;
 		// The executor blocks (wasmtime's WASI drives its own runtime), so it runs off the async
-		// threads.
-		let (_, computed) = tokio::task::spawn_blocking(move || {
+		// threads, and so does sealing, which reads the whole output.
+		tokio::task::spawn_blocking(move || -> Result<ResultDigest, String> {
 			let inputs = TaskInputs {
 				module: &module,
 				params: &params,
@@ -87,16 +105,98 @@ impl Compute for Computer {
 				seed: task.0,
 				limits,
 			};
-			run_task(&inputs, &input, &run_output)
+			match seal_to {
+				None => run_and_digest(&inputs, &input, &results, corrupt),
+				Some(recipient) => {
+					// The output in the clear is removed however this ends.
+					let _plain_removed = RemovedOnDrop(&plain);
+					let computed = run_and_digest(&inputs, &input, &plain, corrupt)?;
+					publish_sealed(&recipient, &task, &plain, &results)?;
+					Ok(computed)
+				}
+			}
 		})
 		.await
 		.map_err(|error| format!("the executor panicked: {error}"))?
+	}
+}
+
+/// Runs `inputs` with its dataset in `input` and its output in `output`, and returns the
+/// output's digest. With `corrupt` (TEST ONLY), a file is added to the output first.
+fn run_and_digest(
+	inputs: &TaskInputs,
+	input: &Path,
+	output: &Path,
+	corrupt: bool,
+) -> Result<ResultDigest, String> {
+	let (_, computed) = run_task(inputs, input, output).map_err(|error| error.to_string())?;
+	if !corrupt {
+		return Ok(computed);
+	}
+	fs::write(output.join("corrupted"), b"a cheating worker's extra output")
 		.map_err(|error| error.to_string())?;
-		if !self.corrupt_results {
-			return Ok(computed);
+	digest(output).map(ResultDigest::from).map_err(|error| error.to_string())
+}
+
+/// Seals the output `plain` of `task` to the beneficiary's result key `recipient`, makes it the
+/// one file of `results`, [`SEALED_RESULT_FILE`] (what the endpoint serves for the task), and
+/// removes `plain`. Whatever `results` held before, an earlier try's output included, goes
+/// first: nothing in the clear is served beside the sealed result.
+pub fn publish_sealed(
+	recipient: &X25519PublicKey,
+	task: &TaskId,
+	plain: &Path,
+	results: &Path,
+) -> Result<(), String> {
+	let sealed = seal_output(recipient, task, plain)?;
+	match fs::remove_dir_all(results) {
+		Err(error) if error.kind() != io::ErrorKind::NotFound => {
+			return Err(format!("cannot clear {}: {error}", results.display()))
 		}
-		fs::write(output.join("corrupted"), b"a cheating worker's extra output")
-			.map_err(|error| error.to_string())?;
-		digest(&output).map(ResultDigest::from).map_err(|error| error.to_string())
+		_ => {}
+	}
+	fs::create_dir_all(results)
+		.map_err(|error| format!("cannot create {}: {error}", results.display()))?;
+	let file = results.join(SEALED_RESULT_FILE);
+	fs::write(&file, sealed)
+		.map_err(|error| format!("cannot write {}: {error}", file.display()))?;
+	fs::remove_dir_all(plain)
+		.map_err(|error| format!("cannot remove the sealed output {}: {error}", plain.display()))
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+	use commons_client::confidential::{open_output, ResultKey};
+
+	/// The output of a sealed task is replaced by its sealed form, in a results directory that
+	/// held an earlier try's output in the clear: only the sealed file is left, and it opens, with
+	/// the beneficiary's key only, to the output whose digest the worker votes with.
+	#[test]
+	fn a_sealed_result_is_all_that_is_left_and_opens_to_the_digested_output() {
+		let dir = tempfile::tempdir().unwrap();
+		let (plain, results) = (dir.path().join("sealing/task"), dir.path().join("results/task"));
+		fs::create_dir_all(plain.join("plots")).unwrap();
+		fs::write(plain.join("result.json"), b"{\"mean\":9.5}").unwrap();
+		fs::write(plain.join("plots/histogram.csv"), b"1,2,3").unwrap();
+		let computed = digest(&plain).unwrap();
+		fs::create_dir_all(&results).unwrap();
+		fs::write(results.join("result.json"), b"an earlier try, in the clear").unwrap();
+
+		let key = ResultKey::generate();
+		let task = TaskId::repeat_byte(0x7a);
+		publish_sealed(&key.public(), &task, &plain, &results).unwrap();
+		assert!(!plain.exists(), "the output in the clear is gone");
+		let served = commons_client::digest::files(&results).unwrap();
+		assert_eq!(served, [PathBuf::from(SEALED_RESULT_FILE)]);
+		let sealed = fs::read(results.join(SEALED_RESULT_FILE)).unwrap();
+		assert_ne!(digest(&results).unwrap(), computed, "the digest is of the clear output");
+
+		let opened = dir.path().join("opened");
+		open_output(&key, &task, &sealed, &opened).unwrap();
+		assert_eq!(digest(&opened).unwrap(), computed);
+		let elsewhere = dir.path().join("elsewhere");
+		assert!(open_output(&ResultKey::generate(), &task, &sealed, &elsewhere).is_err());
+		assert!(open_output(&key, &TaskId::repeat_byte(1), &sealed, &elsewhere).is_err());
 	}
 }

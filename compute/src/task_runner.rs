@@ -108,7 +108,7 @@ fn arguments(params: &[u8]) -> Vec<String> {
 }
 
 /// Removes a directory when dropped, even when the run panics.
-struct RemovedOnDrop<'a>(&'a Path);
+pub(crate) struct RemovedOnDrop<'a>(pub(crate) &'a Path);
 
 impl Drop for RemovedOnDrop<'_> {
 	fn drop(&mut self) {

@@ -17,6 +17,10 @@
 //! A task whose encrypted dataset's key has not reached this worker's enclave waits for it
 //! until its contribution deadline.
 //!
+//! A TEE task's result is sealed to its beneficiary's result key, read from the chain when the
+//! task is computed, and only the sealed result is served. A TEE task on an encrypted dataset
+//! whose beneficiary has no key is not computed; one on public data is served in the clear.
+//!
 //! The worker reaches the chain through [`ChainView`] and computes through [`Compute`], so that
 //! these rules are tested against a fake chain; [`crate::chain::RpcChain`] and
 //! [`crate::computer::Computer`] are the real ones.
@@ -30,7 +34,9 @@ use std::{
 
 use commons_client::{confidential::DatasetKey, ClientError};
 use commons_runtime::{AccountId, BlockNumber, Runtime, RuntimeEvent};
-use pallet_contribution::{ContributionStatus, ResultDigest, Task, TaskId, TaskStatus};
+use pallet_contribution::{
+	ContributionStatus, ResultDigest, Task, TaskId, TaskStatus, X25519PublicKey,
+};
 use pallet_marketplace::{tag, Dataset, DatasetId, Deal, DealId};
 use prometheus_endpoint::{Counter, U64};
 
@@ -74,6 +80,12 @@ pub trait ChainView {
 		id: DatasetId,
 	) -> impl Future<Output = Result<Option<Dataset<Runtime>>, ClientError>>;
 
+	/// The X25519 key `account` has its confidential tasks' results sealed to, if it set one.
+	fn result_encryption_key(
+		&self,
+		account: &AccountId,
+	) -> impl Future<Output = Result<Option<X25519PublicKey>, ClientError>>;
+
 	/// Signs `call` with the worker's key and submits it, without waiting for its inclusion.
 	fn submit(&self, call: ContributionCall) -> impl Future<Output = Result<(), ClientError>>;
 }
@@ -81,12 +93,14 @@ pub trait ChainView {
 /// How the worker gets a task's digest.
 pub trait Compute {
 	/// Runs `deal`'s app for `task` on `dataset` and returns the digest of its output, which is
-	/// kept where requesters fetch results.
+	/// kept where requesters fetch results: sealed to `seal_to` when given (the output in the
+	/// clear is then not kept), as it is otherwise.
 	fn compute(
 		&self,
 		task: TaskId,
 		deal: &Deal<Runtime>,
 		dataset: Option<DatasetInput>,
+		seal_to: Option<X25519PublicKey>,
 	) -> impl Future<Output = Result<ResultDigest, String>>;
 }
 
@@ -349,6 +363,8 @@ impl<C: ChainView, R: Compute> Worker<C, R> {
 			),
 			None => None,
 		};
+		let encrypted = record.as_ref().is_some_and(|record| record.encrypted);
+		let seal_to = self.result_recipient(deal, encrypted).await?;
 		let dataset = match record {
 			Some(record) if record.encrypted => {
 				let enclave =
@@ -367,10 +383,35 @@ impl<C: ChainView, R: Compute> Worker<C, R> {
 			Some(record) => Some(DatasetInput { record, key: None }),
 			None => None,
 		};
-		let digest = self.computer.compute(task_id, deal, dataset).await?;
+		let digest = self.computer.compute(task_id, deal, dataset, seal_to).await?;
 		self.count(|metrics| &metrics.executed);
 		self.digests.remember(task_id, digest)?;
 		Ok(ControlFlow::Continue(digest))
+	}
+
+	/// The key `deal`'s result is sealed to: for a TEE deal, its beneficiary's result key as
+	/// registered now (the deal does not copy it), so that only the beneficiary can read the
+	/// result. A TEE deal on an `encrypted_dataset` whose beneficiary has no key is not
+	/// computed: a result of confidential data is never served in the clear (the chain makes
+	/// no such deal, but a beneficiary may remove its key after the match). A TEE deal on
+	/// public data without a key is served in the clear, as any other.
+	async fn result_recipient(
+		&self,
+		deal: &Deal<Runtime>,
+		encrypted_dataset: bool,
+	) -> Result<Option<X25519PublicKey>, String> {
+		if deal.tag & tag::TEE == 0 {
+			return Ok(None);
+		}
+		match self.chain.result_encryption_key(&deal.beneficiary).await? {
+			Some(key) => Ok(Some(key)),
+			None if encrypted_dataset => Err(format!(
+				"not computed: the beneficiary {} has no result key, and a result computed on an \
+				 encrypted dataset is never served in the clear",
+				deal.beneficiary
+			)),
+			None => Ok(None),
+		}
 	}
 
 	/// The call that carries this worker's vote of `digest` on `task_id`: a trust-1 task is
@@ -496,6 +537,10 @@ mod tests {
 		unreadable_blocks: RefCell<BTreeSet<BlockNumber>>,
 		/// Every call submitted, in order, included or not.
 		submitted: RefCell<Vec<ContributionCall>>,
+		/// The registered datasets.
+		datasets: RefCell<BTreeMap<DatasetId, Dataset<Runtime>>>,
+		/// The accounts' result keys.
+		result_keys: RefCell<BTreeMap<AccountId, X25519PublicKey>>,
 	}
 
 	impl FakeChain {
@@ -626,8 +671,15 @@ mod tests {
 			Ok(self.deals.borrow().get(&id).cloned())
 		}
 
-		async fn dataset(&self, _id: DatasetId) -> Result<Option<Dataset<Runtime>>, ClientError> {
-			Ok(None)
+		async fn dataset(&self, id: DatasetId) -> Result<Option<Dataset<Runtime>>, ClientError> {
+			Ok(self.datasets.borrow().get(&id).cloned())
+		}
+
+		async fn result_encryption_key(
+			&self,
+			account: &AccountId,
+		) -> Result<Option<X25519PublicKey>, ClientError> {
+			Ok(self.result_keys.borrow().get(account).copied())
 		}
 
 		async fn submit(&self, call: ContributionCall) -> Result<(), ClientError> {
@@ -637,11 +689,12 @@ mod tests {
 	}
 
 	/// A computer that counts its runs and gives every task [`DIGEST`], after `failures` failed
-	/// runs.
+	/// runs; it records the key each run's result was to be sealed to.
 	#[derive(Default)]
 	struct FakeComputer {
 		runs: Cell<u32>,
 		failures: Cell<u32>,
+		sealed_to: RefCell<Vec<Option<X25519PublicKey>>>,
 	}
 
 	impl Compute for &FakeComputer {
@@ -650,8 +703,10 @@ mod tests {
 			_task: TaskId,
 			_deal: &Deal<Runtime>,
 			_dataset: Option<DatasetInput>,
+			seal_to: Option<X25519PublicKey>,
 		) -> Result<ResultDigest, String> {
 			self.runs.set(self.runs.get() + 1);
+			self.sealed_to.borrow_mut().push(seal_to);
 			let failures = self.failures.get();
 			if failures > 0 {
 				self.failures.set(failures - 1);
@@ -675,6 +730,100 @@ mod tests {
 			stop_after_replicated_vote: false,
 		};
 		Worker::new(chain, computer, DigestStore::load(work_dir).unwrap(), settings)
+	}
+
+	/// As [`start_worker`], in TEE mode: with a simulated SGX enclave kept in `work_dir`.
+	fn start_tee_worker<'a>(
+		chain: &'a FakeChain,
+		computer: &'a FakeComputer,
+		work_dir: &Path,
+	) -> Worker<&'a FakeChain, &'a FakeComputer> {
+		let enclave =
+			SimulatedEnclave::load_or_create(work_dir, pallet_attestation::TeeKind::Sgx).unwrap();
+		let settings = Settings {
+			account: me(),
+			enclave: Some(Arc::new(enclave)),
+			results_url: "file:///results".into(),
+			metrics: None,
+			stop_after_replicated_vote: false,
+		};
+		Worker::new(chain, computer, DigestStore::load(work_dir).unwrap(), settings)
+	}
+
+	/// A chain whose block 1 assigned `TASK`, of a trust-1 TEE deal for the beneficiary
+	/// `other()` (with a result key if `beneficiary_key`), to this worker; the deal buys dataset
+	/// 0, registered `encrypted` or not, if `dataset` is given.
+	fn tee_chain(beneficiary_key: Option<X25519PublicKey>, dataset: Option<bool>) -> FakeChain {
+		let chain = FakeChain::with_task(1);
+		let mut deals = chain.deals.borrow_mut();
+		let deal = deals.get_mut(&DEAL).expect("the task's deal");
+		deal.tag = tag::TEE | tag::SGX;
+		if let Some(encrypted) = dataset {
+			deal.dataset = Some(Purchase { id: 0, owner: other(), price: 0 });
+			let record = Dataset {
+				owner: other(),
+				name: BoundedVec::new(),
+				uri: BoundedVec::new(),
+				checksum: [0; 32],
+				encrypted,
+			};
+			chain.datasets.borrow_mut().insert(0, record);
+		}
+		drop(deals);
+		if let Some(key) = beneficiary_key {
+			chain.result_keys.borrow_mut().insert(other(), key);
+		}
+		chain
+	}
+
+	/// A TEE task's result is sealed to the key its beneficiary has registered when the worker
+	/// computes it; another worker's account's key, or a task that is not TEE, changes nothing.
+	#[tokio::test]
+	async fn a_tee_tasks_result_is_sealed_to_its_beneficiarys_key() {
+		let dir = tempfile::tempdir().unwrap();
+		let chain = tee_chain(Some([0x42; 32]), Some(false));
+		chain.result_keys.borrow_mut().insert(me(), [0x43; 32]);
+		let computer = FakeComputer::default();
+		let mut worker = start_tee_worker(&chain, &computer, dir.path());
+		worker.follow(1, 1).await.unwrap();
+		assert!(worker.work().await.is_continue());
+		assert_eq!(*computer.sealed_to.borrow(), [Some([0x42; 32])]);
+		assert_eq!(chain.contributions(), 1);
+
+		let dir = tempfile::tempdir().unwrap();
+		let chain = FakeChain::with_task(1);
+		chain.result_keys.borrow_mut().insert(other(), [0x42; 32]);
+		let computer = FakeComputer::default();
+		let mut worker = start_worker(&chain, &computer, dir.path());
+		worker.follow(1, 1).await.unwrap();
+		assert!(worker.work().await.is_continue());
+		assert_eq!(*computer.sealed_to.borrow(), [None], "not a TEE task: served as it is");
+	}
+
+	/// Without a beneficiary's key, a TEE task on public data is computed and served in the
+	/// clear, but one on an encrypted dataset is not computed at all: its result would have to
+	/// be served in the clear. The worker gives up on it after `ATTEMPTS` tries.
+	#[tokio::test]
+	async fn a_tee_task_on_an_encrypted_dataset_is_not_computed_without_a_beneficiarys_key() {
+		let dir = tempfile::tempdir().unwrap();
+		let chain = tee_chain(None, Some(false));
+		let computer = FakeComputer::default();
+		let mut worker = start_tee_worker(&chain, &computer, dir.path());
+		worker.follow(1, 1).await.unwrap();
+		assert!(worker.work().await.is_continue());
+		assert_eq!(*computer.sealed_to.borrow(), [None]);
+		assert_eq!(chain.contributions(), 1);
+
+		let dir = tempfile::tempdir().unwrap();
+		let chain = tee_chain(None, Some(true));
+		let computer = FakeComputer::default();
+		let mut worker = start_tee_worker(&chain, &computer, dir.path());
+		worker.follow(1, 1).await.unwrap();
+		for _ in 0..ATTEMPTS {
+			assert!(worker.work().await.is_continue());
+		}
+		assert!(!worker.assigned.contains_key(&TASK), "given up");
+		assert_eq!((computer.runs.get(), chain.contributions()), (0, 0));
 	}
 
 	/// An open task of `DEAL`, assigned to `workers`.

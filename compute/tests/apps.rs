@@ -1,8 +1,10 @@
 //! The example apps, built for wasm32-wasip1 by this test, run by the compute node's task runner:
 //! their results, the determinism of reruns, and each limit and failure.
 
+use commons_client::confidential::{open_output, ResultKey, SEALED_RESULT_FILE};
 use commons_compute::{
-	digest, example_apps, run_task, ExecutionError, Limits, Outcome, RunError, TaskInputs,
+	computer::publish_sealed, digest, example_apps, run_task, ExecutionError, Limits, Outcome,
+	RunError, TaskInputs,
 };
 use sp_core::H256;
 use std::{fs, path::PathBuf, sync::OnceLock};
@@ -85,6 +87,41 @@ fn csv_stats_reads_the_dataset() {
 		"[{\"column\":\"temperature\",\"count\":3,\"sum\":29,\"min\":-2,\"max\":18.5,\"mean\":9.666666666666666},\
 		 {\"column\":\"rain\",\"count\":3,\"sum\":10,\"min\":0,\"max\":7,\"mean\":3.3333333333333335}]\n"
 	);
+}
+
+/// A confidential task's result as its enclave serves it: the one sealed file, nothing of it in
+/// the clear, which the beneficiary's key opens to the output whose digest the worker votes
+/// with.
+#[test]
+fn a_confidential_result_is_served_sealed_and_opens_to_the_output_voted_on() {
+	let csv = b"city,temperature,rain\nParis,12.5,3\nOslo,-2,7\n";
+	let stats = module("csv-stats");
+	let dir = tempfile::tempdir().unwrap();
+	let task = H256::repeat_byte(3);
+	let inputs = TaskInputs {
+		module: &stats,
+		params: b"",
+		dataset: Some(csv),
+		seed: task.0,
+		limits: LIMITS,
+	};
+	let (plain, results) = (dir.path().join("sealing"), dir.path().join("results"));
+	let (_, voted) = run_task(&inputs, &dir.path().join("in"), &plain).expect("runs");
+	let key = ResultKey::generate();
+	publish_sealed(&key.public(), &task, &plain, &results).unwrap();
+
+	assert!(!plain.exists(), "the output in the clear is removed once sealed");
+	let served: Vec<_> = fs::read_dir(&results)
+		.unwrap()
+		.map(|entry| entry.unwrap().file_name())
+		.collect();
+	assert_eq!(served, [SEALED_RESULT_FILE]);
+	let sealed = fs::read(results.join(SEALED_RESULT_FILE)).unwrap();
+	assert!(!sealed.windows(b"temperature".len()).any(|window| window == b"temperature"));
+	let opened = dir.path().join("opened");
+	open_output(&key, &task, &sealed, &opened).unwrap();
+	assert_eq!(H256::from(digest(&opened).unwrap()), voted);
+	assert!(fs::read_to_string(opened.join("result.json")).unwrap().contains("temperature"));
 }
 
 #[test]

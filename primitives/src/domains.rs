@@ -21,3 +21,8 @@ pub const DATASET: &[u8] = b"commons/dataset/v1";
 /// What a dataset's key sealed to one enclave for one task is bound to: the start of its RFC 9180
 /// HPKE `info`, `DATASET_KEY_SEAL ‖ task id`. (v2: HPKE; v1 was an HPKE-like construction.)
 pub const DATASET_KEY_SEAL: &[u8] = b"commons/dataset-key/v2";
+
+/// What a confidential task's result sealed to its beneficiary is bound to: the start of its RFC
+/// 9180 HPKE `info`, `RESULT_SEAL ‖ task id`. Not [`ENCLAVE_RESULT`], which labels what an
+/// enclave signs: a label names one purpose only.
+pub const RESULT_SEAL: &[u8] = b"commons/result-seal/v1";

@@ -87,6 +87,7 @@ pub struct RunRequest {
 	max_price: String,
 	output: PathBuf,
 	timeout_secs: Option<u64>,
+	result_key_file: Option<PathBuf>,
 }
 
 impl RunRequest {
@@ -104,6 +105,7 @@ impl RunRequest {
 			max_price: max_price.into(),
 			output: output.to_owned(),
 			timeout_secs: None,
+			result_key_file: None,
 		}
 	}
 
@@ -155,6 +157,13 @@ impl RunRequest {
 		self
 	}
 
+	/// Opens a result sealed to the beneficiary with the result key in `path` (written by
+	/// `commons result-key`).
+	pub fn result_key_file(mut self, path: &Path) -> Self {
+		self.result_key_file = Some(path.to_owned());
+		self
+	}
+
 	/// The `commons run` command line: `run --app ...`.
 	pub fn args(&self) -> Vec<String> {
 		let mut args: Vec<String> = vec![
@@ -182,6 +191,9 @@ impl RunRequest {
 		}
 		if let Some(seconds) = self.timeout_secs {
 			args.extend(["--timeout".into(), seconds.to_string()]);
+		}
+		if let Some(path) = &self.result_key_file {
+			args.extend(["--result-key-file".into(), path.display().to_string()]);
 		}
 		args
 	}

@@ -60,6 +60,10 @@ async fn the_key_service_sends_nothing_to_an_enclave_the_owner_did_not_allow() {
 	for app in [trusted_app, untrusted_app] {
 		publish_orders(&node, app, dataset).await;
 	}
+	// Bob, who buys the tasks, needs a result key: results of encrypted data are sealed to it.
+	let result_key = dir.path().join("bob-result.key");
+	let key_arg = result_key.display().to_string();
+	commons(&node, Bob, &["result-key", "--key-file", &key_arg]).await;
 	let key_service = KeyService::start(
 		&dir,
 		&node,
@@ -73,9 +77,9 @@ async fn the_key_service_sends_nothing_to_an_enclave_the_owner_did_not_allow() {
 
 	// Eve is assigned a task of the trusted app with her first enclave, then registers another
 	// (the attack: an enclave she controls). Dave is assigned one of the other app.
-	let swapped = assigned_task(&node, &dir, trusted_app, dataset, Eve).await;
+	let swapped = assigned_task(&node, &dir, &result_key, trusted_app, dataset, Eve).await;
 	register(&node, Eve, &other, trusted).await;
-	let refused = assigned_task(&node, &dir, untrusted_app, dataset, Dave).await;
+	let refused = assigned_task(&node, &dir, &result_key, untrusted_app, dataset, Dave).await;
 
 	for reason in [
 		"its registered enclave is not the one it was assigned with",
@@ -236,10 +240,12 @@ async fn publish_orders(node: &TestNode, app: AppId, dataset: DatasetId) {
 	commons(node, Alice, &order).await;
 }
 
-/// A task of `app` on `dataset` that Bob buys, opened and assigned to `worker` by the scheduler.
+/// A task of `app` on `dataset` that Bob buys (his results sealed to the key in `result_key`),
+/// opened and assigned to `worker` by the scheduler.
 async fn assigned_task(
 	node: &TestNode,
 	dir: &TestDir,
+	result_key: &Path,
 	app: AppId,
 	dataset: DatasetId,
 	worker: Sr25519Keyring,
@@ -252,6 +258,7 @@ async fn assigned_task(
 		.dataset(dataset)
 		.tag(TEE_SGX)
 		.timeout_secs(1)
+		.result_key_file(result_key)
 		.args();
 	let _ = cli(node, &suri(Bob), &request).await;
 	let deal = deal_since(node, from).await;

@@ -15,10 +15,11 @@
 //!    formulas say;
 //! 6. [`phase_confidential_app`]: a confidential app that allows only the simulated SGX enclave's
 //!    measurement runs on the one compute node in TEE mode (Eve's), which signs its result with
-//!    its enclave key;
+//!    its enclave key and serves it only sealed to the key Bob registered (`commons result-key`);
 //! 7. [`phase_confidential_dataset`]: an encrypted dataset's key reaches that enclave, sealed,
 //!    from its owner's key service (`commons key-service`, restarted while the enclave waits),
-//!    and the enclave computes on the decrypted data;
+//!    the enclave computes on the decrypted data and serves the result sealed to Bob, who alone
+//!    opens it; a requester without a result key cannot buy the data;
 //! 8. [`phase_dead_workers_replaced`]: both honest compute nodes are killed: the scheduler
 //!    assigns a task to each of them in turn (they still look alive), one reference time apart,
 //!    then to the third node, which completes it; that last assignment takes the place of the
@@ -34,6 +35,7 @@ use std::{
 	time::{Duration, Instant},
 };
 
+use commons_client::{confidential::SEALED_RESULT_FILE, digest::files, fetch::fetch_result};
 use commons_compute::{digest, example_apps, tee::simulated_measurement, Limits};
 use commons_e2e::{
 	chain::{
@@ -53,7 +55,7 @@ use commons_runtime::{
 	AccountId, Balance, BlockNumber, Hash, Runtime, RuntimeCall, RuntimeEvent, CMN,
 };
 use pallet_attestation::TeeKind;
-use pallet_contribution::{TaskId, TaskStatus};
+use pallet_contribution::{Task, TaskId, TaskStatus};
 use pallet_marketplace::{AppId, CategoryId, DatasetId, Measurement, Tag, WorkerpoolId};
 use sp_keyring::{
 	Ed25519Keyring as Ed25519,
@@ -177,6 +179,18 @@ impl Market {
 	/// The digest the monte-carlo app's output has for `task`, computed here independently.
 	async fn expected_digest(&self, task: TaskId) -> Hash {
 		digest_here(self.module.clone(), PARAMS.as_bytes().to_vec(), None, task, limits()).await
+	}
+
+	/// Bob's result key file: the results of his confidential tasks are sealed to its key. The
+	/// first phase that needs it creates it and registers the key with `commons result-key`.
+	async fn bob_result_key(&self) -> PathBuf {
+		let path = self.output("bob-result.key");
+		if !path.exists() {
+			let arg = path.display().to_string();
+			let registered = commons(&self.node, Bob, &["result-key", "--key-file", &arg]).await;
+			assert!(registered.starts_with("result_key 0x"), "{registered}");
+		}
+		path
 	}
 }
 
@@ -372,7 +386,8 @@ async fn phase_cheater(m: &mut Market) {
 
 /// A confidential app runs only in an enclave of a measurement it allows: Eve's simulated SGX
 /// enclave, registered when her compute node started and labelled simulated, is the only one;
-/// it alone contributes, signed by the enclave, and the result is what the app computes here.
+/// it alone contributes, signed by the enclave. It serves the result only sealed to the key Bob
+/// registered; opened with Bob's key, it is what the app computes here.
 async fn phase_confidential_app(m: &Market) {
 	let node = &m.node;
 	let enclave = chain::enclave_of(node, &Eve.to_account_id()).await;
@@ -385,15 +400,22 @@ async fn phase_confidential_app(m: &Market) {
 	publish_tee_app_order(node, tee_app).await;
 	publish_pool_order(node, m.category, 1, TEE_SGX).await;
 
+	let result_key = m.bob_result_key().await;
 	let from = node.best_number().await.unwrap();
 	let confidential = m.output("confidential");
-	let request = m.monte_carlo(1, 1, &confidential).app(tee_app).tag(TEE_SGX).args();
+	let request = m
+		.monte_carlo(1, 1, &confidential)
+		.app(tee_app)
+		.tag(TEE_SGX)
+		.result_key_file(&result_key)
+		.args();
 	commons(node, Bob, &request).await;
 	let (task_id, task) = only_task(node, from).await;
 	assert_eq!(task.status, TaskStatus::Completed);
 	assert_eq!(task.contributions.len(), 1);
 	assert_eq!(task.contributions[0].worker, Eve.to_account_id(), "only Eve has an enclave");
 	assert_eq!(fetched(&confidential), m.expected_digest(task_id).await);
+	served_only_sealed(m, &m.eve, task_id, &task, &confidential).await;
 }
 
 /// A confidential dataset: Alice encrypts a CSV file, registers it as encrypted and runs her key
@@ -401,7 +423,8 @@ async fn phase_confidential_app(m: &Market) {
 /// enclave (Eve's) and to nobody else, in one public event. The key service is down when the
 /// task is assigned: the enclave waits for its key, and the restarted service catches up from
 /// where it stopped reading. The enclave opens the key, decrypts the data, computes what the
-/// plain data gives here, and keeps no decrypted copy.
+/// plain data gives here, and keeps no decrypted copy. It serves the result only sealed to Bob's
+/// result key; Charlie, who has none, cannot buy the data.
 async fn phase_confidential_dataset(m: &Market) {
 	let node = &m.node;
 	let eve = &m.eve;
@@ -452,15 +475,22 @@ async fn phase_confidential_dataset(m: &Market) {
 	key_service.wait_until_caught_up(node).await;
 	publish_tee_app_order(node, stats_app).await;
 	publish_dataset_order(node, dataset, stats_app).await;
-	let from = node.best_number().await.unwrap();
 	let statistics = m.output("statistics");
-	let run = RunRequest::new(stats_app, "12", &statistics)
+	let request = RunRequest::new(stats_app, "12", &statistics)
 		.dataset(dataset)
 		.category(m.category)
 		.trust(1)
 		.tag(TEE_SGX)
-		.timeout_secs(600)
-		.args();
+		.timeout_secs(600);
+	// A result computed on the data is delivered only sealed to its beneficiary: Charlie has no
+	// result key, so he is not sold the data. (The command line's message to its user.)
+	let error = cli(node, &suri(Charlie), &request.args())
+		.await
+		.expect_err("Charlie has no result key");
+	assert!(error.contains("has no result key"), "{error}");
+	let result_key = m.bob_result_key().await;
+	let run = request.result_key_file(&result_key).args();
+	let from = node.best_number().await.unwrap();
 
 	// The key service is down when the task is assigned: the enclave waits for its key, and the
 	// restarted service catches up from where it stopped reading.
@@ -523,6 +553,37 @@ async fn phase_confidential_dataset(m: &Market) {
 	);
 	let eve_input = eve.work_dir.join("inputs").join(format!("{task_id:?}"));
 	assert!(!eve_input.exists(), "the decrypted dataset does not outlive the run");
+	served_only_sealed(m, eve, task_id, &task, &statistics).await;
+}
+
+/// `task`'s result as `worker` serves it at the location on chain is the one sealed file, which
+/// holds nothing of the result opened into `opened` in the clear, and the worker keeps nothing
+/// of it in the clear either.
+async fn served_only_sealed(
+	m: &Market,
+	worker: &ComputeNode,
+	task_id: TaskId,
+	task: &Task<Runtime>,
+	opened: &Path,
+) {
+	let location = String::from_utf8_lossy(&task.result_location).into_owned();
+	let raw = m.output(&format!("served-{task_id:?}"));
+	std::fs::create_dir_all(&raw).unwrap();
+	let served_digest = fetch_result(&location, &raw).await.expect("the result is served");
+	assert_eq!(files(&raw).unwrap(), [PathBuf::from(SEALED_RESULT_FILE)], "served: {location}");
+	let agreed = task.result_digest.expect("a completed task has a digest");
+	assert_ne!(Hash::from(served_digest), agreed, "the digest on chain is of the clear output");
+	let sealed = std::fs::read(raw.join(SEALED_RESULT_FILE)).unwrap();
+	for file in files(opened).unwrap() {
+		let clear = std::fs::read(opened.join(&file)).unwrap();
+		assert_ne!(sealed, clear, "{} is served in the clear", file.display());
+		let found = !clear.is_empty() && sealed.windows(clear.len()).any(|part| part == clear);
+		assert!(!found, "{} is served in the clear", file.display());
+	}
+	let kept = worker.work_dir.join("results").join(format!("{task_id:?}"));
+	assert_eq!(files(&kept).unwrap(), [PathBuf::from(SEALED_RESULT_FILE)]);
+	let sealing = worker.work_dir.join("sealing").join(format!("{task_id:?}"));
+	assert!(!sealing.exists(), "the output in the clear does not outlive its sealing");
 }
 
 /// What [`phase_dead_workers_replaced`] leaves to [`phase_dead_workers_return`].

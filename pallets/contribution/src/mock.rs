@@ -578,6 +578,14 @@ impl DealSpec {
 			salt,
 			expiry: Some(expiry),
 		};
+		if self.dataset_price.is_some() && self.dataset == ENCRYPTED_DATASET {
+			// A result computed on an encrypted dataset is sealed to its beneficiary's key, so
+			// the marketplace makes the deal only for a beneficiary that has one.
+			pallet_marketplace::ResultEncryptionKeys::<Test>::insert(
+				account(self.requester),
+				[0x42u8; 32],
+			);
+		}
 		Marketplace::match_orders(
 			RuntimeOrigin::signed(account(OUTSIDER)),
 			signed(self.app_owner, app),

@@ -507,6 +507,8 @@ mod benchmarks {
 		presign(&dataset_owner, Order::Dataset(dataset_order.clone()));
 		presign(&pool_owner, Order::Workerpool(pool_order.clone()));
 		presign(&requester, Order::Request(request.clone()));
+		// The dataset is encrypted: its beneficiary must have a result key.
+		ResultEncryptionKeys::<T>::insert(&requester, [9u8; 32]);
 		let sponsor_signature =
 			Some(T::BenchmarkHelper::sign(&sponsor, &Pallet::<T>::sponsorship_payload(&request)));
 		let app_signed = Signed { signature: None, order: app_order };
@@ -527,6 +529,16 @@ mod benchmarks {
 
 		assert_eq!(Deals::<T>::iter().count(), 1);
 		assert_eq!(Presigned::<T>::iter().count(), 0);
+	}
+
+	/// Replacing a key: the same one write as setting the first.
+	#[benchmark]
+	fn set_result_encryption_key() {
+		let caller: T::AccountId = whitelisted_caller();
+		ResultEncryptionKeys::<T>::insert(&caller, [8u8; 32]);
+		#[extrinsic_call]
+		_(RawOrigin::Signed(caller.clone()), Some([9; 32]));
+		assert_eq!(ResultEncryptionKeys::<T>::get(caller), Some([9; 32]));
 	}
 
 	impl_benchmark_test_suite!(Pallet, crate::mock::new_test_ext(), crate::mock::Test);

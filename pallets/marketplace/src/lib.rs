@@ -15,6 +15,9 @@
 //! - **Workers** join one workerpool at a time with the HTTP endpoint their scheduler pushes tasks
 //!   to and the features they can serve, prove they are alive with heartbeats, and leave.
 //! - **Categories**, managed by governance, say how long a task may take (the reference time T).
+//! - **Result keys.** An account registers the X25519 key the results of its confidential tasks
+//!   are sealed to, as their beneficiary ([`Pallet::set_result_encryption_key`]); a deal buying
+//!   an encrypted dataset is made only for a beneficiary that has one.
 //! - **Orders** are signed off-chain (see [`orders`]) and brought on-chain only to be matched:
 //!   an app order, optionally a dataset order, a workerpool order and a request order.
 //!   [`Pallet::match_orders`] checks every rule of the reference protocol, each failing with its
@@ -145,6 +148,7 @@ pub type BalanceOf<T> =
 pub mod pallet {
 	use super::*;
 	use alloc::vec::Vec;
+	use commons_primitives::{is_small_order_x25519, X25519PublicKey};
 	use frame_support::pallet_prelude::*;
 	use frame_system::pallet_prelude::*;
 	use pallet_escrow::Escrow;
@@ -337,6 +341,15 @@ pub mod pallet {
 	/// The earliest expiry block whose orders' records may not all be removed yet.
 	#[pallet::storage]
 	pub type OrderPruneCursor<T: Config> = StorageValue<_, BlockNumberFor<T>, ValueQuery>;
+
+	/// The X25519 key each account wants the results of its confidential tasks sealed to, as
+	/// their beneficiary: an enclave computing a TEE task seals the result to the key its deal's
+	/// beneficiary has here when it finishes (the deal does not copy it), so a beneficiary keeps
+	/// it, and its secret, while its tasks run. A deal buying an encrypted dataset is made only
+	/// for a beneficiary that has one ([`Error::BeneficiaryHasNoResultKey`]).
+	#[pallet::storage]
+	pub type ResultEncryptionKeys<T: Config> =
+		StorageMap<_, Blake2_128Concat, T::AccountId, X25519PublicKey>;
 
 	/// The categories the chain starts with, as `(name, reference time in seconds)`.
 	#[pallet::genesis_config]
@@ -555,6 +568,14 @@ pub mod pallet {
 			/// Whose funds pay for the tasks: the requester or its sponsor.
 			payer: T::AccountId,
 		},
+		/// An account set, replaced or removed the key its confidential tasks' results are
+		/// sealed to.
+		ResultEncryptionKeySet {
+			/// The account, as the beneficiary of tasks.
+			account: T::AccountId,
+			/// Its X25519 result key from now on; `None` if it removed it.
+			key: Option<X25519PublicKey>,
+		},
 	}
 
 	#[pallet::error]
@@ -707,6 +728,13 @@ pub mod pallet {
 		/// its owner's choice, and anyone may create an app: an encrypted dataset's order must
 		/// name the one app its owner trusts with the data.
 		ConfidentialDatasetForAnyApp,
+		/// The X25519 key is of small order: the key agreement with it is all zeros whatever
+		/// the sealer's secret, so anyone could open a result sealed to it.
+		SmallOrderResultKey,
+		/// The deal buys an encrypted dataset, and the request's beneficiary has no result
+		/// encryption key ([`Pallet::set_result_encryption_key`]): a result computed on
+		/// confidential data is never served in the clear, so it could not be delivered.
+		BeneficiaryHasNoResultKey,
 	}
 
 	#[pallet::hooks]
@@ -1167,6 +1195,33 @@ pub mod pallet {
 			PoolMemberCount::<T>::remove(workerpool);
 			Self::return_deposit(Footprint::Workerpool(workerpool))?;
 			Self::deposit_event(Event::WorkerpoolRemoved { workerpool });
+			Ok(())
+		}
+
+		/// Sets the X25519 key the results of the caller's confidential (TEE) tasks are sealed
+		/// to, as their beneficiary, or removes it with `None`. Each enclave seals a result to
+		/// the key set when it finishes computing, so a beneficiary keeps the key, and the
+		/// secret that opens it, until its tasks are settled: after a removal, a task on an
+		/// encrypted dataset is not computed, and another TEE task's result is served in the
+		/// clear. Deals buying an encrypted dataset need a beneficiary with a key.
+		///
+		/// Refuses a key of small order ([`Error::SmallOrderResultKey`]), to which anything
+		/// sealed is readable by everyone. The key is a fixed 32 bytes, so it holds no deposit.
+		#[pallet::call_index(23)]
+		#[pallet::weight(T::WeightInfo::set_result_encryption_key())]
+		pub fn set_result_encryption_key(
+			origin: OriginFor<T>,
+			key: Option<X25519PublicKey>,
+		) -> DispatchResult {
+			let account = ensure_signed(origin)?;
+			match &key {
+				Some(public) => {
+					ensure!(!is_small_order_x25519(public), Error::<T>::SmallOrderResultKey);
+					ResultEncryptionKeys::<T>::insert(&account, public);
+				}
+				None => ResultEncryptionKeys::<T>::remove(&account),
+			}
+			Self::deposit_event(Event::ResultEncryptionKeySet { account, key });
 			Ok(())
 		}
 	}

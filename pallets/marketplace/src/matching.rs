@@ -10,7 +10,7 @@ use sp_runtime::traits::{CheckedAdd, CheckedMul};
 
 use crate::{
 	compatibility::check_compatibility, types::*, Apps, BalanceOf, Categories, Config, Consumed,
-	Datasets, Deals, Error, Event, Pallet, Workerpools,
+	Datasets, Deals, Error, Event, Pallet, ResultEncryptionKeys, Workerpools,
 };
 
 /// An order, its hash, its remaining volume and its expiry, once checked.
@@ -62,6 +62,13 @@ impl<T: Config> Pallet<T> {
 			.is_some_and(|entry| entry.encrypted);
 		let deal_tag = check_compatibility(app, dataset, dataset_encrypted, pool, request)?;
 		let dataset_price = dataset.map(|order| order.price).unwrap_or_default();
+		// A result computed on confidential data is served only sealed to its beneficiary, so
+		// a beneficiary without a key could never receive it. The deal does not copy the key:
+		// the enclave reads the beneficiary's key when it seals.
+		ensure!(
+			!dataset_encrypted || ResultEncryptionKeys::<T>::contains_key(&request.beneficiary),
+			Error::<T>::BeneficiaryHasNoResultKey
+		);
 
 		// Authenticity and volume: registered, unexpired, signed by the owner, not used up.
 		ensure!(Categories::<T>::contains_key(request.category), Error::<T>::UnknownCategory);

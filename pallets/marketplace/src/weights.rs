@@ -82,6 +82,8 @@ pub trait WeightInfo {
 	fn prune_expired_order() -> Weight;
 	/// The weight of `match_orders`, measured by its benchmark.
 	fn match_orders() -> Weight;
+	/// The weight of `set_result_encryption_key`, measured by its benchmark.
+	fn set_result_encryption_key() -> Weight;
 }
 
 /// Measured weights, with database access priced by the runtime's `DbWeight`.
@@ -464,6 +466,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Marketplace::Consumed` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
 	/// Storage: `Marketplace::Datasets` (r:1 w:0)
 	/// Proof: `Marketplace::Datasets` (`max_values`: None, `max_size`: Some(401), added: 2876, mode: `MaxEncodedLen`)
+	/// Storage: `Marketplace::ResultEncryptionKeys` (r:1 w:0)
+	/// Proof: `Marketplace::ResultEncryptionKeys` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 	/// Storage: `Marketplace::Workerpools` (r:1 w:0)
 	/// Proof: `Marketplace::Workerpools` (`max_values`: None, `max_size`: Some(337), added: 2812, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:5 w:5)
@@ -490,8 +494,18 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof size: measured `3920`, estimated `16278` bytes.
 		// Fastest run: 584_265_000 picoseconds.
 		Weight::from_parts(802_695_000, 16278)
-			.saturating_add(T::DbWeight::get().reads(39_u64))
+			.saturating_add(T::DbWeight::get().reads(40_u64))
 			.saturating_add(T::DbWeight::get().writes(41_u64))
+	}
+	/// Storage: `Marketplace::ResultEncryptionKeys` (r:0 w:1)
+	/// Proof: `Marketplace::ResultEncryptionKeys` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
+	fn set_result_encryption_key() -> Weight {
+		// Not measured on the reference machine yet: `heartbeat`'s weight (two reads, one
+		// write), which covers this call's one write without a read, until
+		// `scripts/benchmark.sh` regenerates this file from the benchmark of this call.
+		Weight::from_parts(24_963_000, 3799)
+			.saturating_add(T::DbWeight::get().reads(2_u64))
+			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 }
 
@@ -614,7 +628,12 @@ impl WeightInfo for () {
 	}
 	fn match_orders() -> Weight {
 		Weight::from_parts(802_695_000, 16278)
-			.saturating_add(ParityDbWeight::get().reads(39_u64))
+			.saturating_add(ParityDbWeight::get().reads(40_u64))
 			.saturating_add(ParityDbWeight::get().writes(41_u64))
+	}
+	fn set_result_encryption_key() -> Weight {
+		Weight::from_parts(24_963_000, 3799)
+			.saturating_add(ParityDbWeight::get().reads(2_u64))
+			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 }

@@ -3,7 +3,8 @@
 //! Providers register apps, datasets and workerpools and publish (presign) their orders;
 //! requesters list what is on offer, `run` a task (match it with the cheapest compatible offers,
 //! wait for the verified result, fetch it and check its digest) and look at deals and tasks.
-//! Owners of encrypted datasets run their key service with it (`key-service`).
+//! Owners of encrypted datasets run their key service with it (`key-service`); beneficiaries of
+//! confidential tasks create the key their results are sealed to with it (`result-key`).
 //! Everything is read and written through a node's JSON-RPC with the runtime's own types.
 
 mod amount;
@@ -12,7 +13,7 @@ mod run;
 
 use clap::{Args, Parser, Subcommand};
 use commons_client::{
-	confidential::{encrypt_dataset, DatasetKey},
+	confidential::{encrypt_dataset, DatasetKey, ResultKey},
 	fetch::fetch,
 	market::published_orders,
 	Chain,
@@ -89,6 +90,24 @@ enum Command {
 		/// Where the new key is written (an existing file is never replaced).
 		#[arg(long)]
 		key_file: std::path::PathBuf,
+	},
+	/// Creates the key the results of the key's account's confidential (TEE) tasks are sealed
+	/// to, as their beneficiary: writes its secret to `--key-file` and registers its public half
+	/// on chain. Needed to buy tasks on encrypted datasets; `run --result-key-file` opens the
+	/// results with it. Keep the key registered, and its file, until those tasks are settled.
+	ResultKey {
+		/// Where the new key's secret is written (an existing file is never replaced): it alone
+		/// opens the results sealed to the key.
+		#[arg(long, required_unless_present = "remove")]
+		key_file: Option<std::path::PathBuf>,
+		/// Registers the key already in `--key-file` (after a failed registration, or to
+		/// register it again) instead of creating one.
+		#[arg(long, requires = "key_file")]
+		reuse: bool,
+		/// Removes the registered key: the results of TEE tasks on public data are then
+		/// served in the clear, and tasks on encrypted datasets cannot be bought or computed.
+		#[arg(long, conflicts_with_all = ["key_file", "reuse"])]
+		remove: bool,
 	},
 	/// Registers a workerpool scheduled by the account holding `--scheduler`'s key.
 	CreateWorkerpool {
@@ -283,6 +302,10 @@ fn created(events: &[RuntimeEvent]) -> Option<(&'static str, serde_json::Value)>
 		RuntimeEvent::Marketplace(pallet_marketplace::Event::OrderPresigned { order, .. }) => {
 			Some(("order", format!("{order:?}").into()))
 		}
+		RuntimeEvent::Marketplace(pallet_marketplace::Event::ResultEncryptionKeySet {
+			key: Some(key),
+			..
+		}) => Some(("result_key", sp_core::bytes::to_hex(key, false).into())),
 		_ => None,
 	})
 }
@@ -341,6 +364,21 @@ async fn execute(cli: Cli) -> Result<(), String> {
 				.map_err(|error| format!("cannot write {}: {error}", output.display()))?;
 			println!("{}", sp_core::bytes::to_hex(&Sha256::digest(&encrypted), false));
 			return Ok(());
+		}
+		Command::ResultKey { key_file, reuse, remove } => {
+			let key = match (key_file, reuse, remove) {
+				(_, _, true) => None,
+				(Some(path), true, false) => Some(ResultKey::load(&path)?.public()),
+				(Some(path), false, false) => {
+					let key = ResultKey::generate();
+					key.save(&path).map_err(|error| {
+						format!("{error} (`--reuse` registers the key an existing file holds)")
+					})?;
+					Some(key.public())
+				}
+				(None, _, false) => return Err("result-key needs --key-file or --remove".into()),
+			};
+			pallet_marketplace::Call::set_result_encryption_key { key }
 		}
 		Command::CreateWorkerpool {
 			description,

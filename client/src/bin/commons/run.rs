@@ -7,13 +7,15 @@ use std::{
 
 use clap::Args;
 use commons_client::{
+	confidential::{open_result, unpack_output, ResultKey, SEALED_RESULT_FILE},
+	digest::{digest, files},
 	fetch::fetch_result,
 	market::{cheapest_offers, latest_expiry, published_orders},
 	Chain,
 };
 use commons_runtime::{AccountId, Hash, Runtime, RuntimeCall, RuntimeEvent, Signature};
 use pallet_contribution::{Task, TaskStatus};
-use pallet_marketplace::{DealId, Order, Payer, RequestOrder, Restriction, Signed, Tag};
+use pallet_marketplace::{tag, DealId, Order, Payer, RequestOrder, Restriction, Signed, Tag};
 use sp_core::{sr25519, Pair};
 
 use crate::{amount::Amount, bounded, salt};
@@ -51,6 +53,10 @@ pub struct Request {
 	/// Where to write the result's files (for several tasks: one directory per task index).
 	#[arg(long, default_value = "result")]
 	output: PathBuf,
+	/// The beneficiary's result key file (`commons result-key`): a confidential (TEE) task's
+	/// result is served sealed to the key registered with it, and opened with this one.
+	#[arg(long)]
+	result_key_file: Option<PathBuf>,
 	/// How long to wait for the result, in seconds.
 	#[arg(long, default_value_t = 900)]
 	timeout: u64,
@@ -93,9 +99,35 @@ pub async fn run(chain: &Chain, pair: &sr25519::Pair, request: Request) -> Resul
 				.encrypted
 		}
 	};
+	let result_key = request.result_key_file.as_deref().map(ResultKey::load).transpose()?;
+	let registered_key = chain.result_encryption_key(&order.beneficiary).await?;
+	if let (Some(key), Some(registered)) = (&result_key, registered_key) {
+		if key.public() != registered {
+			return Err(format!(
+				"the result key in --result-key-file is not the one {} registered: its results \
+				 are sealed to the registered one",
+				order.beneficiary
+			));
+		}
+	}
+	if dataset_encrypted && registered_key.is_none() {
+		return Err(format!(
+			"{} has no result key: a result computed on an encrypted dataset is delivered only \
+			 sealed to its beneficiary; create one with `commons result-key --key-file <file>`",
+			order.beneficiary
+		));
+	}
 	let published = published_orders(chain, request.from_block).await?;
 	let offers = cheapest_offers(&published, &order, dataset_encrypted)
 		.map_err(|no_offer| no_offer.to_string())?;
+	// A TEE deal's result is sealed to the beneficiary's key, when it has one: open it here, or
+	// say before paying that it cannot be.
+	let sealed = offers.app.tag & tag::TEE != 0 && registered_key.is_some();
+	if sealed && result_key.is_none() && order.beneficiary == requester {
+		return Err("the result will be sealed to your result key: pass its file with \
+		            --result-key-file"
+			.into());
+	}
 	let price = offers.task_price();
 	if price > max {
 		return Err(format!(
@@ -156,19 +188,54 @@ pub async fn run(chain: &Chain, pair: &sr25519::Pair, request: Request) -> Resul
 		} else {
 			request.output.join(index.to_string())
 		};
-		fetch_checked_result(task, &output).await?;
+		fetch_checked_result(task, &output, sealed, result_key.as_ref()).await?;
 		println!("{}", output.display());
 	}
 	Ok(())
 }
 
 /// Fetches `task`'s result into `output` and checks it against the digest the workers agreed on.
-async fn fetch_checked_result(task: &Task<Runtime>, output: &Path) -> Result<(), String> {
+///
+/// When `sealed` (a TEE task whose beneficiary has a result key), the result served is the one
+/// file [`SEALED_RESULT_FILE`]: it is opened with `result_key` and replaced by the files it
+/// holds, and the digest agreed on is the digest of those (see `commons_client::confidential`).
+async fn fetch_checked_result(
+	task: &Task<Runtime>,
+	output: &Path,
+	sealed: bool,
+	result_key: Option<&ResultKey>,
+) -> Result<(), String> {
 	let agreed = task.result_digest.ok_or("the completed task has no digest")?;
 	let location = String::from_utf8_lossy(&task.result_location).into_owned();
 	std::fs::create_dir_all(output)
 		.map_err(|error| format!("cannot create {}: {error}", output.display()))?;
-	let fetched = Hash::from(fetch_result(&location, output).await?);
+	let mut fetched = Hash::from(fetch_result(&location, output).await?);
+	let sealed_file = output.join(SEALED_RESULT_FILE);
+	// The digest agreed on is of the output in the clear: a sealed file never matches it.
+	let served_sealed = sealed
+		&& fetched != agreed
+		&& files(output).map_err(|error| error.to_string())? == [PathBuf::from(SEALED_RESULT_FILE)];
+	if served_sealed {
+		let key = result_key.ok_or(format!(
+			"the result is sealed to the beneficiary's result key: it is in {}; pass the key's \
+			 file with --result-key-file to open it",
+			sealed_file.display()
+		))?;
+		let task_id = pallet_contribution::Pallet::<Runtime>::task_id(&task.deal, task.index);
+		let bytes = std::fs::read(&sealed_file)
+			.map_err(|error| format!("cannot read {}: {error}", sealed_file.display()))?;
+		let packed = open_result(key.secret(), &task_id, &bytes)?;
+		// Opened: the files in the clear take its place, and only they are digested.
+		std::fs::remove_file(&sealed_file)
+			.map_err(|error| format!("cannot remove {}: {error}", sealed_file.display()))?;
+		unpack_output(&packed, output)?;
+		fetched = Hash::from(digest(output).map_err(|error| error.to_string())?);
+	} else if sealed && fetched == agreed {
+		eprintln!(
+			"warning: the result at {location} was served in the clear, though its beneficiary \
+			 has a result key"
+		);
+	}
 	if fetched != agreed {
 		return Err(format!(
 			"result digest mismatch: the workers agreed on {agreed:?}, the result at {location} \

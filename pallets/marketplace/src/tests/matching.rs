@@ -431,8 +431,41 @@ fn an_encrypted_dataset_is_sold_only_into_tee_deals() {
 		let mut orders = Match::new(1);
 		orders.app.tag = tag::TEE;
 		orders.workerpool.tag = tag::TEE;
+		// Its result is sealed to the beneficiary, who must have a key for it.
+		assert_ok!(Marketplace::set_result_encryption_key(signed_by(REQUESTER), Some([0x42; 32])));
 		assert_ok!(orders.submit());
 		assert_eq!(Deals::<Test>::get(last_deal()).unwrap().tag, tag::TEE);
+	});
+}
+
+#[test]
+fn an_encrypted_dataset_is_sold_only_to_a_beneficiary_with_a_result_key() {
+	run_test(|| {
+		register_resources();
+		Datasets::<Test>::mutate(0, |dataset| dataset.as_mut().unwrap().encrypted = true);
+		let mut orders = Match::new(1);
+		orders.app.tag = tag::TEE;
+		orders.workerpool.tag = tag::TEE;
+		orders.request.beneficiary = account(OUTSIDER);
+		assert_noop!(orders.submit(), Error::<Test>::BeneficiaryHasNoResultKey);
+		// The requester's key does not help: the result is sealed to the beneficiary.
+		assert_ok!(Marketplace::set_result_encryption_key(signed_by(REQUESTER), Some([0x42; 32])));
+		assert_noop!(orders.submit(), Error::<Test>::BeneficiaryHasNoResultKey);
+		assert_ok!(Marketplace::set_result_encryption_key(signed_by(OUTSIDER), Some([0x43; 32])));
+		assert_ok!(orders.submit());
+		let deal = Deals::<Test>::get(last_deal()).unwrap();
+		assert_eq!(deal.beneficiary, account(OUTSIDER));
+		// The deal does not copy the key: the enclave reads the beneficiary's when it seals.
+		assert_eq!(ResultEncryptionKeys::<Test>::get(account(OUTSIDER)), Some([0x43; 32]));
+	});
+	// A TEE deal on data in the clear needs no key: its result may be served in the clear.
+	run_test(|| {
+		register_resources();
+		let mut orders = Match::new(1);
+		orders.app.tag = tag::TEE;
+		orders.workerpool.tag = tag::TEE;
+		assert!(!ResultEncryptionKeys::<Test>::contains_key(account(REQUESTER)));
+		assert_ok!(orders.submit());
 	});
 }
 

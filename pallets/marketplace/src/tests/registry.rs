@@ -286,3 +286,41 @@ fn governance_creates_categories_with_a_positive_reference_time() {
 		assert_eq!(Categories::<Test>::get(2).unwrap().name.to_vec(), b"M".to_vec());
 	});
 }
+
+#[test]
+fn an_account_sets_replaces_and_removes_its_result_key_but_never_a_small_order_one() {
+	run_test(|| {
+		let set = |key| Marketplace::set_result_encryption_key(signed_by(REQUESTER), key);
+		assert_ok!(set(Some([0x42; 32])));
+		assert_eq!(ResultEncryptionKeys::<Test>::get(account(REQUESTER)), Some([0x42; 32]));
+		System::assert_last_event(
+			Event::ResultEncryptionKeySet { account: account(REQUESTER), key: Some([0x42; 32]) }
+				.into(),
+		);
+		assert_ok!(set(Some([0x43; 32])));
+		assert_eq!(ResultEncryptionKeys::<Test>::get(account(REQUESTER)), Some([0x43; 32]));
+
+		// Anything sealed to a small-order key is readable by everyone, whichever its top bit.
+		for point in commons_primitives::enclave::SMALL_ORDER_X25519 {
+			let mut high = point;
+			high[31] |= 0x80;
+			for key in [point, high] {
+				assert_noop!(set(Some(key)), Error::<Test>::SmallOrderResultKey);
+			}
+		}
+		assert_eq!(ResultEncryptionKeys::<Test>::get(account(REQUESTER)), Some([0x43; 32]));
+
+		assert_ok!(set(None));
+		assert!(!ResultEncryptionKeys::<Test>::contains_key(account(REQUESTER)));
+		System::assert_last_event(
+			Event::ResultEncryptionKeySet { account: account(REQUESTER), key: None }.into(),
+		);
+		// Another account's key is its own.
+		assert_ok!(Marketplace::set_result_encryption_key(signed_by(OUTSIDER), Some([0x44; 32])));
+		assert!(!ResultEncryptionKeys::<Test>::contains_key(account(REQUESTER)));
+		assert_noop!(
+			Marketplace::set_result_encryption_key(RuntimeOrigin::none(), Some([0x45; 32])),
+			DispatchError::BadOrigin
+		);
+	});
+}
