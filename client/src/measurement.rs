@@ -1,4 +1,7 @@
-//! TEE measurements on the command line: `sgx:0x<32-byte MRENCLAVE>`, `tdx:0x<48-byte MRTD>`.
+//! TEE measurements on the command line: `sgx:0x<32-byte MRENCLAVE>`; for TDX either the
+//! measurement itself, `tdx:0x<48 bytes>`, or the registers it is made of,
+//! `tdx-registers:0x<MRTD>,0x<RTMR0>,0x<RTMR1>,0x<RTMR2>,0x<RTMR3>` (48 bytes each), from which
+//! it is computed ([`commons_primitives::tdx_measurement`]).
 
 use std::str::FromStr;
 
@@ -12,12 +15,26 @@ impl FromStr for MeasurementArg {
 	type Err = String;
 
 	fn from_str(text: &str) -> Result<Self, String> {
-		let bad = || format!("{text} is not a measurement: write sgx:0x<64 hex> or tdx:0x<96 hex>");
+		let bad = || {
+			format!(
+				"{text} is not a measurement: write sgx:0x<64 hex>, tdx:0x<96 hex> or \
+				 tdx-registers:0x<MRTD>,0x<RTMR0>,0x<RTMR1>,0x<RTMR2>,0x<RTMR3> (96 hex each)"
+			)
+		};
 		let (kind, hex) = text.split_once(':').ok_or_else(bad)?;
-		let bytes = sp_core::bytes::from_hex(hex).map_err(|_| bad())?;
+		let bytes = |hex: &str| sp_core::bytes::from_hex(hex).map_err(|_| bad());
 		let measurement = match kind {
-			"sgx" => Measurement::SgxMrEnclave(bytes.try_into().map_err(|_| bad())?),
-			"tdx" => Measurement::TdxMrTd(bytes.try_into().map_err(|_| bad())?),
+			"sgx" => Measurement::SgxMrEnclave(bytes(hex)?.try_into().map_err(|_| bad())?),
+			"tdx" => Measurement::Tdx(bytes(hex)?.try_into().map_err(|_| bad())?),
+			"tdx-registers" => {
+				let registers = hex
+					.split(',')
+					.map(|register| bytes(register)?.try_into().map_err(|_| bad()))
+					.collect::<Result<Vec<[u8; 48]>, String>>()?;
+				let [mr_td, rtmrs @ ..] = registers.as_slice() else { return Err(bad()) };
+				let rtmrs: [[u8; 48]; 4] = rtmrs.try_into().map_err(|_| bad())?;
+				Measurement::Tdx(commons_primitives::tdx_measurement(mr_td, &rtmrs))
+			}
 			_ => return Err(bad()),
 		};
 		Ok(MeasurementArg(measurement))
@@ -33,9 +50,19 @@ mod tests {
 		let sgx = format!("sgx:0x{}", "ab".repeat(32));
 		assert_eq!(sgx.parse(), Ok(MeasurementArg(Measurement::SgxMrEnclave([0xab; 32]))));
 		let tdx = format!("tdx:0x{}", "cd".repeat(48));
-		assert_eq!(tdx.parse(), Ok(MeasurementArg(Measurement::TdxMrTd([0xcd; 48]))));
+		assert_eq!(tdx.parse(), Ok(MeasurementArg(Measurement::Tdx([0xcd; 48]))));
 		assert!(format!("sgx:0x{}", "ab".repeat(48)).parse::<MeasurementArg>().is_err());
 		assert!(format!("sev:0x{}", "ab".repeat(32)).parse::<MeasurementArg>().is_err());
 		assert!("sgx".parse::<MeasurementArg>().is_err());
+		let registers = |count: usize| {
+			let values: Vec<String> =
+				(0..count).map(|n| format!("0x{}", format!("{n:02x}").repeat(48))).collect();
+			format!("tdx-registers:{}", values.join(","))
+		};
+		let expected =
+			commons_primitives::tdx_measurement(&[0; 48], &[[1; 48], [2; 48], [3; 48], [4; 48]]);
+		assert_eq!(registers(5).parse(), Ok(MeasurementArg(Measurement::Tdx(expected))));
+		assert!(registers(4).parse::<MeasurementArg>().is_err());
+		assert!(registers(6).parse::<MeasurementArg>().is_err());
 	}
 }

@@ -43,7 +43,7 @@ pub fn simulated_measurement(kind: TeeKind) -> Measurement {
 		TeeKind::Sgx => {
 			Measurement::SgxMrEnclave(Sha256::digest(SIMULATED_MEASUREMENT_SEED).into())
 		}
-		TeeKind::Tdx => Measurement::TdxMrTd(Sha384::digest(SIMULATED_MEASUREMENT_SEED).into()),
+		TeeKind::Tdx => Measurement::Tdx(Sha384::digest(SIMULATED_MEASUREMENT_SEED).into()),
 	}
 }
 

@@ -26,3 +26,6 @@ pub const DATASET_KEY_SEAL: &[u8] = b"commons/dataset-key/v2";
 /// 9180 HPKE `info`, `RESULT_SEAL ‖ task id`. Not [`ENCLAVE_RESULT`], which labels what an
 /// enclave signs: a label names one purpose only.
 pub const RESULT_SEAL: &[u8] = b"commons/result-seal/v1";
+
+/// What a TDX trust domain's measurement hashes its MRTD and RTMRs under.
+pub const TDX_MEASUREMENT: &[u8] = b"commons/tdx-measurement/v1";

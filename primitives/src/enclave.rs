@@ -24,8 +24,30 @@ use crate::Tag;
 pub enum Measurement {
 	/// An SGX enclave's MRENCLAVE.
 	SgxMrEnclave([u8; 32]),
-	/// A TDX trust domain's MRTD.
-	TdxMrTd([u8; 48]),
+	/// A TDX trust domain's measurement: [`tdx_measurement`] of its MRTD and its run-time
+	/// measurement registers RTMR0–3.
+	///
+	/// MRTD alone names only the firmware (TDVF) the TD was built with, which on a cloud is the
+	/// same for every tenant's guest; the RTMRs hold what that firmware and the guest's boot
+	/// measured: RTMR0 the TD's configuration, RTMR1 the kernel (or unified kernel image), RTMR2
+	/// its command line and initrd, RTMR3 whatever the guest extends at run time (an image that
+	/// extends it lists the values it reaches). MRCONFIGID, MROWNER and MROWNERCONFIG are not
+	/// covered: whoever launches the TD chooses them and the protocol gives them no meaning, so
+	/// an image whose behaviour depends on configuration must measure it into an RTMR.
+	Tdx([u8; 48]),
+}
+
+/// The [`Measurement::Tdx`] of a TD whose MRTD is `mr_td` and whose RTMR0–3 are `rtmrs`:
+/// SHA-384 over the domain [`crate::domains::TDX_MEASUREMENT`], then MRTD, then RTMR0 to RTMR3.
+pub fn tdx_measurement(mr_td: &[u8; 48], rtmrs: &[[u8; 48]; 4]) -> [u8; 48] {
+	use sha2::{Digest, Sha384};
+	let mut hasher = Sha384::new();
+	hasher.update(crate::domains::TDX_MEASUREMENT);
+	hasher.update(mr_td);
+	for rtmr in rtmrs {
+		hasher.update(rtmr);
+	}
+	hasher.finalize().into()
 }
 
 /// A signature by an enclave's key (64 bytes: ed25519, sr25519, or ECDSA r ‖ s).
@@ -178,6 +200,22 @@ pub trait EnclaveRegistry<AccountId> {
 #[cfg(test)]
 mod tests {
 	use super::*;
+
+	#[test]
+	fn a_tdx_measurement_changes_with_the_firmware_and_every_rtmr() {
+		let (mr_td, rtmrs) = ([1u8; 48], [[2u8; 48], [3; 48], [4; 48], [5; 48]]);
+		let base = tdx_measurement(&mr_td, &rtmrs);
+		assert_ne!(tdx_measurement(&[9; 48], &rtmrs), base);
+		for index in 0..4 {
+			let mut changed = rtmrs;
+			changed[index][0] ^= 1;
+			assert_ne!(tdx_measurement(&mr_td, &changed), base, "RTMR{index}");
+		}
+		// Registers are not interchangeable.
+		let mut swapped = rtmrs;
+		swapped.swap(1, 2);
+		assert_ne!(tdx_measurement(&mr_td, &swapped), base);
+	}
 
 	#[test]
 	fn small_order_keys_are_recognised_in_either_encoding_of_their_top_bit() {

@@ -21,7 +21,7 @@ pub mod enclave;
 pub mod tag;
 
 pub use enclave::{
-	is_small_order_x25519, EnclaveRegistry, EnclaveSignature, EnclaveSigningKey, Measurement,
-	PinnedEnclave, SealedDatasetKey, X25519PublicKey,
+	is_small_order_x25519, tdx_measurement, EnclaveRegistry, EnclaveSignature, EnclaveSigningKey,
+	Measurement, PinnedEnclave, SealedDatasetKey, X25519PublicKey,
 };
 pub use tag::Tag;

@@ -218,6 +218,7 @@ type Migrations = (
 	pallet_marketplace::migrations::MigrateToV2<Runtime>,
 	pallet_contribution::migrations::MigrateToV2<Runtime>,
 	pallet_contribution::migrations::MigrateToV3<Runtime>,
+	pallet_attestation::migrations::MigrateToV1<Runtime>,
 );
 
 /// Dispatches blocks and transactions to the pallets.

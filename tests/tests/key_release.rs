@@ -299,7 +299,7 @@ fn measurement_arg(measurement: Measurement) -> String {
 		Measurement::SgxMrEnclave(bytes) => {
 			format!("sgx:0x{}", sp_core::hexdisplay::HexDisplay::from(&bytes))
 		}
-		Measurement::TdxMrTd(bytes) => {
+		Measurement::Tdx(bytes) => {
 			format!("tdx:0x{}", sp_core::hexdisplay::HexDisplay::from(&bytes))
 		}
 	}

@@ -251,6 +251,7 @@ mod benchmarks {
 			accepted: BoundedVec::truncate_from(alloc::vec![TcbStatus::UpToDate; 9]),
 			out_of_date_grace: 1,
 			allowed_advisories: Some(BoundedVec::truncate_from(advisories)),
+			min_evaluation_data_number: Some(u32::MAX),
 		};
 
 		#[extrinsic_call]

@@ -29,14 +29,18 @@
 //!   development chains: [`Pallet::register_simulated`] takes the worker's word for the kind and
 //!   measurement, and proves only that the worker holds the signing key (an ed25519 signature over
 //!   the report data). Only a chain whose genesis sets `allow_simulated` accepts it (the dev and
-//!   local presets do; production specs must not), and the registration and its event say
-//!   [`Attester::Simulated`], so nothing it produces passes for real attestation.
+//!   local presets do; the staging preset and production specs do not), and the registration
+//!   and its event say [`Attester::Simulated`], so nothing it produces passes for real
+//!   attestation. A simulated enclave is never given a task on an encrypted dataset unless the
+//!   genesis also sets `allow_simulated_confidential` (the dev preset only: test data).
+//!   Encryption keys of small order are refused whatever the evidence.
 //! - **Hardware evidence.** [`Pallet::register_quote`] takes an Intel DCAP quote (SGX v3, TDX
 //!   v4 and v5) and verifies it in the runtime with [`commons_dcap`]: the PCK certificate chain
 //!   to Intel's root CA with both revocation lists, the quoting enclave's report and identity,
 //!   the quote's signature, and the platform's TCB level, whose status and advisories
-//!   [`TcbPolicy`] (set by governance) must accept. Debug enclaves are refused. The quote's
-//!   report data must be the binding hash above followed by zeros.
+//!   [`TcbPolicy`] (set by governance) must accept, with collateral at least as recent as its
+//!   minimum TCB evaluation data number. Debug enclaves are refused. The quote's report data
+//!   must be the binding hash above followed by zeros.
 //! - **Collateral is chain state.** Intel's root CA is set in genesis and changed only by
 //!   governance; changing it starts a new root epoch, and collateral verified under an older
 //!   root is ignored. The root and PCK CAs' revocation lists, TCB info per (TEE, FMSPC) and the
@@ -57,11 +61,12 @@
 //!
 //! ## Assumptions
 //!
-//! - **Genesis hash.** [`Pallet::report_data`] reads `frame_system`'s hash of block 0. That is
-//!   the genesis hash from block 1 on (block 1's initialisation stores its parent hash there;
-//!   during the genesis build it is a placeholder), and `frame_system` never prunes it. Compute
-//!   nodes compute the same hash off-chain with [`Pallet::report_data_for`], linked from this
-//!   crate, and the genesis hash they read over RPC.
+//! - **Block hashes.** [`Pallet::report_data`] reads `frame_system`'s hashes of block 0 and of
+//!   the anchor. Block 0's is the genesis hash from block 1 on (block 1's initialisation stores
+//!   its parent hash there; during the genesis build it is a placeholder), and `frame_system`
+//!   never prunes it; the anchor's is kept for `BlockHashCount` blocks, more than
+//!   [`Config::MaxEvidenceAge`]. Compute nodes compute the same hash off-chain with
+//!   [`Pallet::report_data_for`], linked from this crate, and the hashes they read over RPC.
 //! - **Clock.** All time is [`Config::UnixTime`] in milliseconds: in the runtime,
 //!   `pallet_timestamp`, so the block's timestamp as its author set it, not a trusted clock.
 //!   Expiry ([`Config::AttestationLifetime`], in milliseconds) is judged against it, and
@@ -72,7 +77,7 @@
 //! - **No re-check.** A registration is judged once, when it is made. A new root CA, a newer
 //!   revocation list or a stricter [`TcbPolicy`] does not remove an enclave already
 //!   registered; it stays trusted until it expires, at most [`Config::AttestationLifetime`]
-//!   later.
+//!   later. (Evicting registrations whose PCK a newer list revokes is not built yet.)
 //!
 //! ## Usage
 //!
@@ -113,6 +118,7 @@ pub use pallet::*;
 #[cfg(feature = "runtime-benchmarks")]
 mod benchmarking;
 mod collateral;
+pub mod migrations;
 #[cfg(test)]
 mod mock;
 mod registry;
@@ -172,8 +178,8 @@ pub mod pallet {
 		type WeightInfo: WeightInfo;
 	}
 
-	/// The layout version of this pallet's storage (the first).
-	const STORAGE_VERSION: StorageVersion = StorageVersion::new(0);
+	/// The layout version of this pallet's storage: see [`crate::migrations`].
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
 
 	#[pallet::pallet]
 	#[pallet::storage_version(STORAGE_VERSION)]

@@ -47,7 +47,7 @@ impl<T: Config> EnclaveRegistry<T::AccountId> for Pallet<T> {
 		encryption: commons_primitives::X25519PublicKey,
 	) {
 		let kind = match measurement {
-			Measurement::TdxMrTd(_) => TeeKind::Tdx,
+			Measurement::Tdx(_) => TeeKind::Tdx,
 			_ => TeeKind::Sgx,
 		};
 		let now = Self::now();

@@ -67,7 +67,7 @@ impl TeeKind {
 	pub fn measures(self, measurement: &Measurement) -> bool {
 		matches!(
 			(self, measurement),
-			(TeeKind::Sgx, Measurement::SgxMrEnclave(_)) | (TeeKind::Tdx, Measurement::TdxMrTd(_))
+			(TeeKind::Sgx, Measurement::SgxMrEnclave(_)) | (TeeKind::Tdx, Measurement::Tdx(_))
 		)
 	}
 }
@@ -274,6 +274,11 @@ pub struct TcbPolicy {
 	pub out_of_date_grace: u64,
 	/// If set, every advisory affecting a platform must be listed here.
 	pub allowed_advisories: Option<BoundedVec<AdvisoryId, ConstU32<64>>>,
+	/// If set, a platform is graded only by TCB info and a quoting enclave identity of at least
+	/// this TCB evaluation data number: collateral from before a TCB recovery Intel published
+	/// (and governance adopted) grades nothing, even while it is unexpired.
+	#[serde(default)]
+	pub min_evaluation_data_number: Option<u32>,
 }
 
 impl Default for TcbPolicy {
@@ -287,6 +292,7 @@ impl Default for TcbPolicy {
 			]),
 			out_of_date_grace: 0,
 			allowed_advisories: None,
+			min_evaluation_data_number: None,
 		}
 	}
 }

@@ -6,7 +6,7 @@ use crate::{
 };
 use alloc::vec::Vec;
 use commons_dcap::{collateral as dcap_collateral, Report, Verified};
-use commons_primitives::Measurement;
+use commons_primitives::{tdx_measurement, Measurement};
 use frame_support::ensure;
 use sp_runtime::DispatchResult;
 
@@ -33,7 +33,7 @@ impl<T: Config> Pallet<T> {
 			accepted: &policy.accepted,
 			out_of_date_grace: policy.out_of_date_grace,
 			allowed_advisories: allowed.as_deref(),
-			min_evaluation_data_number: None,
+			min_evaluation_data_number: policy.min_evaluation_data_number,
 		}
 		.admits(&verified, now)
 		.map_err(Error::<T>::Verification)?;
@@ -101,10 +101,11 @@ impl<T: Config> Pallet<T> {
 	}
 }
 
-/// The measurement apps allow: an SGX enclave's MRENCLAVE, a TD's MRTD.
+/// The measurement apps allow: an SGX enclave's MRENCLAVE, a TD's MRTD and RTMRs
+/// ([`tdx_measurement`]).
 fn measurement_of(report: &Report) -> Measurement {
 	match report {
 		Report::Sgx(report) => Measurement::SgxMrEnclave(report.mr_enclave),
-		Report::Td(report) => Measurement::TdxMrTd(report.mr_td),
+		Report::Td(report) => Measurement::Tdx(tdx_measurement(&report.mr_td, &report.rtmrs)),
 	}
 }

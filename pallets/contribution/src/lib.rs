@@ -81,17 +81,23 @@
 //!   [`Config::TaskRetention`] after the later of its settlement and its final deadline, then is
 //!   removed in idle time (see `pruning`): never before the final deadline, or `initialize` could
 //!   open it a second time.
-//! - **An enclave is checked when it signs.** A TEE result is accepted only when signed by an
-//!   enclave of a measurement the app allows at that moment, not only at assignment: a worker
-//!   may re-register its enclave at any time.
+//! - **An enclave is pinned at assignment.** Assigning a worker to a TEE task records the
+//!   enclave it has then (measurement and keys: [`PinnedEnclave`]), which must be attested, of
+//!   the task's TEE kind and of a measurement the app allows; for a task on an encrypted dataset,
+//!   attested by hardware (simulated evidence only where genesis allows it for confidential
+//!   data). A result is accepted only when signed by that enclave while it is still the worker's
+//!   registration: a worker may re-register at any time, but another enclave (another
+//!   measurement, or keys it controls outside any enclave) gains nothing from it.
 //!
 //! Confidential datasets: the chain never sees a dataset's key, only the key sealed to one
 //! enclave ([`SealedDatasetKey`]). A release is accepted only for a worker assigned to an
-//! unsettled, still open TEE task of a deal buying that encrypted dataset, whose enclave is
-//! attested, unexpired and of a measurement the app allows, and only when it is sealed to that
-//! enclave's registered encryption key; each is recorded in the task and announced by
+//! unsettled, still open TEE task of a deal buying that encrypted dataset, whose registration
+//! is still the enclave pinned at its assignment, and only when it is sealed to that enclave's
+//! encryption key, once; each is recorded in the task and announced by
 //! [`Event::DatasetKeyReleased`], so that who received which dataset's key for which task is
-//! public. Sealed keys leave the task's state when it settles.
+//! public. Sealed keys leave the task's state when it settles. The chain checks the release
+//! after it is public: the dataset owner's key service checks the same things before it seals
+//! anything (see the client's `key_service`).
 //!
 //! All money moves through the escrow pallet ([`pallet_escrow::Escrow`]): nothing here touches a
 //! balance directly.

@@ -74,7 +74,7 @@ fn longest<S: Get<u32>>(byte: u8) -> BoundedVec<u8, S> {
 }
 
 fn most_measurements<T: Config>() -> BoundedVec<Measurement, T::MaxMeasurements> {
-	vec![Measurement::TdxMrTd([7; 48]); T::MaxMeasurements::get() as usize]
+	vec![Measurement::Tdx([7; 48]); T::MaxMeasurements::get() as usize]
 		.try_into()
 		.expect("exactly the bound")
 }

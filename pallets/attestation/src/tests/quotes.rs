@@ -387,3 +387,49 @@ mod intel_sample {
 		});
 	}
 }
+
+#[test]
+fn a_policy_s_minimum_evaluation_number_refuses_collateral_from_before_it() {
+	run_with_root(synthetic::ROOT_CA, NOW, || {
+		// The stored TCB info and QE identity are of evaluation number 20.
+		submit_collateral("UpToDate");
+		let worker = account(1);
+		let keys = TestEnclave::new(1).keys;
+		let policy = TcbPolicy { min_evaluation_data_number: Some(21), ..TcbPolicy::default() };
+		assert_ok!(Attestation::set_tcb_policy(RuntimeOrigin::root(), policy));
+		assert_noop!(
+			register(&worker, quote_for(&worker, &keys, spec()), keys),
+			quote_error(Dcap::TcbEvaluationTooOld)
+		);
+		let policy = TcbPolicy { min_evaluation_data_number: Some(20), ..TcbPolicy::default() };
+		assert_ok!(Attestation::set_tcb_policy(RuntimeOrigin::root(), policy));
+		assert_ok!(register(&worker, quote_for(&worker, &keys, spec()), keys));
+	});
+}
+
+#[test]
+fn v1_keeps_the_stored_policy_and_requires_no_minimum() {
+	use crate::migrations::{v0, MigrateToV1};
+	use codec::Encode;
+	use frame_support::traits::{GetStorageVersion, OnRuntimeUpgrade, StorageVersion};
+	run(false, || {
+		let old = v0::TcbPolicy {
+			accepted: vec![TcbStatus::UpToDate, TcbStatus::OutOfDate].try_into().unwrap(),
+			out_of_date_grace: 7,
+			allowed_advisories: None,
+		};
+		frame_support::storage::unhashed::put_raw(
+			&crate::Policy::<Test>::hashed_key(),
+			&old.encode(),
+		);
+		StorageVersion::new(0).put::<crate::Pallet<Test>>();
+
+		MigrateToV1::<Test>::on_runtime_upgrade();
+
+		let policy = crate::Policy::<Test>::get();
+		assert_eq!(policy.accepted.to_vec(), vec![TcbStatus::UpToDate, TcbStatus::OutOfDate]);
+		assert_eq!(policy.out_of_date_grace, 7);
+		assert_eq!(policy.min_evaluation_data_number, None);
+		assert_eq!(crate::Pallet::<Test>::on_chain_storage_version(), StorageVersion::new(1));
+	});
+}

@@ -7,7 +7,7 @@ use frame_support::{assert_noop, assert_ok};
 use sp_core::Pair;
 
 const MRENCLAVE: Measurement = Measurement::SgxMrEnclave([7; 32]);
-const MRTD: Measurement = Measurement::TdxMrTd([8; 48]);
+const MRTD: Measurement = Measurement::Tdx([8; 48]);
 
 /// `worker` registering a simulated enclave of `kind` and `measurement` with `keys` and `proof`.
 fn attempt(
