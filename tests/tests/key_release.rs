@@ -64,7 +64,7 @@ async fn the_key_service_sends_nothing_to_an_enclave_the_owner_did_not_allow() {
 	let result_key = dir.path().join("bob-result.key");
 	let key_arg = result_key.display().to_string();
 	commons(&node, Bob, &["result-key", "--key-file", &key_arg]).await;
-	let key_service = KeyService::start(
+	let mut key_service = KeyService::start(
 		&dir,
 		&node,
 		&suri(Alice),
@@ -75,11 +75,18 @@ async fn the_key_service_sends_nothing_to_an_enclave_the_owner_did_not_allow() {
 	key_service.wait_until_caught_up(&node).await;
 	let from = node.best_number().await.unwrap();
 
-	// Eve is assigned a task of the trusted app with her first enclave, then registers another
-	// (the attack: an enclave she controls). Dave is assigned one of the other app.
+	// While the key service is down, Eve is assigned a task of the trusted app with her first
+	// enclave, then registers another (the attack: an enclave she controls), and Dave is
+	// assigned one of the other app. Once that is final, the service starts again and reads
+	// the assignments it missed. (Had it been up, it might have sealed the key to Eve's first
+	// enclave before she swapped it: to the enclave pinned at her assignment, which only that
+	// enclave can open.)
+	key_service.kill();
 	let swapped = assigned_task(&node, &dir, &result_key, trusted_app, dataset, Eve).await;
 	register(&node, Eve, &other, trusted).await;
 	let refused = assigned_task(&node, &dir, &result_key, untrusted_app, dataset, Dave).await;
+	wait_until_final(&node, node.best_number().await.unwrap()).await;
+	key_service.restart();
 
 	for reason in [
 		"its registered enclave is not the one it was assigned with",
@@ -124,6 +131,17 @@ async fn the_key_service_sends_nothing_to_an_enclave_the_owner_did_not_allow() {
 	let end = node.best_number().await.unwrap();
 	assert_eq!(releases_sent(&node, from, end).await, vec![swapped], "only Eve's task got a key");
 	assert!(!releases_sent(&node, from, end).await.contains(&refused));
+}
+
+/// Waits until `block` is finalized.
+async fn wait_until_final(node: &TestNode, block: BlockNumber) {
+	wait_for(&format!("block #{block} to be final"), Duration::from_secs(60), || async {
+		match node.finalized_number().await {
+			Ok(finalized) if finalized >= block => Ok(()),
+			other => Err(format!("finalized: {other:?}")),
+		}
+	})
+	.await;
 }
 
 /// Charlie's workerpool of SGX workers, scheduled by Ferdie, with an order selling its tasks.
