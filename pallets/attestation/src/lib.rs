@@ -515,7 +515,7 @@ impl<T: Config> Pallet<T> {
 		anchor: BlockNumberFor<T>,
 	) -> Result<[u8; 32], Error<T>> {
 		use frame_support::traits::Get;
-		use sp_runtime::traits::Zero;
+		use sp_runtime::traits::{Saturating, Zero};
 		let now = frame_system::Pallet::<T>::block_number();
 		// The current block's own hash is not known until it is built.
 		frame_support::ensure!(anchor < now, Error::<T>::EvidenceAnchorNotPast);

@@ -112,6 +112,7 @@ fn authenticity_rules_each_refuse_with_their_own_error() {
 		|m| {
 			m.app.app = 5;
 			m.request.app = 5;
+			m.dataset.as_mut().unwrap().app_restriction = Restriction::Only(5);
 		},
 		Error::<Test>::UnknownApp,
 	);
