@@ -13,7 +13,7 @@ use commons_client::Chain;
 use commons_runtime::{AccountId, BlockNumber, Runtime, RuntimeCall};
 use pallet_attestation::{Attester, EnclaveKeys, QuoteBytes};
 use pallet_marketplace::{Tag, WorkerpoolId};
-use sp_core::{sr25519, Get, Pair};
+use sp_core::{sr25519, Pair};
 
 use crate::{evidence::QuoteProvider, tee::SimulatedEnclave, LOG_TARGET};
 
