@@ -324,12 +324,6 @@ fn judge(
 	let pinned = pinned.ok_or_else(|| {
 		Next::Refuse("the task pinned no enclave for it (not a TEE task?)".into())
 	})?;
-	if !policy.measurements.contains(&pinned.measurement) {
-		return Err(Next::Refuse(format!(
-			"its enclave's measurement {:?} is not one the owner allows",
-			pinned.measurement
-		)));
-	}
 	if is_small_order_x25519(&pinned.encryption) {
 		return Err(Next::Refuse("its enclave key is an X25519 key of small order".into()));
 	}
@@ -340,6 +334,14 @@ fn judge(
 			"its registered enclave is not the one it was assigned with (it may re-attest it)"
 				.into(),
 		));
+	}
+	// Judged on the registration, which is the pinned enclave: a signer-based entry needs
+	// the quoted signer, product and version, which only the registration holds.
+	if !policy.measurements.iter().any(|allowed| registered.satisfies(allowed)) {
+		return Err(Next::Refuse(format!(
+			"its enclave's measurement {:?} is not one the owner allows",
+			pinned.measurement
+		)));
 	}
 	if now >= registered.expires_at {
 		return Err(Next::Wait("its enclave's attestation expired (it may re-attest)".into()));
@@ -436,6 +438,29 @@ mod tests {
 		assert!(matches!(judged(&enclave, &enclave), Err(Next::Refuse(_))));
 		let allowed = judge(&policy(), APP, Some(&enclave.pinned()), Some(&enclave), NOW, true);
 		assert_eq!(allowed, Ok(enclave.keys.encryption));
+	}
+
+	#[test]
+	fn an_owner_may_trust_an_sgx_signer_s_enclaves() {
+		let enclave = registration(MEASUREMENT, 2, hardware());
+		let trusting = |min_isv_svn| OwnerPolicy {
+			measurements: vec![Measurement::SgxSigner {
+				mr_signer: [1; 32],
+				isv_prod_id: 0,
+				min_isv_svn,
+			}],
+			..policy()
+		};
+		let judged = |policy: &OwnerPolicy| {
+			judge(policy, APP, Some(&enclave.pinned()), Some(&enclave), NOW, false)
+		};
+		assert_eq!(judged(&trusting(0)), Ok(enclave.keys.encryption));
+		assert!(matches!(judged(&trusting(1)), Err(Next::Refuse(_))));
+		// A simulated enclave shows no signer.
+		let simulated = registration(MEASUREMENT, 2, Attester::Simulated);
+		let judged =
+			judge(&trusting(0), APP, Some(&simulated.pinned()), Some(&simulated), NOW, true);
+		assert!(matches!(judged, Err(Next::Refuse(_))));
 	}
 
 	#[test]

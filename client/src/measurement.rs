@@ -1,4 +1,5 @@
-//! TEE measurements on the command line: `sgx:0x<32-byte MRENCLAVE>`; for TDX either the
+//! TEE measurements on the command line: `sgx:0x<32-byte MRENCLAVE>`, or an SGX signer's
+//! enclaves, `sgx-signer:0x<32-byte MRSIGNER>,<ISVPRODID>,<lowest ISVSVN>`; for TDX either the
 //! measurement itself, `tdx:0x<48 bytes>`, or the registers it is made of,
 //! `tdx-registers:0x<MRTD>,0x<RTMR0>,0x<RTMR1>,0x<RTMR2>,0x<RTMR3>` (48 bytes each), from which
 //! it is computed ([`commons_primitives::tdx_measurement`]).
@@ -17,7 +18,8 @@ impl FromStr for MeasurementArg {
 	fn from_str(text: &str) -> Result<Self, String> {
 		let bad = || {
 			format!(
-				"{text} is not a measurement: write sgx:0x<64 hex>, tdx:0x<96 hex> or \
+				"{text} is not a measurement: write sgx:0x<64 hex>, \
+				 sgx-signer:0x<MRSIGNER, 64 hex>,<ISVPRODID>,<lowest ISVSVN>, tdx:0x<96 hex> or \
 				 tdx-registers:0x<MRTD>,0x<RTMR0>,0x<RTMR1>,0x<RTMR2>,0x<RTMR3> (96 hex each)"
 			)
 		};
@@ -25,6 +27,16 @@ impl FromStr for MeasurementArg {
 		let bytes = |hex: &str| sp_core::bytes::from_hex(hex).map_err(|_| bad());
 		let measurement = match kind {
 			"sgx" => Measurement::SgxMrEnclave(bytes(hex)?.try_into().map_err(|_| bad())?),
+			"sgx-signer" => {
+				let [signer, product, version] = hex.split(',').collect::<Vec<_>>()[..] else {
+					return Err(bad());
+				};
+				Measurement::SgxSigner {
+					mr_signer: bytes(signer)?.try_into().map_err(|_| bad())?,
+					isv_prod_id: product.trim().parse().map_err(|_| bad())?,
+					min_isv_svn: version.trim().parse().map_err(|_| bad())?,
+				}
+			}
 			"tdx" => Measurement::Tdx(bytes(hex)?.try_into().map_err(|_| bad())?),
 			"tdx-registers" => {
 				let registers = hex
@@ -64,5 +76,18 @@ mod tests {
 		assert_eq!(registers(5).parse(), Ok(MeasurementArg(Measurement::Tdx(expected))));
 		assert!(registers(4).parse::<MeasurementArg>().is_err());
 		assert!(registers(6).parse::<MeasurementArg>().is_err());
+		let signer = format!("sgx-signer:0x{},7,3", "ef".repeat(32));
+		assert_eq!(
+			signer.parse(),
+			Ok(MeasurementArg(Measurement::SgxSigner {
+				mr_signer: [0xef; 32],
+				isv_prod_id: 7,
+				min_isv_svn: 3
+			}))
+		);
+		assert!(format!("sgx-signer:0x{},7", "ef".repeat(32)).parse::<MeasurementArg>().is_err());
+		assert!(format!("sgx-signer:0x{},x,3", "ef".repeat(32))
+			.parse::<MeasurementArg>()
+			.is_err());
 	}
 }

@@ -35,6 +35,20 @@ pub enum Measurement {
 	/// covered: whoever launches the TD chooses them and the protocol gives them no meaning, so
 	/// an image whose behaviour depends on configuration must measure it into an RTMR.
 	Tdx([u8; 48]),
+	/// Any SGX enclave its signer vouches for: signed by the key whose hash is `mr_signer`
+	/// (MRSIGNER), of product `isv_prod_id` (ISVPRODID), at security version `min_isv_svn`
+	/// (ISVSVN) or later. An app that names its signer this way accepts the signer's later
+	/// builds without listing each MRENCLAVE, and refuses builds older than a vulnerable one
+	/// by raising the minimum. Only hardware evidence shows these fields: a simulated enclave
+	/// never matches one.
+	SgxSigner {
+		/// MRSIGNER: the SHA-256 hash of the enclave signer's public key modulus.
+		mr_signer: [u8; 32],
+		/// ISVPRODID: the product the signer assigned the enclave to.
+		isv_prod_id: u16,
+		/// The lowest ISVSVN (security version) accepted.
+		min_isv_svn: u16,
+	},
 }
 
 /// The [`Measurement::Tdx`] of a TD whose MRTD is `mr_td` and whose RTMR0–3 are `rtmrs`:

@@ -22,7 +22,7 @@ impl<T: Config> EnclaveRegistry<T::AccountId> for Pallet<T> {
 		let trusted_with_data =
 			enclave.attester != Attester::Simulated || SimulatedConfidentialAllowed::<T>::get();
 		(enclave.kind.serves(tag)
-			&& allowed.contains(&enclave.measurement)
+			&& allowed.iter().any(|measurement| enclave.satisfies(measurement))
 			&& (!confidential || trusted_with_data))
 			.then(|| enclave.pinned())
 	}

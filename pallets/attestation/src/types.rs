@@ -188,6 +188,22 @@ pub struct Enclave {
 }
 
 impl Enclave {
+	/// Whether this enclave is one that `allowed` names: of that MRENCLAVE or TDX measurement,
+	/// or, for [`Measurement::SgxSigner`], an SGX enclave whose quote showed that signer and
+	/// product at that security version or later.
+	pub fn satisfies(&self, allowed: &Measurement) -> bool {
+		match allowed {
+			Measurement::SgxSigner { mr_signer, isv_prod_id, min_isv_svn } => matches!(
+				self.attester,
+				Attester::IntelDcap {
+					identity: QuotedIdentity::Sgx { mr_signer: signer, isv_prod_id: product, isv_svn },
+					..
+				} if signer == *mr_signer && product == *isv_prod_id && isv_svn >= *min_isv_svn
+			),
+			measurement => self.measurement == *measurement,
+		}
+	}
+
 	/// The enclave as a task pins it: its measurement and keys.
 	pub fn pinned(&self) -> PinnedEnclave {
 		PinnedEnclave {

@@ -433,3 +433,30 @@ fn v1_keeps_the_stored_policy_and_requires_no_minimum() {
 		assert_eq!(crate::Pallet::<Test>::on_chain_storage_version(), StorageVersion::new(1));
 	});
 }
+
+#[test]
+fn an_app_may_name_its_sgx_enclaves_by_signer_product_and_lowest_version() {
+	run_with_root(synthetic::ROOT_CA, NOW, || {
+		submit_collateral("UpToDate");
+		let worker = account(1);
+		let keys = TestEnclave::new(1).keys;
+		// The synthetic quote's enclave: MRSIGNER [2; 32], ISVPRODID 1, ISVSVN 1.
+		assert_ok!(register(&worker, quote_for(&worker, &keys, spec()), keys));
+		let signer = |isv_prod_id, min_isv_svn| Measurement::SgxSigner {
+			mr_signer: [2; 32],
+			isv_prod_id,
+			min_isv_svn,
+		};
+		let allowed = |measurement| {
+			Attestation::allowed_enclave(&worker, tag::TEE | tag::SGX, &[measurement], false)
+		};
+		let pinned = allowed(signer(1, 1)).expect("its signer, product and version");
+		assert_eq!(pinned.measurement, Measurement::SgxMrEnclave([1; 32]), "pinned as it is");
+		assert!(allowed(signer(1, 0)).is_some());
+		assert!(allowed(signer(1, 2)).is_none(), "an older version than the lowest allowed");
+		assert!(allowed(signer(2, 1)).is_none(), "another product");
+		let stranger =
+			Measurement::SgxSigner { mr_signer: [3; 32], isv_prod_id: 1, min_isv_svn: 0 };
+		assert!(allowed(stranger).is_none(), "another signer");
+	});
+}

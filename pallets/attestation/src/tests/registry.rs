@@ -282,3 +282,19 @@ fn evidence_binds_a_recent_past_block_and_grows_stale() {
 		assert_noop!(simulated(enclave.proof_after(&worker, 2), 5), Error::<Test>::EvidenceTooOld);
 	});
 }
+
+#[test]
+fn a_simulated_enclave_never_matches_a_signer() {
+	run(true, || {
+		let worker = account(1);
+		register(&worker, &TestEnclave::new(1), MRENCLAVE);
+		let signer = Measurement::SgxSigner { mr_signer: [0; 32], isv_prod_id: 0, min_isv_svn: 0 };
+		assert_eq!(Attestation::allowed_enclave(&worker, tag::TEE, &[signer], false), None);
+		// Nor can one register under a signer's name: a registration is of an MRENCLAVE.
+		let enclave = TestEnclave::new(2);
+		assert_noop!(
+			attempt(&worker, TeeKind::Sgx, signer, enclave.keys, enclave.proof(&worker)),
+			Error::<Test>::MeasurementKindMismatch
+		);
+	});
+}
