@@ -125,6 +125,27 @@ fn synthetic_collateral<T: Config>() {
 	.expect("the synthetic QE identity verifies");
 }
 
+/// A synthetic quote of an enclave with `keys` for `worker` after block `anchor`, padded with
+/// `padding` bytes.
+fn quote_for<T: Config>(
+	worker: &T::AccountId,
+	keys: &EnclaveKeys,
+	anchor: BlockNumberFor<T>,
+	padding: usize,
+) -> Vec<u8> {
+	let mut report_data = [0u8; 64];
+	report_data[..32]
+		.copy_from_slice(&Pallet::<T>::report_data(worker, keys, anchor).expect("a fresh anchor"));
+	synthetic::sgx_quote(&QuoteSpec {
+		mr_enclave: [1; 32],
+		mr_signer: [2; 32],
+		report_data,
+		debug: false,
+		pck: synthetic::PCK,
+		padding,
+	})
+}
+
 #[benchmarks]
 mod benchmarks {
 	use super::*;
@@ -269,26 +290,57 @@ mod benchmarks {
 		registered::<T>(&worker);
 		let keys = EnclaveKeys { signing: [5; 32], encryption: [6; 32] };
 		let anchor = anchor::<T>();
-		let mut report_data = [0u8; 64];
-		report_data[..32].copy_from_slice(
-			&Pallet::<T>::report_data(&worker, &keys, anchor).expect("a fresh anchor"),
-		);
-		let spec = |padding| QuoteSpec {
-			mr_enclave: [1; 32],
-			mr_signer: [2; 32],
-			report_data,
-			debug: false,
-			pck: synthetic::PCK,
-			padding,
-		};
-		let unpadded = synthetic::sgx_quote(&spec(0)).len();
-		let quote: QuoteBytes = bounded(&synthetic::sgx_quote(&spec(16_384 - unpadded)));
+		let unpadded = quote_for::<T>(&worker, &keys, anchor, 0).len();
+		let quote: QuoteBytes = bounded(&quote_for::<T>(&worker, &keys, anchor, 16_384 - unpadded));
 
 		#[extrinsic_call]
 		_(RawOrigin::Signed(worker.clone()), quote, None, keys, anchor);
 
 		let enclave = Enclaves::<T>::get(&worker).expect("registered");
 		assert!(matches!(enclave.attester, Attester::IntelDcap { .. }));
+		assert!(QuotedPlatforms::<T>::get(&worker).is_some());
+	}
+
+	/// Evicting an unexpired registration on a quote that the current policy refuses, after
+	/// regrading it in full against the largest stored collateral (the largest PCK CRL and TCB
+	/// info) and judging the grade by the longest policy: more work than a registration whose
+	/// PCK certificate the CRL revokes, whose regrading stops at the CRL.
+	#[benchmark]
+	fn evict_revoked() {
+		synthetic_collateral::<T>();
+		let worker: T::AccountId = account("worker", 0, 0);
+		let keys = EnclaveKeys { signing: [5; 32], encryption: [6; 32] };
+		let anchor = anchor::<T>();
+		let quote: QuoteBytes = bounded(&quote_for::<T>(&worker, &keys, anchor, 0));
+		Pallet::<T>::register_quote(
+			RawOrigin::Signed(worker.clone()).into(),
+			quote,
+			None,
+			keys,
+			anchor,
+		)
+		.expect("the synthetic quote registers under the default policy");
+		// Every status (the platform's last) and the most advisories, none of the platform's:
+		// the policy reads all of it before it refuses.
+		let mut accepted = alloc::vec![TcbStatus::SWHardeningNeeded; 8];
+		accepted.push(TcbStatus::UpToDate);
+		let advisories: Vec<AdvisoryId> = (0..64)
+			.map(|n| bounded(alloc::format!("INTEL-SA-{:05}", 100 + n).as_bytes()))
+			.collect();
+		let policy = TcbPolicy {
+			accepted: BoundedVec::truncate_from(accepted),
+			out_of_date_grace: 1,
+			allowed_advisories: Some(BoundedVec::truncate_from(advisories)),
+			min_evaluation_data_number: Some(20),
+		};
+		Pallet::<T>::set_tcb_policy(RawOrigin::Root.into(), policy).expect("root sets the policy");
+		let caller: T::AccountId = whitelisted_caller();
+
+		#[extrinsic_call]
+		evict(RawOrigin::Signed(caller), worker.clone());
+
+		assert!(Enclaves::<T>::get(&worker).is_none());
+		assert!(QuotedPlatforms::<T>::get(&worker).is_none());
 	}
 
 	impl_benchmark_test_suite!(Pallet, crate::mock::bench_ext(), crate::mock::Test);

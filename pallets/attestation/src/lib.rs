@@ -25,6 +25,20 @@
 //! - **Expiry.** A registration holds for [`Config::AttestationLifetime`] from its evidence;
 //!   after that the enclave is not trusted, the worker re-attests (registering again replaces the
 //!   old registration), and anyone may [`Pallet::evict`] the stale entry to clear state.
+//! - **Revocation.** A registration on a quote keeps what the quote showed about its platform
+//!   ([`QuotedPlatforms`]: the PCK certificate's CA and serial, the certified TCB, the quoting
+//!   enclave's and TDX module's fields). Anyone may [`Pallet::evict`] it at once, before it
+//!   expires, when the chain's current collateral and [`TcbPolicy`] would refuse that platform
+//!   now ([`commons_dcap::regrade`]): a newer revocation list revokes its PCK certificate, newer
+//!   TCB info or QE identity grades it lower or revoked, a stricter policy refuses its grade, or
+//!   governance set a new root CA. Collateral missing or past its next update is not a reason:
+//!   it says nothing against the platform, and a late relayer must not let anyone empty the
+//!   registry. The chain's own state is the proof, so no quote is needed, and the event says
+//!   why ([`Event::EnclaveRevoked`]). The registry's answers look at expiry only: eviction is
+//!   what ends the trust, and an evicted enclave is no longer current for the tasks that
+//!   pinned it (the contribution pallet asks
+//!   [`is_current`](commons_primitives::EnclaveRegistry::is_current)), so it can neither
+//!   submit their results nor be released their datasets' keys.
 //! - **Simulated evidence.** Machines without TEE hardware can still exercise the whole flow on
 //!   development chains: [`Pallet::register_simulated`] takes the worker's word for the kind and
 //!   measurement, and proves only that the worker holds the signing key (an ed25519 signature over
@@ -74,10 +88,16 @@
 //! - **Root of trust.** Whatever certificate [`RootCa`] holds is trusted: the pallet checks only
 //!   that it parses (genesis panics if it does not). It must be Intel's, set in genesis or by
 //!   [`Config::GovernanceOrigin`].
-//! - **No re-check.** A registration is judged once, when it is made. A new root CA, a newer
-//!   revocation list or a stricter [`TcbPolicy`] does not remove an enclave already
-//!   registered; it stays trusted until it expires, at most [`Config::AttestationLifetime`]
-//!   later. (Evicting registrations whose PCK a newer list revokes is not built yet.)
+//! - **Someone evicts.** A registration the current collateral or policy refuses is not
+//!   removed by itself: it stays trusted until someone calls [`Pallet::evict`] (anyone may, and
+//!   is refunded nothing for a registration still admitted), or until it expires, at most
+//!   [`Config::AttestationLifetime`] later. Whoever relies on revocation (a collateral relayer,
+//!   a dataset owner) evicts as soon as the collateral revoking it is on chain.
+//! - **Collateral kept current.** While a piece of collateral a registration's grade needs is
+//!   past its next update, that registration may be evicted, as a new quote would be refused:
+//!   a late collateral relayer lets anyone evict every enclave of the affected platforms.
+//!   Registrations made before [`QuotedPlatforms`] existed (spec 109 and earlier) have no
+//!   entry there and can be evicted only on expiry.
 //!
 //! ## Usage
 //!
@@ -122,6 +142,7 @@ pub mod migrations;
 #[cfg(test)]
 mod mock;
 mod registry;
+mod revocation;
 #[cfg(test)]
 mod tests;
 pub mod types;
@@ -188,6 +209,14 @@ pub mod pallet {
 	/// Each worker's registered enclave.
 	#[pallet::storage]
 	pub type Enclaves<T: Config> = StorageMap<_, Blake2_128Concat, T::AccountId, Enclave>;
+
+	/// What the quote of each worker's enclave registered on a quote showed about its platform:
+	/// what [`Pallet::evict`] judges it by again, against the current collateral and policy.
+	/// Exactly the enclaves attested by [`Attester::IntelDcap`] have one (but those registered
+	/// before it existed); it goes with the registration.
+	#[pallet::storage]
+	pub type QuotedPlatforms<T: Config> =
+		StorageMap<_, Blake2_128Concat, T::AccountId, QuotedPlatform>;
 
 	/// Whether this chain accepts simulated evidence; set in genesis only.
 	#[pallet::storage]
@@ -309,6 +338,16 @@ pub mod pallet {
 			/// The policy now in force.
 			policy: TcbPolicy,
 		},
+		/// `worker`'s unexpired enclave was removed by `by` because the chain's current
+		/// collateral or TCB policy would refuse the platform its quote showed.
+		EnclaveRevoked {
+			/// The worker whose enclave was revoked.
+			worker: T::AccountId,
+			/// The account that removed it.
+			by: T::AccountId,
+			/// What the current collateral or policy refuses.
+			reason: RevocationReason,
+		},
 	}
 
 	#[pallet::error]
@@ -321,7 +360,8 @@ pub mod pallet {
 		InvalidKeyProof,
 		/// The account has no registered enclave.
 		NotRegistered,
-		/// The enclave has not expired: only its worker may remove it.
+		/// The enclave has not expired and current collateral and policy still admit it: only its
+		/// worker may remove it.
 		NotExpired,
 		/// The quote or the collateral failed verification; the inner error says which check.
 		Verification(commons_dcap::Error),
@@ -372,6 +412,8 @@ pub mod pallet {
 				Self::signed_by(&keys.signing, &report_data, &proof),
 				Error::<T>::InvalidKeyProof
 			);
+			// Nothing quoted vouches for the new registration.
+			QuotedPlatforms::<T>::remove(&worker);
 			Self::store_enclave(worker, kind, measurement, keys, Attester::Simulated);
 			Ok(())
 		}
@@ -381,21 +423,24 @@ pub mod pallet {
 		#[pallet::weight(T::WeightInfo::deregister())]
 		pub fn deregister(origin: OriginFor<T>) -> DispatchResult {
 			let worker = ensure_signed(origin)?;
-			Enclaves::<T>::take(&worker).ok_or(Error::<T>::NotRegistered)?;
+			ensure!(Enclaves::<T>::contains_key(&worker), Error::<T>::NotRegistered);
+			Self::remove_enclave(&worker);
 			Self::deposit_event(Event::EnclaveDeregistered { worker });
 			Ok(())
 		}
 
-		/// Removes `worker`'s expired enclave; anyone may.
+		/// Removes `worker`'s enclave; anyone may, once it has expired ([`Event::EnclaveEvicted`])
+		/// or, for an enclave registered on a quote, as soon as the chain's current collateral
+		/// and [`TcbPolicy`] would refuse the platform its quote showed
+		/// ([`Event::EnclaveRevoked`], with the reason): the chain's state is the proof.
+		///
+		/// Charged up front for regrading the platform against the largest collateral; an
+		/// expired enclave is refunded the difference. A refused eviction is not refunded.
 		#[pallet::call_index(2)]
-		#[pallet::weight(T::WeightInfo::evict())]
-		pub fn evict(origin: OriginFor<T>, worker: T::AccountId) -> DispatchResult {
+		#[pallet::weight(T::WeightInfo::evict().max(T::WeightInfo::evict_revoked()))]
+		pub fn evict(origin: OriginFor<T>, worker: T::AccountId) -> DispatchResultWithPostInfo {
 			let by = ensure_signed(origin)?;
-			let enclave = Enclaves::<T>::get(&worker).ok_or(Error::<T>::NotRegistered)?;
-			ensure!(Self::now() >= enclave.expires_at, Error::<T>::NotExpired);
-			Enclaves::<T>::remove(&worker);
-			Self::deposit_event(Event::EnclaveEvicted { worker, by });
-			Ok(())
+			Self::do_evict(by, worker)
 		}
 
 		/// Sets Intel's root CA certificate (DER). Starts a new root epoch: collateral verified
@@ -466,7 +511,7 @@ pub mod pallet {
 		}
 
 		/// Sets which TCB statuses and advisories registrations are accepted with. Enclaves
-		/// already registered keep their registration until it expires.
+		/// already registered that it refuses may be evicted by anyone ([`Pallet::evict`]).
 		#[pallet::call_index(8)]
 		#[pallet::weight(T::WeightInfo::set_tcb_policy())]
 		pub fn set_tcb_policy(origin: OriginFor<T>, policy: TcbPolicy) -> DispatchResult {
@@ -552,6 +597,12 @@ impl<T: Config> Pallet<T> {
 		Self::now() / 1000
 	}
 
+	/// Removes `worker`'s registration and what its quote showed.
+	pub(crate) fn remove_enclave(worker: &T::AccountId) {
+		Enclaves::<T>::remove(worker);
+		QuotedPlatforms::<T>::remove(worker);
+	}
+
 	pub(crate) fn store_enclave(
 		worker: T::AccountId,
 		kind: TeeKind,
@@ -595,7 +646,10 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Every registration is consistent: its measurement is of its kind's form and it expires
-	/// exactly one lifetime after its evidence; simulated ones exist only where allowed.
+	/// exactly one lifetime after its evidence; simulated ones exist only where allowed. What a
+	/// quote showed is kept only for registrations on a quote, of their kind and family. (Not
+	/// every registration on a quote has it: those made before [`QuotedPlatforms`] existed have
+	/// none, and can only expire.)
 	///
 	/// Compiled in every build, so that the tests of pallets built on this one can call it.
 	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
@@ -605,7 +659,7 @@ impl<T: Config> Pallet<T> {
 			simulated_allowed || !SimulatedConfidentialAllowed::<T>::get(),
 			"simulated evidence allowed for confidential data but not at all"
 		);
-		for (_, enclave) in Enclaves::<T>::iter() {
+		for (worker, enclave) in Enclaves::<T>::iter() {
 			frame_support::ensure!(
 				enclave.kind.measures(&enclave.measurement),
 				"an enclave's measurement is of another TEE kind"
@@ -622,6 +676,21 @@ impl<T: Config> Pallet<T> {
 			frame_support::ensure!(
 				simulated_allowed || enclave.attester != Attester::Simulated,
 				"a simulated enclave on a chain that refuses simulated evidence"
+			);
+		}
+		for (worker, platform) in QuotedPlatforms::<T>::iter() {
+			let enclave =
+				Enclaves::<T>::get(&worker).ok_or("what a quote showed, without its enclave")?;
+			let Attester::IntelDcap { fmspc, .. } = enclave.attester else {
+				return Err("what a quote showed, with an enclave not registered on a quote".into());
+			};
+			frame_support::ensure!(
+				platform.kind == enclave.kind && platform.certified.fmspc == fmspc,
+				"what a quote showed is of another kind or family than its enclave"
+			);
+			frame_support::ensure!(
+				platform.tdx.is_some() == (platform.kind == TeeKind::Tdx),
+				"what a quote showed has TDX fields exactly for TDX"
 			);
 		}
 		Ok(())

@@ -64,6 +64,8 @@ impl<T: Config> EnclaveRegistry<T::AccountId> for Pallet<T> {
 			),
 		};
 		Enclaves::<T>::insert(worker, enclave);
+		// Simulated: nothing quoted vouches for it.
+		crate::QuotedPlatforms::<T>::remove(worker);
 	}
 
 	#[cfg(feature = "runtime-benchmarks")]

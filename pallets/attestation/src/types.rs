@@ -1,7 +1,7 @@
 //! The attestation registry's types.
 
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
-use commons_dcap::quote::TeeType;
+use commons_dcap::{pki::Platform, quote::TeeType, PlatformTcb, QeTcb, TdxTcb};
 pub use commons_dcap::{PckCa, TcbStatus};
 use commons_primitives::{tag, Measurement, PinnedEnclave, Tag, X25519PublicKey};
 use frame_support::{traits::ConstU32, BoundedVec};
@@ -24,6 +24,10 @@ pub type QuoteBytes = BoundedVec<u8, ConstU32<16_384>>;
 pub type AdvisoryId = BoundedVec<u8, ConstU32<32>>;
 /// A raw `r ‖ s` ECDSA P-256 signature.
 pub type EcdsaSignature = [u8; 64];
+/// A certificate's serial number as revocation lists name it: at most 20 octets by RFC 5280,
+/// one more for the leading zero of a 20-octet value whose high bit is set, which `x509-cert`
+/// (and so the verifier) accepts.
+pub type CertSerial = BoundedVec<u8, ConstU32<21>>;
 
 /// Milliseconds since the Unix epoch, as the timestamp pallet counts.
 pub type Moment = u64;
@@ -77,6 +81,15 @@ impl From<TeeType> for TeeKind {
 		match tee {
 			TeeType::Sgx => TeeKind::Sgx,
 			TeeType::Tdx => TeeKind::Tdx,
+		}
+	}
+}
+
+impl From<TeeKind> for TeeType {
+	fn from(kind: TeeKind) -> Self {
+		match kind {
+			TeeKind::Sgx => TeeType::Sgx,
+			TeeKind::Tdx => TeeType::Tdx,
 		}
 	}
 }
@@ -212,6 +225,97 @@ impl Enclave {
 			encryption: self.keys.encryption,
 		}
 	}
+}
+
+/// What the quote of a registration on hardware evidence showed about its platform
+/// ([`commons_dcap::PlatformTcb`]), kept beside the registration so that anyone can show,
+/// without the quote, that the chain's current collateral or TCB policy would refuse it now
+/// ([`crate::Pallet::evict`]).
+#[derive(
+	Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
+)]
+pub struct QuotedPlatform {
+	/// The root epoch its PCK certificate chain was verified under: collateral of another root
+	/// does not vouch for it.
+	pub root_epoch: u32,
+	/// The TEE the quote reported on.
+	pub kind: TeeKind,
+	/// The CA that issued the PCK certificate: whose revocation list can revoke it.
+	pub pck_ca: PckCa,
+	/// The PCK CA certificate's serial number, as the root CA's revocation list names it.
+	pub pck_ca_serial: CertSerial,
+	/// The PCK certificate's serial number, as its CA's revocation list names it.
+	pub pck_serial: CertSerial,
+	/// When the PCK certificate or its CA expires, whichever is first: Unix seconds.
+	pub pck_chain_not_after: u64,
+	/// What the PCK certificate certifies: the family (FMSPC), the PCE, CPUSVN and PCESVN.
+	pub certified: Platform,
+	/// The quoting enclave, as its QE identity matches and grades it (ISVSVN among others).
+	pub qe: QeTcb,
+	/// TDX only: the TD's TEE_TCB_SVNs and its TDX module's signer and attributes.
+	pub tdx: Option<TdxTcb>,
+}
+
+impl QuotedPlatform {
+	/// `platform`, as a quote verified under root epoch `root_epoch` showed it; `None` if a
+	/// serial number is longer than a certificate's may be.
+	pub fn new(platform: &PlatformTcb, root_epoch: u32) -> Option<Self> {
+		Some(Self {
+			root_epoch,
+			kind: platform.tee.into(),
+			pck_ca: platform.pck_ca,
+			pck_ca_serial: platform.pck_ca_serial.clone().try_into().ok()?,
+			pck_serial: platform.pck_serial.clone().try_into().ok()?,
+			pck_chain_not_after: platform.pck_chain_not_after,
+			certified: platform.certified,
+			qe: platform.qe,
+			tdx: platform.tdx,
+		})
+	}
+
+	/// The platform as [`commons_dcap::regrade`] grades it.
+	pub fn platform(&self) -> PlatformTcb {
+		PlatformTcb {
+			tee: self.kind.into(),
+			pck_ca: self.pck_ca,
+			pck_ca_serial: self.pck_ca_serial.to_vec(),
+			pck_serial: self.pck_serial.to_vec(),
+			pck_chain_not_after: self.pck_chain_not_after,
+			certified: self.certified,
+			qe: self.qe,
+			tdx: self.tdx,
+		}
+	}
+}
+
+/// What the chain's current collateral or policy refuses in a registration it revoked
+/// ([`crate::Event::EnclaveRevoked`]).
+#[derive(
+	Clone,
+	Copy,
+	Debug,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+)]
+pub enum RevocationReason {
+	/// A revocation list on chain revokes its PCK certificate, or the PCK CA (or root) its
+	/// certificate chains to.
+	PckRevoked,
+	/// Governance set a new root CA since it registered: its PCK certificate chain was verified
+	/// under a root this chain no longer trusts.
+	RootCaChanged,
+	/// The current collateral no longer grades its platform: a piece it needs is missing or
+	/// past its next update, the platform's TCB is revoked, or the current TCB info or QE
+	/// identity no longer matches it. The error says which.
+	PlatformRefused(commons_dcap::Error),
+	/// The current TCB policy refuses the platform's current grade: its status, an advisory, or
+	/// the evaluation of the collateral grading it. The error says which.
+	PolicyRefused(commons_dcap::Error),
 }
 
 /// A revocation list as stored: verified when submitted, under root CA generation `root_epoch`.

@@ -2,7 +2,8 @@
 //! the binding to its worker and keys, before its enclave is registered.
 
 use crate::{
-	collateral::StoredCollateral, runtime_api, types::*, Config, Error, Pallet, Policy, RootCa,
+	collateral::StoredCollateral, runtime_api, types::*, Config, Error, Pallet, Policy,
+	QuotedPlatforms, RootCa, RootEpoch,
 };
 use alloc::vec::Vec;
 use commons_dcap::{collateral as dcap_collateral, Report, Verified};
@@ -24,24 +25,17 @@ impl<T: Config> Pallet<T> {
 		let expected = Self::report_data(&worker, &keys, anchor)?;
 		let now = Self::now_secs();
 		let verified = Self::verify(&quote, pck_chain.as_ref().map(|chain| &chain[..]), now)?;
-		let policy = Policy::<T>::get();
-		let allowed: Option<Vec<Vec<u8>>> = policy
-			.allowed_advisories
-			.as_ref()
-			.map(|ids| ids.iter().map(|id| id.to_vec()).collect());
-		commons_dcap::TcbPolicy {
-			accepted: &policy.accepted,
-			out_of_date_grace: policy.out_of_date_grace,
-			allowed_advisories: allowed.as_deref(),
-			min_evaluation_data_number: policy.min_evaluation_data_number,
-		}
-		.admits(&verified, now)
-		.map_err(Error::<T>::Verification)?;
+		Self::with_policy(|policy| policy.admits(&verified, now))
+			.map_err(Error::<T>::Verification)?;
 		let report_data = verified.report_data();
 		ensure!(
 			report_data[..32] == expected && report_data[32..] == [0u8; 32],
 			Error::<T>::ReportDataMismatch
 		);
+		// Kept to judge the registration again by later collateral (`Pallet::evict`). The
+		// verifier parses no serial number longer than the stored bound, so this never fails.
+		let platform = QuotedPlatform::new(&verified.platform, RootEpoch::<T>::get())
+			.ok_or(Error::<T>::Verification(commons_dcap::Error::CertificateMalformed))?;
 		let identity = match &verified.report {
 			Report::Sgx(report) => QuotedIdentity::Sgx {
 				mr_signer: report.mr_signer,
@@ -53,8 +47,24 @@ impl<T: Config> Pallet<T> {
 		let (kind, measurement) = (verified.tee.into(), measurement_of(&verified.report));
 		let attester =
 			Attester::IntelDcap { status: verified.status, fmspc: verified.fmspc, identity };
+		QuotedPlatforms::<T>::insert(&worker, platform);
 		Self::store_enclave(worker, kind, measurement, keys, attester);
 		Ok(())
+	}
+
+	/// Runs `judge` with the stored TCB policy, in the verifier's form.
+	pub(crate) fn with_policy<R>(judge: impl FnOnce(&commons_dcap::TcbPolicy<'_>) -> R) -> R {
+		let policy = Policy::<T>::get();
+		let allowed: Option<Vec<Vec<u8>>> = policy
+			.allowed_advisories
+			.as_ref()
+			.map(|ids| ids.iter().map(|id| id.to_vec()).collect());
+		judge(&commons_dcap::TcbPolicy {
+			accepted: &policy.accepted,
+			out_of_date_grace: policy.out_of_date_grace,
+			allowed_advisories: allowed.as_deref(),
+			min_evaluation_data_number: policy.min_evaluation_data_number,
+		})
 	}
 
 	/// [`runtime_api::AttestationApi::check_quote`]: verifies `quote` against `collateral` at

@@ -12,7 +12,9 @@
 //! revocation lists, the TCB levels of the platform's family (TCB info, per FMSPC) and the
 //! quoting enclave's identity, each signed by Intel. [`verify_quote`] checks all of it and
 //! returns the [`Verified`] report with the platform's [`TcbStatus`] and advisories;
-//! [`TcbPolicy::admits`] decides whether that status is good enough.
+//! [`TcbPolicy::admits`] decides whether that status is good enough. [`regrade`] grades the
+//! same platform again later, from what the quote showed ([`PlatformTcb`]) and the collateral
+//! as it is then, without the quote; [`TcbPolicy::admits_regraded`] judges that grade.
 //!
 //! ## Design
 //!
@@ -25,6 +27,12 @@
 //!   matching, TDX module identities and the TD 1.5 relaunch rule follow Intel's QVL as the
 //!   `dcap-qvl` crate implements it; its tests compare the two on Intel's samples and on
 //!   mutations of them.
+//! - **A grade can be taken again.** Revocation lists, TCB info and QE identities change after
+//!   a quote is verified. [`Verified::platform`] keeps every input of the grade that is not a
+//!   signature (the PCK certificate's and its CA's serials, the certified TCB, the quoting
+//!   enclave's and the TDX module's fields), and [`regrade`] runs the same level matching
+//!   and status convergence as [`verify_quote`] on them, so a chain can judge a registration
+//!   by today's collateral without keeping the quote.
 //! - **Every failure names itself.** [`Error`] has one variant per reason a quote or a piece of
 //!   collateral is refused, so a chain can report exactly which.
 //!
@@ -55,7 +63,7 @@ pub use pki::{Crl, PckCa};
 pub use quote::{Quote, Report, TeeType};
 pub use tcb::{TcbPolicy, TcbStatus};
 pub use time::parse_rfc3339;
-pub use verify::{verify_quote, Verified};
+pub use verify::{regrade, verify_quote, PlatformTcb, QeTcb, Regraded, TdxTcb, Verified};
 
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use scale_info::TypeInfo;

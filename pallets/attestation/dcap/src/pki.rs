@@ -97,10 +97,14 @@ impl Cert {
 		common_name(&self.parsed.tbs_certificate.subject)
 	}
 
-	fn valid_at(&self, now: u64) -> bool {
+	/// The end of its validity (`notAfter`), Unix seconds.
+	pub fn not_after(&self) -> u64 {
+		self.parsed.tbs_certificate.validity.not_after.to_unix_duration().as_secs()
+	}
+
+	pub(crate) fn valid_at(&self, now: u64) -> bool {
 		let validity = &self.parsed.tbs_certificate.validity;
-		validity.not_before.to_unix_duration().as_secs() <= now
-			&& now <= validity.not_after.to_unix_duration().as_secs()
+		validity.not_before.to_unix_duration().as_secs() <= now && now <= self.not_after()
 	}
 
 	fn is_ca(&self) -> bool {
@@ -289,7 +293,13 @@ impl Crl {
 	/// Whether `cert`'s serial number is on the list. The issuer is not compared: the caller
 	/// picks the list of `cert`'s issuer.
 	pub fn revokes(&self, cert: &Cert) -> bool {
-		self.revoked.iter().any(|serial| serial.as_slice() == cert.serial())
+		self.revokes_serial(cert.serial())
+	}
+
+	/// Whether the serial number `serial` (as [`Cert::serial`] gives it) is on the list: for a
+	/// certificate judged again after it was verified, without the certificate.
+	pub fn revokes_serial(&self, serial: &[u8]) -> bool {
+		self.revoked.iter().any(|revoked| revoked.as_slice() == serial)
 	}
 }
 
@@ -358,7 +368,18 @@ const SGX_PCE_ID: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.11374
 const SGX_FMSPC: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113741.1.13.1.4");
 
 /// What a PCK certificate says about its platform.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(
+	Clone,
+	Copy,
+	Debug,
+	PartialEq,
+	Eq,
+	codec::Encode,
+	codec::Decode,
+	codec::DecodeWithMemTracking,
+	codec::MaxEncodedLen,
+	scale_info::TypeInfo,
+)]
 pub struct Platform {
 	/// FMSPC: the platform family, which selects its TCB info.
 	pub fmspc: [u8; 6],

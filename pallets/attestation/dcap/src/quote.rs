@@ -31,6 +31,11 @@ pub enum TeeType {
 	Tdx,
 }
 
+/// Whether an enclave of SGX ATTRIBUTES `attributes` runs in debug mode (byte 0, bit 1).
+pub(crate) fn is_debug(attributes: &[u8; 16]) -> bool {
+	attributes[0] & 0x02 != 0
+}
+
 /// An SGX enclave report: the application enclave's, or the quoting enclave's.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EnclaveReport {
@@ -57,7 +62,7 @@ pub struct EnclaveReport {
 impl EnclaveReport {
 	/// Debug enclaves let the host read their memory.
 	pub fn is_debug(&self) -> bool {
-		self.attributes[0] & 0x02 != 0
+		is_debug(&self.attributes)
 	}
 
 	pub(crate) fn parse(bytes: &[u8]) -> Result<Self> {

@@ -7,9 +7,10 @@
 //! certificate, and CRLs for both CAs (the PCK CA's revokes [`REVOKED_PCK`]). The PCK
 //! certificates and the signer carry Intel's common names, which the verifier pins;
 //! `synthetic/reissue.py` gave them those names (keeping keys, serials and CRLs) and issued
-//! [`PCK_OTHER_NAME`] and [`SIGNER_OTHER_NAME`], the same keys under other names. This module
-//! builds SGX quotes, TCB info and QE identities over them and signs them with those keys, as
-//! Intel's would be.
+//! [`PCK_OTHER_NAME`] and [`SIGNER_OTHER_NAME`], the same keys under other names;
+//! `synthetic/earlier-crl.py` wrote [`PCK_CA_EARLIER_CRL`], the PCK CA's list from before it
+//! revoked [`REVOKED_PCK`]. This module builds SGX quotes, TCB info and QE identities over
+//! them and signs them with those keys, as Intel's would be.
 
 use alloc::{format, string::String, vec::Vec};
 use p256::ecdsa::{signature::Signer, Signature, SigningKey};
@@ -23,6 +24,10 @@ pub const ROOT_CA_CRL: &[u8] = include_bytes!("synthetic/root.crl.der");
 pub const PCK_CA: &[u8] = include_bytes!("synthetic/pck-ca.der");
 /// The PCK CA's revocation list, DER: it revokes [`REVOKED_PCK`].
 pub const PCK_CA_CRL: &[u8] = include_bytes!("synthetic/pck-ca.crl.der");
+/// The PCK CA's earlier list (issued 2026-11-01, before [`PCK_CA_CRL`]): it revokes nothing,
+/// not yet [`REVOKED_PCK`]. `synthetic/earlier-crl.py` wrote it. For tests of a revocation
+/// that comes after a registration.
+pub const PCK_CA_EARLIER_CRL: &[u8] = include_bytes!("synthetic/pck-ca-earlier.crl.der");
 /// The same CA's list with ~1 500 more revoked serials (58 KB): the largest a chain stores.
 pub const PCK_CA_LARGE_CRL: &[u8] = include_bytes!("synthetic/pck-ca-large.crl.der");
 /// The platform's PCK certificate ("Intel SGX PCK Certificate"), DER.

@@ -1,8 +1,8 @@
 //! TCB statuses, how the platform's, the quoting enclave's and the TDX module's combine, and the
 //! policy that decides which are good enough.
 
-use crate::{Error, Result, Verified};
-use alloc::vec::Vec;
+use crate::{Error, Regraded, Result, Verified};
+use alloc::{string::String, vec::Vec};
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use scale_info::TypeInfo;
 use serde::{Deserialize, Serialize};
@@ -120,25 +120,51 @@ impl TcbPolicy<'_> {
 	/// its status is accepted (or out of date within the grace period after the date of the
 	/// level it matched) and every advisory affecting it is allowed.
 	pub fn admits(&self, verified: &Verified, now: u64) -> Result<()> {
+		self.admits_grade(
+			verified.status,
+			&verified.advisories,
+			verified.tcb_date,
+			[verified.tcb_evaluation_data_number, verified.qe_evaluation_data_number],
+			now,
+		)
+	}
+
+	/// [`TcbPolicy::admits`] for a platform graded again by [`crate::regrade`]: whether a quote
+	/// of it would be admitted at `now`, graded by the collateral it was regraded with.
+	pub fn admits_regraded(&self, regraded: &Regraded, now: u64) -> Result<()> {
+		self.admits_grade(
+			regraded.status,
+			&regraded.advisories,
+			regraded.tcb_date,
+			[regraded.tcb_evaluation_data_number, regraded.qe_evaluation_data_number],
+			now,
+		)
+	}
+
+	/// The policy's judgement of a grade, however it was reached. `evaluation_numbers` are the
+	/// TCB evaluation data numbers of the TCB info and the QE identity that graded it.
+	fn admits_grade(
+		&self,
+		status: TcbStatus,
+		advisories: &[String],
+		tcb_date: u64,
+		evaluation_numbers: [u32; 2],
+		now: u64,
+	) -> Result<()> {
 		// Checked first: the status and advisories below mean something only if the collateral
 		// that graded them is recent enough.
-		let too_old = |minimum: u32| {
-			verified.tcb_evaluation_data_number < minimum
-				|| verified.qe_evaluation_data_number < minimum
-		};
+		let too_old = |minimum: u32| evaluation_numbers.iter().any(|number| *number < minimum);
 		if self.min_evaluation_data_number.is_some_and(too_old) {
 			return Err(Error::TcbEvaluationTooOld);
 		}
-		let status = verified.status;
 		let in_grace = self.out_of_date_grace > 0
 			&& status.is_out_of_date()
-			&& verified.tcb_date.saturating_add(self.out_of_date_grace) >= now;
+			&& tcb_date.saturating_add(self.out_of_date_grace) >= now;
 		if !self.accepted.contains(&status) && !in_grace {
 			return Err(Error::TcbStatusRefused);
 		}
 		if let Some(allowed) = self.allowed_advisories {
-			if verified
-				.advisories
+			if advisories
 				.iter()
 				.any(|id| !allowed.iter().any(|a| a.as_slice() == id.as_bytes()))
 			{

@@ -4,7 +4,7 @@
 
 use commons_dcap::{
 	collateral::{Bundle, RawCollateral},
-	verify_quote, Error, TcbStatus, Verified,
+	regrade, verify_quote, Error, Regraded, TcbStatus, Verified,
 };
 use dcap_qvl::QuoteCollateralV3;
 use proptest::prelude::*;
@@ -60,7 +60,8 @@ fn signature(bytes: &[u8]) -> [u8; 64] {
 	bytes.try_into().unwrap_or([0; 64])
 }
 
-fn ours(quote: &[u8], collateral: &QuoteCollateralV3, now: u64) -> Result<Verified, Error> {
+/// The fixture's collateral, verified as a chain verifies it on submission.
+fn bundle(collateral: &QuoteCollateralV3, now: u64) -> Result<Bundle, Error> {
 	let raw = RawCollateral {
 		root_ca_crl: &collateral.root_ca_crl,
 		pck_crl: &collateral.pck_crl,
@@ -72,9 +73,12 @@ fn ours(quote: &[u8], collateral: &QuoteCollateralV3, now: u64) -> Result<Verifi
 		qe_identity_signature: signature(&collateral.qe_identity_signature),
 		qe_identity_issuer_chain: collateral.qe_identity_issuer_chain.as_bytes(),
 	};
-	let bundle = Bundle::verify(ROOT_CA, &raw, now)?;
+	Bundle::verify(ROOT_CA, &raw, now)
+}
+
+fn ours(quote: &[u8], collateral: &QuoteCollateralV3, now: u64) -> Result<Verified, Error> {
 	verify_quote(
-		&bundle,
+		&bundle(collateral, now)?,
 		quote,
 		collateral.pck_certificate_chain.as_deref().map(str::as_bytes),
 		now,
@@ -128,6 +132,29 @@ fn every_fixture_verifies_as_the_oracle_says() {
 		let now = inside_window(&collateral);
 		let verdict = agree(quote, &collateral, now).unwrap_or_else(|d| panic!("{name}: {d}"));
 		assert_eq!(verdict.map(|verified| verified.status), expected, "{name}");
+	}
+}
+
+#[test]
+fn regrading_what_each_sample_showed_gives_its_grade_again() {
+	for name in ["sgx", "tdx", "tdx-td15ex"] {
+		let Fixture { quote, collateral, .. } = fixture(name);
+		let now = inside_window(&collateral);
+		let source = bundle(&collateral, now).unwrap();
+		let verified = ours(quote, &collateral, now).unwrap();
+		assert_eq!(verified.platform.tdx.is_some(), name != "sgx", "{name}");
+		let regraded = regrade(&source, &verified.platform, now).unwrap();
+		assert_eq!(
+			regraded,
+			Regraded {
+				status: verified.status,
+				advisories: verified.advisories.clone(),
+				tcb_date: verified.tcb_date,
+				tcb_evaluation_data_number: verified.tcb_evaluation_data_number,
+				qe_evaluation_data_number: verified.qe_evaluation_data_number,
+			},
+			"{name}"
+		);
 	}
 }
 

@@ -3,8 +3,9 @@
 
 use commons_dcap::{
 	collateral::{Bundle, RawCollateral},
+	regrade,
 	synthetic::{self, QuoteSpec, SignedJson, TcbSpec},
-	verify_quote, Error, TcbPolicy, TcbStatus, Verified,
+	verify_quote, Error, PckCa, PlatformTcb, Regraded, TcbPolicy, TcbStatus, Verified,
 };
 
 /// 2027-01-01T00:00:00Z: inside every synthetic validity window.
@@ -46,10 +47,22 @@ fn bundle(
 	qe_chain: &[u8],
 	now: u64,
 ) -> Result<Bundle, Error> {
+	bundle_with(synthetic::PCK_CA_CRL, tcb_info, tcb_info_chain, qe, qe_chain, now)
+}
+
+/// [`bundle`] with the PCK CA's list `pck_crl`.
+fn bundle_with(
+	pck_crl: &[u8],
+	tcb_info: &SignedJson,
+	tcb_info_chain: &[u8],
+	qe: &SignedJson,
+	qe_chain: &[u8],
+	now: u64,
+) -> Result<Bundle, Error> {
 	let pck_chain = synthetic::pck_ca_chain();
 	let raw = RawCollateral {
 		root_ca_crl: synthetic::ROOT_CA_CRL,
-		pck_crl: synthetic::PCK_CA_CRL,
+		pck_crl,
 		pck_crl_issuer_chain: &pck_chain,
 		tcb_info: &tcb_info.json,
 		tcb_info_signature: tcb_info.signature,
@@ -231,4 +244,91 @@ fn tcb_info_for_another_pce_is_refused() {
 	assert_eq!(verify_with(&quote, &other_pce, NOW), Err(Error::PceIdMismatch));
 	// The same edit back to the platform's PCEID verifies: only the PCEID was at fault.
 	assert!(verify_with(&quote, &synthetic::signed(json), NOW).is_ok());
+}
+
+/// The synthetic collateral of TCB info `tcb_info` and PCK CA list `pck_crl`, at [`NOW`].
+fn collateral(pck_crl: &[u8], tcb_info: &SignedJson) -> Bundle {
+	let chain = synthetic::signer_chain();
+	bundle_with(pck_crl, tcb_info, &chain, &qe_identity(20), &chain, NOW).unwrap()
+}
+
+#[test]
+fn regrading_what_a_quote_showed_agrees_with_verifying_the_quote() {
+	let quote = synthetic::sgx_quote(&spec());
+	for status in ["UpToDate", "SWHardeningNeeded", "OutOfDate", "ConfigurationNeeded"] {
+		let source = collateral(synthetic::PCK_CA_CRL, &synthetic::tcb_info(&tcb(status)));
+		let verified = verify_quote(&source, &quote, None, NOW).unwrap();
+		let regraded = regrade(&source, &verified.platform, NOW).unwrap();
+		assert_eq!(
+			regraded,
+			Regraded {
+				status: verified.status,
+				advisories: verified.advisories.clone(),
+				tcb_date: verified.tcb_date,
+				tcb_evaluation_data_number: verified.tcb_evaluation_data_number,
+				qe_evaluation_data_number: verified.qe_evaluation_data_number,
+			}
+		);
+		let policies = [
+			TcbPolicy {
+				accepted: &[TcbStatus::UpToDate],
+				out_of_date_grace: 0,
+				allowed_advisories: None,
+				min_evaluation_data_number: None,
+			},
+			TcbPolicy {
+				accepted: &[],
+				out_of_date_grace: 92 * 86_400,
+				allowed_advisories: None,
+				min_evaluation_data_number: Some(21),
+			},
+		];
+		for policy in &policies {
+			assert_eq!(policy.admits_regraded(&regraded, NOW), policy.admits(&verified, NOW));
+		}
+	}
+
+	// What the quote showed: its PCK certificate (serial 0x1003) of the platform CA (serial
+	// 0x1001), and the platform the certificate and the quoting enclave report.
+	let source = collateral(synthetic::PCK_CA_CRL, &synthetic::tcb_info(&tcb("UpToDate")));
+	let platform = verify_quote(&source, &quote, None, NOW).unwrap().platform;
+	assert_eq!(platform.pck_ca, PckCa::Platform);
+	assert_eq!(
+		(platform.pck_serial.as_slice(), platform.pck_ca_serial.as_slice()),
+		(&[0x10, 0x03][..], &[0x10, 0x01][..])
+	);
+	assert_eq!(platform.certified.fmspc, synthetic::FMSPC);
+	assert_eq!((platform.certified.cpu_svn, platform.certified.pce_svn), ([2; 16], 10));
+	assert_eq!(platform.qe.isv_svn, synthetic::QE_ISV_SVN);
+	assert_eq!(platform.tdx, None);
+}
+
+#[test]
+fn regrading_refuses_what_later_collateral_revokes_or_no_longer_covers() {
+	let quote = synthetic::sgx_quote(&QuoteSpec { pck: synthetic::REVOKED_PCK, ..spec() });
+	let up_to_date = synthetic::tcb_info(&tcb("UpToDate"));
+	// Verified while the PCK CA's list did not revoke its certificate yet.
+	let earlier = collateral(synthetic::PCK_CA_EARLIER_CRL, &up_to_date);
+	let platform: PlatformTcb = verify_quote(&earlier, &quote, None, NOW).unwrap().platform;
+	assert!(regrade(&earlier, &platform, NOW).is_ok());
+	// The CA's next list revokes it, and the quote is refused for the same reason.
+	let later = collateral(synthetic::PCK_CA_CRL, &up_to_date);
+	assert_eq!(regrade(&later, &platform, NOW), Err(Error::CertificateRevoked));
+	assert_eq!(verify_quote(&later, &quote, None, NOW).err(), Some(Error::CertificateRevoked));
+
+	// Newer TCB info that revokes the platform's TCB; collateral past its next update.
+	let revoked_tcb =
+		collateral(synthetic::PCK_CA_EARLIER_CRL, &synthetic::tcb_info(&tcb("Revoked")));
+	assert_eq!(regrade(&revoked_tcb, &platform, NOW), Err(Error::TcbRevoked));
+	assert_eq!(regrade(&earlier, &platform, NOW + 60 * 86_400), Err(Error::QeIdentityExpired));
+
+	// Stored fields that are not a quote's: an SGX platform with TDX fields.
+	let tdx = commons_dcap::TdxTcb {
+		tee_tcb_svn: [0; 16],
+		tee_tcb_svn2: None,
+		mr_signer_seam: [0; 48],
+		seam_attributes: [0; 8],
+	};
+	let mixed = PlatformTcb { tdx: Some(tdx), ..platform };
+	assert_eq!(regrade(&earlier, &mixed, NOW), Err(Error::TeeTypeUnsupported));
 }

@@ -3,14 +3,15 @@
 //! quotes can commit to a test worker) and on Intel's own samples.
 
 use crate::{
-	mock::*, types::*, Enclaves, Error, Event, PckCrls, QeIdentities, RootCaCrl, TcbInfos,
+	mock::*, types::*, Enclaves, Error, Event, PckCrls, QeIdentities, QuotedPlatforms, RootCaCrl,
+	TcbInfos,
 };
 use commons_dcap::{
 	synthetic::{self, QuoteSpec, SignedJson, TcbSpec},
 	Error as Dcap,
 };
 use commons_primitives::{tag, EnclaveRegistry, Measurement};
-use frame_support::{assert_noop, assert_ok, BoundedVec};
+use frame_support::{assert_noop, assert_ok, dispatch::DispatchResultWithPostInfo, BoundedVec};
 use sp_runtime::DispatchError;
 
 /// 2027-01-01T00:00:00Z, in milliseconds: inside every synthetic validity window.
@@ -57,12 +58,17 @@ fn submit_qe_identity(identity: &SignedJson) -> sp_runtime::DispatchResult {
 
 /// Submits all the synthetic collateral, the TCB info grading the platform `status`.
 fn submit_collateral(status: &'static str) {
+	submit_collateral_with(synthetic::PCK_CA_CRL, status);
+}
+
+fn submit_pck_crl(crl: &[u8]) -> sp_runtime::DispatchResult {
+	Attestation::submit_pck_crl(submitter(), bounded(crl), bounded(&synthetic::pck_ca_chain()))
+}
+
+/// [`submit_collateral`] with the PCK CA's list `pck_crl`.
+fn submit_collateral_with(pck_crl: &[u8], status: &'static str) {
 	assert_ok!(Attestation::submit_root_ca_crl(submitter(), bounded(synthetic::ROOT_CA_CRL)));
-	assert_ok!(Attestation::submit_pck_crl(
-		submitter(),
-		bounded(synthetic::PCK_CA_CRL),
-		bounded(&synthetic::pck_ca_chain())
-	));
+	assert_ok!(submit_pck_crl(pck_crl));
 	assert_ok!(submit_tcb_info(&synthetic::tcb_info(&tcb(status))));
 	assert_ok!(submit_qe_identity(&synthetic::qe_identity(
 		"2026-12-01T00:00:00Z",
@@ -100,6 +106,10 @@ fn register(
 
 fn quote_error(error: Dcap) -> Error<Test> {
 	Error::<Test>::Verification(error)
+}
+
+fn evict(by: &AccountId, worker: &AccountId) -> DispatchResultWithPostInfo {
+	Attestation::evict(RuntimeOrigin::signed(by.clone()), worker.clone())
 }
 
 #[test]
@@ -459,4 +469,215 @@ fn an_app_may_name_its_sgx_enclaves_by_signer_product_and_lowest_version() {
 			Measurement::SgxSigner { mr_signer: [3; 32], isv_prod_id: 1, min_isv_svn: 0 };
 		assert!(allowed(stranger).is_none(), "another signer");
 	});
+
+/// Revocation after registration: anyone evicts a registration on a quote as soon as the
+/// chain's current collateral or policy would refuse it, judged from what its quote showed.
+mod revocation {
+	use super::*;
+	use crate::weights::WeightInfo;
+
+	/// `worker` registers an enclave of keys `seed` on a quote through `pck`.
+	fn registered(worker: &AccountId, seed: u8, pck: &'static [u8]) {
+		let keys = TestEnclave::new(seed).keys;
+		assert_ok!(register(worker, quote_for(worker, &keys, QuoteSpec { pck, ..spec() }), keys));
+	}
+
+	fn assert_revoked(worker: &AccountId, by: &AccountId, reason: RevocationReason) {
+		assert_ok!(evict(by, worker));
+		System::assert_last_event(
+			Event::EnclaveRevoked { worker: worker.clone(), by: by.clone(), reason }.into(),
+		);
+		assert!(Enclaves::<Test>::get(worker).is_none());
+		assert!(QuotedPlatforms::<Test>::get(worker).is_none());
+	}
+
+	#[test]
+	fn a_registration_keeps_what_its_quote_showed_about_the_platform() {
+		run_with_root(synthetic::ROOT_CA, NOW, || {
+			submit_collateral("UpToDate");
+			let worker = account(1);
+			registered(&worker, 1, synthetic::PCK);
+			let platform = QuotedPlatforms::<Test>::get(&worker).unwrap();
+			assert_eq!(platform.root_epoch, 1);
+			assert_eq!((platform.kind, platform.pck_ca), (TeeKind::Sgx, PckCa::Platform));
+			// pck.der is serial 0x1003 of the PCK CA, itself serial 0x1001 of the root.
+			assert_eq!(platform.pck_serial.to_vec(), vec![0x10, 0x03]);
+			assert_eq!(platform.pck_ca_serial.to_vec(), vec![0x10, 0x01]);
+			assert_eq!(platform.certified.fmspc, synthetic::FMSPC);
+			assert_eq!((platform.certified.cpu_svn, platform.certified.pce_svn), ([2; 16], 10));
+			assert_eq!(platform.qe.isv_svn, synthetic::QE_ISV_SVN);
+			assert_eq!(platform.tdx, None);
+		});
+	}
+
+	#[test]
+	fn a_registration_whose_pck_a_later_list_revokes_is_evicted_by_anyone() {
+		run_with_root(synthetic::ROOT_CA, NOW, || {
+			// The PCK CA's list does not revoke the platform's certificate yet.
+			submit_collateral_with(synthetic::PCK_CA_EARLIER_CRL, "UpToDate");
+			let (worker, stranger) = (account(1), account(2));
+			registered(&worker, 1, synthetic::REVOKED_PCK);
+			let pinned = Enclaves::<Test>::get(&worker).unwrap().pinned();
+			assert!(Attestation::is_current(&worker, &pinned));
+			assert_noop!(evict(&stranger, &worker), Error::<Test>::NotExpired);
+
+			// Its next list does.
+			assert_ok!(submit_pck_crl(synthetic::PCK_CA_CRL));
+			assert_revoked(&worker, &stranger, RevocationReason::PckRevoked);
+			assert_eq!(Attestation::trusted_enclave(&worker), None);
+			assert!(!Attestation::is_current(&worker, &pinned));
+			let allowed = [Measurement::SgxMrEnclave([1; 32])];
+			assert_eq!(
+				Attestation::allowed_enclave(&worker, tag::TEE | tag::SGX, &allowed, false),
+				None
+			);
+			assert_noop!(evict(&stranger, &worker), Error::<Test>::NotRegistered);
+		});
+	}
+
+	#[test]
+	fn a_registration_still_admitted_is_only_its_worker_s_to_remove() {
+		run_with_root(synthetic::ROOT_CA, NOW, || {
+			submit_collateral_with(synthetic::PCK_CA_EARLIER_CRL, "UpToDate");
+			let (worker, stranger) = (account(1), account(2));
+			registered(&worker, 1, synthetic::PCK);
+			assert_noop!(evict(&stranger, &worker), Error::<Test>::NotExpired);
+			// A newer list that revokes another certificate changes nothing.
+			assert_ok!(submit_pck_crl(synthetic::PCK_CA_CRL));
+			assert_noop!(evict(&stranger, &worker), Error::<Test>::NotExpired);
+			assert_noop!(evict(&worker, &worker), Error::<Test>::NotExpired);
+			assert!(Attestation::trusted_enclave(&worker).is_some());
+			// A simulated registration has no quote to be judged by: expiry only.
+			crate::SimulatedEvidenceAllowed::<Test>::put(true);
+			let simulated = TestEnclave::new(3);
+			let other = account(3);
+			assert_ok!(Attestation::register_simulated(
+				RuntimeOrigin::signed(other.clone()),
+				TeeKind::Sgx,
+				Measurement::SgxMrEnclave([1; 32]),
+				simulated.keys,
+				simulated.proof(&other),
+				ANCHOR,
+			));
+			assert_noop!(evict(&stranger, &other), Error::<Test>::NotExpired);
+		});
+	}
+
+	#[test]
+	fn a_stricter_policy_lets_anyone_evict_what_it_refuses() {
+		run_with_root(synthetic::ROOT_CA, NOW, || {
+			submit_collateral("UpToDate");
+			let stranger = account(9);
+			let (first, second) = (account(1), account(2));
+			registered(&first, 1, synthetic::PCK);
+			registered(&second, 2, synthetic::PCK);
+			// Its collateral (evaluation 20) is older than the policy now requires.
+			let policy = TcbPolicy { min_evaluation_data_number: Some(21), ..TcbPolicy::default() };
+			assert_ok!(Attestation::set_tcb_policy(RuntimeOrigin::root(), policy));
+			assert_revoked(
+				&first,
+				&stranger,
+				RevocationReason::PolicyRefused(Dcap::TcbEvaluationTooOld),
+			);
+			// Up to date is no longer accepted.
+			let strict = TcbPolicy {
+				accepted: vec![TcbStatus::SWHardeningNeeded].try_into().unwrap(),
+				..TcbPolicy::default()
+			};
+			assert_ok!(Attestation::set_tcb_policy(RuntimeOrigin::root(), strict));
+			assert_revoked(
+				&second,
+				&stranger,
+				RevocationReason::PolicyRefused(Dcap::TcbStatusRefused),
+			);
+		});
+	}
+
+	#[test]
+	fn newer_collateral_that_grades_the_platform_lower_lets_anyone_evict_it() {
+		run_with_root(synthetic::ROOT_CA, NOW, || {
+			submit_collateral("UpToDate");
+			let stranger = account(9);
+			let (first, second) = (account(1), account(2));
+			registered(&first, 1, synthetic::PCK);
+			registered(&second, 2, synthetic::PCK);
+			fn newer(
+				evaluation_number: u32,
+				issue_date: &'static str,
+				status: &'static str,
+			) -> SignedJson {
+				synthetic::tcb_info(&TcbSpec { evaluation_number, issue_date, ..tcb(status) })
+			}
+			// Intel's next TCB info grades the platform out of date: the policy refuses it.
+			assert_ok!(submit_tcb_info(&newer(21, "2026-12-15T00:00:00Z", "OutOfDate")));
+			assert_revoked(
+				&first,
+				&stranger,
+				RevocationReason::PolicyRefused(Dcap::TcbStatusRefused),
+			);
+			// The one after revokes its TCB: no policy admits it.
+			assert_ok!(submit_tcb_info(&newer(22, "2026-12-20T00:00:00Z", "Revoked")));
+			assert_revoked(&second, &stranger, RevocationReason::PlatformRefused(Dcap::TcbRevoked));
+		});
+	}
+
+	#[test]
+	fn a_new_root_ca_lets_anyone_evict_what_the_old_one_vouched_for() {
+		run_with_root(synthetic::ROOT_CA, NOW, || {
+			submit_collateral("UpToDate");
+			let (worker, stranger) = (account(1), account(2));
+			registered(&worker, 1, synthetic::PCK);
+			assert_ok!(Attestation::set_root_ca(
+				RuntimeOrigin::root(),
+				bounded(commons_dcap::INTEL_SGX_ROOT_CA)
+			));
+			assert_revoked(&worker, &stranger, RevocationReason::RootCaChanged);
+		});
+	}
+
+	#[test]
+	fn an_expired_registration_on_a_quote_is_evicted_as_before_and_refunded() {
+		run_with_root(synthetic::ROOT_CA, NOW, || {
+			submit_collateral("UpToDate");
+			let (worker, stranger) = (account(1), account(2));
+			registered(&worker, 1, synthetic::PCK);
+			Timestamp::set_timestamp(NOW + LIFETIME);
+			let post = evict(&stranger, &worker).unwrap();
+			assert_eq!(post.actual_weight, Some(<() as WeightInfo>::evict()));
+			System::assert_last_event(
+				Event::EnclaveEvicted { worker: worker.clone(), by: stranger.clone() }.into(),
+			);
+			assert!(Enclaves::<Test>::get(&worker).is_none());
+			assert!(QuotedPlatforms::<Test>::get(&worker).is_none());
+		});
+	}
+
+	#[test]
+	fn deregistering_or_registering_simulated_evidence_forgets_the_quoted_platform() {
+		run_with_root(synthetic::ROOT_CA, NOW, || {
+			submit_collateral("UpToDate");
+			let worker = account(1);
+			registered(&worker, 1, synthetic::PCK);
+			assert_ok!(Attestation::deregister(RuntimeOrigin::signed(worker.clone())));
+			assert!(QuotedPlatforms::<Test>::get(&worker).is_none());
+
+			// Replaced by a simulated registration, which no quote vouches for.
+			registered(&worker, 1, synthetic::PCK);
+			assert!(QuotedPlatforms::<Test>::get(&worker).is_some());
+			crate::SimulatedEvidenceAllowed::<Test>::put(true);
+			let simulated = TestEnclave::new(2);
+			assert_ok!(Attestation::register_simulated(
+				RuntimeOrigin::signed(worker.clone()),
+				TeeKind::Sgx,
+				Measurement::SgxMrEnclave([1; 32]),
+				simulated.keys,
+				simulated.proof(&worker),
+				ANCHOR,
+			));
+			assert!(QuotedPlatforms::<Test>::get(&worker).is_none());
+			// A quote again: what it showed is kept again.
+			registered(&worker, 1, synthetic::PCK);
+			assert!(QuotedPlatforms::<Test>::get(&worker).is_some());
+		});
+	}
 }

@@ -5,7 +5,9 @@
 # and the signer carry Intel's common names, which the verifier pins; two more certificates with
 # the same keys and other names test that pin. Keys are test keys, written as raw 32-byte P-256
 # scalars. Needs openssl and python3. (The committed files were made by an earlier version of
-# this script with other names, then renamed by reissue.py, keeping keys, serials and CRLs.)
+# this script with other names, then renamed by reissue.py, keeping keys, serials and CRLs.
+# earlier-crl.py then wrote pck-ca-earlier.crl.der, the PCK CA's list from before the
+# revocation; rerun it after this script.)
 set -euo pipefail
 cd "$(dirname "$0")"
 work=$(mktemp -d)
