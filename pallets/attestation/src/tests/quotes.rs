@@ -469,6 +469,7 @@ fn an_app_may_name_its_sgx_enclaves_by_signer_product_and_lowest_version() {
 			Measurement::SgxSigner { mr_signer: [3; 32], isv_prod_id: 1, min_isv_svn: 0 };
 		assert!(allowed(stranger).is_none(), "another signer");
 	});
+}
 
 /// Revocation after registration: anyone evicts a registration on a quote as soon as the
 /// chain's current collateral or policy would refuse it, judged from what its quote showed.
