@@ -14,7 +14,8 @@
 //! - that enclave's measurement is one the owner trusts (`--allow-measurement`), whatever the
 //!   app itself allows;
 //! - the worker's registration is that same enclave (same measurement and keys), unexpired, and
-//!   attested by hardware: simulated evidence only on a development chain whose genesis allows
+//!   attested by hardware: simulated evidence only on a development or local test chain (by its
+//!   spec's chain type) whose genesis allows
 //!   it for confidential data;
 //! - its encryption key is not of small order.
 //!
@@ -97,7 +98,9 @@ impl KeyServiceCmd {
 			));
 		}
 		chain.ensure_same_runtime().await?;
-		let development = chain.chain_type().await? == "Development";
+		// Only a chain that says it is for development or local testing may trust simulated
+		// enclaves with data, and then only if its genesis says so too.
+		let development = matches!(chain.chain_type().await?.as_str(), "Development" | "Local");
 		let cursor = Cursor::new(self.keys_dir.join("cursor"));
 		let mut follower = Follower::start(chain.clone(), cursor, self.from_block, |message| {
 			eprintln!("{message}")
@@ -149,7 +152,8 @@ pub struct OwnerPolicy {
 	pub apps: Vec<AppId>,
 	/// The enclave measurements that may have the keys.
 	pub measurements: Vec<Measurement>,
-	/// Whether the chain is a development chain, where simulated enclaves may be trusted with
+	/// Whether the chain is a development or local test chain, where simulated enclaves may be
+	/// trusted with
 	/// test data if its genesis says so.
 	pub development: bool,
 }

@@ -41,7 +41,10 @@ pub mod process;
 pub use cli::{cli, cli_binary, commons, suri, RunRequest};
 pub use compute::{compute_binary, ComputeNode, TaskCounter};
 pub use key_service::KeyService;
-pub use node::{insert_key, local_spec_with_validators, node_binary, start_validators, TestNode};
+pub use node::{
+	allow_simulated_confidential, insert_key, local_spec_with_validators, node_binary,
+	start_validators, TestNode,
+};
 pub use process::{ManagedProcess, LOG_FILE};
 
 /// Serializes the tests that run networks of nodes within one test binary.

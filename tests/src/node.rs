@@ -166,6 +166,20 @@ pub fn local_spec_with_validators(
 	path.display().to_string()
 }
 
+/// Lets the chain spec at `path` (written by [`local_spec_with_validators`]) give tasks on
+/// encrypted datasets to simulated enclaves: for tests of the confidential flow on machines
+/// without TEE hardware, like the `dev` preset.
+pub fn allow_simulated_confidential(path: &str) {
+	let mut spec: serde_json::Value =
+		serde_json::from_slice(&std::fs::read(path).expect("the spec was written"))
+			.expect("the spec is JSON");
+	let genesis = &mut spec["genesis"]["runtimeGenesis"];
+	let config = if genesis.get("patch").is_some() { "patch" } else { "config" };
+	genesis[config]["attestation"]["allowSimulatedConfidential"] = serde_json::json!(true);
+	std::fs::write(path, serde_json::to_vec_pretty(&spec).expect("the spec is JSON"))
+		.expect("the spec is written");
+}
+
 /// Starts one validator per `(name, keyring flag)` on `chain`, all booting from the first.
 pub async fn start_validators(
 	dir: &TestDir,

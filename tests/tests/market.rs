@@ -38,6 +38,7 @@ use std::{
 use commons_client::{confidential::SEALED_RESULT_FILE, digest::files, fetch::fetch_result};
 use commons_compute::{digest, example_apps, tee::simulated_measurement, Limits};
 use commons_e2e::{
+	allow_simulated_confidential,
 	chain::{
 		self, best_block, deal_since, events_between, fees_paid, free_at, kitty_at, only_task,
 		picked_events, pool_members, pool_of, score, wait_for_event,
@@ -135,6 +136,8 @@ impl Market {
 			"commons_market",
 			&[(Alice, Ed25519::Alice), (Bob, Ed25519::Bob)],
 		);
+		// Eve's enclave is simulated, and gets a confidential dataset's key in one phase.
+		allow_simulated_confidential(&spec);
 		insert_key(&dir, "alice", &spec, "schd", &suri(Ferdie));
 		let mut nodes =
 			start_validators(&dir, &spec, &[("alice", "--alice"), ("bob", "--bob")]).await;
