@@ -659,7 +659,7 @@ impl<T: Config> Pallet<T> {
 			simulated_allowed || !SimulatedConfidentialAllowed::<T>::get(),
 			"simulated evidence allowed for confidential data but not at all"
 		);
-		for (worker, enclave) in Enclaves::<T>::iter() {
+		for enclave in Enclaves::<T>::iter_values() {
 			frame_support::ensure!(
 				enclave.kind.measures(&enclave.measurement),
 				"an enclave's measurement is of another TEE kind"
