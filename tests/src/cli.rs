@@ -6,7 +6,7 @@ use std::{
 	process::Stdio,
 };
 
-use pallet_marketplace::{AppId, CategoryId, DatasetId, Tag};
+use pallet_marketplace::{AppId, CategoryId, DatasetId, Measurement, Tag};
 use sp_keyring::Sr25519Keyring;
 
 use crate::{built_binary, TestNode};
@@ -196,5 +196,18 @@ impl RunRequest {
 			args.extend(["--result-key-file".into(), path.display().to_string()]);
 		}
 		args
+	}
+}
+
+/// `measurement` as `commons create-app --measurement` and `commons key-service
+/// --allow-measurement` take it.
+pub fn measurement_arg(measurement: Measurement) -> String {
+	let hex = |bytes: &[u8]| sp_core::hexdisplay::HexDisplay::from(&bytes).to_string();
+	match measurement {
+		Measurement::SgxMrEnclave(bytes) => format!("sgx:0x{}", hex(&bytes)),
+		Measurement::SgxSigner { mr_signer, isv_prod_id, min_isv_svn } => {
+			format!("sgx-signer:0x{},{isv_prod_id},{min_isv_svn}", hex(&mr_signer))
+		}
+		Measurement::Tdx(bytes) => format!("tdx:0x{}", hex(&bytes)),
 	}
 }

@@ -15,7 +15,7 @@ use commons_compute::tee::{simulated_measurement, SimulatedEnclave};
 use commons_e2e::{
 	chain::{deal_since, wait_for_event},
 	cli,
-	cli::created_id,
+	cli::{created_id, measurement_arg},
 	commons, exclusive_network, suri, wait_for, KeyService, RunRequest, TestDir, TestNode,
 };
 use commons_runtime::{BlockNumber, Runtime, RuntimeCall, RuntimeEvent};
@@ -309,16 +309,4 @@ async fn releases_sent(node: &TestNode, from: BlockNumber, to: BlockNumber) -> V
 		}
 	}
 	tasks
-}
-
-/// `measurement` as the command line takes it.
-fn measurement_arg(measurement: Measurement) -> String {
-	match measurement {
-		Measurement::SgxMrEnclave(bytes) => {
-			format!("sgx:0x{}", sp_core::hexdisplay::HexDisplay::from(&bytes))
-		}
-		Measurement::Tdx(bytes) => {
-			format!("tdx:0x{}", sp_core::hexdisplay::HexDisplay::from(&bytes))
-		}
-	}
 }

@@ -44,7 +44,7 @@ use commons_e2e::{
 		picked_events, pool_members, pool_of, score, wait_for_event,
 	},
 	cli,
-	cli::created_id,
+	cli::{created_id, measurement_arg},
 	commons,
 	compute::digest_here,
 	exclusive_network, insert_key, local_spec_with_validators, start_validators, suri, wait_for,
@@ -57,7 +57,7 @@ use commons_runtime::{
 };
 use pallet_attestation::TeeKind;
 use pallet_contribution::{Task, TaskId, TaskStatus};
-use pallet_marketplace::{AppId, CategoryId, DatasetId, Measurement, Tag, WorkerpoolId};
+use pallet_marketplace::{AppId, CategoryId, DatasetId, Tag, WorkerpoolId};
 use sp_keyring::{
 	Ed25519Keyring as Ed25519,
 	Sr25519Keyring::{Alice, Bob, Charlie, Dave, Eve, Ferdie, FerdieStash},
@@ -396,7 +396,7 @@ async fn phase_confidential_app(m: &Market) {
 	let enclave = chain::enclave_of(node, &Eve.to_account_id()).await;
 	assert_eq!(enclave.attester, pallet_attestation::Attester::Simulated);
 	let uri = file_uri(&m.modules.join("monte-carlo.wasm"));
-	let measurement = simulated_sgx_measurement();
+	let measurement = measurement_arg(simulated_measurement(TeeKind::Sgx));
 	let create =
 		["create-app", "--name", "monte-carlo-tee", "--uri", &uri, "--measurement", &measurement];
 	let tee_app = created_id(&commons(node, Alice, &create).await, "app");
@@ -461,7 +461,7 @@ async fn phase_confidential_dataset(m: &Market) {
 	let stats_path = m.modules.join("csv-stats.wasm");
 	let stats_module = std::fs::read(&stats_path).unwrap();
 	let stats_uri = file_uri(&stats_path);
-	let measurement = simulated_sgx_measurement();
+	let measurement = measurement_arg(simulated_measurement(TeeKind::Sgx));
 	let create = [
 		"create-app",
 		"--name",
@@ -805,16 +805,6 @@ async fn publish_dataset_order(node: &TestNode, dataset: u32, app: u32) {
 		&tag,
 	];
 	commons(node, Alice, &args).await;
-}
-
-/// The measurement of the simulated SGX enclave, as `commons create-app --measurement` takes it.
-fn simulated_sgx_measurement() -> String {
-	match simulated_measurement(TeeKind::Sgx) {
-		Measurement::SgxMrEnclave(bytes) => {
-			format!("sgx:0x{}", sp_core::hexdisplay::HexDisplay::from(&bytes))
-		}
-		other => panic!("an SGX measurement is an MRENCLAVE, not {other:?}"),
-	}
 }
 
 /// What a task of the test's category may consume.

@@ -614,6 +614,15 @@ fn an_enclave_swapped_after_assignment_cannot_sign_a_result() {
 		let (hash, seal) = Contribution::result_hash_and_seal(&task, &good, &digest(3));
 		let signature =
 			TestEnclaves::sign(&good, &Contribution::enclave_message(&task, &hash, &seal));
+		let contribute = || {
+			Contribution::contribute(
+				RuntimeOrigin::signed(good.clone()),
+				task,
+				hash,
+				seal,
+				Some(signature),
+			)
+		};
 		assert_noop!(
 			Contribution::contribute_and_finalize(
 				RuntimeOrigin::signed(good.clone()),
@@ -624,40 +633,16 @@ fn an_enclave_swapped_after_assignment_cannot_sign_a_result() {
 			),
 			crate::Error::<Test>::EnclaveChanged
 		);
-		assert_noop!(
-			Contribution::contribute(
-				RuntimeOrigin::signed(good.clone()),
-				task,
-				hash,
-				seal,
-				Some(signature)
-			),
-			crate::Error::<Test>::EnclaveChanged
-		);
+		assert_noop!(contribute(), crate::Error::<Test>::EnclaveChanged);
 		// Nor may an enclave of the allowed measurement with other keys than it was assigned
 		// with: possibly one the worker controls outside any enclave.
 		TestEnclaves::evict(&good);
 		TestEnclaves::attest(&good, APP_MEASUREMENT);
 		TestEnclaves::rekey(&good, [9; 32]);
-		assert_noop!(
-			Contribution::contribute(
-				RuntimeOrigin::signed(good.clone()),
-				task,
-				hash,
-				seal,
-				Some(signature)
-			),
-			crate::Error::<Test>::EnclaveChanged
-		);
+		assert_noop!(contribute(), crate::Error::<Test>::EnclaveChanged);
 		// Re-attesting the enclave it was assigned with, it may.
 		TestEnclaves::rekey(&good, sp_io::hashing::blake2_256(good.as_ref()));
-		assert_ok!(Contribution::contribute(
-			RuntimeOrigin::signed(good),
-			task,
-			hash,
-			seal,
-			Some(signature)
-		));
+		assert_ok!(contribute());
 	});
 }
 
