@@ -2,7 +2,7 @@
 
 use super::*;
 use frame_support::genesis_builder_helper::build_state;
-use genesis_config_presets::{get_preset, preset_names, DEV_ENDOWMENT};
+use genesis_config_presets::{get_preset, preset_names, DEV_ENDOWMENT, STAGING_RUNTIME_PRESET};
 use sp_genesis_builder::{PresetId, DEV_RUNTIME_PRESET, LOCAL_TESTNET_RUNTIME_PRESET};
 use sp_keyring::Sr25519Keyring;
 
@@ -23,11 +23,15 @@ fn genesis_state(preset: &str) -> sp_io::TestExternalities {
 }
 
 #[test]
-fn runtime_lists_exactly_its_two_presets() {
+fn runtime_lists_exactly_its_three_presets() {
 	let names = preset_names();
 	assert_eq!(
 		names,
-		vec![PresetId::from(DEV_RUNTIME_PRESET), PresetId::from(LOCAL_TESTNET_RUNTIME_PRESET)]
+		vec![
+			PresetId::from(DEV_RUNTIME_PRESET),
+			PresetId::from(LOCAL_TESTNET_RUNTIME_PRESET),
+			PresetId::from(STAGING_RUNTIME_PRESET)
+		]
 	);
 	assert!(get_preset(&PresetId::from("mainnet")).is_none());
 }
@@ -56,6 +60,29 @@ fn local_testnet_genesis_has_three_validators() {
 		assert_eq!(grandpa.len(), 3);
 		assert!(grandpa.iter().all(|(_, weight)| *weight == 1));
 	});
+}
+
+#[test]
+fn only_development_presets_have_sudo_or_trust_simulated_enclaves() {
+	for (preset, sudo, simulated, with_data) in [
+		(DEV_RUNTIME_PRESET, true, true, true),
+		(LOCAL_TESTNET_RUNTIME_PRESET, true, true, false),
+		(STAGING_RUNTIME_PRESET, false, false, false),
+	] {
+		genesis_state(preset).execute_with(|| {
+			assert_eq!(pallet_sudo::Key::<Runtime>::get().is_some(), sudo, "{preset}: sudo");
+			assert_eq!(
+				pallet_attestation::SimulatedEvidenceAllowed::<Runtime>::get(),
+				simulated,
+				"{preset}: simulated evidence"
+			);
+			assert_eq!(
+				pallet_attestation::SimulatedConfidentialAllowed::<Runtime>::get(),
+				with_data,
+				"{preset}: simulated evidence for encrypted datasets"
+			);
+		});
+	}
 }
 
 #[test]
