@@ -123,7 +123,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: Cow::Borrowed("commons"),
 	impl_name: Cow::Borrowed("commons-node"),
 	authoring_version: 1,
-	spec_version: 109,
+	spec_version: 110,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 1,
@@ -219,6 +219,7 @@ type Migrations = (
 	pallet_contribution::migrations::MigrateToV2<Runtime>,
 	pallet_contribution::migrations::MigrateToV3<Runtime>,
 	pallet_attestation::migrations::MigrateToV1<Runtime>,
+	pallet_attestation::migrations::MigrateToV2<Runtime>,
 );
 
 /// Dispatches blocks and transactions to the pallets.

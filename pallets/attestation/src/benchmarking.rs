@@ -146,6 +146,34 @@ fn quote_for<T: Config>(
 	})
 }
 
+/// The largest quote (padded to its bound) of an enclave with `keys` for `worker` after
+/// block `anchor`.
+fn largest_quote<T: Config>(
+	worker: &T::AccountId,
+	keys: &EnclaveKeys,
+	anchor: BlockNumberFor<T>,
+) -> QuoteBytes {
+	let unpadded = quote_for::<T>(worker, keys, anchor, 0).len();
+	bounded(&quote_for::<T>(worker, keys, anchor, 16_384 - unpadded))
+}
+
+/// A worker with a simulated registration to replace, and the largest quote of new keys.
+fn registration<T: Config>() -> (T::AccountId, EnclaveKeys, BlockNumberFor<T>, QuoteBytes) {
+	let worker: T::AccountId = whitelisted_caller();
+	registered::<T>(&worker);
+	let keys = EnclaveKeys { signing: [5; 32], encryption: [6; 32] };
+	let anchor = anchor::<T>();
+	let quote = largest_quote::<T>(&worker, &keys, anchor);
+	(worker, keys, anchor, quote)
+}
+
+fn assert_registered<T: Config>(worker: &T::AccountId, keys: EnclaveKeys) {
+	let enclave = Enclaves::<T>::get(worker).expect("registered");
+	assert!(matches!(enclave.attester, Attester::IntelDcap { .. }));
+	assert_eq!(enclave.keys, keys);
+	assert!(QuotedPlatforms::<T>::get(worker).is_some());
+}
+
 #[benchmarks]
 mod benchmarks {
 	use super::*;
@@ -282,23 +310,54 @@ mod benchmarks {
 	}
 
 	/// Registration with the largest quote (padded to its bound) against the largest stored
-	/// collateral, replacing an existing registration: verification dominates.
+	/// collateral, replacing an existing registration, with a PCK CA certificate other than the
+	/// one the chain verified: every signature is checked.
 	#[benchmark]
 	fn register_quote() {
 		synthetic_collateral::<T>();
-		let worker: T::AccountId = whitelisted_caller();
-		registered::<T>(&worker);
-		let keys = EnclaveKeys { signing: [5; 32], encryption: [6; 32] };
-		let anchor = anchor::<T>();
-		let unpadded = quote_for::<T>(&worker, &keys, anchor, 0).len();
-		let quote: QuoteBytes = bounded(&quote_for::<T>(&worker, &keys, anchor, 16_384 - unpadded));
+		let _ = VerifiedPckCas::<T>::clear(u32::MAX, None);
+		let (worker, keys, anchor, quote) = registration::<T>();
 
 		#[extrinsic_call]
 		_(RawOrigin::Signed(worker.clone()), quote, None, keys, anchor);
 
-		let enclave = Enclaves::<T>::get(&worker).expect("registered");
-		assert!(matches!(enclave.attester, Attester::IntelDcap { .. }));
-		assert!(QuotedPlatforms::<T>::get(&worker).is_some());
+		assert_registered::<T>(&worker, keys);
+	}
+
+	/// [`register_quote`] with the PCK CA certificate the chain verified with its revocation
+	/// list: the PCK certificate's, the QE report's and the report's signatures are checked.
+	#[benchmark]
+	fn register_quote_known_pck_ca() {
+		synthetic_collateral::<T>();
+		let (worker, keys, anchor, quote) = registration::<T>();
+
+		#[extrinsic_call]
+		register_quote(RawOrigin::Signed(worker.clone()), quote, None, keys, anchor);
+
+		assert_registered::<T>(&worker, keys);
+	}
+
+	/// A renewal: [`register_quote`] replacing a registration on the same platform evidence,
+	/// whose report's signature alone is checked.
+	#[benchmark]
+	fn register_quote_known_platform() {
+		synthetic_collateral::<T>();
+		let (worker, first_keys, anchor, quote) = registration::<T>();
+		Pallet::<T>::register_quote(
+			RawOrigin::Signed(worker.clone()).into(),
+			quote,
+			None,
+			first_keys,
+			anchor,
+		)
+		.expect("the synthetic quote registers");
+		let keys = EnclaveKeys { signing: [8; 32], encryption: [9; 32] };
+		let quote = largest_quote::<T>(&worker, &keys, anchor);
+
+		#[extrinsic_call]
+		register_quote(RawOrigin::Signed(worker.clone()), quote, None, keys, anchor);
+
+		assert_registered::<T>(&worker, keys);
 	}
 
 	/// Evicting an unexpired registration on a quote that the current policy refuses, after

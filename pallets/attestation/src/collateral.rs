@@ -3,13 +3,13 @@
 
 use crate::{
 	types::*, Config, Error, Event, Pallet, PckCrls, QeIdentities, RootCa, RootCaCrl, RootEpoch,
-	TcbInfos,
+	TcbInfos, VerifiedPckCas,
 };
 use commons_dcap::{
 	collateral::{self as dcap_collateral, CollateralSource},
-	pki::{Cert, Crl},
+	pki::Cert,
 	quote::TeeType,
-	QeIdentity, TcbInfo,
+	QeIdentity, Revocations, TcbInfo,
 };
 use frame_support::ensure;
 use sp_runtime::DispatchResult;
@@ -18,9 +18,9 @@ impl<T: Config> Pallet<T> {
 	/// [`Pallet::submit_root_ca_crl`], submitted by `by`.
 	pub(crate) fn do_submit_root_ca_crl(by: T::AccountId, crl: CrlDer) -> DispatchResult {
 		let (root, epoch) = Self::root()?;
-		let verified = dcap_collateral::verify_root_crl(&root, &crl, Self::now_secs())
+		let revocations = dcap_collateral::verify_root_crl(&root, &crl, Self::now_secs())
 			.map_err(Error::<T>::Verification)?;
-		let stored = StoredCrl { der: crl, this_update: verified.this_update, root_epoch: epoch };
+		let stored = StoredCrl { revocations: Self::parsed_crl(revocations)?, root_epoch: epoch };
 		Self::ensure_newer_crl(RootCaCrl::<T>::get(), &stored)?;
 		RootCaCrl::<T>::put(stored);
 		Self::deposit_event(Event::CollateralUpdated { kind: CollateralKind::RootCaCrl, by });
@@ -35,7 +35,7 @@ impl<T: Config> Pallet<T> {
 	) -> DispatchResult {
 		let (root, epoch) = Self::root()?;
 		let root_crl = Self::root_crl(epoch)?;
-		let (ca, verified) = dcap_collateral::verify_pck_crl(
+		let verified = dcap_collateral::verify_pck_crl(
 			&root,
 			&root_crl,
 			&crl,
@@ -43,9 +43,15 @@ impl<T: Config> Pallet<T> {
 			Self::now_secs(),
 		)
 		.map_err(Error::<T>::Verification)?;
-		let stored = StoredCrl { der: crl, this_update: verified.this_update, root_epoch: epoch };
+		let ca = verified.ca;
+		let stored =
+			StoredCrl { revocations: Self::parsed_crl(verified.revocations)?, root_epoch: epoch };
 		Self::ensure_newer_crl(PckCrls::<T>::get(ca), &stored)?;
 		PckCrls::<T>::insert(ca, stored);
+		VerifiedPckCas::<T>::insert(
+			ca,
+			VerifiedCertificate { digest: verified.ca_digest, root_epoch: epoch },
+		);
 		Self::deposit_event(Event::CollateralUpdated { kind: CollateralKind::PckCrl(ca), by });
 		Ok(())
 	}
@@ -67,17 +73,20 @@ impl<T: Config> Pallet<T> {
 			Self::now_secs(),
 		)
 		.map_err(Error::<T>::Verification)?;
-		let kind = TeeKind::from(info.tee);
-		let stored = StoredJson {
-			json,
-			evaluation_number: info.evaluation_number,
-			issue_date: info.issue_date,
-			next_update: info.next_update,
+		let (kind, fmspc) = (TeeKind::from(info.tee), info.fmspc);
+		let issued = (info.evaluation_number, info.issue_date);
+		let stored = StoredTcbInfo {
+			info: Parsed::new(info)
+				.ok_or(Error::<T>::Verification(commons_dcap::Error::TcbInfoMalformed))?,
 			root_epoch: epoch,
 		};
-		Self::ensure_newer_json(TcbInfos::<T>::get(kind, info.fmspc), &stored)?;
-		TcbInfos::<T>::insert(kind, info.fmspc, stored);
-		let kind = CollateralKind::TcbInfo(kind, info.fmspc);
+		let old = TcbInfos::<T>::get(kind, fmspc).map(|old| {
+			let info = old.info.get();
+			(old.root_epoch, info.evaluation_number, info.issue_date)
+		});
+		Self::ensure_newer_json(old, epoch, issued)?;
+		TcbInfos::<T>::insert(kind, fmspc, stored);
+		let kind = CollateralKind::TcbInfo(kind, fmspc);
 		Self::deposit_event(Event::CollateralUpdated { kind, by });
 		Ok(())
 	}
@@ -100,14 +109,17 @@ impl<T: Config> Pallet<T> {
 		)
 		.map_err(Error::<T>::Verification)?;
 		let kind = TeeKind::from(identity.tee);
-		let stored = StoredJson {
-			json,
-			evaluation_number: identity.evaluation_number,
-			issue_date: identity.issue_date,
-			next_update: identity.next_update,
+		let issued = (identity.evaluation_number, identity.issue_date);
+		let stored = StoredQeIdentity {
+			identity: Parsed::new(identity)
+				.ok_or(Error::<T>::Verification(commons_dcap::Error::QeIdentityMalformed))?,
 			root_epoch: epoch,
 		};
-		Self::ensure_newer_json(QeIdentities::<T>::get(kind), &stored)?;
+		let old = QeIdentities::<T>::get(kind).map(|old| {
+			let identity = old.identity.get();
+			(old.root_epoch, identity.evaluation_number, identity.issue_date)
+		});
+		Self::ensure_newer_json(old, epoch, issued)?;
 		QeIdentities::<T>::insert(kind, stored);
 		Self::deposit_event(Event::CollateralUpdated {
 			kind: CollateralKind::QeIdentity(kind),
@@ -123,34 +135,46 @@ impl<T: Config> Pallet<T> {
 		Ok((root, RootEpoch::<T>::get()))
 	}
 
-	fn root_crl(epoch: u32) -> Result<Crl, Error<T>> {
-		let stored = RootCaCrl::<T>::get()
+	fn root_crl(epoch: u32) -> Result<Revocations, Error<T>> {
+		RootCaCrl::<T>::get()
 			.filter(|crl| crl.root_epoch == epoch)
-			.ok_or(Error::<T>::RootCaCrlMissing)?;
-		Crl::from_der(&stored.der).map_err(Error::<T>::Verification)
+			.map(|crl| crl.revocations.into_inner())
+			.ok_or(Error::<T>::RootCaCrlMissing)
+	}
+
+	/// A verified list, to be stored. Its encoding is shorter than the DER it was parsed
+	/// from, so this fails only on a list no CA issues.
+	fn parsed_crl(revocations: Revocations) -> Result<Parsed<Revocations, MaxCrlLen>, Error<T>> {
+		Parsed::new(revocations).ok_or(Error::<T>::Verification(commons_dcap::Error::CrlMalformed))
 	}
 
 	/// A revocation list replaces the stored one only if issued later (or the stored one is of
 	/// an older root).
 	fn ensure_newer_crl(stored: Option<StoredCrl>, new: &StoredCrl) -> Result<(), Error<T>> {
 		match stored {
-			Some(old) if old.root_epoch == new.root_epoch && old.this_update >= new.this_update => {
+			Some(old)
+				if old.root_epoch == new.root_epoch
+					&& old.revocations.get().this_update >= new.revocations.get().this_update =>
+			{
 				Err(Error::<T>::CollateralNotNewer)
 			}
 			_ => Ok(()),
 		}
 	}
 
-	/// TCB info or a QE identity replaces the stored one only with an evaluation data number
-	/// at least as high and a later issue date (or if the stored one is of an older root).
-	fn ensure_newer_json(stored: Option<StoredJson>, new: &StoredJson) -> Result<(), Error<T>> {
-		match stored {
-			Some(old) if old.root_epoch == new.root_epoch => {
-				ensure!(
-					new.evaluation_number >= old.evaluation_number,
-					Error::<T>::TcbEvaluationRegressed
-				);
-				ensure!(new.issue_date > old.issue_date, Error::<T>::CollateralNotNewer);
+	/// TCB info or a QE identity (`new`: its evaluation data number and issue date, under
+	/// `epoch`) replaces the stored one (`old`: its epoch, evaluation data number and issue
+	/// date) only with an evaluation data number at least as high and a later issue date (or
+	/// if the stored one is of an older root).
+	fn ensure_newer_json(
+		old: Option<(u32, u32, u64)>,
+		epoch: u32,
+		(evaluation_number, issue_date): (u32, u64),
+	) -> Result<(), Error<T>> {
+		match old {
+			Some((old_epoch, old_evaluation, old_issue)) if old_epoch == epoch => {
+				ensure!(evaluation_number >= old_evaluation, Error::<T>::TcbEvaluationRegressed);
+				ensure!(issue_date > old_issue, Error::<T>::CollateralNotNewer);
 				Ok(())
 			}
 			_ => Ok(()),
@@ -159,17 +183,27 @@ impl<T: Config> Pallet<T> {
 }
 
 /// The collateral in storage, as the verifier looks it up: only what was verified under the
-/// current root epoch.
-pub(crate) struct StoredCollateral<T>(pub(crate) core::marker::PhantomData<T>);
+/// current root epoch, and the platform evidence of the registration a quote would replace.
+pub(crate) struct StoredCollateral<T> {
+	epoch: u32,
+	known_platform: Option<[u8; 32]>,
+	_config: core::marker::PhantomData<T>,
+}
 
 impl<T: Config> StoredCollateral<T> {
-	fn current_json(stored: Option<StoredJson>) -> Option<StoredJson> {
-		stored.filter(|stored| stored.root_epoch == RootEpoch::<T>::get())
+	/// The stored collateral, knowing no platform.
+	pub(crate) fn new() -> Self {
+		Self { epoch: RootEpoch::<T>::get(), known_platform: None, _config: Default::default() }
 	}
 
-	fn current_crl(stored: Option<StoredCrl>) -> Option<Crl> {
-		let stored = stored.filter(|stored| stored.root_epoch == RootEpoch::<T>::get())?;
-		Crl::from_der(&stored.der).ok()
+	/// The stored collateral, knowing the platform of `previous` if it was verified under the
+	/// current root.
+	pub(crate) fn knowing(previous: Option<QuotedPlatform>) -> Self {
+		let source = Self::new();
+		let known_platform = previous
+			.filter(|platform| platform.root_epoch == source.epoch)
+			.map(|platform| platform.evidence);
+		Self { known_platform, ..source }
 	}
 }
 
@@ -177,18 +211,30 @@ impl<T: Config> CollateralSource for StoredCollateral<T> {
 	fn root_ca(&self) -> Option<Cert> {
 		Cert::from_der(&RootCa::<T>::get()?).ok()
 	}
-	fn root_ca_crl(&self) -> Option<Crl> {
-		Self::current_crl(RootCaCrl::<T>::get())
+	fn root_ca_crl(&self) -> Option<Revocations> {
+		let stored = RootCaCrl::<T>::get().filter(|stored| stored.root_epoch == self.epoch)?;
+		Some(stored.revocations.into_inner())
 	}
-	fn pck_crl(&self, ca: PckCa) -> Option<Crl> {
-		Self::current_crl(PckCrls::<T>::get(ca))
+	fn pck_crl(&self, ca: PckCa) -> Option<Revocations> {
+		let stored = PckCrls::<T>::get(ca).filter(|stored| stored.root_epoch == self.epoch)?;
+		Some(stored.revocations.into_inner())
 	}
 	fn tcb_info(&self, tee: TeeType, fmspc: [u8; 6]) -> Option<TcbInfo> {
-		let stored = Self::current_json(TcbInfos::<T>::get(TeeKind::from(tee), fmspc))?;
-		TcbInfo::parse(&stored.json).ok()
+		let stored = TcbInfos::<T>::get(TeeKind::from(tee), fmspc)
+			.filter(|stored| stored.root_epoch == self.epoch)?;
+		Some(stored.info.into_inner())
 	}
 	fn qe_identity(&self, tee: TeeType) -> Option<QeIdentity> {
-		let stored = Self::current_json(QeIdentities::<T>::get(TeeKind::from(tee)))?;
-		QeIdentity::parse(&stored.json).ok()
+		let stored = QeIdentities::<T>::get(TeeKind::from(tee))
+			.filter(|stored| stored.root_epoch == self.epoch)?;
+		Some(stored.identity.into_inner())
+	}
+	fn verified_pck_ca(&self, ca: PckCa) -> Option<[u8; 32]> {
+		let verified =
+			VerifiedPckCas::<T>::get(ca).filter(|verified| verified.root_epoch == self.epoch)?;
+		Some(verified.digest)
+	}
+	fn verified_platform(&self, evidence: &[u8; 32]) -> bool {
+		self.known_platform.as_ref() == Some(evidence)
 	}
 }

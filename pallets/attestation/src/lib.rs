@@ -62,6 +62,15 @@
 //!   on them; a piece is refused outside its validity window, or when it is not newer than
 //!   what is stored (a lower TCB evaluation data number is never accepted). A registration
 //!   needs all of it current at the time it registers.
+//! - **Verified once.** Collateral is stored as the verifier reads it (the revocation lists'
+//!   dates and serial numbers, TCB info and QE identities parsed), so a registration neither
+//!   parses it nor checks its signatures again. The PCK CA certificate that came with the CA's
+//!   revocation list is remembered ([`VerifiedPckCas`]), and so is the platform evidence of
+//!   each registration ([`QuotedPlatform::evidence`]: the PCK certificate, its CA, the QE
+//!   report and its signature): a quote holding exactly those bytes is not checked for their
+//!   signatures again. A renewal on the same machine verifies one signature, the report's;
+//!   validity, revocation and the TCB grade are checked on every quote. The call is charged
+//!   for every signature and refunded for those it skipped.
 //!
 //! ## Terms
 //!
@@ -200,7 +209,7 @@ pub mod pallet {
 	}
 
 	/// The layout version of this pallet's storage: see [`crate::migrations`].
-	const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(2);
 
 	#[pallet::pallet]
 	#[pallet::storage_version(STORAGE_VERSION)]
@@ -235,22 +244,27 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type RootEpoch<T: Config> = StorageValue<_, u32, ValueQuery>;
 
-	/// The root CA's revocation list (of PCK CAs and signing certificates).
+	/// The root CA's revocation list (of PCK CAs and signing certificates), as it was verified.
 	#[pallet::storage]
 	pub type RootCaCrl<T: Config> = StorageValue<_, StoredCrl>;
 
-	/// Each PCK CA's revocation list (of PCK certificates).
+	/// Each PCK CA's revocation list (of PCK certificates), as it was verified.
 	#[pallet::storage]
 	pub type PckCrls<T: Config> = StorageMap<_, Twox64Concat, PckCa, StoredCrl>;
 
-	/// TCB info per TEE kind and platform family.
+	/// Each PCK CA's certificate verified as the root's with the CA's latest revocation list:
+	/// a quote whose chain holds exactly it is not checked for its signature again.
+	#[pallet::storage]
+	pub type VerifiedPckCas<T: Config> = StorageMap<_, Twox64Concat, PckCa, VerifiedCertificate>;
+
+	/// TCB info per TEE kind and platform family, parsed.
 	#[pallet::storage]
 	pub type TcbInfos<T: Config> =
-		StorageDoubleMap<_, Twox64Concat, TeeKind, Twox64Concat, Fmspc, StoredJson>;
+		StorageDoubleMap<_, Twox64Concat, TeeKind, Twox64Concat, Fmspc, StoredTcbInfo>;
 
-	/// The quoting enclave's identity per TEE kind.
+	/// The quoting enclave's identity per TEE kind, parsed.
 	#[pallet::storage]
-	pub type QeIdentities<T: Config> = StorageMap<_, Twox64Concat, TeeKind, StoredJson>;
+	pub type QeIdentities<T: Config> = StorageMap<_, Twox64Concat, TeeKind, StoredQeIdentity>;
 
 	/// Which TCB statuses and advisories registrations are accepted with.
 	#[pallet::storage]
@@ -386,6 +400,9 @@ pub mod pallet {
 		/// The block the evidence binds is more than [`Config::MaxEvidenceAge`] blocks old:
 		/// take new evidence.
 		EvidenceTooOld,
+		/// The root CA was changed as many times as an epoch counts: a new root could not be
+		/// told from an old one, whose collateral and verified certificates it must not reuse.
+		RootEpochExhausted,
 	}
 
 	#[pallet::call]
@@ -450,11 +467,10 @@ pub mod pallet {
 		pub fn set_root_ca(origin: OriginFor<T>, certificate: RootCertificate) -> DispatchResult {
 			T::GovernanceOrigin::ensure_origin(origin)?;
 			Cert::from_der(&certificate).map_err(Error::<T>::Verification)?;
+			let epoch =
+				RootEpoch::<T>::get().checked_add(1).ok_or(Error::<T>::RootEpochExhausted)?;
 			RootCa::<T>::put(certificate);
-			let epoch = RootEpoch::<T>::mutate(|epoch| {
-				*epoch = epoch.saturating_add(1);
-				*epoch
-			});
+			RootEpoch::<T>::put(epoch);
 			Self::deposit_event(Event::RootCaSet { epoch });
 			Ok(())
 		}
@@ -526,6 +542,10 @@ pub mod pallet {
 		/// and with report data committing to the caller, `keys`, this chain and its block
 		/// `anchor` ([`Pallet::report_data`]). `pck_chain` is for quotes that identify their PCK
 		/// certificate instead of carrying its chain.
+		///
+		/// Charged for checking every signature; refunded for those the chain had verified
+		/// before over exactly the same bytes: the PCK CA certificate verified with its
+		/// revocation list, and the platform evidence of the caller's current registration.
 		#[pallet::call_index(9)]
 		#[pallet::weight(T::WeightInfo::register_quote())]
 		pub fn register_quote(
@@ -534,7 +554,7 @@ pub mod pallet {
 			pck_chain: Option<PemChain>,
 			keys: EnclaveKeys,
 			anchor: BlockNumberFor<T>,
-		) -> DispatchResult {
+		) -> DispatchResultWithPostInfo {
 			let worker = ensure_signed(origin)?;
 			Self::do_register_quote(worker, quote, pck_chain, keys, anchor)
 		}

@@ -40,7 +40,7 @@ impl<T: Config> Pallet<T> {
 			return Some(RevocationReason::RootCaChanged);
 		}
 		let now = Self::now_secs();
-		let source = StoredCollateral::<T>(Default::default());
+		let source = StoredCollateral::<T>::new();
 		let regraded = match commons_dcap::regrade(&source, &platform.platform(), now) {
 			Ok(regraded) => regraded,
 			Err(commons_dcap::Error::CertificateRevoked) => {

@@ -1,10 +1,16 @@
 //! The attestation registry's types.
 
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
-use commons_dcap::{pki::Platform, quote::TeeType, PlatformTcb, QeTcb, TdxTcb};
+use commons_dcap::{
+	pki::Platform, quote::TeeType, PlatformTcb, QeIdentity, QeTcb, Revocations, TcbInfo, TdxTcb,
+};
 pub use commons_dcap::{PckCa, TcbStatus};
 use commons_primitives::{tag, Measurement, PinnedEnclave, Tag, X25519PublicKey};
-use frame_support::{traits::ConstU32, BoundedVec};
+use core::marker::PhantomData;
+use frame_support::{
+	traits::{ConstU32, Get},
+	BoundedVec, CloneNoBound, DebugNoBound, EqNoBound, PartialEqNoBound,
+};
 use scale_info::TypeInfo;
 
 /// A platform family: the key Intel publishes TCB info under.
@@ -13,11 +19,15 @@ pub type Fmspc = [u8; 6];
 /// Intel's root CA certificate, DER.
 pub type RootCertificate = BoundedVec<u8, ConstU32<4_096>>;
 /// A certificate revocation list, DER. Intel's PCK CRLs grow with revocations.
-pub type CrlDer = BoundedVec<u8, ConstU32<65_536>>;
+pub type CrlDer = BoundedVec<u8, MaxCrlLen>;
+/// The longest revocation list, DER.
+pub type MaxCrlLen = ConstU32<65_536>;
 /// A PEM certificate chain (issuer chains of collateral, or a quote's PCK chain).
 pub type PemChain = BoundedVec<u8, ConstU32<8_192>>;
 /// Signed JSON collateral (TCB info or QE identity), exactly as Intel signed it.
-pub type CollateralJson = BoundedVec<u8, ConstU32<32_768>>;
+pub type CollateralJson = BoundedVec<u8, MaxCollateralJsonLen>;
+/// The longest signed JSON collateral.
+pub type MaxCollateralJsonLen = ConstU32<32_768>;
 /// A DCAP quote.
 pub type QuoteBytes = BoundedVec<u8, ConstU32<16_384>>;
 /// An advisory id, such as `INTEL-SA-00615`.
@@ -238,6 +248,10 @@ pub struct QuotedPlatform {
 	/// The root epoch its PCK certificate chain was verified under: collateral of another root
 	/// does not vouch for it.
 	pub root_epoch: u32,
+	/// What identifies the quote's signed platform evidence ([`PlatformTcb::evidence`]): the
+	/// worker's next quote with the same, under the same root, is not checked for those
+	/// signatures again.
+	pub evidence: [u8; 32],
 	/// The TEE the quote reported on.
 	pub kind: TeeKind,
 	/// The CA that issued the PCK certificate: whose revocation list can revoke it.
@@ -262,6 +276,7 @@ impl QuotedPlatform {
 	pub fn new(platform: &PlatformTcb, root_epoch: u32) -> Option<Self> {
 		Some(Self {
 			root_epoch,
+			evidence: platform.evidence,
 			kind: platform.tee.into(),
 			pck_ca: platform.pck_ca,
 			pck_ca_serial: platform.pck_ca_serial.clone().try_into().ok()?,
@@ -276,6 +291,7 @@ impl QuotedPlatform {
 	/// The platform as [`commons_dcap::regrade`] grades it.
 	pub fn platform(&self) -> PlatformTcb {
 		PlatformTcb {
+			evidence: self.evidence,
 			tee: self.kind.into(),
 			pck_ca: self.pck_ca,
 			pck_ca_serial: self.pck_ca_serial.to_vec(),
@@ -318,33 +334,78 @@ pub enum RevocationReason {
 	PolicyRefused(commons_dcap::Error),
 }
 
-/// A revocation list as stored: verified when submitted, under root CA generation `root_epoch`.
-#[derive(
-	Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
-)]
+/// `T` parsed from a document of at most `S` bytes (DER or JSON), stored as the verifier
+/// reads it so that no registration parses the document again. A parsed document encodes in
+/// fewer bytes than its text; [`Parsed::new`] checks it, which is the bound its storage
+/// declares.
+#[derive(CloneNoBound, DebugNoBound, PartialEqNoBound, EqNoBound, Encode, Decode, TypeInfo)]
+#[scale_info(skip_type_params(S))]
+#[codec(encode_bound(T: Encode))]
+#[codec(decode_bound(T: Decode))]
+pub struct Parsed<T: Clone + core::fmt::Debug + PartialEq + Eq, S>(T, PhantomData<S>);
+
+impl<T: Encode + Clone + core::fmt::Debug + PartialEq + Eq, S: Get<u32>> Parsed<T, S> {
+	/// `value`, if its encoding fits in `S` bytes.
+	pub fn new(value: T) -> Option<Self> {
+		(value.encoded_size() <= S::get() as usize).then_some(Self(value, PhantomData))
+	}
+}
+
+impl<T: Clone + core::fmt::Debug + PartialEq + Eq, S> Parsed<T, S> {
+	/// The parsed value.
+	pub fn get(&self) -> &T {
+		&self.0
+	}
+
+	/// The parsed value, owned.
+	pub fn into_inner(self) -> T {
+		self.0
+	}
+}
+
+impl<T: Encode + Clone + core::fmt::Debug + PartialEq + Eq, S: Get<u32>> MaxEncodedLen
+	for Parsed<T, S>
+{
+	fn max_encoded_len() -> usize {
+		S::get() as usize
+	}
+}
+
+/// A revocation list as stored: what it says, verified when submitted under root CA generation
+/// `root_epoch`.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, MaxEncodedLen, TypeInfo)]
 pub struct StoredCrl {
-	/// The list, DER, as submitted.
-	pub der: CrlDer,
-	/// Its `thisUpdate`, Unix seconds: a newer list must be later.
-	pub this_update: u64,
+	/// What the list says: its dates and the serial numbers it revokes.
+	pub revocations: Parsed<Revocations, MaxCrlLen>,
 	/// The root epoch it was verified under; it is not used under another.
 	pub root_epoch: u32,
 }
 
-/// TCB info or a QE identity as stored: verified when submitted, under `root_epoch`.
-#[derive(
-	Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
-)]
-pub struct StoredJson {
-	/// The JSON body, exactly as Intel signed it.
-	pub json: CollateralJson,
-	/// Intel's TCB evaluation data number: it never goes back.
-	pub evaluation_number: u32,
-	/// Unix seconds.
-	pub issue_date: u64,
-	/// Unix seconds; past it, quotes are refused until newer collateral is submitted.
-	pub next_update: u64,
+/// TCB info as stored: verified when submitted, under `root_epoch`.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, MaxEncodedLen, TypeInfo)]
+pub struct StoredTcbInfo {
+	/// The TCB info, parsed from the JSON Intel signed.
+	pub info: Parsed<TcbInfo, MaxCollateralJsonLen>,
 	/// The root epoch it was verified under; it is not used under another.
+	pub root_epoch: u32,
+}
+
+/// A QE identity as stored: verified when submitted, under `root_epoch`.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, MaxEncodedLen, TypeInfo)]
+pub struct StoredQeIdentity {
+	/// The identity, parsed from the JSON Intel signed.
+	pub identity: Parsed<QeIdentity, MaxCollateralJsonLen>,
+	/// The root epoch it was verified under; it is not used under another.
+	pub root_epoch: u32,
+}
+
+/// A PCK CA certificate verified as the root's when its revocation list was submitted: quotes
+/// whose chain holds exactly it need its signature checked no more.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, MaxEncodedLen, TypeInfo)]
+pub struct VerifiedCertificate {
+	/// SHA-256 of the certificate's DER ([`commons_dcap::pki::certificate_digest`]).
+	pub digest: [u8; 32],
+	/// The root epoch it was verified under; it is not trusted under another.
 	pub root_epoch: u32,
 }
 

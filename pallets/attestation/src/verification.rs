@@ -3,13 +3,12 @@
 
 use crate::{
 	collateral::StoredCollateral, runtime_api, types::*, Config, Error, Pallet, Policy,
-	QuotedPlatforms, RootCa, RootEpoch,
+	QuotedPlatforms, RootCa, RootEpoch, WeightInfo,
 };
 use alloc::vec::Vec;
-use commons_dcap::{collateral as dcap_collateral, Report, Verified};
+use commons_dcap::{collateral as dcap_collateral, Report, VerifiedBefore};
 use commons_primitives::{tdx_measurement, Measurement};
-use frame_support::ensure;
-use sp_runtime::DispatchResult;
+use frame_support::{dispatch::DispatchResultWithPostInfo, ensure};
 
 impl<T: Config> Pallet<T> {
 	/// [`Pallet::register_quote`] for `worker`.
@@ -19,12 +18,22 @@ impl<T: Config> Pallet<T> {
 		pck_chain: Option<PemChain>,
 		keys: EnclaveKeys,
 		anchor: frame_system::pallet_prelude::BlockNumberFor<T>,
-	) -> DispatchResult {
+	) -> DispatchResultWithPostInfo {
 		Self::ensure_usable_keys(&keys)?;
 		// Cheap, so first: stale or misdirected evidence costs no signature check.
 		let expected = Self::report_data(&worker, &keys, anchor)?;
 		let now = Self::now_secs();
-		let verified = Self::verify(&quote, pck_chain.as_ref().map(|chain| &chain[..]), now)?;
+		ensure!(RootCa::<T>::exists(), Error::<T>::NoRootCa);
+		// The platform the worker's current registration was verified on: a renewal on it is
+		// not checked for the same signatures again.
+		let source = StoredCollateral::<T>::knowing(QuotedPlatforms::<T>::get(&worker));
+		let verified = commons_dcap::verify_quote(
+			&source,
+			&quote,
+			pck_chain.as_ref().map(|chain| &chain[..]),
+			now,
+		)
+		.map_err(Error::<T>::Verification)?;
 		Self::with_policy(|policy| policy.admits(&verified, now))
 			.map_err(Error::<T>::Verification)?;
 		let report_data = verified.report_data();
@@ -49,7 +58,13 @@ impl<T: Config> Pallet<T> {
 			Attester::IntelDcap { status: verified.status, fmspc: verified.fmspc, identity };
 		QuotedPlatforms::<T>::insert(&worker, platform);
 		Self::store_enclave(worker, kind, measurement, keys, attester);
-		Ok(())
+		// Charged for checking every signature: refund those verified before.
+		let weight = match verified.verified_before {
+			VerifiedBefore::Nothing => None,
+			VerifiedBefore::PckCa => Some(T::WeightInfo::register_quote_known_pck_ca()),
+			VerifiedBefore::Platform => Some(T::WeightInfo::register_quote_known_platform()),
+		};
+		Ok(weight.into())
 	}
 
 	/// Runs `judge` with the stored TCB policy, in the verifier's form.
@@ -96,18 +111,6 @@ impl<T: Config> Pallet<T> {
 			advisories: verified.advisories.iter().map(|id| id.as_bytes().to_vec()).collect(),
 			report_data: *verified.report_data(),
 		})
-	}
-
-	/// Verifies `quote` at `now` (Unix seconds) against the stored collateral.
-	pub fn verify(quote: &[u8], pck_chain: Option<&[u8]>, now: u64) -> Result<Verified, Error<T>> {
-		RootCa::<T>::get().ok_or(Error::<T>::NoRootCa)?;
-		commons_dcap::verify_quote(
-			&StoredCollateral::<T>(Default::default()),
-			quote,
-			pck_chain,
-			now,
-		)
-		.map_err(Error::<T>::Verification)
 	}
 }
 

@@ -68,20 +68,20 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Marketplace::Deals` (r:1 w:0)
 	/// Proof: `Marketplace::Deals` (`max_values`: None, `max_size`: Some(1376), added: 3851, mode: `MaxEncodedLen`)
 	/// Storage: `Contribution::Tasks` (r:1 w:1)
-	/// Proof: `Contribution::Tasks` (`max_values`: None, `max_size`: Some(5203), added: 7678, mode: `MaxEncodedLen`)
+	/// Proof: `Contribution::Tasks` (`max_values`: None, `max_size`: Some(6944), added: 9419, mode: `MaxEncodedLen`)
 	/// Storage: `Marketplace::Categories` (r:1 w:0)
 	/// Proof: `Marketplace::Categories` (`max_values`: None, `max_size`: Some(82), added: 2557, mode: `MaxEncodedLen`)
 	/// Storage: `Contribution::UnopenedTasks` (r:1 w:1)
 	/// Proof: `Contribution::UnopenedTasks` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
 	fn initialize() -> Weight {
-		// Proof size: measured `796`, estimated `8668` bytes.
-		// Fastest run: 30_572_000 picoseconds.
-		Weight::from_parts(42_449_000, 8668)
+		// Proof size: measured `796`, estimated `10409` bytes.
+		// Fastest run: 32_076_000 picoseconds.
+		Weight::from_parts(40_868_000, 10409)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
 	/// Storage: `Contribution::Tasks` (r:64 w:64)
-	/// Proof: `Contribution::Tasks` (`max_values`: None, `max_size`: Some(5203), added: 7678, mode: `MaxEncodedLen`)
+	/// Proof: `Contribution::Tasks` (`max_values`: None, `max_size`: Some(6944), added: 9419, mode: `MaxEncodedLen`)
 	/// Storage: `Marketplace::Deals` (r:1 w:0)
 	/// Proof: `Marketplace::Deals` (`max_values`: None, `max_size`: Some(1376), added: 3851, mode: `MaxEncodedLen`)
 	/// Storage: `Marketplace::Categories` (r:1 w:0)
@@ -90,17 +90,17 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Contribution::UnopenedTasks` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
 	fn initialize_batch(n: u32, ) -> Weight {
 		// Proof size: measured `796`, estimated `4841` bytes.
-		// Fastest run: 38_983_000 picoseconds.
-		Weight::from_parts(30_340_622, 4841)
-			.saturating_add(Weight::from_parts(15_358_356, 0).saturating_mul(n.into()))
+		// Fastest run: 36_115_000 picoseconds.
+		Weight::from_parts(29_767_054, 4841)
+			.saturating_add(Weight::from_parts(15_603_299, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(n.into())))
-			.saturating_add(Weight::from_parts(0, 7678).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(0, 9419).saturating_mul(n.into()))
 	}
 	/// Storage: `Contribution::Tasks` (r:1 w:1)
-	/// Proof: `Contribution::Tasks` (`max_values`: None, `max_size`: Some(5203), added: 7678, mode: `MaxEncodedLen`)
+	/// Proof: `Contribution::Tasks` (`max_values`: None, `max_size`: Some(6944), added: 9419, mode: `MaxEncodedLen`)
 	/// Storage: `Marketplace::Deals` (r:1 w:0)
 	/// Proof: `Marketplace::Deals` (`max_values`: None, `max_size`: Some(1376), added: 3851, mode: `MaxEncodedLen`)
 	/// Storage: `Marketplace::Workerpools` (r:1 w:0)
@@ -115,19 +115,23 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Marketplace::PoolMemberCount` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
 	/// Storage: `Marketplace::Apps` (r:1 w:0)
 	/// Proof: `Marketplace::Apps` (`max_values`: None, `max_size`: Some(793), added: 3268, mode: `MaxEncodedLen`)
+	/// Storage: `Marketplace::Datasets` (r:1 w:0)
+	/// Proof: `Marketplace::Datasets` (`max_values`: None, `max_size`: Some(401), added: 2876, mode: `MaxEncodedLen`)
 	/// Storage: `Attestation::Enclaves` (r:12 w:0)
 	/// Proof: `Attestation::Enclaves` (`max_values`: None, `max_size`: Some(379), added: 2854, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Attestation::SimulatedConfidentialAllowed` (r:1 w:0)
+	/// Proof: `Attestation::SimulatedConfidentialAllowed` (`max_values`: Some(1), `max_size`: Some(1), added: 496, mode: `MaxEncodedLen`)
 	/// Storage: `Marketplace::WorkerPool` (r:0 w:12)
 	/// Proof: `Marketplace::WorkerPool` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	fn assign(n: u32, s: u32, ) -> Weight {
-		// Proof size: measured `2600`, estimated `8668` bytes.
-		// Fastest run: 206_407_000 picoseconds.
-		Weight::from_parts(74_296_436, 8668)
-			.saturating_add(Weight::from_parts(14_145_658, 0).saturating_mul(n.into()))
-			.saturating_add(Weight::from_parts(20_700_882, 0).saturating_mul(s.into()))
-			.saturating_add(T::DbWeight::get().reads(7_u64))
+		// Proof size: measured `2708`, estimated `10409` bytes.
+		// Fastest run: 234_549_000 picoseconds.
+		Weight::from_parts(73_146_962, 10409)
+			.saturating_add(Weight::from_parts(17_049_129, 0).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(21_192_458, 0).saturating_mul(s.into()))
+			.saturating_add(T::DbWeight::get().reads(9_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(s.into())))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
@@ -136,11 +140,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 			.saturating_add(Weight::from_parts(0, 2809).saturating_mul(s.into()))
 	}
 	/// Storage: `Contribution::Tasks` (r:1 w:1)
-	/// Proof: `Contribution::Tasks` (`max_values`: None, `max_size`: Some(5203), added: 7678, mode: `MaxEncodedLen`)
+	/// Proof: `Contribution::Tasks` (`max_values`: None, `max_size`: Some(6944), added: 9419, mode: `MaxEncodedLen`)
 	/// Storage: `Marketplace::Deals` (r:1 w:0)
 	/// Proof: `Marketplace::Deals` (`max_values`: None, `max_size`: Some(1376), added: 3851, mode: `MaxEncodedLen`)
-	/// Storage: `Marketplace::Apps` (r:1 w:0)
-	/// Proof: `Marketplace::Apps` (`max_values`: None, `max_size`: Some(793), added: 3268, mode: `MaxEncodedLen`)
 	/// Storage: `Attestation::Enclaves` (r:1 w:0)
 	/// Proof: `Attestation::Enclaves` (`max_values`: None, `max_size`: Some(379), added: 2854, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
@@ -156,25 +158,25 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Escrow::Escrowed` (r:1 w:1)
 	/// Proof: `Escrow::Escrowed` (`max_values`: None, `max_size`: Some(73), added: 2548, mode: `MaxEncodedLen`)
 	fn contribute() -> Weight {
-		// Proof size: measured `4935`, estimated `8668` bytes.
-		// Fastest run: 223_288_000 picoseconds.
-		Weight::from_parts(270_377_000, 8668)
-			.saturating_add(T::DbWeight::get().reads(10_u64))
+		// Proof size: measured `6135`, estimated `10409` bytes.
+		// Fastest run: 208_206_000 picoseconds.
+		Weight::from_parts(259_233_000, 10409)
+			.saturating_add(T::DbWeight::get().reads(9_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
 	/// Storage: `Contribution::Tasks` (r:1 w:1)
-	/// Proof: `Contribution::Tasks` (`max_values`: None, `max_size`: Some(5203), added: 7678, mode: `MaxEncodedLen`)
+	/// Proof: `Contribution::Tasks` (`max_values`: None, `max_size`: Some(6944), added: 9419, mode: `MaxEncodedLen`)
 	/// Storage: `Marketplace::Deals` (r:1 w:0)
 	/// Proof: `Marketplace::Deals` (`max_values`: None, `max_size`: Some(1376), added: 3851, mode: `MaxEncodedLen`)
 	fn reveal() -> Weight {
-		// Proof size: measured `2807`, estimated `8668` bytes.
-		// Fastest run: 36_941_000 picoseconds.
-		Weight::from_parts(47_427_000, 8668)
+		// Proof size: measured `2808`, estimated `10409` bytes.
+		// Fastest run: 32_955_000 picoseconds.
+		Weight::from_parts(42_920_000, 10409)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Contribution::Tasks` (r:1 w:1)
-	/// Proof: `Contribution::Tasks` (`max_values`: None, `max_size`: Some(5203), added: 7678, mode: `MaxEncodedLen`)
+	/// Proof: `Contribution::Tasks` (`max_values`: None, `max_size`: Some(6944), added: 9419, mode: `MaxEncodedLen`)
 	/// Storage: `Marketplace::Deals` (r:1 w:1)
 	/// Proof: `Marketplace::Deals` (`max_values`: None, `max_size`: Some(1376), added: 3851, mode: `MaxEncodedLen`)
 	/// Storage: `Escrow::Escrowed` (r:14 w:14)
@@ -192,10 +194,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Contribution::SettledTasks` (r:0 w:1)
 	/// Proof: `Contribution::SettledTasks` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	fn reveal_finalizing(c: u32, ) -> Weight {
-		// Proof size: measured `2221`, estimated `8668` bytes.
-		// Fastest run: 355_828_000 picoseconds.
-		Weight::from_parts(310_475_747, 8668)
-			.saturating_add(Weight::from_parts(113_877_371, 0).saturating_mul(c.into()))
+		// Proof size: measured `2222`, estimated `10409` bytes.
+		// Fastest run: 336_732_000 picoseconds.
+		Weight::from_parts(287_429_865, 10409)
+			.saturating_add(Weight::from_parts(119_757_356, 0).saturating_mul(c.into()))
 			.saturating_add(T::DbWeight::get().reads(14_u64))
 			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(c.into())))
 			.saturating_add(T::DbWeight::get().writes(15_u64))
@@ -203,7 +205,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 			.saturating_add(Weight::from_parts(0, 2614).saturating_mul(c.into()))
 	}
 	/// Storage: `Contribution::Tasks` (r:1 w:1)
-	/// Proof: `Contribution::Tasks` (`max_values`: None, `max_size`: Some(5203), added: 7678, mode: `MaxEncodedLen`)
+	/// Proof: `Contribution::Tasks` (`max_values`: None, `max_size`: Some(6944), added: 9419, mode: `MaxEncodedLen`)
 	/// Storage: `Marketplace::Deals` (r:1 w:1)
 	/// Proof: `Marketplace::Deals` (`max_values`: None, `max_size`: Some(1376), added: 3851, mode: `MaxEncodedLen`)
 	/// Storage: `Escrow::Escrowed` (r:14 w:14)
@@ -221,10 +223,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Contribution::SettledTasks` (r:0 w:1)
 	/// Proof: `Contribution::SettledTasks` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	fn finalize(c: u32, ) -> Weight {
-		// Proof size: measured `2258`, estimated `8668` bytes.
-		// Fastest run: 411_366_000 picoseconds.
-		Weight::from_parts(242_546_738, 8668)
-			.saturating_add(Weight::from_parts(118_890_281, 0).saturating_mul(c.into()))
+		// Proof size: measured `2259`, estimated `10409` bytes.
+		// Fastest run: 419_211_000 picoseconds.
+		Weight::from_parts(285_750_873, 10409)
+			.saturating_add(Weight::from_parts(110_649_525, 0).saturating_mul(c.into()))
 			.saturating_add(T::DbWeight::get().reads(14_u64))
 			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(c.into())))
 			.saturating_add(T::DbWeight::get().writes(15_u64))
@@ -232,7 +234,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 			.saturating_add(Weight::from_parts(0, 2614).saturating_mul(c.into()))
 	}
 	/// Storage: `Contribution::Tasks` (r:1 w:1)
-	/// Proof: `Contribution::Tasks` (`max_values`: None, `max_size`: Some(5203), added: 7678, mode: `MaxEncodedLen`)
+	/// Proof: `Contribution::Tasks` (`max_values`: None, `max_size`: Some(6944), added: 9419, mode: `MaxEncodedLen`)
 	/// Storage: `Marketplace::Deals` (r:1 w:0)
 	/// Proof: `Marketplace::Deals` (`max_values`: None, `max_size`: Some(1376), added: 3851, mode: `MaxEncodedLen`)
 	/// Storage: `Marketplace::Workerpools` (r:1 w:0)
@@ -240,19 +242,17 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Marketplace::SchedulerAccepted` (r:1 w:0)
 	/// Proof: `Marketplace::SchedulerAccepted` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	fn reopen(c: u32, ) -> Weight {
-		// Proof size: measured `1072`, estimated `8668` bytes.
-		// Fastest run: 32_160_000 picoseconds.
-		Weight::from_parts(40_384_341, 8668)
-			.saturating_add(Weight::from_parts(704_425, 0).saturating_mul(c.into()))
+		// Proof size: measured `1073`, estimated `10409` bytes.
+		// Fastest run: 31_067_000 picoseconds.
+		Weight::from_parts(39_741_996, 10409)
+			.saturating_add(Weight::from_parts(619_156, 0).saturating_mul(c.into()))
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Contribution::Tasks` (r:1 w:1)
-	/// Proof: `Contribution::Tasks` (`max_values`: None, `max_size`: Some(5203), added: 7678, mode: `MaxEncodedLen`)
+	/// Proof: `Contribution::Tasks` (`max_values`: None, `max_size`: Some(6944), added: 9419, mode: `MaxEncodedLen`)
 	/// Storage: `Marketplace::Deals` (r:1 w:1)
 	/// Proof: `Marketplace::Deals` (`max_values`: None, `max_size`: Some(1376), added: 3851, mode: `MaxEncodedLen`)
-	/// Storage: `Marketplace::Apps` (r:1 w:0)
-	/// Proof: `Marketplace::Apps` (`max_values`: None, `max_size`: Some(793), added: 3268, mode: `MaxEncodedLen`)
 	/// Storage: `Attestation::Enclaves` (r:1 w:0)
 	/// Proof: `Attestation::Enclaves` (`max_values`: None, `max_size`: Some(379), added: 2854, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
@@ -272,10 +272,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Contribution::SettledTasks` (r:0 w:1)
 	/// Proof: `Contribution::SettledTasks` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	fn contribute_and_finalize() -> Weight {
-		// Proof size: measured `2920`, estimated `8799` bytes.
-		// Fastest run: 465_814_000 picoseconds.
-		Weight::from_parts(583_815_000, 8799)
-			.saturating_add(T::DbWeight::get().reads(18_u64))
+		// Proof size: measured `2701`, estimated `10409` bytes.
+		// Fastest run: 434_407_000 picoseconds.
+		Weight::from_parts(512_311_000, 10409)
+			.saturating_add(T::DbWeight::get().reads(17_u64))
 			.saturating_add(T::DbWeight::get().writes(15_u64))
 	}
 	/// Storage: `Marketplace::Deals` (r:1 w:1)
@@ -283,7 +283,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Marketplace::Categories` (r:1 w:0)
 	/// Proof: `Marketplace::Categories` (`max_values`: None, `max_size`: Some(82), added: 2557, mode: `MaxEncodedLen`)
 	/// Storage: `Contribution::Tasks` (r:1 w:1)
-	/// Proof: `Contribution::Tasks` (`max_values`: None, `max_size`: Some(5203), added: 7678, mode: `MaxEncodedLen`)
+	/// Proof: `Contribution::Tasks` (`max_values`: None, `max_size`: Some(6944), added: 9419, mode: `MaxEncodedLen`)
 	/// Storage: `Escrow::Escrowed` (r:14 w:14)
 	/// Proof: `Escrow::Escrowed` (`max_values`: None, `max_size`: Some(73), added: 2548, mode: `MaxEncodedLen`)
 	/// Storage: `Escrow::TotalEscrowed` (r:3 w:3)
@@ -299,10 +299,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Contribution::SettledTasks` (r:0 w:1)
 	/// Proof: `Contribution::SettledTasks` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	fn claim(c: u32, ) -> Weight {
-		// Proof size: measured `2310`, estimated `8832` bytes.
-		// Fastest run: 265_524_000 picoseconds.
-		Weight::from_parts(257_075_575, 8832)
-			.saturating_add(Weight::from_parts(57_826_301, 0).saturating_mul(c.into()))
+		// Proof size: measured `2311`, estimated `10409` bytes.
+		// Fastest run: 262_752_000 picoseconds.
+		Weight::from_parts(254_972_411, 10409)
+			.saturating_add(Weight::from_parts(54_948_510, 0).saturating_mul(c.into()))
 			.saturating_add(T::DbWeight::get().reads(18_u64))
 			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(c.into())))
 			.saturating_add(T::DbWeight::get().writes(18_u64))
@@ -318,7 +318,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Contribution::UnopenedTasks` (r:1 w:0)
 	/// Proof: `Contribution::UnopenedTasks` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
 	/// Storage: `Contribution::Tasks` (r:1 w:1)
-	/// Proof: `Contribution::Tasks` (`max_values`: None, `max_size`: Some(5203), added: 7678, mode: `MaxEncodedLen`)
+	/// Proof: `Contribution::Tasks` (`max_values`: None, `max_size`: Some(6944), added: 9419, mode: `MaxEncodedLen`)
 	/// Storage: `Escrow::Escrowed` (r:14 w:14)
 	/// Proof: `Escrow::Escrowed` (`max_values`: None, `max_size`: Some(73), added: 2548, mode: `MaxEncodedLen`)
 	/// Storage: `Escrow::TotalEscrowed` (r:3 w:3)
@@ -334,10 +334,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Contribution::SettledTasks` (r:0 w:1)
 	/// Proof: `Contribution::SettledTasks` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	fn sweep_task(c: u32, ) -> Weight {
-		// Proof size: measured `2284`, estimated `8832` bytes.
-		// Fastest run: 280_733_000 picoseconds.
-		Weight::from_parts(286_400_509, 8832)
-			.saturating_add(Weight::from_parts(55_501_404, 0).saturating_mul(c.into()))
+		// Proof size: measured `2285`, estimated `10409` bytes.
+		// Fastest run: 263_190_000 picoseconds.
+		Weight::from_parts(262_214_197, 10409)
+			.saturating_add(Weight::from_parts(59_111_371, 0).saturating_mul(c.into()))
 			.saturating_add(T::DbWeight::get().reads(21_u64))
 			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(c.into())))
 			.saturating_add(T::DbWeight::get().writes(20_u64))
@@ -349,31 +349,29 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Contribution::SettledTasks` (r:2 w:1)
 	/// Proof: `Contribution::SettledTasks` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	/// Storage: `Contribution::Tasks` (r:0 w:1)
-	/// Proof: `Contribution::Tasks` (`max_values`: None, `max_size`: Some(5203), added: 7678, mode: `MaxEncodedLen`)
+	/// Proof: `Contribution::Tasks` (`max_values`: None, `max_size`: Some(6944), added: 9419, mode: `MaxEncodedLen`)
 	fn prune_task() -> Weight {
 		// Proof size: measured `194`, estimated `6028` bytes.
-		// Fastest run: 18_156_000 picoseconds.
-		Weight::from_parts(24_989_000, 6028)
+		// Fastest run: 17_187_000 picoseconds.
+		Weight::from_parts(24_240_000, 6028)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
 	/// Storage: `Contribution::Tasks` (r:1 w:1)
-	/// Proof: `Contribution::Tasks` (`max_values`: None, `max_size`: Some(5203), added: 7678, mode: `MaxEncodedLen`)
+	/// Proof: `Contribution::Tasks` (`max_values`: None, `max_size`: Some(6944), added: 9419, mode: `MaxEncodedLen`)
 	/// Storage: `Marketplace::Deals` (r:1 w:0)
 	/// Proof: `Marketplace::Deals` (`max_values`: None, `max_size`: Some(1376), added: 3851, mode: `MaxEncodedLen`)
 	/// Storage: `Marketplace::Datasets` (r:1 w:0)
 	/// Proof: `Marketplace::Datasets` (`max_values`: None, `max_size`: Some(401), added: 2876, mode: `MaxEncodedLen`)
-	/// Storage: `Marketplace::Apps` (r:1 w:0)
-	/// Proof: `Marketplace::Apps` (`max_values`: None, `max_size`: Some(793), added: 3268, mode: `MaxEncodedLen`)
 	/// Storage: `Attestation::Enclaves` (r:1 w:0)
 	/// Proof: `Attestation::Enclaves` (`max_values`: None, `max_size`: Some(379), added: 2854, mode: `MaxEncodedLen`)
 	/// Storage: `Timestamp::Now` (r:1 w:0)
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	fn release_dataset_key() -> Weight {
-		// Proof size: measured `4121`, estimated `8668` bytes.
-		// Fastest run: 80_807_000 picoseconds.
-		Weight::from_parts(101_484_000, 8668)
-			.saturating_add(T::DbWeight::get().reads(6_u64))
+		// Proof size: measured `5321`, estimated `10409` bytes.
+		// Fastest run: 67_567_000 picoseconds.
+		Weight::from_parts(86_825_000, 10409)
+			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 }
@@ -381,24 +379,24 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// The same weights with ParityDB's costs, for tests and mocks without a runtime `DbWeight`.
 impl WeightInfo for () {
 	fn initialize() -> Weight {
-		Weight::from_parts(42_449_000, 8668)
+		Weight::from_parts(40_868_000, 10409)
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
 	fn initialize_batch(n: u32, ) -> Weight {
-		Weight::from_parts(30_340_622, 4841)
-			.saturating_add(Weight::from_parts(15_358_356, 0).saturating_mul(n.into()))
+		Weight::from_parts(29_767_054, 4841)
+			.saturating_add(Weight::from_parts(15_603_299, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 			.saturating_add(ParityDbWeight::get().writes((1_u64).saturating_mul(n.into())))
-			.saturating_add(Weight::from_parts(0, 7678).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(0, 9419).saturating_mul(n.into()))
 	}
 	fn assign(n: u32, s: u32, ) -> Weight {
-		Weight::from_parts(74_296_436, 8668)
-			.saturating_add(Weight::from_parts(14_145_658, 0).saturating_mul(n.into()))
-			.saturating_add(Weight::from_parts(20_700_882, 0).saturating_mul(s.into()))
-			.saturating_add(ParityDbWeight::get().reads(7_u64))
+		Weight::from_parts(73_146_962, 10409)
+			.saturating_add(Weight::from_parts(17_049_129, 0).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(21_192_458, 0).saturating_mul(s.into()))
+			.saturating_add(ParityDbWeight::get().reads(9_u64))
 			.saturating_add(ParityDbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().reads((2_u64).saturating_mul(s.into())))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
@@ -407,18 +405,18 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 2809).saturating_mul(s.into()))
 	}
 	fn contribute() -> Weight {
-		Weight::from_parts(270_377_000, 8668)
-			.saturating_add(ParityDbWeight::get().reads(10_u64))
+		Weight::from_parts(259_233_000, 10409)
+			.saturating_add(ParityDbWeight::get().reads(9_u64))
 			.saturating_add(ParityDbWeight::get().writes(5_u64))
 	}
 	fn reveal() -> Weight {
-		Weight::from_parts(47_427_000, 8668)
+		Weight::from_parts(42_920_000, 10409)
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn reveal_finalizing(c: u32, ) -> Weight {
-		Weight::from_parts(310_475_747, 8668)
-			.saturating_add(Weight::from_parts(113_877_371, 0).saturating_mul(c.into()))
+		Weight::from_parts(287_429_865, 10409)
+			.saturating_add(Weight::from_parts(119_757_356, 0).saturating_mul(c.into()))
 			.saturating_add(ParityDbWeight::get().reads(14_u64))
 			.saturating_add(ParityDbWeight::get().reads((4_u64).saturating_mul(c.into())))
 			.saturating_add(ParityDbWeight::get().writes(15_u64))
@@ -426,8 +424,8 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 2614).saturating_mul(c.into()))
 	}
 	fn finalize(c: u32, ) -> Weight {
-		Weight::from_parts(242_546_738, 8668)
-			.saturating_add(Weight::from_parts(118_890_281, 0).saturating_mul(c.into()))
+		Weight::from_parts(285_750_873, 10409)
+			.saturating_add(Weight::from_parts(110_649_525, 0).saturating_mul(c.into()))
 			.saturating_add(ParityDbWeight::get().reads(14_u64))
 			.saturating_add(ParityDbWeight::get().reads((4_u64).saturating_mul(c.into())))
 			.saturating_add(ParityDbWeight::get().writes(15_u64))
@@ -435,19 +433,19 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 2614).saturating_mul(c.into()))
 	}
 	fn reopen(c: u32, ) -> Weight {
-		Weight::from_parts(40_384_341, 8668)
-			.saturating_add(Weight::from_parts(704_425, 0).saturating_mul(c.into()))
+		Weight::from_parts(39_741_996, 10409)
+			.saturating_add(Weight::from_parts(619_156, 0).saturating_mul(c.into()))
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn contribute_and_finalize() -> Weight {
-		Weight::from_parts(583_815_000, 8799)
-			.saturating_add(ParityDbWeight::get().reads(18_u64))
+		Weight::from_parts(512_311_000, 10409)
+			.saturating_add(ParityDbWeight::get().reads(17_u64))
 			.saturating_add(ParityDbWeight::get().writes(15_u64))
 	}
 	fn claim(c: u32, ) -> Weight {
-		Weight::from_parts(257_075_575, 8832)
-			.saturating_add(Weight::from_parts(57_826_301, 0).saturating_mul(c.into()))
+		Weight::from_parts(254_972_411, 10409)
+			.saturating_add(Weight::from_parts(54_948_510, 0).saturating_mul(c.into()))
 			.saturating_add(ParityDbWeight::get().reads(18_u64))
 			.saturating_add(ParityDbWeight::get().reads((3_u64).saturating_mul(c.into())))
 			.saturating_add(ParityDbWeight::get().writes(18_u64))
@@ -455,8 +453,8 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 2614).saturating_mul(c.into()))
 	}
 	fn sweep_task(c: u32, ) -> Weight {
-		Weight::from_parts(286_400_509, 8832)
-			.saturating_add(Weight::from_parts(55_501_404, 0).saturating_mul(c.into()))
+		Weight::from_parts(262_214_197, 10409)
+			.saturating_add(Weight::from_parts(59_111_371, 0).saturating_mul(c.into()))
 			.saturating_add(ParityDbWeight::get().reads(21_u64))
 			.saturating_add(ParityDbWeight::get().reads((3_u64).saturating_mul(c.into())))
 			.saturating_add(ParityDbWeight::get().writes(20_u64))
@@ -464,13 +462,13 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 2614).saturating_mul(c.into()))
 	}
 	fn prune_task() -> Weight {
-		Weight::from_parts(24_989_000, 6028)
+		Weight::from_parts(24_240_000, 6028)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn release_dataset_key() -> Weight {
-		Weight::from_parts(101_484_000, 8668)
-			.saturating_add(ParityDbWeight::get().reads(6_u64))
+		Weight::from_parts(86_825_000, 10409)
+			.saturating_add(ParityDbWeight::get().reads(5_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 }

@@ -3,12 +3,14 @@
 
 use crate::{
 	parse_rfc3339,
-	pki::{self, Cert, Crl, PckCa},
+	pki::{self, Cert, Crl, PckCa, Revocations},
 	quote::TeeType,
 	tcb::TcbStatus,
 	Error, Result,
 };
 use alloc::{string::String, vec::Vec};
+use codec::{Decode, Encode};
+use scale_info::TypeInfo;
 use serde::Deserialize;
 
 /// Where [`crate::verify_quote`] finds the collateral a quote needs. Everything it returns must
@@ -16,18 +18,30 @@ use serde::Deserialize;
 pub trait CollateralSource {
 	/// Intel's root CA certificate.
 	fn root_ca(&self) -> Option<Cert>;
-	/// The root CA's revocation list (of PCK CAs and signing certificates).
-	fn root_ca_crl(&self) -> Option<Crl>;
-	/// The revocation list of PCK certificates issued by `ca`.
-	fn pck_crl(&self, ca: PckCa) -> Option<Crl>;
+	/// The root CA's revocation list (of PCK CAs and signing certificates), verified.
+	fn root_ca_crl(&self) -> Option<Revocations>;
+	/// The revocation list of PCK certificates issued by `ca`, verified.
+	fn pck_crl(&self, ca: PckCa) -> Option<Revocations>;
 	/// The TCB levels of platform family `fmspc` for `tee`.
 	fn tcb_info(&self, tee: TeeType, fmspc: [u8; 6]) -> Option<TcbInfo>;
 	/// The identity of `tee`'s quoting enclave.
 	fn qe_identity(&self, tee: TeeType) -> Option<QeIdentity>;
+	/// The digest ([`pki::certificate_digest`]) of the certificate of `ca` verified as the
+	/// root's with `ca`'s revocation list: a quote's chain holding exactly that certificate
+	/// needs its signature checked no more. `None`: check it.
+	fn verified_pck_ca(&self, _ca: PckCa) -> Option<[u8; 32]> {
+		None
+	}
+	/// Whether a quote with the platform evidence `evidence` ([`crate::PlatformTcb::evidence`])
+	/// was verified before under the same root: its PCK certificate chain's and its QE report's
+	/// signatures, over exactly the same bytes, need not be checked again.
+	fn verified_platform(&self, _evidence: &[u8; 32]) -> bool {
+		false
+	}
 }
 
 /// One TCB level: the component SVNs a platform must reach and Intel's grade for it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, TypeInfo)]
 pub struct TcbLevel {
 	/// The minimum SVN of each of the 16 SGX TCB components, compared with the PCK
 	/// certificate's CPUSVN.
@@ -45,7 +59,7 @@ pub struct TcbLevel {
 }
 
 /// The expected signer and attributes of a TDX module.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, TypeInfo)]
 pub struct TdxModule {
 	/// The module's expected MRSIGNERSEAM.
 	pub mr_signer: [u8; 48],
@@ -57,7 +71,7 @@ pub struct TdxModule {
 }
 
 /// A TDX module version's identity and its own TCB levels (by module ISVSVN).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, TypeInfo)]
 pub struct TdxModuleIdentity {
 	/// "TDX_01", "TDX_03", ...: the module's major version.
 	pub id: String,
@@ -69,7 +83,7 @@ pub struct TdxModuleIdentity {
 }
 
 /// A level of a quoting enclave or TDX module, by its ISVSVN.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, TypeInfo)]
 pub struct ModuleLevel {
 	/// The lowest ISVSVN at this level.
 	pub isv_svn: u16,
@@ -82,7 +96,7 @@ pub struct ModuleLevel {
 }
 
 /// Intel's TCB info for one platform family (FMSPC) and TEE type.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, TypeInfo)]
 pub struct TcbInfo {
 	/// The TEE it grades: SGX (`id` "SGX") or TDX ("TDX").
 	pub tee: TeeType,
@@ -108,7 +122,7 @@ pub struct TcbInfo {
 }
 
 /// Intel's identity of a quoting enclave (SGX's "QE" or TDX's "TD_QE").
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, TypeInfo)]
 pub struct QeIdentity {
 	/// The TEE whose quoting enclave it describes: SGX (`id` "QE") or TDX ("TD_QE").
 	pub tee: TeeType,
@@ -165,33 +179,44 @@ impl QeIdentity {
 }
 
 /// Verifies the root CA's revocation list: signed by `root`, current at `now`.
-pub fn verify_root_crl(root: &Cert, der: &[u8], now: u64) -> Result<Crl> {
-	let crl = Crl::from_der(der)?;
-	crl.verify_issuer(root)?;
-	if !crl.current_at(now) {
+pub fn verify_root_crl(root: &Cert, der: &[u8], now: u64) -> Result<Revocations> {
+	let revocations = Crl::from_der(der)?.verified_by(root)?;
+	if !revocations.current_at(now) {
 		return Err(Error::CrlExpired);
 	}
-	Ok(crl)
+	Ok(revocations)
+}
+
+/// A PCK CA's revocation list, verified: which CA issued it, the digest of that CA's
+/// certificate ([`pki::certificate_digest`]), verified as the root's on the way, and what it
+/// says.
+#[derive(Clone, Debug)]
+pub struct VerifiedPckCrl {
+	/// The CA whose list it is.
+	pub ca: PckCa,
+	/// The digest of the CA's certificate.
+	pub ca_digest: [u8; 32],
+	/// What the list says.
+	pub revocations: Revocations,
 }
 
 /// Verifies a PCK CA's revocation list: `issuer_chain` (PEM, the CA then the root) chains to
 /// `root` unrevoked, the list is the CA's, signed by it and current at `now`.
 pub fn verify_pck_crl(
 	root: &Cert,
-	root_crl: &Crl,
+	root_crl: &Revocations,
 	der: &[u8],
 	issuer_chain: &[u8],
 	now: u64,
-) -> Result<(PckCa, Crl)> {
+) -> Result<VerifiedPckCrl> {
 	let ca = &pki::leading_certs(issuer_chain, 1)?[0];
 	pki::verify_chain(core::slice::from_ref(ca), root, root_crl, now, |_| Err(Error::CrlMissing))?;
 	let kind = PckCa::of(ca).ok_or(Error::CertificateChainInvalid)?;
-	let crl = Crl::from_der(der)?;
-	crl.verify_issuer(ca)?;
-	if !crl.current_at(now) {
+	let revocations = Crl::from_der(der)?.verified_by(ca)?;
+	if !revocations.current_at(now) {
 		return Err(Error::CrlExpired);
 	}
-	Ok((kind, crl))
+	Ok(VerifiedPckCrl { ca: kind, ca_digest: pki::certificate_digest(ca), revocations })
 }
 
 /// Verifies signed TCB info: `signature` (raw `r ‖ s`) over exactly `json` by the leaf of
@@ -199,7 +224,7 @@ pub fn verify_pck_crl(
 /// current at `now`.
 pub fn verify_tcb_info(
 	root: &Cert,
-	root_crl: &Crl,
+	root_crl: &Revocations,
 	json: &[u8],
 	signature: &[u8; 64],
 	issuer_chain: &[u8],
@@ -221,7 +246,7 @@ pub fn verify_tcb_info(
 /// Verifies a signed QE identity, as [`verify_tcb_info`] does TCB info.
 pub fn verify_qe_identity(
 	root: &Cert,
-	root_crl: &Crl,
+	root_crl: &Revocations,
 	json: &[u8],
 	signature: &[u8; 64],
 	issuer_chain: &[u8],
@@ -242,7 +267,7 @@ pub fn verify_qe_identity(
 
 fn verify_signed_json(
 	root: &Cert,
-	root_crl: &Crl,
+	root_crl: &Revocations,
 	json: &[u8],
 	signature: &[u8; 64],
 	issuer_chain: &[u8],
@@ -291,8 +316,8 @@ pub struct RawCollateral<'a> {
 #[derive(Clone, Debug)]
 pub struct Bundle {
 	root: Cert,
-	root_crl: Crl,
-	pck_crl: (PckCa, Crl),
+	root_crl: Revocations,
+	pck_crl: VerifiedPckCrl,
 	tcb_info: TcbInfo,
 	qe_identity: QeIdentity,
 }
@@ -327,17 +352,20 @@ impl CollateralSource for Bundle {
 	fn root_ca(&self) -> Option<Cert> {
 		Some(self.root.clone())
 	}
-	fn root_ca_crl(&self) -> Option<Crl> {
+	fn root_ca_crl(&self) -> Option<Revocations> {
 		Some(self.root_crl.clone())
 	}
-	fn pck_crl(&self, ca: PckCa) -> Option<Crl> {
-		(self.pck_crl.0 == ca).then(|| self.pck_crl.1.clone())
+	fn pck_crl(&self, ca: PckCa) -> Option<Revocations> {
+		(self.pck_crl.ca == ca).then(|| self.pck_crl.revocations.clone())
 	}
 	fn tcb_info(&self, tee: TeeType, fmspc: [u8; 6]) -> Option<TcbInfo> {
 		(self.tcb_info.tee == tee && self.tcb_info.fmspc == fmspc).then(|| self.tcb_info.clone())
 	}
 	fn qe_identity(&self, tee: TeeType) -> Option<QeIdentity> {
 		(self.qe_identity.tee == tee).then(|| self.qe_identity.clone())
+	}
+	fn verified_pck_ca(&self, ca: PckCa) -> Option<[u8; 32]> {
+		(self.pck_crl.ca == ca).then_some(self.pck_crl.ca_digest)
 	}
 }
 

@@ -19,10 +19,17 @@
 //! ## Design
 //!
 //! - **Collateral verified once, looked up per quote.** [`collateral`] verifies each piece
-//!   (signature to the root, validity window) when it is submitted; [`verify_quote`] reads
-//!   the pieces it needs through [`CollateralSource`] (the TCB info of the quote's FMSPC, the
-//!   CRL of the PCK CA in its chain), re-parses them and checks they are still valid at `now`.
-//!   A chain stores collateral as state; a test passes a [`collateral::Bundle`].
+//!   (signature to the root, validity window) when it is submitted and returns it parsed (a
+//!   revocation list as the [`Revocations`] it states); [`verify_quote`] reads the pieces it
+//!   needs through [`CollateralSource`] (the TCB info of the quote's FMSPC, the CRL of the PCK
+//!   CA in its chain) and checks only that they are still valid at `now`. A chain stores
+//!   collateral as state; a test passes a [`collateral::Bundle`].
+//! - **Signatures verified once.** A source may also say which PCK CA certificate it verified
+//!   with that CA's list, and which platform evidence ([`platform_evidence`]: the PCK
+//!   certificate, its CA, the QE report and its signature) it verified in an earlier quote; a
+//!   quote holding exactly those bytes is not checked for those signatures again
+//!   ([`Verified::verified_before`] says which were skipped). The report's signature, and
+//!   everything that changes with time, are checked on every quote.
 //! - **Same verdicts as the reference verifier.** Status convergence, TCB level ordering and
 //!   matching, TDX module identities and the TD 1.5 relaunch rule follow Intel's QVL as the
 //!   `dcap-qvl` crate implements it; its tests compare the two on Intel's samples and on
@@ -59,11 +66,14 @@ mod time;
 mod verify;
 
 pub use collateral::{CollateralSource, QeIdentity, TcbInfo};
-pub use pki::{Crl, PckCa};
+pub use pki::{Crl, PckCa, Revocations};
 pub use quote::{Quote, Report, TeeType};
 pub use tcb::{TcbPolicy, TcbStatus};
 pub use time::parse_rfc3339;
-pub use verify::{regrade, verify_quote, PlatformTcb, QeTcb, Regraded, TdxTcb, Verified};
+pub use verify::{
+	platform_evidence, regrade, verify_quote, PlatformTcb, QeTcb, Regraded, TdxTcb, Verified,
+	VerifiedBefore,
+};
 
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use scale_info::TypeInfo;

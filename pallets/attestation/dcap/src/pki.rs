@@ -107,6 +107,17 @@ impl Cert {
 		validity.not_before.to_unix_duration().as_secs() <= now && now <= self.not_after()
 	}
 
+	/// Whether this certificate names `issuer` as its issuer and `issuer` is a CA: all of
+	/// [`Cert::issued_by`] but the signature.
+	fn named_by(&self, issuer: &Cert) -> Result<()> {
+		if self.parsed.tbs_certificate.issuer != issuer.parsed.tbs_certificate.subject
+			|| !issuer.is_ca()
+		{
+			return Err(Error::CertificateChainInvalid);
+		}
+		Ok(())
+	}
+
 	fn is_ca(&self) -> bool {
 		self.parsed
 			.tbs_certificate
@@ -120,11 +131,7 @@ impl Cert {
 
 	/// Whether `issuer` signed this certificate: names chain, issuer is a CA, signature verifies.
 	fn issued_by(&self, issuer: &Cert) -> Result<()> {
-		if self.parsed.tbs_certificate.issuer != issuer.parsed.tbs_certificate.subject
-			|| !issuer.is_ca()
-		{
-			return Err(Error::CertificateChainInvalid);
-		}
+		self.named_by(issuer)?;
 		if self.parsed.signature_algorithm.oid != ECDSA_WITH_SHA256 {
 			return Err(Error::CertificateSignatureInvalid);
 		}
@@ -132,6 +139,12 @@ impl Cert {
 		verify_der_signature(&issuer.key()?, &self.tbs, signature)
 			.map_err(|_| Error::CertificateSignatureInvalid)
 	}
+}
+
+/// SHA-256 of a certificate's DER: what identifies one verified before.
+pub fn certificate_digest(cert: &Cert) -> [u8; 32] {
+	use sha2::{Digest, Sha256};
+	Sha256::digest(&cert.der).into()
 }
 
 /// The raw bytes of the first element inside the outer SEQUENCE of `der`: the part of a
@@ -232,25 +245,23 @@ pub fn leading_certs(pem: &[u8], count: usize) -> Result<Vec<Cert>> {
 	blocks.iter().take(count).map(|der| Cert::from_der(der)).collect()
 }
 
-/// A certificate revocation list: who issued it, when, and which serials it revokes.
+/// A certificate revocation list as given: who issued it, when, which serials it revokes, and
+/// the signature that says so. [`Crl::verified_by`] turns it into the [`Revocations`] the
+/// verifier uses.
 #[derive(Clone, Debug)]
 pub struct Crl {
 	/// The list, DER, as given.
 	pub der: Vec<u8>,
 	/// The name of the CA that issued it.
 	pub issuer: Name,
-	/// Its `thisUpdate`, Unix seconds.
-	pub this_update: u64,
-	/// Its `nextUpdate`, Unix seconds, if it has one.
-	pub next_update: Option<u64>,
-	revoked: Vec<Vec<u8>>,
+	revocations: Revocations,
 	tbs: Vec<u8>,
 	signature: Vec<u8>,
 	signature_algorithm: ObjectIdentifier,
 }
 
 impl Crl {
-	/// Parses a DER revocation list. Its signature is checked by [`Crl::verify_issuer`].
+	/// Parses a DER revocation list. Its signature is checked by [`Crl::verified_by`].
 	pub fn from_der(der: &[u8]) -> Result<Self> {
 		let list = CertificateList::from_der(der).map_err(|_| Error::CrlMalformed)?;
 		let tbs = first_element(der).ok_or(Error::CrlMalformed)?.to_vec();
@@ -258,14 +269,18 @@ impl Crl {
 		let list_tbs = list.tbs_cert_list;
 		Ok(Self {
 			der: der.to_vec(),
-			this_update: list_tbs.this_update.to_unix_duration().as_secs(),
-			next_update: list_tbs.next_update.map(|time| time.to_unix_duration().as_secs()),
-			revoked: list_tbs
-				.revoked_certificates
-				.unwrap_or_default()
-				.into_iter()
-				.map(|entry| entry.serial_number.as_bytes().to_vec())
-				.collect(),
+			revocations: Revocations {
+				// Known once the signature is checked ([`Crl::verified_by`]).
+				issuer: [0; 32],
+				this_update: list_tbs.this_update.to_unix_duration().as_secs(),
+				next_update: list_tbs.next_update.map(|time| time.to_unix_duration().as_secs()),
+				revoked: list_tbs
+					.revoked_certificates
+					.unwrap_or_default()
+					.into_iter()
+					.map(|entry| entry.serial_number.as_bytes().to_vec())
+					.collect(),
+			},
 			issuer: list_tbs.issuer,
 			tbs,
 			signature,
@@ -273,8 +288,8 @@ impl Crl {
 		})
 	}
 
-	/// The list is `issuer`'s and signed by it.
-	pub fn verify_issuer(&self, issuer: &Cert) -> Result<()> {
+	/// What the list says, once it is shown to be `issuer`'s and signed by it.
+	pub fn verified_by(self, issuer: &Cert) -> Result<Revocations> {
 		if self.issuer != issuer.parsed.tbs_certificate.subject {
 			return Err(Error::CrlSignatureInvalid);
 		}
@@ -282,9 +297,51 @@ impl Crl {
 			return Err(Error::CrlSignatureInvalid);
 		}
 		verify_der_signature(&issuer.key()?, &self.tbs, &self.signature)
-			.map_err(|_| Error::CrlSignatureInvalid)
+			.map_err(|_| Error::CrlSignatureInvalid)?;
+		Ok(Revocations { issuer: issuer_id(issuer)?, ..self.revocations })
 	}
 
+	/// What the list says, its signature not checked, for `issuer` (an [`issuer_id`]): for a
+	/// list whose signature was verified by `issuer` before (such as a stored copy being
+	/// moved to a new layout), or to read its dates.
+	pub fn unverified_revocations(self, issuer: [u8; 32]) -> Revocations {
+		Revocations { issuer, ..self.revocations }
+	}
+}
+
+/// What identifies a CA as the issuer of revocation lists: SHA-256 over its subject name and
+/// its public key (DER), the two things a list's issuer name and signature tie it to. A CA
+/// certificate reissued with the same name and key issues the same lists.
+pub fn issuer_id(ca: &Cert) -> Result<[u8; 32]> {
+	use sha2::{Digest, Sha256};
+	let tbs = &ca.parsed.tbs_certificate;
+	let subject = tbs.subject.to_der().map_err(|_| Error::CertificateMalformed)?;
+	let key = tbs.subject_public_key_info.to_der().map_err(|_| Error::CertificateMalformed)?;
+	let mut digest = Sha256::new();
+	for part in [&subject, &key] {
+		digest.update((part.len() as u64).to_le_bytes());
+		digest.update(part);
+	}
+	Ok(digest.finalize().into())
+}
+
+/// What a revocation list whose signature was verified says: when it was issued, until when it
+/// may be relied on, and which serial numbers its CA revoked. Checking a certificate against it
+/// verifies no signature: whoever holds one verified its list once ([`Crl::verified_by`]).
+#[derive(Clone, Debug, PartialEq, Eq, codec::Encode, codec::Decode, scale_info::TypeInfo)]
+pub struct Revocations {
+	/// The CA whose signature it carries ([`issuer_id`]): it says nothing of another's
+	/// certificates.
+	pub issuer: [u8; 32],
+	/// Its `thisUpdate`, Unix seconds.
+	pub this_update: u64,
+	/// Its `nextUpdate`, Unix seconds, if it has one.
+	pub next_update: Option<u64>,
+	/// The serial numbers it revokes, as [`Cert::serial`] gives them.
+	pub revoked: Vec<Vec<u8>>,
+}
+
+impl Revocations {
 	/// Whether the list may be relied on at `now`: past its issue and before its next update.
 	pub fn current_at(&self, now: u64) -> bool {
 		self.this_update <= now && self.next_update.is_none_or(|next| now <= next)
@@ -301,6 +358,14 @@ impl Crl {
 	pub fn revokes_serial(&self, serial: &[u8]) -> bool {
 		self.revoked.iter().any(|revoked| revoked.as_slice() == serial)
 	}
+
+	/// This list, if `issuer` issued it: refused as a list not signed by it otherwise.
+	fn of(&self, issuer: &Cert) -> Result<&Self> {
+		if self.issuer != issuer_id(issuer)? {
+			return Err(Error::CrlSignatureInvalid);
+		}
+		Ok(self)
+	}
 }
 
 /// Checks that `certs` (leaf first, then at most one CA) chain to `root` at `now`: each is
@@ -309,42 +374,66 @@ impl Crl {
 pub fn verify_chain(
 	certs: &[Cert],
 	root: &Cert,
-	root_crl: &Crl,
+	root_crl: &Revocations,
 	now: u64,
-	ca_crl: impl FnOnce(&Cert) -> Result<Crl>,
+	ca_crl: impl FnOnce(&Cert) -> Result<Revocations>,
 ) -> Result<()> {
-	let (top, _) = certs.split_last().ok_or(Error::CertificateChainInvalid)?;
-	if certs.len() > 2 {
+	verify_issuers(certs, root, certs.len())?;
+	check_standing(certs, root, root_crl, now, ca_crl)
+}
+
+/// Checks that the first `signed` of `certs` (leaf first, then at most one CA; the last is
+/// the root's) were issued by the next, or the last by `root`: names chain, each issuer is a
+/// CA, and its signature verifies. The others' issuers are only named: a caller passes fewer
+/// than all only for certificates whose exact bytes it verified before under the same root.
+pub fn verify_issuers(certs: &[Cert], root: &Cert, signed: usize) -> Result<()> {
+	if certs.is_empty() || certs.len() > 2 {
 		return Err(Error::CertificateChainInvalid);
 	}
-	for pair in certs.windows(2) {
-		pair[0].issued_by(&pair[1])?;
+	for (position, cert) in certs.iter().enumerate() {
+		let issuer = certs.get(position + 1).unwrap_or(root);
+		let outcome =
+			if position < signed { cert.issued_by(issuer) } else { cert.named_by(issuer) };
+		outcome.map_err(|error| match error {
+			Error::CertificateChainInvalid if position + 1 == certs.len() => Error::UntrustedRoot,
+			other => other,
+		})?;
 	}
-	top.issued_by(root).map_err(|error| match error {
-		Error::CertificateChainInvalid => Error::UntrustedRoot,
-		other => other,
-	})?;
+	Ok(())
+}
+
+/// Checks that `certs` (leaf first, then at most one CA, issued by `root`) stand at `now`:
+/// every one and the root valid, the root's lists current, none revoked: the one the root
+/// issued by `root_crl`, the leaf below a CA by `ca_crl(ca)`. No signature is verified: the
+/// lists' were when they were accepted, the certificates' by [`verify_issuers`]. Each list
+/// must be its issuer's ([`issuer_id`]).
+pub fn check_standing(
+	certs: &[Cert],
+	root: &Cert,
+	root_crl: &Revocations,
+	now: u64,
+	ca_crl: impl FnOnce(&Cert) -> Result<Revocations>,
+) -> Result<()> {
+	let (top, _) = certs.split_last().ok_or(Error::CertificateChainInvalid)?;
 	if certs.iter().chain([root]).any(|cert| !cert.valid_at(now)) {
 		return Err(Error::CertificateExpired);
 	}
-	check_crl(root_crl, root, now)?;
+	let root_crl = root_crl.of(root)?;
+	if !root_crl.current_at(now) {
+		return Err(Error::CrlExpired);
+	}
 	if root_crl.revokes(root) || root_crl.revokes(top) {
 		return Err(Error::CertificateRevoked);
 	}
 	if let [leaf, ca] = certs {
 		let crl = ca_crl(ca)?;
-		check_crl(&crl, ca, now)?;
+		let crl = crl.of(ca)?;
+		if !crl.current_at(now) {
+			return Err(Error::CrlExpired);
+		}
 		if crl.revokes(leaf) {
 			return Err(Error::CertificateRevoked);
 		}
-	}
-	Ok(())
-}
-
-fn check_crl(crl: &Crl, issuer: &Cert, now: u64) -> Result<()> {
-	crl.verify_issuer(issuer)?;
-	if !crl.current_at(now) {
-		return Err(Error::CrlExpired);
 	}
 	Ok(())
 }

@@ -23,7 +23,7 @@ const TD_REPORT15_EX_LEN: usize = 885;
 pub const CERT_TYPE_PCK_CHAIN: u16 = 5;
 
 /// The kind of trusted execution environment a quote reports on.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, codec::Encode, codec::Decode, scale_info::TypeInfo)]
 pub enum TeeType {
 	/// Intel SGX: an enclave, quoted in version 3.
 	Sgx,

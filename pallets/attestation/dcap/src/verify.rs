@@ -40,6 +40,22 @@ pub struct Verified {
 	/// What the quote and its PCK certificate chain showed about the platform: what
 	/// [`regrade`] needs to judge it again by later collateral, without the quote.
 	pub platform: PlatformTcb,
+	/// Which of its signatures the source had verified before, so were not checked again.
+	pub verified_before: VerifiedBefore,
+}
+
+/// Which signatures of a quote its [`CollateralSource`] had verified before over exactly the
+/// same bytes ([`CollateralSource::verified_pck_ca`], [`CollateralSource::verified_platform`]),
+/// so [`verify_quote`] did not check them again. The report's signature by the attestation key
+/// is new in every quote and always checked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum VerifiedBefore {
+	/// None: the PCK certificate's, its CA's and the QE report's signatures were checked.
+	Nothing,
+	/// The PCK CA's certificate: the PCK certificate's and the QE report's were checked.
+	PckCa,
+	/// The platform's evidence: only the report's signature was checked.
+	Platform,
 }
 
 impl Verified {
@@ -58,6 +74,10 @@ impl Verified {
 /// against collateral: the signatures it came with were verified once, with the quote.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PlatformTcb {
+	/// What identifies the platform's signed evidence ([`platform_evidence`]): a later quote
+	/// with the same need not have its PCK chain's and QE report's signatures checked again
+	/// ([`CollateralSource::verified_platform`]).
+	pub evidence: [u8; 32],
 	/// The TEE the quote reported on: which TCB info and QE identity grade the platform.
 	pub tee: TeeType,
 	/// The CA that issued the PCK certificate: whose revocation list can revoke it.
@@ -189,11 +209,23 @@ pub fn verify_quote(
 	let chain = pki::leading_certs(pem, 2)?;
 	let root = source.root_ca().ok_or(Error::UntrustedRoot)?;
 	let root_crl = source.root_ca_crl().ok_or(Error::CrlMissing)?;
-	pki::verify_chain(&chain, &root, &root_crl, now, |ca| {
-		PckCa::of(ca).and_then(|kind| source.pck_crl(kind)).ok_or(Error::CrlMissing)
-	})?;
 	// `leading_certs` gave exactly two.
 	let [pck, ca] = chain.as_slice() else { return Err(Error::CertificateChainInvalid) };
+	// Signatures over exactly these bytes that were verified before need not be again: all of
+	// a known platform's, or the CA's if it is the one verified with its revocation list.
+	let evidence = platform_evidence(pck, ca, quote.qe_report_bytes, &quote.qe_report_signature);
+	let known_platform = source.verified_platform(&evidence);
+	let known_ca = PckCa::of(ca).and_then(|kind| source.verified_pck_ca(kind))
+		== Some(pki::certificate_digest(ca));
+	let (verified_before, signed) = match (known_platform, known_ca) {
+		(true, _) => (VerifiedBefore::Platform, 0),
+		(false, true) => (VerifiedBefore::PckCa, 1),
+		(false, false) => (VerifiedBefore::Nothing, 2),
+	};
+	pki::verify_issuers(&chain, &root, signed)?;
+	pki::check_standing(&chain, &root, &root_crl, now, |ca| {
+		PckCa::of(ca).and_then(|kind| source.pck_crl(kind)).ok_or(Error::CrlMissing)
+	})?;
 	// `verify_chain` found this CA's list, so it is a PCK CA.
 	let pck_ca = PckCa::of(ca).ok_or(Error::CrlMissing)?;
 	// A PCK CA could sign certificates for other purposes; as Intel's QVL, only its PCK
@@ -204,7 +236,12 @@ pub fn verify_quote(
 	let certified = pki::platform_of(pck)?;
 
 	// The PCK key vouches for the quoting enclave, which vouches for the attestation key.
-	if !pki::verify_raw_signature(&pck.key()?, quote.qe_report_bytes, &quote.qe_report_signature) {
+	if !known_platform
+		&& !pki::verify_raw_signature(
+			&pck.key()?,
+			quote.qe_report_bytes,
+			&quote.qe_report_signature,
+		) {
 		return Err(Error::QeReportSignatureInvalid);
 	}
 	let mut committed = Sha256::new();
@@ -228,6 +265,7 @@ pub fn verify_quote(
 	}
 
 	let platform = PlatformTcb {
+		evidence,
 		tee: quote.tee,
 		pck_ca,
 		pck_ca_serial: ca.serial().to_vec(),
@@ -257,7 +295,26 @@ pub fn verify_quote(
 		tcb_evaluation_data_number: grade.tcb_evaluation_data_number,
 		qe_evaluation_data_number: grade.qe_evaluation_data_number,
 		platform,
+		verified_before,
 	})
+}
+
+/// What identifies a platform's signed evidence in a quote: SHA-256 over its PCK certificate,
+/// the CA's, the QE report and the QE report's signature, each prefixed with its length. Equal
+/// digests mean the same bytes, so the same signature checks with the same outcome; what
+/// changes with time (validity, revocation, TCB grade) is checked on every quote regardless.
+pub fn platform_evidence(
+	pck: &pki::Cert,
+	ca: &pki::Cert,
+	qe_report: &[u8],
+	qe_report_signature: &[u8; 64],
+) -> [u8; 32] {
+	let mut digest = Sha256::new();
+	for part in [&pck.der[..], &ca.der[..], qe_report, &qe_report_signature[..]] {
+		digest.update((part.len() as u64).to_le_bytes());
+		digest.update(part);
+	}
+	digest.finalize().into()
 }
 
 /// Grades again, at `now`, the platform a quote verified earlier showed ([`Verified::platform`])

@@ -2,10 +2,12 @@
 //! samples, can be built to fail in exactly one way).
 
 use commons_dcap::{
-	collateral::{Bundle, RawCollateral},
-	regrade,
+	collateral::{Bundle, CollateralSource, RawCollateral},
+	pki::{self, Cert},
+	platform_evidence, regrade,
 	synthetic::{self, QuoteSpec, SignedJson, TcbSpec},
-	verify_quote, Error, PckCa, PlatformTcb, Regraded, TcbPolicy, TcbStatus, Verified,
+	verify_quote, Crl, Error, PckCa, PlatformTcb, QeIdentity, Quote, Regraded, Revocations,
+	TcbInfo, TcbPolicy, TcbStatus, TeeType, Verified, VerifiedBefore,
 };
 
 /// 2027-01-01T00:00:00Z: inside every synthetic validity window.
@@ -331,4 +333,124 @@ fn regrading_refuses_what_later_collateral_revokes_or_no_longer_covers() {
 	};
 	let mixed = PlatformTcb { tdx: Some(tdx), ..platform };
 	assert_eq!(regrade(&earlier, &mixed, NOW), Err(Error::TeeTypeUnsupported));
+}
+
+/// The synthetic collateral, knowing besides the PCK CA certificate digest `ca` and the
+/// platform evidence `platform` as verified before.
+struct Knowing<'a> {
+	bundle: &'a Bundle,
+	ca: Option<[u8; 32]>,
+	platform: Option<[u8; 32]>,
+	/// A list to give as the PCK CA's instead of the bundle's.
+	pck_crl: Option<Revocations>,
+}
+
+impl CollateralSource for Knowing<'_> {
+	fn root_ca(&self) -> Option<Cert> {
+		self.bundle.root_ca()
+	}
+	fn root_ca_crl(&self) -> Option<Revocations> {
+		self.bundle.root_ca_crl()
+	}
+	fn pck_crl(&self, ca: PckCa) -> Option<Revocations> {
+		self.pck_crl.clone().or_else(|| self.bundle.pck_crl(ca))
+	}
+	fn tcb_info(&self, tee: TeeType, fmspc: [u8; 6]) -> Option<TcbInfo> {
+		self.bundle.tcb_info(tee, fmspc)
+	}
+	fn qe_identity(&self, tee: TeeType) -> Option<QeIdentity> {
+		self.bundle.qe_identity(tee)
+	}
+	fn verified_pck_ca(&self, _: PckCa) -> Option<[u8; 32]> {
+		self.ca
+	}
+	fn verified_platform(&self, evidence: &[u8; 32]) -> bool {
+		self.platform.as_ref() == Some(evidence)
+	}
+}
+
+/// The platform evidence of `quote`, as the verifier identifies it.
+fn evidence_of(quote: &[u8]) -> [u8; 32] {
+	let quote = Quote::parse(quote).unwrap();
+	let chain = pki::leading_certs(quote.cert_data, 2).unwrap();
+	platform_evidence(&chain[0], &chain[1], quote.qe_report_bytes, &quote.qe_report_signature)
+}
+
+#[test]
+fn signatures_verified_before_are_not_checked_again_but_only_for_the_same_bytes() {
+	let bundle = collateral(synthetic::PCK_CA_EARLIER_CRL, &synthetic::tcb_info(&tcb("UpToDate")));
+	let quote = synthetic::sgx_quote(&spec());
+	let knowing = |ca, platform| Knowing { bundle: &bundle, ca, platform, pck_crl: None };
+	let fresh = verify_quote(&knowing(None, None), &quote, None, NOW).unwrap();
+	assert_eq!(fresh.verified_before, VerifiedBefore::Nothing);
+	assert_eq!(fresh.platform.evidence, evidence_of(&quote));
+	let ca = pki::certificate_digest(&Cert::from_der(synthetic::PCK_CA).unwrap());
+	let with_ca = verify_quote(&knowing(Some(ca), None), &quote, None, NOW).unwrap();
+	assert_eq!(with_ca.verified_before, VerifiedBefore::PckCa);
+	// Another certificate's digest vouches for nothing.
+	let other_ca = verify_quote(&knowing(Some([1; 32]), None), &quote, None, NOW).unwrap();
+	assert_eq!(other_ca.verified_before, VerifiedBefore::Nothing);
+	let known = knowing(Some(ca), Some(fresh.platform.evidence));
+	let renewal = verify_quote(&known, &quote, None, NOW).unwrap();
+	assert_eq!(renewal.verified_before, VerifiedBefore::Platform);
+	// The same verdict, whatever was known.
+	let verdict = |verified: Verified| (verified.report, verified.status, verified.platform);
+	assert_eq!(verdict(renewal), verdict(fresh.clone()));
+	assert_eq!(verdict(with_ca), verdict(fresh));
+
+	// The report is signed anew in every quote and always checked.
+	let mut report_tampered = quote.clone();
+	report_tampered[48 + 64] ^= 1;
+	assert_eq!(evidence_of(&report_tampered), evidence_of(&quote));
+	assert_eq!(
+		verify_quote(&known, &report_tampered, None, NOW).err(),
+		Some(Error::QuoteSignatureInvalid)
+	);
+	// A QE report other than the known one is other evidence, checked in full.
+	let mut qe_tampered = quote.clone();
+	qe_tampered[48 + 384 + 4 + 128 + 64] ^= 1;
+	assert_eq!(
+		verify_quote(&known, &qe_tampered, None, NOW).err(),
+		Some(Error::QeReportSignatureInvalid)
+	);
+}
+
+#[test]
+fn a_known_platform_still_answers_to_revocation_and_time() {
+	let info = synthetic::tcb_info(&tcb("UpToDate"));
+	let quote = synthetic::sgx_quote(&QuoteSpec { pck: synthetic::REVOKED_PCK, ..spec() });
+	let earlier = collateral(synthetic::PCK_CA_EARLIER_CRL, &info);
+	let known =
+		Knowing { bundle: &earlier, ca: None, platform: Some(evidence_of(&quote)), pck_crl: None };
+	let verified = verify_quote(&known, &quote, None, NOW).unwrap();
+	assert_eq!(verified.verified_before, VerifiedBefore::Platform);
+	// A later list revokes its PCK certificate.
+	let later = collateral(synthetic::PCK_CA_CRL, &info);
+	let known = Knowing { bundle: &later, ..known };
+	assert_eq!(verify_quote(&known, &quote, None, NOW).err(), Some(Error::CertificateRevoked));
+	// And collateral past its next update grades nothing.
+	let known = Knowing { bundle: &earlier, ..known };
+	assert!(verify_quote(&known, &quote, None, NOW + 60 * 86_400).is_err());
+}
+
+#[test]
+fn a_revocation_list_speaks_only_for_the_ca_that_signed_it() {
+	let bundle = collateral(synthetic::PCK_CA_CRL, &synthetic::tcb_info(&tcb("UpToDate")));
+	let quote = synthetic::sgx_quote(&spec());
+	let evidence = Some(evidence_of(&quote));
+	// The root's list given as the PCK CA's: same dates, another issuer.
+	let root_list = bundle.root_ca_crl();
+	for platform in [None, evidence] {
+		let source = Knowing { bundle: &bundle, ca: None, platform, pck_crl: root_list.clone() };
+		assert_eq!(
+			verify_quote(&source, &quote, None, NOW).err(),
+			Some(Error::CrlSignatureInvalid)
+		);
+	}
+	// A list verified as the PCK CA's is the one.
+	let ca = Cert::from_der(synthetic::PCK_CA).unwrap();
+	let own = Crl::from_der(synthetic::PCK_CA_CRL).unwrap().verified_by(&ca).unwrap();
+	assert_eq!(own.issuer, pki::issuer_id(&ca).unwrap());
+	let source = Knowing { bundle: &bundle, ca: None, platform: None, pck_crl: Some(own) };
+	assert!(verify_quote(&source, &quote, None, NOW).is_ok());
 }

@@ -100,7 +100,7 @@ fn register(
 	worker: &AccountId,
 	quote: QuoteBytes,
 	keys: EnclaveKeys,
-) -> sp_runtime::DispatchResult {
+) -> frame_support::dispatch::DispatchResultWithPostInfo {
 	Attestation::register_quote(RuntimeOrigin::signed(worker.clone()), quote, None, keys, ANCHOR)
 }
 
@@ -292,7 +292,11 @@ fn collateral_is_checked_and_only_ever_moves_forward() {
 		};
 		assert_ok!(submit_tcb_info(&synthetic::tcb_info(&newer)));
 		assert_eq!(
-			TcbInfos::<Test>::get(TeeKind::Sgx, synthetic::FMSPC).unwrap().evaluation_number,
+			TcbInfos::<Test>::get(TeeKind::Sgx, synthetic::FMSPC)
+				.unwrap()
+				.info
+				.get()
+				.evaluation_number,
 			21
 		);
 		// A PCK CRL whose chain is not Intel's root.
@@ -681,4 +685,239 @@ mod revocation {
 			assert!(QuotedPlatforms::<Test>::get(&worker).is_some());
 		});
 	}
+}
+
+/// Registration verifies only what is new: the PCK CA certificate verified with its revocation
+/// list, and the platform evidence of the worker's own current registration, are not checked
+/// for their signatures again (and not charged for), but everything that changes with time is.
+mod known_evidence {
+	use super::*;
+	use crate::{weights::WeightInfo, VerifiedPckCas};
+	use frame_support::weights::Weight;
+
+	fn charged(result: DispatchResultWithPostInfo) -> Option<Weight> {
+		result.expect("registered").actual_weight
+	}
+
+	fn known_ca() -> Option<Weight> {
+		Some(<() as WeightInfo>::register_quote_known_pck_ca())
+	}
+
+	fn known_platform() -> Option<Weight> {
+		Some(<() as WeightInfo>::register_quote_known_platform())
+	}
+
+	/// `spec`'s quote for `worker` and `keys`, with one bit of byte `at` flipped.
+	fn tampered(worker: &AccountId, keys: &EnclaveKeys, at: usize) -> QuoteBytes {
+		let mut quote = quote_for(worker, keys, spec()).to_vec();
+		quote[at] ^= 1;
+		bounded(&quote)
+	}
+
+	/// Where the enclave's MRENCLAVE is, which the attestation key signs.
+	const MR_ENCLAVE: usize = 48 + 64;
+	/// Where the QE report's MRENCLAVE is, which the PCK key signs.
+	const QE_MR_ENCLAVE: usize = 48 + 384 + 4 + 128 + 64;
+
+	#[test]
+	fn a_renewal_on_the_same_platform_checks_only_its_new_signature() {
+		run_with_root(synthetic::ROOT_CA, NOW, || {
+			submit_collateral("UpToDate");
+			let (worker, other) = (account(1), account(2));
+			let first = TestEnclave::new(1).keys;
+			// The chain holds the PCK CA certificate verified with its list.
+			assert_eq!(
+				charged(register(&worker, quote_for(&worker, &first, spec()), first)),
+				known_ca()
+			);
+			let evidence = QuotedPlatforms::<Test>::get(&worker).unwrap().evidence;
+
+			// The same platform, new keys: the report is new, the rest was verified.
+			let second = TestEnclave::new(2).keys;
+			assert_eq!(
+				charged(register(&worker, quote_for(&worker, &second, spec()), second)),
+				known_platform()
+			);
+			assert_eq!(Enclaves::<Test>::get(&worker).unwrap().keys, second);
+			assert_eq!(QuotedPlatforms::<Test>::get(&worker).unwrap().evidence, evidence);
+			// The report's signature is checked on every quote.
+			assert_noop!(
+				register(&worker, tampered(&worker, &second, MR_ENCLAVE), second),
+				quote_error(Dcap::QuoteSignatureInvalid)
+			);
+			// A QE report other than the one verified is other evidence, checked in full.
+			assert_noop!(
+				register(&worker, tampered(&worker, &second, QE_MR_ENCLAVE), second),
+				quote_error(Dcap::QeReportSignatureInvalid)
+			);
+
+			// Another worker's registration knows nothing of this one's.
+			let third = TestEnclave::new(3).keys;
+			assert_eq!(
+				charged(register(&other, quote_for(&other, &third, spec()), third)),
+				known_ca()
+			);
+			// Nor does a worker whose registration is gone.
+			assert_ok!(Attestation::deregister(RuntimeOrigin::signed(worker.clone())));
+			assert_eq!(
+				charged(register(&worker, quote_for(&worker, &first, spec()), first)),
+				known_ca()
+			);
+
+			// Without the verified CA, every signature is checked and charged.
+			VerifiedPckCas::<Test>::remove(PckCa::Platform);
+			assert_ok!(Attestation::deregister(RuntimeOrigin::signed(other.clone())));
+			assert_eq!(charged(register(&other, quote_for(&other, &third, spec()), third)), None);
+		});
+	}
+
+	#[test]
+	fn a_known_platform_is_refused_once_its_certificate_is_revoked() {
+		run_with_root(synthetic::ROOT_CA, NOW, || {
+			submit_collateral_with(synthetic::PCK_CA_EARLIER_CRL, "UpToDate");
+			let worker = account(1);
+			let keys = TestEnclave::new(1).keys;
+			let quote = |keys| {
+				quote_for(&worker, keys, QuoteSpec { pck: synthetic::REVOKED_PCK, ..spec() })
+			};
+			assert_ok!(register(&worker, quote(&keys), keys));
+			assert_ok!(submit_pck_crl(synthetic::PCK_CA_CRL));
+			let renewed = TestEnclave::new(2).keys;
+			assert_noop!(
+				register(&worker, quote(&renewed), renewed),
+				quote_error(Dcap::CertificateRevoked)
+			);
+		});
+	}
+
+	#[test]
+	fn a_known_platform_is_refused_once_its_collateral_lapses() {
+		run_with_root(synthetic::ROOT_CA, NOW, || {
+			submit_collateral("UpToDate");
+			let worker = account(1);
+			let keys = TestEnclave::new(1).keys;
+			assert_ok!(register(&worker, quote_for(&worker, &keys, spec()), keys));
+			// Past the TCB info's and QE identity's next update (2027-02-01).
+			Timestamp::set_timestamp(NOW + 45 * DAY);
+			let renewed = TestEnclave::new(2).keys;
+			assert!(register(&worker, quote_for(&worker, &renewed, spec()), renewed).is_err());
+			assert_eq!(Enclaves::<Test>::get(&worker).unwrap().keys, keys);
+		});
+	}
+
+	#[test]
+	fn a_new_root_forgets_every_verified_certificate_and_platform() {
+		run_with_root(synthetic::ROOT_CA, NOW, || {
+			submit_collateral("UpToDate");
+			let worker = account(1);
+			let keys = TestEnclave::new(1).keys;
+			assert_ok!(register(&worker, quote_for(&worker, &keys, spec()), keys));
+			assert_ok!(Attestation::set_root_ca(
+				RuntimeOrigin::root(),
+				bounded(synthetic::ROOT_CA)
+			));
+			submit_collateral("UpToDate");
+			VerifiedPckCas::<Test>::mutate(PckCa::Platform, |verified| {
+				verified.as_mut().unwrap().root_epoch = 1
+			});
+			// The old root's platform and CA are not trusted under the new one.
+			let renewed = TestEnclave::new(2).keys;
+			assert_eq!(
+				charged(register(&worker, quote_for(&worker, &renewed, spec()), renewed)),
+				None
+			);
+		});
+	}
+}
+
+#[test]
+fn v2_parses_the_stored_collateral_and_knows_no_platform() {
+	use crate::migrations::{v1, MigrateToV2};
+	use codec::Encode;
+	use commons_dcap::{Crl, QeIdentity, TcbInfo};
+	use frame_support::{
+		storage::unhashed::put_raw,
+		traits::{GetStorageVersion, OnRuntimeUpgrade, StorageVersion},
+	};
+	run_with_root(synthetic::ROOT_CA, NOW, || {
+		// What v1 kept, written over what a submission and a registration stored: the DER and
+		// the JSON as submitted, and a platform without evidence.
+		let crl = |der: &[u8]| v1::StoredCrl { der: bounded(der), this_update: 0, root_epoch: 1 };
+		let json = |json: &[u8]| v1::StoredJson {
+			json: bounded(json),
+			evaluation_number: 20,
+			issue_date: 0,
+			next_update: 0,
+			root_epoch: 1,
+		};
+		let info = synthetic::tcb_info(&tcb("UpToDate"));
+		let worker = account(1);
+		let keys = TestEnclave::new(1).keys;
+		submit_collateral("UpToDate");
+		assert_ok!(register(&worker, quote_for(&worker, &keys, spec()), keys));
+		let platform = QuotedPlatforms::<Test>::get(&worker).unwrap();
+		let old_platform = v1::QuotedPlatform {
+			root_epoch: platform.root_epoch,
+			kind: platform.kind,
+			pck_ca: platform.pck_ca,
+			pck_ca_serial: platform.pck_ca_serial.clone(),
+			pck_serial: platform.pck_serial.clone(),
+			pck_chain_not_after: platform.pck_chain_not_after,
+			certified: platform.certified,
+			qe: platform.qe,
+			tdx: platform.tdx,
+		};
+		put_raw(&QuotedPlatforms::<Test>::hashed_key_for(&worker), &old_platform.encode());
+		put_raw(&RootCaCrl::<Test>::hashed_key(), &crl(synthetic::ROOT_CA_CRL).encode());
+		put_raw(
+			&PckCrls::<Test>::hashed_key_for(PckCa::Platform),
+			&crl(synthetic::PCK_CA_CRL).encode(),
+		);
+		put_raw(
+			&TcbInfos::<Test>::hashed_key_for(TeeKind::Sgx, synthetic::FMSPC),
+			&json(&info.json).encode(),
+		);
+		// A piece that no longer parses is dropped, to be submitted again.
+		put_raw(&QeIdentities::<Test>::hashed_key_for(TeeKind::Sgx), &json(b"{}").encode());
+		StorageVersion::new(1).put::<crate::Pallet<Test>>();
+
+		MigrateToV2::<Test>::on_runtime_upgrade();
+
+		let root = commons_dcap::pki::Cert::from_der(synthetic::ROOT_CA).unwrap();
+		let root_crl = Crl::from_der(synthetic::ROOT_CA_CRL).unwrap().verified_by(&root).unwrap();
+		assert_eq!(RootCaCrl::<Test>::get().unwrap().revocations.get(), &root_crl);
+		// A PCK CA's list is bound to its CA, which v1 did not keep: submitted again.
+		assert_eq!(PckCrls::<Test>::get(PckCa::Platform), None);
+		let stored = TcbInfos::<Test>::get(TeeKind::Sgx, synthetic::FMSPC).unwrap();
+		assert_eq!(stored.info.get(), &TcbInfo::parse(&info.json).unwrap());
+		assert_eq!(QeIdentities::<Test>::get(TeeKind::Sgx), None);
+		assert!(QeIdentity::parse(b"{}").is_err());
+		let migrated = QuotedPlatforms::<Test>::get(&worker).unwrap();
+		assert_eq!(migrated, QuotedPlatform { evidence: [0; 32], ..platform });
+		assert_eq!(crate::Pallet::<Test>::on_chain_storage_version(), StorageVersion::new(2));
+
+		// With its PCK CA's list and QE identity submitted again, but the CA forgotten, the
+		// worker's next quote is checked in full.
+		assert_ok!(submit_pck_crl(synthetic::PCK_CA_CRL));
+		assert_ok!(submit_qe_identity(&synthetic::qe_identity(
+			"2026-12-01T00:00:00Z",
+			"2027-02-01T00:00:00Z",
+			20
+		)));
+		crate::VerifiedPckCas::<Test>::remove(PckCa::Platform);
+		let renewed = TestEnclave::new(2).keys;
+		let result = register(&worker, quote_for(&worker, &renewed, spec()), renewed);
+		assert_eq!(result.unwrap().actual_weight, None);
+	});
+}
+
+#[test]
+fn a_root_change_that_would_reuse_an_epoch_is_refused() {
+	run_with_root(synthetic::ROOT_CA, NOW, || {
+		crate::RootEpoch::<Test>::put(u32::MAX);
+		assert_noop!(
+			Attestation::set_root_ca(RuntimeOrigin::root(), bounded(synthetic::ROOT_CA)),
+			Error::<Test>::RootEpochExhausted
+		);
+	});
 }
