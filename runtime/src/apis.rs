@@ -212,7 +212,11 @@ impl_runtime_apis! {
 		) {
 			use frame_benchmarking::BenchmarkList;
 			use frame_support::traits::StorageInfoTrait;
-			use super::{benchmarks::*, Attestation, Balances, Marketplace, Sudo, Timestamp};
+			use super::{
+				benchmarks::*, Attestation, Balances, ConvictionVoting, Marketplace, Multisig,
+				Preimage, Proxy, Referenda, Scheduler, Sudo, TechnicalCommittee, Timestamp, Treasury,
+				Utility, Whitelist,
+			};
 
 			let mut list = Vec::<BenchmarkList>::new();
 			list_benchmarks!(list, extra);
@@ -225,7 +229,11 @@ impl_runtime_apis! {
 		) -> Result<Vec<frame_benchmarking::BenchmarkBatch>, alloc::string::String> {
 			use frame_benchmarking::BenchmarkBatch;
 			use frame_support::traits::WhitelistedStorageKeys;
-			use super::{benchmarks::*, Attestation, Balances, Marketplace, Sudo, Timestamp};
+			use super::{
+				benchmarks::*, Attestation, Balances, ConvictionVoting, Marketplace, Multisig,
+				Preimage, Proxy, Referenda, Scheduler, Sudo, TechnicalCommittee, Timestamp, Treasury,
+				Utility, Whitelist,
+			};
 
 			let whitelist = super::AllPalletsWithSystem::whitelisted_storage_keys();
 			let mut batches = Vec::<BenchmarkBatch>::new();

@@ -10,10 +10,11 @@
 //!   Simulated enclaves are accepted, but never given encrypted datasets.
 //! - `staging`: validated like `local_testnet`, but as a chain that is not for development: no
 //!   sudo key and no simulated enclave evidence at all. Only hardware-attested enclaves run TEE
-//!   tasks. (Until on-chain governance exists, its root-only calls cannot be made.)
+//!   tasks. What root and the protocol's governance origins do is decided by referenda.
 //!
-//! In all three the well-known development accounts are endowed and the marketplace has the
-//! reference protocol's task categories XS, S, M, L and XL; in the first two Alice holds the
+//! In all three the well-known development accounts are endowed, Alice, Bob and Charlie form the
+//! technical committee (which may whitelist calls for the fast track), and the marketplace has
+//! the reference protocol's task categories XS, S, M, L and XL; in the first two Alice holds the
 //! sudo key. Their keys are public: a real network starts from a preset like `staging` with its
 //! own validators and accounts.
 
@@ -41,7 +42,7 @@ use sp_keyring::{Ed25519Keyring, Sr25519Keyring};
 
 use crate::{
 	AccountId, AttestationConfig, AuraConfig, Balance, BalancesConfig, GrandpaConfig,
-	MarketplaceConfig, RuntimeGenesisConfig, SudoConfig, CMN,
+	MarketplaceConfig, RuntimeGenesisConfig, SudoConfig, TechnicalCommitteeConfig, CMN,
 };
 
 /// What each well-known development account holds at genesis.
@@ -73,6 +74,7 @@ fn testnet_genesis(
 				.collect::<Vec<_>>(),
 		},
 		sudo: SudoConfig { key: root },
+		technical_committee: TechnicalCommitteeConfig { members: technical_committee() },
 		marketplace: MarketplaceConfig { categories: reference_categories() },
 		// Real enclaves verify against Intel's root CA, under the default TCB policy.
 		attestation: AttestationConfig {
@@ -89,6 +91,14 @@ fn reference_categories() -> Vec<(Vec<u8>, u32)> {
 	[("XS", 300), ("S", 1_200), ("M", 3_600), ("L", 10_800), ("XL", 36_000)]
 		.into_iter()
 		.map(|(name, seconds)| (name.as_bytes().to_vec(), seconds))
+		.collect()
+}
+
+/// The technical committee at genesis: Alice, Bob and Charlie.
+fn technical_committee() -> Vec<AccountId> {
+	[Sr25519Keyring::Alice, Sr25519Keyring::Bob, Sr25519Keyring::Charlie]
+		.into_iter()
+		.map(|key| key.to_account_id())
 		.collect()
 }
 

@@ -13,7 +13,10 @@
 //!
 //! ## Governance
 //!
-//! Until on-chain governance exists, the root origin is the sudo key set in genesis.
+//! OpenGov ([`governance`]): referenda on tracks, one per origin (root for runtime upgrades,
+//! and narrower origins for protocol parameters, TEE policy, the validator set, treasury spends
+//! and cancelling referenda), conviction voting, and a technical committee whose whitelisted
+//! calls pass on a fast track. Development presets also keep a sudo key.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 // `#[frame_support::runtime]` expands to deeply nested types.
@@ -31,6 +34,7 @@ mod benchmarks;
 pub mod apis;
 pub mod configs;
 pub mod genesis_config_presets;
+pub mod governance;
 pub mod signing;
 
 use alloc::{borrow::Cow, vec::Vec};
@@ -40,6 +44,9 @@ use sp_runtime::{
 	MultiAddress, MultiSignature,
 };
 use sp_version::RuntimeVersion;
+
+// `#[frame_support::runtime]` names the origins pallet by this path, from the crate's root.
+use governance::pallet_custom_origins;
 
 pub use apis::RuntimeApi;
 pub use frame_system::Call as SystemCall;
@@ -180,6 +187,42 @@ mod runtime {
 
 	#[runtime::pallet_index(10)]
 	pub type Attestation = pallet_attestation;
+
+	// Account tools.
+	#[runtime::pallet_index(11)]
+	pub type Utility = pallet_utility;
+
+	#[runtime::pallet_index(12)]
+	pub type Multisig = pallet_multisig;
+
+	#[runtime::pallet_index(13)]
+	pub type Proxy = pallet_proxy;
+
+	// What governance enacts with, and its funds.
+	#[runtime::pallet_index(14)]
+	pub type Scheduler = pallet_scheduler;
+
+	#[runtime::pallet_index(15)]
+	pub type Preimage = pallet_preimage;
+
+	#[runtime::pallet_index(16)]
+	pub type Treasury = pallet_treasury;
+
+	// OpenGov.
+	#[runtime::pallet_index(20)]
+	pub type ConvictionVoting = pallet_conviction_voting;
+
+	#[runtime::pallet_index(21)]
+	pub type Referenda = pallet_referenda;
+
+	#[runtime::pallet_index(22)]
+	pub type Origins = pallet_custom_origins;
+
+	#[runtime::pallet_index(23)]
+	pub type Whitelist = pallet_whitelist;
+
+	#[runtime::pallet_index(24)]
+	pub type TechnicalCommittee = pallet_collective<Instance1>;
 }
 
 /// How a transaction names an account.

@@ -86,16 +86,18 @@ fn only_development_presets_have_sudo_or_trust_simulated_enclaves() {
 }
 
 #[test]
-fn genesis_endows_every_well_known_account_and_only_creates_the_kitty_besides() {
+fn genesis_endows_every_well_known_account_and_only_creates_the_kitty_and_treasury_besides() {
 	genesis_state(DEV_RUNTIME_PRESET).execute_with(|| {
 		let accounts: Vec<_> = Sr25519Keyring::well_known().collect();
 		for key in &accounts {
 			assert_eq!(Balances::free_balance(key.to_account_id()), DEV_ENDOWMENT, "{key:?}");
 		}
 		assert_eq!(Balances::free_balance(Escrow::kitty_account()), EXISTENTIAL_DEPOSIT);
+		// The treasury's genesis gives its pot the existential deposit.
+		assert_eq!(Balances::free_balance(Treasury::account_id()), EXISTENTIAL_DEPOSIT);
 		assert_eq!(
 			Balances::total_issuance(),
-			DEV_ENDOWMENT * accounts.len() as Balance + EXISTENTIAL_DEPOSIT
+			DEV_ENDOWMENT * accounts.len() as Balance + 2 * EXISTENTIAL_DEPOSIT
 		);
 	});
 }
@@ -197,4 +199,97 @@ fn a_deal_of_the_most_tasks_is_swept_within_a_few_blocks() {
 	let tasks = <Runtime as pallet_marketplace::Config>::MaxDealVolume::get() as u64;
 	let block = <Runtime as frame_system::Config>::BlockWeights::get().max_block;
 	assert!(per_task.ref_time() * tasks < block.ref_time() * 4, "{per_task:?} × {tasks}");
+}
+
+/// Governance without sudo: referenda on their tracks, each origin good for its own calls only.
+mod governance {
+	use super::*;
+	use frame_support::traits::{Hooks, StorePreimage};
+	use crate::governance::{pallet_custom_origins::Origin as Track, periods};
+	use pallet_attestation::types::{TcbPolicy, TcbStatus};
+	use pallet_conviction_voting::{AccountVote, Conviction, Vote};
+	use sp_runtime::traits::Dispatchable;
+
+	/// A TCB policy other than the default.
+	fn strict_policy() -> TcbPolicy {
+		TcbPolicy {
+			accepted: vec![TcbStatus::UpToDate].try_into().unwrap(),
+			out_of_date_grace: 0,
+			allowed_advisories: None,
+			min_evaluation_data_number: Some(17),
+		}
+	}
+
+	fn set_policy() -> RuntimeCall {
+		RuntimeCall::Attestation(pallet_attestation::Call::set_tcb_policy {
+			policy: strict_policy(),
+		})
+	}
+
+	/// Advances the chain to block `to`, running the scheduler that referenda decide and enact
+	/// through.
+	fn run_to(to: BlockNumber) {
+		while System::block_number() < to {
+			let next = System::block_number() + 1;
+			System::set_block_number(next);
+			Scheduler::on_initialize(next);
+		}
+	}
+
+	#[test]
+	fn each_governance_origin_passes_only_its_own_pallets_checks() {
+		genesis_state(STAGING_RUNTIME_PRESET).execute_with(|| {
+			let as_track = |track: Track| RuntimeOrigin::from(OriginCaller::Origins(track));
+			assert!(set_policy().dispatch(as_track(Track::ProtocolParameters)).is_err());
+			assert!(set_policy().dispatch(as_track(Track::Treasurer)).is_err());
+			assert!(set_policy().dispatch(as_track(Track::TeePolicy)).is_ok());
+			assert_eq!(pallet_attestation::Policy::<Runtime>::get(), strict_policy());
+			let category = || {
+				RuntimeCall::Marketplace(pallet_marketplace::Call::create_category {
+					name: b"XXL".to_vec().try_into().unwrap(),
+					reference_time_secs: 72_000,
+				})
+			};
+			assert!(category().dispatch(as_track(Track::TeePolicy)).is_err());
+			assert!(category().dispatch(as_track(Track::ProtocolParameters)).is_ok());
+		});
+	}
+
+	#[test]
+	fn a_referendum_on_the_tee_policy_track_sets_the_policy_on_a_chain_without_sudo() {
+		genesis_state(STAGING_RUNTIME_PRESET).execute_with(|| {
+			System::set_block_number(1);
+			assert_eq!(pallet_sudo::Key::<Runtime>::get(), None);
+			let alice = Sr25519Keyring::Alice.to_account_id();
+			let proposal = <Preimage as StorePreimage>::bound(set_policy()).unwrap();
+			assert!(Referenda::submit(
+				RuntimeOrigin::signed(alice.clone()),
+				Box::new(OriginCaller::Origins(Track::TeePolicy)),
+				proposal,
+				frame_support::traits::schedule::DispatchTime::After(0),
+			)
+			.is_ok());
+			assert!(Referenda::place_decision_deposit(RuntimeOrigin::signed(alice), 0).is_ok());
+			// Nine tenths of every well-known account's funds vote aye.
+			for key in Sr25519Keyring::well_known() {
+				let vote = AccountVote::Standard {
+					vote: Vote { aye: true, conviction: Conviction::Locked1x },
+					balance: DEV_ENDOWMENT / 10 * 9,
+				};
+				let voter = RuntimeOrigin::signed(key.to_account_id());
+				assert!(ConvictionVoting::vote(voter, 0, vote).is_ok());
+			}
+			let track = periods::TEE_POLICY;
+			// Still preparing: nothing decided.
+			run_to(track.prepare - 1);
+			assert_ne!(pallet_attestation::Policy::<Runtime>::get(), strict_policy());
+			// Deciding, confirming, then enacted after the least enactment period.
+			run_to(track.prepare + track.confirm + track.min_enactment + 10);
+			assert_eq!(pallet_attestation::Policy::<Runtime>::get(), strict_policy());
+			assert!(matches!(
+				pallet_referenda::ReferendumInfoFor::<Runtime>::get(0),
+				Some(pallet_referenda::ReferendumInfo::Approved(..))
+			));
+		});
+	}
 }

@@ -591,7 +591,7 @@ impl DealSpec {
 			signed(self.app_owner, app),
 			dataset.map(|order| signed(DATASET_OWNER, order)),
 			signed(POOL_OWNER, workerpool),
-			signed(self.requester, request),
+			Box::new(signed(self.requester, request)),
 			None,
 		)?;
 		Ok(System::events()

@@ -4,7 +4,7 @@
 //! returned (with database costs, that outweighs verifying a signature).
 
 use super::*;
-use alloc::{format, vec};
+use alloc::{boxed::Box, format, vec};
 use frame_benchmarking::v2::*;
 use frame_support::{
 	traits::{
@@ -523,7 +523,7 @@ mod benchmarks {
 			app_signed,
 			Some(dataset_signed),
 			pool_signed,
-			request_signed,
+			Box::new(request_signed),
 			sponsor_signature,
 		);
 

@@ -147,7 +147,7 @@ pub type BalanceOf<T> =
 #[frame_support::pallet]
 pub mod pallet {
 	use super::*;
-	use alloc::vec::Vec;
+	use alloc::{boxed::Box, vec::Vec};
 	use commons_primitives::{is_small_order_x25519, X25519PublicKey};
 	use frame_support::pallet_prelude::*;
 	use frame_system::pallet_prelude::*;
@@ -1108,6 +1108,9 @@ pub mod pallet {
 		///
 		/// `sponsor_signature` is the sponsor's signature over the request order, required when
 		/// the request names a sponsor and refused otherwise.
+		///
+		/// The request order is boxed only to keep `RuntimeCall` under the 1 KiB that
+		/// `pallet_utility` allows: a box encodes exactly as what it holds.
 		#[pallet::call_index(18)]
 		#[pallet::weight(T::WeightInfo::match_orders())]
 		pub fn match_orders(
@@ -1115,7 +1118,7 @@ pub mod pallet {
 			app_order: Signed<AppOrder<T>, T::OrderSignature>,
 			dataset_order: Option<Signed<DatasetOrder<T>, T::OrderSignature>>,
 			workerpool_order: Signed<WorkerpoolOrder<T>, T::OrderSignature>,
-			request_order: Signed<RequestOrder<T>, T::OrderSignature>,
+			request_order: Box<Signed<RequestOrder<T>, T::OrderSignature>>,
 			sponsor_signature: Option<T::OrderSignature>,
 		) -> DispatchResult {
 			ensure_signed(origin)?;
@@ -1123,7 +1126,7 @@ pub mod pallet {
 				app_order,
 				dataset_order,
 				workerpool_order,
-				request_order,
+				*request_order,
 				sponsor_signature,
 			)
 			.map(|_| ())

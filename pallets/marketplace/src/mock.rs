@@ -371,7 +371,7 @@ impl SignedMatch {
 			self.app,
 			self.dataset,
 			self.workerpool,
-			self.request,
+			Box::new(self.request),
 			self.sponsor,
 		)
 	}

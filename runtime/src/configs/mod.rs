@@ -13,10 +13,7 @@ use frame_support::{
 	},
 	PalletId,
 };
-use frame_system::{
-	limits::{BlockLength, BlockWeights},
-	EnsureRoot,
-};
+use frame_system::limits::{BlockLength, BlockWeights};
 use pallet_transaction_payment::{FungibleAdapter, Multiplier, TargetedFeeAdjustment};
 use sp_consensus_aura::sr25519::AuthorityId as AuraId;
 use sp_runtime::{traits::Bounded, FixedPointNumber, Perbill, Percent, Perquintill};
@@ -131,8 +128,9 @@ parameter_types! {
 
 impl pallet_transaction_payment::Config for Runtime {
 	type RuntimeEvent = RuntimeEvent;
-	/// Fees are burnt: no validator profits from filling blocks.
-	type OnChargeTransaction = FungibleAdapter<Balances, ()>;
+	/// A share of fees goes to the treasury and the rest is burnt: no validator profits from
+	/// filling blocks.
+	type OnChargeTransaction = FungibleAdapter<Balances, crate::governance::DealWithFees>;
 	type OperationalFeeMultiplier = ConstU8<5>;
 	/// One planck per picosecond of reference execution time.
 	type WeightToFee = IdentityFee<Balance>;
@@ -175,7 +173,7 @@ impl pallet_marketplace::Config for Runtime {
 	type Currency = Balances;
 	type Escrow = Escrow;
 	type OrderSignature = Signature;
-	type GovernanceOrigin = EnsureRoot<AccountId>;
+	type GovernanceOrigin = crate::governance::ProtocolParametersOrigin;
 	type PoolOwnerStakeRatio = PoolOwnerStakeRatio;
 	type MaxNameLength = ConstU32<64>;
 	type MaxUriLength = ConstU32<256>;
@@ -231,7 +229,7 @@ impl pallet_attestation::Config for Runtime {
 	type UnixTime = Timestamp;
 	type AttestationLifetime = AttestationLifetime;
 	type MaxEvidenceAge = MaxEvidenceAge;
-	type GovernanceOrigin = EnsureRoot<AccountId>;
+	type GovernanceOrigin = crate::governance::TeePolicyOrigin;
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = AttestationBenchmarkClock;
 	type WeightInfo = pallet_attestation::weights::SubstrateWeight<Runtime>;

@@ -155,7 +155,7 @@ pub async fn run(chain: &Chain, pair: &sr25519::Pair, request: Request) -> Resul
 		app_order: Signed { order: offers.app, signature: None },
 		dataset_order: offers.dataset.map(|order| Signed { order, signature: None }),
 		workerpool_order: Signed { order: offers.workerpool, signature: None },
-		request_order: Signed { order, signature: Some(signature) },
+		request_order: Box::new(Signed { order, signature: Some(signature) }),
 		sponsor_signature: None,
 	};
 	let events = chain
