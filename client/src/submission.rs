@@ -5,15 +5,67 @@
 use std::time::{Duration, Instant};
 
 use commons_runtime::{
+	governance::ProxyType,
 	signing::{sign, Lifetime},
 	AccountId, RuntimeCall, RuntimeEvent, UncheckedExtrinsic,
 };
-use sp_core::sr25519;
+use sp_core::{sr25519, Pair};
 
 use crate::{Chain, ClientError, DispatchFailure};
 
 /// How long a transaction may take to appear in a block.
 const INCLUSION_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Who a tool's calls are made by: a key acting for its own account, or a hot key acting as a
+/// proxy of a cold account, which holds the funds and is the one the calls act for.
+#[derive(Clone)]
+pub struct Signer {
+	pair: sr25519::Pair,
+	proxied: Option<(AccountId, ProxyType)>,
+}
+
+impl Signer {
+	/// `pair`, acting for its own account.
+	pub fn new(pair: sr25519::Pair) -> Self {
+		Self { pair, proxied: None }
+	}
+
+	/// `pair`, acting as a proxy of type `proxy_type` for `real` (which added it with
+	/// `proxy.addProxy`).
+	pub fn proxy_of(pair: sr25519::Pair, real: AccountId, proxy_type: ProxyType) -> Self {
+		Self { pair, proxied: Some((real, proxy_type)) }
+	}
+
+	/// The account the calls act for.
+	pub fn account(&self) -> AccountId {
+		match &self.proxied {
+			Some((real, _)) => real.clone(),
+			None => AccountId::from(self.pair.public()),
+		}
+	}
+
+	/// Whether the key acts as a proxy of another account.
+	pub fn is_proxy(&self) -> bool {
+		self.proxied.is_some()
+	}
+
+	/// The key that signs (and pays for) the transactions.
+	pub fn pair(&self) -> &sr25519::Pair {
+		&self.pair
+	}
+
+	/// `call` as this signer submits it: wrapped in `proxy.proxy` for a proxy.
+	pub fn call(&self, call: RuntimeCall) -> RuntimeCall {
+		match &self.proxied {
+			Some((real, proxy_type)) => RuntimeCall::Proxy(pallet_proxy::Call::proxy {
+				real: real.clone().into(),
+				force_proxy_type: Some(*proxy_type),
+				call: Box::new(call),
+			}),
+			None => call,
+		}
+	}
+}
 
 impl Chain {
 	/// Signs `call` with `signer`'s key (immortal, at its next nonce, no tip) and submits it;
@@ -23,7 +75,6 @@ impl Chain {
 		call: RuntimeCall,
 		signer: &sr25519::Pair,
 	) -> Result<UncheckedExtrinsic, ClientError> {
-		use sp_core::Pair;
 		let chain = self.chain_identity().await?;
 		let account = AccountId::from(signer.public());
 		let nonce = self.next_nonce(&account).await?;
@@ -34,7 +85,8 @@ impl Chain {
 
 	/// Signs and submits `call`, waits for the block that includes it, and returns the events it
 	/// emitted; a failed dispatch is [`ClientError::Dispatch`], whose runtime error can be
-	/// matched on and is shown by name.
+	/// matched on and is shown by name. A call made through a proxy that failed (a transaction
+	/// that succeeded, with `ProxyExecuted` carrying the error) fails the same way.
 	pub async fn submit_and_wait(
 		&self,
 		call: RuntimeCall,
@@ -64,6 +116,12 @@ impl Chain {
 			if let RuntimeEvent::System(frame_system::Event::ExtrinsicFailed {
 				dispatch_error,
 				..
+			}) = &record.event
+			{
+				return Err(ClientError::Dispatch(DispatchFailure::new(*dispatch_error)));
+			}
+			if let RuntimeEvent::Proxy(pallet_proxy::Event::ProxyExecuted {
+				result: Err(dispatch_error),
 			}) = &record.event
 			{
 				return Err(ClientError::Dispatch(DispatchFailure::new(*dispatch_error)));

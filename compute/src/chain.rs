@@ -1,23 +1,22 @@
 //! The worker's [`ChainView`] of a real chain: a node's JSON-RPC, and the worker's key to sign
 //! its calls with.
 
-use commons_client::{Chain, ClientError};
+use commons_client::{Chain, ClientError, Signer};
 use commons_runtime::{AccountId, BlockNumber, Runtime, RuntimeCall, RuntimeEvent};
 use pallet_contribution::{Task, TaskId, X25519PublicKey};
 use pallet_marketplace::{Dataset, DatasetId, Deal, DealId};
-use sp_core::sr25519;
 
 use crate::worker::{ChainView, ContributionCall};
 
-/// A chain reached through a node's JSON-RPC, on which calls are signed by the worker's key.
+/// A chain reached through a node's JSON-RPC, on which calls are made by the worker's signer.
 pub struct RpcChain {
 	chain: Chain,
-	signer: sr25519::Pair,
+	signer: Signer,
 }
 
 impl RpcChain {
-	/// The chain `chain` reaches, with calls signed by `signer`.
-	pub fn new(chain: Chain, signer: sr25519::Pair) -> Self {
+	/// The chain `chain` reaches, with calls made by `signer`.
+	pub fn new(chain: Chain, signer: Signer) -> Self {
 		Self { chain, signer }
 	}
 }
@@ -52,7 +51,7 @@ impl ChainView for RpcChain {
 
 	async fn submit(&self, call: ContributionCall) -> Result<(), ClientError> {
 		self.chain
-			.sign_and_submit(RuntimeCall::Contribution(call), &self.signer)
+			.sign_and_submit(self.signer.call(RuntimeCall::Contribution(call)), self.signer.pair())
 			.await?;
 		Ok(())
 	}

@@ -29,7 +29,6 @@ use commons_compute::{
 	worker::{Settings, Worker},
 	LOG_TARGET,
 };
-use commons_runtime::AccountId;
 use sp_core::{sr25519, Pair};
 use tokio::net::TcpListener;
 
@@ -92,7 +91,8 @@ async fn run(options: Options) -> Result<(), String> {
 		None => format!("file://{}", options.work_dir.join("results").display()),
 	};
 
-	let account = AccountId::from(pair.public());
+	let signer = options.signer(pair);
+	let account = signer.account();
 	let cursor = Cursor::new(options.work_dir.join("cursor"));
 	let mut follower = Follower::start(
 		chain.clone(),
@@ -118,7 +118,7 @@ async fn run(options: Options) -> Result<(), String> {
 		endpoint: results_url.trim_end_matches("/results").to_owned(),
 		capabilities: options.announced_capabilities(),
 	});
-	let mut upkeep = Upkeep::new(chain.clone(), pair.clone(), enclave.clone(), pool);
+	let mut upkeep = Upkeep::new(chain.clone(), signer.clone(), enclave.clone(), pool);
 	if let Some(quotes) = quotes {
 		upkeep = upkeep.with_quote_provider(quotes);
 	}
@@ -131,7 +131,7 @@ async fn run(options: Options) -> Result<(), String> {
 		stop_after_replicated_vote: options.crash_after_contributing,
 	};
 	let computer = Computer::new(chain.clone(), &options.work_dir, options.corrupt_results);
-	let mut worker = Worker::new(RpcChain::new(chain.clone(), pair), computer, digests, settings);
+	let mut worker = Worker::new(RpcChain::new(chain.clone(), signer), computer, digests, settings);
 
 	log::info!(
 		target: LOG_TARGET,

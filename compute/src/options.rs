@@ -4,9 +4,11 @@
 use std::{net::SocketAddr, path::PathBuf, sync::Arc};
 
 use clap::Parser;
-use commons_client::{rpc_params, Chain};
+use commons_client::{rpc_params, Chain, Signer};
+use commons_runtime::{governance::ProxyType, AccountId};
 use pallet_attestation::TeeKind;
 use pallet_marketplace::{tag, Tag};
+use sp_core::sr25519;
 
 use crate::{
 	evidence::{
@@ -27,6 +29,13 @@ pub struct Options {
 	/// The worker's secret key URI (for example `//Dave` on a dev chain).
 	#[arg(long)]
 	pub key: String,
+
+	/// Works for this account (SS58) as its `ComputeNode` proxy: `--key` is then a hot key the
+	/// account added with `proxy.addProxy(<key>, ComputeNode, 0)`. The key signs and pays for
+	/// the node's transactions and can do nothing else for the account; the pool membership,
+	/// the enclave, the tasks and their rewards are the account's.
+	#[arg(long, value_name = "ACCOUNT")]
+	pub proxy_for: Option<AccountId>,
 
 	/// Where the compute node keeps its state and results.
 	#[arg(long)]
@@ -87,6 +96,15 @@ pub struct Options {
 }
 
 impl Options {
+	/// Who signs the node's calls, for which account: `pair` for itself, or as the
+	/// `ComputeNode` proxy of `--proxy-for`.
+	pub fn signer(&self, pair: sr25519::Pair) -> Signer {
+		match &self.proxy_for {
+			Some(real) => Signer::proxy_of(pair, real.clone(), ProxyType::ComputeNode),
+			None => Signer::new(pair),
+		}
+	}
+
 	/// The capability tags to announce when joining: `--capabilities`, and the TEE tags of the
 	/// enclave if there is one.
 	pub fn announced_capabilities(&self) -> Tag {

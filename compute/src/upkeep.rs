@@ -9,11 +9,10 @@
 
 use std::sync::Arc;
 
-use commons_client::Chain;
+use commons_client::{Chain, Signer};
 use commons_runtime::{AccountId, BlockNumber, Runtime, RuntimeCall};
 use pallet_attestation::{Attester, EnclaveKeys, QuoteBytes};
 use pallet_marketplace::{Tag, WorkerpoolId};
-use sp_core::{sr25519, Pair};
 
 use crate::{evidence::QuoteProvider, tee::SimulatedEnclave, LOG_TARGET};
 
@@ -37,7 +36,7 @@ pub struct PoolToJoin {
 /// A compute node's membership, heartbeat and enclave registration, and what it last sent.
 pub struct Upkeep {
 	chain: Chain,
-	signer: sr25519::Pair,
+	signer: Signer,
 	account: AccountId,
 	/// The enclave TEE tasks run in, in TEE mode.
 	enclave: Option<Arc<SimulatedEnclave>>,
@@ -51,14 +50,14 @@ pub struct Upkeep {
 }
 
 impl Upkeep {
-	/// The upkeep of the worker whose key is `signer`, on `chain`.
+	/// The upkeep of the worker `signer` acts for, on `chain`.
 	pub fn new(
 		chain: Chain,
-		signer: sr25519::Pair,
+		signer: Signer,
 		enclave: Option<Arc<SimulatedEnclave>>,
 		pool: Option<PoolToJoin>,
 	) -> Self {
-		let account = AccountId::from(signer.public());
+		let account = signer.account();
 		Self {
 			chain,
 			signer,
@@ -122,6 +121,15 @@ impl Upkeep {
 			}
 			None => {}
 		}
+		if self.signer.is_proxy() {
+			// A `ComputeNode` proxy may not choose the pool the account stakes in.
+			self.join_sent = Some(best);
+			return Err(format!(
+				"{} is not a member of workerpool {}, and a compute node acting as its proxy \
+				 cannot join for it: join from the account (marketplace.joinWorkerpool)",
+				self.account, pool.workerpool
+			));
+		}
 		let call = pallet_marketplace::Call::join_workerpool {
 			workerpool: pool.workerpool,
 			endpoint: pool
@@ -132,7 +140,9 @@ impl Upkeep {
 				.map_err(|_| format!("the endpoint URL {} is too long", pool.endpoint))?,
 			capabilities: pool.capabilities,
 		};
-		self.chain.sign_and_submit(RuntimeCall::Marketplace(call), &self.signer).await?;
+		self.chain
+			.sign_and_submit(self.signer.call(RuntimeCall::Marketplace(call)), self.signer.pair())
+			.await?;
 		self.join_sent = Some(best);
 		log::info!(
 			target: LOG_TARGET,
@@ -168,7 +178,10 @@ impl Upkeep {
 				anchor,
 			};
 			self.chain
-				.submit_and_wait(RuntimeCall::Attestation(call), &self.signer)
+				.submit_and_wait(
+					self.signer.call(RuntimeCall::Attestation(call)),
+					self.signer.pair(),
+				)
 				.await
 				.map_err(|error| format!("registering the simulated enclave: {error}"))?;
 			log::info!(
@@ -187,7 +200,7 @@ impl Upkeep {
 			anchor,
 		};
 		self.chain
-			.submit_and_wait(RuntimeCall::Attestation(call), &self.signer)
+			.submit_and_wait(self.signer.call(RuntimeCall::Attestation(call)), self.signer.pair())
 			.await
 			.map_err(|error| {
 				format!("registering the enclave with its {:?} quote: {error}", enclave.kind)
@@ -250,7 +263,9 @@ impl Upkeep {
 			return Ok(());
 		}
 		let call = pallet_marketplace::Call::heartbeat {};
-		self.chain.sign_and_submit(RuntimeCall::Marketplace(call), &self.signer).await?;
+		self.chain
+			.sign_and_submit(self.signer.call(RuntimeCall::Marketplace(call)), self.signer.pair())
+			.await?;
 		self.heartbeat_sent = Some(best);
 		Ok(())
 	}

@@ -204,8 +204,8 @@ fn a_deal_of_the_most_tasks_is_swept_within_a_few_blocks() {
 /// Governance without sudo: referenda on their tracks, each origin good for its own calls only.
 mod governance {
 	use super::*;
-	use frame_support::traits::{Hooks, StorePreimage};
 	use crate::governance::{pallet_custom_origins::Origin as Track, periods};
+	use frame_support::traits::{Hooks, StorePreimage};
 	use pallet_attestation::types::{TcbPolicy, TcbStatus};
 	use pallet_conviction_voting::{AccountVote, Conviction, Vote};
 	use sp_runtime::traits::Dispatchable;

@@ -127,7 +127,7 @@ pub mod periods {
 pub mod deposits {
 	use crate::{Balance, CMN};
 
-	/// Taken from whoever submits a referendum; refunded once it is decided.
+	/// Taken from whoever submits a referendum; refunded if it is approved or cancelled.
 	pub const SUBMISSION: Balance = 10 * CMN;
 	/// The decision deposits: what someone backing a referendum places so it may be decided.
 	pub const ROOT: Balance = 1_000 * CMN;
@@ -287,7 +287,9 @@ impl pallet_collective::Config<TechnicalCollective> for Runtime {
 	type MotionDuration = TechnicalMotionDuration;
 	type MaxProposals = ConstU32<64>;
 	type MaxMembers = ConstU32<32>;
-	type DefaultVote = pallet_collective::PrimeDefaultVote;
+	/// Abstentions count as the prime's vote only once a majority voted: a prime alone never
+	/// whitelists a call.
+	type DefaultVote = pallet_collective::MoreThanMajorityThenPrimeDefaultVote;
 	type WeightInfo = pallet_collective::weights::SubstrateWeight<Runtime>;
 	/// Members are named by a root referendum (and at genesis).
 	type SetMembersOrigin = EnsureRoot<AccountId>;
@@ -444,23 +446,29 @@ pub enum ProxyType {
 	#[default]
 	#[codec(index = 0)]
 	Any,
-	/// Anything that neither moves nor commits the account's funds or assets: no balance
-	/// transfers, no sudo, no transfer of apps, datasets or workerpools, no presigned request
-	/// orders (which commit the account as payer), no change of a pool's scheduler or of the
-	/// key results are sealed to, no multisig approvals and no nested proxy calls.
+	/// Anything that neither moves the account's funds or assets nor stakes or sells them: no
+	/// balance transfers, no sudo, no transfer of apps, datasets or workerpools, no presigned
+	/// orders (they sell or buy in the account's name), no contributions (they stake), no
+	/// joining or leaving a pool (where the account's compute node stakes), no change of a
+	/// pool's scheduler, policy or of the key results are sealed to, no multisig,
+	/// and of the proxy calls only managing its own proxies. Votes and governance deposits
+	/// may still lock or hold funds, as on Polkadot.
 	#[codec(index = 1)]
 	NonTransfer,
 	/// Referenda, voting, the technical committee, the whitelist, treasury and preimages.
 	#[codec(index = 2)]
 	Governance,
-	/// What a compute node does for its worker account: attest its enclave, join or leave a
-	/// pool, send heartbeats, contribute and reveal results, finalize and claim tasks, and
-	/// submit Intel collateral.
+	/// What a compute node does for its worker account in the pool the account joined itself:
+	/// attest its enclave, send heartbeats, contribute (staking on its vote) and reveal
+	/// results, finalize and claim tasks, and submit Intel collateral. Not joining or leaving
+	/// a pool: a stolen key could otherwise move the account into a pool whose owner takes its
+	/// stakes.
 	#[codec(index = 3)]
 	ComputeNode,
-	/// What a pool operator's scheduler does: open, assign, finalize, reopen and claim tasks,
-	/// accept scheduling, manage the pool's workers and access, and presign, cancel and match
-	/// workerpool orders.
+	/// What a pool's scheduler does: open, assign, finalize, reopen and claim tasks, accept
+	/// scheduling, manage the pool's workers and access, and match orders others signed. Not
+	/// presigning or cancelling the pool's orders, nor changing its policy: those are the
+	/// owner's.
 	#[codec(index = 4)]
 	Scheduler,
 }
@@ -468,7 +476,8 @@ pub enum ProxyType {
 /// Calls that neither move nor commit funds or assets (see [`ProxyType::NonTransfer`]).
 /// Exhaustive on purpose: a new pallet's calls must be classified here.
 fn is_non_transfer(c: &RuntimeCall) -> bool {
-	use pallet_marketplace::{Call as Market, Order};
+	use pallet_contribution::Call as Contrib;
+	use pallet_marketplace::Call as Market;
 	match c {
 		RuntimeCall::Balances(..) | RuntimeCall::Sudo(..) | RuntimeCall::Multisig(..) => false,
 		RuntimeCall::Marketplace(
@@ -477,11 +486,25 @@ fn is_non_transfer(c: &RuntimeCall) -> bool {
 			| Market::transfer_workerpool { .. }
 			| Market::set_scheduler { .. }
 			| Market::set_result_encryption_key { .. }
-			| Market::presign_order { order: Order::Request(..) },
+			| Market::set_workerpool_policy { .. }
+			| Market::presign_order { .. }
+			// Which pool the account's compute node stakes in is the account's choice.
+			| Market::join_workerpool { .. }
+			| Market::leave_workerpool { .. },
 		) => false,
+		// A contribution stakes the account's funds on its vote.
+		RuntimeCall::Contribution(
+			Contrib::contribute { .. } | Contrib::contribute_and_finalize { .. },
+		) => false,
+		// Only managing its own proxies: no call made as another account, no announcement
+		// that another delegate could carry out, no pure proxies.
 		RuntimeCall::Proxy(
-			pallet_proxy::Call::proxy { .. } | pallet_proxy::Call::proxy_announced { .. },
-		) => false,
+			pallet_proxy::Call::add_proxy { .. }
+			| pallet_proxy::Call::remove_proxy { .. }
+			| pallet_proxy::Call::remove_announcement { .. }
+			| pallet_proxy::Call::reject_announcement { .. },
+		) => true,
+		RuntimeCall::Proxy(..) => false,
 		RuntimeCall::System(..)
 		| RuntimeCall::Timestamp(..)
 		| RuntimeCall::Grandpa(..)
@@ -489,7 +512,6 @@ fn is_non_transfer(c: &RuntimeCall) -> bool {
 		| RuntimeCall::Contribution(..)
 		| RuntimeCall::Attestation(..)
 		| RuntimeCall::Utility(..)
-		| RuntimeCall::Proxy(..)
 		| RuntimeCall::Scheduler(..)
 		| RuntimeCall::Preimage(..)
 		| RuntimeCall::Treasury(..)
@@ -504,7 +526,7 @@ impl InstanceFilter<RuntimeCall> for ProxyType {
 	fn filter(&self, c: &RuntimeCall) -> bool {
 		use pallet_attestation::Call as Attest;
 		use pallet_contribution::Call as Contrib;
-		use pallet_marketplace::{Call as Market, Order};
+		use pallet_marketplace::Call as Market;
 		match self {
 			ProxyType::Any => true,
 			ProxyType::NonTransfer => is_non_transfer(c),
@@ -528,17 +550,14 @@ impl InstanceFilter<RuntimeCall> for ProxyType {
 						| Attest::submit_pck_crl { .. }
 						| Attest::submit_tcb_info { .. }
 						| Attest::submit_qe_identity { .. }
-				) | RuntimeCall::Marketplace(
-					Market::join_workerpool { .. }
-						| Market::leave_workerpool { .. }
-						| Market::heartbeat { .. }
-				) | RuntimeCall::Contribution(
-					Contrib::contribute { .. }
-						| Contrib::reveal { .. }
-						| Contrib::contribute_and_finalize { .. }
-						| Contrib::finalize { .. }
-						| Contrib::claim { .. }
-				) | RuntimeCall::Utility(..)
+				) | RuntimeCall::Marketplace(Market::heartbeat { .. })
+					| RuntimeCall::Contribution(
+						Contrib::contribute { .. }
+							| Contrib::reveal { .. }
+							| Contrib::contribute_and_finalize { .. }
+							| Contrib::finalize { .. }
+							| Contrib::claim { .. }
+					) | RuntimeCall::Utility(..)
 			),
 			ProxyType::Scheduler => matches!(
 				c,
@@ -551,28 +570,20 @@ impl InstanceFilter<RuntimeCall> for ProxyType {
 						| Contrib::claim { .. }
 				) | RuntimeCall::Marketplace(
 					Market::accept_scheduling { .. }
-						| Market::set_workerpool_policy { .. }
 						| Market::set_workerpool_access { .. }
 						| Market::allow_worker { .. }
 						| Market::disallow_worker { .. }
 						| Market::remove_worker { .. }
-						| Market::presign_order { order: Order::Workerpool(..) }
-						| Market::cancel_order { order: Order::Workerpool(..) }
 						| Market::match_orders { .. }
 				) | RuntimeCall::Utility(..)
 			),
 		}
 	}
 
+	/// Only `Any` covers another type: the narrower types' calls overlap without one holding
+	/// another (a compute node stakes on its votes, which `NonTransfer` may not).
 	fn is_superset(&self, o: &Self) -> bool {
-		match (self, o) {
-			(x, y) if x == y => true,
-			(ProxyType::Any, _) => true,
-			(_, ProxyType::Any) => false,
-			// Every call the narrower types allow is a non-transfer call.
-			(ProxyType::NonTransfer, _) => true,
-			_ => false,
-		}
+		self == o || *self == ProxyType::Any
 	}
 }
 
@@ -598,11 +609,12 @@ mod tests {
 	use frame_support::traits::{fungible::Balanced, Currency};
 
 	#[test]
-	fn narrower_proxies_are_within_non_transfer() {
+	fn only_any_covers_other_proxy_types_and_none_but_any_transfers() {
 		let narrower = [ProxyType::Governance, ProxyType::ComputeNode, ProxyType::Scheduler];
 		for narrow in narrower {
-			assert!(ProxyType::NonTransfer.is_superset(&narrow));
+			assert!(!ProxyType::NonTransfer.is_superset(&narrow));
 			assert!(ProxyType::Any.is_superset(&narrow));
+			assert!(narrow.is_superset(&narrow));
 			assert!(!narrow.is_superset(&ProxyType::NonTransfer));
 		}
 		let transfer = RuntimeCall::Balances(pallet_balances::Call::transfer_keep_alive {
@@ -613,6 +625,52 @@ mod tests {
 			assert!(!proxy.filter(&transfer), "{proxy:?}");
 		}
 		assert!(ProxyType::Any.filter(&transfer));
+	}
+
+	#[test]
+	fn no_narrow_proxy_stakes_sells_moves_pools_or_acts_through_another_delegate() {
+		use pallet_marketplace::Call as Market;
+		let real = AccountId::new([3; 32]);
+		let inner = Box::new(RuntimeCall::System(frame_system::Call::remark { remark: vec![] }));
+		let refused = [
+			// Moving a worker into a pool whose owner would take its stakes.
+			RuntimeCall::Marketplace(Market::join_workerpool {
+				workerpool: 0,
+				endpoint: Default::default(),
+				capabilities: 0,
+			}),
+			RuntimeCall::Marketplace(Market::leave_workerpool {}),
+			// Announcing a call another delegate of `real` could then make.
+			RuntimeCall::Proxy(pallet_proxy::Call::announce {
+				real: real.clone().into(),
+				call_hash: Default::default(),
+			}),
+			RuntimeCall::Proxy(pallet_proxy::Call::proxy {
+				real: real.clone().into(),
+				force_proxy_type: None,
+				call: inner,
+			}),
+			RuntimeCall::Proxy(pallet_proxy::Call::create_pure {
+				proxy_type: ProxyType::Any,
+				delay: 0,
+				index: 0,
+			}),
+		];
+		for proxy in [ProxyType::NonTransfer, ProxyType::ComputeNode, ProxyType::Scheduler] {
+			for call in &refused {
+				assert!(!proxy.filter(call), "{proxy:?} allows {call:?}");
+			}
+		}
+		// Staking on a vote is a compute node's job, and nobody else's.
+		let contribute = RuntimeCall::Contribution(pallet_contribution::Call::contribute {
+			task: Default::default(),
+			result_hash: Default::default(),
+			result_seal: Default::default(),
+			enclave_signature: None,
+		});
+		assert!(ProxyType::ComputeNode.filter(&contribute));
+		assert!(!ProxyType::NonTransfer.filter(&contribute));
+		assert!(!ProxyType::Scheduler.filter(&contribute));
 	}
 
 	#[test]

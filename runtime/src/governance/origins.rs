@@ -30,8 +30,7 @@ pub mod pallet_custom_origins {
 		/// held by `pallet_parameters`).
 		#[codec(index = 0)]
 		ProtocolParameters,
-		/// Sets what enclave evidence the chain accepts: the TCB policy, Intel's root CA and the
-		/// switch for simulated evidence.
+		/// Sets what enclave evidence the chain accepts: the TCB policy and Intel's root CA.
 		#[codec(index = 1)]
 		TeePolicy,
 		/// Changes the validator set.

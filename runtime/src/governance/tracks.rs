@@ -10,8 +10,9 @@
 //!   falling faster, to 10 % at 7/28.
 //! - validator set and referendum cancel/kill (staking-admin shape): approval falling linearly
 //!   from 100 % to 50 % at 17/28; support falling to 1 % at 12/28.
-//! - whitelisted caller: near-unanimous approval (96 % at 16 hours of 28 days) but low support
-//!   (20 % at 1/28, floor 5 %): the technical committee already vouched for the call.
+//! - whitelisted caller: near-unanimous approval (96 % at 16/672 of the period, four hours) and
+//!   support falling fast (20 % at 1/28, six hours; floor 5 %): the technical committee
+//!   already vouched for the call.
 
 use alloc::borrow::Cow;
 use pallet_referenda::{Curve, Track, TrackInfo};
@@ -28,7 +29,7 @@ pub mod ids {
 	pub const WHITELISTED_CALLER: u16 = 1;
 	/// The marketplace's protocol parameters.
 	pub const PROTOCOL_PARAMETERS: u16 = 10;
-	/// The TCB policy, Intel's root CA and simulated evidence.
+	/// The TCB policy and Intel's root CA.
 	pub const TEE_POLICY: u16 = 11;
 	/// The validator set.
 	pub const VALIDATOR_SET: u16 = 12;
@@ -88,7 +89,7 @@ const fn track(
 
 /// The tracks, sorted by id (`pallet_referenda` checks it in its integrity test).
 static TRACKS: [Track<u16, Balance, BlockNumber>; 8] = [
-	track(ids::ROOT, "root", 1, deposits::ROOT, periods::ROOT, APP_ROOT, SUP_ROOT),
+	track(ids::ROOT, "root", 10, deposits::ROOT, periods::ROOT, APP_ROOT, SUP_ROOT),
 	track(
 		ids::WHITELISTED_CALLER,
 		"whitelisted_caller",
