@@ -167,6 +167,11 @@ impl ComputeNode {
 	pub fn log(&self) -> String {
 		self.process.log()
 	}
+
+	/// Waits until it has logged `text` (see [`crate::ManagedProcess::wait_for_log`]).
+	pub async fn wait_for_log(&self, text: &str) {
+		self.process.wait_for_log(text).await
+	}
 }
 
 /// The digest of `module`'s output for `task`, run with `params` and with `dataset` as its

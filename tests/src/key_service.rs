@@ -69,6 +69,11 @@ impl KeyService {
 		self.process.log()
 	}
 
+	/// Waits until it has logged `text` (see [`crate::ManagedProcess::wait_for_log`]).
+	pub async fn wait_for_log(&self, text: &str) {
+		self.process.wait_for_log(text).await
+	}
+
 	/// The next block it will read assignments from: its cursor, kept in its keys directory
 	/// (`None` before its first read).
 	pub fn cursor(&self) -> Option<BlockNumber> {

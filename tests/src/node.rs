@@ -123,6 +123,11 @@ impl TestNode {
 		self.process.log()
 	}
 
+	/// Waits until the node has logged `text` (see [`crate::ManagedProcess::wait_for_log`]).
+	pub async fn wait_for_log(&self, text: &str) {
+		self.process.wait_for_log(text).await
+	}
+
 	/// Reads the node's Prometheus endpoint on `port` and returns the metrics text.
 	pub fn prometheus_metrics(port: u16) -> Result<String, String> {
 		crate::prometheus_metrics(port)

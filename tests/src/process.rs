@@ -46,6 +46,24 @@ impl ManagedProcess {
 		std::fs::read_to_string(&self.log).unwrap_or_default()
 	}
 
+	/// Waits until its log holds `text`. A line logged before an observable effect (an RPC answer,
+	/// an event) may still sit in the writer's buffer when that effect is seen: the Substrate
+	/// node flushes its log from a background thread, so a log is read by waiting, never once.
+	pub async fn wait_for_log(&self, text: &str) {
+		crate::wait_for(
+			&format!("{} to log {text:?}", self.name),
+			Duration::from_secs(30),
+			|| async {
+				if self.log().contains(text) {
+					Ok(())
+				} else {
+					Err(format!("not in {}", self.log.display()))
+				}
+			},
+		)
+		.await
+	}
+
 	/// Kills the process with SIGKILL, as a crash or power loss would, and reaps it. Does nothing
 	/// if it is not running.
 	pub fn kill(&mut self) {

@@ -217,7 +217,7 @@ async fn dev_chain_runs_on_litep2p_when_asked() {
 	let dir = TestDir::new("litep2p");
 	let node = TestNode::start(&dir, "alice", &["--dev", "--network-backend", "litep2p"]);
 	node.wait_until_serving().await;
-	assert!(node.log().contains("Running litep2p network backend"), "litep2p was not selected");
+	node.wait_for_log("Running litep2p network backend").await;
 	wait_for("block #2 to be finalized on litep2p", BLOCKS, || async {
 		let finalized = node.finalized_number().await?;
 		(finalized >= 2).then_some(()).ok_or(format!("finalized #{finalized}"))

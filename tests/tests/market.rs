@@ -520,11 +520,7 @@ async fn phase_confidential_dataset(m: &Market) {
 		assert_eq!(eve.count(Executed).unwrap(), executed_before, "Eve ran it without its key");
 		// Not running it could also be a failing try; only the log tells that the enclave is
 		// waiting for the key (no counter or event says so).
-		assert!(
-			eve.log().contains("waiting for the dataset's key"),
-			"Eve's node is not waiting for the key:\n{}",
-			eve.log()
-		);
+		eve.wait_for_log("waiting for the dataset's key").await;
 		key_service.restart();
 	};
 	tokio::join!(commons(node, Bob, &run), waited);
@@ -548,7 +544,7 @@ async fn phase_confidential_dataset(m: &Market) {
 	// Kept on the log: the event above shows the key released to Eve's enclave, but not who
 	// sent it; the key service serves no metrics, and its log is the only record that it was
 	// the service, restarted after the assignment, that sent it.
-	assert!(key_service.log().contains(&format!("for task {task_id:?}")), "{}", key_service.log());
+	key_service.wait_for_log(&format!("for task {task_id:?}")).await;
 	assert_eq!(
 		fetched(&statistics),
 		digest_here(stats_module, Vec::new(), Some(data), task_id, limits()).await,
