@@ -17,6 +17,7 @@ frame_benchmarking::define_benchmarks!(
 	[pallet_marketplace, Marketplace]
 	[pallet_contribution, Contribution]
 	[pallet_attestation, Attestation]
+	[pallet_validators, Validators]
 	[pallet_utility, Utility]
 	[pallet_multisig, Multisig]
 	[pallet_proxy, Proxy]

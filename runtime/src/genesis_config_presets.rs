@@ -15,7 +15,9 @@
 //! In all three the well-known development accounts are endowed, Alice, Bob and Charlie form the
 //! technical committee (which may whitelist calls for the fast track), and the marketplace has
 //! the reference protocol's task categories XS, S, M, L and XL; in the first two Alice holds the
-//! sudo key. Their keys are public: a real network starts from a preset like `staging` with its
+//! sudo key. The validators' session keys are set at genesis, and the set changes by governance
+//! at session boundaries: sessions last a minute on the first two (so that a test sees a change
+//! take effect) and an hour on `staging`. Their keys are public: a real network starts from a preset like `staging` with its
 //! own validators and accounts.
 
 use alloc::{vec, vec::Vec};
@@ -41,18 +43,23 @@ enum SimulatedEvidence {
 use sp_keyring::{Ed25519Keyring, Sr25519Keyring};
 
 use crate::{
-	AccountId, AttestationConfig, AuraConfig, Balance, BalancesConfig, GrandpaConfig,
-	MarketplaceConfig, RuntimeGenesisConfig, SudoConfig, TechnicalCommitteeConfig, CMN,
+	opaque::SessionKeys, AccountId, AttestationConfig, Balance, BalancesConfig, BlockNumber,
+	MarketplaceConfig, RuntimeGenesisConfig, SessionConfig, SudoConfig, TechnicalCommitteeConfig,
+	ValidatorsConfig, CMN, HOURS, MINUTES,
 };
 
 /// What each well-known development account holds at genesis.
 pub const DEV_ENDOWMENT: Balance = 1_000_000 * CMN;
 
-/// The genesis of a chain validated by `authorities`, with `root` as its sudo key if any, in
-/// which each of `endowed_accounts` holds [`DEV_ENDOWMENT`] and enclaves may register on
-/// `simulated` evidence.
+/// A validator at genesis: its account and its session keys.
+type GenesisValidator = (AccountId, AuraId, GrandpaId);
+
+/// The genesis of a chain validated by `validators` in sessions of `session_length` blocks,
+/// with `root` as its sudo key if any, in which each of `endowed_accounts` holds
+/// [`DEV_ENDOWMENT`] and enclaves may register on `simulated` evidence.
 fn testnet_genesis(
-	authorities: Vec<(AuraId, GrandpaId)>,
+	validators: Vec<GenesisValidator>,
+	session_length: BlockNumber,
 	endowed_accounts: Vec<AccountId>,
 	root: Option<AccountId>,
 	simulated: SimulatedEvidence,
@@ -64,13 +71,17 @@ fn testnet_genesis(
 				.map(|account| (account, DEV_ENDOWMENT))
 				.collect::<Vec<_>>(),
 		},
-		aura: AuraConfig {
-			authorities: authorities.iter().map(|(aura, _)| aura.clone()).collect::<Vec<_>>(),
+		// Aura's and GRANDPA's authorities come from the session pallet's genesis keys.
+		validators: ValidatorsConfig {
+			validators: validators.iter().map(|(account, ..)| account.clone()).collect::<Vec<_>>(),
+			session_length,
 		},
-		grandpa: GrandpaConfig {
-			authorities: authorities
-				.iter()
-				.map(|(_, grandpa)| (grandpa.clone(), 1))
+		session: SessionConfig {
+			keys: validators
+				.into_iter()
+				.map(|(account, aura, grandpa)| {
+					(account.clone(), account, SessionKeys { aura, grandpa })
+				})
 				.collect::<Vec<_>>(),
 		},
 		sudo: SudoConfig { key: root },
@@ -102,10 +113,17 @@ fn technical_committee() -> Vec<AccountId> {
 		.collect()
 }
 
-/// The session keys of a well-known development validator.
-fn dev_authority(sr25519: Sr25519Keyring, ed25519: Ed25519Keyring) -> (AuraId, GrandpaId) {
-	(sr25519.public().into(), ed25519.public().into())
+/// A well-known development validator: its sr25519 account, which is also its Aura key, and its
+/// ed25519 GRANDPA key, all from the same seed (`//Alice`, ...), as the node's `--alice` flags
+/// put them in its keystore.
+fn dev_validator(sr25519: Sr25519Keyring, ed25519: Ed25519Keyring) -> GenesisValidator {
+	(sr25519.to_account_id(), sr25519.public().into(), ed25519.public().into())
 }
+
+/// Sessions on development chains last a minute, so that validator changes show within a test.
+const DEV_SESSION_LENGTH: BlockNumber = MINUTES;
+/// Sessions on the staging chain last an hour: set changes and absence reports at that pace.
+const STAGING_SESSION_LENGTH: BlockNumber = HOURS;
 
 /// Every well-known development account (Alice to Ferdie and their stashes).
 fn dev_accounts() -> Vec<AccountId> {
@@ -115,7 +133,8 @@ fn dev_accounts() -> Vec<AccountId> {
 /// The `development` preset: Alice validates alone.
 pub fn development_config_genesis() -> Value {
 	testnet_genesis(
-		vec![dev_authority(Sr25519Keyring::Alice, Ed25519Keyring::Alice)],
+		vec![dev_validator(Sr25519Keyring::Alice, Ed25519Keyring::Alice)],
+		DEV_SESSION_LENGTH,
 		dev_accounts(),
 		Some(Sr25519Keyring::Alice.to_account_id()),
 		SimulatedEvidence::Everything,
@@ -123,18 +142,19 @@ pub fn development_config_genesis() -> Value {
 }
 
 /// Alice, Bob and Charlie as validators.
-fn three_dev_authorities() -> Vec<(AuraId, GrandpaId)> {
+fn three_dev_validators() -> Vec<GenesisValidator> {
 	vec![
-		dev_authority(Sr25519Keyring::Alice, Ed25519Keyring::Alice),
-		dev_authority(Sr25519Keyring::Bob, Ed25519Keyring::Bob),
-		dev_authority(Sr25519Keyring::Charlie, Ed25519Keyring::Charlie),
+		dev_validator(Sr25519Keyring::Alice, Ed25519Keyring::Alice),
+		dev_validator(Sr25519Keyring::Bob, Ed25519Keyring::Bob),
+		dev_validator(Sr25519Keyring::Charlie, Ed25519Keyring::Charlie),
 	]
 }
 
 /// The `local_testnet` preset: Alice, Bob and Charlie validate.
 pub fn local_config_genesis() -> Value {
 	testnet_genesis(
-		three_dev_authorities(),
+		three_dev_validators(),
+		DEV_SESSION_LENGTH,
 		dev_accounts(),
 		Some(Sr25519Keyring::Alice.to_account_id()),
 		SimulatedEvidence::PublicDataOnly,
@@ -143,7 +163,13 @@ pub fn local_config_genesis() -> Value {
 
 /// The `staging` preset: validated like `local_testnet`, without sudo or simulated evidence.
 pub fn staging_config_genesis() -> Value {
-	testnet_genesis(three_dev_authorities(), dev_accounts(), None, SimulatedEvidence::Refused)
+	testnet_genesis(
+		three_dev_validators(),
+		STAGING_SESSION_LENGTH,
+		dev_accounts(),
+		None,
+		SimulatedEvidence::Refused,
+	)
 }
 
 /// The JSON patch of the preset named `id`, if the runtime has one.

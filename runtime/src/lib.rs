@@ -130,7 +130,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: Cow::Borrowed("commons"),
 	impl_name: Cow::Borrowed("commons-node"),
 	authoring_version: 1,
-	spec_version: 110,
+	spec_version: 111,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 1,
@@ -207,6 +207,18 @@ mod runtime {
 
 	#[runtime::pallet_index(16)]
 	pub type Treasury = pallet_treasury;
+
+	// Who validates. Authorship before the session pallet: a block that ends a session is
+	// credited to its author in the ending session, whose authorities Aura used for it. The
+	// validators pallet before the session pallet: the session's genesis asks it for the set.
+	#[runtime::pallet_index(17)]
+	pub type Authorship = pallet_authorship;
+
+	#[runtime::pallet_index(18)]
+	pub type Validators = pallet_validators;
+
+	#[runtime::pallet_index(19)]
+	pub type Session = pallet_session;
 
 	// OpenGov.
 	#[runtime::pallet_index(20)]

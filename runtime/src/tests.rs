@@ -42,6 +42,10 @@ fn development_genesis_has_alice_alone_as_validator_and_sudo() {
 		let aura: Vec<_> = pallet_aura::Authorities::<Runtime>::get().into_inner();
 		assert_eq!(aura, vec![Sr25519Keyring::Alice.public().into()]);
 		assert_eq!(Grandpa::grandpa_authorities().len(), 1);
+		let alice = vec![Sr25519Keyring::Alice.to_account_id()];
+		assert_eq!(pallet_validators::Validators::<Runtime>::get().into_inner(), alice);
+		assert_eq!(pallet_session::Validators::<Runtime>::get(), alice);
+		assert_eq!(pallet_validators::SessionLength::<Runtime>::get(), MINUTES);
 		assert_eq!(pallet_sudo::Key::<Runtime>::get(), Some(Sr25519Keyring::Alice.to_account_id()));
 	});
 }
@@ -59,7 +63,22 @@ fn local_testnet_genesis_has_three_validators() {
 		let grandpa = Grandpa::grandpa_authorities();
 		assert_eq!(grandpa.len(), 3);
 		assert!(grandpa.iter().all(|(_, weight)| *weight == 1));
+		assert_eq!(pallet_session::Validators::<Runtime>::get().len(), 3);
 	});
+}
+
+#[test]
+fn staging_sessions_last_an_hour_and_its_validators_are_those_of_local_testnet() {
+	let validators = |preset| {
+		genesis_state(preset).execute_with(|| {
+			(
+				pallet_validators::Validators::<Runtime>::get().into_inner(),
+				pallet_validators::SessionLength::<Runtime>::get(),
+			)
+		})
+	};
+	assert_eq!(validators(STAGING_RUNTIME_PRESET).1, HOURS);
+	assert_eq!(validators(STAGING_RUNTIME_PRESET).0, validators(LOCAL_TESTNET_RUNTIME_PRESET).0);
 }
 
 #[test]
@@ -205,6 +224,7 @@ fn a_deal_of_the_most_tasks_is_swept_within_a_few_blocks() {
 mod governance {
 	use super::*;
 	use crate::governance::{pallet_custom_origins::Origin as Track, periods};
+	use codec::Encode;
 	use frame_support::traits::{Hooks, StorePreimage};
 	use pallet_attestation::types::{TcbPolicy, TcbStatus};
 	use pallet_conviction_voting::{AccountVote, Conviction, Vote};
@@ -227,12 +247,41 @@ mod governance {
 	}
 
 	/// Advances the chain to block `to`, running the scheduler that referenda decide and enact
-	/// through.
+	/// through, and the session pallet that rotates validators; the active validators author
+	/// the blocks in turn, as Aura has them do.
 	fn run_to(to: BlockNumber) {
+		use pallet_authorship::EventHandler;
 		while System::block_number() < to {
 			let next = System::block_number() + 1;
 			System::set_block_number(next);
+			let active = pallet_session::Validators::<Runtime>::get();
+			Validators::note_author(active[next as usize % active.len()].clone());
 			Scheduler::on_initialize(next);
+			Session::on_initialize(next);
+		}
+	}
+
+	/// Opens a referendum on `track` for `call`, places its decision deposit and has nine tenths
+	/// of every well-known account's funds vote aye.
+	fn pass_referendum(track: Track, call: RuntimeCall) {
+		let alice = Sr25519Keyring::Alice.to_account_id();
+		let proposal = <Preimage as StorePreimage>::bound(call).unwrap();
+		let index = pallet_referenda::ReferendumCount::<Runtime>::get();
+		assert!(Referenda::submit(
+			RuntimeOrigin::signed(alice.clone()),
+			Box::new(OriginCaller::Origins(track)),
+			proposal,
+			frame_support::traits::schedule::DispatchTime::After(0),
+		)
+		.is_ok());
+		assert!(Referenda::place_decision_deposit(RuntimeOrigin::signed(alice), index).is_ok());
+		for key in Sr25519Keyring::well_known() {
+			let vote = AccountVote::Standard {
+				vote: Vote { aye: true, conviction: Conviction::Locked1x },
+				balance: DEV_ENDOWMENT / 10 * 9,
+			};
+			let voter = RuntimeOrigin::signed(key.to_account_id());
+			assert!(ConvictionVoting::vote(voter, index, vote).is_ok());
 		}
 	}
 
@@ -260,25 +309,7 @@ mod governance {
 		genesis_state(STAGING_RUNTIME_PRESET).execute_with(|| {
 			System::set_block_number(1);
 			assert_eq!(pallet_sudo::Key::<Runtime>::get(), None);
-			let alice = Sr25519Keyring::Alice.to_account_id();
-			let proposal = <Preimage as StorePreimage>::bound(set_policy()).unwrap();
-			assert!(Referenda::submit(
-				RuntimeOrigin::signed(alice.clone()),
-				Box::new(OriginCaller::Origins(Track::TeePolicy)),
-				proposal,
-				frame_support::traits::schedule::DispatchTime::After(0),
-			)
-			.is_ok());
-			assert!(Referenda::place_decision_deposit(RuntimeOrigin::signed(alice), 0).is_ok());
-			// Nine tenths of every well-known account's funds vote aye.
-			for key in Sr25519Keyring::well_known() {
-				let vote = AccountVote::Standard {
-					vote: Vote { aye: true, conviction: Conviction::Locked1x },
-					balance: DEV_ENDOWMENT / 10 * 9,
-				};
-				let voter = RuntimeOrigin::signed(key.to_account_id());
-				assert!(ConvictionVoting::vote(voter, 0, vote).is_ok());
-			}
+			pass_referendum(Track::TeePolicy, set_policy());
 			let track = periods::TEE_POLICY;
 			// Still preparing: nothing decided.
 			run_to(track.prepare - 1);
@@ -290,6 +321,56 @@ mod governance {
 				pallet_referenda::ReferendumInfoFor::<Runtime>::get(0),
 				Some(pallet_referenda::ReferendumInfo::Approved(..))
 			));
+		});
+	}
+
+	/// Dave's session keys, from his development seed, and their proof of ownership for his
+	/// account, as `author_rotateKeysWithOwner` returns them.
+	fn dave_session_keys() -> (opaque::SessionKeys, Vec<u8>) {
+		use sp_core::{crypto::Pair, proof_of_possession::ProofOfPossessionGenerator};
+		let owner = Sr25519Keyring::Dave.to_account_id().encode();
+		let mut aura = sp_core::sr25519::Pair::from_string("//Dave", None).unwrap();
+		let mut grandpa = sp_core::ed25519::Pair::from_string("//Dave", None).unwrap();
+		let keys =
+			opaque::SessionKeys { aura: aura.public().into(), grandpa: grandpa.public().into() };
+		let proof = (
+			aura.generate_proof_of_possession(&owner),
+			grandpa.generate_proof_of_possession(&owner),
+		)
+			.encode();
+		(keys, proof)
+	}
+
+	#[test]
+	fn a_referendum_on_the_validator_set_track_adds_a_validator_that_authors_two_sessions_later() {
+		genesis_state(STAGING_RUNTIME_PRESET).execute_with(|| {
+			System::set_block_number(1);
+			let dave = Sr25519Keyring::Dave.to_account_id();
+			let (keys, proof) = dave_session_keys();
+			assert!(Session::set_keys(RuntimeOrigin::signed(dave.clone()), keys, proof).is_ok());
+			let add = RuntimeCall::Validators(pallet_validators::Call::add_validator {
+				validator: dave.clone(),
+			});
+			// Not by a track of another purpose.
+			let as_track = |track: Track| RuntimeOrigin::from(OriginCaller::Origins(track));
+			assert!(add.clone().dispatch(as_track(Track::ProtocolParameters)).is_err());
+			pass_referendum(Track::ValidatorSet, add);
+			let track = periods::VALIDATOR_SET;
+			let enacted = track.prepare + track.confirm + track.min_enactment + 10;
+			run_to(enacted);
+			assert!(pallet_validators::Validators::<Runtime>::get().contains(&dave));
+			let dave_aura: sp_consensus_aura::sr25519::AuthorityId =
+				Sr25519Keyring::Dave.public().into();
+			assert!(!pallet_aura::Authorities::<Runtime>::get().contains(&dave_aura));
+			// Two session boundaries later Dave is one of Aura's authorities.
+			run_to(enacted + 2 * HOURS);
+			assert!(pallet_session::Validators::<Runtime>::get().contains(&dave));
+			assert!(pallet_aura::Authorities::<Runtime>::get().contains(&dave_aura));
+			// Nobody was absent on the way.
+			assert!(!System::events().iter().any(|record| matches!(
+				record.event,
+				RuntimeEvent::Validators(pallet_validators::Event::ValidatorAbsent { .. })
+			)));
 		});
 	}
 }

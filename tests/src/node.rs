@@ -139,7 +139,7 @@ fn rpc_url(port: u16) -> String {
 	format!("http://127.0.0.1:{port}")
 }
 
-/// The `local` chain spec with only `validators` as its Aura and GRANDPA authorities, written to
+/// The `local` chain spec with only `validators` as its validator set (with their session keys), written to
 /// `dir/<id>.json` with chain id `id`; returns its path.
 pub fn local_spec_with_validators(
 	dir: &TestDir,
@@ -156,13 +156,21 @@ pub fn local_spec_with_validators(
 		serde_json::from_slice(&output.stdout).expect("the spec is JSON");
 	let genesis = &mut spec["genesis"]["runtimeGenesis"];
 	let config = if genesis.get("patch").is_some() { "patch" } else { "config" };
-	genesis[config]["aura"]["authorities"] = validators
+	// Each validator's account is its sr25519 key, which is also its Aura key.
+	genesis[config]["validators"]["validators"] = validators
 		.iter()
 		.map(|(aura, _)| serde_json::json!(aura.public().to_ss58check()))
 		.collect();
-	genesis[config]["grandpa"]["authorities"] = validators
+	genesis[config]["session"]["keys"] = validators
 		.iter()
-		.map(|(_, grandpa)| serde_json::json!([grandpa.public().to_ss58check(), 1]))
+		.map(|(aura, grandpa)| {
+			let account = aura.public().to_ss58check();
+			let keys = serde_json::json!({
+				"aura": aura.public().to_ss58check(),
+				"grandpa": grandpa.public().to_ss58check(),
+			});
+			serde_json::json!([account, account, keys])
+		})
 		.collect();
 	spec["id"] = serde_json::json!(id);
 	let path = dir.path().join(format!("{id}.json"));

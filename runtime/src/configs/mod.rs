@@ -1,6 +1,9 @@
 //! The parameters of every pallet in the runtime.
 
 mod offchain;
+mod validators;
+
+pub use validators::MAX_VALIDATORS;
 
 use frame_support::{
 	derive_impl,
@@ -70,7 +73,7 @@ impl frame_system::Config for Runtime {
 impl pallet_aura::Config for Runtime {
 	type AuthorityId = AuraId;
 	type DisabledValidators = ();
-	type MaxAuthorities = ConstU32<32>;
+	type MaxAuthorities = ConstU32<MAX_VALIDATORS>;
 	type AllowMultipleBlocksPerSlot = ConstBool<false>;
 	type SlotDuration = pallet_aura::MinimumPeriodTimesTwo<Runtime>;
 }
@@ -78,11 +81,12 @@ impl pallet_aura::Config for Runtime {
 impl pallet_grandpa::Config for Runtime {
 	type RuntimeEvent = RuntimeEvent;
 	type WeightInfo = ();
-	type MaxAuthorities = ConstU32<32>;
+	type MaxAuthorities = ConstU32<MAX_VALIDATORS>;
 	type MaxNominators = ConstU32<0>;
 	type MaxSetIdSessionEntries = ConstU64<0>;
-	// Without a session pallet there is no key-ownership proof, so equivocations are not
-	// reported on-chain; validators are named by governance.
+	// Equivocations are not reported on chain: that needs historical sessions and an offences
+	// pallet, and with no stake to slash the chain could only remove the equivocator, which
+	// governance does (see docs/validators.md).
 	type KeyOwnerProof = sp_core::Void;
 	type EquivocationReportSystem = ();
 }

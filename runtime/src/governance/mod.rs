@@ -163,6 +163,9 @@ pub const FEES_TO_TREASURY_PERCENT: u32 = 20;
 pub type ProtocolParametersOrigin = EitherOf<EnsureRoot<AccountId>, ProtocolParameters>;
 /// Who may set the TCB policy and Intel's root CA: root or the `tee_policy` track.
 pub type TeePolicyOrigin = EitherOf<EnsureRoot<AccountId>, TeePolicy>;
+/// Who may add and remove validators and set the session length: root or the `validator_set`
+/// track.
+pub type ValidatorSetOrigin = EitherOf<EnsureRoot<AccountId>, ValidatorSet>;
 
 impl pallet_custom_origins::Config for Runtime {}
 
@@ -508,6 +511,9 @@ fn is_non_transfer(c: &RuntimeCall) -> bool {
 		RuntimeCall::System(..)
 		| RuntimeCall::Timestamp(..)
 		| RuntimeCall::Grandpa(..)
+		// Session keys hold a small deposit, returned when purged: an operator's key sets them.
+		| RuntimeCall::Session(..)
+		| RuntimeCall::Validators(..)
 		| RuntimeCall::Marketplace(..)
 		| RuntimeCall::Contribution(..)
 		| RuntimeCall::Attestation(..)
