@@ -1,4 +1,5 @@
-//! Builds the runtime's wasm blob with substrate-wasm-builder.
+//! Builds the runtime's wasm blob with substrate-wasm-builder, and beside it the upgrade
+//! rehearsal's (`src/upgrade_rehearsal.rs`).
 
 #[cfg(feature = "std")]
 fn main() {
@@ -14,10 +15,27 @@ fn main() {
 		.expect("the runtime lives inside the workspace");
 	std::env::set_var("WASM_BUILD_WORKSPACE_HINT", workspace_root);
 
+	builder().build();
+	// The same sources with the rehearsal's feature: only the runtime crate itself is compiled
+	// a second time. Benchmark and release builds have no use for it. It is never exported to
+	// `WASM_TARGET_DIRECTORY`, where it would take the runtime's file name.
+	#[cfg(not(any(feature = "runtime-benchmarks", feature = "on-chain-release-build")))]
+	{
+		std::env::remove_var("WASM_TARGET_DIRECTORY");
+		builder()
+			.enable_feature("upgrade-rehearsal")
+			.set_file_name("upgrade_rehearsal_wasm.rs")
+			.build();
+	}
+}
+
+/// The wasm builder, as every blob of this crate is built.
+#[cfg(feature = "std")]
+fn builder() -> substrate_wasm_builder::WasmBuilder {
 	let builder = substrate_wasm_builder::WasmBuilder::init_with_defaults();
 	#[cfg(feature = "metadata-hash")]
 	let builder = builder.enable_metadata_hash("CMN", 12);
-	builder.build();
+	builder
 }
 
 #[cfg(not(feature = "std"))]

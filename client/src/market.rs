@@ -35,6 +35,11 @@ pub async fn published_orders(
 	from: BlockNumber,
 ) -> Result<Vec<Published>, ClientError> {
 	let best = chain.best_number().await?;
+	// The chain matches no order expiring further ahead than this (governance may have lowered
+	// the lifetime since an order was presigned).
+	let furthest = best
+		.saturating_add(1)
+		.saturating_add(chain.protocol_parameters().await?.max_order_lifetime);
 	let mut found = Vec::new();
 	for number in from..=best {
 		for call in chain.block_calls(number).await? {
@@ -43,7 +48,10 @@ pub async fn published_orders(
 				continue;
 			};
 			// A match lands in the next block at the earliest.
-			if order.expiry().is_some_and(|last_block| best >= last_block) {
+			if order
+				.expiry()
+				.is_some_and(|last_block| best >= last_block || last_block > furthest)
+			{
 				continue;
 			}
 			let hash: Hash = chain.runtime_api("MarketplaceApi_order_hash", &order).await?;
@@ -58,10 +66,11 @@ pub async fn published_orders(
 	Ok(found)
 }
 
-/// The latest expiry the chain accepts for an order made when `best` is the best block: its
-/// `MaxOrderLifetime` ahead.
-pub fn latest_expiry(best: BlockNumber) -> BlockNumber {
-	best.saturating_add(<Runtime as pallet_marketplace::Config>::MaxOrderLifetime::get())
+/// The latest expiry the chain accepts now for an order: its best block plus the
+/// `MaxOrderLifetime` governance set.
+pub async fn latest_expiry(chain: &Chain) -> Result<BlockNumber, ClientError> {
+	let lifetime = chain.protocol_parameters().await?.max_order_lifetime;
+	Ok(chain.best_number().await?.saturating_add(lifetime))
 }
 
 /// The offers a request is matched with.

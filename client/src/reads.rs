@@ -6,7 +6,10 @@
 //! Each reads the best block, or the block its [`Chain`] was set to read with [`Chain::at`].
 
 use commons_primitives::X25519PublicKey;
-use commons_runtime::{AccountId, Balance, BlockNumber, Hash, Nonce, Runtime, RuntimeEvent};
+use commons_runtime::{
+	parameters::ParameterValues, AccountId, Balance, BlockNumber, Hash, Nonce, Runtime,
+	RuntimeEvent,
+};
 use frame_support::traits::PalletInfoAccess;
 use pallet_attestation::Enclave;
 use pallet_contribution::{Task, TaskId};
@@ -21,6 +24,12 @@ use crate::{Chain, ClientError};
 pub type EventRecords = Vec<frame_system::EventRecord<RuntimeEvent, Hash>>;
 
 impl Chain {
+	/// The protocol's parameters now: what governance set, or the defaults.
+	pub async fn protocol_parameters(&self) -> Result<ParameterValues, ClientError> {
+		let key = commons_runtime::parameters::Values::<Runtime>::hashed_key();
+		Ok(self.storage(&key, self.at).await?.unwrap_or_default())
+	}
+
 	/// The task `id`, if it is on chain (opened, and not yet pruned).
 	pub async fn task(&self, id: TaskId) -> Result<Option<Task<Runtime>>, ClientError> {
 		self.storage(&pallet_contribution::Tasks::<Runtime>::hashed_key_for(id), self.at)

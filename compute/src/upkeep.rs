@@ -222,7 +222,7 @@ impl Upkeep {
 	/// so far that it would be too old by the time the evidence is included: then the best
 	/// block's parent.
 	async fn report_data(&self, keys: &EnclaveKeys) -> Result<(BlockNumber, [u8; 64]), String> {
-		let max_age = <Runtime as pallet_attestation::Config>::MaxEvidenceAge::get();
+		let max_age = self.chain.protocol_parameters().await?.max_evidence_age;
 		let (finalized, best) =
 			(self.chain.finalized_number().await?, self.chain.best_number().await?);
 		let anchor = if best.saturating_sub(finalized) < max_age / 2 {
@@ -246,7 +246,7 @@ impl Upkeep {
 	/// Sends a heartbeat when the last one is a third of the liveness window old, so the
 	/// scheduler keeps counting this worker as alive.
 	async fn heartbeat(&mut self, best: BlockNumber) -> Result<(), String> {
-		let window = <Runtime as pallet_contribution::Config>::LivenessWindow::get();
+		let window = self.chain.protocol_parameters().await?.worker_liveness_window;
 		let Some(workerpool) = self.chain.workerpool_of(&self.account).await? else {
 			return Ok(());
 		};

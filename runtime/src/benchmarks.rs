@@ -28,4 +28,5 @@ frame_benchmarking::define_benchmarks!(
 	[pallet_referenda, Referenda]
 	[pallet_whitelist, Whitelist]
 	[pallet_collective, TechnicalCommittee]
+	[pallet_protocol_parameters, ProtocolParameters]
 );

@@ -9,8 +9,10 @@
 //! - `local_testnet`: Alice, Bob and Charlie validate; finality needs two of the three.
 //!   Simulated enclaves are accepted, but never given encrypted datasets.
 //! - `staging`: validated like `local_testnet`, but as a chain that is not for development: no
-//!   sudo key and no simulated enclave evidence at all. Only hardware-attested enclaves run TEE
-//!   tasks. What root and the protocol's governance origins do is decided by referenda.
+//!   sudo key, no simulated enclave evidence at all, and referenda on their real periods (the
+//!   first two decide referenda in minutes, `governance::periods::short`). Only
+//!   hardware-attested enclaves run TEE tasks. What root and the protocol's governance origins
+//!   do is decided by referenda.
 //!
 //! In all three the well-known development accounts are endowed, Alice, Bob and Charlie form the
 //! technical committee (which may whitelist calls for the fast track), and the marketplace has
@@ -44,8 +46,8 @@ use sp_keyring::{Ed25519Keyring, Sr25519Keyring};
 
 use crate::{
 	opaque::SessionKeys, AccountId, AttestationConfig, Balance, BalancesConfig, BlockNumber,
-	MarketplaceConfig, RuntimeGenesisConfig, SessionConfig, SudoConfig, TechnicalCommitteeConfig,
-	ValidatorsConfig, CMN, HOURS, MINUTES,
+	MarketplaceConfig, OriginsConfig, RuntimeGenesisConfig, SessionConfig, SudoConfig,
+	TechnicalCommitteeConfig, ValidatorsConfig, CMN, HOURS, MINUTES,
 };
 
 /// What each well-known development account holds at genesis.
@@ -56,13 +58,15 @@ type GenesisValidator = (AccountId, AuraId, GrandpaId);
 
 /// The genesis of a chain validated by `validators` in sessions of `session_length` blocks,
 /// with `root` as its sudo key if any, in which each of `endowed_accounts` holds
-/// [`DEV_ENDOWMENT`] and enclaves may register on `simulated` evidence.
+/// [`DEV_ENDOWMENT`], enclaves may register on `simulated` evidence, and referenda run on short
+/// periods if `short_periods`.
 fn testnet_genesis(
 	validators: Vec<GenesisValidator>,
 	session_length: BlockNumber,
 	endowed_accounts: Vec<AccountId>,
 	root: Option<AccountId>,
 	simulated: SimulatedEvidence,
+	short_periods: bool,
 ) -> Value {
 	build_struct_json_patch!(RuntimeGenesisConfig {
 		balances: BalancesConfig {
@@ -85,6 +89,7 @@ fn testnet_genesis(
 				.collect::<Vec<_>>(),
 		},
 		sudo: SudoConfig { key: root },
+		origins: OriginsConfig { short_periods },
 		technical_committee: TechnicalCommitteeConfig { members: technical_committee() },
 		marketplace: MarketplaceConfig { categories: reference_categories() },
 		// Real enclaves verify against Intel's root CA, under the default TCB policy.
@@ -138,6 +143,7 @@ pub fn development_config_genesis() -> Value {
 		dev_accounts(),
 		Some(Sr25519Keyring::Alice.to_account_id()),
 		SimulatedEvidence::Everything,
+		true,
 	)
 }
 
@@ -158,6 +164,7 @@ pub fn local_config_genesis() -> Value {
 		dev_accounts(),
 		Some(Sr25519Keyring::Alice.to_account_id()),
 		SimulatedEvidence::PublicDataOnly,
+		true,
 	)
 }
 
@@ -169,6 +176,7 @@ pub fn staging_config_genesis() -> Value {
 		dev_accounts(),
 		None,
 		SimulatedEvidence::Refused,
+		false,
 	)
 }
 

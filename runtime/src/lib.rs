@@ -35,7 +35,9 @@ pub mod apis;
 pub mod configs;
 pub mod genesis_config_presets;
 pub mod governance;
+pub mod parameters;
 pub mod signing;
+pub mod upgrade_rehearsal;
 
 use alloc::{borrow::Cow, vec::Vec};
 use sp_runtime::{
@@ -47,6 +49,7 @@ use sp_version::RuntimeVersion;
 
 // `#[frame_support::runtime]` names the origins pallet by this path, from the crate's root.
 use governance::pallet_custom_origins;
+use parameters::pallet_protocol_parameters;
 
 pub use apis::RuntimeApi;
 pub use frame_system::Call as SystemCall;
@@ -125,12 +128,28 @@ pub mod opaque {
 
 /// This runtime's version. `spec_version` goes up with every change of behaviour;
 /// `transaction_version` with every change of call indices or transaction extensions.
+#[cfg(not(feature = "upgrade-rehearsal"))]
 #[sp_version::runtime_version]
 pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: Cow::Borrowed("commons"),
 	impl_name: Cow::Borrowed("commons-node"),
 	authoring_version: 1,
-	spec_version: 111,
+	spec_version: 112,
+	impl_version: 1,
+	apis: apis::RUNTIME_API_VERSIONS,
+	transaction_version: 1,
+	system_version: 1,
+};
+
+/// The version of the upgrade rehearsal ([`upgrade_rehearsal`]): the runtime's own, with a
+/// `spec_version` one higher. Raise both together.
+#[cfg(feature = "upgrade-rehearsal")]
+#[sp_version::runtime_version]
+pub const VERSION: RuntimeVersion = RuntimeVersion {
+	spec_name: Cow::Borrowed("commons"),
+	impl_name: Cow::Borrowed("commons-node"),
+	authoring_version: 1,
+	spec_version: 113,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 1,
@@ -235,6 +254,9 @@ mod runtime {
 
 	#[runtime::pallet_index(24)]
 	pub type TechnicalCommittee = pallet_collective<Instance1>;
+
+	#[runtime::pallet_index(25)]
+	pub type ProtocolParameters = pallet_protocol_parameters;
 }
 
 /// How a transaction names an account.
@@ -275,7 +297,14 @@ type Migrations = (
 	pallet_contribution::migrations::MigrateToV3<Runtime>,
 	pallet_attestation::migrations::MigrateToV1<Runtime>,
 	pallet_attestation::migrations::MigrateToV2<Runtime>,
+	RehearsalMigration,
 );
+
+/// The upgrade rehearsal's migration, in its build only.
+#[cfg(feature = "upgrade-rehearsal")]
+type RehearsalMigration = upgrade_rehearsal::CountRehearsals;
+#[cfg(not(feature = "upgrade-rehearsal"))]
+type RehearsalMigration = ();
 
 /// Dispatches blocks and transactions to the pallets.
 pub type Executive = frame_executive::Executive<

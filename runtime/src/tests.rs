@@ -212,10 +212,17 @@ fn a_payout_below_the_real_existential_deposit_goes_to_the_kitty() {
 #[test]
 fn a_deal_of_the_most_tasks_is_swept_within_a_few_blocks() {
 	use pallet_contribution::WeightInfo;
-	// The worst deal at expiry: every task opened and unsettled, each failed on its own. Its
+	// The worst deal at expiry, at the greatest volume governance may set: every task opened and unsettled, each failed on its own. Its
 	// delay to the deals expiring after it is bounded by a few blocks' weight.
 	let per_task = <Runtime as pallet_contribution::Config>::WeightInfo::sweep_task(0);
-	let tasks = <Runtime as pallet_marketplace::Config>::MaxDealVolume::get() as u64;
+	let greatest =
+		crate::parameters::ProtocolParameter::extremes()
+			.into_iter()
+			.find_map(|(_, greatest)| match greatest {
+				crate::parameters::ProtocolParameter::MaxDealVolume(volume) => Some(volume),
+				_ => None,
+			});
+	let tasks = greatest.expect("MaxDealVolume is a parameter") as u64;
 	let block = <Runtime as frame_system::Config>::BlockWeights::get().max_block;
 	assert!(per_task.ref_time() * tasks < block.ref_time() * 4, "{per_task:?} × {tasks}");
 }
@@ -324,6 +331,26 @@ mod governance {
 		});
 	}
 
+	#[test]
+	fn a_referendum_on_a_chain_with_short_periods_sets_a_parameter_within_minutes() {
+		use crate::parameters::ProtocolParameter;
+		use frame_support::traits::Get;
+		genesis_state(DEV_RUNTIME_PRESET).execute_with(|| {
+			System::set_block_number(1);
+			let retention = || <Runtime as pallet_contribution::Config>::TaskRetention::get();
+			assert_eq!(retention(), 7 * DAYS);
+			let call = RuntimeCall::ProtocolParameters(crate::parameters::Call::set_parameter {
+				parameter: ProtocolParameter::TaskRetention(DAYS),
+			});
+			pass_referendum(Track::ProtocolParameters, call);
+			let track = periods::PROTOCOL_PARAMETERS.short();
+			run_to(1 + track.prepare + track.confirm + track.min_enactment + 2);
+			assert_eq!(retention(), DAYS);
+			// Ten minutes of six-second blocks, where the real track takes more than a day.
+			assert!(System::block_number() <= 100, "at #{}", System::block_number());
+		});
+	}
+
 	/// Dave's session keys, from his development seed, and their proof of ownership for his
 	/// account, as `author_rotateKeysWithOwner` returns them.
 	fn dave_session_keys() -> (opaque::SessionKeys, Vec<u8>) {
@@ -372,5 +399,174 @@ mod governance {
 				RuntimeEvent::Validators(pallet_validators::Event::ValidatorAbsent { .. })
 			)));
 		});
+	}
+}
+
+/// Protocol parameters: set by their own track, only within their bounds, applied to what is
+/// made after the change and never to what exists.
+mod parameters {
+	use super::*;
+	use crate::{
+		governance::pallet_custom_origins::Origin as Track,
+		parameters::{Error, ParameterValues, ProtocolParameter as P, Values},
+	};
+	use frame_support::{assert_noop, assert_ok, traits::Get};
+	use sp_runtime::{DispatchError, Percent};
+
+	fn set(origin: RuntimeOrigin, parameter: P) -> sp_runtime::DispatchResult {
+		ProtocolParameters::set_parameter(origin, parameter)
+	}
+
+	fn track(track: Track) -> RuntimeOrigin {
+		RuntimeOrigin::from(OriginCaller::Origins(track))
+	}
+
+	#[test]
+	fn a_chain_starts_with_the_documented_defaults() {
+		genesis_state(STAGING_RUNTIME_PRESET).execute_with(|| {
+			assert!(!Values::<Runtime>::exists());
+			let defaults = ParameterValues::default();
+			assert_eq!(defaults.pool_owner_stake_ratio, Percent::from_percent(30));
+			assert_eq!(defaults.max_deal_volume, 1_000);
+			assert_eq!(defaults.deposit_per_item, CMN / 10);
+			assert_eq!(defaults.task_retention, 7 * DAYS);
+			assert_eq!(defaults.worker_liveness_window, 100);
+			assert_eq!(defaults.attestation_lifetime, 24 * 60 * 60 * 1000);
+			assert_eq!(defaults.max_evidence_age, 100);
+			assert_eq!(<Runtime as pallet_marketplace::Config>::DepositPerItem::get(), CMN / 10);
+			assert_eq!(<Runtime as pallet_contribution::Config>::TaskRetention::get(), 7 * DAYS);
+		});
+	}
+
+	#[test]
+	fn every_parameter_is_accepted_at_its_bounds_and_refused_beyond_them() {
+		genesis_state(STAGING_RUNTIME_PRESET).execute_with(|| {
+			System::set_block_number(1);
+			for (least, greatest) in P::extremes() {
+				for value in [least, greatest] {
+					assert_ok!(set(RuntimeOrigin::root(), value));
+					let mut expected = Values::<Runtime>::get();
+					value.apply_to(&mut expected);
+					assert_eq!(Values::<Runtime>::get(), expected);
+				}
+			}
+			let below = [
+				P::PoolOwnerStakeRatio(Percent::from_percent(9)),
+				P::MaxDealVolume(0),
+				P::DepositPerItem(CMN / 1_000 - 1),
+				P::DepositPerByte(CMN / 1_000_000 - 1),
+				P::MaxOrderLifetime(DAYS - 1),
+				P::TaskRetention(HOURS - 1),
+				P::WorkerLivenessWindow(3 * MINUTES - 1),
+				P::AttestationLifetime(2 * 60 * 60 * 1000 - 1),
+				P::MaxEvidenceAge(9),
+			];
+			let above = [
+				P::MaxDealVolume(1_001),
+				P::DepositPerItem(100 * CMN + 1),
+				P::DepositPerByte(CMN / 100 + 1),
+				P::MaxOrderLifetime(90 * DAYS + 1),
+				P::TaskRetention(30 * DAYS + 1),
+				P::WorkerLivenessWindow(DAYS + 1),
+				P::AttestationLifetime(7 * 24 * 60 * 60 * 1000 + 1),
+				P::MaxEvidenceAge(HOURS + 1),
+			];
+			for value in below {
+				assert_noop!(set(RuntimeOrigin::root(), value), Error::<Runtime>::BelowMinimum);
+			}
+			for value in above {
+				assert_noop!(set(RuntimeOrigin::root(), value), Error::<Runtime>::AboveMaximum);
+			}
+			assert!(ProtocolParameters::do_try_state().is_ok());
+		});
+	}
+
+	#[test]
+	fn each_parameter_is_set_by_its_own_track_only() {
+		genesis_state(STAGING_RUNTIME_PRESET).execute_with(|| {
+			System::set_block_number(1);
+			let market = P::TaskRetention(DAYS);
+			let tee = P::AttestationLifetime(12 * 60 * 60 * 1000);
+			let alice = RuntimeOrigin::signed(Sr25519Keyring::Alice.to_account_id());
+			for (value, wrong) in [
+				(market, vec![track(Track::TeePolicy), track(Track::Treasurer), alice.clone()]),
+				(tee, vec![track(Track::ProtocolParameters), track(Track::ValidatorSet), alice]),
+			] {
+				for origin in wrong {
+					assert_noop!(set(origin, value), DispatchError::BadOrigin);
+				}
+			}
+			assert_ok!(set(track(Track::ProtocolParameters), market));
+			assert_ok!(set(track(Track::TeePolicy), tee));
+			assert_eq!(<Runtime as pallet_contribution::Config>::TaskRetention::get(), DAYS);
+			assert_eq!(
+				<Runtime as pallet_attestation::Config>::AttestationLifetime::get(),
+				12 * 60 * 60 * 1000
+			);
+			System::assert_last_event(RuntimeEvent::ProtocolParameters(
+				crate::parameters::Event::ParameterSet { parameter: tee },
+			));
+		});
+	}
+
+	#[test]
+	fn a_new_deposit_applies_to_new_items_and_an_old_item_returns_what_it_held() {
+		genesis_state(STAGING_RUNTIME_PRESET).execute_with(|| {
+			System::set_block_number(1);
+			let bob = Sr25519Keyring::Bob.to_account_id();
+			let create_app = |name: &[u8]| {
+				Marketplace::create_app(
+					RuntimeOrigin::signed(bob.clone()),
+					name.to_vec().try_into().unwrap(),
+					b"https://apps.example/app.wasm".to_vec().try_into().unwrap(),
+					[7; 32].into(),
+					Default::default(),
+				)
+			};
+			let before = Balances::free_balance(&bob);
+			assert_ok!(create_app(b"old"));
+			let old_deposit = before - Balances::free_balance(&bob);
+			assert_ok!(set(RuntimeOrigin::root(), P::DepositPerItem(10 * CMN)));
+			let between = Balances::free_balance(&bob);
+			assert_ok!(create_app(b"new"));
+			let new_deposit = between - Balances::free_balance(&bob);
+			assert_eq!(new_deposit - old_deposit, 10 * CMN - CMN / 10);
+			assert_ok!(Marketplace::remove_app(RuntimeOrigin::signed(bob.clone()), 0));
+			assert_ok!(Marketplace::remove_app(RuntimeOrigin::signed(bob.clone()), 1));
+			assert_eq!(Balances::free_balance(&bob), before);
+			assert!(Marketplace::do_try_state().is_ok());
+			assert!(Escrow::do_try_state().is_ok());
+		});
+	}
+
+	#[test]
+	fn short_periods_are_set_on_development_chains_only_and_keep_every_track_valid() {
+		use crate::governance::{periods, track_ids, TracksInfo};
+		use pallet_referenda::TracksInfo as _;
+		for (preset, short) in [
+			(DEV_RUNTIME_PRESET, true),
+			(LOCAL_TESTNET_RUNTIME_PRESET, true),
+			(STAGING_RUNTIME_PRESET, false),
+		] {
+			genesis_state(preset).execute_with(|| {
+				assert_eq!(
+					crate::governance::pallet_custom_origins::ShortPeriods::<Runtime>::get(),
+					short
+				);
+				TracksInfo::check_integrity().unwrap();
+				let root = TracksInfo::info(track_ids::ROOT).unwrap();
+				let expected = if short { periods::ROOT.short() } else { periods::ROOT };
+				assert_eq!(root.prepare_period, expected.prepare);
+				assert_eq!(root.decision_period, expected.decision);
+				assert_eq!(root.confirm_period, expected.confirm);
+				assert_eq!(root.min_enactment_period, expected.min_enactment);
+				if short {
+					assert_eq!(
+						(root.prepare_period, root.decision_period, root.confirm_period),
+						(1, 84, 12)
+					);
+				}
+			});
+		}
 	}
 }

@@ -189,12 +189,14 @@ pub mod pallet {
 		type UnixTime: UnixTime;
 
 		/// How long a registration holds after its evidence, in milliseconds.
-		#[pallet::constant]
+		/// Not a constant: the runtime may let governance change it (Commons does), and nothing
+		/// made before a change is recomputed with the new value.
 		type AttestationLifetime: Get<Moment>;
 
 		/// How many blocks old the block that evidence binds (its anchor) may be. At most the
 		/// number of block hashes `frame_system` keeps (`BlockHashCount`).
-		#[pallet::constant]
+		/// Not a constant: the runtime may let governance change it (Commons does), and nothing
+		/// made before a change is recomputed with the new value.
 		type MaxEvidenceAge: Get<BlockNumberFor<Self>>;
 
 		/// Who sets Intel's root CA and the TCB policy.
@@ -666,14 +668,14 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Every registration is consistent: its measurement is of its kind's form and it expires
-	/// exactly one lifetime after its evidence; simulated ones exist only where allowed. What a
+	/// after its evidence (one lifetime after, as the lifetime was then); simulated ones exist
+	/// only where allowed. What a
 	/// quote showed is kept only for registrations on a quote, of their kind and family. (Not
 	/// every registration on a quote has it: those made before [`QuotedPlatforms`] existed have
 	/// none, and can only expire.)
 	///
 	/// Compiled in every build, so that the tests of pallets built on this one can call it.
 	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
-		use frame_support::traits::Get;
 		let simulated_allowed = SimulatedEvidenceAllowed::<T>::get();
 		frame_support::ensure!(
 			simulated_allowed || !SimulatedConfidentialAllowed::<T>::get(),
@@ -684,10 +686,11 @@ impl<T: Config> Pallet<T> {
 				enclave.kind.measures(&enclave.measurement),
 				"an enclave's measurement is of another TEE kind"
 			);
+			// Not exactly one `AttestationLifetime` after: governance may have changed the
+			// lifetime since the enclave registered with the one of its day.
 			frame_support::ensure!(
-				enclave.expires_at
-					== enclave.attested_at.saturating_add(T::AttestationLifetime::get()),
-				"an enclave's expiry is not one lifetime after its evidence"
+				enclave.expires_at > enclave.attested_at,
+				"an enclave expires no later than its evidence was taken"
 			);
 			frame_support::ensure!(
 				!commons_primitives::is_small_order_x25519(&enclave.keys.encryption),

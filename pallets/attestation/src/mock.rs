@@ -59,7 +59,8 @@ pub const ANCHOR: u64 = 0;
 pub const MAX_EVIDENCE_AGE: u64 = 10;
 
 parameter_types! {
-	pub const AttestationLifetime: Moment = LIFETIME;
+	/// How long evidence holds; a test may change it, as governance can.
+	pub static AttestationLifetime: Moment = LIFETIME;
 	pub const MaxEvidenceAge: u64 = MAX_EVIDENCE_AGE;
 }
 

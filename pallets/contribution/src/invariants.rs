@@ -36,9 +36,11 @@ impl<T: Config> Pallet<T> {
 				ensure!(entry.dataset_keys.is_empty(), "a settled task keeps dataset keys");
 				let from =
 					queued.remove(&task).ok_or("a settled task is not queued for pruning")?;
+				// Not `final_deadline + TaskRetention`: governance may lengthen the retention
+				// after a task was queued with the one of its day.
 				ensure!(
-					from >= entry.final_deadline.saturating_add(T::TaskRetention::get()),
-					"a settled task would be pruned before its final deadline and retention"
+					from > entry.final_deadline,
+					"a settled task would be pruned before its final deadline passed"
 				);
 				continue;
 			}

@@ -138,7 +138,7 @@
 //! 	type Enclaves = Attestation; // `EnclaveRegistry`
 //! 	type Market = Marketplace; // `DealTasks`
 //! 	type SchedulerKey = pallet_contribution::scheduler::crypto::SchedulerKey;
-//! 	type LivenessWindow = WorkerLivenessWindow;
+//! 	type LivenessWindow = parameters::WorkerLivenessWindow; // governance sets it
 //! 	type MaxContributors = ConstU32<12>;
 //! 	type MillisecsPerBlock = ConstU64<MILLISECS_PER_BLOCK>;
 //! 	// ... bounds, `TaskRetention`, weights
@@ -230,12 +230,14 @@ pub mod pallet {
 		type SchedulerKey: AppCrypto<Self::Public, Self::Signature>;
 
 		/// A worker whose last heartbeat is older than this many blocks is not assigned tasks.
-		#[pallet::constant]
+		/// Not a constant: the runtime may let governance change it (Commons does), and nothing
+		/// made before a change is recomputed with the new value.
 		type LivenessWindow: Get<BlockNumberFor<Self>>;
 
 		/// How many blocks a settled task, and its result, stay readable after the later of its
 		/// settlement and its final deadline. Then it is removed ([`Hooks::on_idle`]).
-		#[pallet::constant]
+		/// Not a constant: the runtime may let governance change it (Commons does), and nothing
+		/// made before a change is recomputed with the new value.
 		type TaskRetention: Get<BlockNumberFor<Self>>;
 
 		/// The block time, to turn categories' reference times into blocks.

@@ -114,6 +114,8 @@ impl pallet_balances::Config for Test {
 }
 
 parameter_types! {
+	/// How long a settled task stays readable; a test may change it, as governance can.
+	pub static Retention: u64 = TASK_RETENTION;
 	/// As the runtime's: a thousandth of the unit. A test may raise it, as an upgrade could.
 	pub static ExistentialDeposit: Balance = RLC / 1_000;
 	pub const EscrowPalletId: PalletId = PalletId(*b"cmn/kitt");
@@ -180,7 +182,7 @@ impl pallet_contribution::Config for Test {
 	type MaxContributors = ConstU32<MAX_CONTRIBUTORS>;
 	type MaxResultLocationLength = ConstU32<64>;
 	type MaxInitializeBatch = ConstU32<8>;
-	type TaskRetention = frame_support::traits::ConstU64<TASK_RETENTION>;
+	type TaskRetention = Retention;
 	type MillisecsPerBlock = frame_support::traits::ConstU64<BLOCK_MILLIS>;
 	type WeightInfo = ();
 }

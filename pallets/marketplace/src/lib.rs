@@ -174,7 +174,8 @@ pub mod pallet {
 		type GovernanceOrigin: EnsureOrigin<Self::RuntimeOrigin>;
 
 		/// The share of the workerpool price a pool owner stakes per task (30 % in the reference).
-		#[pallet::constant]
+		/// Not a constant: the runtime may let governance change it (Commons does), and nothing
+		/// made before a change is recomputed with the new value.
 		type PoolOwnerStakeRatio: Get<Percent>;
 
 		/// The longest name of an app, dataset or category.
@@ -203,22 +204,26 @@ pub mod pallet {
 
 		/// The deposit for each thing the chain stores on an account's behalf (an app, a
 		/// dataset, a workerpool, an allowed worker, a presigned order), whatever its size.
-		#[pallet::constant]
+		/// Not a constant: the runtime may let governance change it (Commons does), and nothing
+		/// made before a change is recomputed with the new value.
 		type DepositPerItem: Get<BalanceOf<Self>>;
 
 		/// The deposit for each byte such a thing takes in storage.
-		#[pallet::constant]
+		/// Not a constant: the runtime may let governance change it (Commons does), and nothing
+		/// made before a change is recomputed with the new value.
 		type DepositPerByte: Get<BalanceOf<Self>>;
 
 		/// How far ahead an order's expiry may be when the chain records anything for it (a
 		/// match, a presignature, a cancellation): every record of an order is removed once it
 		/// expired, so this bounds how long any is kept.
-		#[pallet::constant]
+		/// Not a constant: the runtime may let governance change it (Commons does), and nothing
+		/// made before a change is recomputed with the new value.
 		type MaxOrderLifetime: Get<BlockNumberFor<Self>>;
 
 		/// The most tasks one deal may buy. Orders of larger volume are matched in several deals,
 		/// so that no deal's expiry keeps the chain busy for long.
-		#[pallet::constant]
+		/// Not a constant: the runtime may let governance change it (Commons does), and nothing
+		/// made before a change is recomputed with the new value.
 		type MaxDealVolume: Get<u32>;
 
 		/// Told about every deal made, after its funds are locked: the contribution pallet
@@ -1091,7 +1096,10 @@ pub mod pallet {
 			}
 			ensure!(Consumed::<T>::get(hash) < volume, Error::<T>::OrderFullyConsumed);
 			let expiry = order.expiry();
-			ensure!(Self::expiry_is_bounded(expiry), Error::<T>::OrderExpiryUnbounded);
+			// An order with a record is already queued for removal at its expiry, so cancelling
+			// it keeps nothing longer, even if governance lowered `MaxOrderLifetime` since.
+			let recorded = Presigned::<T>::contains_key(hash) || Consumed::<T>::contains_key(hash);
+			ensure!(recorded || Self::expiry_is_bounded(expiry), Error::<T>::OrderExpiryUnbounded);
 			// An expired order can never be matched: it needs no record that it is used up.
 			if !Self::has_expired(expiry) {
 				Consumed::<T>::insert(hash, volume);

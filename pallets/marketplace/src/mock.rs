@@ -84,6 +84,11 @@ impl pallet_escrow::Config for Test {
 pub const MAX_POOL_MEMBERS: u32 = 3;
 /// How far ahead orders may expire in the tests, in blocks.
 pub const ORDER_LIFETIME: u64 = 10_000;
+
+parameter_types! {
+	/// How far ahead an order with records may expire; a test may lower it, as governance can.
+	pub static Lifetime: u64 = ORDER_LIFETIME;
+}
 /// The expiry of the fixture's orders: within the lifetime for the tests' first blocks.
 pub const ORDER_EXPIRY: u64 = 1_000;
 
@@ -103,7 +108,7 @@ impl pallet_marketplace::Config for Test {
 	type MaxMeasurements = ConstU32<4>;
 	type MaxPoolMembers = ConstU32<MAX_POOL_MEMBERS>;
 	type MaxDealVolume = ConstU32<MAX_DEAL_VOLUME>;
-	type MaxOrderLifetime = frame_support::traits::ConstU64<ORDER_LIFETIME>;
+	type MaxOrderLifetime = Lifetime;
 	type DepositPerItem = DepositPerItem;
 	type DepositPerByte = DepositPerByte;
 	type OnDealCreated = ();

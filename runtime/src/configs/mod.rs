@@ -19,14 +19,15 @@ use frame_support::{
 use frame_system::limits::{BlockLength, BlockWeights};
 use pallet_transaction_payment::{FungibleAdapter, Multiplier, TargetedFeeAdjustment};
 use sp_consensus_aura::sr25519::AuthorityId as AuraId;
-use sp_runtime::{traits::Bounded, FixedPointNumber, Perbill, Percent, Perquintill};
+use sp_runtime::{traits::Bounded, FixedPointNumber, Perbill, Perquintill};
 use sp_version::RuntimeVersion;
 
 use super::{
-	AccountId, Attestation, Aura, Balance, Balances, Block, BlockNumber, Contribution, Escrow,
-	Hash, Marketplace, Nonce, PalletInfo, Runtime, RuntimeCall, RuntimeEvent, RuntimeFreezeReason,
-	RuntimeHoldReason, RuntimeOrigin, RuntimeTask, Signature, System, Timestamp, CMN, DAYS,
-	EXISTENTIAL_DEPOSIT, MICRO_CMN, MILLISECS_PER_BLOCK, SLOT_DURATION, SS58_PREFIX, VERSION,
+	parameters, AccountId, Attestation, Aura, Balance, Balances, Block, BlockNumber, Contribution,
+	Escrow, Hash, Marketplace, Nonce, PalletInfo, Runtime, RuntimeCall, RuntimeEvent,
+	RuntimeFreezeReason, RuntimeHoldReason, RuntimeOrigin, RuntimeTask, Signature, System,
+	Timestamp, EXISTENTIAL_DEPOSIT, MICRO_CMN, MILLISECS_PER_BLOCK, SLOT_DURATION, SS58_PREFIX,
+	VERSION,
 };
 
 /// Normal transactions may fill this share of a block; the rest is kept for operational ones.
@@ -152,19 +153,6 @@ impl pallet_transaction_payment::Config for Runtime {
 parameter_types! {
 	/// The id the kitty's account is derived from.
 	pub const EscrowPalletId: PalletId = PalletId(*b"cmn/kitt");
-	/// A pool owner stakes 30 % of its price per task, as in the reference protocol.
-	pub const PoolOwnerStakeRatio: Percent = Percent::from_percent(30);
-	/// A deal buys at most a thousand tasks: its expiry is settled within a few idle blocks.
-	pub const MaxDealVolume: u32 = 1_000;
-	/// Each app, dataset, workerpool, allowed worker or presigned order holds a tenth of a CMN,
-	/// plus a ten-thousandth per byte it stores (an app with the longest URI: about 0.18 CMN),
-	/// returned when it is removed. Enough that filling storage costs more than it is worth,
-	/// small beside a day of compute.
-	pub const DepositPerItem: Balance = CMN / 10;
-	/// Orders expire within thirty days: no record of an order is kept longer.
-	pub const MaxOrderLifetime: BlockNumber = 30 * DAYS;
-	/// The deposit per byte stored, on top of [`DepositPerItem`].
-	pub const DepositPerByte: Balance = CMN / 10_000;
 }
 
 impl pallet_escrow::Config for Runtime {
@@ -178,61 +166,40 @@ impl pallet_marketplace::Config for Runtime {
 	type Escrow = Escrow;
 	type OrderSignature = Signature;
 	type GovernanceOrigin = crate::governance::ProtocolParametersOrigin;
-	type PoolOwnerStakeRatio = PoolOwnerStakeRatio;
+	type PoolOwnerStakeRatio = parameters::PoolOwnerStakeRatio;
 	type MaxNameLength = ConstU32<64>;
 	type MaxUriLength = ConstU32<256>;
 	type MaxDescriptionLength = ConstU32<256>;
 	type MaxParamsLength = ConstU32<1024>;
 	type MaxMeasurements = ConstU32<8>;
 	type MaxPoolMembers = ConstU32<256>;
-	type MaxDealVolume = MaxDealVolume;
-	type DepositPerItem = DepositPerItem;
-	type DepositPerByte = DepositPerByte;
-	type MaxOrderLifetime = MaxOrderLifetime;
+	type MaxDealVolume = parameters::MaxDealVolume;
+	type DepositPerItem = parameters::DepositPerItem;
+	type DepositPerByte = parameters::DepositPerByte;
+	type MaxOrderLifetime = parameters::MaxOrderLifetime;
 	type OnDealCreated = Contribution;
 	type WeightInfo = pallet_marketplace::weights::SubstrateWeight<Runtime>;
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = pallet_marketplace::benchmarking::Sr25519Signer;
 }
 
-parameter_types! {
-	/// A settled task stays readable for a week after its final deadline, then is removed.
-	pub const TaskRetention: BlockNumber = 7 * DAYS;
-	/// A worker that sent no heartbeat for ten minutes is not given tasks.
-	pub const WorkerLivenessWindow: BlockNumber = 10 * 60_000 / MILLISECS_PER_BLOCK as BlockNumber;
-}
-
 impl pallet_contribution::Config for Runtime {
 	type Enclaves = Attestation;
 	type Market = Marketplace;
 	type SchedulerKey = pallet_contribution::scheduler::crypto::SchedulerKey;
-	type LivenessWindow = WorkerLivenessWindow;
+	type LivenessWindow = parameters::WorkerLivenessWindow;
 	type MaxContributors = ConstU32<12>;
 	type MaxResultLocationLength = ConstU32<256>;
 	type MaxInitializeBatch = ConstU32<64>;
-	type TaskRetention = TaskRetention;
+	type TaskRetention = parameters::TaskRetention;
 	type MillisecsPerBlock = ConstU64<MILLISECS_PER_BLOCK>;
 	type WeightInfo = pallet_contribution::weights::SubstrateWeight<Runtime>;
 }
 
-parameter_types! {
-	/// An enclave's evidence holds for a day; compute nodes re-attest before that.
-	pub const AttestationLifetime: u64 = 24 * 60 * 60 * 1000;
-	/// Evidence binds a block at most ten minutes old: time to take a quote and have it
-	/// included, not to replay one.
-	pub const MaxEvidenceAge: BlockNumber = MAX_EVIDENCE_AGE;
-}
-
-/// [`MaxEvidenceAge`], in blocks.
-const MAX_EVIDENCE_AGE: BlockNumber = 100;
-// The anchor's hash must still be kept by `frame_system`.
-const _: () =
-	assert!(MAX_EVIDENCE_AGE < BlockHashCount::get(), "MaxEvidenceAge within BlockHashCount");
-
 impl pallet_attestation::Config for Runtime {
 	type UnixTime = Timestamp;
-	type AttestationLifetime = AttestationLifetime;
-	type MaxEvidenceAge = MaxEvidenceAge;
+	type AttestationLifetime = parameters::AttestationLifetime;
+	type MaxEvidenceAge = parameters::MaxEvidenceAge;
 	type GovernanceOrigin = crate::governance::TeePolicyOrigin;
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = AttestationBenchmarkClock;
@@ -248,6 +215,13 @@ impl pallet_attestation::BenchmarkHelper for AttestationBenchmarkClock {
 	fn set_time(moment: u64) {
 		pallet_timestamp::Now::<Runtime>::put(moment);
 	}
+}
+
+/// Every parameter on the track that decides it: see [`parameters`].
+impl parameters::Config for Runtime {
+	type ProtocolOrigin = crate::governance::ProtocolParametersOrigin;
+	type TeePolicyOrigin = crate::governance::TeePolicyOrigin;
+	type WeightInfo = parameters::ProvisionalWeights;
 }
 
 impl pallet_sudo::Config for Runtime {

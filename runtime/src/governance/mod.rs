@@ -7,9 +7,11 @@
 //! committee cannot dispatch anything itself: it whitelists a call, which then passes on the
 //! fast `whitelisted_caller` track and is dispatched as root.
 //!
-//! Every duration governance uses is in [`periods`], and every deposit in [`deposits`], so that
-//! a single change (for example a `fast-governance` cargo feature selecting a second `periods`
-//! module) can shorten them for local testing.
+//! Every duration governance uses is in [`periods`], and every deposit in [`deposits`].
+//! Development and local test chains may set, at genesis, that referenda run on short periods
+//! ([`pallet_custom_origins::ShortPeriods`], [`periods::short`]): the same tracks and curves,
+//! decided in minutes, so that a referendum can be rehearsed end to end. Chains meant for real
+//! use (`staging`) do not set it, and nothing changes it after genesis.
 
 mod origins;
 mod tracks;
@@ -62,6 +64,32 @@ pub mod periods {
 		/// The least time between approval and enactment.
 		pub min_enactment: BlockNumber,
 	}
+
+	impl Periods {
+		/// These periods on a chain with short periods: each divided by [`SHORT_DIVISOR`],
+		/// at least one block.
+		pub const fn short(self) -> Self {
+			const fn shorten(blocks: BlockNumber) -> BlockNumber {
+				let short = blocks / SHORT_DIVISOR;
+				if short == 0 {
+					1
+				} else {
+					short
+				}
+			}
+			Self {
+				prepare: shorten(self.prepare),
+				decision: shorten(self.decision),
+				confirm: shorten(self.confirm),
+				min_enactment: shorten(self.min_enactment),
+			}
+		}
+	}
+
+	/// On a chain with short periods, a referendum's two hours take one block (six seconds),
+	/// a day twelve and a week's decision period 84: a root referendum with enough support
+	/// passes and is enacted in about 25 blocks.
+	pub const SHORT_DIVISOR: BlockNumber = 2 * HOURS;
 
 	/// Every track's decision period: a week. The tracks' curves are fractions of it.
 	pub const DECISION: BlockNumber = 7 * DAYS;
@@ -524,7 +552,9 @@ fn is_non_transfer(c: &RuntimeCall) -> bool {
 		| RuntimeCall::ConvictionVoting(..)
 		| RuntimeCall::Referenda(..)
 		| RuntimeCall::Whitelist(..)
-		| RuntimeCall::TechnicalCommittee(..) => true,
+		| RuntimeCall::TechnicalCommittee(..)
+		// Only governance origins may call it.
+		| RuntimeCall::ProtocolParameters(..) => true,
 	}
 }
 

@@ -5,11 +5,36 @@
 
 pub use pallet_custom_origins::*;
 
-/// A pallet with no storage and no calls: it only adds its [`Origin`] to the runtime's origins.
+/// A pallet with no calls: it adds its [`Origin`] to the runtime's origins, and keeps, from
+/// genesis, whether referenda run on short periods ([`ShortPeriods`]).
 #[frame_support::pallet]
 pub mod pallet_custom_origins {
 	use crate::Balance;
 	use frame_support::pallet_prelude::*;
+
+	/// Whether this chain's referenda run on short periods ([`super::super::periods::short`]):
+	/// minutes where a real chain takes days. Set at genesis on development and local test
+	/// chains, so that a referendum can be rehearsed end to end; `staging` and any chain meant
+	/// for real use leave it unset, and no call changes it.
+	#[pallet::storage]
+	pub type ShortPeriods<T> = StorageValue<_, bool, ValueQuery>;
+
+	/// The genesis of the origins pallet.
+	#[pallet::genesis_config]
+	#[derive(frame_support::DefaultNoBound)]
+	pub struct GenesisConfig<T: Config> {
+		/// Whether referenda run on short periods: for development and test chains only.
+		pub short_periods: bool,
+		#[serde(skip)]
+		pub _config: core::marker::PhantomData<T>,
+	}
+
+	#[pallet::genesis_build]
+	impl<T: Config> BuildGenesisConfig for GenesisConfig<T> {
+		fn build(&self) {
+			ShortPeriods::<T>::put(self.short_periods);
+		}
+	}
 
 	/// The pallet needs nothing from the runtime.
 	#[pallet::config]
@@ -26,11 +51,12 @@ pub mod pallet_custom_origins {
 	)]
 	#[pallet::origin]
 	pub enum Origin {
-		/// Sets the marketplace's protocol parameters (task categories, later the parameters
-		/// held by `pallet_parameters`).
+		/// Sets the market's protocol parameters: task categories and the parameters of
+		/// [`crate::parameters`] that are not the TEE policy's.
 		#[codec(index = 0)]
 		ProtocolParameters,
-		/// Sets what enclave evidence the chain accepts: the TCB policy and Intel's root CA.
+		/// Sets what enclave evidence the chain accepts: the TCB policy, Intel's root CA, and
+		/// how long evidence holds and how old its anchor may be.
 		#[codec(index = 1)]
 		TeePolicy,
 		/// Changes the validator set.

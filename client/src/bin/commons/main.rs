@@ -234,7 +234,7 @@ struct Offer {
 	#[arg(long, default_value_t = 0)]
 	tag: Tag,
 	/// The last block the order can be matched in (by default the latest the chain accepts:
-	/// its `MaxOrderLifetime`, thirty days, from now).
+	/// its `MaxOrderLifetime`, thirty days unless governance changed it, from now).
 	#[arg(long)]
 	expiry: Option<u32>,
 }
@@ -249,7 +249,7 @@ impl Offer {
 	async fn expiry_or_latest(&self, chain: &Chain) -> Result<u32, String> {
 		match self.expiry {
 			Some(expiry) => Ok(expiry),
-			None => Ok(commons_client::market::latest_expiry(chain.best_number().await?)),
+			None => Ok(commons_client::market::latest_expiry(chain).await?),
 		}
 	}
 }

@@ -87,7 +87,7 @@ pub async fn run(chain: &Chain, pair: &sr25519::Pair, request: Request) -> Resul
 		params: bounded("params", request.params.as_bytes())?,
 		payer: Payer::Requester,
 		salt: salt(&requester),
-		expiry: Some(latest_expiry(chain.best_number().await?)),
+		expiry: Some(latest_expiry(chain).await?),
 	};
 	let dataset_encrypted = match request.dataset {
 		None => false,

@@ -38,6 +38,19 @@ fn register(worker: &AccountId, enclave: &TestEnclave, measurement: Measurement)
 }
 
 #[test]
+fn a_lifetime_changed_by_governance_applies_to_registrations_after_the_change() {
+	run(true, || {
+		let (first, second) = (account(1), account(2));
+		register(&first, &TestEnclave::new(1), MRENCLAVE);
+		crate::mock::AttestationLifetime::set(LIFETIME * 2);
+		assert_ok!(Attestation::do_try_state());
+		register(&second, &TestEnclave::new(2), MRENCLAVE);
+		assert_eq!(Enclaves::<Test>::get(&first).unwrap().expires_at, START + LIFETIME);
+		assert_eq!(Enclaves::<Test>::get(&second).unwrap().expires_at, START + LIFETIME * 2);
+	});
+}
+
+#[test]
 fn a_simulated_enclave_is_registered_labelled_and_trusted_until_it_expires() {
 	run(true, || {
 		let worker = account(1);

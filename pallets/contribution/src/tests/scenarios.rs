@@ -722,6 +722,22 @@ fn a_settled_task_is_removed_after_its_retention_and_can_never_be_opened_again()
 }
 
 #[test]
+fn a_retention_changed_by_governance_applies_to_tasks_settled_after_the_change() {
+	run_test(|| {
+		let before = single_worker_task(DealSpec::trust(1), &worker(1));
+		let removed_from = Tasks::<Test>::get(before).unwrap().final_deadline + TASK_RETENTION;
+		crate::mock::Retention::set(TASK_RETENTION * 2);
+		assert_ok!(Contribution::do_try_state());
+		let after = single_worker_task(DealSpec::trust(1), &worker(2));
+		let final_deadline = Tasks::<Test>::get(after).unwrap().final_deadline;
+		assert!(SettledTasks::<Test>::contains_key(final_deadline + TASK_RETENTION * 2, after));
+		run_to_block(removed_from, Weight::MAX);
+		assert!(Tasks::<Test>::get(before).is_none(), "removed when its own retention ended");
+		assert!(Tasks::<Test>::get(after).is_some());
+	});
+}
+
+#[test]
 fn pruning_waits_for_idle_weight_left_after_the_sweep() {
 	run_test(|| {
 		let task = single_worker_task(DealSpec::trust(1), &worker(1));

@@ -322,6 +322,25 @@ fn pruning_stops_at_the_weight_it_is_given_and_resumes_next_block() {
 }
 
 #[test]
+fn an_order_presigned_before_governance_shortened_the_lifetime_can_still_be_cancelled() {
+	run_test(|| {
+		register_resources();
+		let furthest = System::block_number() + ORDER_LIFETIME;
+		let order = Order::Request(RequestOrder { expiry: Some(furthest), ..request_order(1) });
+		assert_ok!(Marketplace::presign_order(signed_by(REQUESTER), order.clone()));
+		let held = held_deposits(REQUESTER);
+		assert!(held > 0);
+		crate::mock::Lifetime::set(ORDER_LIFETIME / 2);
+		// Its owner withdraws it and gets the deposit back; its records still go at its expiry.
+		assert_ok!(Marketplace::cancel_order(signed_by(REQUESTER), order));
+		assert_eq!(held_deposits(REQUESTER), 0);
+		assert!(Marketplace::do_try_state().is_ok());
+		idle_at(furthest + 1);
+		assert_eq!(Consumed::<Test>::iter().count(), 0);
+	});
+}
+
+#[test]
 fn the_chain_records_nothing_for_an_order_without_a_near_expiry() {
 	run_test(|| {
 		register_resources();
