@@ -2,13 +2,17 @@
 # Regenerates a pallet's weights.rs from FRAME benchmarks run on this machine.
 #
 #   scripts/benchmark.sh marketplace
+#   scripts/benchmark.sh protocol_parameters runtime/src/parameters/weights.rs
+#
+# The second argument is where the weights go, for a pallet that is not pallets/<name>.
 #
 # Builds a separate node with the runtime's benchmarking code (in its own target directory, so
 # the everyday build is not rebuilt), runs every benchmark of pallet-<name> against the dev
 # chain's genesis, and writes pallets/<name>/src/weights.rs through scripts/weight-template.hbs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-pallet="${1:?usage: scripts/benchmark.sh <pallet name, e.g. marketplace>}"
+pallet="${1:?usage: scripts/benchmark.sh <pallet name, e.g. marketplace> [weights file]}"
+output="${2:-pallets/$pallet/src/weights.rs}"
 bash scripts/setup.sh
 source scripts/env.sh
 bench_target="${COMMONS_BENCH_TARGET_DIR:-$HOME/.cache/commons/target-bench}"
@@ -20,4 +24,4 @@ CARGO_TARGET_DIR="$bench_target" cargo build --locked --release -p commons-node 
 	--steps 50 \
 	--repeat 20 \
 	--template scripts/weight-template.hbs \
-	--output "pallets/$pallet/src/weights.rs"
+	--output "$output"

@@ -221,7 +221,7 @@ impl pallet_attestation::BenchmarkHelper for AttestationBenchmarkClock {
 impl parameters::Config for Runtime {
 	type ProtocolOrigin = crate::governance::ProtocolParametersOrigin;
 	type TeePolicyOrigin = crate::governance::TeePolicyOrigin;
-	type WeightInfo = parameters::ProvisionalWeights;
+	type WeightInfo = parameters::weights::SubstrateWeight<Runtime>;
 }
 
 impl pallet_sudo::Config for Runtime {

@@ -39,7 +39,10 @@ use sp_runtime::Percent;
 
 use crate::{Balance, BlockNumber, Runtime, CMN, DAYS, HOURS, MILLISECS_PER_BLOCK, MINUTES};
 
+pub mod weights;
+
 pub use pallet_protocol_parameters::*;
+pub use weights::WeightInfo;
 
 /// Which referendum track decides a parameter (root decides any).
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -200,7 +203,7 @@ const _: () = assert!(
 /// The pallet that stores the parameters and lets governance set them.
 #[frame_support::pallet]
 pub mod pallet_protocol_parameters {
-	use super::{Authority, OutOfBounds, ParameterValues, ProtocolParameter};
+	use super::{Authority, OutOfBounds, ParameterValues, ProtocolParameter, WeightInfo};
 	use frame_support::pallet_prelude::*;
 	use frame_system::pallet_prelude::*;
 
@@ -292,12 +295,6 @@ pub mod pallet_protocol_parameters {
 		}
 	}
 
-	/// The weight of the pallet's calls.
-	pub trait WeightInfo {
-		/// `set_parameter`.
-		fn set_parameter() -> Weight;
-	}
-
 	#[cfg(feature = "runtime-benchmarks")]
 	#[frame_benchmarking::v2::benchmarks]
 	mod benchmarks {
@@ -315,17 +312,5 @@ pub mod pallet_protocol_parameters {
 			assert_eq!(Values::<T>::get().deposit_per_item, crate::CMN);
 			Ok(())
 		}
-	}
-}
-
-/// The weight of `set_parameter`: one read and one write of [`Values`] and the event, with the
-/// execution time of a small call. PROVISIONAL, not measured: the benchmark above has not been
-/// run on the reference machine yet.
-pub struct ProvisionalWeights;
-impl WeightInfo for ProvisionalWeights {
-	fn set_parameter() -> frame_support::weights::Weight {
-		use frame_support::weights::{constants::ParityDbWeight, Weight};
-		Weight::from_parts(15_000_000, 1_600)
-			.saturating_add(ParityDbWeight::get().reads_writes(1, 1))
 	}
 }
