@@ -45,8 +45,19 @@ pub enum Subcommand {
 	Revert(sc_cli::RevertCmd),
 
 	/// Benchmark pallets, storage, block overhead, extrinsics or this machine.
+	#[cfg(feature = "runtime-benchmarks")]
 	#[command(subcommand)]
 	Benchmark(frame_benchmarking_cli::BenchmarkCmd),
+
+	/// Benchmarks: only in a node built with `--features runtime-benchmarks`
+	/// (`scripts/benchmark.sh` builds one).
+	#[cfg(not(feature = "runtime-benchmarks"))]
+	#[command(disable_help_flag = true)]
+	Benchmark {
+		/// Whatever follows `benchmark`; refused with how to build a node that has it.
+		#[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+		args: Vec<String>,
+	},
 
 	/// Show the database's metadata: best and finalized block, genesis hash.
 	ChainInfo(sc_cli::ChainInfoCmd),

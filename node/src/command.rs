@@ -1,14 +1,19 @@
 //! Runs what the command line asks for.
 
-use commons_runtime::{opaque::Block, EXISTENTIAL_DEPOSIT};
+use commons_runtime::opaque::Block;
+#[cfg(feature = "runtime-benchmarks")]
+use commons_runtime::EXISTENTIAL_DEPOSIT;
+#[cfg(feature = "runtime-benchmarks")]
 use frame_benchmarking_cli::{BenchmarkCmd, ExtrinsicFactory, SUBSTRATE_REFERENCE_HARDWARE};
 use sc_cli::SubstrateCli;
 use sc_network::config::NetworkBackendType;
 use sc_service::PartialComponents;
+#[cfg(feature = "runtime-benchmarks")]
 use sp_keyring::Sr25519Keyring;
 
+#[cfg(feature = "runtime-benchmarks")]
+use crate::benchmarking::{inherent_benchmark_data, RemarkBuilder, TransferKeepAliveBuilder};
 use crate::{
-	benchmarking::{inherent_benchmark_data, RemarkBuilder, TransferKeepAliveBuilder},
 	chain_spec,
 	cli::{Cli, Subcommand},
 	service,
@@ -110,10 +115,13 @@ pub fn run() -> sc_cli::Result<()> {
 				Ok((cmd.run(client, backend, Some(revert_grandpa)), task_manager))
 			})
 		}
+		#[cfg(feature = "runtime-benchmarks")]
 		Some(Subcommand::Benchmark(cmd)) => {
 			let runner = cli.create_runner(cmd)?;
 			runner.sync_run(|config| run_benchmark(cmd, config))
 		}
+		#[cfg(not(feature = "runtime-benchmarks"))]
+		Some(Subcommand::Benchmark { .. }) => Err(NO_BENCHMARKS.into()),
 		Some(Subcommand::ChainInfo(cmd)) => {
 			let runner = cli.create_runner(cmd)?;
 			runner.sync_run(|config| cmd.run::<Block>(&config))
@@ -151,23 +159,17 @@ fn network_backend_chosen_on_command_line() -> bool {
 	})
 }
 
-/// Runs one of the `benchmark` subcommands. Measuring pallets and storage needs the runtime's
-/// benchmarking code, which only a node built with `--features runtime-benchmarks` has.
+/// Runs one of the `benchmark` subcommands.
+#[cfg(feature = "runtime-benchmarks")]
 fn run_benchmark(cmd: &BenchmarkCmd, config: sc_service::Configuration) -> sc_cli::Result<()> {
 	match cmd {
 		BenchmarkCmd::Pallet(cmd) => {
-			if !cfg!(feature = "runtime-benchmarks") {
-				return Err(NEEDS_RUNTIME_BENCHMARKS.into());
-			}
 			cmd.run_with_spec::<sp_runtime::traits::HashingFor<Block>, ()>(Some(config.chain_spec))
 		}
 		BenchmarkCmd::Block(cmd) => {
 			let PartialComponents { client, .. } = service::new_partial(&config)?;
 			cmd.run(client)
 		}
-		#[cfg(not(feature = "runtime-benchmarks"))]
-		BenchmarkCmd::Storage(_) => Err(NEEDS_RUNTIME_BENCHMARKS.into()),
-		#[cfg(feature = "runtime-benchmarks")]
 		BenchmarkCmd::Storage(cmd) => {
 			let PartialComponents { client, backend, .. } = service::new_partial(&config)?;
 			let db = backend.expose_db();
@@ -203,5 +205,7 @@ fn run_benchmark(cmd: &BenchmarkCmd, config: sc_service::Configuration) -> sc_cl
 	}
 }
 
-const NEEDS_RUNTIME_BENCHMARKS: &str = "this benchmark needs the runtime's benchmarking code: \
-	 build the node with `cargo build --release -p commons-node --features runtime-benchmarks`";
+/// Why a node built without benchmarks refuses `benchmark`, and how to get one that has them.
+#[cfg(not(feature = "runtime-benchmarks"))]
+const NO_BENCHMARKS: &str = "this node was built without benchmarks: `scripts/benchmark.sh` \
+	 builds one (`cargo build --release -p commons-node --features runtime-benchmarks`)";

@@ -1,5 +1,6 @@
 //! `commons-node`: a Commons validator, full node and RPC server.
 
+#[cfg(feature = "runtime-benchmarks")]
 mod benchmarking;
 mod chain_spec;
 mod cli;

@@ -2,7 +2,7 @@
 
 use super::*;
 use alloc::vec::Vec;
-use commons_dcap::synthetic::{self, QuoteSpec, TcbSpec};
+use commons_dcap_synthetic::{self as synthetic, QuoteSpec, TcbSpec};
 use frame_benchmarking::v2::*;
 use frame_support::{traits::ConstU32, BoundedVec};
 use frame_system::RawOrigin;

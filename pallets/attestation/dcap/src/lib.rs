@@ -59,8 +59,6 @@ pub mod collateral;
 pub mod pki;
 pub mod quote;
 mod reader;
-#[cfg(feature = "synthetic")]
-pub mod synthetic;
 pub mod tcb;
 mod time;
 mod verify;

@@ -4,11 +4,10 @@
 use commons_dcap::{
 	collateral::{Bundle, CollateralSource, RawCollateral},
 	pki::{self, Cert},
-	platform_evidence, regrade,
-	synthetic::{self, QuoteSpec, SignedJson, TcbSpec},
-	verify_quote, Crl, Error, PckCa, PlatformTcb, QeIdentity, Quote, Regraded, Revocations,
-	TcbInfo, TcbPolicy, TcbStatus, TeeType, Verified, VerifiedBefore,
+	platform_evidence, regrade, verify_quote, Crl, Error, PckCa, PlatformTcb, QeIdentity, Quote,
+	Regraded, Revocations, TcbInfo, TcbPolicy, TcbStatus, TeeType, Verified, VerifiedBefore,
 };
+use commons_dcap_synthetic::{self as synthetic, QuoteSpec, SignedJson, TcbSpec};
 
 /// 2027-01-01T00:00:00Z: inside every synthetic validity window.
 const NOW: u64 = 1_798_761_600;

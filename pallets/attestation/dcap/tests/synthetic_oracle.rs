@@ -13,9 +13,9 @@
 
 use commons_dcap::{
 	collateral::{Bundle, RawCollateral},
-	synthetic::{self, QeLevel, QuoteSpec, SignedJson, TcbSpec},
 	verify_quote, Error, TcbStatus, Verified,
 };
+use commons_dcap_synthetic::{self as synthetic, QeLevel, QuoteSpec, SignedJson, TcbSpec};
 use dcap_qvl::{configs::RustCryptoConfig, verify::QuoteVerifier, QuoteCollateralV3};
 
 /// 2027-01-01T00:00:00Z: inside every synthetic validity window.

@@ -6,10 +6,8 @@ use crate::{
 	mock::*, types::*, Enclaves, Error, Event, PckCrls, QeIdentities, QuotedPlatforms, RootCaCrl,
 	TcbInfos,
 };
-use commons_dcap::{
-	synthetic::{self, QuoteSpec, SignedJson, TcbSpec},
-	Error as Dcap,
-};
+use commons_dcap::Error as Dcap;
+use commons_dcap_synthetic::{self as synthetic, QuoteSpec, SignedJson, TcbSpec};
 use commons_primitives::{tag, EnclaveRegistry, Measurement};
 use frame_support::{assert_noop, assert_ok, dispatch::DispatchResultWithPostInfo, BoundedVec};
 use sp_runtime::DispatchError;

@@ -1,47 +1,55 @@
 //! A synthetic Intel-shaped PKI, for tests and benchmarks only: quotes a chain accepts need
 //! report data that commits to the chain's own accounts, which no real quote does.
 //!
-//! `synthetic/make.sh` generated the certificates, revocation lists and (test) keys with
+//! `pki/make.sh` generated the certificates, revocation lists and (test) keys with
 //! openssl: a root CA, a "PCK Platform CA", a PCK certificate carrying an Intel SGX extension
 //! (FMSPC [`FMSPC`], PCEID 0000, every CPU SVN component 2, PCE SVN 10), a TCB signing
 //! certificate, and CRLs for both CAs (the PCK CA's revokes [`REVOKED_PCK`]). The PCK
 //! certificates and the signer carry Intel's common names, which the verifier pins;
-//! `synthetic/reissue.py` gave them those names (keeping keys, serials and CRLs) and issued
+//! `pki/reissue.py` gave them those names (keeping keys, serials and CRLs) and issued
 //! [`PCK_OTHER_NAME`] and [`SIGNER_OTHER_NAME`], the same keys under other names;
-//! `synthetic/earlier-crl.py` wrote [`PCK_CA_EARLIER_CRL`], the PCK CA's list from before it
+//! `pki/earlier-crl.py` wrote [`PCK_CA_EARLIER_CRL`], the PCK CA's list from before it
 //! revoked [`REVOKED_PCK`]. This module builds SGX quotes, TCB info and QE identities over
 //! them and signs them with those keys, as Intel's would be.
+//!
+//! A crate of its own, not a feature of `commons-dcap`: a test-only feature of a crate the
+//! runtime depends on would give `cargo test` a different build of everything above it (the
+//! runtime, the node) than `cargo build`, and the tests would compile the workspace twice.
+
+#![cfg_attr(not(feature = "std"), no_std)]
+
+extern crate alloc;
 
 use alloc::{format, string::String, vec::Vec};
 use p256::ecdsa::{signature::Signer, Signature, SigningKey};
 use sha2::{Digest, Sha256};
 
 /// The root CA ("Commons Test Root CA"), DER: the trust anchor of everything here.
-pub const ROOT_CA: &[u8] = include_bytes!("synthetic/root.der");
+pub const ROOT_CA: &[u8] = include_bytes!("../pki/root.der");
 /// The root's revocation list, DER: it revokes nothing.
-pub const ROOT_CA_CRL: &[u8] = include_bytes!("synthetic/root.crl.der");
+pub const ROOT_CA_CRL: &[u8] = include_bytes!("../pki/root.crl.der");
 /// The "Intel SGX PCK Platform CA" the root issued, DER.
-pub const PCK_CA: &[u8] = include_bytes!("synthetic/pck-ca.der");
+pub const PCK_CA: &[u8] = include_bytes!("../pki/pck-ca.der");
 /// The PCK CA's revocation list, DER: it revokes [`REVOKED_PCK`].
-pub const PCK_CA_CRL: &[u8] = include_bytes!("synthetic/pck-ca.crl.der");
+pub const PCK_CA_CRL: &[u8] = include_bytes!("../pki/pck-ca.crl.der");
 /// The PCK CA's earlier list (issued 2026-11-01, before [`PCK_CA_CRL`]): it revokes nothing,
-/// not yet [`REVOKED_PCK`]. `synthetic/earlier-crl.py` wrote it. For tests of a revocation
+/// not yet [`REVOKED_PCK`]. `pki/earlier-crl.py` wrote it. For tests of a revocation
 /// that comes after a registration.
-pub const PCK_CA_EARLIER_CRL: &[u8] = include_bytes!("synthetic/pck-ca-earlier.crl.der");
+pub const PCK_CA_EARLIER_CRL: &[u8] = include_bytes!("../pki/pck-ca-earlier.crl.der");
 /// The same CA's list with ~1 500 more revoked serials (58 KB): the largest a chain stores.
-pub const PCK_CA_LARGE_CRL: &[u8] = include_bytes!("synthetic/pck-ca-large.crl.der");
+pub const PCK_CA_LARGE_CRL: &[u8] = include_bytes!("../pki/pck-ca-large.crl.der");
 /// The platform's PCK certificate ("Intel SGX PCK Certificate"), DER.
-pub const PCK: &[u8] = include_bytes!("synthetic/pck.der");
+pub const PCK: &[u8] = include_bytes!("../pki/pck.der");
 /// A PCK certificate of the same CA that its CRL revokes.
-pub const REVOKED_PCK: &[u8] = include_bytes!("synthetic/revoked-pck.der");
+pub const REVOKED_PCK: &[u8] = include_bytes!("../pki/revoked-pck.der");
 /// A certificate of the PCK CA with [`PCK`]'s key and extension, unrevoked, but named
 /// "Commons Test PCK Certificate": not a PCK certificate by Intel's naming.
-pub const PCK_OTHER_NAME: &[u8] = include_bytes!("synthetic/pck-other-name.der");
+pub const PCK_OTHER_NAME: &[u8] = include_bytes!("../pki/pck-other-name.der");
 /// The TCB signing certificate ("Intel SGX TCB Signing") the root issued, DER.
-pub const SIGNER: &[u8] = include_bytes!("synthetic/signer.der");
+pub const SIGNER: &[u8] = include_bytes!("../pki/signer.der");
 /// A certificate the root issued with [`SIGNER`]'s key, but named "Commons Test TCB Signing":
 /// what it signs verifies, yet it is not Intel's TCB signer.
-pub const SIGNER_OTHER_NAME: &[u8] = include_bytes!("synthetic/signer-other-name.der");
+pub const SIGNER_OTHER_NAME: &[u8] = include_bytes!("../pki/signer-other-name.der");
 /// The platform family of [`PCK`].
 pub const FMSPC: [u8; 6] = [0xc0, 0xff, 0xee, 0, 0, 0];
 /// The quoting enclave's signer that [`qe_identity`] names.
@@ -99,14 +107,14 @@ pub struct SignedJson {
 /// `json` signed by the TCB signing key ([`SIGNER`]), as Intel signs collateral: for tests that
 /// edit what [`tcb_info`] or [`qe_identity`] produce.
 pub fn signed(json: String) -> SignedJson {
-	let signature = sign(include_bytes!("synthetic/signer.key"), json.as_bytes());
+	let signature = sign(include_bytes!("../pki/signer.key"), json.as_bytes());
 	SignedJson { json: json.into_bytes(), signature }
 }
 
 /// `json` signed by the PCK CA's key: a certificate the root issued (its chain is
 /// [`pck_ca_chain`]) that must not sign collateral.
 pub fn signed_by_pck_ca(json: String) -> SignedJson {
-	let signature = sign(include_bytes!("synthetic/pck-ca.key"), json.as_bytes());
+	let signature = sign(include_bytes!("../pki/pck-ca.key"), json.as_bytes());
 	SignedJson { json: json.into_bytes(), signature }
 }
 
@@ -289,9 +297,9 @@ pub fn sgx_quote(spec: &QuoteSpec) -> Vec<u8> {
 	let qe_report =
 		enclave_report(0x11, &[0x0e; 32], &QE_MR_SIGNER, 1, QE_ISV_SVN, &qe_report_data);
 	let pck_key: &[u8] = if spec.pck == REVOKED_PCK {
-		include_bytes!("synthetic/revoked-pck.key")
+		include_bytes!("../pki/revoked-pck.key")
 	} else {
-		include_bytes!("synthetic/pck.key")
+		include_bytes!("../pki/pck.key")
 	};
 
 	let mut cert_data = pem(&[spec.pck, PCK_CA, ROOT_CA]);
