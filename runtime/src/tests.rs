@@ -570,3 +570,36 @@ mod parameters {
 		}
 	}
 }
+
+/// Every type in the runtime's metadata is one that clients built from metadata alone decode:
+/// nothing from `primitive_types` but the hashes they know by name. @polkadot/api resolves those
+/// paths by their last segment and has no `U512`, so a task whose tally held one could not be
+/// shown at all ("Unable to resolve type U512"); the tally now stores `StoredWeight` limbs.
+#[test]
+fn every_type_in_the_metadata_is_one_standard_clients_decode() {
+	use codec::Decode;
+	use frame_metadata::{RuntimeMetadata, RuntimeMetadataPrefixed};
+
+	const KNOWN: [&str; 3] =
+		["primitive_types::H160", "primitive_types::H256", "primitive_types::H512"];
+	// Some pallets read storage for their constants' metadata.
+	let bytes = sp_io::TestExternalities::default()
+		.execute_with(|| Runtime::metadata_at_version(15))
+		.expect("the runtime offers metadata v15");
+	let RuntimeMetadataPrefixed(_, RuntimeMetadata::V15(metadata)) =
+		RuntimeMetadataPrefixed::decode(&mut &bytes[..]).expect("its metadata decodes")
+	else {
+		panic!("metadata_at_version(15) returned another version")
+	};
+	let paths: Vec<String> =
+		metadata.types.types.iter().map(|ty| ty.ty.path.segments.join("::")).collect();
+	let unknown: Vec<&String> = paths
+		.iter()
+		.filter(|path| path.starts_with("primitive_types::") && !KNOWN.contains(&path.as_str()))
+		.collect();
+	assert!(unknown.is_empty(), "types clients cannot resolve by name: {unknown:?}");
+	assert!(
+		paths.iter().any(|path| path.ends_with("::StoredWeight")),
+		"the tally's weights are in the metadata under their own name"
+	);
+}

@@ -11,6 +11,10 @@
 //! the condition's largest term, `total × (trust - 1)`, is below 2^(31n + 33). With [`VoteWeight`]
 //! being 512 bits wide, up to [`MAX_EXACT_CONTRIBUTORS`] contributions are counted exactly;
 //! the pallet's `integrity_test` holds `MaxContributors` to that.
+//!
+//! A [`Tally`] stores its weights as [`StoredWeight`]s, eight little-endian `u64` limbs: the
+//! same bytes as `U512`'s encoding, but under a type every metadata-driven client decodes
+//! (@polkadot/api knows no `U512`, and would fail to show a task at all).
 
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use frame_support::{
@@ -23,6 +27,37 @@ use crate::types::ResultHash;
 
 /// A group's or the total's weight: a product of worker weights.
 pub type VoteWeight = U512;
+
+/// A [`VoteWeight`] as a tally stores it: its eight 64-bit limbs, least significant first.
+///
+/// Encoded exactly as `U512` is (64 little-endian bytes), so tasks stored before this type
+/// existed decode unchanged.
+#[derive(
+	Clone,
+	Copy,
+	Debug,
+	Default,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+)]
+pub struct StoredWeight(pub [u64; 8]);
+
+impl From<VoteWeight> for StoredWeight {
+	fn from(weight: VoteWeight) -> Self {
+		Self(weight.0)
+	}
+}
+
+impl From<StoredWeight> for VoteWeight {
+	fn from(stored: StoredWeight) -> Self {
+		U512(stored.0)
+	}
+}
 
 /// The most contributions whose products [`VoteWeight`] holds without overflow.
 pub const MAX_EXACT_CONTRIBUTORS: u32 = (512 - 33) / 31;
@@ -67,14 +102,14 @@ pub fn reward_share(weight: u32) -> u32 {
 #[codec(mel_bound())]
 pub struct Tally<MaxGroups: Get<u32>> {
 	/// Each hash voted for, with the product of its voters' weights.
-	groups: BoundedVec<(ResultHash, VoteWeight), MaxGroups>,
+	groups: BoundedVec<(ResultHash, StoredWeight), MaxGroups>,
 	/// `1 + Σ groups`.
-	total: VoteWeight,
+	total: StoredWeight,
 }
 
 impl<MaxGroups: Get<u32>> Default for Tally<MaxGroups> {
 	fn default() -> Self {
-		Self { groups: BoundedVec::new(), total: VoteWeight::one() }
+		Self { groups: BoundedVec::new(), total: VoteWeight::one().into() }
 	}
 }
 
@@ -89,18 +124,18 @@ impl<MaxGroups: Get<u32>> Tally<MaxGroups> {
 		self.groups
 			.iter()
 			.find(|(voted, _)| voted == hash)
-			.map(|(_, group)| *group)
+			.map(|(_, group)| VoteWeight::from(*group))
 			.unwrap_or_default()
 	}
 
 	/// `1 + Σ groups`.
 	pub fn total(&self) -> VoteWeight {
-		self.total
+		self.total.into()
 	}
 
 	/// Every hash voted for, with its group.
-	pub fn groups(&self) -> &[(ResultHash, VoteWeight)] {
-		&self.groups
+	pub fn groups(&self) -> impl Iterator<Item = (ResultHash, VoteWeight)> + '_ {
+		self.groups.iter().map(|(hash, group)| (*hash, VoteWeight::from(*group)))
 	}
 
 	/// Counts a vote of `weight` for `hash`: `group = max(group, 1) × weight`, and the total grows
@@ -108,10 +143,10 @@ impl<MaxGroups: Get<u32>> Tally<MaxGroups> {
 	pub fn add_vote(&mut self, hash: ResultHash, weight: u32) -> Result<(), TallyOverflow> {
 		let old = self.group(&hash);
 		let new = old.max(VoteWeight::one()).checked_mul(weight.into()).ok_or(TallyOverflow)?;
-		self.total = (self.total - old).checked_add(new).ok_or(TallyOverflow)?;
+		self.total = (self.total() - old).checked_add(new).ok_or(TallyOverflow)?.into();
 		match self.groups.iter_mut().find(|(voted, _)| *voted == hash) {
-			Some(entry) => entry.1 = new,
-			None => self.groups.try_push((hash, new)).map_err(|_| TallyOverflow)?,
+			Some(entry) => entry.1 = new.into(),
+			None => self.groups.try_push((hash, new.into())).map_err(|_| TallyOverflow)?,
 		}
 		Ok(())
 	}
@@ -119,7 +154,7 @@ impl<MaxGroups: Get<u32>> Tally<MaxGroups> {
 	/// Drops every vote for `hash`, as when its voters all failed to reveal.
 	pub fn remove_group(&mut self, hash: &ResultHash) {
 		let group = self.group(hash);
-		self.total = self.total.saturating_sub(group);
+		self.total = self.total().saturating_sub(group).into();
 		self.groups.retain(|(voted, _)| voted != hash);
 	}
 
@@ -128,7 +163,7 @@ impl<MaxGroups: Get<u32>> Tally<MaxGroups> {
 		let trust = trust.max(1);
 		let group = self.group(hash);
 		// Neither product overflows: see the module's documentation.
-		group.saturating_mul(trust.into()) > self.total.saturating_mul((trust - 1).into())
+		group.saturating_mul(trust.into()) > self.total().saturating_mul((trust - 1).into())
 	}
 }
 
@@ -141,7 +176,7 @@ pub fn predicts_consensus<MaxGroups: Get<u32>>(
 	trust: u32,
 ) -> bool {
 	let trust = trust.max(1);
-	let leading = tally.groups().iter().map(|(_, group)| *group).max().unwrap_or_default();
+	let leading = tally.groups().map(|(_, group)| group).max().unwrap_or_default();
 	let others = tally.total().saturating_sub(VoteWeight::one()).saturating_sub(leading);
 	let predicted = pending.iter().fold(leading.max(VoteWeight::one()), |group, weight| {
 		group.saturating_mul((*weight).into())
@@ -161,6 +196,25 @@ mod tests {
 
 	fn hash(byte: u8) -> ResultHash {
 		ResultHash::repeat_byte(byte)
+	}
+
+	#[test]
+	fn a_stored_weight_is_encoded_as_u512_was() {
+		// Tasks stored while the tally held `U512` decode as `StoredWeight`, and back.
+		let wide = (U512::one() << 500) + U512::from(u64::MAX) * 3 + 7;
+		for weight in [U512::zero(), U512::one(), U512::from(3172), wide, U512::MAX] {
+			let stored = StoredWeight::from(weight);
+			assert_eq!(stored.encode(), weight.encode(), "bytes of {weight}");
+			assert_eq!(StoredWeight::decode(&mut &weight.encode()[..]), Ok(stored));
+			assert_eq!(VoteWeight::from(stored), weight);
+		}
+		let mut tally = TestTally::default();
+		tally.add_vote(hash(b'A'), 3).unwrap();
+		let mut old_layout = vec![1u8 << 2];
+		old_layout.extend(hash(b'A').encode());
+		old_layout.extend(U512::from(3).encode());
+		old_layout.extend(U512::from(4).encode());
+		assert_eq!(tally.encode(), old_layout);
 	}
 
 	#[test]
@@ -210,7 +264,7 @@ mod tests {
 		tally.remove_group(&hash(1));
 		assert_eq!(tally.group(&hash(1)), VoteWeight::zero());
 		assert_eq!(tally.total(), 8.into());
-		assert_eq!(tally.groups(), &[(hash(2), 7.into())]);
+		assert_eq!(tally.groups().collect::<Vec<_>>(), vec![(hash(2), 7.into())]);
 	}
 
 	#[test]

@@ -136,12 +136,12 @@ impl<T: Config> Pallet<T> {
 		let mut sum = VoteWeight::zero();
 		for (hash, group) in entry.tally.groups() {
 			let product = live()
-				.filter(|contribution| contribution.result_hash == *hash)
+				.filter(|contribution| contribution.result_hash == hash)
 				.fold(VoteWeight::one(), |product, contribution| {
 					product.saturating_mul(contribution.weight.into())
 				});
-			ensure!(*group == product, "a group is not its voters' product of weights");
-			sum = sum.saturating_add(*group);
+			ensure!(group == product, "a group is not its voters' product of weights");
+			sum = sum.saturating_add(group);
 		}
 		ensure!(entry.tally.total() == sum + 1, "a tally's total is not 1 + its groups");
 		ensure!(

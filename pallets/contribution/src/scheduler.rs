@@ -547,17 +547,12 @@ impl<T: Config> Plan<T> {
 /// would reach consensus at `trust` if the pending agreed with the leading result, with as many
 /// agreeing contributors as the trust asks for ([`consensus::min_agreeing`]).
 fn has_enough_workers<T: Config>(entry: &Task<T>, pending: &[u32], trust: u32) -> bool {
-	let leading = entry
-		.tally
-		.groups()
-		.iter()
-		.max_by_key(|(_, group)| *group)
-		.map(|(hash, _)| hash);
+	let leading = entry.tally.groups().max_by_key(|(_, group)| *group).map(|(hash, _)| hash);
 	let leading_voters = entry
 		.contributions
 		.iter()
 		.filter(|contribution| {
-			Some(&contribution.result_hash) == leading
+			Some(contribution.result_hash) == leading
 				&& contribution.status != crate::ContributionStatus::Rejected
 		})
 		.count();
