@@ -129,18 +129,39 @@ impl Chain {
 	/// the wrong task. So a program that acts for an account refuses to start against another
 	/// runtime version: rebuild it from the release the chain runs.
 	pub async fn ensure_same_runtime(&self) -> Result<(), ClientError> {
-		let version: Value = self.rpc("state_getRuntimeVersion", rpc_params![]).await?;
-		let name = version["specName"].as_str().unwrap_or_default();
-		let number = version["specVersion"].as_u64().unwrap_or_default();
-		let native = &commons_runtime::VERSION;
-		if name != &*native.spec_name || number != u64::from(native.spec_version) {
+		let live = self.runtime_version().await?;
+		let native = RuntimeVersionSummary::native();
+		if live.spec_name != native.spec_name || live.spec_version != native.spec_version {
 			return Err(ClientError::Other(format!(
-				"{}: the node runs runtime {name} {number}, but this program was built with {} \
-				 {}; rebuild it from the chain's release",
-				self.name, native.spec_name, native.spec_version
+				"{}: the node runs {live}, but this program was built with {native}; \
+				 rebuild it from the chain's release",
+				self.name
 			)));
 		}
 		Ok(())
+	}
+
+	/// The version of the runtime the node runs now.
+	pub async fn runtime_version(&self) -> Result<RuntimeVersionSummary, ClientError> {
+		let version: Value = self.rpc("state_getRuntimeVersion", rpc_params![]).await?;
+		let bad = |message: String| ClientError::Decode {
+			what: format!("the runtime version {version}"),
+			message,
+		};
+		let number = |name: &str| {
+			version[name]
+				.as_u64()
+				.and_then(|value| u32::try_from(value).ok())
+				.ok_or_else(|| bad(format!("it has no {name}")))
+		};
+		Ok(RuntimeVersionSummary {
+			spec_name: version["specName"]
+				.as_str()
+				.ok_or_else(|| bad("it has no specName".into()))?
+				.to_owned(),
+			spec_version: number("specVersion")?,
+			transaction_version: number("transactionVersion")?,
+		})
 	}
 
 	/// The number of the block with `hash`.
@@ -168,23 +189,24 @@ impl Chain {
 	}
 
 	/// What a transaction for this chain must commit to: genesis and the live runtime's
-	/// versions, read from the node (never assumed from the native runtime).
+	/// versions, read from the node (never assumed from the native runtime). A runtime whose
+	/// transactions this program encodes differently is [`ClientError::IncompatibleRuntime`]
+	/// (see [`RuntimeVersionSummary::signs_like`]).
 	pub async fn chain_identity(&self) -> Result<ChainIdentity, ClientError> {
 		let genesis_hash = self.block_hash(0).await?;
-		let version: Value = self.rpc("state_getRuntimeVersion", rpc_params![]).await?;
-		let field = |name: &str| {
-			version[name]
-				.as_u64()
-				.and_then(|value| u32::try_from(value).ok())
-				.ok_or_else(|| ClientError::Decode {
-					what: "the runtime version".into(),
-					message: format!("it has no {name}: {version}"),
-				})
-		};
+		let live = self.runtime_version().await?;
+		let native = RuntimeVersionSummary::native();
+		if !live.signs_like(&native) {
+			return Err(ClientError::IncompatibleRuntime {
+				node: self.name.clone(),
+				live: live.to_string(),
+				built: native.to_string(),
+			});
+		}
 		Ok(ChainIdentity {
 			genesis_hash,
-			spec_version: field("specVersion")?,
-			transaction_version: field("transactionVersion")?,
+			spec_version: live.spec_version,
+			transaction_version: live.transaction_version,
 		})
 	}
 
@@ -311,9 +333,65 @@ impl Chain {
 	}
 }
 
+/// The parts of a runtime's version a client compares: which chain's runtime, which release,
+/// and which encoding of calls and transaction extensions.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RuntimeVersionSummary {
+	/// The runtime's name (`commons`).
+	pub spec_name: String,
+	/// Its release: up with every change of behaviour.
+	pub spec_version: u32,
+	/// Up with every change of call indices, call arguments or transaction extensions.
+	pub transaction_version: u32,
+}
+
+impl RuntimeVersionSummary {
+	/// The runtime this program was built with.
+	pub fn native() -> Self {
+		let native = &commons_runtime::VERSION;
+		Self {
+			spec_name: native.spec_name.to_string(),
+			spec_version: native.spec_version,
+			transaction_version: native.transaction_version,
+		}
+	}
+
+	/// Whether a transaction this program builds for runtime `built` means the same call on this
+	/// runtime: same chain runtime and same transaction version. A higher `spec_version` alone
+	/// (an upgrade that kept calls and extensions) still does.
+	pub fn signs_like(&self, built: &Self) -> bool {
+		self.spec_name == built.spec_name && self.transaction_version == built.transaction_version
+	}
+}
+
+impl std::fmt::Display for RuntimeVersionSummary {
+	fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+		write!(
+			f,
+			"runtime {} {} (transaction version {})",
+			self.spec_name, self.spec_version, self.transaction_version
+		)
+	}
+}
+
 #[cfg(test)]
 mod tests {
 	use super::*;
+
+	#[test]
+	fn only_a_runtime_with_the_same_calls_is_signed_for() {
+		let built = RuntimeVersionSummary::native();
+		let upgraded =
+			RuntimeVersionSummary { spec_version: built.spec_version + 1, ..built.clone() };
+		assert!(upgraded.signs_like(&built), "an upgrade that kept its calls");
+		let recoded = RuntimeVersionSummary {
+			transaction_version: built.transaction_version + 1,
+			..upgraded.clone()
+		};
+		assert!(!recoded.signs_like(&built), "calls or extensions encoded anew");
+		let other = RuntimeVersionSummary { spec_name: "other-chain".into(), ..built.clone() };
+		assert!(!other.signs_like(&built), "another chain's runtime");
+	}
 
 	#[test]
 	fn only_loopback_nodes_are_local() {

@@ -36,6 +36,16 @@ pub enum ClientError {
 	Refused(String),
 	/// A transaction was included and its dispatch failed.
 	Dispatch(DispatchFailure),
+	/// The node runs a runtime whose transactions this program may encode differently (another
+	/// chain's, or another `transaction_version`): nothing was signed.
+	IncompatibleRuntime {
+		/// The node's name.
+		node: String,
+		/// The runtime the node runs: spec name, spec and transaction version.
+		live: String,
+		/// The runtime this program was built with.
+		built: String,
+	},
 	/// A URI could not be fetched.
 	Fetch {
 		/// The URI.
@@ -86,6 +96,12 @@ impl fmt::Display for ClientError {
 				write!(f, "the transaction pool refused the transaction: {reason}")
 			}
 			ClientError::Dispatch(failure) => write!(f, "{failure}"),
+			ClientError::IncompatibleRuntime { node, live, built } => write!(
+				f,
+				"{node} runs {live}, but this program was built for {built}: a transaction it \
+				 signs could mean another call there, so it signs nothing; use a release built \
+				 for the chain's runtime"
+			),
 			ClientError::Fetch { uri, message } => write!(f, "cannot fetch {uri}: {message}"),
 			ClientError::ChecksumMismatch { uri, expected, actual } => write!(
 				f,

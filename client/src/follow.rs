@@ -7,15 +7,24 @@
 //! over again on the next round; once read, the cursor moves past them and is saved. What the
 //! caller does between rounds (its pending work, how long it sleeps and what wakes it) is its
 //! own: [`POLL_INTERVAL`] is the usual wait.
+//!
+//! A block the reader keeps failing on is not retried forever: each new error is reported once,
+//! and after [`GIVE_UP_AFTER`] failed rounds in a row on the same block the round says
+//! [`Round::Stuck`], and the caller stops with the error (usually a block of a newer runtime
+//! that this build cannot decode; [`Chain::ensure_same_runtime`] says which).
 
 use std::{fmt::Display, future::Future, path::PathBuf, time::Duration};
 
 use commons_runtime::{BlockNumber, RuntimeEvent};
 
-use crate::{Chain, ClientError};
+use crate::{service::write_atomically, Chain, ClientError};
 
 /// How long a follower usually waits between rounds: about a block's share of a second.
 pub const POLL_INTERVAL: Duration = Duration::from_secs(1);
+
+/// How many rounds in a row the reader may fail on the same block before the follower gives up
+/// on it ([`Round::Stuck`]): about a minute at [`POLL_INTERVAL`], ten blocks.
+pub const GIVE_UP_AFTER: u32 = 60;
 
 /// The next block a chain follower reads events from, kept in a file across restarts so that a
 /// restarted follower catches up on what it missed.
@@ -34,7 +43,7 @@ impl Cursor {
 
 	/// Saves `next` as the block to read next.
 	pub fn save(&self, next: BlockNumber) -> Result<(), ClientError> {
-		std::fs::write(&self.0, next.to_string()).map_err(|error| ClientError::Io {
+		write_atomically(&self.0, next.to_string().as_bytes()).map_err(|error| ClientError::Io {
 			action: format!("cannot save the cursor {}", self.0.display()),
 			error,
 		})
@@ -48,10 +57,32 @@ pub struct Follower {
 	next: BlockNumber,
 	/// Where the follower reports what went wrong in a round (the caller's log).
 	warn: fn(&str),
+	/// The reader's failures on `next` so far.
+	failures: FailureStreak,
+}
+
+/// The reader's failed rounds in a row on one block, and the last error reported.
+#[derive(Default)]
+struct FailureStreak {
+	rounds: u32,
+	reported: Option<String>,
+}
+
+impl FailureStreak {
+	/// Notes a failed round with `error`: whether to report it (it differs from the last one
+	/// reported), and whether the follower should give up.
+	fn failed(&mut self, error: String) -> (bool, bool) {
+		self.rounds = self.rounds.saturating_add(1);
+		let new = self.reported.as_ref() != Some(&error);
+		if new {
+			self.reported = Some(error);
+		}
+		(new, self.rounds >= GIVE_UP_AFTER)
+	}
 }
 
 /// What one [`Follower::round`] found.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Round {
 	/// The node could not be reached (reported to the follower's `warn`).
 	Unreachable,
@@ -68,13 +99,21 @@ pub enum Round {
 		/// Whether the reader read the new blocks.
 		read: bool,
 	},
+	/// The reader failed on block `at` [`GIVE_UP_AFTER`] rounds in a row, the last time with
+	/// `error`: the caller should stop rather than try forever.
+	Stuck {
+		/// The first block not read.
+		at: BlockNumber,
+		/// The reader's last error.
+		error: String,
+	},
 }
 
 impl Round {
 	/// The node's best block, if the node answered.
 	pub fn best(&self) -> Option<BlockNumber> {
 		match self {
-			Round::Unreachable => None,
+			Round::Unreachable | Round::Stuck { .. } => None,
 			Round::NoNewBlock { best } | Round::NewBlocks { best, .. } => Some(*best),
 		}
 	}
@@ -94,7 +133,7 @@ impl Follower {
 			Some(block) => block,
 			None => chain.best_number().await?,
 		};
-		Ok(Self { chain, cursor, next, warn })
+		Ok(Self { chain, cursor, next, warn, failures: FailureStreak::default() })
 	}
 
 	/// The next block to read.
@@ -106,7 +145,8 @@ impl Follower {
 	/// read, hands `reader` the range `next..=best` (first and last block). When `reader`
 	/// succeeds, those blocks are done: the next round starts after them, and the cursor is
 	/// saved. When it fails, a block could not be read: the same blocks, and any new ones, are
-	/// handed over again next round, since their events may have been missed.
+	/// handed over again next round, since their events may have been missed, until the reader
+	/// has failed [`GIVE_UP_AFTER`] rounds in a row ([`Round::Stuck`]).
 	pub async fn round<F, Fut, E>(&mut self, reader: F) -> Round
 	where
 		F: FnOnce(BlockNumber, BlockNumber) -> Fut,
@@ -126,17 +166,43 @@ impl Follower {
 		let read = match reader(self.next, best).await {
 			Ok(()) => {
 				self.next = best + 1;
+				self.failures = FailureStreak::default();
 				if let Err(error) = self.cursor.save(self.next) {
 					(self.warn)(&error.to_string());
 				}
 				true
 			}
 			Err(error) => {
-				(self.warn)(&format!("cannot read blocks {}..={best}: {error}", self.next));
+				let error = error.to_string();
+				let (report, give_up) = self.failures.failed(error.clone());
+				if report {
+					(self.warn)(&format!(
+						"cannot read blocks {}..={best} (retrying each round; said once): {error}",
+						self.next
+					));
+				}
+				if give_up {
+					return Round::Stuck { at: self.next, error };
+				}
 				false
 			}
 		};
 		Round::NewBlocks { best, read }
+	}
+}
+
+impl Round {
+	/// The error to stop with after [`Round::Stuck`] at block `at` with `error`, saying whether
+	/// the chain now runs a runtime other than this program's (the usual reason a block cannot
+	/// be decoded).
+	pub async fn stuck_error(chain: &Chain, at: BlockNumber, error: &str) -> ClientError {
+		let why = match chain.ensure_same_runtime().await {
+			Err(mismatch) => mismatch.to_string(),
+			Ok(()) => "the node runs this program's runtime".into(),
+		};
+		ClientError::Other(format!(
+			"gave up on block {at} after {GIVE_UP_AFTER} rounds: {error} ({why})"
+		))
 	}
 }
 
@@ -158,6 +224,16 @@ pub async fn events_between(
 mod tests {
 	use super::*;
 	use std::sync::atomic::{AtomicUsize, Ordering};
+
+	#[test]
+	fn a_failing_block_is_reported_once_per_error_and_given_up_on() {
+		let mut streak = FailureStreak::default();
+		assert_eq!(streak.failed("undecodable event".into()), (true, false));
+		for _ in 2..GIVE_UP_AFTER {
+			assert_eq!(streak.failed("undecodable event".into()), (false, false), "said once");
+		}
+		assert_eq!(streak.failed("node timed out".into()), (true, true), "a new error, and done");
+	}
 
 	#[test]
 	fn a_cursor_remembers_the_next_block_and_starts_empty() {

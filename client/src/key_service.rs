@@ -30,7 +30,8 @@
 //! restart. The directory also keeps `cursor`, the next block to read, so a restarted service
 //! catches up on the assignments it missed: it follows the chain with a
 //! [`Follower`](crate::follow::Follower), as the compute node does. Each release is an event on
-//! chain and a line in the service's log; each refusal is a line in the log, once.
+//! chain and a line in the service's log; each refusal is a line in the log, once. SIGTERM or
+//! SIGINT stops it between rounds.
 
 use std::{
 	collections::BTreeMap,
@@ -46,10 +47,14 @@ use sp_core::{sr25519, Pair};
 
 use crate::{
 	confidential::{seal_dataset_key, DatasetKey},
-	follow::{events_between, Cursor, Follower, POLL_INTERVAL},
+	follow::{events_between, Cursor, Follower, Round, POLL_INTERVAL},
 	measurement::MeasurementArg,
+	service::StopSignal,
 	Chain, ClientError,
 };
+
+/// The target of the key service's log lines.
+const LOG_TARGET: &str = "commons::key_service";
 
 /// How many blocks an unconfirmed release waits before it is sent again.
 const RESEND_AFTER_BLOCKS: BlockNumber = 10;
@@ -89,6 +94,8 @@ impl KeyServiceCmd {
 	/// Runs the service of the dataset owner holding `pair`, following `chain`, until it is
 	/// stopped.
 	pub async fn run(&self, chain: Chain, pair: sr25519::Pair) -> Result<(), ClientError> {
+		let stop = StopSignal::listen()
+			.map_err(|error| ClientError::Io { action: "cannot handle SIGTERM".into(), error })?;
 		if !chain.is_local() && !self.trust_remote_node {
 			return Err(ClientError::Other(
 				"the key service follows only a node on this machine, whose answers it can trust: \
@@ -102,9 +109,12 @@ impl KeyServiceCmd {
 		// enclaves with data, and then only if its genesis says so too.
 		let development = matches!(chain.chain_type().await?.as_str(), "Development" | "Local");
 		let cursor = Cursor::new(self.keys_dir.join("cursor"));
-		let mut follower = Follower::start(chain.clone(), cursor, self.from_block, |message| {
-			eprintln!("{message}")
-		})
+		let mut follower = Follower::start(
+			chain.clone(),
+			cursor,
+			self.from_block,
+			|message| log::warn!(target: LOG_TARGET, "{message}"),
+		)
 		.await?;
 		let mut service = KeyService {
 			owner: AccountId::from(pair.public()),
@@ -118,20 +128,31 @@ impl KeyServiceCmd {
 			},
 			pending: BTreeMap::new(),
 		};
-		eprintln!(
+		log::info!(
+			target: LOG_TARGET,
 			"key service of {} following from block {}, keys in {}",
 			service.owner,
 			follower.next_block(),
 			self.keys_dir.display()
 		);
 		loop {
+			if stop.is_asked() {
+				log::info!(target: LOG_TARGET, "stopped");
+				return Ok(());
+			}
 			let round = follower.round(|from, to| service.note_assignments(from, to)).await;
+			if let Round::Stuck { at, error } = round {
+				return Err(Round::stuck_error(&service.chain, at, &error).await);
+			}
 			if round.best().is_some() {
 				if let Err(error) = service.release_pending().await {
-					eprintln!("{error}");
+					log::warn!(target: LOG_TARGET, "{error}");
 				}
 			}
-			tokio::time::sleep(POLL_INTERVAL).await;
+			tokio::select! {
+				_ = tokio::time::sleep(POLL_INTERVAL) => {},
+				_ = stop.asked() => {},
+			}
 		}
 	}
 }
@@ -223,19 +244,27 @@ impl KeyService {
 			match next {
 				Next::Drop => continue,
 				Next::Refuse(reason) => {
-					eprintln!("task {task:?}: the key is not released to {worker}: {reason}");
+					log::warn!(
+						target: LOG_TARGET,
+						"task {task:?}: the key is not released to {worker}: {reason}"
+					);
 					continue;
 				}
 				Next::Wait(reason) => {
 					if owed.waiting_for.as_ref() != Some(&reason) {
-						eprintln!("task {task:?}, worker {worker}: waiting: {reason}");
+						log::info!(
+							target: LOG_TARGET,
+							"task {task:?}, worker {worker}: waiting: {reason}"
+						);
 						owed.waiting_for = Some(reason);
 					}
 				}
 				Next::Send(dataset, recipient) => {
 					match self.send(task, &worker, dataset, &recipient).await {
 						Ok(()) => owed.sent_at = Some(finalized_number),
-						Err(error) => eprintln!("task {task:?}, worker {worker}: {error}"),
+						Err(error) => {
+							log::warn!(target: LOG_TARGET, "task {task:?}, worker {worker}: {error}")
+						}
 					}
 				}
 			}
@@ -257,7 +286,10 @@ impl KeyService {
 		let call =
 			pallet_contribution::Call::release_dataset_key { task, worker: worker.clone(), sealed };
 		self.chain.sign_and_submit(RuntimeCall::Contribution(call), &self.pair).await?;
-		eprintln!("sent dataset {dataset}'s key, sealed to {worker}'s enclave, for task {task:?}");
+		log::info!(
+			target: LOG_TARGET,
+			"sent dataset {dataset}'s key, sealed to {worker}'s enclave, for task {task:?}"
+		);
 		Ok(())
 	}
 

@@ -16,6 +16,10 @@
 //! - [`confidential`] encrypts datasets and seals their keys to enclaves, and seals confidential
 //!   tasks' results to their beneficiaries' result keys; [`key_service`] is the dataset owner's
 //!   service that releases dataset keys.
+//! - [`keys`] is where the tools get the key they sign with (`--key`, a key file,
+//!   `COMMONS_KEY`).
+//! - [`service`] is what the long-running programs share: logs, stopping on SIGTERM, atomic
+//!   state files.
 
 mod chain;
 pub mod confidential;
@@ -24,12 +28,14 @@ pub mod error;
 pub mod fetch;
 pub mod follow;
 pub mod key_service;
+pub mod keys;
 pub mod market;
 pub mod measurement;
 mod reads;
+pub mod service;
 mod submission;
 
-pub use chain::Chain;
+pub use chain::{Chain, RuntimeVersionSummary};
 pub use error::{describe, ClientError, DispatchFailure};
 pub use follow::{Cursor, Follower};
 pub use jsonrpsee::{core::params::ArrayParams, rpc_params};

@@ -1,69 +1,52 @@
-//! The market as a requester sees it: the orders their owners published (presigned) on chain,
-//! and the choice of offers a request can be matched with ([`cheapest_offers`], or why there
-//! is none: [`NoCompatibleOffer`]).
+//! The market as a requester sees it: the chain's order book (the orders their owners
+//! presigned, listed by market, best first), and the choice of offers a request can be matched
+//! with ([`cheapest_offers`], or why there is none: [`NoCompatibleOffer`]).
 //!
-//! The chain stores only the hashes of presigned orders; their contents are in the
-//! `presign_order` transactions of the blocks. [`published_orders`] reads them back from the
-//! blocks and keeps those the chain still holds presigned, with volume left and not expired.
+//! The book is read through the marketplace's runtime API, one call per market
+//! ([`order_book`]); the client reads no block history, so finding offers costs the same on a
+//! chain of any age.
 
 use std::fmt;
 
-use commons_runtime::{AccountId, Balance, BlockNumber, Hash, Runtime, RuntimeCall};
+use commons_runtime::{Balance, BlockNumber, Runtime};
 use pallet_marketplace::{
-	check_compatibility, AppId, AppOrder, CategoryId, DatasetId, DatasetOrder, Order, RequestOrder,
-	WorkerpoolOrder,
+	book::MAX_BOOK_PAGE, check_compatibility, AppId, AppOrder, BookEntry, CategoryId, DatasetId,
+	DatasetOrder, Market, Order, RequestOrder, WorkerpoolOrder,
 };
 
 use crate::{Chain, ClientError};
 
-/// An order its owner published and that can still be matched.
-#[derive(Clone, Debug)]
-pub struct Published {
-	/// The order, as its owner presigned it.
-	pub order: Order<Runtime>,
-	/// Its hash, the key the chain holds it presigned under.
-	pub hash: Hash,
-	/// Who presigned it.
-	pub owner: AccountId,
-	/// Tasks still available from it.
-	pub remaining: u32,
+/// A listed order that can still be matched: the order, its hash, who presigned it and how many
+/// tasks it still sells.
+pub type Published = BookEntry<Runtime>;
+
+/// The orders listed in `market` that can be matched in the next block, best first; workerpool
+/// orders only if they serve at least `min_trust`; at most `limit` (and at most
+/// [`MAX_BOOK_PAGE`]).
+pub async fn order_book(
+	chain: &Chain,
+	market: Market,
+	min_trust: u32,
+	limit: u32,
+) -> Result<Vec<Published>, ClientError> {
+	chain
+		.runtime_api("MarketplaceApi_order_book", (market, min_trust, limit.min(MAX_BOOK_PAGE)))
+		.await
 }
 
-/// The orders published in blocks `from..=best` that can still be matched at the best block.
-pub async fn published_orders(
+/// The listed offers `request` could be matched with: its app's and its dataset's orders, and
+/// the workerpool orders of its category serving its trust, the cheapest of each market.
+pub async fn offers_for(
 	chain: &Chain,
-	from: BlockNumber,
+	request: &RequestOrder<Runtime>,
 ) -> Result<Vec<Published>, ClientError> {
-	let best = chain.best_number().await?;
-	// The chain matches no order expiring further ahead than this (governance may have lowered
-	// the lifetime since an order was presigned).
-	let furthest = best
-		.saturating_add(1)
-		.saturating_add(chain.protocol_parameters().await?.max_order_lifetime);
-	let mut found = Vec::new();
-	for number in from..=best {
-		for call in chain.block_calls(number).await? {
-			let RuntimeCall::Marketplace(pallet_marketplace::Call::presign_order { order }) = call
-			else {
-				continue;
-			};
-			// A match lands in the next block at the earliest.
-			if order
-				.expiry()
-				.is_some_and(|last_block| best >= last_block || last_block > furthest)
-			{
-				continue;
-			}
-			let hash: Hash = chain.runtime_api("MarketplaceApi_order_hash", &order).await?;
-			let Some(owner) = chain.presigned(hash).await? else { continue };
-			let remaining: u32 =
-				chain.runtime_api("MarketplaceApi_remaining_volume", &order).await?;
-			if remaining > 0 && !found.iter().any(|known: &Published| known.hash == hash) {
-				found.push(Published { order, hash, owner, remaining });
-			}
-		}
+	let mut markets = vec![Market::App(request.app), Market::Workerpool(request.category)];
+	markets.extend(request.dataset.map(Market::Dataset));
+	let mut offers = Vec::new();
+	for market in markets {
+		offers.extend(order_book(chain, market, request.trust, MAX_BOOK_PAGE).await?);
 	}
-	Ok(found)
+	Ok(offers)
 }
 
 /// The latest expiry the chain accepts now for an order: its best block plus the
@@ -228,7 +211,7 @@ pub fn cheapest_offers(
 #[cfg(test)]
 mod tests {
 	use super::*;
-	use commons_runtime::CMN;
+	use commons_runtime::{AccountId, CMN};
 	use pallet_marketplace::{tag, Payer, Restriction, Tag};
 
 	fn account(byte: u8) -> AccountId {
@@ -271,7 +254,7 @@ mod tests {
 			.enumerate()
 			.map(|(index, order)| Published {
 				order,
-				hash: Hash::repeat_byte(index as u8),
+				hash: commons_runtime::Hash::repeat_byte(index as u8),
 				owner: account(index as u8),
 				remaining: 1,
 			})

@@ -16,6 +16,15 @@ use crate::{Chain, ClientError, DispatchFailure};
 /// How long a transaction may take to appear in a block.
 const INCLUSION_TIMEOUT: Duration = Duration::from_secs(60);
 
+/// How many blocks a transaction stays valid for after the block it was signed at (about 6
+/// minutes): long past [`INCLUSION_TIMEOUT`], and a transaction lost on the way can never be
+/// replayed later.
+const MORTAL_PERIOD: u64 = 64;
+
+/// How far finality may lag behind the best block for a transaction still to be anchored at the
+/// last finalized block (which no fork can drop); beyond it, the best block anchors it.
+const MAX_FINALITY_LAG: u32 = 16;
+
 /// Who a tool's calls are made by: a key acting for its own account, or a hot key acting as a
 /// proxy of a cold account, which holds the funds and is the one the calls act for.
 #[derive(Clone)]
@@ -68,17 +77,31 @@ impl Signer {
 }
 
 impl Chain {
-	/// Signs `call` with `signer`'s key (immortal, at its next nonce, no tip) and submits it;
-	/// returns the extrinsic.
+	/// Signs `call` with `signer`'s key (mortal: valid for [`MORTAL_PERIOD`] blocks from the
+	/// last finalized block, or from the best one if finality lags more than
+	/// [`MAX_FINALITY_LAG`] blocks; at its next nonce; no tip) and submits it; returns the
+	/// extrinsic. A node
+	/// whose runtime encodes transactions differently from this program's is refused before
+	/// anything is signed ([`ClientError::IncompatibleRuntime`]).
 	pub async fn sign_and_submit(
 		&self,
 		call: RuntimeCall,
 		signer: &sr25519::Pair,
 	) -> Result<UncheckedExtrinsic, ClientError> {
 		let chain = self.chain_identity().await?;
+		let best = self.best_number().await?;
+		let finalized = self.finalized_hash().await?;
+		let finalized_number = self.block_number(finalized).await?;
+		let (from_number, from_hash) = if best.saturating_sub(finalized_number) <= MAX_FINALITY_LAG
+		{
+			(finalized_number, finalized)
+		} else {
+			(best, self.block_hash(best).await?)
+		};
+		let lifetime = Lifetime::Mortal { period: MORTAL_PERIOD, from_number, from_hash };
 		let account = AccountId::from(signer.public());
 		let nonce = self.next_nonce(&account).await?;
-		let extrinsic = sign(call, signer, nonce, Lifetime::Immortal, 0, &chain);
+		let extrinsic = sign(call, signer, nonce, lifetime, 0, &chain);
 		self.submit(&extrinsic).await?;
 		Ok(extrinsic)
 	}

@@ -18,6 +18,7 @@ use std::{
 use commons_client::{
 	confidential::{decrypt_dataset, seal_output, SEALED_RESULT_FILE},
 	fetch::fetch_checked,
+	service::write_atomically,
 	Chain,
 };
 use commons_runtime::Runtime;
@@ -158,7 +159,7 @@ pub fn publish_sealed(
 	fs::create_dir_all(results)
 		.map_err(|error| format!("cannot create {}: {error}", results.display()))?;
 	let file = results.join(SEALED_RESULT_FILE);
-	fs::write(&file, sealed)
+	write_atomically(&file, &sealed)
 		.map_err(|error| format!("cannot write {}: {error}", file.display()))?;
 	fs::remove_dir_all(plain)
 		.map_err(|error| format!("cannot remove the sealed output {}: {error}", plain.display()))

@@ -4,7 +4,8 @@
 //!
 //! On disk it is the file `state` in the work directory: one line per task, its id and its
 //! digest as `0x`-prefixed hex separated by a space, then ` pending` while the vote on it is not
-//! submitted; rewritten whole on every change. Lines with fewer than two fields are skipped.
+//! submitted; rewritten whole on every change, atomically (a crash leaves the old file or the
+//! new one). Lines with fewer than two fields are skipped.
 
 use std::{
 	collections::{BTreeMap, BTreeSet},
@@ -12,6 +13,7 @@ use std::{
 	path::{Path, PathBuf},
 };
 
+use commons_client::service::write_atomically;
 use pallet_contribution::{ResultDigest, TaskId};
 use sp_core::H256;
 
@@ -89,7 +91,8 @@ impl DigestStore {
 				false => format!("{task:?} {digest:?}\n"),
 			})
 			.collect();
-		fs::write(&self.path, text).map_err(|error| format!("cannot save state: {error}"))
+		write_atomically(&self.path, text.as_bytes())
+			.map_err(|error| format!("cannot save state: {error}"))
 	}
 }
 

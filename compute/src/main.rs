@@ -9,12 +9,18 @@
 //! work directory: `state`, the digest of each task it computed
 //! ([`DigestStore`]); `cursor`, the next block to read; `results/<task>/`, each task's output.
 //! So a restarted compute node catches up, and neither recomputes nor votes twice.
+//!
+//! It runs as a service: SIGTERM or SIGINT stops it after the step in progress (every state
+//! file is written atomically), and it logs through `log` with time and level on stderr,
+//! filtered by `RUST_LOG`.
 
 use std::{fs, ops::ControlFlow, sync::Arc};
 
 use clap::Parser;
 use commons_client::{
 	follow::{Cursor, Follower, Round, POLL_INTERVAL},
+	keys::signing_key,
+	service::{init_logging, StopSignal},
 	Chain,
 };
 use commons_compute::{
@@ -29,35 +35,11 @@ use commons_compute::{
 	worker::{Settings, Worker},
 	LOG_TARGET,
 };
-use sp_core::{sr25519, Pair};
 use tokio::net::TcpListener;
-
-/// Prints the compute node's log records on stderr, each as its bare message: operators (and
-/// the end-to-end tests) read them there. Records of other targets are left out, as they were
-/// before the node logged through `log`.
-struct StderrLog;
-
-impl log::Log for StderrLog {
-	fn enabled(&self, metadata: &log::Metadata) -> bool {
-		metadata.target().starts_with(LOG_TARGET) && metadata.level() <= log::Level::Info
-	}
-
-	fn log(&self, record: &log::Record) {
-		if self.enabled(record.metadata()) {
-			eprintln!("{}", record.args());
-		}
-	}
-
-	fn flush(&self) {}
-}
-
-static STDERR_LOG: StderrLog = StderrLog;
 
 #[tokio::main]
 async fn main() {
-	if log::set_logger(&STDERR_LOG).is_ok() {
-		log::set_max_level(log::LevelFilter::Info);
-	}
+	init_logging("warn,commons=info");
 	if let Err(error) = run(Options::parse()).await {
 		log::error!(target: LOG_TARGET, "commons-compute: {error}");
 		std::process::exit(1);
@@ -65,8 +47,9 @@ async fn main() {
 }
 
 async fn run(options: Options) -> Result<(), String> {
-	let pair = sr25519::Pair::from_string(&options.key, None)
-		.map_err(|error| format!("bad --key: {error:?}"))?;
+	let stop = StopSignal::listen().map_err(|error| format!("cannot handle SIGTERM: {error}"))?;
+	let pair =
+		signing_key(options.key.as_deref(), |warning| log::warn!(target: LOG_TARGET, "{warning}"))?;
 	let chain = Chain::new("node", &options.rpc)?;
 	chain.ensure_same_runtime().await?;
 	options.check_test_modes(&chain).await?;
@@ -75,7 +58,14 @@ async fn run(options: Options) -> Result<(), String> {
 	fs::create_dir_all(&options.work_dir)
 		.map_err(|error| format!("cannot create {}: {error}", options.work_dir.display()))?;
 	let digests = DigestStore::load(&options.work_dir)?;
-	let metrics = options.prometheus_port.map(Metrics::serve).transpose()?;
+	let metrics_ip: std::net::IpAddr = match options.prometheus_external {
+		true => [0, 0, 0, 0].into(),
+		false => [127, 0, 0, 1].into(),
+	};
+	let metrics = options
+		.prometheus_port
+		.map(|port| Metrics::serve(metrics_ip, port))
+		.transpose()?;
 
 	let (pushed, mut pushes) = tokio::sync::mpsc::unbounded_channel();
 	let results_url = match options.listen {
@@ -122,6 +112,9 @@ async fn run(options: Options) -> Result<(), String> {
 	if let Some(quotes) = quotes {
 		upkeep = upkeep.with_quote_provider(quotes);
 	}
+	if options.dry_run {
+		return dry_run(&upkeep, &chain).await;
+	}
 	upkeep.start().await?;
 	let settings = Settings {
 		account: account.clone(),
@@ -139,10 +132,17 @@ async fn run(options: Options) -> Result<(), String> {
 		follower.next_block()
 	);
 	loop {
-		// A block that cannot be read is read again on the next round.
-		let round = follower.round(|from, to| worker.follow(from, to)).await;
-		if let Round::NewBlocks { best, .. } = round {
-			upkeep.on_new_block(best).await;
+		if stop.is_asked() {
+			log::info!(target: LOG_TARGET, "stopped; its state is in {}", options.work_dir.display());
+			return Ok(());
+		}
+		// A block that cannot be read is read again on the next round, up to a point.
+		match follower.round(|from, to| worker.follow(from, to)).await {
+			Round::NewBlocks { best, .. } => upkeep.on_new_block(best).await,
+			Round::Stuck { at, error } => {
+				return Err(Round::stuck_error(&chain, at, &error).await.into())
+			}
+			Round::Unreachable | Round::NoNewBlock { .. } => {}
 		}
 		if let ControlFlow::Break(task) = worker.work().await {
 			log::warn!(target: LOG_TARGET, "TEST MODE: exiting before revealing task {task:?}");
@@ -152,9 +152,26 @@ async fn run(options: Options) -> Result<(), String> {
 		tokio::select! {
 			Some(task) = pushes.recv() => worker.receive_push(task),
 			_ = tokio::time::sleep(POLL_INTERVAL) => {},
+			_ = stop.asked() => {},
 		}
 		while let Ok(task) = pushes.try_recv() {
 			worker.receive_push(task);
 		}
+	}
+}
+
+/// Prints what `--dry-run` checked, one line each, and fails if anything is not ready. The
+/// configuration, the work directory, the endpoint's and the metrics' addresses, the chain
+/// connection and its runtime were checked on the way here (any failure stopped the node).
+async fn dry_run(upkeep: &Upkeep, chain: &Chain) -> Result<(), String> {
+	let runtime = chain.runtime_version().await?;
+	println!("ready: the node runs {runtime} ({})", chain.chain_type().await?);
+	let findings = upkeep.check().await?;
+	for finding in &findings {
+		println!("{}: {}", if finding.ready { "ready" } else { "NOT READY" }, finding.what);
+	}
+	match findings.iter().filter(|finding| !finding.ready).count() {
+		0 => Ok(()),
+		problems => Err(format!("dry run: {problems} thing(s) not ready")),
 	}
 }

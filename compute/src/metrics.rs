@@ -1,13 +1,16 @@
 //! The compute node's Prometheus metrics, served by `substrate-prometheus-endpoint` as the node's
 //! own are.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
-use prometheus_endpoint::{register, Counter, PrometheusError, Registry, U64};
+use prometheus_endpoint::{
+	exponential_buckets, register, Counter, Gauge, Histogram, HistogramOpts, PrometheusError,
+	Registry, U64,
+};
 
 use crate::LOG_TARGET;
 
-/// Counters of what the compute node did with the tasks it learnt of.
+/// What the compute node did with the tasks it learnt of, and what it has in hand.
 #[derive(Clone)]
 pub struct Metrics {
 	/// Tasks the compute node learnt it was assigned, by push or from the chain.
@@ -20,15 +23,23 @@ pub struct Metrics {
 	pub revealed: Counter<U64>,
 	/// Tasks it could not compute, contribute to or reveal.
 	pub failed: Counter<U64>,
+	/// Tasks assigned to it that it has not voted on yet (waiting for a dataset key, or to be
+	/// tried again), at the end of its last round.
+	pub waiting_to_vote: Gauge<U64>,
+	/// Tasks it voted on whose consensus it waits to reveal, at the end of its last round.
+	pub waiting_to_reveal: Gauge<U64>,
+	/// How long computing a task took, in seconds: fetching the app and dataset, running the
+	/// module, digesting (and sealing) its output.
+	pub computation_seconds: Histogram,
 }
 
 impl Metrics {
-	/// Registers the counters and serves them at `http://127.0.0.1:<port>/metrics` for as long
-	/// as the process runs. Must be called within a tokio runtime.
-	pub fn serve(port: u16) -> Result<Self, String> {
+	/// Registers the metrics and serves them at `http://<ip>:<port>/metrics` for as long as the
+	/// process runs. Must be called within a tokio runtime.
+	pub fn serve(ip: IpAddr, port: u16) -> Result<Self, String> {
 		let registry = Registry::new();
 		let metrics = Self::register(&registry).map_err(|error| error.to_string())?;
-		let address = SocketAddr::from(([127, 0, 0, 1], port));
+		let address = SocketAddr::new(ip, port);
 		tokio::spawn(async move {
 			if let Err(error) = prometheus_endpoint::init_prometheus(address, registry).await {
 				log::error!(target: LOG_TARGET, "commons-compute: metrics on {address}: {error}");
@@ -37,7 +48,7 @@ impl Metrics {
 		Ok(metrics)
 	}
 
-	/// Registers the counters in `registry`.
+	/// Registers the metrics in `registry`.
 	pub fn register(registry: &Registry) -> Result<Self, PrometheusError> {
 		let counter = |name: &str, help: &str| {
 			register(Counter::new(format!("commons_compute_tasks_{name}_total"), help)?, registry)
@@ -48,6 +59,31 @@ impl Metrics {
 			contributed: counter("contributed", "Contributions submitted")?,
 			revealed: counter("revealed", "Reveals submitted")?,
 			failed: counter("failed", "Tasks that could not be computed, contributed or revealed")?,
+			waiting_to_vote: register(
+				Gauge::new(
+					"commons_compute_tasks_waiting_to_vote",
+					"Assigned tasks not voted on yet, at the end of the last round",
+				)?,
+				registry,
+			)?,
+			waiting_to_reveal: register(
+				Gauge::new(
+					"commons_compute_tasks_waiting_to_reveal",
+					"Tasks voted on whose reveal is awaited, at the end of the last round",
+				)?,
+				registry,
+			)?,
+			computation_seconds: register(
+				Histogram::with_opts(
+					HistogramOpts::new(
+						"commons_compute_computation_seconds",
+						"Time to fetch, run, digest and seal one task",
+					)
+					// 0.1 s to about 7 minutes.
+					.buckets(exponential_buckets(0.1, 2.0, 13)?),
+				)?,
+				registry,
+			)?,
 		})
 	}
 }

@@ -26,9 +26,10 @@ pub struct Options {
 	#[arg(long, default_value = "http://127.0.0.1:9944")]
 	pub rpc: String,
 
-	/// The worker's secret key URI (for example `//Dave` on a dev chain).
-	#[arg(long)]
-	pub key: String,
+	/// The worker's key: a secret URI (`//Dave` on a development chain), or the path of a file
+	/// only the node's user can read that holds one. Without it, `COMMONS_KEY` holds the URI.
+	#[arg(long, value_name = "URI|FILE")]
+	pub key: Option<String>,
 
 	/// Works for this account (SS58) as its `ComputeNode` proxy: `--key` is then a hot key the
 	/// account added with `proxy.addProxy(<key>, ComputeNode, 0)`. The key signs and pays for
@@ -80,9 +81,20 @@ pub struct Options {
 	#[arg(long)]
 	pub attestation_dir: Option<PathBuf>,
 
-	/// Serves Prometheus metrics on this port of 127.0.0.1 at `/metrics`.
+	/// Serves Prometheus metrics on this port at `/metrics`: of 127.0.0.1, or of every
+	/// interface with `--prometheus-external`.
 	#[arg(long)]
 	pub prometheus_port: Option<u16>,
+
+	/// Serves the Prometheus metrics on every interface, for a Prometheus on another machine.
+	#[arg(long, requires = "prometheus_port")]
+	pub prometheus_external: bool,
+
+	/// Checks the configuration, the chain connection and runtime, the key's funds, the pool
+	/// membership and the enclave, prints what it found and exits (status 1 if something is
+	/// not ready), without submitting anything or working.
+	#[arg(long)]
+	pub dry_run: bool,
 
 	/// TEST ONLY, refused outside development chains: corrupt every result before voting, to
 	/// play a cheating worker.

@@ -21,7 +21,10 @@
 
 use std::{fs, path::Path};
 
-use commons_client::confidential::{open_dataset_key, DatasetKey};
+use commons_client::{
+	confidential::{open_dataset_key, DatasetKey},
+	service::write_atomically,
+};
 use pallet_attestation::{EnclaveKeys, TeeKind};
 use pallet_contribution::{SealedDatasetKey, TaskId};
 use pallet_marketplace::Measurement;
@@ -70,15 +73,23 @@ impl SimulatedEnclave {
 			Ok(bytes) => bytes
 				.try_into()
 				.map_err(|_| format!("{} is not 64 bytes of enclave secrets", path.display()))?,
-			Err(_) => {
+			// Only a first start creates them: secrets that exist but cannot be read now are an
+			// error, never silently replaced (the enclave's registration names their keys).
+			Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
 				let mut secrets = [0u8; 64];
 				let (_, signing_seed) = ed25519::Pair::generate();
 				let (_, encryption_seed) = ed25519::Pair::generate();
 				secrets[..32].copy_from_slice(&signing_seed);
 				secrets[32..].copy_from_slice(&encryption_seed);
-				fs::write(path, secrets)
+				write_atomically(path, &secrets)
 					.map_err(|error| format!("cannot keep the enclave's secrets: {error}"))?;
 				secrets
+			}
+			Err(error) => {
+				return Err(format!(
+					"cannot read the enclave's secrets {}: {error}",
+					path.display()
+				))
 			}
 		};
 		let mut signing_seed = [0u8; 32];

@@ -271,6 +271,96 @@ impl Upkeep {
 	}
 }
 
+/// One thing `--dry-run` checked, and whether it is ready for work.
+#[derive(Debug)]
+pub struct Finding {
+	/// Whether the compute node could start working as it is.
+	pub ready: bool,
+	/// What was found, in words.
+	pub what: String,
+}
+
+impl Finding {
+	fn new(ready: bool, what: String) -> Self {
+		Self { ready, what }
+	}
+}
+
+impl Upkeep {
+	/// What [`Upkeep::start`] would find, checked without submitting anything: the key's funds
+	/// for fees, the pool membership it would take, and the enclave it would register (for a
+	/// hardware enclave, a quote is taken to show the interface works).
+	pub async fn check(&self) -> Result<Vec<Finding>, String> {
+		let mut findings = Vec::new();
+		let payer = AccountId::from(sp_core::Pair::public(self.signer.pair()));
+		let free = self.chain.free_balance(&payer).await?;
+		findings.push(Finding::new(
+			free > 0,
+			format!("the signing key {payer} has {free} units free for fees"),
+		));
+		if let Some(pool) = &self.pool {
+			let finding = match self.chain.workerpool_of(&self.account).await? {
+				Some(current) if current == pool.workerpool => Finding::new(
+					true,
+					format!("{} is a member of workerpool {current}", self.account),
+				),
+				Some(other) => Finding::new(
+					false,
+					format!(
+						"{} is a member of workerpool {other}, not {}: leave it first",
+						self.account, pool.workerpool
+					),
+				),
+				None if self.signer.is_proxy() => Finding::new(
+					false,
+					format!(
+						"{} is not a member of workerpool {}, and a proxy cannot join for it: \
+						 join from the account",
+						self.account, pool.workerpool
+					),
+				),
+				None => Finding::new(
+					true,
+					format!(
+						"not a member of workerpool {} yet: joins it on start",
+						pool.workerpool
+					),
+				),
+			};
+			findings.push(finding);
+		}
+		if let Some(enclave) = &self.enclave {
+			let registered = self.chain.enclave(&self.account).await?;
+			let now = self.chain.now().await?;
+			let what = match registered {
+				Some(registered)
+					if registered.keys == enclave.keys && registered.expires_at > now =>
+				{
+					format!("its {:?} enclave is registered with these keys", enclave.kind)
+				}
+				Some(_) => format!(
+					"its registered enclave has other keys or expired: registers this {:?} \
+					 enclave on start",
+					enclave.kind
+				),
+				None => format!("registers its {:?} enclave on start", enclave.kind),
+			};
+			findings.push(Finding::new(true, what));
+			if let Some(quotes) = &self.quotes {
+				let (_, report_data) = self.report_data(&enclave.keys).await?;
+				findings.push(match take_quote(quotes.clone(), report_data).await {
+					Ok(quote) => Finding::new(
+						true,
+						format!("took a {:?} quote ({} bytes)", quotes.kind(), quote.len()),
+					),
+					Err(error) => Finding::new(false, error),
+				});
+			}
+		}
+		Ok(findings)
+	}
+}
+
 /// A quote carrying `report_data` from `quotes`, taken on a blocking thread (the hardware
 /// interfaces block while the quote is signed), sized for the chain.
 async fn take_quote(

@@ -283,6 +283,10 @@ impl<C: ChainView, R: Compute> Worker<C, R> {
 				self.count(|metrics| &metrics.failed);
 			}
 		}
+		if let Some(metrics) = &self.metrics {
+			metrics.waiting_to_vote.set(self.assigned.len() as u64);
+			metrics.waiting_to_reveal.set(self.revealing.len() as u64);
+		}
 		ControlFlow::Continue(())
 	}
 
@@ -383,7 +387,11 @@ impl<C: ChainView, R: Compute> Worker<C, R> {
 			Some(record) => Some(DatasetInput { record, key: None }),
 			None => None,
 		};
+		let started = std::time::Instant::now();
 		let digest = self.computer.compute(task_id, deal, dataset, seal_to).await?;
+		if let Some(metrics) = &self.metrics {
+			metrics.computation_seconds.observe(started.elapsed().as_secs_f64());
+		}
 		self.count(|metrics| &metrics.executed);
 		self.digests.remember(task_id, digest)?;
 		Ok(ControlFlow::Continue(digest))

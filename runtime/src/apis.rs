@@ -266,6 +266,7 @@ impl_runtime_apis! {
 		Block,
 		pallet_marketplace::Order<Runtime>,
 		pallet_marketplace::Deal<Runtime>,
+		pallet_marketplace::BookEntry<Runtime>,
 	> for Runtime {
 		fn deal(deal: pallet_marketplace::DealId) -> Option<pallet_marketplace::Deal<Runtime>> {
 			pallet_marketplace::Deals::<Runtime>::get(deal)
@@ -281,6 +282,14 @@ impl_runtime_apis! {
 
 		fn signing_payload(order: pallet_marketplace::Order<Runtime>) -> Vec<u8> {
 			Marketplace::any_signing_payload(&order)
+		}
+
+		fn order_book(
+			market: pallet_marketplace::Market,
+			min_trust: u32,
+			limit: u32,
+		) -> Vec<pallet_marketplace::BookEntry<Runtime>> {
+			Marketplace::order_book(market, min_trust, limit)
 		}
 	}
 

@@ -5,6 +5,7 @@
 
 use super::*;
 use alloc::{boxed::Box, format, vec};
+use codec::Encode;
 use frame_benchmarking::v2::*;
 use frame_support::{
 	traits::{
@@ -14,7 +15,10 @@ use frame_support::{
 	BoundedVec,
 };
 use frame_system::{pallet_prelude::BlockNumberFor, RawOrigin};
-use sp_runtime::{traits::Bounded, Percent};
+use sp_runtime::{
+	traits::{Bounded, Saturating},
+	Percent,
+};
 
 /// What the benchmarks need from the runtime: accounts that can sign orders.
 pub trait BenchmarkHelper<AccountId, Signature> {
@@ -539,6 +543,38 @@ mod benchmarks {
 		#[extrinsic_call]
 		_(RawOrigin::Signed(caller.clone()), Some([9; 32]));
 		assert_eq!(ResultEncryptionKeys::<T>::get(caller), Some([9; 32]));
+	}
+
+	/// What a node spends answering one order book query of `n` listings of one market (each
+	/// read with its presignature and consumed volume). No call pays this weight: it is the
+	/// cost of a client's `MarketplaceApi_order_book` call, up to a full page.
+	#[benchmark]
+	fn order_book_page(n: Linear<1, { crate::book::MAX_BOOK_PAGE }>) {
+		let owner = funded_caller::<T>();
+		let app = create_app_of::<T>(&owner);
+		let price: BalanceOf<T> = T::Currency::minimum_balance();
+		for index in 0..n {
+			let order = AppOrder::<T> {
+				app,
+				// Listed in the reverse of their price order: the book sorts them.
+				price: price.saturating_mul((n - index).into()),
+				volume: 1,
+				tag: 0,
+				dataset_restriction: Restriction::Any,
+				workerpool_restriction: Restriction::Any,
+				requester_restriction: Restriction::Any,
+				salt: sp_io::hashing::blake2_256(&index.encode()),
+				expiry: Some(1_000u32.into()),
+			};
+			Pallet::<T>::presign_order(RawOrigin::Signed(owner.clone()).into(), Order::App(order))
+				.expect("the owner can pay the deposits");
+		}
+		let listed;
+		#[block]
+		{
+			listed = Pallet::<T>::order_book(Market::App(app), 0, n);
+		}
+		assert_eq!(listed.len(), n as usize);
 	}
 
 	impl_benchmark_test_suite!(Pallet, crate::mock::new_test_ext(), crate::mock::Test);

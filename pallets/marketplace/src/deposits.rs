@@ -59,9 +59,11 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
-	/// Forgets that `hash` was presigned and returns the deposit for it.
+	/// Forgets that `hash` was presigned, takes it out of the order book and returns the
+	/// deposit for it.
 	pub(crate) fn release_presignature(hash: OrderHash) -> DispatchResult {
 		if Presigned::<T>::take(hash).is_some() {
+			Self::delist_order(hash);
 			Self::return_deposit(Footprint::PresignedOrder(hash))?;
 		}
 		Ok(())

@@ -1,5 +1,6 @@
 //! What must hold between blocks ([`Pallet::do_try_state`]): the escrow holds exactly what live
-//! deals account for, and the registries' counters and deposits agree with their entries.
+//! deals account for, and the registries' counters and deposits agree with their entries, and the order book lists exactly
+//! the presigned orders.
 
 use crate::*;
 
@@ -65,6 +66,7 @@ impl<T: Config> Pallet<T> {
 				"a worker's pool does not list it"
 			);
 		}
+		Self::check_book()?;
 		Self::check_deposits()
 	}
 }

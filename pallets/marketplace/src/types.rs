@@ -480,6 +480,49 @@ impl<T: Config> Order<T> {
 	}
 }
 
+/// A part of the order book ([`crate::book`]): one app's orders, one dataset's, one category's
+/// workerpool orders or one category's requests.
+#[derive(
+	Clone,
+	Copy,
+	Debug,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+)]
+pub enum Market {
+	/// The orders selling this app.
+	App(AppId),
+	/// The orders selling this dataset.
+	Dataset(DatasetId),
+	/// The workerpool orders selling tasks of this category.
+	Workerpool(CategoryId),
+	/// The requests buying tasks of this category.
+	Request(CategoryId),
+}
+
+/// Where an order stands in its market: a price in big-endian bytes, so that the book's
+/// storage, iterated in key order, lists a market best first (see [`crate::Pallet::rank_of`]).
+pub type PriceRank = [u8; 16];
+
+/// A listed order that can be matched, as [`crate::Pallet::order_book`] answers it.
+#[derive(CloneNoBound, DebugNoBound, PartialEqNoBound, EqNoBound, Encode, Decode, TypeInfo)]
+#[scale_info(skip_type_params(T))]
+pub struct BookEntry<T: Config> {
+	/// The order's hash.
+	pub hash: OrderHash,
+	/// Who presigned it.
+	pub owner: AccountIdOf<T>,
+	/// How many tasks can still be bought from it.
+	pub remaining: u32,
+	/// The order.
+	pub order: Order<T>,
+}
+
 /// An order with its owner's signature, or with none if the owner presigned it on-chain.
 #[derive(
 	Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,

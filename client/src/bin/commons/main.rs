@@ -1,7 +1,7 @@
 //! `commons`: the requester's and providers' command line.
 //!
 //! Providers register apps, datasets and workerpools and publish (presign) their orders;
-//! requesters list what is on offer, `run` a task (match it with the cheapest compatible offers,
+//! requesters list what is on offer (the chain's order book), `run` a task (match it with the cheapest compatible offers,
 //! wait for the verified result, fetch it and check its digest) and look at deals and tasks.
 //! Owners of encrypted datasets run their key service with it (`key-service`); beneficiaries of
 //! confidential tasks create the key their results are sealed to with it (`result-key`).
@@ -15,19 +15,19 @@ use clap::{Args, Parser, Subcommand};
 use commons_client::{
 	confidential::{encrypt_dataset, DatasetKey, ResultKey},
 	fetch::fetch,
-	market::published_orders,
+	market::order_book,
 	Chain,
 };
 use commons_runtime::{AccountId, Runtime, RuntimeCall, RuntimeEvent};
 use pallet_marketplace::{
-	AppOrder, DatasetOrder, Order, PoolPolicy, Restriction, Tag, WorkerpoolOrder,
+	AppOrder, DatasetOrder, Market, Order, PoolPolicy, Restriction, Tag, WorkerpoolOrder,
 };
 use sha2::{Digest as _, Sha256};
 use sp_core::{sr25519, Pair};
 use sp_runtime::Percent;
 
 use amount::Amount;
-use commons_client::measurement::MeasurementArg;
+use commons_client::{keys::signing_key, measurement::MeasurementArg};
 
 #[derive(Parser, Debug)]
 #[command(name = "commons", about = "Buy and sell verified computation on a Commons chain")]
@@ -36,13 +36,15 @@ struct Cli {
 	#[arg(long, global = true, default_value = "http://127.0.0.1:9944")]
 	rpc: String,
 
-	/// The secret key URI of the account acting (for example `//Bob` on a dev chain). Defaults
-	/// to `//Alice`, except for `key-service`, which must be told whose datasets it serves.
-	#[arg(long, global = true)]
+	/// The key of the account acting: a secret URI (`//Bob` on a development chain), or the
+	/// path of a file only you can read that holds one. Without it, `COMMONS_KEY` holds the
+	/// URI. Commands that only read (`orders`, `deal`) need none; there is no default account.
+	#[arg(long, global = true, value_name = "URI|FILE")]
 	key: Option<String>,
 
 	/// Prints the answer of `account` and what a registration or publication created as one
-	/// JSON object, for scripts (`{"app": 3}`, `{"account": "5G…", "free": "1000"}`).
+	/// JSON object, for scripts (`{"app": 3}`, `{"account": "5G…", "free": "1000"}`), and the
+	/// listings of `orders` as a JSON array.
 	#[arg(long, global = true)]
 	json: bool,
 
@@ -190,11 +192,28 @@ enum Command {
 		#[command(flatten)]
 		offer: Offer,
 	},
-	/// Lists the published orders that can still be matched.
+	/// Lists one market of the chain's order book: the presigned orders that can still be
+	/// matched, best first (offers cheapest first, requests best-paying first).
+	#[command(group(clap::ArgGroup::new("market").required(true)))]
 	Orders {
-		/// The first block to look for published orders in.
+		/// The orders selling this app.
+		#[arg(long, group = "market")]
+		app: Option<u32>,
+		/// The orders selling this dataset.
+		#[arg(long, group = "market")]
+		dataset: Option<u32>,
+		/// The workerpool orders selling tasks of this category.
+		#[arg(long, group = "market", value_name = "CATEGORY")]
+		workerpools: Option<u32>,
+		/// The requests buying tasks of this category.
+		#[arg(long, group = "market", value_name = "CATEGORY")]
+		requests: Option<u32>,
+		/// Only workerpool orders serving at least this trust.
 		#[arg(long, default_value_t = 0)]
-		from_block: u32,
+		min_trust: u32,
+		/// The most orders to list (the chain answers at most 1,000).
+		#[arg(long, default_value_t = 100)]
+		limit: u32,
 	},
 	/// Runs a task: matches a request with the cheapest compatible offers, waits for the verified
 	/// result, fetches it and checks its digest.
@@ -256,6 +275,9 @@ impl Offer {
 
 #[tokio::main]
 async fn main() {
+	// Only the key service logs (its lines go to stderr, with time and level); the other
+	// commands print their answers.
+	commons_client::service::init_logging("warn,commons=info");
 	let cli = Cli::parse();
 	if let Err(error) = execute(cli).await {
 		eprintln!("commons: {error}");
@@ -286,6 +308,44 @@ async fn checksum_of(uri: &str) -> Result<[u8; 32], String> {
 	Ok(Sha256::digest(fetch(uri).await?).into())
 }
 
+/// A listing of the order book as JSON: the order's kind, what it sells or buys, its price per
+/// task in units (for a request, the most it pays a workerpool) and its terms.
+fn book_entry_json(entry: &commons_client::market::Published) -> serde_json::Value {
+	let (kind, id, price, category, trust, tag) = match &entry.order {
+		Order::App(order) => ("app", order.app, order.price, None, None, order.tag),
+		Order::Dataset(order) => ("dataset", order.dataset, order.price, None, None, order.tag),
+		Order::Workerpool(order) => (
+			"workerpool",
+			order.workerpool,
+			order.price,
+			Some(order.category),
+			Some(order.trust),
+			order.tag,
+		),
+		Order::Request(order) => (
+			"request",
+			order.app,
+			order.workerpool_max_price,
+			Some(order.category),
+			Some(order.trust),
+			order.tag,
+		),
+	};
+	serde_json::json!({
+		"hash": format!("{:?}", entry.hash),
+		"owner": entry.owner.to_string(),
+		"kind": kind,
+		"id": id,
+		"price": price.to_string(),
+		"remaining": entry.remaining,
+		"volume": entry.order.volume(),
+		"category": category,
+		"trust": trust,
+		"tag": tag,
+		"expiry": entry.order.expiry(),
+	})
+}
+
 /// What a registration or a publication created: its kind and its id.
 fn created(events: &[RuntimeEvent]) -> Option<(&'static str, serde_json::Value)> {
 	events.iter().find_map(|event| match event {
@@ -311,17 +371,35 @@ fn created(events: &[RuntimeEvent]) -> Option<(&'static str, serde_json::Value)>
 }
 
 async fn execute(cli: Cli) -> Result<(), String> {
-	let key = match (cli.key, &cli.command) {
-		(Some(key), _) => key,
-		(None, Command::KeyService(_)) => {
-			return Err("key-service needs --key: the key of the datasets' owner".into())
-		}
-		(None, _) => "//Alice".into(),
-	};
-	let pair =
-		sr25519::Pair::from_string(&key, None).map_err(|error| format!("bad --key: {error:?}"))?;
-	let account = AccountId::from(pair.public());
 	let chain = Chain::new("node", &cli.rpc)?;
+	// What only reads needs no key.
+	match cli.command {
+		Command::Orders { app, dataset, workerpools, requests, min_trust, limit } => {
+			let market = app
+				.map(Market::App)
+				.or(dataset.map(Market::Dataset))
+				.or(workerpools.map(Market::Workerpool))
+				.or(requests.map(Market::Request))
+				.expect("clap requires one market");
+			let book = order_book(&chain, market, min_trust, limit).await?;
+			if cli.json {
+				let listed: Vec<_> = book.iter().map(book_entry_json).collect();
+				println!("{}", serde_json::Value::Array(listed));
+			} else {
+				for entry in &book {
+					println!(
+						"{:?} by {} ({} left): {:?}",
+						entry.hash, entry.owner, entry.remaining, entry.order
+					);
+				}
+			}
+			return Ok(());
+		}
+		Command::Deal { deal } => return run::show_deal(&chain, deal).await,
+		_ => {}
+	}
+	let pair = signing_key(cli.key.as_deref(), |warning| eprintln!("commons: {warning}"))?;
+	let account = AccountId::from(pair.public());
 	let call = match cli.command {
 		Command::Account => {
 			let free = chain.free_balance(&account).await?;
@@ -442,17 +520,8 @@ async fn execute(cli: Cli) -> Result<(), String> {
 				expiry: Some(offer.expiry_or_latest(&chain).await?),
 			}))
 		}
-		Command::Orders { from_block } => {
-			for entry in published_orders(&chain, from_block).await? {
-				println!(
-					"{:?} by {} ({} left): {:?}",
-					entry.hash, entry.owner, entry.remaining, entry.order
-				);
-			}
-			return Ok(());
-		}
+		Command::Orders { .. } | Command::Deal { .. } => unreachable!("answered above"),
 		Command::Run(request) => return run::run(&chain, &pair, request).await,
-		Command::Deal { deal } => return run::show_deal(&chain, deal).await,
 		Command::Claim { deal, index } => return claim(&chain, &pair, deal, index).await,
 		Command::SubmitCollateral { file } => {
 			return collateral::submit(&chain, &pair, &file).await

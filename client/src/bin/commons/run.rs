@@ -10,7 +10,7 @@ use commons_client::{
 	confidential::{open_result, unpack_output, ResultKey, SEALED_RESULT_FILE},
 	digest::{digest, files},
 	fetch::fetch_result,
-	market::{cheapest_offers, latest_expiry, published_orders},
+	market::{cheapest_offers, latest_expiry, offers_for},
 	Chain,
 };
 use commons_runtime::{AccountId, Hash, Runtime, RuntimeCall, RuntimeEvent, Signature};
@@ -60,10 +60,6 @@ pub struct Request {
 	/// How long to wait for the result, in seconds.
 	#[arg(long, default_value_t = 900)]
 	timeout: u64,
-	/// The first block to look for published orders in (orders live at most the chain's
-	/// `MaxOrderLifetime`, so a long-running chain is read faster from a recent block).
-	#[arg(long, default_value_t = 0)]
-	from_block: u32,
 }
 
 /// Matches `request` with the cheapest compatible published offers, waits for the task's result,
@@ -117,7 +113,7 @@ pub async fn run(chain: &Chain, pair: &sr25519::Pair, request: Request) -> Resul
 			order.beneficiary
 		));
 	}
-	let published = published_orders(chain, request.from_block).await?;
+	let published = offers_for(chain, &order).await?;
 	let offers = cheapest_offers(&published, &order, dataset_encrypted)
 		.map_err(|no_offer| no_offer.to_string())?;
 	// A TEE deal's result is sealed to the beneficiary's key, when it has one: open it here, or

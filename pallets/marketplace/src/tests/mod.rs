@@ -1,5 +1,6 @@
 //! The marketplace's tests, one module per part of the protocol.
 
+mod book;
 mod deposits;
 mod matching;
 mod migrations;
