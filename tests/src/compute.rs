@@ -102,6 +102,12 @@ impl ComputeNode {
 		self.process.kill();
 	}
 
+	/// Stops it with SIGTERM and waits up to `timeout` for it to exit: its exit status, `None`
+	/// if it did not exit in time (it is then killed).
+	pub async fn terminate(&mut self, timeout: Duration) -> Option<std::process::ExitStatus> {
+		self.process.terminate(timeout).await
+	}
+
 	/// Starts the killed compute node again on the same work directory and ports, with `extra`
 	/// arguments added to its first ones.
 	pub fn restart(&mut self, extra: &[&str]) {

@@ -21,13 +21,18 @@
 //! - [`mod@cli`]: the `commons` command line, run as a dev key, and [`cli::RunRequest`], the
 //!   arguments of `commons run` by name.
 //! - [`chain`]: what the tests read from a chain: events, balances, scores, deals and tasks.
+//! - [`metadata`]: [`metadata::MetadataOnly`], a reader of storage and runtime API answers that
+//!   knows only the chain's metadata, as the ecosystem's clients do.
 
 use std::{
 	future::Future,
 	io::{Read, Write},
 	net::{TcpListener, TcpStream},
 	path::{Path, PathBuf},
-	sync::{Mutex, MutexGuard},
+	sync::{
+		atomic::{AtomicU32, Ordering},
+		Mutex, MutexGuard,
+	},
 	time::{Duration, Instant},
 };
 
@@ -35,6 +40,7 @@ pub mod chain;
 pub mod cli;
 pub mod compute;
 pub mod key_service;
+pub mod metadata;
 pub mod node;
 pub mod process;
 
@@ -74,12 +80,26 @@ fn built_binary(name: &str, variable: &str) -> PathBuf {
 	binary
 }
 
-/// A TCP port on 127.0.0.1 that nothing listens on right now.
+/// A TCP port that nothing listens on right now and that no other call of this process returns.
+///
+/// Ports come from below the kernel's ephemeral range (32768 and up on Linux): a port the OS
+/// hands out for `bind(0)` and then released can be taken by any outgoing connection (a node
+/// dialling its peers, an RPC client) before the process it was meant for binds it, and the
+/// node then silently serves RPC on a random port instead. Each test process starts at its own
+/// offset so that two test binaries running at once do not hand out the same ports.
 pub fn free_port() -> u16 {
-	TcpListener::bind("127.0.0.1:0")
-		.and_then(|listener| listener.local_addr())
-		.map(|address| address.port())
-		.expect("the OS hands out a free loopback port")
+	const FIRST: u32 = 20_000;
+	const RANGE: u32 = 12_000;
+	static NEXT: AtomicU32 = AtomicU32::new(0);
+	let start = std::process::id() % (RANGE / 100) * 100;
+	for _ in 0..RANGE {
+		let offset = (start + NEXT.fetch_add(1, Ordering::Relaxed) % RANGE) % RANGE;
+		let port = u16::try_from(FIRST + offset).expect("below 32000");
+		if TcpListener::bind(("0.0.0.0", port)).is_ok() {
+			return port;
+		}
+	}
+	panic!("no free port between {FIRST} and {}", FIRST + RANGE)
 }
 
 /// Polls `probe` every half second until it returns `Ok`, for at most `timeout`.

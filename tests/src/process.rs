@@ -80,6 +80,30 @@ impl ManagedProcess {
 		}
 	}
 
+	/// Asks the process to stop with SIGTERM, as systemd or `kill` do, and waits up to `timeout`
+	/// for it to exit; its exit status (`None` if it was still running, then killed).
+	pub async fn terminate(&mut self, timeout: Duration) -> Option<std::process::ExitStatus> {
+		let child = self.child.as_mut().unwrap_or_else(|| panic!("{} was not started", self.name));
+		let status = Command::new("kill")
+			.args(["-TERM", &child.id().to_string()])
+			.status()
+			.unwrap_or_else(|error| panic!("cannot run kill: {error}"));
+		assert!(status.success(), "kill -TERM {} failed: {status}", self.name);
+		let started = Instant::now();
+		while started.elapsed() < timeout {
+			let exited = child
+				.try_wait()
+				.unwrap_or_else(|error| panic!("{} cannot be waited for: {error}", self.name));
+			if let Some(status) = exited {
+				self.child = None;
+				return Some(status);
+			}
+			tokio::time::sleep(Duration::from_millis(100)).await;
+		}
+		self.kill();
+		None
+	}
+
 	/// Starts the killed (or exited) process again with its arguments, and `extra` ones after
 	/// them for this run only.
 	pub fn restart(&mut self, extra: &[&str]) {
@@ -115,6 +139,9 @@ impl ManagedProcess {
 		let child = Command::new(&self.binary)
 			.args(&self.args)
 			.args(extra)
+			// The processes log what the tests wait for at their default levels, whatever the
+			// test runner's own environment asks for.
+			.env_remove("RUST_LOG")
 			.stdin(Stdio::null())
 			.stdout(log.try_clone().expect("a log handle can be duplicated"))
 			.stderr(log)

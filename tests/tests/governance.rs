@@ -15,7 +15,8 @@ use std::time::Duration;
 
 use codec::{Decode, Encode};
 use commons_e2e::{
-	chain::wait_for_event, exclusive_network, start_validators, wait_for, TestDir, TestNode,
+	chain::wait_for_event, compute_binary, exclusive_network, start_validators, wait_for, TestDir,
+	TestNode,
 };
 use commons_runtime::{
 	genesis_config_presets::DEV_ENDOWMENT, governance::pallet_custom_origins::Origin as Track,
@@ -253,6 +254,17 @@ async fn validators_join_the_runtime_upgrades_and_validators_leave_by_referendum
 	assert_eq!(stored_at::<u32>(node, &rehearsals, upgraded_at).await.unwrap(), 0);
 	assert_eq!(stored_at::<u32>(node, &rehearsals, upgraded_at + 1).await.unwrap(), 1);
 	assert_eq!(stored_at::<u32>(node, &rehearsals, upgraded_at + 6).await.unwrap(), 1, "ran again");
+	// A compute node built for the runtime before the upgrade refuses to work on the new one
+	// (its native task ids and hashes may differ now); the client library keeps signing for it,
+	// since the upgrade kept the calls' encoding (the referendum below is signed by this build).
+	let stale = std::process::Command::new(compute_binary())
+		.args(["--rpc", &node.rpc_url(), "--key", "//Eve", "--work-dir"])
+		.arg(dir.path().join("stale-compute"))
+		.output()
+		.expect("commons-compute runs");
+	let said = String::from_utf8_lossy(&stale.stderr);
+	assert!(!stale.status.success(), "a stale compute node started: {said}");
+	assert!(said.contains("but this program was built with"), "{said}");
 	// Downtime: the slots around the upgrade in which no block was made.
 	let now = pallet_timestamp::Now::<Runtime>::hashed_key();
 	let mut missed = 0;

@@ -3,29 +3,36 @@
 //! requester action taken with the `commons` command line.
 //!
 //! One network plays the whole story ([`Market::open`], then one function per phase, in order):
-//! 1. [`phase_unservable_requests`]: requests that cannot be served fail with a clear error (no
+//! 1. [`phase_order_book`]: the chain's order book lists the published offers, cheapest first,
+//!    and `commons orders --json` prints them;
+//! 2. [`phase_unservable_requests`]: requests that cannot be served fail with a clear error (no
 //!    compatible offer, no funds);
-//! 2. [`phase_warm_up`]: a warm-up deal of replicated tasks builds the two honest workers' scores
+//! 3. [`phase_warm_up`]: a warm-up deal of replicated tasks builds the two honest workers' scores
 //!    (and measures throughput);
-//! 3. [`phase_third_node_joins`]: a third compute node joins the pool;
-//! 4. [`phase_crash_between_vote_and_reveal`]: a node that crashes between its vote and its
+//! 4. [`phase_third_node_joins`]: a third compute node joins the pool;
+//! 5. [`phase_crash_between_vote_and_reveal`]: a node that crashes between its vote and its
 //!    reveal restarts and reveals, voting once;
-//! 5. [`phase_cheater`]: the third node comes back as a cheater: it is outvoted on a replicated
+//! 6. [`phase_stopped_between_vote_and_reveal`]: a node stopped with SIGTERM after its vote exits
+//!    cleanly, and once restarted reveals, voting once;
+//! 7. [`phase_cheater`]: the third node comes back as a cheater: it is outvoted on a replicated
 //!    task, its stake is seized, and every account's balance moves exactly as the protocol's
 //!    formulas say;
-//! 6. [`phase_confidential_app`]: a confidential app that allows only the simulated SGX enclave's
+//! 8. [`phase_confidential_app`]: a confidential app that allows only the simulated SGX enclave's
 //!    measurement runs on the one compute node in TEE mode (Eve's), which signs its result with
 //!    its enclave key and serves it only sealed to the key Bob registered (`commons result-key`);
-//! 7. [`phase_confidential_dataset`]: an encrypted dataset's key reaches that enclave, sealed,
+//! 9. [`phase_confidential_dataset`]: an encrypted dataset's key reaches that enclave, sealed,
 //!    from its owner's key service (`commons key-service`, restarted while the enclave waits),
 //!    the enclave computes on the decrypted data and serves the result sealed to Bob, who alone
 //!    opens it; a requester without a result key cannot buy the data;
-//! 8. [`phase_dead_workers_replaced`]: both honest compute nodes are killed: the scheduler
-//!    assigns a task to each of them in turn (they still look alive), one reference time apart,
-//!    then to the third node, which completes it; that last assignment takes the place of the
-//!    worker silent for 2T, and a third of its score;
-//! 9. [`phase_dead_workers_return`]: the restarted nodes do not contribute to it late, and the
-//!    expelled one joins its pool again.
+//! 10. [`phase_dead_workers_replaced`]: both honest compute nodes are killed: the scheduler
+//!     assigns a task to each of them in turn (they still look alive), one reference time apart,
+//!     then to the third node, which completes it; that last assignment takes the place of the
+//!     worker silent for 2T, and a third of its score;
+//! 11. [`phase_dead_workers_return`]: the restarted nodes do not contribute to it late, and the
+//!     expelled one joins its pool again;
+//! 12. [`phase_everything_decodes_from_metadata_alone`]: every value the Commons pallets store,
+//!     and the task, deal and order book listings their runtime APIs answer with, decodes by the
+//!     chain's metadata alone, as the ecosystem's clients read it.
 //!
 //! What the compute nodes did is read from the chain's events and from their Prometheus counters,
 //! not from their logs; the few exceptions say why where they are.
@@ -35,6 +42,7 @@ use std::{
 	time::{Duration, Instant},
 };
 
+use codec::{Decode, Encode};
 use commons_client::{confidential::SEALED_RESULT_FILE, digest::files, fetch::fetch_result};
 use commons_compute::{digest, example_apps, tee::simulated_measurement, Limits};
 use commons_e2e::{
@@ -47,8 +55,9 @@ use commons_e2e::{
 	cli::{created_id, measurement_arg},
 	commons,
 	compute::digest_here,
-	exclusive_network, insert_key, local_spec_with_validators, start_validators, suri, wait_for,
-	ComputeNode, KeyService, RunRequest,
+	exclusive_network, insert_key, local_spec_with_validators,
+	metadata::{self, MetadataOnly},
+	start_validators, suri, wait_for, ComputeNode, KeyService, RunRequest,
 	TaskCounter::{Contributed, Executed, Failed, Received, Revealed},
 	TestDir, TestNode,
 };
@@ -57,7 +66,7 @@ use commons_runtime::{
 };
 use pallet_attestation::TeeKind;
 use pallet_contribution::{Task, TaskId, TaskStatus};
-use pallet_marketplace::{AppId, CategoryId, DatasetId, Tag, WorkerpoolId};
+use pallet_marketplace::{AppId, CategoryId, DatasetId, Market as BookMarket, Tag, WorkerpoolId};
 use sp_keyring::{
 	Ed25519Keyring as Ed25519,
 	Sr25519Keyring::{Alice, Bob, Charlie, Dave, Eve, Ferdie, FerdieStash},
@@ -86,15 +95,18 @@ const MONTE_CARLO: AppId = 0;
 async fn a_local_market_serves_requests_replaces_dead_workers_and_slashes_a_cheater() {
 	let _network = exclusive_network();
 	let mut m = Market::open().await;
+	phase_order_book(&m).await;
 	phase_unservable_requests(&m).await;
 	phase_warm_up(&m).await;
 	phase_third_node_joins(&mut m).await;
 	phase_crash_between_vote_and_reveal(&mut m).await;
+	phase_stopped_between_vote_and_reveal(&mut m).await;
 	phase_cheater(&mut m).await;
 	phase_confidential_app(&m).await;
 	phase_confidential_dataset(&m).await;
 	let replaced = phase_dead_workers_replaced(&mut m).await;
 	phase_dead_workers_return(&mut m, replaced).await;
+	phase_everything_decodes_from_metadata_alone(&m).await;
 }
 
 /// The network the phases play on, and what they share. Its fields drop in their order: the
@@ -197,6 +209,36 @@ impl Market {
 	}
 }
 
+/// The order book answers each market in one call: Alice's app order, and Charlie's pool order
+/// for the test's category, which serves trust up to 5 and so is not listed for trust 6. The
+/// command line's JSON is parsed as a script would.
+async fn phase_order_book(m: &Market) {
+	let app = MONTE_CARLO.to_string();
+	let apps = listed(&m.node, &["--app", &app]).await;
+	assert_eq!(apps.len(), 1, "{apps:?}");
+	assert_eq!(apps[0]["kind"], "app");
+	assert_eq!(apps[0]["owner"], Alice.to_account_id().to_string());
+	assert_eq!(apps[0]["price"], APP_PRICE.to_string());
+	assert_eq!(apps[0]["remaining"], 100);
+	let category = m.category.to_string();
+	let pools = listed(&m.node, &["--workerpools", &category, "--min-trust", "5"]).await;
+	assert_eq!(pools.len(), 1, "{pools:?}");
+	assert_eq!(pools[0]["kind"], "workerpool");
+	assert_eq!(pools[0]["id"], POOL);
+	assert_eq!(pools[0]["price"], POOL_PRICE.to_string());
+	assert_eq!(pools[0]["trust"], 5);
+	let too_trusting = listed(&m.node, &["--workerpools", &category, "--min-trust", "6"]).await;
+	assert!(too_trusting.is_empty(), "{too_trusting:?}");
+	assert!(listed(&m.node, &["--requests", &category]).await.is_empty());
+}
+
+/// The listings `commons --json orders <market>` prints, parsed as a script would.
+async fn listed(node: &TestNode, market: &[&str]) -> Vec<serde_json::Value> {
+	let output = commons(node, Bob, &[&["--json", "orders"], market].concat()).await;
+	serde_json::from_str(&output)
+		.unwrap_or_else(|error| panic!("`orders --json` printed {output:?}: {error}"))
+}
+
 /// Requests the market cannot serve fail with a clear error: no workerpool sells category 0, and
 /// `//Nobody` has no funds. (These are the command line's error messages to its user, the
 /// interface under test, not a log.)
@@ -280,27 +322,8 @@ async fn phase_crash_between_vote_and_reveal(m: &mut Market) {
 	assert_eq!((task.status, task.winners, task.reveals), (TaskStatus::Completed, 2, 2));
 
 	let (crashed, worker) = if crashed == m.dave.name { (&m.dave, Dave) } else { (&m.eve, Eve) };
-	let worker = worker.to_account_id();
-	let to = node.best_number().await.unwrap();
-	let votes = picked_events(node, from, to, |event| match event {
-		RuntimeEvent::Contribution(pallet_contribution::Event::Contributed {
-			task,
-			worker: voter,
-			..
-		}) if task == task_id && voter == worker => Some(()),
-		_ => None,
-	})
-	.await;
-	let reveals = picked_events(node, from, to, |event| match event {
-		RuntimeEvent::Contribution(pallet_contribution::Event::Revealed {
-			task,
-			worker: revealer,
-			..
-		}) if task == task_id && revealer == worker => Some(()),
-		_ => None,
-	})
-	.await;
-	assert_eq!((votes.len(), reveals.len()), (1, 1), "votes and reveals of {}", crashed.name);
+	let votes_and_reveals = votes_and_reveals(node, task_id, &worker.to_account_id(), from).await;
+	assert_eq!(votes_and_reveals, (1, 1), "votes and reveals of {}", crashed.name);
 	// Its counters start at the restart: the vote on chain is the crashed run's, the reveal the
 	// restarted run's, which submitted no second vote.
 	assert_eq!(crashed.count(Contributed).unwrap(), 0, "{} voted again", crashed.name);
@@ -313,6 +336,87 @@ async fn phase_crash_between_vote_and_reveal(m: &mut Market) {
 	}
 	let newcomer_score = score(&m.node, POOL, &FerdieStash.to_account_id()).await;
 	assert_eq!(newcomer_score, 1, "the newcomer won a replicated task");
+}
+
+/// A compute node asked to stop (SIGTERM, as systemd or `kill` do) once it has voted on a task
+/// finishes its step, saves its state and exits with success; restarted, it reveals that vote
+/// (unless it revealed before stopping) and never votes again: the chain shows one vote and one
+/// reveal from it, and its counters after the restart no vote.
+async fn phase_stopped_between_vote_and_reveal(m: &mut Market) {
+	let from = m.node.best_number().await.unwrap();
+	let request = m.monte_carlo(5, 1, &m.output("stopped")).args();
+	let node = &m.node;
+	let mallory = m.mallory.as_mut().expect("the third node joined");
+	let mut computes = [(&mut m.dave, Dave), (&mut m.eve, Eve), (mallory, FerdieStash)];
+	let voted_before = computes.each_ref().map(|(compute, _)| compute.count(Contributed).unwrap());
+	let stopped = async {
+		let stopped = loop {
+			let voted = computes.iter().zip(voted_before).position(|((compute, _), before)| {
+				compute.count(Contributed).unwrap_or(before) > before
+			});
+			if let Some(index) = voted {
+				break index;
+			}
+			tokio::time::sleep(Duration::from_millis(250)).await;
+		};
+		let compute = &mut computes[stopped].0;
+		let status = compute.terminate(Duration::from_secs(60)).await;
+		assert!(
+			status.is_some_and(|status| status.success()),
+			"{} did not stop cleanly on SIGTERM: {status:?}",
+			compute.name
+		);
+		compute.restart(&[]);
+		stopped
+	};
+	let (_, stopped) = tokio::join!(
+		commons(node, Bob, &request),
+		tokio::time::timeout(Duration::from_secs(180), stopped)
+	);
+	let (compute, worker) = &computes[stopped.expect("a compute node voted")];
+	let (task_id, task) = only_task(node, from).await;
+	assert_eq!(task.status, TaskStatus::Completed);
+	let votes_and_reveals = votes_and_reveals(node, task_id, &worker.to_account_id(), from).await;
+	assert_eq!(votes_and_reveals, (1, 1), "votes and reveals of {}", compute.name);
+	// The restarted process serves its counters once it has started.
+	let voted_again =
+		wait_for("the restarted node's counters", Duration::from_secs(30), || async {
+			compute.count(Contributed)
+		})
+		.await;
+	assert_eq!(voted_again, 0, "{} voted again", compute.name);
+	// Kept on the log: only the process says why it stopped.
+	compute.wait_for_log("SIGTERM received: stopping after the current step").await;
+	compute.wait_for_log("stopped; its state is in").await;
+}
+
+/// How many times `worker` voted on and revealed `task` from block `from` to the best block.
+async fn votes_and_reveals(
+	node: &TestNode,
+	task_id: TaskId,
+	worker: &AccountId,
+	from: BlockNumber,
+) -> (usize, usize) {
+	let to = node.best_number().await.unwrap();
+	let votes = picked_events(node, from, to, |event| match event {
+		RuntimeEvent::Contribution(pallet_contribution::Event::Contributed {
+			task,
+			worker: voter,
+			..
+		}) if task == task_id && voter == *worker => Some(()),
+		_ => None,
+	})
+	.await;
+	let reveals = picked_events(node, from, to, |event| match event {
+		RuntimeEvent::Contribution(pallet_contribution::Event::Revealed {
+			task,
+			worker: revealer,
+			..
+		}) if task == task_id && revealer == *worker => Some(()),
+		_ => None,
+	})
+	.await;
+	(votes.len(), reveals.len())
 }
 
 /// The third node turns cheater: on a replicated task it votes for a corrupted result, is
@@ -816,4 +920,55 @@ fn fetched(path: &Path) -> Hash {
 /// The `file://` URI of `path`.
 fn file_uri(path: &Path) -> String {
 	format!("file://{}", path.display())
+}
+
+/// Everything the Commons pallets store after the whole story, and the task, deal and order
+/// book listings their runtime APIs answer with, decodes by the chain's metadata alone, as
+/// @polkadot/api, subxt or an explorer read it: every byte of every value is accounted for by
+/// the type the metadata names, and none of those types is one the standard clients cannot
+/// resolve (the tally's weights are no `U512`). The reader is shown to refuse a task with a byte
+/// too many or too few.
+async fn phase_everything_decodes_from_metadata_alone(m: &Market) {
+	let node = &m.node;
+	let metadata = MetadataOnly::read(node).await.unwrap();
+	for pallet in
+		["Marketplace", "Contribution", "Attestation", "Escrow", "Validators", "ProtocolParameters"]
+	{
+		let read = metadata
+			.decode_storage(node, pallet)
+			.await
+			.unwrap_or_else(|error| panic!("{error}"));
+		println!(
+			"{pallet}: {} values of {} storage items decoded from metadata alone",
+			read.values, read.items
+		);
+		if ["Marketplace", "Contribution", "Attestation"].contains(&pallet) {
+			assert!(read.values > 0, "{pallet} stores nothing after the whole story");
+		}
+	}
+
+	let task_key = metadata::storage_keys(node, "Contribution", "Tasks").await.unwrap();
+	let task_id = TaskId::decode(&mut &task_key.first().expect("a task is kept")[..]).unwrap();
+	let task = node.task(task_id).await.unwrap().expect("the task is stored");
+	metadata
+		.decode_api_answer(node, "ContributionApi", "task", task_id)
+		.await
+		.unwrap();
+	metadata
+		.decode_api_answer(node, "MarketplaceApi", "deal", task.deal)
+		.await
+		.unwrap();
+	for market in [BookMarket::App(MONTE_CARLO), BookMarket::Workerpool(m.category)] {
+		metadata
+			.decode_api_answer(node, "MarketplaceApi", "order_book", (market, 0u32, 100u32))
+			.await
+			.unwrap();
+	}
+
+	let stored = task.encode();
+	metadata.decode_value("Contribution", "Tasks", &stored).unwrap();
+	let longer = [&stored[..], &[0]].concat();
+	assert!(metadata.decode_value("Contribution", "Tasks", &longer).is_err(), "a byte too many");
+	let shorter = &stored[..stored.len() - 1];
+	assert!(metadata.decode_value("Contribution", "Tasks", shorter).is_err(), "a byte too few");
 }

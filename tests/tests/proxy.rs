@@ -8,7 +8,7 @@ use commons_client::{ClientError, Signer};
 use commons_e2e::{
 	chain::{pool_members, pool_of},
 	cli::created_id,
-	commons, exclusive_network, suri, wait_for, ComputeNode, TestDir, TestNode,
+	commons, compute_binary, exclusive_network, suri, wait_for, ComputeNode, TestDir, TestNode,
 };
 use commons_runtime::{governance::ProxyType, BalancesCall, RuntimeCall, CMN};
 use pallet_marketplace::tag::{SGX, TEE};
@@ -60,6 +60,35 @@ async fn a_compute_node_works_for_a_cold_account_through_a_proxy() {
 	assert_eq!(pool_of(&node, &hot).await.unwrap(), None);
 	assert!(node.enclave(&hot).await.unwrap().is_none());
 	assert_eq!(pool_members(&node, pool).await.unwrap(), 1);
+
+	// A dry run of the same configuration (on the running node's work directory, whose enclave
+	// keys it reads) finds everything ready and submits nothing; one for an account outside
+	// the pool is told it must join from the account.
+	let dry_run = |account: &str, work_dir: std::path::PathBuf| {
+		std::process::Command::new(compute_binary())
+			.args([
+				"--rpc",
+				&node.rpc_url(),
+				"--key",
+				&suri(Eve),
+				"--workerpool",
+				&pool.to_string(),
+			])
+			.args(["--proxy-for", account, "--tee-simulated", "sgx", "--dry-run", "--work-dir"])
+			.arg(work_dir)
+			.output()
+			.expect("commons-compute runs")
+	};
+	let ready = dry_run(&cold.to_string(), compute.work_dir.clone());
+	let said = String::from_utf8_lossy(&ready.stdout);
+	assert!(ready.status.success(), "{said}{}", String::from_utf8_lossy(&ready.stderr));
+	assert!(said.contains(&format!("{cold} is a member of workerpool {pool}")), "{said}");
+	assert!(said.contains("enclave is registered with these keys"), "{said}");
+	let outsider = dry_run(&charlie, dir.path().join("dry-run-outsider"));
+	let said = String::from_utf8_lossy(&outsider.stdout);
+	assert!(!outsider.status.success(), "{said}");
+	assert!(said.contains("NOT READY") && said.contains("join from the account"), "{said}");
+	assert_eq!(pool_members(&node, pool).await.unwrap(), 1, "a dry run joins nothing");
 
 	// And it cannot move Dave's funds: the proxy refuses a transfer, and leaving the pool Dave
 	// chose (to join one whose owner would take his stakes).
