@@ -2,8 +2,9 @@
 # A task from request to verified result on the dev chain that scripts/dev.sh runs (start it
 # first, in another terminal). Builds the example apps, starts two compute nodes (Dave and Eve)
 # that join a workerpool scheduled by the dev node (Ferdie's key), registers the monte-carlo app
-# (Alice) and the pool (Charlie), publishes their orders and has Bob run a task at trust 4, which
-# the two compute nodes must agree on. Prints the result; the compute nodes stop with the script.
+# (Alice) and the pool (Charlie), publishes their orders, lists the order book and has Bob run a
+# task at trust 4, which the two compute nodes must agree on. Prints the result; the compute
+# nodes stop with the script.
 #
 # The ids it created are kept with the chain's database ($COMMONS_DEV_BASE_PATH/chains/commons_dev/
 # demo.env), so running it again on the same chain reuses the app and the pool, and purging the
@@ -50,6 +51,10 @@ for worker in Dave Eve; do
 	pids+=($!)
 	port=$((port + 1))
 done
+
+echo "the order book: the app's orders, and the pools' orders for trust 4, cheapest first:"
+commons orders --app "$app"
+commons orders --workerpools 0 --min-trust 4
 
 commons --key //Bob run --app "$app" --trust 4 --params "--samples 100000 --seed 7" \
 	--max-price 11 --output "$work/result"

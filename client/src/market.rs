@@ -10,8 +10,8 @@ use std::fmt;
 
 use commons_runtime::{Balance, BlockNumber, Runtime};
 use pallet_marketplace::{
-	book::MAX_BOOK_PAGE, check_compatibility, AppId, AppOrder, BookEntry, CategoryId, DatasetId,
-	DatasetOrder, Market, Order, RequestOrder, WorkerpoolOrder,
+	book::MAX_BOOK_PAGE, check_compatibility, AppId, AppOrder, BookEntry, BookPage, CategoryId,
+	DatasetId, DatasetOrder, Market, Order, RequestOrder, WorkerpoolOrder,
 };
 
 use crate::{Chain, ClientError};
@@ -20,18 +20,36 @@ use crate::{Chain, ClientError};
 /// tasks it still sells.
 pub type Published = BookEntry<Runtime>;
 
-/// The orders listed in `market` that can be matched in the next block, best first; workerpool
-/// orders only if they serve at least `min_trust`; at most `limit` (and at most
-/// [`MAX_BOOK_PAGE`]).
+/// The most pages [`order_book`] reads of one market: what a client reads of a market crowded
+/// with orders nobody can match is bounded too.
+pub const MAX_PAGES: u32 = 10;
+
+/// The orders listed in `market` that anyone can match in the next block, best first; workerpool
+/// orders only if they serve at least `min_trust`; at most `limit`, read page by page (at most
+/// [`MAX_PAGES`] pages of up to [`MAX_BOOK_PAGE`]).
 pub async fn order_book(
 	chain: &Chain,
 	market: Market,
 	min_trust: u32,
 	limit: u32,
 ) -> Result<Vec<Published>, ClientError> {
-	chain
-		.runtime_api("MarketplaceApi_order_book", (market, min_trust, limit.min(MAX_BOOK_PAGE)))
-		.await
+	let mut listed = Vec::new();
+	let mut after = None;
+	for _ in 0..MAX_PAGES {
+		let wanted = limit.saturating_sub(listed.len() as u32);
+		if wanted == 0 {
+			break;
+		}
+		let page: BookPage<Runtime> = chain
+			.runtime_api("MarketplaceApi_order_book", (market, min_trust, after, wanted))
+			.await?;
+		listed.extend(page.entries);
+		match page.next {
+			Some(cursor) => after = Some(cursor),
+			None => break,
+		}
+	}
+	Ok(listed)
 }
 
 /// The listed offers `request` could be matched with: its app's and its dataset's orders, and
@@ -168,13 +186,16 @@ pub fn cheapest_offers(
 			orders
 		}
 	};
-	let pools: Vec<&WorkerpoolOrder<Runtime>> = published
+	let mut pools: Vec<&WorkerpoolOrder<Runtime>> = published
 		.iter()
 		.filter_map(|entry| match &entry.order {
 			Order::Workerpool(order) => Some(order),
 			_ => None,
 		})
 		.collect();
+	// Cheapest first, so that the first pool compatible with an app and dataset is the one to
+	// offer with them.
+	pools.sort_by_key(|pool| pool.price);
 
 	let mut cheapest: Option<Offers> = None;
 	let mut refusal = None;
@@ -187,14 +208,15 @@ pub fn cheapest_offers(
 					workerpool: (*pool).clone(),
 				};
 				match check_compatibility(app, *dataset, dataset_encrypted, pool, request) {
-					Ok(_)
+					Ok(_) => {
 						if cheapest
 							.as_ref()
-							.is_none_or(|best| offers.task_price() < best.task_price()) =>
-					{
-						cheapest = Some(offers)
+							.is_none_or(|best| offers.task_price() < best.task_price())
+						{
+							cheapest = Some(offers);
+						}
+						break;
 					}
-					Ok(_) => {}
 					Err(why) => refusal = refusal.or(Some(why)),
 				}
 			}

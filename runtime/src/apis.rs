@@ -266,7 +266,7 @@ impl_runtime_apis! {
 		Block,
 		pallet_marketplace::Order<Runtime>,
 		pallet_marketplace::Deal<Runtime>,
-		pallet_marketplace::BookEntry<Runtime>,
+		pallet_marketplace::BookPage<Runtime>,
 	> for Runtime {
 		fn deal(deal: pallet_marketplace::DealId) -> Option<pallet_marketplace::Deal<Runtime>> {
 			pallet_marketplace::Deals::<Runtime>::get(deal)
@@ -287,9 +287,10 @@ impl_runtime_apis! {
 		fn order_book(
 			market: pallet_marketplace::Market,
 			min_trust: u32,
+			after: Option<pallet_marketplace::BookCursor>,
 			limit: u32,
-		) -> Vec<pallet_marketplace::BookEntry<Runtime>> {
-			Marketplace::order_book(market, min_trust, limit)
+		) -> pallet_marketplace::BookPage<Runtime> {
+			Marketplace::order_book(market, min_trust, after, limit)
 		}
 	}
 

@@ -66,7 +66,9 @@ use commons_runtime::{
 };
 use pallet_attestation::TeeKind;
 use pallet_contribution::{Task, TaskId, TaskStatus};
-use pallet_marketplace::{AppId, CategoryId, DatasetId, Market as BookMarket, Tag, WorkerpoolId};
+use pallet_marketplace::{
+	AppId, BookCursor, CategoryId, DatasetId, Market as BookMarket, Tag, WorkerpoolId,
+};
 use sp_keyring::{
 	Ed25519Keyring as Ed25519,
 	Sr25519Keyring::{Alice, Bob, Charlie, Dave, Eve, Ferdie, FerdieStash},
@@ -960,7 +962,12 @@ async fn phase_everything_decodes_from_metadata_alone(m: &Market) {
 		.unwrap();
 	for market in [BookMarket::App(MONTE_CARLO), BookMarket::Workerpool(m.category)] {
 		metadata
-			.decode_api_answer(node, "MarketplaceApi", "order_book", (market, 0u32, 100u32))
+			.decode_api_answer(
+				node,
+				"MarketplaceApi",
+				"order_book",
+				(market, 0u32, None::<BookCursor>, 100u32),
+			)
 			.await
 			.unwrap();
 	}

@@ -9,11 +9,17 @@
 //! big-endian bytes, puts them cheapest first. Requests are ranked the other way round, by what
 //! they pay a workerpool at most, so a scheduler sees the best-paying first.
 //!
+//! A query answers only what anyone holding the book can match, and reads a bounded number of
+//! listings whatever is in the book, answering with where to go on ([`BookPage::next`]): orders
+//! nobody can match (their presigner handed over what they sell, or they are expired and not
+//! pruned yet) cost their owner a deposit each and cannot make a query unbounded.
+//!
 //! Orders that are only signed (not presigned) are not listed: their owners hand them to whoever
-//! matches them, as in iExec.
+//! matches them, as in iExec. Orders presigned before the book existed have no contents on chain
+//! and are not listed either; they are matched all the same until they expire.
 
 use alloc::vec::Vec;
-use frame_support::{ensure, traits::Get};
+use frame_support::{ensure, traits::Get, weights::Weight};
 use frame_system::pallet_prelude::BlockNumberFor;
 use sp_runtime::traits::{Saturating, UniqueSaturatedInto};
 
@@ -21,6 +27,9 @@ use crate::{types::*, Config, Consumed, OrderBook, Pallet, Presigned, PublishedO
 
 /// The most listings one [`Pallet::order_book`] answer holds.
 pub const MAX_BOOK_PAGE: u32 = 1_000;
+
+/// The most listings one [`Pallet::order_book`] call reads, answered or not.
+pub const MAX_BOOK_SCAN: u32 = 4 * MAX_BOOK_PAGE;
 
 impl<T: Config> Pallet<T> {
 	/// The market `order` is listed in.
@@ -46,6 +55,14 @@ impl<T: Config> Pallet<T> {
 		rank.to_be_bytes()
 	}
 
+	/// What listing or delisting `listings` orders weighs (a read and two writes each), which
+	/// the generated weights do not count yet: the book came after `weights.rs` was last
+	/// generated. Added to the weight of every call that lists or delists orders until
+	/// `scripts/benchmark.sh marketplace` measures it with the rest.
+	pub(crate) fn unmeasured_book_weight(listings: u64) -> Weight {
+		T::DbWeight::get().reads_writes(listings, listings.saturating_mul(2))
+	}
+
 	/// Lists presigned `order`, whose hash is `hash`.
 	pub(crate) fn list_order(hash: OrderHash, order: Order<T>) {
 		OrderBook::<T>::insert((Self::market_of(&order), Self::rank_of(&order), hash), ());
@@ -59,40 +76,70 @@ impl<T: Config> Pallet<T> {
 		}
 	}
 
-	/// The bytes an order's listing takes besides its presignature: the order and its key in
-	/// the book. Its owner's deposit pays for them.
+	/// The bytes an order's listing takes besides its presignature: the order and the keys it
+	/// is stored under. Its owner's deposit pays for them.
 	pub(crate) fn listing_bytes(order: &Order<T>) -> usize {
 		use codec::{Encode, MaxEncodedLen};
-		// The book's key: a 16-byte hash of the market, the market, the rank and the hash.
+		// The book's key: a 16-byte hash of the market, the market, the rank and the hash; and
+		// the hash again, as the key of the order's contents.
 		let book_key = 16 + Market::max_encoded_len() + 16 + 32;
-		order.encoded_size().saturating_add(book_key)
+		order.encoded_size().saturating_add(book_key).saturating_add(32)
 	}
 
-	/// The orders listed in `market` that can be matched in the next block, best first (see
-	/// [`Pallet::rank_of`]), at most `limit` of them and never more than [`MAX_BOOK_PAGE`].
-	/// Workerpool orders are listed only if they serve at least `min_trust`; other kinds
+	/// A page of the listings of `market` that can be matched in the next block, best first
+	/// (see [`Pallet::rank_of`]): at most `limit` of them (and never more than
+	/// [`MAX_BOOK_PAGE`]), read from the listing after `after` (from the best without one).
+	/// Workerpool orders are answered only if they serve at least `min_trust`; other kinds
 	/// ignore it.
 	///
-	/// Reads one listing per order it answers or skips; what it skips (used up or expired
-	/// orders whose records are not pruned yet) the chain removes in idle time.
-	pub fn order_book(market: Market, min_trust: u32, limit: u32) -> Vec<BookEntry<T>> {
+	/// A listing is answered if its order can be matched by anyone holding the book: its
+	/// presigner still owns what it sells, it has volume left, it is within its expiry and the
+	/// lifetime, and, for a request, its requester pays (a sponsor's signature is not on chain).
+	/// One call reads at most [`MAX_BOOK_SCAN`] listings, answered or not, so that listings
+	/// nobody can match cannot make it unbounded: [`BookPage::next`] says where to go on.
+	pub fn order_book(
+		market: Market,
+		min_trust: u32,
+		after: Option<BookCursor>,
+		limit: u32,
+	) -> BookPage<T> {
 		let limit = limit.min(MAX_BOOK_PAGE) as usize;
-		OrderBook::<T>::iter_key_prefix((market,))
-			.filter_map(|(_, hash)| Self::matchable_listing(hash))
-			.filter(|entry| match &entry.order {
-				Order::Workerpool(order) => order.trust >= min_trust,
-				_ => true,
-			})
-			.take(limit)
-			.collect()
+		let listings = match after {
+			None => OrderBook::<T>::iter_key_prefix((market,)),
+			Some((rank, hash)) => OrderBook::<T>::iter_key_prefix_from(
+				(market,),
+				OrderBook::<T>::hashed_key_for((market, rank, hash)),
+			),
+		};
+		let mut page = BookPage { entries: Vec::new(), next: None };
+		if limit == 0 {
+			return page;
+		}
+		for (read, (rank, hash)) in (1..).zip(listings) {
+			page.entries.extend(Self::matchable_listing(hash, min_trust));
+			if page.entries.len() == limit || read == MAX_BOOK_SCAN {
+				page.next = Some((rank, hash));
+				break;
+			}
+		}
+		page
 	}
 
-	/// The listing of order `hash`, if it can be matched in the next block.
-	fn matchable_listing(hash: OrderHash) -> Option<BookEntry<T>> {
+	/// The listing of order `hash`, if anyone holding the book can match it in the next block
+	/// and, for a workerpool order, it serves at least `min_trust`.
+	fn matchable_listing(hash: OrderHash, min_trust: u32) -> Option<BookEntry<T>> {
 		let order = PublishedOrders::<T>::get(hash)?;
-		let owner = Presigned::<T>::get(hash)?;
 		let next_block = frame_system::Pallet::<T>::block_number().saturating_add(1u32.into());
-		if !Self::matchable_in(order.expiry(), next_block) {
+		let answered = match &order {
+			Order::Workerpool(order) => order.trust >= min_trust,
+			Order::Request(order) => order.payer == Payer::Requester,
+			_ => true,
+		};
+		if !answered || !Self::matchable_in(order.expiry(), next_block) {
+			return None;
+		}
+		let owner = Presigned::<T>::get(hash)?;
+		if Self::owner_of(&order).ok().as_ref() != Some(&owner) {
 			return None;
 		}
 		let remaining = order.volume().saturating_sub(Consumed::<T>::get(hash));

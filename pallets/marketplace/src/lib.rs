@@ -1083,9 +1083,7 @@ pub mod pallet {
 		/// and is listed in the order book until it is used up, cancelled or expired. The
 		/// deposit pays for the order's contents and its listing.
 		#[pallet::call_index(16)]
-		// The order book's two writes were added after `weights.rs` was last generated: counted
-		// here until `scripts/benchmark.sh marketplace` measures them with the rest.
-		#[pallet::weight(T::WeightInfo::presign_order().saturating_add(T::DbWeight::get().writes(2)))]
+		#[pallet::weight(T::WeightInfo::presign_order().saturating_add(Pallet::<T>::unmeasured_book_weight(1)))]
 		pub fn presign_order(origin: OriginFor<T>, order: Order<T>) -> DispatchResult {
 			let who = ensure_signed(origin)?;
 			let (owner, hash, volume) = Self::owner_hash_and_volume(&order)?;
@@ -1110,7 +1108,7 @@ pub mod pallet {
 		/// since. An order whose expiry is beyond [`Config::MaxOrderLifetime`] cannot be matched
 		/// yet, and is cancelled once it is nearer.
 		#[pallet::call_index(17)]
-		#[pallet::weight(T::WeightInfo::cancel_order())]
+		#[pallet::weight(T::WeightInfo::cancel_order().saturating_add(Pallet::<T>::unmeasured_book_weight(1)))]
 		pub fn cancel_order(origin: OriginFor<T>, order: Order<T>) -> DispatchResult {
 			let who = ensure_signed(origin)?;
 			let hash = Self::any_order_hash(&order);
@@ -1149,7 +1147,7 @@ pub mod pallet {
 		/// The request order is boxed only to keep `RuntimeCall` under the 1 KiB that
 		/// `pallet_utility` allows: a box encodes exactly as what it holds.
 		#[pallet::call_index(18)]
-		#[pallet::weight(T::WeightInfo::match_orders())]
+		#[pallet::weight(T::WeightInfo::match_orders().saturating_add(Pallet::<T>::unmeasured_book_weight(4)))]
 		pub fn match_orders(
 			origin: OriginFor<T>,
 			app_order: Signed<AppOrder<T>, T::OrderSignature>,

@@ -80,32 +80,27 @@ impl<T: Config> Pallet<T> {
 		}
 	}
 
+	/// The account that must sign `order`: the owner of what it sells, or its requester.
+	pub(crate) fn owner_of(order: &Order<T>) -> Result<T::AccountId, Error<T>> {
+		Ok(match order {
+			Order::App(order) => Apps::<T>::get(order.app).ok_or(Error::<T>::UnknownApp)?.owner,
+			Order::Dataset(order) => {
+				Datasets::<T>::get(order.dataset).ok_or(Error::<T>::UnknownDataset)?.owner
+			}
+			Order::Workerpool(order) => {
+				Workerpools::<T>::get(order.workerpool)
+					.ok_or(Error::<T>::UnknownWorkerpool)?
+					.owner
+			}
+			Order::Request(order) => order.requester.clone(),
+		})
+	}
+
 	/// The account that must sign `order`, and the order's hash and volume.
 	pub(crate) fn owner_hash_and_volume(
 		order: &Order<T>,
 	) -> Result<(T::AccountId, OrderHash, u32), DispatchError> {
-		Ok(match order {
-			Order::App(order) => (
-				Apps::<T>::get(order.app).ok_or(Error::<T>::UnknownApp)?.owner,
-				Self::order_hash(order),
-				order.volume,
-			),
-			Order::Dataset(order) => (
-				Datasets::<T>::get(order.dataset).ok_or(Error::<T>::UnknownDataset)?.owner,
-				Self::order_hash(order),
-				order.volume,
-			),
-			Order::Workerpool(order) => (
-				Workerpools::<T>::get(order.workerpool)
-					.ok_or(Error::<T>::UnknownWorkerpool)?
-					.owner,
-				Self::order_hash(order),
-				order.volume,
-			),
-			Order::Request(order) => {
-				(order.requester.clone(), Self::order_hash(order), order.volume)
-			}
-		})
+		Ok((Self::owner_of(order)?, Self::any_order_hash(order), order.volume()))
 	}
 
 	/// The hash of any order.

@@ -4,19 +4,19 @@
 use alloc::vec::Vec;
 use codec::Codec;
 
-use crate::types::{DealId, Market, OrderHash};
+use crate::types::{BookCursor, DealId, Market, OrderHash};
 
 sp_api::decl_runtime_apis! {
-	/// Reads of the marketplace. `Order`, `Deal` and `BookEntry` are the runtime's
-	/// `Order<Runtime>`, `Deal<Runtime>` and `BookEntry<Runtime>`.
+	/// Reads of the marketplace. `Order`, `Deal` and `BookPage` are the runtime's
+	/// `Order<Runtime>`, `Deal<Runtime>` and `BookPage<Runtime>`.
 	///
 	/// Version 2 added [`MarketplaceApi::order_book`].
 	#[api_version(2)]
-	pub trait MarketplaceApi<Order, Deal, BookEntry>
+	pub trait MarketplaceApi<Order, Deal, BookPage>
 	where
 		Order: Codec,
 		Deal: Codec,
-		BookEntry: Codec,
+		BookPage: Codec,
 	{
 		/// The deal with id `deal`, while it has unsettled tasks.
 		fn deal(deal: DealId) -> Option<Deal>;
@@ -30,10 +30,17 @@ sp_api::decl_runtime_apis! {
 		/// The bytes `order`'s owner signs on this chain.
 		fn signing_payload(order: Order) -> Vec<u8>;
 
-		/// The presigned orders of `market` that can be matched in the next block, best first
-		/// (offers cheapest first, requests best-paying first), workerpool orders only if they
-		/// serve at least `min_trust`; at most `limit`, and at most 1,000.
+		/// A page of the presigned orders of `market` that anyone can match in the next block,
+		/// best first (offers cheapest first, requests best-paying first), from the listing
+		/// after `after`; workerpool orders only if they serve at least `min_trust`; at most
+		/// `limit` and 1,000 orders, from at most 4,000 listings read. The page says where the
+		/// next one starts.
 		#[api_version(2)]
-		fn order_book(market: Market, min_trust: u32, limit: u32) -> Vec<BookEntry>;
+		fn order_book(
+			market: Market,
+			min_trust: u32,
+			after: Option<BookCursor>,
+			limit: u32,
+		) -> BookPage;
 	}
 }

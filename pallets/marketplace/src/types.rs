@@ -523,6 +523,19 @@ pub struct BookEntry<T: Config> {
 	pub order: Order<T>,
 }
 
+/// Where a page of the order book ended: the rank and hash of the last listing it read.
+pub type BookCursor = (PriceRank, OrderHash);
+
+/// A page of the order book, as [`crate::Pallet::order_book`] answers it.
+#[derive(CloneNoBound, DebugNoBound, PartialEqNoBound, EqNoBound, Encode, Decode, TypeInfo)]
+#[scale_info(skip_type_params(T))]
+pub struct BookPage<T: Config> {
+	/// The listings that can be matched, best first.
+	pub entries: alloc::vec::Vec<BookEntry<T>>,
+	/// Where the next page starts, if the page stopped before the end of its market.
+	pub next: Option<BookCursor>,
+}
+
 /// An order with its owner's signature, or with none if the owner presigned it on-chain.
 #[derive(
 	Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,

@@ -1,14 +1,20 @@
 //! The order book: presigned orders listed in their market, best first, until they can no
 //! longer be matched.
 
-use crate::{book::MAX_BOOK_PAGE, mock::actors::*, mock::*, types::*, *};
+use crate::{
+	book::{MAX_BOOK_PAGE, MAX_BOOK_SCAN},
+	mock::actors::*,
+	mock::*,
+	types::*,
+	*,
+};
 use codec::Encode;
 use frame_support::weights::Weight;
 use frame_support::{assert_ok, traits::Hooks};
 
 /// The prices of the listings `market` answers, in order.
 fn listed_prices(market: Market, min_trust: u32) -> Vec<Balance> {
-	Marketplace::order_book(market, min_trust, MAX_BOOK_PAGE)
+	answered(market, min_trust, MAX_BOOK_PAGE)
 		.into_iter()
 		.map(|entry| match entry.order {
 			Order::App(order) => order.price,
@@ -17,6 +23,11 @@ fn listed_prices(market: Market, min_trust: u32) -> Vec<Balance> {
 			Order::Request(order) => order.workerpool_max_price,
 		})
 		.collect()
+}
+
+/// The first page of `market`'s listings that can be matched.
+fn answered(market: Market, min_trust: u32, limit: u32) -> Vec<BookEntry<Test>> {
+	Marketplace::order_book(market, min_trust, None, limit).entries
 }
 
 fn presign(key: sp_keyring::Sr25519Keyring, order: Order<Test>) {
@@ -33,7 +44,7 @@ fn a_presigned_order_is_listed_in_its_market_and_only_there() {
 		presign(POOL_OWNER, Order::Workerpool(orders.workerpool.clone()));
 		presign(REQUESTER, Order::Request(orders.request.clone()));
 
-		let apps = Marketplace::order_book(Market::App(0), 0, 10);
+		let apps = answered(Market::App(0), 0, 10);
 		assert_eq!(apps.len(), 1);
 		assert_eq!(apps[0].order, Order::App(orders.app.clone()));
 		assert_eq!(apps[0].owner, account(APP_OWNER));
@@ -42,9 +53,9 @@ fn a_presigned_order_is_listed_in_its_market_and_only_there() {
 		assert_eq!(listed_prices(Market::Dataset(0), 0), vec![DATASET_PRICE]);
 		assert_eq!(listed_prices(Market::Workerpool(XS), 0), vec![POOL_PRICE]);
 		assert_eq!(listed_prices(Market::Request(XS), 0), vec![POOL_PRICE]);
-		assert!(Marketplace::order_book(Market::App(1), 0, 10).is_empty());
-		assert!(Marketplace::order_book(Market::Workerpool(XS + 1), 0, 10).is_empty());
-		assert!(Marketplace::order_book(Market::Request(XS + 1), 0, 10).is_empty());
+		assert!(answered(Market::App(1), 0, 10).is_empty());
+		assert!(answered(Market::Workerpool(XS + 1), 0, 10).is_empty());
+		assert!(answered(Market::Request(XS + 1), 0, 10).is_empty());
 	});
 }
 
@@ -56,14 +67,14 @@ fn a_listing_shows_the_volume_left_and_goes_when_its_order_is_used_up_or_cancell
 		presign(APP_OWNER, Order::App(orders.app.clone()));
 		let cancelled = AppOrder { salt: [9; 32], ..orders.app.clone() };
 		presign(APP_OWNER, Order::App(cancelled.clone()));
-		assert_eq!(Marketplace::order_book(Market::App(0), 0, 10).len(), 2);
+		assert_eq!(answered(Market::App(0), 0, 10).len(), 2);
 
 		let mut half = orders.clone();
 		half.request.volume = 1;
 		let mut signed = half.signed();
 		signed.app.signature = None;
 		assert_ok!(signed.submit());
-		let listed = Marketplace::order_book(Market::App(0), 0, 10);
+		let listed = answered(Market::App(0), 0, 10);
 		let used = listed.iter().find(|entry| entry.order == Order::App(orders.app.clone()));
 		assert_eq!(used.map(|entry| entry.remaining), Some(1));
 
@@ -73,11 +84,11 @@ fn a_listing_shows_the_volume_left_and_goes_when_its_order_is_used_up_or_cancell
 		let mut signed = rest.signed();
 		signed.app.signature = None;
 		assert_ok!(signed.submit());
-		assert_eq!(Marketplace::order_book(Market::App(0), 0, 10).len(), 1, "used up");
+		assert_eq!(answered(Market::App(0), 0, 10).len(), 1, "used up");
 		assert!(!PublishedOrders::<Test>::contains_key(Marketplace::order_hash(&orders.app)));
 
 		assert_ok!(Marketplace::cancel_order(signed_by(APP_OWNER), Order::App(cancelled)));
-		assert!(Marketplace::order_book(Market::App(0), 0, 10).is_empty());
+		assert!(answered(Market::App(0), 0, 10).is_empty());
 		assert_eq!(OrderBook::<Test>::iter().count(), 0);
 		assert_eq!(PublishedOrders::<Test>::iter().count(), 0);
 	});
@@ -100,7 +111,7 @@ fn offers_are_listed_cheapest_first_and_requests_best_paying_first() {
 		assert_eq!(listed_prices(Market::Workerpool(XS), 0), cheapest_first);
 		let best_paying_first: Vec<_> = cheapest_first.into_iter().rev().collect();
 		assert_eq!(listed_prices(Market::Request(XS), 0), best_paying_first);
-		assert_eq!(Marketplace::order_book(Market::App(0), 0, 2).len(), 2, "the limit holds");
+		assert_eq!(answered(Market::App(0), 0, 2).len(), 2, "the limit holds");
 	});
 }
 
@@ -113,7 +124,7 @@ fn workerpool_orders_are_answered_only_if_they_serve_the_trust_asked_for() {
 			presign(POOL_OWNER, Order::Workerpool(pool));
 		}
 		let trusts = |min_trust| -> Vec<u32> {
-			Marketplace::order_book(Market::Workerpool(XS), min_trust, 10)
+			answered(Market::Workerpool(XS), min_trust, 10)
 				.into_iter()
 				.map(|entry| match entry.order {
 					Order::Workerpool(order) => order.trust,
@@ -135,10 +146,10 @@ fn orders_that_cannot_be_matched_in_the_next_block_are_not_answered_and_are_prun
 		let order = AppOrder { expiry: Some(expiry), ..app_order(1) };
 		presign(APP_OWNER, Order::App(order.clone()));
 		System::set_block_number(expiry - 1);
-		assert_eq!(Marketplace::order_book(Market::App(0), 0, 10).len(), 1);
+		assert_eq!(answered(Market::App(0), 0, 10).len(), 1);
 		// At its expiry block it can still be matched in that block, not in the next.
 		System::set_block_number(expiry);
-		assert!(Marketplace::order_book(Market::App(0), 0, 10).is_empty());
+		assert!(answered(Market::App(0), 0, 10).is_empty());
 		assert!(PublishedOrders::<Test>::contains_key(Marketplace::order_hash(&order)));
 
 		System::set_block_number(expiry + 1);
@@ -155,9 +166,9 @@ fn an_order_beyond_a_shortened_lifetime_is_not_answered_until_it_is_within_it() 
 		let order = AppOrder { expiry: Some(500), ..app_order(1) };
 		presign(APP_OWNER, Order::App(order));
 		Lifetime::set(100);
-		assert!(Marketplace::order_book(Market::App(0), 0, 10).is_empty());
+		assert!(answered(Market::App(0), 0, 10).is_empty());
 		System::set_block_number(400);
-		assert_eq!(Marketplace::order_book(Market::App(0), 0, 10).len(), 1);
+		assert_eq!(answered(Market::App(0), 0, 10).len(), 1);
 		Lifetime::set(ORDER_LIFETIME);
 	});
 }
@@ -184,7 +195,7 @@ fn a_presignature_s_deposit_pays_for_the_order_s_listing() {
 }
 
 #[test]
-fn thousands_of_listed_orders_are_answered_cheapest_first_in_one_call() {
+fn thousands_of_listed_orders_are_answered_cheapest_first_a_page_per_call() {
 	run_test(|| {
 		register_resources();
 		let count = 3_000u32;
@@ -194,10 +205,79 @@ fn thousands_of_listed_orders_are_answered_cheapest_first_in_one_call() {
 			let salt = sp_io::hashing::blake2_256(&index.encode());
 			presign(APP_OWNER, Order::App(AppOrder { price, salt, ..app_order(1) }));
 		}
-		let page = listed_prices(Market::App(0), 0);
-		assert_eq!(page.len(), MAX_BOOK_PAGE as usize, "one call answers at most a page");
-		let cheapest: Vec<Balance> =
-			(1..=Balance::from(MAX_BOOK_PAGE)).map(|rank| ED * rank).collect();
-		assert_eq!(page, cheapest);
+		let first = Marketplace::order_book(Market::App(0), 0, None, u32::MAX);
+		assert_eq!(first.entries.len(), MAX_BOOK_PAGE as usize, "one call answers a page");
+		let mut prices = Vec::new();
+		let mut after = None;
+		let mut calls = 0;
+		loop {
+			let page = Marketplace::order_book(Market::App(0), 0, after, MAX_BOOK_PAGE);
+			calls += 1;
+			prices.extend(page.entries.iter().map(|entry| match &entry.order {
+				Order::App(order) => order.price,
+				_ => unreachable!("an app's market lists app orders"),
+			}));
+			match page.next {
+				Some(cursor) => after = Some(cursor),
+				None => break,
+			}
+		}
+		let every_price: Vec<Balance> = (1..=Balance::from(count)).map(|rank| ED * rank).collect();
+		assert_eq!(prices, every_price, "cheapest first, each once, across pages");
+		assert!(calls <= 4, "{calls} calls for three pages");
+	});
+}
+
+#[test]
+fn listings_nobody_can_match_cost_a_query_a_bounded_read_and_it_goes_on_after_them() {
+	run_test(|| {
+		register_resources();
+		// Cheap orders of a pool that serves trust 1 only, ahead of one serving trust 10.
+		for index in 0..MAX_BOOK_SCAN + 10 {
+			let salt = sp_io::hashing::blake2_256(&index.encode());
+			let cheap = WorkerpoolOrder { trust: 1, price: 0, salt, ..workerpool_order(1) };
+			presign(POOL_OWNER, Order::Workerpool(cheap));
+		}
+		presign(
+			POOL_OWNER,
+			Order::Workerpool(WorkerpoolOrder { trust: 10, ..workerpool_order(1) }),
+		);
+
+		let first = Marketplace::order_book(Market::Workerpool(XS), 10, None, 10);
+		assert!(first.entries.is_empty(), "the first call reads only the cheap listings");
+		let after = first.next.expect("the call stopped after the most listings it reads");
+		let second = Marketplace::order_book(Market::Workerpool(XS), 10, Some(after), 10);
+		assert_eq!(second.entries.len(), 1);
+		assert_eq!(second.next, None, "the end of the market");
+	});
+}
+
+#[test]
+fn an_order_whose_presigner_handed_over_what_it_sells_is_not_answered() {
+	run_test(|| {
+		register_resources();
+		presign(APP_OWNER, Order::App(app_order(1)));
+		assert_ok!(Marketplace::transfer_app(signed_by(APP_OWNER), 0, account(OUTSIDER)));
+		assert!(answered(Market::App(0), 0, 10).is_empty(), "the chain would refuse it");
+		assert_ok!(Marketplace::transfer_app(
+			RuntimeOrigin::signed(account(OUTSIDER)),
+			0,
+			account(APP_OWNER)
+		));
+		assert_eq!(answered(Market::App(0), 0, 10).len(), 1);
+	});
+}
+
+#[test]
+fn a_sponsored_request_is_listed_but_not_answered_as_its_sponsor_signs_off_chain() {
+	run_test(|| {
+		register_resources();
+		let sponsored =
+			RequestOrder { payer: Payer::Sponsor(account(OUTSIDER)), ..request_order(1) };
+		presign(REQUESTER, Order::Request(sponsored));
+		assert_eq!(OrderBook::<Test>::iter().count(), 1);
+		assert!(answered(Market::Request(XS), 0, 10).is_empty());
+		presign(REQUESTER, Order::Request(request_order(1)));
+		assert_eq!(answered(Market::Request(XS), 0, 10).len(), 1);
 	});
 }
