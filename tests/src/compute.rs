@@ -131,6 +131,13 @@ impl ComputeNode {
 			.ok_or_else(|| format!("{} serves no {}", self.name, counter.metric_name()))
 	}
 
+	/// The value of `counter` once the node serves its metrics: a node just (re)started takes a
+	/// moment to listen, and reading it then is refused.
+	pub async fn wait_for_count(&self, counter: TaskCounter) -> u64 {
+		let what = format!("{}'s {} count", self.name, counter.metric_name());
+		wait_for(&what, Duration::from_secs(60), || async { self.count(counter) }).await
+	}
+
 	/// The next block it will read events from: its cursor, kept in its work directory (`None`
 	/// before its first read).
 	pub fn cursor(&self) -> Option<BlockNumber> {
