@@ -380,7 +380,7 @@ async fn execute(cli: Cli) -> Result<(), String> {
 				.or(dataset.map(Market::Dataset))
 				.or(workerpools.map(Market::Workerpool))
 				.or(requests.map(Market::Request))
-				.expect("clap requires one market");
+				.ok_or("name the market: --app, --dataset, --workerpools or --requests")?;
 			let book = order_book(&chain, market, min_trust, limit).await?;
 			if cli.json {
 				let listed: Vec<_> = book.iter().map(book_entry_json).collect();
