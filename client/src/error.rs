@@ -36,6 +36,10 @@ pub enum ClientError {
 	Refused(String),
 	/// A transaction was included and its dispatch failed.
 	Dispatch(DispatchFailure),
+	/// A transaction the pool had taken left it without being finalized: dropped (the pool was
+	/// full), found invalid later, replaced by another with the same nonce, or its block not
+	/// finalized in time; why is said.
+	Lost(String),
 	/// The node runs a runtime whose transactions this program may encode differently (another
 	/// chain's, or another `transaction_version`): nothing was signed.
 	IncompatibleRuntime {
@@ -96,6 +100,7 @@ impl fmt::Display for ClientError {
 				write!(f, "the transaction pool refused the transaction: {reason}")
 			}
 			ClientError::Dispatch(failure) => write!(f, "{failure}"),
+			ClientError::Lost(what) => write!(f, "the transaction was not finalized: {what}"),
 			ClientError::IncompatibleRuntime { node, live, built } => write!(
 				f,
 				"{node} runs {live}, but this program was built for {built}: a transaction it \

@@ -53,9 +53,40 @@ impl FromStr for MeasurementArg {
 	}
 }
 
+/// The measurement as the command line writes it (`sgx:0x…`, `sgx-signer:0x…,1,2`, `tdx:0x…`),
+/// so that what is printed can be given back.
+impl std::fmt::Display for MeasurementArg {
+	fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+		let hex = |bytes: &[u8]| sp_core::bytes::to_hex(bytes, false);
+		match &self.0 {
+			Measurement::SgxMrEnclave(mr_enclave) => write!(f, "sgx:{}", hex(mr_enclave)),
+			Measurement::SgxSigner { mr_signer, isv_prod_id, min_isv_svn } => {
+				write!(f, "sgx-signer:{},{isv_prod_id},{min_isv_svn}", hex(mr_signer))
+			}
+			Measurement::Tdx(measurement) => write!(f, "tdx:{}", hex(measurement)),
+		}
+	}
+}
+
 #[cfg(test)]
 mod tests {
 	use super::*;
+
+	#[test]
+	fn measurements_print_as_they_are_written() {
+		let measurements = [
+			Measurement::SgxMrEnclave([7; 32]),
+			Measurement::SgxSigner { mr_signer: [9; 32], isv_prod_id: 3, min_isv_svn: 12 },
+			Measurement::Tdx([5; 48]),
+		];
+		for measurement in measurements {
+			let printed = MeasurementArg(measurement).to_string();
+			assert_eq!(printed.parse(), Ok(MeasurementArg(measurement)), "{printed}");
+		}
+		assert!(MeasurementArg(Measurement::SgxMrEnclave([7; 32]))
+			.to_string()
+			.starts_with("sgx:0x0707"));
+	}
 
 	#[test]
 	fn measurements_read_by_kind_and_length() {

@@ -5,17 +5,21 @@
 //!
 //! Each reads the best block, or the block its [`Chain`] was set to read with [`Chain::at`].
 
+use codec::{Decode, Encode};
 use commons_primitives::X25519PublicKey;
 use commons_runtime::{
 	parameters::ParameterValues, AccountId, Balance, BlockNumber, Hash, Nonce, Runtime,
 	RuntimeEvent,
 };
-use frame_support::traits::PalletInfoAccess;
+use frame_support::{
+	storage::StoragePrefixedMap, traits::PalletInfoAccess, Blake2_128Concat,
+	ReversibleStorageHasher, StorageHasher, Twox64Concat,
+};
 use pallet_attestation::Enclave;
 use pallet_contribution::{Task, TaskId};
 use pallet_marketplace::{
-	App, AppId, Category, CategoryId, Dataset, DatasetId, Deal, DealId, Membership, OrderHash,
-	WorkerpoolId,
+	App, AppId, Category, CategoryId, Dataset, DatasetId, Deal, DealId, Membership, Order,
+	OrderHash, Workerpool, WorkerpoolId,
 };
 
 use crate::{Chain, ClientError};
@@ -58,6 +62,100 @@ impl Chain {
 	pub async fn category(&self, id: CategoryId) -> Result<Option<Category<Runtime>>, ClientError> {
 		self.storage(&pallet_marketplace::Categories::<Runtime>::hashed_key_for(id), self.at)
 			.await
+	}
+
+	/// The registered workerpool `id`.
+	pub async fn workerpool(
+		&self,
+		id: WorkerpoolId,
+	) -> Result<Option<Workerpool<Runtime>>, ClientError> {
+		self.storage(&pallet_marketplace::Workerpools::<Runtime>::hashed_key_for(id), self.at)
+			.await
+	}
+
+	/// Every registered app, by id.
+	pub async fn apps(&self) -> Result<Vec<(AppId, App<Runtime>)>, ClientError> {
+		let prefix = pallet_marketplace::Apps::<Runtime>::final_prefix();
+		self.map_entries::<Twox64Concat, _, _>(&prefix).await
+	}
+
+	/// Every registered dataset, by id.
+	pub async fn datasets(&self) -> Result<Vec<(DatasetId, Dataset<Runtime>)>, ClientError> {
+		let prefix = pallet_marketplace::Datasets::<Runtime>::final_prefix();
+		self.map_entries::<Twox64Concat, _, _>(&prefix).await
+	}
+
+	/// Every registered workerpool, by id.
+	pub async fn workerpools(
+		&self,
+	) -> Result<Vec<(WorkerpoolId, Workerpool<Runtime>)>, ClientError> {
+		let prefix = pallet_marketplace::Workerpools::<Runtime>::final_prefix();
+		self.map_entries::<Twox64Concat, _, _>(&prefix).await
+	}
+
+	/// Every task category, by id.
+	pub async fn categories(&self) -> Result<Vec<(CategoryId, Category<Runtime>)>, ClientError> {
+		let prefix = pallet_marketplace::Categories::<Runtime>::final_prefix();
+		self.map_entries::<Twox64Concat, _, _>(&prefix).await
+	}
+
+	/// The members of `workerpool`, with their memberships.
+	pub async fn pool_members(
+		&self,
+		workerpool: WorkerpoolId,
+	) -> Result<Vec<(AccountId, Membership<Runtime>)>, ClientError> {
+		let mut prefix = pallet_marketplace::PoolMembers::<Runtime>::final_prefix().to_vec();
+		prefix.extend(Twox64Concat::hash(&workerpool.encode()));
+		self.map_entries::<Blake2_128Concat, _, _>(&prefix).await
+	}
+
+	/// The account that accepted to schedule `workerpool`, if its scheduler did.
+	pub async fn scheduler_accepted(
+		&self,
+		workerpool: WorkerpoolId,
+	) -> Result<Option<AccountId>, ClientError> {
+		let key = pallet_marketplace::SchedulerAccepted::<Runtime>::hashed_key_for(workerpool);
+		self.storage(&key, self.at).await
+	}
+
+	/// `worker`'s score in `workerpool` (0 if it has none).
+	pub async fn score(
+		&self,
+		workerpool: WorkerpoolId,
+		worker: &AccountId,
+	) -> Result<u32, ClientError> {
+		let key = pallet_contribution::Scores::<Runtime>::hashed_key_for(workerpool, worker);
+		Ok(self.storage(&key, self.at).await?.unwrap_or_default())
+	}
+
+	/// The presigned order whose hash is `order`, as published, while the chain holds it.
+	pub async fn published_order(
+		&self,
+		order: OrderHash,
+	) -> Result<Option<Order<Runtime>>, ClientError> {
+		let key = pallet_marketplace::PublishedOrders::<Runtime>::hashed_key_for(order);
+		self.storage(&key, self.at).await
+	}
+
+	/// The entries of the map (or of one first key of a double map) under `prefix` whose last
+	/// key is hashed with `H`, a hasher that keeps the key: decoded keys and values.
+	async fn map_entries<H: ReversibleStorageHasher, K: Decode, V: Decode>(
+		&self,
+		prefix: &[u8],
+	) -> Result<Vec<(K, V)>, ClientError> {
+		let bad = |message: String| ClientError::Decode {
+			what: format!("an entry of {}", std::any::type_name::<V>()),
+			message,
+		};
+		self.storage_entries(prefix)
+			.await?
+			.into_iter()
+			.map(|(key, value)| {
+				let id = K::decode(&mut H::reverse(&key)).map_err(|e| bad(e.to_string()))?;
+				let value = V::decode(&mut &value[..]).map_err(|e| bad(e.to_string()))?;
+				Ok((id, value))
+			})
+			.collect()
 	}
 
 	/// The workerpool `worker` is a member of, if any.

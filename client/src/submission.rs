@@ -1,8 +1,8 @@
 //! Submitting a transaction and learning what became of it: signing a call for the live chain,
-//! then waiting for the block that includes it, for its events or the runtime's error
+//! then following it to a finalized block, for its events or the runtime's error
 //! ([`ClientError::Dispatch`], named with the runtime's own error types).
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use commons_runtime::{
 	governance::ProxyType,
@@ -13,11 +13,11 @@ use sp_core::{sr25519, Pair};
 
 use crate::{Chain, ClientError, DispatchFailure};
 
-/// How long a transaction may take to appear in a block.
-const INCLUSION_TIMEOUT: Duration = Duration::from_secs(60);
+/// How long a transaction may take to reach a finalized block.
+const FINALITY_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// How many blocks a transaction stays valid for after the block it was signed at (about 6
-/// minutes): long past [`INCLUSION_TIMEOUT`], and a transaction lost on the way can never be
+/// minutes): long past [`FINALITY_TIMEOUT`], and a transaction lost on the way can never be
 /// replayed later.
 const MORTAL_PERIOD: u64 = 64;
 
@@ -88,6 +88,17 @@ impl Chain {
 		call: RuntimeCall,
 		signer: &sr25519::Pair,
 	) -> Result<UncheckedExtrinsic, ClientError> {
+		let extrinsic = self.signed(call, signer).await?;
+		self.submit(&extrinsic).await?;
+		Ok(extrinsic)
+	}
+
+	/// `call` signed by `signer` for the live chain, as [`Chain::sign_and_submit`] describes.
+	async fn signed(
+		&self,
+		call: RuntimeCall,
+		signer: &sr25519::Pair,
+	) -> Result<UncheckedExtrinsic, ClientError> {
 		let chain = self.chain_identity().await?;
 		let best = self.best_number().await?;
 		let finalized = self.finalized_hash().await?;
@@ -101,36 +112,28 @@ impl Chain {
 		let lifetime = Lifetime::Mortal { period: MORTAL_PERIOD, from_number, from_hash };
 		let account = AccountId::from(signer.public());
 		let nonce = self.next_nonce(&account).await?;
-		let extrinsic = sign(call, signer, nonce, lifetime, 0, &chain);
-		self.submit(&extrinsic).await?;
-		Ok(extrinsic)
+		Ok(sign(call, signer, nonce, lifetime, 0, &chain))
 	}
 
-	/// Signs and submits `call`, waits for the block that includes it, and returns the events it
-	/// emitted; a failed dispatch is [`ClientError::Dispatch`], whose runtime error can be
+	/// Signs and submits `call`, follows it to a finalized block, and returns the events it
+	/// emitted there; a failed dispatch is [`ClientError::Dispatch`], whose runtime error can be
 	/// matched on and is shown by name. A call made through a proxy that failed (a transaction
-	/// that succeeded, with `ProxyExecuted` carrying the error) fails the same way.
+	/// that succeeded, with `ProxyExecuted` carrying the error) fails the same way. A
+	/// transaction the pool lost on the way is [`ClientError::Lost`]; its steps are logged.
 	pub async fn submit_and_wait(
 		&self,
 		call: RuntimeCall,
 		signer: &sr25519::Pair,
 	) -> Result<Vec<RuntimeEvent>, ClientError> {
-		let from = self.best_number().await?;
-		let extrinsic = self.sign_and_submit(call, signer).await?;
-		let started = Instant::now();
-		let (block, index) = loop {
-			match self.find_extrinsic(&extrinsic, from).await {
-				Ok(found) => break found,
-				Err(_) if started.elapsed() < INCLUSION_TIMEOUT => {
-					tokio::time::sleep(Duration::from_millis(500)).await
-				}
-				Err(error) => {
-					return Err(ClientError::Other(format!(
-						"the transaction was not included: {error}"
-					)))
-				}
-			}
-		};
+		let extrinsic = self.signed(call, signer).await?;
+		let block = self
+			.submit_and_watch(
+				&extrinsic,
+				FINALITY_TIMEOUT,
+				|step| log::debug!(target: "commons::submission", "transaction {step}"),
+			)
+			.await?;
+		let index = self.extrinsic_index(block, &extrinsic).await?;
 		let mut events = Vec::new();
 		for record in self.events(block).await? {
 			if record.phase != frame_system::Phase::ApplyExtrinsic(index) {

@@ -27,6 +27,7 @@ use pallet_marketplace::Deal;
 
 use crate::{
 	digest,
+	metrics::Metrics,
 	task_runner::{run_task, RemovedOnDrop, TaskInputs},
 	worker::{Compute, DatasetInput},
 	Limits,
@@ -37,14 +38,29 @@ pub struct Computer {
 	chain: Chain,
 	work_dir: PathBuf,
 	corrupt_results: bool,
+	metrics: Option<Metrics>,
 }
 
 impl Computer {
-	/// A computer that reads the registry through `chain` and keeps its runs in `work_dir`.
-	/// With `corrupt_results` (TEST ONLY), it adds a file to every result before digesting it,
-	/// to play a cheating worker.
-	pub fn new(chain: Chain, work_dir: &Path, corrupt_results: bool) -> Self {
-		Self { chain, work_dir: work_dir.to_owned(), corrupt_results }
+	/// A computer that reads the registry through `chain` and keeps its runs in `work_dir`,
+	/// counting the bytes it fetches in `metrics`. With `corrupt_results` (TEST ONLY), it adds
+	/// a file to every result before digesting it, to play a cheating worker.
+	pub fn new(
+		chain: Chain,
+		work_dir: &Path,
+		corrupt_results: bool,
+		metrics: Option<Metrics>,
+	) -> Self {
+		Self { chain, work_dir: work_dir.to_owned(), corrupt_results, metrics }
+	}
+
+	/// What `uri` holds, checked against `checksum`, its bytes counted.
+	async fn fetch_counted(&self, uri: &[u8], checksum: &[u8; 32]) -> Result<Vec<u8>, String> {
+		let bytes = fetch_checked(&String::from_utf8_lossy(uri), checksum).await?;
+		if let Some(metrics) = &self.metrics {
+			metrics.fetched_bytes.inc_by(bytes.len() as u64);
+		}
+		Ok(bytes)
 	}
 
 	/// Where `task`'s result is kept, and served from.
@@ -72,7 +88,7 @@ impl Compute for Computer {
 		seal_to: Option<X25519PublicKey>,
 	) -> Result<ResultDigest, String> {
 		let app = self.chain.app(deal.app.id).await?.ok_or("the deal's app is not registered")?;
-		let module = fetch_checked(&String::from_utf8_lossy(&app.uri), &app.checksum).await?;
+		let module = self.fetch_counted(&app.uri, &app.checksum).await?;
 		let category = self
 			.chain
 			.category(deal.category)
@@ -81,8 +97,7 @@ impl Compute for Computer {
 		let data = match dataset {
 			Some(DatasetInput { record, key }) => {
 				// The checksum is of the stored file, encrypted or not.
-				let stored =
-					fetch_checked(&String::from_utf8_lossy(&record.uri), &record.checksum).await?;
+				let stored = self.fetch_counted(&record.uri, &record.checksum).await?;
 				Some(match key {
 					Some(key) => decrypt_dataset(&key, &stored)?,
 					None => stored,

@@ -116,6 +116,8 @@ async fn run(options: Options) -> Result<(), String> {
 		return dry_run(&upkeep, &chain).await;
 	}
 	upkeep.start().await?;
+	let computer =
+		Computer::new(chain.clone(), &options.work_dir, options.corrupt_results, metrics.clone());
 	let settings = Settings {
 		account: account.clone(),
 		enclave,
@@ -123,7 +125,6 @@ async fn run(options: Options) -> Result<(), String> {
 		metrics,
 		stop_after_replicated_vote: options.crash_after_contributing,
 	};
-	let computer = Computer::new(chain.clone(), &options.work_dir, options.corrupt_results);
 	let mut worker = Worker::new(RpcChain::new(chain.clone(), signer), computer, digests, settings);
 
 	log::info!(

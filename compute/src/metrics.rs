@@ -5,7 +5,7 @@ use std::net::{IpAddr, SocketAddr};
 
 use prometheus_endpoint::{
 	exponential_buckets, register, Counter, Gauge, Histogram, HistogramOpts, PrometheusError,
-	Registry, U64,
+	Registry, F64, U64,
 };
 
 use crate::LOG_TARGET;
@@ -31,6 +31,14 @@ pub struct Metrics {
 	/// How long computing a task took, in seconds: fetching the app and dataset, running the
 	/// module, digesting (and sealing) its output.
 	pub computation_seconds: Histogram,
+	/// How long a task took this node from end to end, in seconds: from learning it was
+	/// assigned to its last step, its vote for a task with one worker, else its reveal.
+	pub task_seconds: Histogram,
+	/// Bytes of apps and datasets fetched.
+	pub fetched_bytes: Counter<U64>,
+	/// What this node's votes on replicated tasks hold at stake until they settle, in CMN (a
+	/// cheater's, or a silent revealer's, is lost), at the end of its last round.
+	pub stake_at_risk_cmn: Gauge<F64>,
 }
 
 impl Metrics {
@@ -81,6 +89,31 @@ impl Metrics {
 					)
 					// 0.1 s to about 7 minutes.
 					.buckets(exponential_buckets(0.1, 2.0, 13)?),
+				)?,
+				registry,
+			)?,
+			task_seconds: register(
+				Histogram::with_opts(
+					HistogramOpts::new(
+						"commons_compute_task_seconds",
+						"Time from learning of an assignment to the last vote or reveal on it",
+					)
+					// 1 s to about an hour.
+					.buckets(exponential_buckets(1.0, 2.0, 13)?),
+				)?,
+				registry,
+			)?,
+			fetched_bytes: register(
+				Counter::new(
+					"commons_compute_fetched_bytes_total",
+					"Bytes of apps and datasets fetched",
+				)?,
+				registry,
+			)?,
+			stake_at_risk_cmn: register(
+				Gauge::new(
+					"commons_compute_stake_at_risk_cmn",
+					"Stake held by this node's unsettled votes on replicated tasks, in CMN",
 				)?,
 				registry,
 			)?,

@@ -30,10 +30,11 @@ use std::{
 	future::Future,
 	ops::ControlFlow,
 	sync::Arc,
+	time::Instant,
 };
 
 use commons_client::{confidential::DatasetKey, ClientError};
-use commons_runtime::{AccountId, BlockNumber, Runtime, RuntimeEvent};
+use commons_runtime::{AccountId, Balance, BlockNumber, Runtime, RuntimeEvent, CMN};
 use pallet_contribution::{
 	ContributionStatus, ResultDigest, Task, TaskId, TaskStatus, X25519PublicKey,
 };
@@ -143,6 +144,10 @@ pub struct Worker<C, R> {
 	assigned: BTreeMap<TaskId, Attempts>,
 	/// Tasks whose vote reached consensus, to reveal on.
 	revealing: BTreeSet<TaskId>,
+	/// When this run of the worker learnt of each task it has a step left on.
+	learnt_at: BTreeMap<TaskId, Instant>,
+	/// What this worker's votes on unsettled replicated tasks hold at stake.
+	at_stake: BTreeMap<TaskId, Balance>,
 }
 
 /// What became of the tries of a task.
@@ -193,6 +198,8 @@ impl<C: ChainView, R: Compute> Worker<C, R> {
 			stop_after_replicated_vote,
 			assigned,
 			revealing: BTreeSet::new(),
+			learnt_at: BTreeMap::new(),
+			at_stake: BTreeMap::new(),
 		}
 	}
 
@@ -220,6 +227,13 @@ impl<C: ChainView, R: Compute> Worker<C, R> {
 					}) if self.digests.contains(&task) => {
 						self.revealing.insert(task);
 					}
+					RuntimeEvent::Contribution(
+						pallet_contribution::Event::TaskFinalized { task, .. }
+						| pallet_contribution::Event::TaskFailed { task, .. },
+					) => {
+						self.at_stake.remove(&task);
+						self.learnt_at.remove(&task);
+					}
 					_ => {}
 				}
 			}
@@ -243,6 +257,7 @@ impl<C: ChainView, R: Compute> Worker<C, R> {
 				Ok(Progress::Contributed { .. }) => continue,
 				Ok(Progress::Done) => {
 					self.settle_pending(task);
+					self.learnt_at.remove(&task);
 					continue;
 				}
 				// The key service may be slow; the task's contribution deadline ends the wait.
@@ -263,6 +278,7 @@ impl<C: ChainView, R: Compute> Worker<C, R> {
 							"task {task:?}: pushed but never assigned to this worker"
 						);
 						self.settle_pending(task);
+						self.learnt_at.remove(&task);
 						continue;
 					}
 				}
@@ -271,6 +287,7 @@ impl<C: ChainView, R: Compute> Worker<C, R> {
 					attempts.failures += 1;
 					if attempts.failures >= ATTEMPTS {
 						self.count(|metrics| &metrics.failed);
+						self.learnt_at.remove(&task);
 						continue;
 					}
 				}
@@ -286,6 +303,9 @@ impl<C: ChainView, R: Compute> Worker<C, R> {
 		if let Some(metrics) = &self.metrics {
 			metrics.waiting_to_vote.set(self.assigned.len() as u64);
 			metrics.waiting_to_reveal.set(self.revealing.len() as u64);
+			let at_stake =
+				self.at_stake.values().fold(0, |sum: Balance, stake| sum.saturating_add(*stake));
+			metrics.stake_at_risk_cmn.set(at_stake as f64 / CMN as f64);
 		}
 		ControlFlow::Continue(())
 	}
@@ -306,6 +326,7 @@ impl<C: ChainView, R: Compute> Worker<C, R> {
 			return;
 		}
 		self.assigned.insert(task, Attempts::default());
+		self.learnt_at.entry(task).or_insert_with(Instant::now);
 		self.count(|metrics| &metrics.received);
 	}
 
@@ -325,7 +346,13 @@ impl<C: ChainView, R: Compute> Worker<C, R> {
 		self.settle_pending(task_id);
 		self.count(|metrics| &metrics.contributed);
 		log::info!(target: LOG_TARGET, "contributed to task {task_id:?}: digest {digest:?}");
-		Ok(Progress::Contributed { replicated: deal.trust > 1 })
+		let replicated = deal.trust > 1;
+		if replicated {
+			self.at_stake.insert(task_id, deal.worker_stake);
+		} else {
+			self.finished(task_id);
+		}
+		Ok(Progress::Contributed { replicated })
 	}
 
 	/// The task `task_id` and its deal, if the task is open, assigned to this worker, and not
@@ -481,7 +508,16 @@ impl<C: ChainView, R: Compute> Worker<C, R> {
 		self.chain.submit(call).await?;
 		self.count(|metrics| &metrics.revealed);
 		log::info!(target: LOG_TARGET, "revealed task {task_id:?}");
+		self.finished(task_id);
 		Ok(())
+	}
+
+	/// Notes that this worker took its last step on `task`: how long the task took it since it
+	/// learnt of it, if this run did.
+	fn finished(&mut self, task: TaskId) {
+		if let (Some(learnt), Some(metrics)) = (self.learnt_at.remove(&task), &self.metrics) {
+			metrics.task_seconds.observe(learnt.elapsed().as_secs_f64());
+		}
 	}
 
 	/// Notes that `task`'s vote is no longer pending. A store that cannot be written is only
@@ -906,6 +942,50 @@ mod tests {
 		assert_eq!(computer.runs.get(), 0, "it did not compute again");
 		assert_eq!(chain.contributions(), 1, "it did not vote again");
 		assert_eq!(chain.reveals(), [(TASK, DIGEST)], "it revealed once");
+	}
+
+	/// The metrics follow a replicated task: its stake is at risk from the vote until the task
+	/// is finalized, and its time from end to end is observed once, at the reveal.
+	#[tokio::test]
+	async fn a_replicated_votes_stake_is_at_risk_until_its_task_settles() {
+		let dir = tempfile::tempdir().unwrap();
+		let chain = FakeChain::with_task(2);
+		chain.deals.borrow_mut().get_mut(&DEAL).unwrap().worker_stake = 3 * CMN / 2;
+		let computer = FakeComputer::default();
+		let registry = prometheus_endpoint::Registry::new();
+		let metrics = Metrics::register(&registry).unwrap();
+		let settings = Settings {
+			account: me(),
+			enclave: None,
+			results_url: "file:///results".into(),
+			metrics: Some(metrics.clone()),
+			stop_after_replicated_vote: false,
+		};
+		let mut worker =
+			Worker::new(&chain, &computer, DigestStore::load(dir.path()).unwrap(), settings);
+		worker.follow(1, 1).await.unwrap();
+		assert!(worker.work().await.is_continue());
+		assert_eq!(metrics.stake_at_risk_cmn.get(), 1.5, "the vote's stake");
+		assert_eq!(metrics.task_seconds.get_sample_count(), 0, "a reveal is still due");
+		chain.include();
+		chain.reach_consensus(2);
+		worker.follow(2, 2).await.unwrap();
+		assert!(worker.work().await.is_continue());
+		assert_eq!(chain.reveals(), [(TASK, DIGEST)]);
+		assert_eq!(metrics.task_seconds.get_sample_count(), 1, "the reveal was its last step");
+		assert_eq!(metrics.stake_at_risk_cmn.get(), 1.5, "at risk until the task settles");
+		let finalized = RuntimeEvent::Contribution(pallet_contribution::Event::TaskFinalized {
+			task: TASK,
+			deal: DEAL,
+			digest: DIGEST,
+			location: BoundedVec::new(),
+			reason: pallet_contribution::Finalization::AllWinnersRevealed,
+		});
+		chain.events.borrow_mut().insert(3, vec![finalized]);
+		worker.follow(3, 3).await.unwrap();
+		assert!(worker.work().await.is_continue());
+		assert_eq!(metrics.stake_at_risk_cmn.get(), 0.0);
+		assert_eq!(metrics.task_seconds.get_sample_count(), 1);
 	}
 
 	/// The scheduler's push, repeated, and the chain's event bring the same task: it is computed

@@ -214,8 +214,8 @@ impl_runtime_apis! {
 			use frame_support::traits::StorageInfoTrait;
 			use super::{
 				benchmarks::*, Attestation, Balances, ConvictionVoting, Marketplace, Multisig,
-				Preimage, Proxy, Referenda, Scheduler, Sudo, TechnicalCommittee, Timestamp, Treasury,
-				Utility, Whitelist,
+				Preimage, ProtocolParameters, Proxy, Referenda, Scheduler, Sudo, TechnicalCommittee,
+				Timestamp, Treasury, Utility, Validators, Whitelist,
 			};
 
 			let mut list = Vec::<BenchmarkList>::new();
@@ -231,8 +231,8 @@ impl_runtime_apis! {
 			use frame_support::traits::WhitelistedStorageKeys;
 			use super::{
 				benchmarks::*, Attestation, Balances, ConvictionVoting, Marketplace, Multisig,
-				Preimage, Proxy, Referenda, Scheduler, Sudo, TechnicalCommittee, Timestamp, Treasury,
-				Utility, Whitelist,
+				Preimage, ProtocolParameters, Proxy, Referenda, Scheduler, Sudo, TechnicalCommittee,
+				Timestamp, Treasury, Utility, Validators, Whitelist,
 			};
 
 			let whitelist = super::AllPalletsWithSystem::whitelisted_storage_keys();

@@ -9,28 +9,31 @@
 //!    compatible offer, no funds);
 //! 3. [`phase_warm_up`]: a warm-up deal of replicated tasks builds the two honest workers' scores
 //!    (and measures throughput);
-//! 4. [`phase_third_node_joins`]: a third compute node joins the pool;
-//! 5. [`phase_crash_between_vote_and_reveal`]: a node that crashes between its vote and its
+//! 4. [`phase_command_line_shows_the_market`]: `commons --json` shows the app, the pool, its
+//!    workers and their scores, the categories, the warm-up's deal and task, downloads the
+//!    task's result again and cancels an order by its hash;
+//! 5. [`phase_third_node_joins`]: a third compute node joins the pool;
+//! 6. [`phase_crash_between_vote_and_reveal`]: a node that crashes between its vote and its
 //!    reveal restarts and reveals, voting once;
-//! 6. [`phase_stopped_between_vote_and_reveal`]: a node stopped with SIGTERM after its vote exits
+//! 7. [`phase_stopped_between_vote_and_reveal`]: a node stopped with SIGTERM after its vote exits
 //!    cleanly, and once restarted reveals, voting once;
-//! 7. [`phase_cheater`]: the third node comes back as a cheater: it is outvoted on a replicated
+//! 8. [`phase_cheater`]: the third node comes back as a cheater: it is outvoted on a replicated
 //!    task, its stake is seized, and every account's balance moves exactly as the protocol's
 //!    formulas say;
-//! 8. [`phase_confidential_app`]: a confidential app that allows only the simulated SGX enclave's
+//! 9. [`phase_confidential_app`]: a confidential app that allows only the simulated SGX enclave's
 //!    measurement runs on the one compute node in TEE mode (Eve's), which signs its result with
 //!    its enclave key and serves it only sealed to the key Bob registered (`commons result-key`);
-//! 9. [`phase_confidential_dataset`]: an encrypted dataset's key reaches that enclave, sealed,
-//!    from its owner's key service (`commons key-service`, restarted while the enclave waits),
-//!    the enclave computes on the decrypted data and serves the result sealed to Bob, who alone
-//!    opens it; a requester without a result key cannot buy the data;
-//! 10. [`phase_dead_workers_replaced`]: both honest compute nodes are killed: the scheduler
+//! 10. [`phase_confidential_dataset`]: an encrypted dataset's key reaches that enclave, sealed,
+//!     from its owner's key service (`commons key-service`, restarted while the enclave waits),
+//!     the enclave computes on the decrypted data and serves the result sealed to Bob, who alone
+//!     opens it; a requester without a result key cannot buy the data;
+//! 11. [`phase_dead_workers_replaced`]: both honest compute nodes are killed: the scheduler
 //!     assigns a task to each of them in turn (they still look alive), one reference time apart,
 //!     then to the third node, which completes it; that last assignment takes the place of the
 //!     worker silent for 2T, and a third of its score;
-//! 11. [`phase_dead_workers_return`]: the restarted nodes do not contribute to it late, and the
+//! 12. [`phase_dead_workers_return`]: the restarted nodes do not contribute to it late, and the
 //!     expelled one joins its pool again;
-//! 12. [`phase_everything_decodes_from_metadata_alone`]: every value the Commons pallets store,
+//! 13. [`phase_everything_decodes_from_metadata_alone`]: every value the Commons pallets store,
 //!     and the task, deal and order book listings their runtime APIs answer with, decodes by the
 //!     chain's metadata alone, as the ecosystem's clients read it.
 //!
@@ -67,7 +70,7 @@ use commons_runtime::{
 use pallet_attestation::TeeKind;
 use pallet_contribution::{Task, TaskId, TaskStatus};
 use pallet_marketplace::{
-	AppId, BookCursor, CategoryId, DatasetId, Market as BookMarket, Tag, WorkerpoolId,
+	AppId, BookCursor, CategoryId, DatasetId, DealId, Market as BookMarket, Tag, WorkerpoolId,
 };
 use sp_keyring::{
 	Ed25519Keyring as Ed25519,
@@ -99,7 +102,8 @@ async fn a_local_market_serves_requests_replaces_dead_workers_and_slashes_a_chea
 	let mut m = Market::open().await;
 	phase_order_book(&m).await;
 	phase_unservable_requests(&m).await;
-	phase_warm_up(&m).await;
+	let warm_up = phase_warm_up(&m).await;
+	phase_command_line_shows_the_market(&m, warm_up).await;
 	phase_third_node_joins(&mut m).await;
 	phase_crash_between_vote_and_reveal(&mut m).await;
 	phase_stopped_between_vote_and_reveal(&mut m).await;
@@ -258,7 +262,7 @@ async fn phase_unservable_requests(m: &Market) {
 /// Dave and Eve win all 15 and score 15 each, Dave's node contributes to and reveals every one,
 /// and the results fetched are what the app computes here. Also measures the throughput, from
 /// the request to the last result fetched.
-async fn phase_warm_up(m: &Market) {
+async fn phase_warm_up(m: &Market) -> DealId {
 	let node = &m.node;
 	let warm_up = m.output("warm-up");
 	let request = m.monte_carlo(4, WARM_UP_TASKS, &warm_up).args();
@@ -281,6 +285,100 @@ async fn phase_warm_up(m: &Market) {
 	assert_eq!(m.dave.count(Contributed).unwrap(), tasks);
 	assert_eq!(m.dave.count(Revealed).unwrap(), tasks);
 	assert_eq!(m.dave.count(Failed).unwrap(), 0);
+	deal
+}
+
+/// What the chain holds, as the command line shows it to a script (`--json`, parsed here): the
+/// app, the pool and its two workers with the scores the warm-up gave them, the categories, the
+/// warm-up's settled deal and its first task, whose result `result download` fetches and checks
+/// again. An order published and cancelled by hash leaves the order book; cancelling it again
+/// is refused.
+async fn phase_command_line_shows_the_market(m: &Market, warm_up: DealId) {
+	let node = &m.node;
+	let alice = Alice.to_account_id().to_string();
+	let app = shown(node, &["app", &MONTE_CARLO.to_string()]).await;
+	assert_eq!(
+		(app["app"].clone(), app["owner"].clone()),
+		(MONTE_CARLO.into(), alice.clone().into())
+	);
+	assert_eq!(app["checksum"], sp_core::bytes::to_hex(&sha256(&m.module), false));
+	let apps = shown(node, &["apps", "--owner", &alice]).await;
+	assert!(apps.as_array().unwrap().iter().any(|app| app["app"] == MONTE_CARLO), "{apps}");
+	let pool = shown(node, &["workerpool", &POOL.to_string()]).await;
+	assert_eq!(pool["owner"], Charlie.to_account_id().to_string());
+	assert_eq!(
+		(pool["scheduling_accepted"].clone(), pool["members"].clone()),
+		(true.into(), 2.into())
+	);
+	let workers = shown(node, &["workers", "--workerpool", &POOL.to_string()]).await;
+	let mut ranked: Vec<_> = workers
+		.as_array()
+		.unwrap()
+		.iter()
+		.map(|w| (w["worker"].clone(), w["score"].clone()))
+		.collect();
+	ranked.sort_by_key(|(worker, _)| worker.to_string());
+	let mut expected: Vec<_> = [Dave, Eve]
+		.iter()
+		.map(|key| (key.to_account_id().to_string().into(), WARM_UP_TASKS.into()))
+		.collect();
+	expected.sort_by_key(|(worker, _): &(serde_json::Value, serde_json::Value)| worker.to_string());
+	assert_eq!(ranked, expected);
+	let eve = shown(node, &["worker", &Eve.to_account_id().to_string()]).await;
+	assert_eq!(eve["enclave"]["simulated"], true, "{eve}");
+	let categories = shown(node, &["categories"]).await;
+	let ours = categories.as_array().unwrap().iter().find(|c| c["category"] == m.category);
+	assert_eq!(ours.map(|c| c["reference_time_secs"].clone()), Some(REFERENCE_TIME_SECS.into()));
+
+	let deal_id = format!("{warm_up:?}");
+	let deal = shown(node, &["deal", &deal_id]).await;
+	assert_eq!(deal["settled"], true, "every task was paid out: {deal}");
+	let tasks = deal["tasks"].as_array().unwrap();
+	assert_eq!(tasks.len(), WARM_UP_TASKS as usize);
+	assert!(tasks.iter().all(|task| task["status"] == "Completed"), "{deal}");
+	let first = pallet_contribution::Pallet::<Runtime>::task_id(&warm_up, 0);
+	let expected = m.expected_digest(first).await;
+	let by_index = shown(node, &["task", "--deal", &deal_id, "--index", "0"]).await;
+	let watched = shown(node, &["task", &format!("{first:?}"), "--watch"]).await;
+	assert_eq!(by_index, watched, "a settled task is shown at once, however it is named");
+	assert_eq!((by_index["winners"].clone(), by_index["reveals"].clone()), (2.into(), 2.into()));
+	assert_eq!(by_index["result_digest"], format!("{expected:?}"));
+	let again = m.output("downloaded");
+	let arg = again.display().to_string();
+	commons(
+		node,
+		Bob,
+		&["result", "download", "--deal", &deal_id, "--index", "0", "--output", &arg],
+	)
+	.await;
+	assert_eq!(fetched(&again), expected);
+
+	let app = MONTE_CARLO.to_string();
+	let publish = ["--json", "publish-app-order", "--app", &app, "--price", "2", "--volume", "1"];
+	let published: serde_json::Value =
+		serde_json::from_str(&commons(node, Alice, &publish).await).unwrap();
+	let order = published["order"].as_str().expect("the order's hash").to_owned();
+	let listed_hashes = |book: Vec<serde_json::Value>| -> Vec<String> {
+		book.iter().map(|entry| entry["hash"].as_str().unwrap().to_owned()).collect()
+	};
+	assert!(listed_hashes(listed(node, &["--app", &app]).await).contains(&order));
+	commons(node, Alice, &["cancel-order", &order]).await;
+	assert!(!listed_hashes(listed(node, &["--app", &app]).await).contains(&order));
+	let error = cli(node, &suri(Alice), &["cancel-order", &order]).await.expect_err("cancelled");
+	assert!(error.contains("no presigned order"), "{error}");
+}
+
+/// What `commons --json <args>` prints, parsed as a script would.
+async fn shown(node: &TestNode, args: &[&str]) -> serde_json::Value {
+	let output = commons(node, Bob, &[&["--json"], args].concat()).await;
+	serde_json::from_str(&output)
+		.unwrap_or_else(|error| panic!("{args:?} printed {output:?}: {error}"))
+}
+
+/// The sha256 of `bytes`.
+fn sha256(bytes: &[u8]) -> [u8; 32] {
+	use sha2::Digest as _;
+	sha2::Sha256::digest(bytes).into()
 }
 
 /// A third compute node, with a fresh account and no score, joins the pool by itself.

@@ -19,7 +19,7 @@
 //! and are not listed either; they are matched all the same until they expire.
 
 use alloc::vec::Vec;
-use frame_support::{ensure, traits::Get, weights::Weight};
+use frame_support::{ensure, traits::Get};
 use frame_system::pallet_prelude::BlockNumberFor;
 use sp_runtime::traits::{Saturating, UniqueSaturatedInto};
 
@@ -53,14 +53,6 @@ impl<T: Config> Pallet<T> {
 			Order::Request(order) => u128::MAX - price(order.workerpool_max_price),
 		};
 		rank.to_be_bytes()
-	}
-
-	/// What listing or delisting `listings` orders weighs (a read and two writes each), which
-	/// the generated weights do not count yet: the book came after `weights.rs` was last
-	/// generated. Added to the weight of every call that lists or delists orders until
-	/// `scripts/benchmark.sh marketplace` measures it with the rest.
-	pub(crate) fn unmeasured_book_weight(listings: u64) -> Weight {
-		T::DbWeight::get().reads_writes(listings, listings.saturating_mul(2))
 	}
 
 	/// Lists presigned `order`, whose hash is `hash`.

@@ -1083,7 +1083,7 @@ pub mod pallet {
 		/// and is listed in the order book until it is used up, cancelled or expired. The
 		/// deposit pays for the order's contents and its listing.
 		#[pallet::call_index(16)]
-		#[pallet::weight(T::WeightInfo::presign_order().saturating_add(Pallet::<T>::unmeasured_book_weight(1)))]
+		#[pallet::weight(T::WeightInfo::presign_order())]
 		pub fn presign_order(origin: OriginFor<T>, order: Order<T>) -> DispatchResult {
 			let who = ensure_signed(origin)?;
 			let (owner, hash, volume) = Self::owner_hash_and_volume(&order)?;
@@ -1108,7 +1108,7 @@ pub mod pallet {
 		/// since. An order whose expiry is beyond [`Config::MaxOrderLifetime`] cannot be matched
 		/// yet, and is cancelled once it is nearer.
 		#[pallet::call_index(17)]
-		#[pallet::weight(T::WeightInfo::cancel_order().saturating_add(Pallet::<T>::unmeasured_book_weight(1)))]
+		#[pallet::weight(T::WeightInfo::cancel_order())]
 		pub fn cancel_order(origin: OriginFor<T>, order: Order<T>) -> DispatchResult {
 			let who = ensure_signed(origin)?;
 			let hash = Self::any_order_hash(&order);
@@ -1147,7 +1147,7 @@ pub mod pallet {
 		/// The request order is boxed only to keep `RuntimeCall` under the 1 KiB that
 		/// `pallet_utility` allows: a box encodes exactly as what it holds.
 		#[pallet::call_index(18)]
-		#[pallet::weight(T::WeightInfo::match_orders().saturating_add(Pallet::<T>::unmeasured_book_weight(4)))]
+		#[pallet::weight(T::WeightInfo::match_orders())]
 		pub fn match_orders(
 			origin: OriginFor<T>,
 			app_order: Signed<AppOrder<T>, T::OrderSignature>,

@@ -44,8 +44,7 @@ impl<T: Config> Pallet<T> {
 		let db = T::DbWeight::get();
 		// Looking for the next order at the cursor's block, or moving the cursor on.
 		let step = db.reads(1);
-		let per_order =
-			T::WeightInfo::prune_expired_order().saturating_add(Self::unmeasured_book_weight(1));
+		let per_order = T::WeightInfo::prune_expired_order();
 		let mut used = db.reads_writes(1, 1);
 		let fits = |used: Weight, more: Weight| limit.all_gte(used.saturating_add(more));
 		if !fits(used, step) {

@@ -1,4 +1,5 @@
-//! Amounts on the command line: CMN with up to twelve decimals (`1.5`), or units (`1500u`).
+//! Amounts on the command line: CMN with up to twelve decimals (`1.5`), or units (`1500u`);
+//! and amounts printed for people, in CMN.
 
 use std::str::FromStr;
 
@@ -33,6 +34,16 @@ impl FromStr for Amount {
 	}
 }
 
+/// `units` in CMN for people: `1.5 CMN`, every significant decimal kept.
+pub fn cmn(units: Balance) -> String {
+	let (whole, fraction) = (units / CMN, units % CMN);
+	if fraction == 0 {
+		return format!("{whole} CMN");
+	}
+	let fraction = format!("{fraction:0>DECIMALS$}");
+	format!("{whole}.{} CMN", fraction.trim_end_matches('0'))
+}
+
 #[cfg(test)]
 mod tests {
 	use super::*;
@@ -47,5 +58,17 @@ mod tests {
 		assert!("-1".parse::<Amount>().is_err());
 		assert!("1e3".parse::<Amount>().is_err());
 		assert!("999999999999999999999999999999".parse::<Amount>().is_err());
+	}
+
+	#[test]
+	fn amounts_print_in_cmn_exactly() {
+		assert_eq!(cmn(0), "0 CMN");
+		assert_eq!(cmn(10 * CMN), "10 CMN");
+		assert_eq!(cmn(CMN + CMN / 2), "1.5 CMN");
+		assert_eq!(cmn(1), "0.000000000001 CMN");
+		for units in [1, CMN / 3, 123 * CMN + 456, Balance::MAX / CMN * CMN] {
+			let printed = cmn(units);
+			assert_eq!(printed.trim_end_matches(" CMN").parse(), Ok(Amount(units)), "{printed}");
+		}
 	}
 }

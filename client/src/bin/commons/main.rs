@@ -1,17 +1,24 @@
 //! `commons`: the requester's and providers' command line.
 //!
-//! Providers register apps, datasets and workerpools and publish (presign) their orders;
-//! requesters list what is on offer (the chain's order book), `run` a task (match it with the cheapest compatible offers,
-//! wait for the verified result, fetch it and check its digest) and look at deals and tasks.
+//! Providers register apps, datasets and workerpools and publish (presign) or cancel their
+//! orders; requesters list what is on offer (the chain's order book), `run` a task (match it
+//! with the cheapest compatible offers, wait for the verified result, fetch it and check its
+//! digest), watch tasks and download their results again. Everyone can show and list what the
+//! chain holds (apps, datasets, pools, categories, workers and their scores, deals, tasks),
+//! for people or as JSON (`--json`).
 //! Owners of encrypted datasets run their key service with it (`key-service`); beneficiaries of
 //! confidential tasks create the key their results are sealed to with it (`result-key`).
 //! Everything is read and written through a node's JSON-RPC with the runtime's own types.
 
 mod amount;
 mod collateral;
+mod config;
+mod inspect;
 mod run;
+mod tags;
+mod view;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, Parser, Subcommand};
 use commons_client::{
 	confidential::{encrypt_dataset, DatasetKey, ResultKey},
 	fetch::fetch,
@@ -20,7 +27,7 @@ use commons_client::{
 };
 use commons_runtime::{AccountId, Runtime, RuntimeCall, RuntimeEvent};
 use pallet_marketplace::{
-	AppOrder, DatasetOrder, Market, Order, PoolPolicy, Restriction, Tag, WorkerpoolOrder,
+	AppOrder, DatasetOrder, Market, Order, OrderHash, PoolPolicy, Restriction, WorkerpoolOrder,
 };
 use sha2::{Digest as _, Sha256};
 use sp_core::{sr25519, Pair};
@@ -28,23 +35,26 @@ use sp_runtime::Percent;
 
 use amount::Amount;
 use commons_client::{keys::signing_key, measurement::MeasurementArg};
+use config::Config;
+use tags::TagArg;
 
 #[derive(Parser, Debug)]
 #[command(name = "commons", about = "Buy and sell verified computation on a Commons chain")]
 struct Cli {
-	/// The JSON-RPC endpoint (HTTP) of a node of the chain.
-	#[arg(long, global = true, default_value = "http://127.0.0.1:9944")]
-	rpc: String,
+	/// The JSON-RPC endpoint (HTTP) of a node of the chain; without it, `COMMONS_RPC`, else
+	/// the configuration file's `rpc`, else http://127.0.0.1:9944.
+	#[arg(long, global = true, value_name = "URL")]
+	rpc: Option<String>,
 
 	/// The key of the account acting: a secret URI (`//Bob` on a development chain), or the
 	/// path of a file only you can read that holds one. Without it, `COMMONS_KEY` holds the
-	/// URI. Commands that only read (`orders`, `deal`) need none; there is no default account.
+	/// URI, else the configuration file's `key` names a key file. Commands that only read
+	/// need none; there is no default account.
 	#[arg(long, global = true, value_name = "URI|FILE")]
 	key: Option<String>,
 
-	/// Prints the answer of `account` and what a registration or publication created as one
-	/// JSON object, for scripts (`{"app": 3}`, `{"account": "5G…", "free": "1000"}`), and the
-	/// listings of `orders` as a JSON array.
+	/// Prints for scripts: one JSON object for one thing shown or created (`{"app": 3}`), a
+	/// JSON array for a list; amounts as strings of units, tags by name.
 	#[arg(long, global = true)]
 	json: bool,
 
@@ -156,6 +166,15 @@ enum Command {
 	PublishAppOrder {
 		#[arg(long)]
 		app: u32,
+		/// The one dataset the app may run with (default: any, or none).
+		#[arg(long)]
+		dataset: Option<u32>,
+		/// The one workerpool that may run it (default: any).
+		#[arg(long)]
+		workerpool: Option<u32>,
+		/// The one requester that may buy it (default: anyone).
+		#[arg(long)]
+		requester: Option<AccountId>,
 		#[command(flatten)]
 		offer: Offer,
 	},
@@ -189,6 +208,15 @@ enum Command {
 		/// The highest trust the pool serves.
 		#[arg(long, default_value_t = 1)]
 		trust: u32,
+		/// The one app the pool sells tasks of (default: any).
+		#[arg(long)]
+		app: Option<u32>,
+		/// The one dataset the tasks may use (default: any, or none).
+		#[arg(long)]
+		dataset: Option<u32>,
+		/// The one requester that may buy them (default: anyone).
+		#[arg(long)]
+		requester: Option<AccountId>,
 		#[command(flatten)]
 		offer: Offer,
 	},
@@ -215,11 +243,67 @@ enum Command {
 		#[arg(long, default_value_t = 100)]
 		limit: u32,
 	},
+	/// Withdraws a presigned order the key made (or sponsors): it can no longer be matched and
+	/// leaves the order book; its deposit goes back.
+	CancelOrder {
+		/// The order's hash, as publishing it printed and `orders` lists it.
+		order: OrderHash,
+	},
 	/// Runs a task: matches a request with the cheapest compatible offers, waits for the verified
 	/// result, fetches it and checks its digest.
 	Run(run::Request),
+	/// Shows a registered app.
+	App { app: u32 },
+	/// Lists the registered apps.
+	Apps {
+		/// Only the apps of this account.
+		#[arg(long)]
+		owner: Option<AccountId>,
+	},
+	/// Shows a registered dataset.
+	Dataset { dataset: u32 },
+	/// Lists the registered datasets.
+	Datasets {
+		/// Only the datasets of this account.
+		#[arg(long)]
+		owner: Option<AccountId>,
+	},
+	/// Shows a registered workerpool, whether its scheduler accepted and how many workers it has.
+	Workerpool { workerpool: u32 },
+	/// Lists the registered workerpools.
+	Workerpools {
+		/// Only the workerpools of this account.
+		#[arg(long)]
+		owner: Option<AccountId>,
+	},
+	/// Lists the task categories: how long a task of each may take.
+	Categories,
+	/// Lists a workerpool's workers with their scores, best first.
+	Workers {
+		#[arg(long)]
+		workerpool: u32,
+	},
+	/// Shows a worker: its pool, score, endpoint, last heartbeat and enclave.
+	Worker { account: AccountId },
 	/// Shows a deal and its tasks.
 	Deal { deal: sp_core::H256 },
+	/// Shows a task; with `--watch`, follows it until it is settled.
+	Task {
+		#[command(flatten)]
+		task: inspect::TaskRef,
+		/// Reports each change (contributions, consensus, reveals) until the task is settled.
+		#[arg(long)]
+		watch: bool,
+		/// How long to watch, in seconds.
+		#[arg(long, default_value_t = 900, requires = "watch")]
+		timeout: u64,
+	},
+	/// What is done with tasks' results.
+	#[command(subcommand)]
+	Result(ResultCommand),
+	/// Prints a completion script for a shell: `commons completions bash >
+	/// ~/.local/share/bash-completion/completions/commons`.
+	Completions { shell: clap_complete::Shell },
 	/// Puts Intel's collateral for a platform on chain (root CA CRL, PCK CRL, TCB info, QE
 	/// identity), from one quote's collateral as the `dcap-qvl` tool writes it; pieces the chain
 	/// holds as new or newer are skipped.
@@ -240,6 +324,14 @@ enum Command {
 	KeyService(commons_client::key_service::KeyServiceCmd),
 }
 
+/// `commons result …`.
+#[derive(Subcommand, Debug)]
+enum ResultCommand {
+	/// Fetches a completed task's result, checks it against the digest its workers agreed on,
+	/// and opens it with the result key if it was sealed to one.
+	Download(run::Download),
+}
+
 /// What every offer states.
 #[derive(Args, Debug)]
 struct Offer {
@@ -249,9 +341,9 @@ struct Offer {
 	/// How many tasks the order sells.
 	#[arg(long, default_value_t = 1)]
 	volume: u32,
-	/// The tags the offer serves (bit 0: TEE).
-	#[arg(long, default_value_t = 0)]
-	tag: Tag,
+	/// The tags the offer serves, by name (`tee`, `tee,sgx`, `gpu`) or as a number.
+	#[arg(long, default_value = "none")]
+	tag: TagArg,
 	/// The last block the order can be matched in (by default the latest the chain accepts:
 	/// its `MaxOrderLifetime`, thirty days unless governance changed it, from now).
 	#[arg(long)]
@@ -279,6 +371,10 @@ async fn main() {
 	// commands print their answers.
 	commons_client::service::init_logging("warn,commons=info");
 	let cli = Cli::parse();
+	if let Command::Completions { shell } = cli.command {
+		clap_complete::generate(shell, &mut Cli::command(), "commons", &mut std::io::stdout());
+		return;
+	}
 	if let Err(error) = execute(cli).await {
 		eprintln!("commons: {error}");
 		std::process::exit(1);
@@ -308,9 +404,9 @@ async fn checksum_of(uri: &str) -> Result<[u8; 32], String> {
 	Ok(Sha256::digest(fetch(uri).await?).into())
 }
 
-/// A listing of the order book as JSON: the order's kind, what it sells or buys, its price per
-/// task in units (for a request, the most it pays a workerpool) and its terms.
-fn book_entry_json(entry: &commons_client::market::Published) -> serde_json::Value {
+/// A listing of the order book: the order's kind, what it sells or buys, its price per task
+/// (for a request, the most it pays a workerpool) and its terms.
+fn book_entry_view(entry: &commons_client::market::Published) -> view::View {
 	let (kind, id, price, category, trust, tag) = match &entry.order {
 		Order::App(order) => ("app", order.app, order.price, None, None, order.tag),
 		Order::Dataset(order) => ("dataset", order.dataset, order.price, None, None, order.tag),
@@ -331,19 +427,18 @@ fn book_entry_json(entry: &commons_client::market::Published) -> serde_json::Val
 			order.tag,
 		),
 	};
-	serde_json::json!({
-		"hash": format!("{:?}", entry.hash),
-		"owner": entry.owner.to_string(),
-		"kind": kind,
-		"id": id,
-		"price": price.to_string(),
-		"remaining": entry.remaining,
-		"volume": entry.order.volume(),
-		"category": category,
-		"trust": trust,
-		"tag": tag,
-		"expiry": entry.order.expiry(),
-	})
+	view::View::new()
+		.field("hash", format!("{:?}", entry.hash))
+		.account("owner", &entry.owner)
+		.field("kind", kind)
+		.field("id", id)
+		.amount("price", price)
+		.field("remaining", entry.remaining)
+		.field("volume", entry.order.volume())
+		.field("category", category)
+		.field("trust", trust)
+		.tag("tag", tag)
+		.field("expiry", entry.order.expiry())
 }
 
 /// What a registration or a publication created: its kind and its id.
@@ -371,7 +466,9 @@ fn created(events: &[RuntimeEvent]) -> Option<(&'static str, serde_json::Value)>
 }
 
 async fn execute(cli: Cli) -> Result<(), String> {
-	let chain = Chain::new("node", &cli.rpc)?;
+	let config = Config::load()?;
+	let chain = Chain::new("node", &config.rpc(cli.rpc))?;
+	let json = cli.json;
 	// What only reads needs no key.
 	match cli.command {
 		Command::Orders { app, dataset, workerpools, requests, min_trust, limit } => {
@@ -382,35 +479,38 @@ async fn execute(cli: Cli) -> Result<(), String> {
 				.or(requests.map(Market::Request))
 				.ok_or("name the market: --app, --dataset, --workerpools or --requests")?;
 			let book = order_book(&chain, market, min_trust, limit).await?;
-			if cli.json {
-				let listed: Vec<_> = book.iter().map(book_entry_json).collect();
-				println!("{}", serde_json::Value::Array(listed));
-			} else {
-				for entry in &book {
-					println!(
-						"{:?} by {} ({} left): {:?}",
-						entry.hash, entry.owner, entry.remaining, entry.order
-					);
-				}
-			}
+			let views: Vec<_> = book.iter().map(book_entry_view).collect();
+			view::print_all(&views, json);
 			return Ok(());
 		}
-		Command::Deal { deal } => return run::show_deal(&chain, deal).await,
+		Command::App { app } => return inspect::app(&chain, app, json).await,
+		Command::Apps { owner } => return inspect::apps(&chain, owner, json).await,
+		Command::Dataset { dataset } => return inspect::dataset(&chain, dataset, json).await,
+		Command::Datasets { owner } => return inspect::datasets(&chain, owner, json).await,
+		Command::Workerpool { workerpool } => {
+			return inspect::workerpool(&chain, workerpool, json).await
+		}
+		Command::Workerpools { owner } => return inspect::workerpools(&chain, owner, json).await,
+		Command::Categories => return inspect::categories(&chain, json).await,
+		Command::Workers { workerpool } => return inspect::workers(&chain, workerpool, json).await,
+		Command::Worker { account } => return inspect::worker(&chain, account, json).await,
+		Command::Deal { deal } => return inspect::deal(&chain, deal, json).await,
+		Command::Task { task, watch, timeout } => {
+			let timeout = std::time::Duration::from_secs(timeout);
+			return inspect::task(&chain, &task, watch, timeout, json).await;
+		}
+		Command::Result(ResultCommand::Download(download)) => {
+			return run::download(&chain, download).await
+		}
 		_ => {}
 	}
-	let pair = signing_key(cli.key.as_deref(), |warning| eprintln!("commons: {warning}"))?;
+	let key = config.key(cli.key);
+	let pair = signing_key(key.as_deref(), |warning| eprintln!("commons: {warning}"))?;
 	let account = AccountId::from(pair.public());
 	let call = match cli.command {
 		Command::Account => {
 			let free = chain.free_balance(&account).await?;
-			if cli.json {
-				let answer =
-					serde_json::json!({ "account": account.to_string(), "free": free.to_string() });
-				println!("{answer}");
-			} else {
-				println!("{account}");
-				println!("{free}");
-			}
+			view::print(&view::View::new().account("account", &account).amount("free", free), json);
 			return Ok(());
 		}
 		Command::CreateApp { name, uri, measurements } => pallet_marketplace::Call::create_app {
@@ -481,23 +581,25 @@ async fn execute(cli: Cli) -> Result<(), String> {
 		Command::RemoveWorkerpool { workerpool } => {
 			pallet_marketplace::Call::remove_workerpool { workerpool }
 		}
-		Command::PublishAppOrder { app, offer } => presign(Order::App(AppOrder {
-			app,
-			price: offer.price.0,
-			volume: offer.volume,
-			tag: offer.tag,
-			dataset_restriction: Restriction::Any,
-			workerpool_restriction: Restriction::Any,
-			requester_restriction: Restriction::Any,
-			salt: salt(&account),
-			expiry: Some(offer.expiry_or_latest(&chain).await?),
-		})),
+		Command::PublishAppOrder { app, dataset, workerpool, requester, offer } => {
+			presign(Order::App(AppOrder {
+				app,
+				price: offer.price.0,
+				volume: offer.volume,
+				tag: offer.tag.0,
+				dataset_restriction: only(dataset),
+				workerpool_restriction: only(workerpool),
+				requester_restriction: only(requester),
+				salt: salt(&account),
+				expiry: Some(offer.expiry_or_latest(&chain).await?),
+			}))
+		}
 		Command::PublishDatasetOrder { dataset, app, any_app: _, workerpool, requester, offer } => {
 			presign(Order::Dataset(DatasetOrder {
 				dataset,
 				price: offer.price.0,
 				volume: offer.volume,
-				tag: offer.tag,
+				tag: offer.tag.0,
 				app_restriction: only(app),
 				workerpool_restriction: only(workerpool),
 				requester_restriction: only(requester),
@@ -505,22 +607,51 @@ async fn execute(cli: Cli) -> Result<(), String> {
 				expiry: Some(offer.expiry_or_latest(&chain).await?),
 			}))
 		}
-		Command::PublishWorkerpoolOrder { workerpool, category, trust, offer } => {
-			presign(Order::Workerpool(WorkerpoolOrder {
-				workerpool,
-				price: offer.price.0,
-				volume: offer.volume,
-				tag: offer.tag,
-				category,
-				trust,
-				app_restriction: Restriction::Any,
-				dataset_restriction: Restriction::Any,
-				requester_restriction: Restriction::Any,
-				salt: salt(&account),
-				expiry: Some(offer.expiry_or_latest(&chain).await?),
-			}))
+		Command::PublishWorkerpoolOrder {
+			workerpool,
+			category,
+			trust,
+			app,
+			dataset,
+			requester,
+			offer,
+		} => presign(Order::Workerpool(WorkerpoolOrder {
+			workerpool,
+			price: offer.price.0,
+			volume: offer.volume,
+			tag: offer.tag.0,
+			category,
+			trust,
+			app_restriction: only(app),
+			dataset_restriction: only(dataset),
+			requester_restriction: only(requester),
+			salt: salt(&account),
+			expiry: Some(offer.expiry_or_latest(&chain).await?),
+		})),
+		Command::CancelOrder { order } => {
+			let order = chain.published_order(order).await?.ok_or_else(|| {
+				format!(
+					"no presigned order {order:?} on chain: used up, cancelled or expired (an \
+					 order presigned before runtime 113 has no contents on chain to cancel by \
+					 hash)"
+				)
+			})?;
+			pallet_marketplace::Call::cancel_order { order }
 		}
-		Command::Orders { .. } | Command::Deal { .. } => unreachable!("answered above"),
+		Command::Orders { .. }
+		| Command::App { .. }
+		| Command::Apps { .. }
+		| Command::Dataset { .. }
+		| Command::Datasets { .. }
+		| Command::Workerpool { .. }
+		| Command::Workerpools { .. }
+		| Command::Categories
+		| Command::Workers { .. }
+		| Command::Worker { .. }
+		| Command::Deal { .. }
+		| Command::Task { .. }
+		| Command::Result(_)
+		| Command::Completions { .. } => unreachable!("answered above"),
 		Command::Run(request) => return run::run(&chain, &pair, request).await,
 		Command::Claim { deal, index } => return claim(&chain, &pair, deal, index).await,
 		Command::SubmitCollateral { file } => {
@@ -529,7 +660,7 @@ async fn execute(cli: Cli) -> Result<(), String> {
 		Command::KeyService(service) => return Ok(service.run(chain, pair).await?),
 	};
 	let events = chain.submit_and_wait(RuntimeCall::Marketplace(call), &pair).await?;
-	match (created(&events), cli.json) {
+	match (created(&events), json) {
 		(Some((kind, id)), true) => {
 			let answer: serde_json::Map<_, _> = [(kind.to_owned(), id)].into_iter().collect();
 			println!("{}", serde_json::Value::Object(answer));

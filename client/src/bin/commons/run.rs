@@ -1,4 +1,5 @@
-//! `commons run` and `commons deal`: a requester's task from the offers to the checked result.
+//! `commons run` and `commons result download`: a requester's task from the offers to the
+//! checked result, and the result fetched and checked again later.
 
 use std::{
 	path::{Path, PathBuf},
@@ -15,10 +16,10 @@ use commons_client::{
 };
 use commons_runtime::{AccountId, Hash, Runtime, RuntimeCall, RuntimeEvent, Signature};
 use pallet_contribution::{Task, TaskStatus};
-use pallet_marketplace::{tag, DealId, Order, Payer, RequestOrder, Restriction, Signed, Tag};
+use pallet_marketplace::{tag, DealId, Order, Payer, RequestOrder, Signed};
 use sp_core::{sr25519, Pair};
 
-use crate::{amount::Amount, bounded, salt};
+use crate::{amount::Amount, bounded, inspect::TaskRef, only, salt, tags::TagArg};
 
 /// What a requester asks for.
 #[derive(Args, Debug)]
@@ -29,6 +30,9 @@ pub struct Request {
 	/// The dataset to give it, if any.
 	#[arg(long)]
 	dataset: Option<u32>,
+	/// The one workerpool that may run it (default: the cheapest compatible one).
+	#[arg(long)]
+	workerpool: Option<u32>,
 	/// The app's arguments, separated by spaces (they may start with `-`).
 	#[arg(long, default_value = "", allow_hyphen_values = true)]
 	params: String,
@@ -38,9 +42,9 @@ pub struct Request {
 	/// How sure the result must be: 1 trusts one worker, more asks for agreeing workers.
 	#[arg(long, default_value_t = 1)]
 	trust: u32,
-	/// The tags the task needs (bit 0: TEE).
-	#[arg(long, default_value_t = 0)]
-	tag: Tag,
+	/// The tags the task needs, by name (`tee`, `tee,sgx`) or as a number.
+	#[arg(long, default_value = "none")]
+	tag: TagArg,
 	/// The most one task may cost in all, in CMN (`1.5`) or units (`1500u`).
 	#[arg(long)]
 	max_price: Amount,
@@ -72,11 +76,11 @@ pub async fn run(chain: &Chain, pair: &sr25519::Pair, request: Request) -> Resul
 		app_max_price: max,
 		dataset: request.dataset,
 		dataset_max_price: max,
-		workerpool_restriction: Restriction::Any,
+		workerpool_restriction: only(request.workerpool),
 		workerpool_max_price: max,
 		requester: requester.clone(),
 		volume: request.volume,
-		tag: request.tag,
+		tag: request.tag.0,
 		category: request.category,
 		trust: request.trust,
 		beneficiary: request.beneficiary.unwrap_or(requester.clone()),
@@ -192,9 +196,10 @@ pub async fn run(chain: &Chain, pair: &sr25519::Pair, request: Request) -> Resul
 
 /// Fetches `task`'s result into `output` and checks it against the digest the workers agreed on.
 ///
-/// When `sealed` (a TEE task whose beneficiary has a result key), the result served is the one
-/// file [`SEALED_RESULT_FILE`]: it is opened with `result_key` and replaced by the files it
-/// holds, and the digest agreed on is the digest of those (see `commons_client::confidential`).
+/// When `sealed` (a TEE task, whose result is sealed if its beneficiary has a result key), a
+/// result served as the one file [`SEALED_RESULT_FILE`] is opened with `result_key` and
+/// replaced by the files it holds, and the digest agreed on is the digest of those (see
+/// `commons_client::confidential`).
 async fn fetch_checked_result(
 	task: &Task<Runtime>,
 	output: &Path,
@@ -226,7 +231,7 @@ async fn fetch_checked_result(
 			.map_err(|error| format!("cannot remove {}: {error}", sealed_file.display()))?;
 		unpack_output(&packed, output)?;
 		fetched = Hash::from(digest(output).map_err(|error| error.to_string())?);
-	} else if sealed && fetched == agreed {
+	} else if sealed && fetched == agreed && result_key.is_some() {
 		eprintln!(
 			"warning: the result at {location} was served in the clear, though its beneficiary \
 			 has a result key"
@@ -289,8 +294,8 @@ async fn wait_for_results(
 		if started.elapsed() > timeout {
 			return Err(format!(
 				"no result within {timeout:?}: {} of {volume} task(s) of deal {deal:?} completed; \
-				 `commons deal {deal:?}` shows them later, `commons claim` refunds a task after \
-				 its final deadline",
+				 `commons deal {deal:?}` shows them later, `commons result download` fetches \
+				 their results, `commons claim` refunds a task after its final deadline",
 				completed.len()
 			));
 		}
@@ -298,29 +303,33 @@ async fn wait_for_results(
 	}
 }
 
-/// Prints `deal` (while it has unsettled tasks) and the state of its opened tasks.
-pub async fn show_deal(chain: &Chain, deal_id: DealId) -> Result<(), String> {
-	let deal = chain.deal(deal_id).await?;
-	let tasks = match &deal {
-		Some(deal) => {
-			println!("{deal:#?}");
-			deal.task_indices()
-		}
-		// A settled deal is gone from state; its tasks stay, numbered from 0.
-		None => 0..u32::MAX,
-	};
-	let mut shown = 0;
-	for index in tasks {
-		let task_id = pallet_contribution::Pallet::<Runtime>::task_id(&deal_id, index);
-		match chain.task(task_id).await? {
-			Some(task) => println!("task {index} {task_id:?}: {task:#?}"),
-			None if deal.is_some() => println!("task {index} {task_id:?}: not opened"),
-			None => break,
-		}
-		shown += 1;
+/// What `commons result download` fetches.
+#[derive(Args, Debug)]
+pub struct Download {
+	#[command(flatten)]
+	task: TaskRef,
+	/// Where to write the result's files.
+	#[arg(long, default_value = "result")]
+	output: PathBuf,
+	/// The beneficiary's result key file, to open a confidential task's sealed result.
+	#[arg(long)]
+	result_key_file: Option<PathBuf>,
+}
+
+/// Fetches a completed task's result into `request.output` and checks it against the digest
+/// its workers agreed on; a confidential task's sealed result is opened with the result key.
+pub async fn download(chain: &Chain, request: Download) -> Result<(), String> {
+	let task = request.task.read(chain).await?;
+	if task.status != TaskStatus::Completed {
+		return Err(format!(
+			"task {:?} is {:?}: only a completed task has a result",
+			request.task.id(),
+			task.status
+		));
 	}
-	if deal.is_none() && shown == 0 {
-		return Err(format!("no deal {deal_id:?} with open or settled tasks"));
-	}
+	let result_key = request.result_key_file.as_deref().map(ResultKey::load).transpose()?;
+	let tee = !task.enclaves.is_empty();
+	fetch_checked_result(&task, &request.output, tee, result_key.as_ref()).await?;
+	println!("{}", request.output.display());
 	Ok(())
 }
