@@ -9,9 +9,8 @@ use commons_runtime::{
 	signing::ChainIdentity, AccountId, BlockNumber, Hash, Nonce, RuntimeCall, UncheckedExtrinsic,
 };
 use jsonrpsee::{
-	core::client::{ClientT, Subscription, SubscriptionClientT},
+	core::client::ClientT,
 	http_client::{HttpClient, HttpClientBuilder},
-	ws_client::WsClientBuilder,
 };
 use serde_json::Value;
 use sp_core::bytes::{from_hex, to_hex};
@@ -25,18 +24,13 @@ pub struct Chain {
 	pub name: String,
 	rpc: HttpClient,
 	/// The URL it was made with.
-	url: String,
+	pub(crate) url: String,
 	/// The block the typed readers read at; the best block if `None`.
 	pub(crate) at: Option<Hash>,
 }
 
-/// How many times a transaction the pool dropped is submitted again.
-const MAX_RESUBMISSIONS: u32 = 3;
-/// How long to wait before submitting a dropped transaction again, for the pool to make room.
-const RESUBMISSION_DELAY: Duration = Duration::from_secs(2);
-
 /// `value` read as a 32-byte hash in hex.
-fn parse_hash(value: &Value) -> Result<Hash, ClientError> {
+pub(crate) fn parse_hash(value: &Value) -> Result<Hash, ClientError> {
 	let bad = |message: String| ClientError::Decode { what: format!("the hash {value}"), message };
 	let text = value.as_str().ok_or_else(|| bad("not a string".into()))?;
 	let bytes = from_hex(text).map_err(|error| bad(error.to_string()))?;
@@ -375,7 +369,11 @@ impl Chain {
 
 	/// The error of a submission by `method`: [`ClientError::Refused`] with the pool's reason
 	/// if the node answered, else the RPC failure.
-	fn submission_error(&self, method: &str, error: jsonrpsee::core::client::Error) -> ClientError {
+	pub(crate) fn submission_error(
+		&self,
+		method: &str,
+		error: jsonrpsee::core::client::Error,
+	) -> ClientError {
 		match error {
 			// The node answered: its pool refused the transaction, and says why.
 			jsonrpsee::core::client::Error::Call(refusal) => {
@@ -390,94 +388,6 @@ impl Chain {
 				ClientError::Refused(reason)
 			}
 			other => self.rpc_error(method, other),
-		}
-	}
-
-	/// Submits `extrinsic` and follows it through the node's pool over a WebSocket subscription
-	/// (`author_submitAndWatchExtrinsic`, on the same address as HTTP) until a finalized block
-	/// holds it; returns that block. `progress` hears each step (`ready`, `in block 0x…`). A
-	/// transaction the pool refuses is [`ClientError::Refused`]. One the pool drops (full, or
-	/// over its limit per sender) is submitted again, the same bytes, up to
-	/// [`MAX_RESUBMISSIONS`] times: harmless, since a transaction is included once at most
-	/// (its nonce). One dropped more often, found invalid later or replaced is
-	/// [`ClientError::Lost`]; not finalized within `timeout`, an error that says it may still be.
-	pub async fn submit_and_watch(
-		&self,
-		extrinsic: &UncheckedExtrinsic,
-		timeout: Duration,
-		progress: impl Fn(&str),
-	) -> Result<Hash, ClientError> {
-		const METHOD: &str = "author_submitAndWatchExtrinsic";
-		let socket = WsClientBuilder::default()
-			.build(self.websocket_url())
-			.await
-			.map_err(|error| self.rpc_error(METHOD, error))?;
-		let watch = || async {
-			socket
-				.subscribe::<Value, _>(
-					METHOD,
-					rpc_params![to_hex(&extrinsic.encode(), false)],
-					"author_unwatchExtrinsic",
-				)
-				.await
-				.map_err(|error| self.submission_error(METHOD, error))
-		};
-		let mut statuses: Subscription<Value> = watch().await?;
-		let mut resubmissions = 0;
-		let deadline = tokio::time::Instant::now() + timeout;
-		loop {
-			let status = match tokio::time::timeout_at(deadline, statuses.next()).await {
-				Err(_) => {
-					return Err(ClientError::Other(format!(
-						"the transaction was not finalized within {timeout:?}; it may still be"
-					)))
-				}
-				Ok(None) => {
-					return Err(ClientError::Rpc {
-						node: self.name.clone(),
-						method: METHOD.into(),
-						message: "the node closed the subscription before the transaction was \
-						          finalized; it may still be"
-							.into(),
-					})
-				}
-				Ok(Some(Err(error))) => {
-					return Err(ClientError::Decode {
-						what: format!("a notification of {METHOD}"),
-						message: error.to_string(),
-					})
-				}
-				Ok(Some(Ok(status))) => status,
-			};
-			match TransactionStatus::read(&status)? {
-				TransactionStatus::Finalized(block) => return Ok(block),
-				TransactionStatus::Pending(step) => progress(&step),
-				TransactionStatus::Dropped if resubmissions < MAX_RESUBMISSIONS => {
-					resubmissions += 1;
-					progress("dropped by the pool: submitted again");
-					tokio::time::sleep(RESUBMISSION_DELAY).await;
-					statuses = watch().await.map_err(|error| {
-						ClientError::Lost(format!("dropped by the pool, then refused: {error}"))
-					})?;
-				}
-				TransactionStatus::Dropped => {
-					return Err(ClientError::Lost(format!(
-						"the pool dropped it {} times (full, or over its limit per sender)",
-						resubmissions + 1
-					)))
-				}
-				TransactionStatus::Lost(why) => return Err(ClientError::Lost(why)),
-			}
-		}
-	}
-
-	/// The WebSocket address of the node: its HTTP address with the `ws` (`wss`) scheme, since a
-	/// Substrate node serves both on one port. [`Chain::new`] takes only HTTP(S) addresses.
-	fn websocket_url(&self) -> String {
-		match self.url.split_once("://") {
-			Some(("https", rest)) => format!("wss://{rest}"),
-			Some(("http", rest)) => format!("ws://{rest}"),
-			_ => self.url.clone(),
 		}
 	}
 
@@ -497,60 +407,6 @@ impl Chain {
 			}
 		}
 		Err(ClientError::Other(format!("not in blocks {from}..={best}")))
-	}
-}
-
-/// Where a watched transaction stands, from a notification of `author_submitAndWatchExtrinsic`.
-#[derive(Debug, PartialEq)]
-enum TransactionStatus {
-	/// On its way: in the pool, broadcast, in a block not yet finalized (said in words).
-	Pending(String),
-	/// In this finalized block.
-	Finalized(Hash),
-	/// Dropped by the pool (full, or over its limit per sender): not included, and may be
-	/// submitted again.
-	Dropped,
-	/// Gone without being finalized, and why.
-	Lost(String),
-}
-
-impl TransactionStatus {
-	/// The status `notification` reports: a string (`"ready"`, `"dropped"`) or an object with
-	/// one field (`{"inBlock": "0x…"}`), as the node's pool writes them.
-	fn read(notification: &Value) -> Result<Self, ClientError> {
-		let bad = || ClientError::Decode {
-			what: format!("the transaction status {notification}"),
-			message: "not a status of author_submitAndWatchExtrinsic".into(),
-		};
-		if let Some(word) = notification.as_str() {
-			return Ok(match word {
-				"future" => Self::Pending("waiting in the pool for an earlier nonce".into()),
-				"ready" => Self::Pending("ready in the pool".into()),
-				"dropped" => Self::Dropped,
-				"invalid" => Self::Lost("it became invalid in the pool".into()),
-				_ => return Err(bad()),
-			});
-		}
-		let (kind, value) = notification
-			.as_object()
-			.filter(|object| object.len() == 1)
-			.and_then(|object| object.iter().next())
-			.ok_or_else(bad)?;
-		Ok(match kind.as_str() {
-			"broadcast" => Self::Pending("broadcast to peers".into()),
-			"inBlock" => Self::Pending(format!("in block {}", value.as_str().unwrap_or_default())),
-			"retracted" => Self::Pending("its block left the best chain".into()),
-			"finalized" => Self::Finalized(parse_hash(value)?),
-			"finalityTimeout" => Self::Lost(format!(
-				"its block {} was not finalized in time",
-				value.as_str().unwrap_or_default()
-			)),
-			"usurped" => Self::Lost(format!(
-				"replaced by transaction {} with the same nonce",
-				value.as_str().unwrap_or_default()
-			)),
-			_ => return Err(bad()),
-		})
 	}
 }
 
@@ -625,33 +481,5 @@ mod tests {
 		assert!(!local("https://rpc.example.org"));
 		assert!(!local("http://localhost.example.org:9944"));
 		assert!(!local("http://[2001:db8::1]:9944"));
-	}
-
-	#[test]
-	fn watched_statuses_read_as_the_pool_writes_them() {
-		let block = "0x1111111111111111111111111111111111111111111111111111111111111111";
-		let read = |text: &str| TransactionStatus::read(&serde_json::from_str(text).unwrap());
-		assert!(matches!(read(r#""ready""#), Ok(TransactionStatus::Pending(_))));
-		assert!(matches!(read(r#"{"broadcast": ["12D3Koo"]}"#), Ok(TransactionStatus::Pending(_))));
-		let in_block = read(&format!(r#"{{"inBlock": "{block}"}}"#)).unwrap();
-		assert_eq!(in_block, TransactionStatus::Pending(format!("in block {block}")));
-		let finalized = read(&format!(r#"{{"finalized": "{block}"}}"#)).unwrap();
-		assert_eq!(finalized, TransactionStatus::Finalized(Hash::repeat_byte(0x11)));
-		assert_eq!(read(r#""dropped""#).unwrap(), TransactionStatus::Dropped);
-		for lost in [r#""invalid""#, r#"{"usurped": "0x12"}"#] {
-			assert!(matches!(read(lost), Ok(TransactionStatus::Lost(_))), "{lost}");
-		}
-		let timeout = read(&format!(r#"{{"finalityTimeout": "{block}"}}"#)).unwrap();
-		assert!(matches!(timeout, TransactionStatus::Lost(_)));
-		assert!(read(r#""maybe""#).is_err());
-		assert!(read(r#"{"inBlock": "0x11", "finalized": "0x11"}"#).is_err());
-		assert!(read(r#"{"finalized": "0x11"}"#).is_err(), "a hash of one byte");
-	}
-
-	#[test]
-	fn the_websocket_is_on_the_http_address() {
-		let socket = |url: &str| Chain::new("node", url).unwrap().websocket_url();
-		assert_eq!(socket("http://127.0.0.1:9944"), "ws://127.0.0.1:9944");
-		assert_eq!(socket("https://rpc.example.org/x"), "wss://rpc.example.org/x");
 	}
 }

@@ -36,9 +36,11 @@ pub enum ClientError {
 	Refused(String),
 	/// A transaction was included and its dispatch failed.
 	Dispatch(DispatchFailure),
-	/// A transaction the pool had taken left it without being finalized: dropped (the pool was
-	/// full), found invalid later, replaced by another with the same nonce, or its block not
-	/// finalized in time; why is said.
+	/// The node's transaction pool dropped a transaction it had taken (full, or over its limit
+	/// per sender): that node will not include it.
+	Dropped,
+	/// A transaction the pool had taken left it without being finalized: found invalid later,
+	/// replaced by another with the same nonce, or its block left the chain; why is said.
 	Lost(String),
 	/// The node runs a runtime whose transactions this program may encode differently (another
 	/// chain's, or another `transaction_version`): nothing was signed.
@@ -100,6 +102,10 @@ impl fmt::Display for ClientError {
 				write!(f, "the transaction pool refused the transaction: {reason}")
 			}
 			ClientError::Dispatch(failure) => write!(f, "{failure}"),
+			ClientError::Dropped => f.write_str(
+				"the node's transaction pool dropped the transaction (full, or over its limit per \
+				 sender)",
+			),
 			ClientError::Lost(what) => write!(f, "the transaction was not finalized: {what}"),
 			ClientError::IncompatibleRuntime { node, live, built } => write!(
 				f,

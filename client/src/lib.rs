@@ -7,7 +7,8 @@
 //! - [`Chain`] is a node's JSON-RPC endpoint: blocks, storage, runtime API calls and
 //!   submissions (`chain.rs`); its typed readers of the chain's state, `chain.task(id)`,
 //!   `chain.deal(id)`, `chain.enclave(worker)`, … (`reads.rs`); and signing a call and waiting
-//!   for its outcome, `chain.submit_and_wait(call, signer)` (`submission.rs`).
+//!   for its outcome, `chain.submit_and_wait(call, signer)` (`submission.rs`), following a
+//!   transaction to a finalized block (`watch.rs`).
 //! - [`ClientError`] is what can go wrong, a runtime error included, typed ([`error`]).
 //! - [`follow`] follows the chain block by block, from where the last run stopped.
 //! - [`market`] reads the published orders and picks the cheapest compatible offers.
@@ -34,6 +35,7 @@ pub mod measurement;
 mod reads;
 pub mod service;
 mod submission;
+mod watch;
 
 pub use chain::{Chain, RuntimeVersionSummary};
 pub use error::{describe, ClientError, DispatchFailure};

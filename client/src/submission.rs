@@ -7,7 +7,7 @@ use std::time::Duration;
 use commons_runtime::{
 	governance::ProxyType,
 	signing::{sign, Lifetime},
-	AccountId, RuntimeCall, RuntimeEvent, UncheckedExtrinsic,
+	AccountId, Nonce, RuntimeCall, RuntimeEvent, UncheckedExtrinsic,
 };
 use sp_core::{sr25519, Pair};
 
@@ -15,6 +15,12 @@ use crate::{Chain, ClientError, DispatchFailure};
 
 /// How long a transaction may take to reach a finalized block.
 const FINALITY_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// How many times a transaction the pool dropped is signed and submitted again.
+const MAX_RESUBMISSIONS: u32 = 3;
+
+/// How long to wait before submitting a dropped transaction again, for the pool to make room.
+const RESUBMISSION_DELAY: Duration = Duration::from_secs(2);
 
 /// How many blocks a transaction stays valid for after the block it was signed at (about 6
 /// minutes): long past [`FINALITY_TIMEOUT`], and a transaction lost on the way can never be
@@ -88,16 +94,19 @@ impl Chain {
 		call: RuntimeCall,
 		signer: &sr25519::Pair,
 	) -> Result<UncheckedExtrinsic, ClientError> {
-		let extrinsic = self.signed(call, signer).await?;
+		let nonce = self.next_nonce(&AccountId::from(signer.public())).await?;
+		let extrinsic = self.signed(call, signer, nonce).await?;
 		self.submit(&extrinsic).await?;
 		Ok(extrinsic)
 	}
 
-	/// `call` signed by `signer` for the live chain, as [`Chain::sign_and_submit`] describes.
+	/// `call` signed by `signer` at `nonce` for the live chain, as [`Chain::sign_and_submit`]
+	/// describes.
 	async fn signed(
 		&self,
 		call: RuntimeCall,
 		signer: &sr25519::Pair,
+		nonce: Nonce,
 	) -> Result<UncheckedExtrinsic, ClientError> {
 		let chain = self.chain_identity().await?;
 		let best = self.best_number().await?;
@@ -110,8 +119,6 @@ impl Chain {
 			(best, self.block_hash(best).await?)
 		};
 		let lifetime = Lifetime::Mortal { period: MORTAL_PERIOD, from_number, from_hash };
-		let account = AccountId::from(signer.public());
-		let nonce = self.next_nonce(&account).await?;
 		Ok(sign(call, signer, nonce, lifetime, 0, &chain))
 	}
 
@@ -120,19 +127,41 @@ impl Chain {
 	/// matched on and is shown by name. A call made through a proxy that failed (a transaction
 	/// that succeeded, with `ProxyExecuted` carrying the error) fails the same way. A
 	/// transaction the pool lost on the way is [`ClientError::Lost`]; its steps are logged.
+	///
+	/// One the pool drops (full, or over its limit per sender) is signed again at the same
+	/// nonce and submitted again, up to [`MAX_RESUBMISSIONS`] times: the pool bans the bytes it
+	/// dropped for a while, and whichever copy is included, the nonce lets only one be.
 	pub async fn submit_and_wait(
 		&self,
 		call: RuntimeCall,
 		signer: &sr25519::Pair,
 	) -> Result<Vec<RuntimeEvent>, ClientError> {
-		let extrinsic = self.signed(call, signer).await?;
-		let block = self
-			.submit_and_watch(
-				&extrinsic,
-				FINALITY_TIMEOUT,
-				|step| log::debug!(target: "commons::submission", "transaction {step}"),
-			)
-			.await?;
+		let nonce = self.next_nonce(&AccountId::from(signer.public())).await?;
+		let deadline = tokio::time::Instant::now() + FINALITY_TIMEOUT;
+		let progress =
+			|step: &str| log::debug!(target: "commons::submission", "transaction {step}");
+		let mut drops = 0;
+		let (block, extrinsic) = loop {
+			let extrinsic = self.signed(call.clone(), signer, nonce).await?;
+			match self.submit_and_watch(&extrinsic, deadline, progress).await {
+				Ok(block) => break (block, extrinsic),
+				Err(ClientError::Dropped) if drops < MAX_RESUBMISSIONS => {
+					drops += 1;
+					log::info!(
+						target: "commons::submission",
+						"transaction at nonce {nonce} dropped by the pool: signed and submitted again"
+					);
+					tokio::time::sleep(RESUBMISSION_DELAY).await;
+				}
+				Err(error) if drops > 0 => {
+					return Err(ClientError::Lost(format!(
+						"{error}; a copy the pool dropped earlier may still be included at nonce \
+						 {nonce}: check the account's nonce before submitting again"
+					)))
+				}
+				Err(error) => return Err(error),
+			}
+		};
 		let index = self.extrinsic_index(block, &extrinsic).await?;
 		let mut events = Vec::new();
 		for record in self.events(block).await? {

@@ -146,7 +146,8 @@ pub struct Worker<C, R> {
 	revealing: BTreeSet<TaskId>,
 	/// When this run of the worker learnt of each task it has a step left on.
 	learnt_at: BTreeMap<TaskId, Instant>,
-	/// What this worker's votes on unsettled replicated tasks hold at stake.
+	/// What this worker's votes on unsettled replicated tasks hold at stake, as the chain's
+	/// `Contributed` events this run read say.
 	at_stake: BTreeMap<TaskId, Balance>,
 }
 
@@ -226,6 +227,15 @@ impl<C: ChainView, R: Compute> Worker<C, R> {
 						..
 					}) if self.digests.contains(&task) => {
 						self.revealing.insert(task);
+					}
+					// The stake is at risk once the vote is on chain, not when it is submitted.
+					RuntimeEvent::Contribution(pallet_contribution::Event::Contributed {
+						task,
+						worker,
+						stake,
+						..
+					}) if worker == self.account && stake > 0 => {
+						self.at_stake.insert(task, stake);
 					}
 					RuntimeEvent::Contribution(
 						pallet_contribution::Event::TaskFinalized { task, .. }
@@ -347,9 +357,7 @@ impl<C: ChainView, R: Compute> Worker<C, R> {
 		self.count(|metrics| &metrics.contributed);
 		log::info!(target: LOG_TARGET, "contributed to task {task_id:?}: digest {digest:?}");
 		let replicated = deal.trust > 1;
-		if replicated {
-			self.at_stake.insert(task_id, deal.worker_stake);
-		} else {
+		if !replicated {
 			self.finished(task_id);
 		}
 		Ok(Progress::Contributed { replicated })
@@ -944,13 +952,13 @@ mod tests {
 		assert_eq!(chain.reveals(), [(TASK, DIGEST)], "it revealed once");
 	}
 
-	/// The metrics follow a replicated task: its stake is at risk from the vote until the task
-	/// is finalized, and its time from end to end is observed once, at the reveal.
+	/// The metrics follow a replicated task: its stake is at risk from the block that records
+	/// the vote until the task is finalized, and its time from end to end is observed once, at
+	/// the reveal.
 	#[tokio::test]
 	async fn a_replicated_votes_stake_is_at_risk_until_its_task_settles() {
 		let dir = tempfile::tempdir().unwrap();
 		let chain = FakeChain::with_task(2);
-		chain.deals.borrow_mut().get_mut(&DEAL).unwrap().worker_stake = 3 * CMN / 2;
 		let computer = FakeComputer::default();
 		let registry = prometheus_endpoint::Registry::new();
 		let metrics = Metrics::register(&registry).unwrap();
@@ -965,10 +973,18 @@ mod tests {
 			Worker::new(&chain, &computer, DigestStore::load(dir.path()).unwrap(), settings);
 		worker.follow(1, 1).await.unwrap();
 		assert!(worker.work().await.is_continue());
-		assert_eq!(metrics.stake_at_risk_cmn.get(), 1.5, "the vote's stake");
+		assert_eq!(metrics.stake_at_risk_cmn.get(), 0.0, "the vote is not in a block yet");
 		assert_eq!(metrics.task_seconds.get_sample_count(), 0, "a reveal is still due");
 		chain.include();
 		chain.reach_consensus(2);
+		let result_hash = chain.tasks.borrow()[&TASK].consensus.unwrap();
+		let contributed = RuntimeEvent::Contribution(pallet_contribution::Event::Contributed {
+			task: TASK,
+			worker: me(),
+			result_hash,
+			stake: 3 * CMN / 2,
+		});
+		chain.events.borrow_mut().get_mut(&2).unwrap().insert(0, contributed);
 		worker.follow(2, 2).await.unwrap();
 		assert!(worker.work().await.is_continue());
 		assert_eq!(chain.reveals(), [(TASK, DIGEST)]);

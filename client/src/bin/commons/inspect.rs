@@ -23,11 +23,12 @@ pub struct TaskRef {
 	#[arg(group = "which")]
 	id: Option<TaskId>,
 	/// The task's deal (with `--index`).
-	#[arg(long, group = "which")]
+	#[arg(long, group = "which", requires = "index")]
 	deal: Option<DealId>,
-	/// The task's index in its deal's request (with `--deal`).
-	#[arg(long, default_value_t = 0, requires = "deal")]
-	index: u32,
+	/// The task's index among its request's tasks (with `--deal`): 0 for the first task of a
+	/// request matched in one deal, as `commons run` makes them.
+	#[arg(long, requires = "deal")]
+	index: Option<u32>,
 }
 
 impl TaskRef {
@@ -35,9 +36,10 @@ impl TaskRef {
 	pub fn id(&self) -> TaskId {
 		match (self.id, self.deal) {
 			(Some(id), _) => id,
-			(None, Some(deal)) => {
-				pallet_contribution::Pallet::<Runtime>::task_id(&deal, self.index)
-			}
+			(None, Some(deal)) => pallet_contribution::Pallet::<Runtime>::task_id(
+				&deal,
+				self.index.unwrap_or_default(),
+			),
 			(None, None) => unreachable!("clap requires one of them"),
 		}
 	}
@@ -351,7 +353,17 @@ pub async fn task(
 	let mut last: Option<(TaskStatus, usize, u32)> = None;
 	let mut said_unopened = false;
 	loop {
-		if let Some(task) = chain.task(id).await? {
+		let read = match chain.task(id).await {
+			Ok(read) => read,
+			// A node that does not answer once does not end the watch; the timeout does.
+			Err(error) if started.elapsed() <= timeout => {
+				eprintln!("cannot read the task ({error}); trying again");
+				tokio::time::sleep(Duration::from_secs(2)).await;
+				continue;
+			}
+			Err(error) => return Err(error.into()),
+		};
+		if let Some(task) = read {
 			let now = (task.status, task.contributions.len(), task.reveals);
 			if last != Some(now) {
 				eprintln!(
