@@ -11,3 +11,14 @@ echo "build: compiling the workspace (${COMMONS_PROFILE} profile) into $CARGO_TA
 # dependency graph again. commons-dcap is tested on its own (see scripts/test.sh); as a
 # dependency of the runtime it is built here all the same.
 cargo build --locked --profile "$COMMONS_PROFILE" --workspace --exclude commons-dcap "$@"
+# The tools by name: links in ~/.local/bin (a user's own programs, on PATH in most shells' profiles)
+# to this build's binaries.
+link_dir="${COMMONS_LINK_DIR:-$HOME/.local/bin}"
+mkdir -p "$link_dir"
+for tool in commons commons-compute commons-node; do
+	ln -sf "$COMMONS_BIN/$tool" "$link_dir/$tool"
+done
+case ":$PATH:" in
+*":$link_dir:"*) ;;
+*) echo "build: commons, commons-compute and commons-node are linked in $link_dir; add it to PATH" ;;
+esac

@@ -36,8 +36,8 @@ pub enum ClientError {
 	Refused(String),
 	/// A transaction was included and its dispatch failed.
 	Dispatch(DispatchFailure),
-	/// The node's transaction pool dropped a transaction it had taken (full, or over its limit
-	/// per sender): that node will not include it.
+	/// The node's transaction pool dropped a transaction it had taken (full, or its queue of
+	/// transactions waiting for an earlier nonce overflowed): that node will not include it.
 	Dropped,
 	/// A transaction the pool had taken left it without being finalized: found invalid later,
 	/// replaced by another with the same nonce, or its block left the chain; why is said.

@@ -7,21 +7,47 @@
 //! visible to every user of the machine (`ps`), so a secret other than a development
 //! derivation gets a warning there; a key file readable by other users is refused, as ssh
 //! refuses a private key anyone can read.
+//!
+//! A key file may also be an account exported from Polkadot-JS (its JSON, sealed with a
+//! password): the password comes from `COMMONS_KEY_PASSWORD` or, on a terminal, a prompt. With
+//! neither `--key` nor `COMMONS_KEY`, a terminal is asked for the URI or the file, unechoed.
 
-use std::path::Path;
+mod polkadot_js;
+mod scrypt;
+
+use std::{io::IsTerminal, path::Path};
 
 use sp_core::{sr25519, Pair};
 
 /// The environment variable holding the signing key's secret URI when `--key` is not given.
 pub const KEY_VARIABLE: &str = "COMMONS_KEY";
+/// The environment variable holding the password of a key file exported from Polkadot-JS.
+pub const PASSWORD_VARIABLE: &str = "COMMONS_KEY_PASSWORD";
 
-/// The key given by `--key` (`argument`) or else by [`KEY_VARIABLE`]; an error saying how to
-/// give one if neither is. `warn` receives the warning about a secret on the command line.
+/// The key given by `--key` (`argument`) or else by [`KEY_VARIABLE`] or else typed on the
+/// terminal; an error saying how to give one if none is. `warn` receives the warning about a
+/// secret on the command line.
 pub fn signing_key(argument: Option<&str>, warn: impl Fn(&str)) -> Result<sr25519::Pair, String> {
+	signing_key_asking(argument, warn, ask_on_terminal)
+}
+
+/// The answer to `question` typed on the terminal without echo; `None` without a terminal (a
+/// service, a pipe), where nobody could answer.
+fn ask_on_terminal(question: &str) -> Option<String> {
+	if !std::io::stdin().is_terminal() {
+		return None;
+	}
+	rpassword::prompt_password(question).ok()
+}
+
+/// [`signing_key`], asking `ask` for what the command line and the environment do not give.
+fn signing_key_asking(
+	argument: Option<&str>,
+	warn: impl Fn(&str),
+	ask: impl Fn(&str) -> Option<String>,
+) -> Result<sr25519::Pair, String> {
 	let (uri, source) = match argument {
-		Some(argument) if names_a_file(argument) => {
-			(read_key_file(Path::new(argument))?, format!("the key file {argument}"))
-		}
+		Some(argument) if names_a_file(argument) => return key_from_file(Path::new(argument), ask),
 		Some(uri) => {
 			if !uri.starts_with("//") {
 				warn(&format!(
@@ -34,16 +60,49 @@ pub fn signing_key(argument: Option<&str>, warn: impl Fn(&str)) -> Result<sr2551
 		}
 		None => match std::env::var(KEY_VARIABLE) {
 			Ok(uri) => (uri, KEY_VARIABLE.to_owned()),
-			Err(_) => {
-				return Err(format!(
-					"no key: give --key with a secret URI or the path of a file holding one, or \
-					 set {KEY_VARIABLE} (on a development chain, for example --key //Alice)"
-				))
-			}
+			Err(_) => match ask("secret key URI or key file (not echoed): ") {
+				Some(answer) if names_a_file(answer.trim()) => {
+					return key_from_file(Path::new(answer.trim()), ask)
+				}
+				Some(uri) => (uri, "the secret typed".to_owned()),
+				None => {
+					return Err(format!(
+						"no key: give --key with a secret URI or the path of a file holding one, \
+						 or set {KEY_VARIABLE} (on a development chain, for example --key //Alice)"
+					))
+				}
+			},
 		},
 	};
 	sr25519::Pair::from_string(uri.trim(), None)
 		.map_err(|error| format!("{source} is not a secret key URI: {error:?}"))
+}
+
+/// The key in the file at `path`: a secret URI, or a Polkadot-JS export opened with the password
+/// from [`PASSWORD_VARIABLE`] or else asked of `ask`.
+fn key_from_file(
+	path: &Path,
+	ask: impl Fn(&str) -> Option<String>,
+) -> Result<sr25519::Pair, String> {
+	let contents = read_key_file(path)?;
+	let source = format!("the key file {}", path.display());
+	if !polkadot_js::is_json_export(&contents) {
+		return sr25519::Pair::from_string(contents.trim(), None)
+			.map_err(|error| format!("{source} is not a secret key URI: {error:?}"));
+	}
+	let password = match std::env::var(PASSWORD_VARIABLE) {
+		Ok(password) => password,
+		Err(_) => {
+			ask(&format!("password of {} (not echoed): ", path.display())).ok_or_else(|| {
+				format!(
+					"{source} is a Polkadot-JS export sealed with a password: set \
+					 {PASSWORD_VARIABLE}, or run on a terminal to be asked for it"
+				)
+			})?
+		}
+	};
+	polkadot_js::open_json_export(&contents, &password)
+		.map_err(|error| format!("{source}: {error}"))
 }
 
 /// Whether `--key`'s value is a file's path rather than a URI: an existing file, or something
@@ -77,6 +136,7 @@ fn read_key_file(path: &Path) -> Result<String, String> {
 #[cfg(test)]
 mod tests {
 	use super::*;
+	use sp_core::crypto::Ss58Codec;
 	use std::{cell::RefCell, os::unix::fs::PermissionsExt};
 
 	fn public(pair: &sr25519::Pair) -> sr25519::Public {
@@ -115,14 +175,51 @@ mod tests {
 	}
 
 	#[test]
-	fn without_a_key_the_environment_is_read_and_otherwise_nothing_is_assumed() {
-		// The only test of this crate that touches the variable.
+	fn without_a_key_the_environment_or_the_terminal_is_asked_and_otherwise_nothing_is_assumed() {
+		// The only test of this crate that touches the variables.
 		std::env::remove_var(KEY_VARIABLE);
-		let error = signing_key(None, |_| {}).err().unwrap();
+		std::env::remove_var(PASSWORD_VARIABLE);
+		let nobody = |_: &str| None;
+		let error = signing_key_asking(None, |_| {}, nobody).err().unwrap();
 		assert!(error.starts_with("no key"), "{error}");
-		std::env::set_var(KEY_VARIABLE, "//Bob");
 		let bob = sr25519::Pair::from_string("//Bob", None).unwrap();
-		assert_eq!(public(&signing_key(None, |_| {}).unwrap()), public(&bob));
+		let typed = signing_key_asking(None, |_| {}, |_: &str| Some("//Bob\n".into())).unwrap();
+		assert_eq!(public(&typed), public(&bob));
+		std::env::set_var(KEY_VARIABLE, "//Bob");
+		assert_eq!(public(&signing_key_asking(None, |_| {}, nobody).unwrap()), public(&bob));
 		std::env::remove_var(KEY_VARIABLE);
+
+		// A Polkadot-JS export: its password typed, or from the environment, or refused.
+		let dir = tempfile::tempdir().unwrap();
+		let file = dir.path().join("export.json");
+		std::fs::write(&file, polkadot_js::tests::EXPORT).unwrap();
+		std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+		let path = file.to_str().unwrap();
+		let asked = std::cell::Cell::new(0);
+		let typing = |password: &'static str| {
+			let asked = &asked;
+			move |question: &str| {
+				assert!(question.starts_with("password of"), "{question}");
+				asked.set(asked.get() + 1);
+				Some(password.to_owned())
+			}
+		};
+		let pair = signing_key_asking(Some(path), |_| {}, typing("111")).unwrap();
+		assert_eq!(pair.public().to_ss58check(), polkadot_js::tests::ADDRESS);
+		let error = signing_key_asking(Some(path), |_| {}, typing("112")).err().unwrap();
+		assert!(error.contains("wrong password"), "{error}");
+		let error = signing_key_asking(Some(path), |_| {}, nobody).err().unwrap();
+		assert!(error.contains(PASSWORD_VARIABLE), "{error}");
+		std::env::set_var(PASSWORD_VARIABLE, "111");
+		let pair = signing_key_asking(Some(path), |_| {}, nobody).unwrap();
+		assert_eq!(pair.public().to_ss58check(), polkadot_js::tests::ADDRESS);
+		std::env::remove_var(PASSWORD_VARIABLE);
+		assert_eq!(asked.get(), 2, "the terminal is asked only without the variable");
+		// The file may also be typed when no key is given.
+		let typed_file = |question: &str| {
+			Some(if question.starts_with("secret") { path.to_owned() } else { "111".into() })
+		};
+		let pair = signing_key_asking(None, |_| {}, typed_file).unwrap();
+		assert_eq!(pair.public().to_ss58check(), polkadot_js::tests::ADDRESS);
 	}
 }

@@ -17,11 +17,13 @@
 //! - [`confidential`] encrypts datasets and seals their keys to enclaves, and seals confidential
 //!   tasks' results to their beneficiaries' result keys; [`key_service`] is the dataset owner's
 //!   service that releases dataset keys.
-//! - [`keys`] is where the tools get the key they sign with (`--key`, a key file,
-//!   `COMMONS_KEY`).
+//! - [`keys`] is where the tools get the key they sign with (`--key`, a key file or a
+//!   Polkadot-JS export, `COMMONS_KEY`, a prompt).
+//! - [`amount`] reads amounts written in CMN or units and writes them in CMN for people.
 //! - [`service`] is what the long-running programs share: logs, stopping on SIGTERM, atomic
 //!   state files.
 
+pub mod amount;
 mod chain;
 pub mod confidential;
 pub mod digest;

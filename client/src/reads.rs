@@ -138,8 +138,9 @@ impl Chain {
 	}
 
 	/// The entries of the map (or of one first key of a double map) under `prefix` whose last
-	/// key is hashed with `H`, a hasher that keeps the key: decoded keys and values.
-	async fn map_entries<H: ReversibleStorageHasher, K: Decode, V: Decode>(
+	/// key is hashed with `H`, a hasher that keeps the key: decoded keys and values, in the
+	/// keys' order.
+	async fn map_entries<H: ReversibleStorageHasher, K: Decode + Ord, V: Decode>(
 		&self,
 		prefix: &[u8],
 	) -> Result<Vec<(K, V)>, ClientError> {
@@ -147,7 +148,8 @@ impl Chain {
 			what: format!("an entry of {}", std::any::type_name::<V>()),
 			message,
 		};
-		self.storage_entries(prefix)
+		let mut entries = self
+			.storage_entries(prefix)
 			.await?
 			.into_iter()
 			.map(|(key, value)| {
@@ -155,7 +157,10 @@ impl Chain {
 				let value = V::decode(&mut &value[..]).map_err(|e| bad(e.to_string()))?;
 				Ok((id, value))
 			})
-			.collect()
+			.collect::<Result<Vec<_>, ClientError>>()?;
+		// Storage lists them in the order of their keys' hashes; people look for them by key.
+		entries.sort_by(|(a, _), (b, _)| a.cmp(b));
+		Ok(entries)
 	}
 
 	/// The workerpool `worker` is a member of, if any.

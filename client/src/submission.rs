@@ -128,7 +128,8 @@ impl Chain {
 	/// that succeeded, with `ProxyExecuted` carrying the error) fails the same way. A
 	/// transaction the pool lost on the way is [`ClientError::Lost`]; its steps are logged.
 	///
-	/// One the pool drops (full, or over its limit per sender) is signed again at the same
+	/// One the pool drops (full, or its queue of transactions
+	/// waiting for an earlier nonce overflowed) is signed again at the same
 	/// nonce and submitted again, up to [`MAX_RESUBMISSIONS`] times: the pool bans the bytes it
 	/// dropped for a while, and whichever copy is included, the nonce lets only one be.
 	pub async fn submit_and_wait(

@@ -29,7 +29,8 @@ enum TransactionStatus {
 	InBlockUnwatched(Hash),
 	/// In this finalized block.
 	Finalized(Hash),
-	/// Dropped by this node's pool (full, or over its limit per sender): not included by this
+	/// Dropped by this node's pool (full, or its queue of transactions waiting
+	/// for an earlier nonce overflowed): not included by this
 	/// node, and another copy, signed again at the same nonce, may be submitted.
 	Dropped,
 	/// Gone without being finalized, and why.

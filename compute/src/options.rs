@@ -27,7 +27,8 @@ pub struct Options {
 	pub rpc: String,
 
 	/// The worker's key: a secret URI (`//Dave` on a development chain), or the path of a file
-	/// only the node's user can read that holds one. Without it, `COMMONS_KEY` holds the URI.
+	/// only the node's user can read that holds one or an account exported from Polkadot-JS
+	/// (its password in `COMMONS_KEY_PASSWORD`). Without it, `COMMONS_KEY` holds the URI.
 	#[arg(long, value_name = "URI|FILE")]
 	pub key: Option<String>,
 

@@ -296,7 +296,10 @@ impl Upkeep {
 		let free = self.chain.free_balance(&payer).await?;
 		findings.push(Finding::new(
 			free > 0,
-			format!("the signing key {payer} has {free} units free for fees"),
+			format!(
+				"the signing key {payer} has {} free for fees",
+				commons_client::amount::cmn(free)
+			),
 		));
 		if let Some(pool) = &self.pool {
 			let finding = match self.chain.workerpool_of(&self.account).await? {

@@ -54,9 +54,24 @@ impl SubstrateCli for Cli {
 	}
 }
 
+/// The transaction pool's size unless the command line sets it (`--pool-limit`), ten times
+/// sc-cli's default. A transaction whose nonce is ahead of its sender's waits in the pool's
+/// future queue, which holds a tenth of the pool and, when full, silently drops the oldest: a
+/// scheduler's or a busy requester's burst of a few thousand transactions must fit there.
+const POOL_LIMIT: usize = 81_920;
+/// The pool's size in kilobytes unless the command line sets it (`--pool-kbytes`): 200 MiB, ten
+/// times sc-cli's default too.
+const POOL_KBYTES: usize = 204_800;
+
 /// Parses the command line and runs it.
 pub fn run() -> sc_cli::Result<()> {
-	let cli = Cli::from_args();
+	let mut cli = Cli::from_args();
+	if !chosen_on_command_line("--pool-limit") {
+		cli.run.pool_config.pool_limit = POOL_LIMIT;
+	}
+	if !chosen_on_command_line("--pool-kbytes") {
+		cli.run.pool_config.pool_kbytes = POOL_KBYTES;
+	}
 
 	match &cli.subcommand {
 		Some(Subcommand::Key(cmd)) => cmd.run(&cli),
@@ -129,7 +144,7 @@ pub fn run() -> sc_cli::Result<()> {
 		None => {
 			let runner = cli.create_runner(&cli.run)?;
 			runner.run_node_until_exit(|mut config| async move {
-				if !network_backend_chosen_on_command_line() {
+				if !chosen_on_command_line("--network-backend") {
 					config.network.network_backend = NetworkBackendType::Libp2p;
 				}
 				match config.network.network_backend {
@@ -150,12 +165,14 @@ pub fn run() -> sc_cli::Result<()> {
 	}
 }
 
-/// Whether the command line names a network backend. `sc-cli` defaults to litep2p; Commons runs
-/// on libp2p unless litep2p is asked for.
-fn network_backend_chosen_on_command_line() -> bool {
+/// Whether the command line sets `flag`, where Commons's default differs from sc-cli's: the
+/// network backend (sc-cli's is litep2p; Commons runs on libp2p unless litep2p is asked for) and
+/// the transaction pool's size.
+fn chosen_on_command_line(flag: &str) -> bool {
 	std::env::args_os().any(|arg| {
-		arg.to_str()
-			.is_some_and(|arg| arg == "--network-backend" || arg.starts_with("--network-backend="))
+		arg.to_str().is_some_and(|arg| {
+			arg == flag || arg.strip_prefix(flag).is_some_and(|rest| rest.starts_with('='))
+		})
 	})
 }
 

@@ -193,15 +193,18 @@ pub fn allow_simulated_confidential(path: &str) {
 		.expect("the spec is written");
 }
 
-/// Starts one validator per `(name, keyring flag)` on `chain`, all booting from the first.
+/// Starts one validator per `(name, keyring flag)` on `chain`, all booting from the first, each
+/// with `extra` arguments besides.
 pub async fn start_validators(
 	dir: &TestDir,
 	chain: &str,
 	validators: &[(&str, &str)],
+	extra: &[&str],
 ) -> Vec<TestNode> {
 	let mut nodes: Vec<TestNode> = Vec::new();
 	for (name, keyring_flag) in validators {
 		let mut args = vec!["--chain", chain, keyring_flag, "--unsafe-force-node-key-generation"];
+		args.extend_from_slice(extra);
 		let bootnode;
 		if let Some(first) = nodes.first() {
 			bootnode = first.multiaddr().await;

@@ -141,6 +141,7 @@ async fn validators_join_the_runtime_upgrades_and_validators_leave_by_referendum
 		&dir,
 		"local",
 		&[("alice", "--alice"), ("bob", "--bob"), ("charlie", "--charlie"), ("dave", "--dave")],
+		&[],
 	)
 	.await;
 	let [alice, bob, charlie, dave] = [Alice, Bob, Charlie, Dave].map(|key| key.to_account_id());

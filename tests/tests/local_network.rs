@@ -45,6 +45,7 @@ async fn three_validators_survive_a_crash_and_the_restarted_one_rejoins_finality
 		&dir,
 		"local",
 		&[("alice", "--alice"), ("bob", "--bob"), ("charlie", "--charlie")],
+		&[],
 	)
 	.await;
 
@@ -94,6 +95,7 @@ async fn four_validators_keep_finalizing_while_one_is_down() {
 		&dir,
 		&spec,
 		&[("alice", "--alice"), ("bob", "--bob"), ("charlie", "--charlie"), ("dave", "--dave")],
+		&[],
 	)
 	.await;
 

@@ -158,7 +158,7 @@ impl Market {
 		allow_simulated_confidential(&spec);
 		insert_key(&dir, "alice", &spec, "schd", &suri(Ferdie));
 		let mut nodes =
-			start_validators(&dir, &spec, &[("alice", "--alice"), ("bob", "--bob")]).await;
+			start_validators(&dir, &spec, &[("alice", "--alice"), ("bob", "--bob")], &[]).await;
 		let bob = nodes.pop().expect("Bob's validator started");
 		let node = nodes.pop().expect("Alice's validator started");
 

@@ -39,8 +39,17 @@
 //!   for a few blocks: overlapping runs, or the next block's run while the transaction waits in
 //!   the pool, do not repeat it. An action whose task is still in the same state once its lock
 //!   ran out (its transaction failed) is retried after twice as long each time.
-//! - **Nonces.** A run may submit several transactions from one key; the next nonce is kept in
-//!   off-chain storage for a few blocks so the next run does not reuse one still in the pool.
+//! - **Nonces, and transactions the pool loses.** A run may submit several transactions from one
+//!   key; the next nonce is kept in off-chain storage so the next run does not reuse one still
+//!   in the pool. A transaction the pool drops (its queue for transactions ahead of their
+//!   sender's nonce is full, or it was found invalid) leaves a gap no later nonce can pass, and
+//!   the pool does not tell an off-chain worker that it refused one. So the record also keeps
+//!   the account's nonce on chain and the block it last moved in: when transactions are in
+//!   flight and the chain's nonce has not moved for [`STALL_BLOCKS`] blocks, they are taken for
+//!   lost and the next one is signed at the chain's nonce, which fills the gap; their work is
+//!   planned again once their actions' locks run out. If they were only waiting in full blocks,
+//!   the new transactions take nonces still in the pool and are refused, and a key whose
+//!   transaction was refused submits nothing more in that run.
 //! - **Local storage does not grow with the chain's age.** Every entry kept for a deal or a task
 //!   (cursor, locks, replaced workers) is listed, when first written, under the deal's final
 //!   deadline, after which nothing is scheduled for it; each run deletes the entries listed
@@ -95,6 +104,10 @@ pub mod crypto {
 
 /// How many blocks an action stays locked, waiting for its transaction to land.
 const IN_FLIGHT_BLOCKS: u32 = 3;
+/// How many blocks (a minute) the scheduler key's nonce on chain may stay put while its
+/// transactions are in flight before they are taken for lost (see the module's design): longer
+/// than full blocks usually keep a transaction waiting, short against its 64 blocks of life.
+const STALL_BLOCKS: u32 = 10;
 /// An action whose transaction did not change its task waits twice as long before each retry,
 /// up to `IN_FLIGHT_BLOCKS × 2^MAX_BACKOFF_DOUBLINGS` blocks.
 const MAX_BACKOFF_DOUBLINGS: u32 = 5;
@@ -199,12 +212,20 @@ where
 	/// Signs and submits `actions`, pushing assignments to workers; releases the lock of any
 	/// action that could not be submitted.
 	fn submit(local: &[Account<T>], actions: Vec<Action<T>>, now: BlockNumberFor<T>) {
-		let mut nonces: BTreeMap<usize, T::Nonce> = BTreeMap::new();
+		let mut in_flight: BTreeMap<usize, InFlight<T>> = BTreeMap::new();
+		// Keys whose transaction the pool refused this run: the next would take the same nonce.
+		let mut refused: Vec<usize> = Vec::new();
 		let mut pushes = Vec::new();
 		for action in actions {
+			if refused.contains(&action.signer) {
+				StorageValueRef::persistent(&action.lock).clear();
+				continue;
+			}
 			let account = &local[action.signer];
-			let nonce =
-				*nonces.entry(action.signer).or_insert_with(|| Self::next_nonce(account, now));
+			let nonce = in_flight
+				.entry(action.signer)
+				.or_insert_with(|| Self::in_flight(account, now))
+				.next;
 			let submitted = T::create_signed_transaction::<T::SchedulerKey>(
 				action.call.into(),
 				account.public.clone(),
@@ -214,32 +235,50 @@ where
 			.map(SubmitTransaction::<T, Call<T>>::submit_transaction);
 			match submitted {
 				Some(Ok(())) => {
-					nonces.insert(action.signer, nonce.saturating_add(One::one()));
+					if let Some(record) = in_flight.get_mut(&action.signer) {
+						record.next = nonce.saturating_add(One::one());
+					}
 					pushes.extend(action.push);
 				}
 				_ => {
 					log::warn!(target: LOG_TARGET, "could not submit a scheduler transaction");
 					StorageValueRef::persistent(&action.lock).clear();
+					refused.push(action.signer);
 				}
 			}
 		}
-		for (signer, nonce) in nonces {
+		for (signer, record) in in_flight {
 			let key = nonce_key(&local[signer].id);
-			StorageValueRef::persistent(&key).set(&(nonce, now));
+			StorageValueRef::persistent(&key).set(&record);
 		}
 		Self::push_to_workers(pushes);
 	}
 
-	/// The nonce for `account`'s next transaction: the chain's, unless this node submitted
-	/// transactions in the last few blocks that the chain has not counted yet.
-	fn next_nonce(account: &Account<T>, now: BlockNumberFor<T>) -> T::Nonce {
+	/// What `account` has in flight: the transactions this node submitted that the chain has
+	/// not counted yet, unless the chain's nonce stopped moving (see the module's design).
+	fn in_flight(account: &Account<T>, now: BlockNumberFor<T>) -> InFlight<T> {
 		let on_chain = frame_system::Pallet::<T>::account_nonce(&account.id);
+		let nothing_in_flight = InFlight { next: on_chain, on_chain, since: now };
 		let key = nonce_key(&account.id);
-		match StorageValueRef::persistent(&key).get::<(T::Nonce, BlockNumberFor<T>)>() {
-			Ok(Some((local, at))) if now < at.saturating_add(IN_FLIGHT_BLOCKS.into()) => {
-				local.max(on_chain)
+		match StorageValueRef::persistent(&key).get::<InFlight<T>>() {
+			Ok(Some(record)) if record.next > on_chain => {
+				if on_chain != record.on_chain {
+					// Some landed: the rest are on their way.
+					InFlight { on_chain, since: now, ..record }
+				} else if now < record.since.saturating_add(STALL_BLOCKS.into()) {
+					record
+				} else {
+					log::warn!(
+						target: LOG_TARGET,
+						"the scheduler's transactions from nonce {:?} did not land in {} blocks: \
+						 taken for lost, signing again from there",
+						on_chain,
+						STALL_BLOCKS
+					);
+					nothing_in_flight
+				}
 			}
-			_ => on_chain,
+			_ => nothing_in_flight,
 		}
 	}
 
@@ -687,6 +726,17 @@ const FORGOTTEN_UNTIL: &[u8] = b"commons/scheduler/forgotten-until";
 
 fn deal_cursor_key(deal: &DealId) -> Vec<u8> {
 	[b"commons/scheduler/cursor/".as_slice(), deal.as_bytes()].concat()
+}
+
+/// A scheduler key's transactions in flight, as the node remembers them between runs.
+#[derive(Encode, Decode)]
+struct InFlight<T: Config> {
+	/// The nonce its next transaction takes.
+	next: T::Nonce,
+	/// The account's nonce on chain when it was last seen to move.
+	on_chain: T::Nonce,
+	/// The block in which it was seen so.
+	since: BlockNumberFor<T>,
 }
 
 fn nonce_key<AccountId: Encode>(account: &AccountId) -> Vec<u8> {

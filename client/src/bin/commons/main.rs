@@ -10,7 +10,6 @@
 //! confidential tasks create the key their results are sealed to with it (`result-key`).
 //! Everything is read and written through a node's JSON-RPC with the runtime's own types.
 
-mod amount;
 mod collateral;
 mod config;
 mod inspect;
@@ -33,8 +32,11 @@ use sha2::{Digest as _, Sha256};
 use sp_core::{sr25519, Pair};
 use sp_runtime::Percent;
 
-use amount::Amount;
-use commons_client::{keys::signing_key, measurement::MeasurementArg};
+use commons_client::{
+	amount::{self, Amount},
+	keys::signing_key,
+	measurement::MeasurementArg,
+};
 use config::Config;
 use tags::TagArg;
 
@@ -47,9 +49,10 @@ struct Cli {
 	rpc: Option<String>,
 
 	/// The key of the account acting: a secret URI (`//Bob` on a development chain), or the
-	/// path of a file only you can read that holds one. Without it, `COMMONS_KEY` holds the
-	/// URI, else the configuration file's `key` names a key file. Commands that only read
-	/// need none; there is no default account.
+	/// path of a file only you can read that holds one or an account exported from Polkadot-JS
+	/// (its password from `COMMONS_KEY_PASSWORD` or asked). Without it, `COMMONS_KEY` holds the
+	/// URI, else the configuration file's `key` names a key file, else a terminal is asked.
+	/// Commands that only read need none; there is no default account.
 	#[arg(long, global = true, value_name = "URI|FILE")]
 	key: Option<String>,
 
@@ -64,7 +67,7 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-	/// Prints the key's account (SS58) and its free balance in units.
+	/// Prints the key's account (SS58) and its free balance.
 	Account,
 	/// Registers an app: a WASI module at a URI. Its sha256 is computed from the URI's content.
 	CreateApp {

@@ -19,7 +19,13 @@ use pallet_contribution::{Task, TaskStatus};
 use pallet_marketplace::{tag, DealId, Order, Payer, RequestOrder, Signed};
 use sp_core::{sr25519, Pair};
 
-use crate::{amount::Amount, bounded, inspect::TaskRef, only, salt, tags::TagArg};
+use crate::{
+	amount::{cmn, Amount},
+	bounded,
+	inspect::TaskRef,
+	only, salt,
+	tags::TagArg,
+};
 
 /// What a requester asks for.
 #[derive(Args, Debug)]
@@ -131,8 +137,10 @@ pub async fn run(chain: &Chain, pair: &sr25519::Pair, request: Request) -> Resul
 	let price = offers.task_price();
 	if price > max {
 		return Err(format!(
-			"no compatible offer: the cheapest compatible offers cost {price} units in all, more \
-			 than --max-price {max}"
+			"no compatible offer: the cheapest compatible offers cost {} in all, more than \
+			 --max-price {}",
+			cmn(price),
+			cmn(max)
 		));
 	}
 	order.app_max_price = offers.app.price;
@@ -142,8 +150,10 @@ pub async fn run(chain: &Chain, pair: &sr25519::Pair, request: Request) -> Resul
 	let free = chain.free_balance(&requester).await?;
 	if free <= total {
 		return Err(format!(
-			"insufficient funds: {} task(s) cost {total} units and {requester} has {free} free",
-			request.volume
+			"insufficient funds: {} task(s) cost {} and {requester} has {} free",
+			request.volume,
+			cmn(total),
+			cmn(free)
 		));
 	}
 
@@ -174,7 +184,7 @@ pub async fn run(chain: &Chain, pair: &sr25519::Pair, request: Request) -> Resul
 			_ => None,
 		})
 		.ok_or("the match emitted no deal")?;
-	eprintln!("deal {deal:?}: {volume} task(s) at {price} units each");
+	eprintln!("deal {deal:?}: {volume} task(s) at {} each", cmn(price));
 
 	let tasks =
 		wait_for_results(chain, pair, deal, volume, Duration::from_secs(request.timeout)).await?;

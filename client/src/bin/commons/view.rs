@@ -63,12 +63,28 @@ impl View {
 		self
 	}
 
-	/// A field that is a list of views (a task's contributions), one line each for people.
+	/// A field that is a list of views (a task's contributions), for people one item per line
+	/// when it is short, else its lines indented under a dash.
 	pub fn list(mut self, name: &'static str, views: Vec<View>) -> Self {
 		let json = Value::Array(views.iter().map(View::json).collect());
-		let text: String = views.iter().map(|view| format!("\n  - {}", view.inline())).collect();
+		let text: String = views.iter().map(View::list_item).collect();
 		self.fields.push((name, json, if text.is_empty() { "-".into() } else { text }));
 		self
+	}
+
+	/// This view as an item of a list, starting with a line break: `- worker …, at 23` on one
+	/// line, or, if that would be long or a field spans lines, its own lines indented.
+	fn list_item(&self) -> String {
+		const LONGEST_LINE: usize = 100;
+		let inline = self.inline();
+		if !inline.contains('\n') && inline.len() <= LONGEST_LINE {
+			return format!("\n  - {inline}");
+		}
+		self.text_lines()
+			.lines()
+			.enumerate()
+			.map(|(index, line)| format!("\n{}{line}", if index == 0 { "  - " } else { "    " }))
+			.collect()
 	}
 
 	/// The fields on one line: `id 3, price 1 CMN`.
@@ -93,7 +109,11 @@ impl View {
 		let width = self.fields.iter().map(|(name, _, _)| name.len() + 1).max().unwrap_or_default();
 		self.fields
 			.iter()
-			.map(|(name, _, text)| format!("{:width$}  {text}\n", format!("{name}:")))
+			.map(|(name, _, text)| match text.starts_with('\n') {
+				// A list: its items on the lines below.
+				true => format!("{name}:{text}\n"),
+				false => format!("{:width$}  {text}\n", format!("{name}:")),
+			})
 			.collect()
 	}
 }
@@ -145,6 +165,20 @@ mod tests {
 		assert!(text.contains("price:    0.5 CMN\n"), "{text}");
 		assert!(text.contains("name:     monte-carlo\n"), "{text}");
 		assert!(text.contains("expiry:   -\n"), "{text}");
-		assert!(text.contains("members:  \n  - score 15\n"), "{text}");
+		assert!(text.contains("members:\n  - score 15\n"), "{text}");
+	}
+
+	#[test]
+	fn a_long_or_nested_item_of_a_list_is_written_as_indented_lines() {
+		let worker = View::new().field("worker", "5DAAnrj7").field("at", 23);
+		let task = View::new()
+			.field("task", "0xba42")
+			.field("result_location", "http://127.0.0.1:7301/results/".repeat(3))
+			.list("assigned", vec![worker]);
+		let text = View::new().field("deal", "0xe302").list("tasks", vec![task]).text_lines();
+		let expected = "deal:   0xe302\ntasks:\n  - task:             0xba42\n    \
+		                result_location:  ";
+		assert!(text.starts_with(expected), "{text}");
+		assert!(text.ends_with("\n    assigned:\n      - worker 5DAAnrj7, at 23\n"), "{text}");
 	}
 }

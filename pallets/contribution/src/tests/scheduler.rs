@@ -492,3 +492,46 @@ fn a_worker_expelled_by_one_assignment_is_not_given_another_task_in_the_same_run
 		assert!(!PoolMembers::<Test>::contains_key(POOL, &best));
 	});
 }
+
+#[test]
+fn transactions_the_pool_lost_are_signed_again_from_the_chains_nonce() {
+	let mut node = Node::with_scheduler_keys(&["//One"]);
+	node.run(|node| {
+		let scheduler = account(SCHEDULER);
+		// Nobody is alive: the scheduler only opens tasks, and a new deal every block keeps it
+		// submitting.
+		run_to_block(LIVENESS_BLOCKS + 1, frame_support::weights::Weight::zero());
+		let mut deals = Vec::new();
+		let mut pool: Vec<(Call<Test>, AccountId, u32)> = Vec::new();
+		let mut signed = Vec::new();
+		for block in 0..20 {
+			deals.push(DealSpec::trust(1).make());
+			let submitted = node.offchain_worker();
+			signed.extend(submitted.iter().map(|(_, _, nonce)| *nonce));
+			pool.extend(submitted);
+			if block == 0 {
+				// The pool drops the first transaction without a word.
+				assert_eq!(pool.remove(0).2, 0);
+			}
+			// The block takes the transactions that continue the account's nonce, as a block
+			// author does; the rest wait behind the gap.
+			while let Some(at) = pool
+				.iter()
+				.position(|(_, _, nonce)| *nonce == System::account_nonce(&scheduler))
+			{
+				let (call, signer, _) = pool.remove(at);
+				System::inc_account_nonce(&signer);
+				// A task opened meanwhile by a later batch is skipped, not an error.
+				assert_ok!(call.dispatch_bypass_filter(RuntimeOrigin::signed(signer)));
+			}
+			next_block();
+		}
+		assert!(
+			System::account_nonce(&scheduler) > 0,
+			"nonce 0 was never signed again: the gap stopped everything after it ({signed:?})"
+		);
+		for deal in deals.iter().take(10) {
+			assert!(Tasks::<Test>::contains_key(task_of(*deal, 0)), "every early deal is opened");
+		}
+	});
+}

@@ -1,5 +1,5 @@
-//! Amounts on the command line: CMN with up to twelve decimals (`1.5`), or units (`1500u`);
-//! and amounts printed for people, in CMN.
+//! Amounts as people write them (on the command line): CMN with up to twelve decimals (`1.5`),
+//! or units (`1500u`); and amounts printed for people, in CMN.
 
 use std::str::FromStr;
 

@@ -1,0 +1,158 @@
+//! The throughput and latency harness: how fast the chain settles balance transfers and trust-1
+//! tasks, measured in one run so that each kind of work is a ratio to transfers.
+//!
+//! It starts its own `commons-node` dev chain (or a local network of three validators), funds
+//! harness accounts from Alice, then runs waves of transactions signed beforehand: balance
+//! transfers in a ring, then trust-1 tasks at each deal volume asked for, as four waves
+//! (match, `initialize_batch`, `assign`, `contribute_and_finalize`). Each wave is submitted at
+//! once and followed block by block; the report gives per wave what the pool refused or dropped,
+//! transactions per block and per second, normal-class weight per transaction, and the time to
+//! inclusion. Run by hand (`scripts/throughput.sh`), never as a test: its figures depend on the
+//! machine.
+//!
+//! What it does not measure yet: waves are sequential, so a task's time from match to result
+//! here is the sum of four waves, not a pipelined market's latency; compute nodes do not run.
+
+mod market;
+mod report;
+mod wave;
+
+use std::time::Duration;
+
+use clap::Parser;
+use commons_e2e::{start_validators, TestDir, TestNode};
+use commons_runtime::{AccountId, CMN};
+use sp_core::Pair;
+
+use market::{deals_created, fund, tasks_finalized, Keys, Market};
+use wave::Outcome;
+
+/// Measures how many balance transfers and trust-1 tasks the chain settles per block and per
+/// second, on a chain it starts.
+#[derive(Parser)]
+struct Options {
+	/// Validators of the network it starts: 1 (a dev chain) or 3 (a local network).
+	#[arg(long, default_value = "1", value_parser = ["1", "3"])]
+	validators: String,
+	/// Accounts sending transfers, each to the next in a ring.
+	#[arg(long, default_value_t = 100)]
+	senders: usize,
+	/// Transfers each sender signs.
+	#[arg(long, default_value_t = 40)]
+	transfers_each: usize,
+	/// Trust-1 tasks per deal volume.
+	#[arg(long, default_value_t = 1000)]
+	tasks: usize,
+	/// Deal volumes to run the tasks at (one match buys this many tasks).
+	#[arg(long, value_delimiter = ',', default_value = "1,10,100")]
+	volumes: Vec<u32>,
+	/// Workers of the pool (each signs its tasks' contributions).
+	#[arg(long, default_value_t = 20)]
+	workers: usize,
+	/// Requesters (each signs its deals' matches).
+	#[arg(long, default_value_t = 20)]
+	requesters: usize,
+	/// An argument for every node it starts (repeat it), e.g. `--node-arg=--pool-limit=8192`.
+	#[arg(long = "node-arg", value_name = "ARG", allow_hyphen_values = true)]
+	node_args: Vec<String>,
+	/// Writes the report (Markdown) and the per-block plot (SVG) beside each other:
+	/// `<path>.md` and `<path>.svg`.
+	#[arg(long, value_name = "PATH")]
+	output: Option<std::path::PathBuf>,
+}
+
+#[tokio::main]
+async fn main() {
+	let options = Options::parse();
+	let dir = TestDir::new("throughput");
+	let nodes = start_network(&dir, &options.validators, &options.node_args).await;
+	let chain: &commons_client::Chain = &nodes[0];
+	eprintln!("throughput: {} validator(s) up; funding the harness's accounts", nodes.len());
+
+	let senders: Vec<_> = (0..options.senders).map(|i| Keys::pair(&format!("sender{i}"))).collect();
+	let requesters: Vec<_> =
+		(0..options.requesters).map(|i| Keys::pair(&format!("requester{i}"))).collect();
+	let accounts: Vec<AccountId> = senders
+		.iter()
+		.chain(&requesters)
+		.map(|pair| AccountId::from(pair.public()))
+		.collect();
+	fund(chain, &accounts, 1_000 * CMN).await;
+	let market = Market::open(chain, options.workers).await;
+
+	let mut outcomes: Vec<Outcome> = Vec::new();
+	let mut keys = Keys::new(chain).await;
+	let wave = market::transfers(chain, &mut keys, &senders, options.transfers_each).await;
+	outcomes.push(measured(chain, wave).await);
+	let mut runs = Vec::new();
+	for volume in &options.volumes {
+		let first = outcomes.len();
+		keys.refresh(chain).await;
+		let wave = market.matches(chain, &mut keys, &requesters, options.tasks, *volume).await;
+		let matched = measured(chain, wave).await;
+		let deals = deals_created(&matched.events);
+		outcomes.push(matched);
+		keys.refresh(chain).await;
+		let wave = market.initializations(chain, &mut keys, &deals).await;
+		outcomes.push(measured(chain, wave).await);
+		keys.refresh(chain).await;
+		let (wave, assigned) = market.assignments(chain, &mut keys, &deals).await;
+		outcomes.push(measured(chain, wave).await);
+		keys.refresh(chain).await;
+		let wave = market.contributions(chain, &mut keys, &assigned).await;
+		let contributed = measured(chain, wave).await;
+		let finalized = tasks_finalized(&contributed.events);
+		outcomes.push(contributed);
+		runs.push(report::TaskRun { volume: *volume, waves: first..outcomes.len(), finalized });
+	}
+	let machine = report::Machine::here(nodes.len());
+	let text = report::markdown(&machine, &outcomes, &runs);
+	println!("{text}");
+	if let Some(path) = options.output {
+		std::fs::write(path.with_extension("md"), &text).expect("the report is written");
+		std::fs::write(path.with_extension("svg"), report::svg(&outcomes))
+			.expect("the plot is written");
+	}
+}
+
+/// Runs `wave` and says how it went on the way.
+async fn measured(chain: &commons_client::Chain, wave: wave::Wave) -> Outcome {
+	eprintln!("throughput: {} x {}", wave.extrinsics.len(), wave.name);
+	let outcome = wave::run(chain, wave).await;
+	eprintln!(
+		"throughput:   {} included in {} block(s), {} refused, {} dropped",
+		outcome.included_by_nonce,
+		outcome.blocks.len(),
+		outcome.refused.values().sum::<usize>(),
+		outcome.dropped()
+	);
+	outcome
+}
+
+/// A dev chain (one validator) or a local network of Alice, Bob and Charlie, ready to author.
+async fn start_network(dir: &TestDir, validators: &str, extra: &[String]) -> Vec<TestNode> {
+	// Several nodes on one machine would share the metrics port.
+	let extra: Vec<&str> = ["--no-prometheus"]
+		.into_iter()
+		.chain(extra.iter().map(String::as_str))
+		.collect();
+	let nodes = if validators == "1" {
+		let node = TestNode::start(dir, "alice", &[&["--dev"][..], &extra].concat());
+		node.wait_until_serving().await;
+		vec![node]
+	} else {
+		let names = [("alice", "--alice"), ("bob", "--bob"), ("charlie", "--charlie")];
+		start_validators(dir, "local", &names, &extra).await
+	};
+	let first = nodes[0].best_number().await.expect("the node answers");
+	commons_e2e::wait_for("the chain to author blocks", Duration::from_secs(120), || async {
+		let best = nodes[0].best_number().await.map_err(|error| error.to_string())?;
+		if best > first + 1 {
+			Ok(())
+		} else {
+			Err(format!("best block {best}"))
+		}
+	})
+	.await;
+	nodes
+}
