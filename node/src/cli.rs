@@ -1,5 +1,7 @@
 //! The command line of `commons-node`.
 
+use std::path::PathBuf;
+
 use sc_cli::RunCmd;
 
 /// `commons-node [SUBCOMMAND] [OPTIONS]`: without a subcommand, runs a node.
@@ -10,6 +12,12 @@ pub struct Cli {
 
 	#[clap(flatten)]
 	pub run: RunCmd,
+
+	/// Where compiled runtimes are kept between starts, so that a restarted node does not
+	/// compile its runtime again (`<base path>/wasmtime` unless set). Nodes of one machine may
+	/// share a directory.
+	#[arg(long, value_name = "PATH")]
+	pub wasmtime_cache: Option<PathBuf>,
 }
 
 /// What `commons-node` can do besides running a node.

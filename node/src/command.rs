@@ -1,5 +1,7 @@
 //! Runs what the command line asks for.
 
+use std::path::PathBuf;
+
 use commons_runtime::opaque::Block;
 #[cfg(feature = "runtime-benchmarks")]
 use commons_runtime::EXISTENTIAL_DEPOSIT;
@@ -7,7 +9,7 @@ use commons_runtime::EXISTENTIAL_DEPOSIT;
 use frame_benchmarking_cli::{BenchmarkCmd, ExtrinsicFactory, SUBSTRATE_REFERENCE_HARDWARE};
 use sc_cli::SubstrateCli;
 use sc_network::config::NetworkBackendType;
-use sc_service::PartialComponents;
+use sc_service::{Configuration, PartialComponents};
 #[cfg(feature = "runtime-benchmarks")]
 use sp_keyring::Sr25519Keyring;
 
@@ -87,21 +89,23 @@ pub fn run() -> sc_cli::Result<()> {
 			let runner = cli.create_runner(cmd)?;
 			runner.async_run(|config| {
 				let PartialComponents { client, task_manager, import_queue, .. } =
-					service::new_partial(&config)?;
+					service::new_partial(&config, &cli.wasmtime_cache(&config))?;
 				Ok((cmd.run(client, import_queue), task_manager))
 			})
 		}
 		Some(Subcommand::ExportBlocks(cmd)) => {
 			let runner = cli.create_runner(cmd)?;
 			runner.async_run(|config| {
-				let PartialComponents { client, task_manager, .. } = service::new_partial(&config)?;
+				let PartialComponents { client, task_manager, .. } =
+					service::new_partial(&config, &cli.wasmtime_cache(&config))?;
 				Ok((cmd.run(client, config.database), task_manager))
 			})
 		}
 		Some(Subcommand::ExportState(cmd)) => {
 			let runner = cli.create_runner(cmd)?;
 			runner.async_run(|config| {
-				let PartialComponents { client, task_manager, .. } = service::new_partial(&config)?;
+				let PartialComponents { client, task_manager, .. } =
+					service::new_partial(&config, &cli.wasmtime_cache(&config))?;
 				Ok((cmd.run(client, config.chain_spec), task_manager))
 			})
 		}
@@ -109,7 +113,7 @@ pub fn run() -> sc_cli::Result<()> {
 			let runner = cli.create_runner(cmd)?;
 			runner.async_run(|config| {
 				let PartialComponents { client, task_manager, import_queue, .. } =
-					service::new_partial(&config)?;
+					service::new_partial(&config, &cli.wasmtime_cache(&config))?;
 				Ok((cmd.run(client, import_queue), task_manager))
 			})
 		}
@@ -121,7 +125,7 @@ pub fn run() -> sc_cli::Result<()> {
 			let runner = cli.create_runner(cmd)?;
 			runner.async_run(|config| {
 				let PartialComponents { client, task_manager, backend, .. } =
-					service::new_partial(&config)?;
+					service::new_partial(&config, &cli.wasmtime_cache(&config))?;
 				// GRANDPA keeps its own record of authority sets; revert it with the blocks.
 				let revert_grandpa = Box::new(|client, _, blocks| {
 					sc_consensus_grandpa::revert(client, blocks)?;
@@ -133,7 +137,10 @@ pub fn run() -> sc_cli::Result<()> {
 		#[cfg(feature = "runtime-benchmarks")]
 		Some(Subcommand::Benchmark(cmd)) => {
 			let runner = cli.create_runner(cmd)?;
-			runner.sync_run(|config| run_benchmark(cmd, config))
+			runner.sync_run(|config| {
+				let wasmtime_cache = cli.wasmtime_cache(&config);
+				run_benchmark(cmd, config, &wasmtime_cache)
+			})
 		}
 		#[cfg(not(feature = "runtime-benchmarks"))]
 		Some(Subcommand::Benchmark { .. }) => Err(NO_BENCHMARKS.into()),
@@ -147,21 +154,31 @@ pub fn run() -> sc_cli::Result<()> {
 				if !chosen_on_command_line("--network-backend") {
 					config.network.network_backend = NetworkBackendType::Libp2p;
 				}
+				let wasmtime_cache = cli.wasmtime_cache(&config);
 				match config.network.network_backend {
 					NetworkBackendType::Libp2p => service::new_full::<
 						sc_network::NetworkWorker<
 							Block,
 							<Block as sp_runtime::traits::Block>::Hash,
 						>,
-					>(config)
+					>(config, &wasmtime_cache)
 					.map_err(sc_cli::Error::Service),
-					NetworkBackendType::Litep2p => {
-						service::new_full::<sc_network::Litep2pNetworkBackend>(config)
-							.map_err(sc_cli::Error::Service)
-					}
+					NetworkBackendType::Litep2p => service::new_full::<
+						sc_network::Litep2pNetworkBackend,
+					>(config, &wasmtime_cache)
+					.map_err(sc_cli::Error::Service),
 				}
 			})
 		}
+	}
+}
+
+impl Cli {
+	/// Where a node with `config` keeps its compiled runtimes.
+	fn wasmtime_cache(&self, config: &Configuration) -> PathBuf {
+		self.wasmtime_cache
+			.clone()
+			.unwrap_or_else(|| config.base_path.path().join("wasmtime"))
 	}
 }
 
@@ -178,24 +195,29 @@ fn chosen_on_command_line(flag: &str) -> bool {
 
 /// Runs one of the `benchmark` subcommands.
 #[cfg(feature = "runtime-benchmarks")]
-fn run_benchmark(cmd: &BenchmarkCmd, config: sc_service::Configuration) -> sc_cli::Result<()> {
+fn run_benchmark(
+	cmd: &BenchmarkCmd,
+	config: Configuration,
+	wasmtime_cache: &std::path::Path,
+) -> sc_cli::Result<()> {
 	match cmd {
 		BenchmarkCmd::Pallet(cmd) => {
 			cmd.run_with_spec::<sp_runtime::traits::HashingFor<Block>, ()>(Some(config.chain_spec))
 		}
 		BenchmarkCmd::Block(cmd) => {
-			let PartialComponents { client, .. } = service::new_partial(&config)?;
+			let PartialComponents { client, .. } = service::new_partial(&config, wasmtime_cache)?;
 			cmd.run(client)
 		}
 		BenchmarkCmd::Storage(cmd) => {
-			let PartialComponents { client, backend, .. } = service::new_partial(&config)?;
+			let PartialComponents { client, backend, .. } =
+				service::new_partial(&config, wasmtime_cache)?;
 			let db = backend.expose_db();
 			let storage = backend.expose_storage();
 			let shared_cache = backend.expose_shared_trie_cache();
 			cmd.run(config, client, db, storage, shared_cache)
 		}
 		BenchmarkCmd::Overhead(cmd) => {
-			let PartialComponents { client, .. } = service::new_partial(&config)?;
+			let PartialComponents { client, .. } = service::new_partial(&config, wasmtime_cache)?;
 			let remarks = RemarkBuilder::new(client.clone());
 			cmd.run(
 				config.chain_spec.name().into(),
@@ -207,7 +229,7 @@ fn run_benchmark(cmd: &BenchmarkCmd, config: sc_service::Configuration) -> sc_cl
 			)
 		}
 		BenchmarkCmd::Extrinsic(cmd) => {
-			let PartialComponents { client, .. } = service::new_partial(&config)?;
+			let PartialComponents { client, .. } = service::new_partial(&config, wasmtime_cache)?;
 			let factory = ExtrinsicFactory(vec![
 				Box::new(RemarkBuilder::new(client.clone())),
 				Box::new(TransferKeepAliveBuilder::new(

@@ -6,8 +6,8 @@
 //! - Each test's processes live in one temporary directory, each in its own subdirectory with its
 //!   log. When the test fails, the directory is kept and its path printed, with the end of each
 //!   log.
-//! - Tests that start nodes take [`exclusive_network`] first: two networks sharing two cores would
-//!   miss their slots and make each other flaky.
+//! - Tests that start nodes take [`exclusive_network`] first, so one test binary runs one network
+//!   at a time; `scripts/e2e.sh` runs a few binaries side by side, each with its own ports.
 //!
 //! Its modules:
 //! - [`process`]: [`ManagedProcess`], a binary run with its arguments and log file, killed and
@@ -86,12 +86,17 @@ fn built_binary(name: &str, variable: &str) -> PathBuf {
 /// hands out for `bind(0)` and then released can be taken by any outgoing connection (a node
 /// dialling its peers, an RPC client) before the process it was meant for binds it, and the
 /// node then silently serves RPC on a random port instead. Each test process starts at its own
-/// offset so that two test binaries running at once do not hand out the same ports.
+/// offset so that two test binaries running at once do not hand out the same ports: the block of
+/// 1,000 that `COMMONS_E2E_PORT_BLOCK` names (scripts/e2e.sh gives each suite its own), or else
+/// one picked by process id.
 pub fn free_port() -> u16 {
 	const FIRST: u32 = 20_000;
 	const RANGE: u32 = 12_000;
 	static NEXT: AtomicU32 = AtomicU32::new(0);
-	let start = std::process::id() % (RANGE / 100) * 100;
+	let start = match std::env::var("COMMONS_E2E_PORT_BLOCK").map(|block| block.parse::<u32>()) {
+		Ok(Ok(block)) => block % (RANGE / 1_000) * 1_000,
+		_ => std::process::id() % (RANGE / 100) * 100,
+	};
 	for _ in 0..RANGE {
 		let offset = (start + NEXT.fetch_add(1, Ordering::Relaxed) % RANGE) % RANGE;
 		let port = u16::try_from(FIRST + offset).expect("below 32000");

@@ -71,6 +71,10 @@ impl TestNode {
 			"--no-mdns".into(),
 			"--name".into(),
 			name.into(),
+			// Every test node of this build shares one cache of compiled runtimes: the runtime is
+			// compiled once, not at each of the suites' many starts.
+			"--wasmtime-cache".into(),
+			wasmtime_cache().display().to_string(),
 		];
 		all_args.extend(args.iter().map(|arg| arg.to_string()));
 		let chain = Chain::new(name, &rpc_url(rpc_port)).expect("a loopback URL is valid");
@@ -99,7 +103,8 @@ impl TestNode {
 	pub async fn wait_until_serving(&self) {
 		wait_for(
 			&format!("{} to answer system_health", self.name),
-			Duration::from_secs(60),
+			// Several suites starting nodes at once on two cores share them.
+			Duration::from_secs(180),
 			|| async {
 				Ok::<_, String>(
 					self.rpc::<serde_json::Value>("system_health", ArrayParams::new()).await?,
@@ -135,6 +140,13 @@ impl TestNode {
 }
 
 /// The URL of a node's JSON-RPC endpoint on `port` of 127.0.0.1.
+/// Where the test nodes keep compiled runtimes: beside the node binary, in the build's target
+/// directory.
+fn wasmtime_cache() -> PathBuf {
+	let binary = node_binary();
+	binary.parent().expect("a binary is in a directory").join("e2e-wasmtime-cache")
+}
+
 fn rpc_url(port: u16) -> String {
 	format!("http://127.0.0.1:{port}")
 }
