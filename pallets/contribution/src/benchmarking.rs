@@ -64,8 +64,12 @@ where
 		setup
 	}
 
+	/// The app, the dataset and the pool have three different owners: settling a task pays
+	/// each on its own account, the costliest case.
 	fn with_tag(trust: u32, volume: u32, deal_tag: pallet_marketplace::Tag) -> Self {
-		let owner = funded::<T>("owner", 0);
+		let app_owner = funded::<T>("app owner", 0);
+		let dataset_owner = funded::<T>("dataset owner", 0);
+		let pool_owner = funded::<T>("pool owner", 0);
 		let requester = funded::<T>("requester", 0);
 		let scheduler = funded::<T>("scheduler", 0);
 		let price: BalanceOf<T> = 1_000_000_000u32.into();
@@ -73,7 +77,7 @@ where
 		pallet_marketplace::Apps::<T>::insert(
 			app,
 			App {
-				owner: owner.clone(),
+				owner: app_owner.clone(),
 				name: Default::default(),
 				uri: Default::default(),
 				checksum: [0; 32],
@@ -87,7 +91,7 @@ where
 		Workerpools::<T>::insert(
 			POOL,
 			Workerpool {
-				owner: owner.clone(),
+				owner: pool_owner.clone(),
 				description: Default::default(),
 				policy,
 				scheduler_key: scheduler.clone(),
@@ -115,9 +119,9 @@ where
 		let category = Categories::<T>::iter_keys().next().expect("the chain has a category");
 
 		let deal = Deal::<T> {
-			app: Purchase { id: app, owner: owner.clone(), price },
-			dataset: Some(Purchase { id: 0, owner: owner.clone(), price }),
-			workerpool: Purchase { id: POOL, owner: owner.clone(), price },
+			app: Purchase { id: app, owner: app_owner, price },
+			dataset: Some(Purchase { id: 0, owner: dataset_owner, price }),
+			workerpool: Purchase { id: POOL, owner: pool_owner, price },
 			requester: requester.clone(),
 			payer: requester.clone(),
 			beneficiary: requester,
@@ -134,20 +138,34 @@ where
 			unsettled: volume,
 		};
 		let id = DealId::repeat_byte(0xde);
-		let volume_balance = BalanceOf::<T>::from(volume);
-		T::Escrow::lock(&deal.payer, Purpose::DealPayment, deal.task_price() * volume_balance, id)
+		Self::make_deal(id, deal);
+		Self { deal: id, scheduler, workers }
+	}
+
+	/// Another live deal like this one, the `copy`th, with its own funds locked.
+	fn copy_of_deal(&self, copy: u32) -> DealId {
+		let mut id = [0xdf; 32];
+		id[..4].copy_from_slice(&copy.to_le_bytes());
+		let id = DealId::from(id);
+		Self::make_deal(id, Deals::<T>::get(self.deal).expect("made by new"));
+		id
+	}
+
+	/// Records `deal` as `id`, its funds locked, as a match does.
+	fn make_deal(id: DealId, deal: Deal<T>) {
+		let volume = BalanceOf::<T>::from(deal.volume);
+		T::Escrow::lock(&deal.payer, Purpose::DealPayment, deal.task_price() * volume, id)
 			.expect("funded");
 		T::Escrow::lock(
-			&owner,
+			&deal.workerpool.owner,
 			Purpose::PoolOwnerStake,
-			deal.pool_owner_stake * volume_balance,
+			deal.pool_owner_stake * volume,
 			id,
 		)
 		.expect("funded");
 		<Pallet<T> as pallet_marketplace::OnDealCreated<T>>::on_deal_created(&id, &deal);
 		pallet_marketplace::Pallet::<T>::record_deal_use(&deal);
 		Deals::<T>::insert(id, deal);
-		Self { deal: id, scheduler, workers }
 	}
 
 	/// Initializes task `index` and assigns the first `count` workers to it.
@@ -238,17 +256,33 @@ mod benchmarks {
 		assert!(Tasks::<T>::contains_key(Pallet::<T>::task_id(&setup.deal, 0)));
 	}
 
+	/// `n` tasks of `d` deals taken in turn: each deal and its count of unopened tasks is read
+	/// and written once, however many of its tasks are opened. The ranges keep `d` at most `n`
+	/// at every sample (the benchmark varies one component while the other is at its highest),
+	/// so that the cost of a deal and the cost of a task are measured apart; the call is charged
+	/// for a deal per task, the two slopes added.
 	#[benchmark]
-	fn initialize_batch(n: Linear<1, { T::MaxInitializeBatch::get() }>) {
+	fn initialize_batch(
+		n: Linear<{ T::MaxInitializeBatch::get() / 2 }, { T::MaxInitializeBatch::get() }>,
+		d: Linear<1, { T::MaxInitializeBatch::get() / 2 }>,
+	) {
 		let setup = Setup::<T>::new(1, n);
+		let deals: Vec<DealId> = core::iter::once(setup.deal)
+			.chain((1..d).map(|copy| setup.copy_of_deal(copy)))
+			.collect();
+		let tasks: BoundedVec<_, _> = (0..n)
+			.map(|task| (deals[(task % d) as usize], task / d))
+			.collect::<Vec<_>>()
+			.try_into()
+			.unwrap();
 		let caller = funded::<T>("caller", 0);
-		let tasks: BoundedVec<_, _> =
-			(0..n).map(|index| (setup.deal, index)).collect::<Vec<_>>().try_into().unwrap();
 
 		#[extrinsic_call]
 		_(RawOrigin::Signed(caller), tasks);
 
-		assert!(Tasks::<T>::contains_key(Pallet::<T>::task_id(&setup.deal, n - 1)));
+		let last = n - 1;
+		let deal = deals[(last % d) as usize];
+		assert!(Tasks::<T>::contains_key(Pallet::<T>::task_id(&deal, last / d)));
 	}
 
 	/// `n` workers assigned to a TEE task where `s` silent workers hold places, so that the call

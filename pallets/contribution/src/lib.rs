@@ -184,6 +184,7 @@ pub use types::Task;
 pub use types::*;
 pub use weights::WeightInfo;
 
+use alloc::collections::BTreeSet;
 use codec::Encode;
 use frame_support::pallet_prelude::*;
 use frame_system::{
@@ -587,20 +588,26 @@ pub mod pallet {
 
 		/// Opens several tasks at once. A task already open is skipped, so that nobody can make
 		/// a scheduler's batch fail by opening one of its tasks first; the call fails as a whole
-		/// if any other cannot be opened.
+		/// if any other cannot be opened. Charged as if each task were of a deal of its own;
+		/// what fewer deals did not cost is refunded.
 		#[pallet::call_index(1)]
-		#[pallet::weight(<T as Config>::WeightInfo::initialize_batch(tasks.len() as u32))]
+		#[pallet::weight(<T as Config>::WeightInfo::initialize_batch(
+			tasks.len() as u32,
+			tasks.len() as u32,
+		))]
 		pub fn initialize_batch(
 			origin: OriginFor<T>,
 			tasks: BoundedVec<(DealId, u32), T::MaxInitializeBatch>,
-		) -> DispatchResult {
+		) -> DispatchResultWithPostInfo {
 			ensure_signed(origin)?;
+			let count = tasks.len() as u32;
+			let deals = tasks.iter().map(|(deal, _)| deal).collect::<BTreeSet<_>>().len() as u32;
 			for (deal, index) in tasks {
 				if !Tasks::<T>::contains_key(Self::task_id(&deal, index)) {
 					Self::do_initialize(deal, index)?;
 				}
 			}
-			Ok(())
+			Ok(Some(<T as Config>::WeightInfo::initialize_batch(count, deals)).into())
 		}
 
 		/// Assigns `workers` to `task`: only assigned workers may contribute. Called by the deal's

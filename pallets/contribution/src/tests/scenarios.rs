@@ -816,3 +816,34 @@ fn a_worker_that_could_not_vote_while_others_revealed_is_not_taken_for_silent() 
 		assert_ok!(contribute(&w3, task, digest(2)));
 	});
 }
+
+#[test]
+fn a_batch_is_charged_for_a_deal_per_task_and_refunded_for_fewer_deals() {
+	use frame_support::{
+		dispatch::GetDispatchInfo, traits::Get, weights::constants::ParityDbWeight,
+	};
+	run_test(|| {
+		let most = <Test as crate::Config>::MaxInitializeBatch::get();
+		let one_each: Vec<_> = (0..most).map(|_| (DealSpec::trust(1).make(), 0)).collect();
+		let call = crate::Call::<Test>::initialize_batch { tasks: one_each.try_into().unwrap() };
+		let charged = call.get_dispatch_info().call_weight;
+		// A task of a deal of its own reads that deal, its count of unopened tasks and the task's
+		// entry, and writes the count and the task: at the least.
+		let accessed = ParityDbWeight::get().reads_writes(3 * most as u64, 2 * most as u64);
+		assert!(
+			charged.ref_time() >= accessed.ref_time(),
+			"{most} tasks of as many deals charged {charged:?}, below their storage accesses \
+			 alone, {accessed:?}"
+		);
+
+		let deal = DealSpec { volume: most, ..DealSpec::trust(1) }.make();
+		let of_one_deal: Vec<_> = (0..most).map(|index| (deal, index)).collect();
+		let outcome = Contribution::initialize_batch(
+			RuntimeOrigin::signed(account(OUTSIDER)),
+			of_one_deal.try_into().unwrap(),
+		)
+		.expect("tasks of a live deal");
+		let paid = outcome.actual_weight.expect("the weight of one deal's tasks");
+		assert!(paid.ref_time() < charged.ref_time(), "refunded: {paid:?} of {charged:?}");
+	});
+}
