@@ -228,6 +228,14 @@ impl Chain {
 		Ok(info.map(|info| info.data.free).unwrap_or_default())
 	}
 
+	/// The nonce of `account` at the best block: how many of its transactions are on chain.
+	pub async fn account_nonce(&self, account: &AccountId) -> Result<Nonce, ClientError> {
+		let key = frame_system::Account::<Runtime>::hashed_key_for(account);
+		let info: Option<frame_system::AccountInfo<Nonce, pallet_balances::AccountData<Balance>>> =
+			self.storage(&key, self.at).await?;
+		Ok(info.map(|info| info.nonce).unwrap_or_default())
+	}
+
 	/// The events recorded in block `at`.
 	pub async fn events(&self, at: Hash) -> Result<EventRecords, ClientError> {
 		// `System::Events` is private to frame-system; its key is the standard one for a value.

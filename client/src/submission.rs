@@ -95,6 +95,17 @@ impl Chain {
 		signer: &sr25519::Pair,
 	) -> Result<UncheckedExtrinsic, ClientError> {
 		let nonce = self.next_nonce(&AccountId::from(signer.public())).await?;
+		self.sign_and_submit_at(call, signer, nonce).await
+	}
+
+	/// As [`Chain::sign_and_submit`], at `nonce`: a transaction signed again at the nonce of one
+	/// the pool may have dropped, so that only one of the two can be included.
+	pub async fn sign_and_submit_at(
+		&self,
+		call: RuntimeCall,
+		signer: &sr25519::Pair,
+		nonce: Nonce,
+	) -> Result<UncheckedExtrinsic, ClientError> {
 		let extrinsic = self.signed(call, signer, nonce).await?;
 		self.submit(&extrinsic).await?;
 		Ok(extrinsic)

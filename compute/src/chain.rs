@@ -2,9 +2,10 @@
 //! its calls with.
 
 use commons_client::{Chain, ClientError, Signer};
-use commons_runtime::{AccountId, BlockNumber, Runtime, RuntimeCall, RuntimeEvent};
+use commons_runtime::{AccountId, BlockNumber, Nonce, Runtime, RuntimeCall, RuntimeEvent};
 use pallet_contribution::{Task, TaskId, X25519PublicKey};
 use pallet_marketplace::{Dataset, DatasetId, Deal, DealId};
+use sp_core::Pair;
 
 use crate::worker::{ChainView, ContributionCall};
 
@@ -49,10 +50,17 @@ impl ChainView for RpcChain {
 		self.chain.result_encryption_key(account).await
 	}
 
-	async fn submit(&self, call: ContributionCall) -> Result<(), ClientError> {
-		self.chain
-			.sign_and_submit(self.signer.call(RuntimeCall::Contribution(call)), self.signer.pair())
-			.await?;
+	async fn next_nonce(&self) -> Result<Nonce, ClientError> {
+		self.chain.next_nonce(&AccountId::from(self.signer.pair().public())).await
+	}
+
+	async fn account_nonce(&self) -> Result<Nonce, ClientError> {
+		self.chain.account_nonce(&AccountId::from(self.signer.pair().public())).await
+	}
+
+	async fn submit(&self, call: ContributionCall, nonce: Nonce) -> Result<(), ClientError> {
+		let call = self.signer.call(RuntimeCall::Contribution(call));
+		self.chain.sign_and_submit_at(call, self.signer.pair(), nonce).await?;
 		Ok(())
 	}
 }

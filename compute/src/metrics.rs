@@ -21,12 +21,16 @@ pub struct Metrics {
 	pub contributed: Counter<U64>,
 	/// Reveals it submitted.
 	pub revealed: Counter<U64>,
+	/// Votes and reveals it submitted again, the chain not showing them some blocks after their
+	/// submission (the transaction pool may drop a transaction under load).
+	pub resubmitted: Counter<U64>,
 	/// Tasks it could not compute, contribute to or reveal.
 	pub failed: Counter<U64>,
-	/// Tasks assigned to it that it has not voted on yet (waiting for a dataset key, or to be
-	/// tried again), at the end of its last round.
+	/// Tasks assigned to it whose vote is not on chain yet (waiting for a dataset key, to be
+	/// tried again, or submitted and not seen yet), at the end of its last round.
 	pub waiting_to_vote: Gauge<U64>,
-	/// Tasks it voted on whose consensus it waits to reveal, at the end of its last round.
+	/// Tasks whose consensus its vote won and whose reveal is not on chain yet, at the end of
+	/// its last round.
 	pub waiting_to_reveal: Gauge<U64>,
 	/// How long computing a task took, in seconds: fetching the app and dataset, running the
 	/// module, digesting (and sealing) its output.
@@ -66,18 +70,22 @@ impl Metrics {
 			executed: counter("executed", "Tasks whose module ran to completion")?,
 			contributed: counter("contributed", "Contributions submitted")?,
 			revealed: counter("revealed", "Reveals submitted")?,
+			resubmitted: counter(
+				"resubmitted",
+				"Votes and reveals submitted again, not on chain some blocks after submission",
+			)?,
 			failed: counter("failed", "Tasks that could not be computed, contributed or revealed")?,
 			waiting_to_vote: register(
 				Gauge::new(
 					"commons_compute_tasks_waiting_to_vote",
-					"Assigned tasks not voted on yet, at the end of the last round",
+					"Assigned tasks whose vote is not on chain yet, at the end of the last round",
 				)?,
 				registry,
 			)?,
 			waiting_to_reveal: register(
 				Gauge::new(
 					"commons_compute_tasks_waiting_to_reveal",
-					"Tasks voted on whose reveal is awaited, at the end of the last round",
+					"Tasks whose reveal is due or not on chain yet, at the end of the last round",
 				)?,
 				registry,
 			)?,

@@ -8,11 +8,25 @@
 //! consensus (`ConsensusReached`), the worker reveals the digest behind its vote.
 //!
 //! A noted task is dropped:
-//! - once contributed to, or when the chain shows nothing left for this worker to do (the task
-//!   is settled or revealing, or this worker voted already);
+//! - when the chain shows nothing left for this worker to do (the task is settled or revealing,
+//!   or this worker's vote is on it);
 //! - after [`ATTEMPTS`] failed tries (a read, a fetch, a run or a submission that failed);
 //! - when the chain has not shown it assigned to this worker for [`PUSH_PATIENCE`] rounds: a
-//!   push the chain never confirmed, or a task the scheduler gave to another worker instead.
+//!   push the chain never confirmed, or a task the scheduler gave to another worker instead;
+//! - at its contribution deadline (its reveal deadline for a reveal): the chain refuses the step
+//!   from then on.
+//!
+//! A vote or reveal submitted is not taken to have landed: under load the transaction pool may
+//! drop it (a full queue, a gap in the sender's nonces) without a word. The step stays due in
+//! the [`DigestStore`], with the best block and the nonce at its submission (kept before the
+//! transaction leaves), until the chain's events show it (`Contributed`, `Revealed` by this
+//! worker) or that the task is over. When the chain has not shown it [`LANDING_PATIENCE`] blocks
+//! after its submission, the worker looks at the task and, if the step is still to take, submits
+//! it again: at the same nonce while the chain has not used that nonce, so that only one copy
+//! can ever be included (a pool still holding the first refuses the copy: the step is then given
+//! as long again), at a new one otherwise; [`SUBMISSIONS`] times at most. A node restarted
+//! meanwhile keeps that record: it does not submit again at once what may be on its way. A
+//! `TaskReopened` task this worker computed is due a vote again (its vote may have been lost).
 //!
 //! A task whose encrypted dataset's key has not reached this worker's enclave waits for it
 //! until its contribution deadline.
@@ -25,23 +39,22 @@
 //! these rules are tested against a fake chain; [`crate::chain::RpcChain`] and
 //! [`crate::computer::Computer`] are the real ones.
 
-use std::{
-	collections::{BTreeMap, BTreeSet},
-	future::Future,
-	ops::ControlFlow,
-	sync::Arc,
-	time::Instant,
-};
+use std::{collections::BTreeMap, future::Future, ops::ControlFlow, sync::Arc, time::Instant};
 
 use commons_client::{confidential::DatasetKey, ClientError};
-use commons_runtime::{AccountId, Balance, BlockNumber, Runtime, RuntimeEvent, CMN};
+use commons_runtime::{AccountId, Balance, BlockNumber, Nonce, Runtime, RuntimeEvent, CMN};
 use pallet_contribution::{
 	ContributionStatus, ResultDigest, Task, TaskId, TaskStatus, X25519PublicKey,
 };
 use pallet_marketplace::{tag, Dataset, DatasetId, Deal, DealId};
 use prometheus_endpoint::{Counter, U64};
 
-use crate::{digests::DigestStore, metrics::Metrics, tee::SimulatedEnclave, LOG_TARGET};
+use crate::{
+	digests::{DigestStore, Step},
+	metrics::Metrics,
+	tee::SimulatedEnclave,
+	LOG_TARGET,
+};
 
 /// How often a task that fails is tried before the worker gives up on it.
 pub const ATTEMPTS: u32 = 3;
@@ -50,6 +63,15 @@ pub const ATTEMPTS: u32 = 3;
 /// to this worker: the scheduler pushes when it submits the assignment, a block or two before
 /// inclusion.
 pub const PUSH_PATIENCE: u32 = 60;
+
+/// How many blocks a submitted vote or reveal is given to show on chain before the worker looks
+/// at the task again: well past an inclusion in the next block or two, and past a transaction
+/// pool's usual backlog.
+pub const LANDING_PATIENCE: BlockNumber = 10;
+
+/// How many times a vote or reveal is submitted at most: a step the pool drops each time is
+/// given up, not sent forever.
+pub const SUBMISSIONS: u32 = 4;
 
 /// How many noted tasks may wait before pushes are dropped.
 pub const MAX_PUSH_BACKLOG: usize = 1024;
@@ -87,8 +109,20 @@ pub trait ChainView {
 		account: &AccountId,
 	) -> impl Future<Output = Result<Option<X25519PublicKey>, ClientError>>;
 
-	/// Signs `call` with the worker's key and submits it, without waiting for its inclusion.
-	fn submit(&self, call: ContributionCall) -> impl Future<Output = Result<(), ClientError>>;
+	/// The next nonce of the worker's key, counting its transactions in the pool.
+	fn next_nonce(&self) -> impl Future<Output = Result<Nonce, ClientError>>;
+
+	/// The nonce of the worker's key at the best block: how many of its transactions are on
+	/// chain.
+	fn account_nonce(&self) -> impl Future<Output = Result<Nonce, ClientError>>;
+
+	/// Signs `call` with the worker's key at `nonce` and submits it, without waiting for its
+	/// inclusion.
+	fn submit(
+		&self,
+		call: ContributionCall,
+		nonce: Nonce,
+	) -> impl Future<Output = Result<(), ClientError>>;
 }
 
 /// How the worker gets a task's digest.
@@ -140,10 +174,11 @@ pub struct Worker<C, R> {
 	results_url: String,
 	metrics: Option<Metrics>,
 	stop_after_replicated_vote: bool,
-	/// Tasks noted as assigned to this worker that it has not contributed to yet.
+	/// Tasks noted as assigned to this worker whose vote the chain does not show yet.
 	assigned: BTreeMap<TaskId, Attempts>,
-	/// Tasks whose vote reached consensus, to reveal on.
-	revealing: BTreeSet<TaskId>,
+	/// Tasks whose consensus this worker's vote won, whose reveal the chain does not show yet:
+	/// the failed tries of each.
+	revealing: BTreeMap<TaskId, u32>,
 	/// When this run of the worker learnt of each task it has a step left on.
 	learnt_at: BTreeMap<TaskId, Instant>,
 	/// What this worker's votes on unsettled replicated tasks hold at stake, as the chain's
@@ -159,16 +194,30 @@ struct Attempts {
 	awaiting_key: bool,
 }
 
+/// What became of a step's submission.
+enum Submission {
+	/// It was submitted.
+	Sent,
+	/// The pool refused a copy at the nonce of the last submission, which it holds still.
+	StillQueued,
+}
+
 /// Where a task stands for this worker after a try.
 enum Progress {
-	/// This worker's vote was submitted; `replicated` if others vote too, so a reveal follows.
-	Contributed { replicated: bool },
-	/// Nothing left for this worker to do: the task is settled or revealing, or it voted.
+	/// This worker's vote (or reveal) was submitted; `replicated` if others vote too, so a
+	/// reveal follows.
+	Submitted { replicated: bool },
+	/// Nothing left for this worker to do: the task is settled or revealing, or its vote (or
+	/// reveal) is on chain.
 	Done,
 	/// The chain does not show the task assigned to this worker.
 	NotYetAssigned,
 	/// The task's encrypted dataset's key has not been released to this worker's enclave yet.
 	AwaitingDatasetKey,
+	/// The step's deadline has passed: the chain would refuse it.
+	Expired,
+	/// The step was submitted [`SUBMISSIONS`] times and never showed on chain.
+	NeverLanded,
 }
 
 /// How the worker learnt of a task.
@@ -181,13 +230,23 @@ enum Learnt {
 }
 
 impl<C: ChainView, R: Compute> Worker<C, R> {
-	/// A worker that remembers the digests in `digests`, with the tasks it computed but had not
-	/// voted on when it last stopped noted again: the chain's events that assigned them are
-	/// behind its cursor, and a worker that never votes is expelled as silent.
+	/// A worker that remembers the digests in `digests`, with the steps it had left when it last
+	/// stopped taken up again: the chain's events that assigned the tasks, or that called for the
+	/// reveals, are behind its cursor, and a worker that never votes is expelled as silent.
 	pub fn new(chain: C, computer: R, digests: DigestStore, settings: Settings) -> Self {
 		let Settings { account, enclave, results_url, metrics, stop_after_replicated_vote } =
 			settings;
-		let assigned = digests.pending().map(|task| (task, Attempts::default())).collect();
+		let (mut assigned, mut revealing) = (BTreeMap::new(), BTreeMap::new());
+		for (task, due) in digests.due() {
+			match due.step {
+				Step::Vote => {
+					assigned.insert(task, Attempts::default());
+				}
+				Step::Reveal => {
+					revealing.insert(task, 0);
+				}
+			}
+		}
 		Self {
 			chain,
 			computer,
@@ -198,7 +257,7 @@ impl<C: ChainView, R: Compute> Worker<C, R> {
 			metrics,
 			stop_after_replicated_vote,
 			assigned,
-			revealing: BTreeSet::new(),
+			revealing,
 			learnt_at: BTreeMap::new(),
 			at_stake: BTreeMap::new(),
 		}
@@ -222,20 +281,44 @@ impl<C: ChainView, R: Compute> Worker<C, R> {
 						task,
 						workers,
 					}) if workers.contains(&self.account) => self.note(task, Learnt::FromChain),
+					// Kept on disk: the cursor moves past this block once it is read.
 					RuntimeEvent::Contribution(pallet_contribution::Event::ConsensusReached {
 						task,
 						..
 					}) if self.digests.contains(&task) => {
-						self.revealing.insert(task);
+						self.make_due(task, Step::Reveal);
+						self.revealing.entry(task).or_default();
 					}
-					// The stake is at risk once the vote is on chain, not when it is submitted.
+					// Its vote may be one that never landed; the chain says.
+					RuntimeEvent::Contribution(pallet_contribution::Event::TaskReopened {
+						task,
+						..
+					}) if self.digests.contains(&task) => {
+						self.make_due(task, Step::Vote);
+						self.assigned.entry(task).or_default();
+					}
+					// The vote landed; the stake is at risk from now on, not from its submission.
 					RuntimeEvent::Contribution(pallet_contribution::Event::Contributed {
 						task,
 						worker,
 						stake,
 						..
-					}) if worker == self.account && stake > 0 => {
-						self.at_stake.insert(task, stake);
+					}) if worker == self.account => {
+						if stake > 0 {
+							self.at_stake.insert(task, stake);
+						}
+						if self.assigned.remove(&task).is_some() {
+							self.settle(task, Step::Vote);
+						}
+					}
+					RuntimeEvent::Contribution(pallet_contribution::Event::Revealed {
+						task,
+						worker,
+						..
+					}) if worker == self.account => {
+						if self.revealing.remove(&task).is_some() {
+							self.settle(task, Step::Reveal);
+						}
 					}
 					RuntimeEvent::Contribution(
 						pallet_contribution::Event::TaskFinalized { task, .. }
@@ -243,6 +326,11 @@ impl<C: ChainView, R: Compute> Worker<C, R> {
 					) => {
 						self.at_stake.remove(&task);
 						self.learnt_at.remove(&task);
+						self.assigned.remove(&task);
+						self.revealing.remove(&task);
+						if let Err(error) = self.digests.forget(&task) {
+							log::warn!(target: LOG_TARGET, "task {task:?}: {error}");
+						}
 					}
 					_ => {}
 				}
@@ -257,17 +345,42 @@ impl<C: ChainView, R: Compute> Worker<C, R> {
 	/// Breaks with the task just voted on when `stop_after_replicated_vote` is set and the vote
 	/// was on a replicated task: the rest of the round is not done, and the caller is to stop.
 	pub async fn work(&mut self) -> ControlFlow<TaskId> {
-		for (task, mut attempts) in std::mem::take(&mut self.assigned) {
-			match self.contribute(task).await {
-				Ok(Progress::Contributed { replicated: true })
-					if self.stop_after_replicated_vote =>
-				{
-					return ControlFlow::Break(task)
+		if !self.assigned.is_empty() || !self.revealing.is_empty() {
+			match self.chain.best_number().await {
+				Ok(best) => {
+					if let ControlFlow::Break(task) = self.vote_round(best).await {
+						return ControlFlow::Break(task);
+					}
+					self.reveal_round(best).await;
 				}
-				Ok(Progress::Contributed { .. }) => continue,
+				Err(error) => log::warn!(target: LOG_TARGET, "cannot read the best block: {error}"),
+			}
+		}
+		if let Some(metrics) = &self.metrics {
+			metrics.waiting_to_vote.set(self.assigned.len() as u64);
+			metrics.waiting_to_reveal.set(self.revealing.len() as u64);
+			let at_stake =
+				self.at_stake.values().fold(0, |sum: Balance, stake| sum.saturating_add(*stake));
+			metrics.stake_at_risk_cmn.set(at_stake as f64 / CMN as f64);
+		}
+		ControlFlow::Continue(())
+	}
+
+	/// Tries every assigned task whose vote is not on its way, `best` being the best block.
+	async fn vote_round(&mut self, best: BlockNumber) -> ControlFlow<TaskId> {
+		for (task, mut attempts) in std::mem::take(&mut self.assigned) {
+			if self.on_its_way(task, best) {
+				self.assigned.insert(task, attempts);
+				continue;
+			}
+			match self.contribute(task, best).await {
+				Ok(Progress::Submitted { replicated: true }) if self.stop_after_replicated_vote => {
+					self.assigned.insert(task, attempts);
+					return ControlFlow::Break(task);
+				}
+				Ok(Progress::Submitted { .. }) => {}
 				Ok(Progress::Done) => {
-					self.settle_pending(task);
-					self.learnt_at.remove(&task);
+					self.forget(task, Step::Vote);
 					continue;
 				}
 				// The key service may be slow; the task's contribution deadline ends the wait.
@@ -280,6 +393,15 @@ impl<C: ChainView, R: Compute> Worker<C, R> {
 					}
 					attempts.awaiting_key = true;
 				}
+				// Its vote was lost and the scheduler gave its place to another worker.
+				Ok(Progress::NotYetAssigned) if self.was_submitted(task) => {
+					self.give_up(
+						task,
+						Step::Vote,
+						"the vote never landed; the task was reassigned",
+					);
+					continue;
+				}
 				Ok(Progress::NotYetAssigned) => {
 					attempts.waits += 1;
 					if attempts.waits >= PUSH_PATIENCE {
@@ -287,37 +409,64 @@ impl<C: ChainView, R: Compute> Worker<C, R> {
 							target: LOG_TARGET,
 							"task {task:?}: pushed but never assigned to this worker"
 						);
-						self.settle_pending(task);
-						self.learnt_at.remove(&task);
+						self.forget(task, Step::Vote);
 						continue;
 					}
+				}
+				Ok(Progress::Expired) => {
+					self.give_up(task, Step::Vote, "the contribution deadline passed");
+					continue;
+				}
+				Ok(Progress::NeverLanded) => {
+					self.give_up(task, Step::Vote, "the vote never landed");
+					continue;
 				}
 				Err(error) => {
 					log::warn!(target: LOG_TARGET, "task {task:?}: {error}");
 					attempts.failures += 1;
 					if attempts.failures >= ATTEMPTS {
-						self.count(|metrics| &metrics.failed);
-						self.learnt_at.remove(&task);
+						self.give_up(task, Step::Vote, "too many failed tries");
 						continue;
 					}
 				}
 			}
 			self.assigned.insert(task, attempts);
 		}
-		for task in std::mem::take(&mut self.revealing) {
-			if let Err(error) = self.reveal(task).await {
-				log::warn!(target: LOG_TARGET, "task {task:?}: {error}");
-				self.count(|metrics| &metrics.failed);
-			}
-		}
-		if let Some(metrics) = &self.metrics {
-			metrics.waiting_to_vote.set(self.assigned.len() as u64);
-			metrics.waiting_to_reveal.set(self.revealing.len() as u64);
-			let at_stake =
-				self.at_stake.values().fold(0, |sum: Balance, stake| sum.saturating_add(*stake));
-			metrics.stake_at_risk_cmn.set(at_stake as f64 / CMN as f64);
-		}
 		ControlFlow::Continue(())
+	}
+
+	/// Tries every reveal due that is not on its way, `best` being the best block.
+	async fn reveal_round(&mut self, best: BlockNumber) {
+		for (task, mut failures) in std::mem::take(&mut self.revealing) {
+			if self.on_its_way(task, best) {
+				self.revealing.insert(task, failures);
+				continue;
+			}
+			match self.reveal(task, best).await {
+				Ok(Progress::Submitted { .. }) => {}
+				Ok(Progress::Expired) => {
+					self.give_up(task, Step::Reveal, "the reveal deadline passed");
+					continue;
+				}
+				Ok(Progress::NeverLanded) => {
+					self.give_up(task, Step::Reveal, "the reveal never landed");
+					continue;
+				}
+				Ok(_) => {
+					self.forget(task, Step::Reveal);
+					continue;
+				}
+				Err(error) => {
+					log::warn!(target: LOG_TARGET, "task {task:?}: {error}");
+					failures += 1;
+					if failures >= ATTEMPTS {
+						self.give_up(task, Step::Reveal, "too many failed tries");
+						continue;
+					}
+				}
+			}
+			self.revealing.insert(task, failures);
+		}
 	}
 
 	/// Notes `task` as assigned to this worker, unless it is noted already or this worker
@@ -341,9 +490,9 @@ impl<C: ChainView, R: Compute> Worker<C, R> {
 	}
 
 	/// Contributes to `task_id` if the chain shows it open and assigned to this worker, which
-	/// has not voted on it yet.
-	async fn contribute(&mut self, task_id: TaskId) -> Result<Progress, String> {
-		let (task, deal) = match self.ensure_assigned(task_id).await? {
+	/// has not voted on it yet, `best` being the best block.
+	async fn contribute(&mut self, task_id: TaskId, best: BlockNumber) -> Result<Progress, String> {
+		let (task, deal) = match self.ensure_assigned(task_id, best).await? {
 			ControlFlow::Continue(found) => found,
 			ControlFlow::Break(progress) => return Ok(progress),
 		};
@@ -351,29 +500,47 @@ impl<C: ChainView, R: Compute> Worker<C, R> {
 			ControlFlow::Continue(digest) => digest,
 			ControlFlow::Break(progress) => return Ok(progress),
 		};
-		let call = self.contribution_call(task_id, &deal, digest)?;
-		self.chain.submit(call).await?;
-		self.settle_pending(task_id);
-		self.count(|metrics| &metrics.contributed);
-		log::info!(target: LOG_TARGET, "contributed to task {task_id:?}: digest {digest:?}");
-		let replicated = deal.trust > 1;
-		if !replicated {
-			self.finished(task_id);
+		// Computing may have taken blocks.
+		let best = self.chain.best_number().await?;
+		if too_late(best, task.contribution_deadline) {
+			return Ok(Progress::Expired);
 		}
-		Ok(Progress::Contributed { replicated })
+		let submissions = self.digests.due_on(&task_id).map_or(0, |due| due.submissions);
+		if submissions >= SUBMISSIONS {
+			return Ok(Progress::NeverLanded);
+		}
+		let replicated = deal.trust > 1;
+		let call = self.contribution_call(task_id, &deal, digest)?;
+		if let Submission::StillQueued = self.submit_step(task_id, call, best).await? {
+			return Ok(Progress::Submitted { replicated });
+		}
+		if submissions > 0 {
+			self.resubmitted(task_id, "vote");
+		} else {
+			self.count(|metrics| &metrics.contributed);
+			log::info!(target: LOG_TARGET, "contributed to task {task_id:?}: digest {digest:?}");
+			if !replicated {
+				self.finished(task_id);
+			}
+		}
+		Ok(Progress::Submitted { replicated })
 	}
 
-	/// The task `task_id` and its deal, if the task is open, assigned to this worker, and not
-	/// voted on by it; otherwise where the task stands for this worker.
+	/// The task `task_id` and its deal, if the task is open until after `best`, assigned to this
+	/// worker, and not voted on by it; otherwise where the task stands for this worker.
 	async fn ensure_assigned(
 		&self,
 		task_id: TaskId,
+		best: BlockNumber,
 	) -> Result<ControlFlow<Progress, (Task<Runtime>, Deal<Runtime>)>, String> {
 		let Some(task) = self.chain.task(task_id).await? else {
 			return Ok(ControlFlow::Break(Progress::NotYetAssigned));
 		};
 		if task.status != TaskStatus::Active || task.contribution_of(&self.account).is_some() {
 			return Ok(ControlFlow::Break(Progress::Done));
+		}
+		if too_late(best, task.contribution_deadline) {
+			return Ok(ControlFlow::Break(Progress::Expired));
 		}
 		if !task.assigned.contains(&self.account) {
 			return Ok(ControlFlow::Break(Progress::NotYetAssigned));
@@ -500,24 +667,125 @@ impl<C: ChainView, R: Compute> Worker<C, R> {
 		})
 	}
 
-	/// Reveals on `task_id` if this worker voted for its consensus and has not revealed.
-	async fn reveal(&mut self, task_id: TaskId) -> Result<(), String> {
-		let Some(digest) = self.digests.get(&task_id) else { return Ok(()) };
-		let task = self.chain.task(task_id).await?.ok_or("the task is not on chain")?;
-		let Some(mine) = task.contribution_of(&self.account) else { return Ok(()) };
+	/// Reveals on `task_id` if this worker voted for its consensus and the chain does not show
+	/// its reveal, `best` being the best block.
+	async fn reveal(&mut self, task_id: TaskId, best: BlockNumber) -> Result<Progress, String> {
+		let Some(digest) = self.digests.get(&task_id) else { return Ok(Progress::Done) };
+		// A task no longer on chain was settled and pruned.
+		let Some(task) = self.chain.task(task_id).await? else { return Ok(Progress::Done) };
+		let Some(mine) = task.contribution_of(&self.account) else { return Ok(Progress::Done) };
 		if task.status != TaskStatus::Revealing
 			|| mine.status != ContributionStatus::Contributed
 			|| task.consensus != Some(mine.result_hash)
 		{
-			return Ok(());
+			return Ok(Progress::Done);
+		}
+		let deadline = task
+			.reveal_deadline
+			.map_or(task.final_deadline, |reveal| reveal.min(task.final_deadline));
+		if too_late(best, deadline) {
+			return Ok(Progress::Expired);
+		}
+		let submissions = self.digests.due_on(&task_id).map_or(0, |due| due.submissions);
+		if submissions >= SUBMISSIONS {
+			return Ok(Progress::NeverLanded);
 		}
 		let location = self.location(task_id).into_bytes().try_into().unwrap_or_default();
 		let call = pallet_contribution::Call::reveal { task: task_id, digest, location };
-		self.chain.submit(call).await?;
-		self.count(|metrics| &metrics.revealed);
-		log::info!(target: LOG_TARGET, "revealed task {task_id:?}");
-		self.finished(task_id);
-		Ok(())
+		if let Submission::StillQueued = self.submit_step(task_id, call, best).await? {
+			return Ok(Progress::Submitted { replicated: true });
+		}
+		if submissions > 0 {
+			self.resubmitted(task_id, "reveal");
+		} else {
+			self.count(|metrics| &metrics.revealed);
+			log::info!(target: LOG_TARGET, "revealed task {task_id:?}");
+			self.finished(task_id);
+		}
+		Ok(Progress::Submitted { replicated: true })
+	}
+
+	/// Submits `call`, the step due on `task`, `best` being the best block: again at the nonce
+	/// of its last submission while the chain has not used that nonce, so that only one of the
+	/// copies can be included; else at the key's next nonce, noted on disk before the
+	/// transaction leaves.
+	async fn submit_step(
+		&mut self,
+		task: TaskId,
+		call: ContributionCall,
+		best: BlockNumber,
+	) -> Result<Submission, String> {
+		let last = self.digests.due_on(&task).and_then(|due| due.sent);
+		if let Some(last) = last {
+			if self.chain.account_nonce().await? <= last.nonce {
+				return match self.chain.submit(call, last.nonce).await {
+					Ok(()) => {
+						self.digests.submitting(&task, best, last.nonce)?;
+						Ok(Submission::Sent)
+					}
+					Err(ClientError::Refused(reason)) => {
+						log::info!(
+							target: LOG_TARGET,
+							"task {task:?}: not on chain yet, and the pool holds its transaction \
+							 at nonce {} ({reason}): waiting {LANDING_PATIENCE} more blocks",
+							last.nonce
+						);
+						self.digests.still_queued(&task, best)?;
+						Ok(Submission::StillQueued)
+					}
+					Err(error) => Err(error.to_string()),
+				};
+			}
+		}
+		let nonce = self.chain.next_nonce().await?;
+		self.digests.submitting(&task, best, nonce)?;
+		self.chain.submit(call, nonce).await?;
+		Ok(Submission::Sent)
+	}
+
+	/// Whether the step due on `task` was submitted less than [`LANDING_PATIENCE`] blocks
+	/// before `best`: it may be on its way, and the chain is not asked about it yet.
+	fn on_its_way(&self, task: TaskId, best: BlockNumber) -> bool {
+		self.digests
+			.due_on(&task)
+			.and_then(|due| due.sent)
+			.is_some_and(|sent| best < sent.at.saturating_add(LANDING_PATIENCE))
+	}
+
+	/// Whether the step due on `task` was submitted at least once.
+	fn was_submitted(&self, task: TaskId) -> bool {
+		self.digests.due_on(&task).is_some_and(|due| due.sent.is_some())
+	}
+
+	/// Notes that `step` is due on `task`. A store that cannot be written is only reported: the
+	/// step is due in this run still.
+	fn make_due(&mut self, task: TaskId, step: Step) {
+		if let Err(error) = self.digests.make_due(task, step) {
+			log::warn!(target: LOG_TARGET, "task {task:?}: {error}");
+		}
+	}
+
+	/// Notes that `step` on `task` was submitted again, its last submission not on chain.
+	fn resubmitted(&self, task: TaskId, step: &str) {
+		log::warn!(
+			target: LOG_TARGET,
+			"task {task:?}: {step} not on chain {LANDING_PATIENCE} blocks after its submission; \
+			 submitted again"
+		);
+		self.count(|metrics| &metrics.resubmitted);
+	}
+
+	/// Drops `task`, on which this worker has nothing left to do at `step`.
+	fn forget(&mut self, task: TaskId, step: Step) {
+		self.settle(task, step);
+		self.learnt_at.remove(&task);
+	}
+
+	/// Drops `task` at `step`, which failed for the reason `why`.
+	fn give_up(&mut self, task: TaskId, step: Step, why: &str) {
+		log::warn!(target: LOG_TARGET, "task {task:?}: given up: {why}");
+		self.count(|metrics| &metrics.failed);
+		self.forget(task, step);
 	}
 
 	/// Notes that this worker took its last step on `task`: how long the task took it since it
@@ -528,10 +796,10 @@ impl<C: ChainView, R: Compute> Worker<C, R> {
 		}
 	}
 
-	/// Notes that `task`'s vote is no longer pending. A store that cannot be written is only
+	/// Notes that `step` is no longer due on `task`. A store that cannot be written is only
 	/// reported: the worst that follows is one more check of the task after a restart.
-	fn settle_pending(&mut self, task: TaskId) {
-		if let Err(error) = self.digests.settle(&task) {
+	fn settle(&mut self, task: TaskId, step: Step) {
+		if let Err(error) = self.digests.settle(&task, step) {
 			log::warn!(target: LOG_TARGET, "task {task:?}: {error}");
 		}
 	}
@@ -549,16 +817,23 @@ impl<C: ChainView, R: Compute> Worker<C, R> {
 	}
 }
 
+/// Whether a step with `deadline`, submitted when `best` is the best block, comes too late: it
+/// lands in block `best + 1` at the earliest, and the chain takes it only before its deadline.
+fn too_late(best: BlockNumber, deadline: BlockNumber) -> bool {
+	best.saturating_add(1) >= deadline
+}
+
 #[cfg(test)]
 mod tests {
 	use super::*;
 	use std::{
 		cell::{Cell, RefCell},
+		collections::BTreeSet,
 		path::Path,
 	};
 
 	use frame_support::BoundedVec;
-	use pallet_contribution::Contribution;
+	use pallet_contribution::{Contribution, ResultHash};
 	use pallet_marketplace::Purchase;
 
 	const DEAL: DealId = DealId::repeat_byte(0xde);
@@ -587,8 +862,16 @@ mod tests {
 		failing_task_reads: Cell<u32>,
 		/// Blocks whose next read fails.
 		unreadable_blocks: RefCell<BTreeSet<BlockNumber>>,
-		/// Every call submitted, in order, included or not.
+		/// Every call the pool took, in order, included or not.
 		submitted: RefCell<Vec<ContributionCall>>,
+		/// The nonce of each call in `submitted`.
+		nonces: RefCell<Vec<Nonce>>,
+		/// How many of the calls submitted [`FakeChain::include`] has looked at.
+		looked_at: Cell<usize>,
+		/// The nonces of the worker's transactions in the pool.
+		pool: RefCell<BTreeSet<Nonce>>,
+		/// The worker's nonce on chain.
+		account_nonce: Cell<Nonce>,
 		/// The registered datasets.
 		datasets: RefCell<BTreeMap<DatasetId, Dataset<Runtime>>>,
 		/// The accounts' result keys.
@@ -611,18 +894,23 @@ mod tests {
 			chain
 		}
 
-		/// Includes what was submitted in a block: votes are recorded on their tasks.
-		fn include(&self) {
+		/// Includes what was submitted since the last inclusion in a new best block: votes and
+		/// reveals are recorded on their tasks, with their events; a copy of a step already on
+		/// chain is refused, as the pallet refuses it. Returns the block's number.
+		fn include(&self) -> BlockNumber {
 			let mut tasks = self.tasks.borrow_mut();
-			for call in self.submitted.borrow().iter() {
+			let mut events = Vec::new();
+			let contribution = RuntimeEvent::Contribution;
+			let submitted = self.submitted.borrow();
+			for call in &submitted[self.looked_at.get()..] {
 				match call {
 					pallet_contribution::Call::contribute {
-						task,
+						task: id,
 						result_hash,
 						result_seal,
 						..
 					} => {
-						let task = tasks.get_mut(task).expect("a task on chain");
+						let task = tasks.get_mut(id).expect("a task on chain");
 						if task.contribution_of(&me()).is_none() {
 							let vote = Contribution {
 								worker: me(),
@@ -633,24 +921,74 @@ mod tests {
 								stake: 0,
 							};
 							task.contributions.try_push(vote).unwrap();
+							events.push(contribution(pallet_contribution::Event::Contributed {
+								task: *id,
+								worker: me(),
+								result_hash: *result_hash,
+								stake: 0,
+							}));
 						}
 					}
-					pallet_contribution::Call::contribute_and_finalize { task, .. } => {
-						tasks.get_mut(task).expect("a task on chain").status =
-							TaskStatus::Completed;
+					pallet_contribution::Call::contribute_and_finalize { task: id, .. } => {
+						let task = tasks.get_mut(id).expect("a task on chain");
+						if task.status == TaskStatus::Active {
+							task.status = TaskStatus::Completed;
+							events.push(contribution(pallet_contribution::Event::Contributed {
+								task: *id,
+								worker: me(),
+								result_hash: Default::default(),
+								stake: 0,
+							}));
+						}
+					}
+					pallet_contribution::Call::reveal { task: id, digest, .. } => {
+						let task = tasks.get_mut(id).expect("a task on chain");
+						for vote in task.contributions.iter_mut() {
+							if vote.worker == me() && vote.status == ContributionStatus::Contributed
+							{
+								vote.status = ContributionStatus::Revealed;
+								events.push(contribution(pallet_contribution::Event::Revealed {
+									task: *id,
+									worker: me(),
+									digest: *digest,
+								}));
+							}
+						}
 					}
 					_ => {}
 				}
 			}
+			self.looked_at.set(submitted.len());
+			if let Some(last) = self.pool.borrow_mut().pop_last() {
+				self.account_nonce.set(last + 1);
+			}
+			self.pool.borrow_mut().clear();
+			self.advance(1);
+			self.events.borrow_mut().insert(self.best.get(), events);
+			self.best.get()
 		}
 
-		/// The vote on `TASK` reaches consensus on this worker's vote in block `number`.
+		/// The pool drops every transaction of the worker's it holds, without a word.
+		fn lose_pooled(&self) {
+			self.pool.borrow_mut().clear();
+			let all = self.submitted.borrow().len();
+			self.looked_at.set(all);
+		}
+
+		/// Adds `blocks` blocks without a transaction of this worker's.
+		fn advance(&self, blocks: BlockNumber) {
+			self.best.set(self.best.get() + blocks);
+		}
+
+		/// The vote on `TASK` reaches consensus on this worker's vote in block `number`, the
+		/// best block from then on.
 		fn reach_consensus(&self, number: BlockNumber) {
 			let mut tasks = self.tasks.borrow_mut();
 			let task = tasks.get_mut(&TASK).expect("a task on chain");
 			let result_hash = task.contribution_of(&me()).expect("a vote").result_hash;
 			task.status = TaskStatus::Revealing;
 			task.consensus = Some(result_hash);
+			task.reveal_deadline = Some(number + 20);
 			let reached =
 				RuntimeEvent::Contribution(pallet_contribution::Event::ConsensusReached {
 					task: TASK,
@@ -658,7 +996,7 @@ mod tests {
 					winners: 2,
 					reveal_deadline: number + 20,
 				});
-			self.events.borrow_mut().insert(number, vec![reached]);
+			self.events.borrow_mut().entry(number).or_default().push(reached);
 			self.best.set(number);
 		}
 
@@ -734,8 +1072,25 @@ mod tests {
 			Ok(self.result_keys.borrow().get(account).copied())
 		}
 
-		async fn submit(&self, call: ContributionCall) -> Result<(), ClientError> {
+		async fn next_nonce(&self) -> Result<Nonce, ClientError> {
+			let pooled = self.pool.borrow().last().map(|last| last + 1);
+			Ok(pooled.unwrap_or_default().max(self.account_nonce.get()))
+		}
+
+		async fn account_nonce(&self) -> Result<Nonce, ClientError> {
+			Ok(self.account_nonce.get())
+		}
+
+		/// Refuses a transaction at a nonce used on chain, or held in the pool already.
+		async fn submit(&self, call: ContributionCall, nonce: Nonce) -> Result<(), ClientError> {
+			if nonce < self.account_nonce.get() {
+				return Err(ClientError::Refused("Transaction is outdated".into()));
+			}
+			if !self.pool.borrow_mut().insert(nonce) {
+				return Err(ClientError::Refused("Priority is too low".into()));
+			}
 			self.submitted.borrow_mut().push(call);
+			self.nonces.borrow_mut().push(nonce);
 			Ok(())
 		}
 	}
@@ -939,12 +1294,12 @@ mod tests {
 		assert_eq!((first_computer.runs.get(), chain.contributions()), (1, 1));
 		// The crash: only the work directory is left of the first worker.
 		drop(first);
-		chain.include();
-		chain.reach_consensus(2);
+		let block = chain.include();
+		chain.reach_consensus(block);
 
 		let computer = FakeComputer::default();
 		let mut restarted = start_worker(&chain, &computer, dir.path());
-		restarted.follow(1, 2).await.unwrap();
+		restarted.follow(1, block).await.unwrap();
 		assert!(restarted.work().await.is_continue());
 		assert!(restarted.work().await.is_continue());
 		assert_eq!(computer.runs.get(), 0, "it did not compute again");
@@ -975,8 +1330,8 @@ mod tests {
 		assert!(worker.work().await.is_continue());
 		assert_eq!(metrics.stake_at_risk_cmn.get(), 0.0, "the vote is not in a block yet");
 		assert_eq!(metrics.task_seconds.get_sample_count(), 0, "a reveal is still due");
-		chain.include();
-		chain.reach_consensus(2);
+		let block = chain.include();
+		chain.reach_consensus(block);
 		let result_hash = chain.tasks.borrow()[&TASK].consensus.unwrap();
 		let contributed = RuntimeEvent::Contribution(pallet_contribution::Event::Contributed {
 			task: TASK,
@@ -1114,9 +1469,216 @@ mod tests {
 		assert_eq!((computer.runs.get(), chain.contributions()), (0, 1));
 
 		drop(restarted);
+		let block = chain.include();
 		let mut again = start_worker(&chain, &computer, dir.path());
-		assert!(again.assigned.is_empty(), "nothing pending once voted");
 		assert!(again.work().await.is_continue());
-		assert_eq!(chain.contributions(), 1);
+		assert_eq!(chain.contributions(), 1, "its vote may be on its way: not voted again");
+		again.follow(block, block).await.unwrap();
+		assert!(again.assigned.is_empty(), "nothing due once the chain shows the vote");
+		drop(again);
+		assert_eq!(DigestStore::load(dir.path()).unwrap().due().count(), 0);
+	}
+
+	/// Runs `rounds` rounds of `worker`.
+	async fn rounds(worker: &mut Worker<&FakeChain, &FakeComputer>, rounds: u32) {
+		for _ in 0..rounds {
+			assert!(worker.work().await.is_continue());
+		}
+	}
+
+	/// A vote the transaction pool dropped is submitted again, at the same nonce, once the chain
+	/// has not shown it for [`LANDING_PATIENCE`] blocks, also by a node restarted meanwhile (not
+	/// at once: it remembers its submission), and no more once the chain shows it. A copy the
+	/// pool refuses, holding the first still, is not counted and waits as long again.
+	#[tokio::test]
+	async fn a_vote_the_pool_dropped_is_submitted_again() {
+		let dir = tempfile::tempdir().unwrap();
+		let chain = FakeChain::with_task(1);
+		let computer = FakeComputer::default();
+		let mut worker = start_worker(&chain, &computer, dir.path());
+		worker.follow(1, 1).await.unwrap();
+		rounds(&mut worker, 1).await;
+		chain.advance(LANDING_PATIENCE - 1);
+		rounds(&mut worker, 3).await;
+		assert_eq!(chain.contributions(), 1, "patient while the vote may be on its way");
+		chain.advance(1);
+		rounds(&mut worker, 1).await;
+		assert_eq!(chain.contributions(), 1, "the pool holds it still: no copy taken");
+		chain.advance(LANDING_PATIENCE - 1);
+		chain.lose_pooled();
+		rounds(&mut worker, 1).await;
+		assert_eq!(chain.contributions(), 1, "given as long again after the pool held it");
+
+		drop(worker);
+		let mut restarted = start_worker(&chain, &computer, dir.path());
+		rounds(&mut restarted, 1).await;
+		assert_eq!(chain.contributions(), 1, "a restarted node remembers its submission");
+		chain.advance(1);
+		rounds(&mut restarted, 3).await;
+		assert_eq!(chain.contributions(), 2, "submitted again, once");
+		assert_eq!(*chain.nonces.borrow(), [0, 0], "at the same nonce: only one can land");
+		assert_eq!(computer.runs.get(), 1, "with the digest kept, not computed again");
+
+		let block = chain.include();
+		restarted.follow(block, block).await.unwrap();
+		chain.advance(2 * LANDING_PATIENCE);
+		rounds(&mut restarted, 2).await;
+		assert_eq!(chain.contributions(), 2, "no more once on chain");
+		assert!(restarted.assigned.is_empty());
+		assert_eq!(DigestStore::load(dir.path()).unwrap().due().count(), 0);
+	}
+
+	/// A vote whose nonce the chain used for another transaction of the worker's key (the pool
+	/// dropped the vote, and a later transaction took its nonce) is submitted again at a new one.
+	#[tokio::test]
+	async fn a_vote_whose_nonce_was_taken_is_submitted_at_a_new_one() {
+		let dir = tempfile::tempdir().unwrap();
+		let chain = FakeChain::with_task(2);
+		let computer = FakeComputer::default();
+		let mut worker = start_worker(&chain, &computer, dir.path());
+		worker.follow(1, 1).await.unwrap();
+		rounds(&mut worker, 1).await;
+		chain.lose_pooled();
+		chain.account_nonce.set(1);
+		chain.advance(LANDING_PATIENCE);
+		rounds(&mut worker, 1).await;
+		assert_eq!(*chain.nonces.borrow(), [0, 1]);
+	}
+
+	/// A vote that never shows on chain is given up after [`SUBMISSIONS`] submissions; one not
+	/// on chain by the block before the task's contribution deadline is given up then, without
+	/// submitting: it could land only at the deadline, which the chain refuses.
+	#[tokio::test]
+	async fn a_vote_that_never_lands_is_given_up() {
+		let dir = tempfile::tempdir().unwrap();
+		let chain = FakeChain::with_task(1);
+		let computer = FakeComputer::default();
+		let mut worker = start_worker(&chain, &computer, dir.path());
+		worker.follow(1, 1).await.unwrap();
+		for _ in 0..SUBMISSIONS + 2 {
+			rounds(&mut worker, 1).await;
+			chain.lose_pooled();
+			chain.advance(LANDING_PATIENCE);
+		}
+		assert_eq!(chain.contributions(), SUBMISSIONS as usize);
+		assert!(worker.assigned.is_empty(), "given up");
+		assert_eq!(DigestStore::load(dir.path()).unwrap().due().count(), 0);
+
+		let dir = tempfile::tempdir().unwrap();
+		let chain = FakeChain::with_task(1);
+		let mut worker = start_worker(&chain, &computer, dir.path());
+		worker.follow(1, 1).await.unwrap();
+		rounds(&mut worker, 1).await;
+		chain.lose_pooled();
+		let deadline = chain.tasks.borrow()[&TASK].contribution_deadline;
+		chain.best.set(deadline - 1);
+		rounds(&mut worker, 1).await;
+		assert_eq!(chain.contributions(), 1, "not submitted again so near its deadline");
+		assert!(worker.assigned.is_empty(), "given up");
+	}
+
+	/// A reveal the pool dropped is submitted again, also by a node restarted meanwhile (not at
+	/// once), and no more once the chain shows it; none is submitted that could land only at its
+	/// reveal deadline.
+	#[tokio::test]
+	async fn a_reveal_the_pool_dropped_is_submitted_again() {
+		let dir = tempfile::tempdir().unwrap();
+		let chain = FakeChain::with_task(2);
+		let computer = FakeComputer::default();
+		let mut worker = start_worker(&chain, &computer, dir.path());
+		worker.follow(1, 1).await.unwrap();
+		rounds(&mut worker, 1).await;
+		let block = chain.include();
+		chain.reach_consensus(block);
+		worker.follow(block, block).await.unwrap();
+		rounds(&mut worker, 1).await;
+		assert_eq!(chain.reveals().len(), 1);
+		chain.lose_pooled();
+		chain.advance(LANDING_PATIENCE - 1);
+		rounds(&mut worker, 2).await;
+		assert_eq!(chain.reveals().len(), 1, "patient while the reveal may be on its way");
+
+		drop(worker);
+		let mut restarted = start_worker(&chain, &computer, dir.path());
+		rounds(&mut restarted, 1).await;
+		assert_eq!(chain.reveals().len(), 1, "a restarted node remembers its submission");
+		chain.advance(1);
+		rounds(&mut restarted, 2).await;
+		assert_eq!(chain.reveals(), [(TASK, DIGEST), (TASK, DIGEST)], "submitted again");
+		assert_eq!(*chain.nonces.borrow(), [0, 1, 1], "the reveal at its own nonce");
+
+		let block = chain.include();
+		restarted.follow(block, block).await.unwrap();
+		chain.advance(LANDING_PATIENCE);
+		rounds(&mut restarted, 2).await;
+		assert_eq!(chain.reveals().len(), 2, "no more once on chain");
+		assert!(restarted.revealing.is_empty() && restarted.assigned.is_empty());
+		assert_eq!(chain.contributions(), 1, "voted once");
+
+		let dir = tempfile::tempdir().unwrap();
+		let chain = FakeChain::with_task(2);
+		let mut worker = start_worker(&chain, &computer, dir.path());
+		worker.follow(1, 1).await.unwrap();
+		rounds(&mut worker, 1).await;
+		let block = chain.include();
+		chain.reach_consensus(block);
+		chain.advance(19);
+		worker.follow(block, block).await.unwrap();
+		rounds(&mut worker, 1).await;
+		assert!(chain.reveals().is_empty(), "not submitted the block before its reveal deadline");
+		assert!(worker.revealing.is_empty(), "given up");
+	}
+
+	/// A reopened task this worker computed is due its vote again: voted on if the chain does
+	/// not show the vote (lost on its way), left alone if it does.
+	#[tokio::test]
+	async fn a_reopened_task_is_voted_on_if_its_vote_is_not_on_chain() {
+		let dir = tempfile::tempdir().unwrap();
+		let chain = FakeChain::with_task(2);
+		let computer = FakeComputer::default();
+		let mut worker = start_worker(&chain, &computer, dir.path());
+		worker.follow(1, 1).await.unwrap();
+		rounds(&mut worker, 1).await;
+		chain.lose_pooled();
+		// The others reach consensus without this worker's vote, which it stops waiting for...
+		let consensus = ResultHash::repeat_byte(0xcc);
+		let task_status = |status| chain.tasks.borrow_mut().get_mut(&TASK).unwrap().status = status;
+		task_status(TaskStatus::Revealing);
+		let reached = pallet_contribution::Event::ConsensusReached {
+			task: TASK,
+			result_hash: consensus,
+			winners: 2,
+			reveal_deadline: 30,
+		};
+		chain.events.borrow_mut().insert(2, vec![RuntimeEvent::Contribution(reached)]);
+		chain.advance(1);
+		worker.follow(2, 2).await.unwrap();
+		rounds(&mut worker, 1).await;
+		assert!(worker.assigned.is_empty() && worker.revealing.is_empty(), "nothing to do");
+		// ... then none of them reveals, and the task is reopened.
+		let reopened = |number| {
+			let event = pallet_contribution::Event::TaskReopened { task: TASK, rejected: 2 };
+			chain
+				.events
+				.borrow_mut()
+				.insert(number, vec![RuntimeEvent::Contribution(event)]);
+		};
+		task_status(TaskStatus::Active);
+		reopened(3);
+		chain.advance(1);
+		worker.follow(3, 3).await.unwrap();
+		chain.advance(LANDING_PATIENCE);
+		rounds(&mut worker, 1).await;
+		assert_eq!(chain.contributions(), 2, "voted again");
+
+		let block = chain.include();
+		worker.follow(block, block).await.unwrap();
+		reopened(block + 1);
+		chain.advance(1);
+		worker.follow(block + 1, block + 1).await.unwrap();
+		rounds(&mut worker, 1).await;
+		assert_eq!(chain.contributions(), 2, "its vote is on chain: not voted again");
+		assert!(worker.assigned.is_empty());
+		assert_eq!(computer.runs.get(), 1);
 	}
 }

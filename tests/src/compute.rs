@@ -32,6 +32,8 @@ pub enum TaskCounter {
 	Contributed,
 	/// Reveals it submitted.
 	Revealed,
+	/// Votes and reveals it submitted again, not seen on chain some blocks after submission.
+	Resubmitted,
 	/// Tasks it could not compute, contribute to or reveal.
 	Failed,
 }
@@ -44,6 +46,7 @@ impl TaskCounter {
 			TaskCounter::Executed => "commons_compute_tasks_executed_total",
 			TaskCounter::Contributed => "commons_compute_tasks_contributed_total",
 			TaskCounter::Revealed => "commons_compute_tasks_revealed_total",
+			TaskCounter::Resubmitted => "commons_compute_tasks_resubmitted_total",
 			TaskCounter::Failed => "commons_compute_tasks_failed_total",
 		}
 	}

@@ -61,7 +61,7 @@ use commons_e2e::{
 	exclusive_network, insert_key, local_spec_with_validators,
 	metadata::{self, MetadataOnly},
 	start_validators, suri, wait_for, ComputeNode, KeyService, RunRequest,
-	TaskCounter::{Contributed, Executed, Failed, Received, Revealed},
+	TaskCounter::{Contributed, Executed, Failed, Received, Resubmitted, Revealed},
 	TestDir, TestNode,
 };
 use commons_runtime::{
@@ -427,6 +427,7 @@ async fn phase_crash_between_vote_and_reveal(m: &mut Market) {
 	// Its counters start at the restart: the vote on chain is the crashed run's, the reveal the
 	// restarted run's, which submitted no second vote.
 	assert_eq!(crashed.count(Contributed).unwrap(), 0, "{} voted again", crashed.name);
+	assert_eq!(crashed.count(Resubmitted).unwrap(), 0, "{} sent its vote again", crashed.name);
 	assert_eq!(crashed.count(Revealed).unwrap(), 1, "{} did not reveal", crashed.name);
 
 	// The other one leaves crash mode too.
@@ -484,6 +485,7 @@ async fn phase_stopped_between_vote_and_reveal(m: &mut Market) {
 	assert_eq!(votes_and_reveals, (1, 1), "votes and reveals of {}", compute.name);
 	let voted_again = compute.wait_for_count(Contributed).await;
 	assert_eq!(voted_again, 0, "{} voted again", compute.name);
+	assert_eq!(compute.count(Resubmitted).unwrap(), 0, "{} sent its vote again", compute.name);
 	// Kept on the log: only the process says why it stopped.
 	compute.wait_for_log("SIGTERM received: stopping after the current step").await;
 	compute.wait_for_log("stopped; its state is in").await;
