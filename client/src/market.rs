@@ -10,8 +10,8 @@ use std::fmt;
 
 use commons_runtime::{Balance, BlockNumber, Runtime};
 use pallet_marketplace::{
-	book::MAX_BOOK_PAGE, check_compatibility, AppId, AppOrder, BookEntry, BookPage, CategoryId,
-	DatasetId, DatasetOrder, Market, Order, RequestOrder, WorkerpoolOrder,
+	book::MAX_BOOK_PAGE, check_compatibility, AppId, AppKind, AppOrder, BookEntry, BookPage,
+	CategoryId, DatasetId, DatasetOrder, Market, Order, RequestOrder, WorkerpoolOrder,
 };
 
 use crate::{Chain, ClientError};
@@ -150,7 +150,8 @@ impl fmt::Display for NoCompatibleOffer {
 impl std::error::Error for NoCompatibleOffer {}
 
 /// The cheapest published offers `request` can be matched with, or why there are none.
-/// `dataset_encrypted` says whether the request's dataset is registered as encrypted.
+/// `app_kind` is the request's app's kind; `dataset_encrypted` says whether the request's
+/// dataset is registered as encrypted.
 ///
 /// Every combination of published orders for the request's app and dataset with a workerpool
 /// order is judged by the marketplace's own [`check_compatibility`], the rules the chain applies
@@ -158,6 +159,7 @@ impl std::error::Error for NoCompatibleOffer {}
 pub fn cheapest_offers(
 	published: &[Published],
 	request: &RequestOrder<Runtime>,
+	app_kind: AppKind,
 	dataset_encrypted: bool,
 ) -> Result<Offers, NoCompatibleOffer> {
 	let apps: Vec<&AppOrder<Runtime>> = published
@@ -207,7 +209,8 @@ pub fn cheapest_offers(
 					dataset: dataset.cloned(),
 					workerpool: (*pool).clone(),
 				};
-				match check_compatibility(app, *dataset, dataset_encrypted, pool, request) {
+				match check_compatibility(app, app_kind, *dataset, dataset_encrypted, pool, request)
+				{
 					Ok(_) => {
 						if cheapest
 							.as_ref()
@@ -313,7 +316,7 @@ mod tests {
 			pool_order(1, CMN, 1),
 			pool_order(2, 2 * CMN, 4),
 		]);
-		let offers = cheapest_offers(&book, &request(3, 10 * CMN), false).unwrap();
+		let offers = cheapest_offers(&book, &request(3, 10 * CMN), AppKind::Wasi, false).unwrap();
 		assert_eq!(offers.app.price, CMN);
 		assert_eq!(offers.workerpool.workerpool, 2, "pool 1 serves trust 1 only");
 		assert_eq!(offers.task_price(), 3 * CMN);
@@ -322,21 +325,29 @@ mod tests {
 	#[test]
 	fn missing_offers_are_named() {
 		let book = published(vec![pool_order(0, CMN, 5)]);
-		let error = cheapest_offers(&book, &request(1, 10 * CMN), false).unwrap_err().to_string();
+		let error = cheapest_offers(&book, &request(1, 10 * CMN), AppKind::Wasi, false)
+			.unwrap_err()
+			.to_string();
 		assert!(error.starts_with("no compatible offer: no published order of app 0"), "{error}");
 
 		let book = published(vec![app_order(CMN)]);
-		let error = cheapest_offers(&book, &request(1, 10 * CMN), false).unwrap_err().to_string();
+		let error = cheapest_offers(&book, &request(1, 10 * CMN), AppKind::Wasi, false)
+			.unwrap_err()
+			.to_string();
 		assert!(error.contains("no published workerpool order (category 0)"), "{error}");
 
 		let book = published(vec![app_order(CMN), pool_order(0, 5 * CMN, 5)]);
-		let error = cheapest_offers(&book, &request(1, 2 * CMN), false).unwrap_err().to_string();
+		let error = cheapest_offers(&book, &request(1, 2 * CMN), AppKind::Wasi, false)
+			.unwrap_err()
+			.to_string();
 		assert!(error.contains("Marketplace::WorkerpoolPriceAboveRequestCap"), "{error}");
 
 		let mut dataset_request = request(1, 10 * CMN);
 		dataset_request.dataset = Some(4);
 		let book = published(vec![app_order(CMN), pool_order(0, CMN, 5)]);
-		let error = cheapest_offers(&book, &dataset_request, false).unwrap_err().to_string();
+		let error = cheapest_offers(&book, &dataset_request, AppKind::Wasi, false)
+			.unwrap_err()
+			.to_string();
 		assert!(error.contains("no published order of dataset 4"), "{error}");
 	}
 
@@ -347,7 +358,9 @@ mod tests {
 			order.requester_restriction = Restriction::Only(account(1));
 		}
 		let book = published(vec![app_order(CMN), restricted]);
-		let error = cheapest_offers(&book, &request(1, 10 * CMN), false).unwrap_err().to_string();
+		let error = cheapest_offers(&book, &request(1, 10 * CMN), AppKind::Wasi, false)
+			.unwrap_err()
+			.to_string();
 		assert!(error.contains("Marketplace::RequesterNotAllowedByWorkerpool"), "{error}");
 	}
 
@@ -366,7 +379,7 @@ mod tests {
 			dataset_order(3, tag::TEE | tag::SGX),
 			Order::Workerpool(pool),
 		]);
-		assert!(cheapest_offers(&book, &request, true).is_ok());
+		assert!(cheapest_offers(&book, &request, AppKind::Wasi, true).is_ok());
 	}
 
 	#[test]
@@ -374,8 +387,8 @@ mod tests {
 		let mut request = request(1, 10 * CMN);
 		request.dataset = Some(3);
 		let book = published(vec![app_order(CMN), dataset_order(3, 0), pool_order(0, CMN, 5)]);
-		assert!(cheapest_offers(&book, &request, false).is_ok());
-		let error = cheapest_offers(&book, &request, true).unwrap_err().to_string();
+		assert!(cheapest_offers(&book, &request, AppKind::Wasi, false).is_ok());
+		let error = cheapest_offers(&book, &request, AppKind::Wasi, true).unwrap_err().to_string();
 		assert!(error.contains("Marketplace::EncryptedDatasetOutsideTee"), "{error}");
 	}
 
@@ -391,9 +404,32 @@ mod tests {
 		request.dataset = Some(3);
 		let book =
 			published(vec![Order::App(app), Order::Dataset(dataset), Order::Workerpool(pool)]);
-		assert!(cheapest_offers(&book, &request, false).is_ok());
-		let error = cheapest_offers(&book, &request, true).unwrap_err().to_string();
+		assert!(cheapest_offers(&book, &request, AppKind::Wasi, false).is_ok());
+		let error = cheapest_offers(&book, &request, AppKind::Wasi, true).unwrap_err().to_string();
 		assert!(error.contains("Marketplace::ConfidentialDatasetForAnyApp"), "{error}");
+	}
+
+	#[test]
+	fn an_image_is_offered_only_by_pools_that_run_containers() {
+		let Order::Workerpool(mut container_pool) = pool_order(1, 2 * CMN, 5) else {
+			unreachable!()
+		};
+		container_pool.tag = tag::CONTAINER;
+		let book = published(vec![
+			app_order(CMN),
+			pool_order(0, CMN, 5),
+			Order::Workerpool(container_pool),
+		]);
+		let offers = cheapest_offers(&book, &request(1, 10 * CMN), AppKind::Oci, false).unwrap();
+		assert_eq!(offers.workerpool.workerpool, 1, "the dearer pool, the only one to run it");
+		let offers = cheapest_offers(&book, &request(1, 10 * CMN), AppKind::Wasi, false).unwrap();
+		assert_eq!(offers.workerpool.workerpool, 0, "a module goes to the cheapest");
+
+		let book = published(vec![app_order(CMN), pool_order(0, CMN, 5)]);
+		let error = cheapest_offers(&book, &request(1, 10 * CMN), AppKind::Oci, false)
+			.unwrap_err()
+			.to_string();
+		assert!(error.contains("Marketplace::WorkerpoolRunsNoContainers"), "{error}");
 	}
 
 	fn dataset_order(dataset: u32, tag: Tag) -> Order<Runtime> {
@@ -462,7 +498,13 @@ mod tests {
 		}
 
 		fn pool_tag() -> impl Strategy<Value = Tag> {
-			prop_oneof![3 => Just(tag::TEE | tag::SGX | tag::TDX | tag::GPU), 2 => small_tag()]
+			let all = tag::TEE | tag::SGX | tag::TDX | tag::GPU;
+			prop_oneof![
+				2 => Just(all),
+				1 => Just(all | tag::CONTAINER),
+				1 => Just(tag::CONTAINER),
+				2 => small_tag()
+			]
 		}
 
 		prop_compose! {
@@ -532,6 +574,7 @@ mod tests {
 			fn the_client_offers_what_the_chain_accepts(
 				app in app(), dataset in dataset(), pool in pool(), request in request_order(),
 				encrypted in any::<bool>(),
+				kind in prop_oneof![Just(AppKind::Wasi), Just(AppKind::Oci)],
 			) {
 				// The dataset order is published for the request's dataset when it names one.
 				let dataset = request.dataset.map(|id| {
@@ -541,9 +584,9 @@ mod tests {
 				});
 				let mut orders = vec![Order::App(app.clone()), Order::Workerpool(pool.clone())];
 				orders.extend(dataset.clone().map(Order::Dataset));
-				let offered = cheapest_offers(&published(orders), &request, encrypted);
+				let offered = cheapest_offers(&published(orders), &request, kind, encrypted);
 				let accepted =
-					check_compatibility(&app, dataset.as_ref(), encrypted, &pool, &request);
+					check_compatibility(&app, kind, dataset.as_ref(), encrypted, &pool, &request);
 				prop_assert_eq!(offered.is_ok(), accepted.is_ok(), "{:?} / {:?}", offered, accepted);
 			}
 		}

@@ -23,7 +23,7 @@ use commons_client::{
 };
 use commons_runtime::Runtime;
 use pallet_contribution::{ResultDigest, TaskId, X25519PublicKey};
-use pallet_marketplace::Deal;
+use pallet_marketplace::{AppKind, Deal};
 
 use crate::{
 	digest,
@@ -88,6 +88,12 @@ impl Compute for Computer {
 		seal_to: Option<X25519PublicKey>,
 	) -> Result<ResultDigest, String> {
 		let app = self.chain.app(deal.app.id).await?.ok_or("the deal's app is not registered")?;
+		// Only a pool offering containers is matched with an image; this node runs modules.
+		if app.kind != AppKind::Wasi {
+			return Err(
+				"the app is an OCI image, and this compute node runs WASI modules only".into()
+			);
+		}
 		let module = self.fetch_counted(&app.uri, &app.checksum).await?;
 		let category = self
 			.chain

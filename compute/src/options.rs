@@ -121,7 +121,9 @@ impl Options {
 	/// The capability tags to announce when joining: `--capabilities`, and the TEE tags of the
 	/// enclave if there is one.
 	pub fn announced_capabilities(&self) -> Tag {
-		self.capabilities | self.tee().map(TeeOption::capabilities).unwrap_or_default()
+		// This node runs no OCI image: it never says it does, or it would be given images.
+		(self.capabilities & !tag::CONTAINER)
+			| self.tee().map(TeeOption::capabilities).unwrap_or_default()
 	}
 
 	/// The TEE kind of the enclave this node runs TEE tasks in, if any: `--tee-simulated`'s, or

@@ -15,6 +15,9 @@ pub const RESERVED: Tag = 1 << 2;
 pub const TDX: Tag = 1 << 3;
 /// A GPU.
 pub const GPU: Tag = 1 << 8;
+/// The workers run OCI images through a container engine: a deal for an app that is an image
+/// requires it of its workerpool.
+pub const CONTAINER: Tag = 1 << 9;
 /// The bits that name a TEE framework. A dataset's framework bits are ignored when orders are
 /// matched, so that data encrypted for one framework can be used by another.
 pub const TEE_FRAMEWORKS: Tag = SGX | RESERVED | TDX;

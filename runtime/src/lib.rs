@@ -127,17 +127,18 @@ pub mod opaque {
 }
 
 /// This runtime's version. `spec_version` goes up with every change of behaviour;
-/// `transaction_version` with every change of call indices or transaction extensions.
+/// `transaction_version` with every change of call indices, call arguments or transaction
+/// extensions.
 #[cfg(not(feature = "upgrade-rehearsal"))]
 #[sp_version::runtime_version]
 pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: Cow::Borrowed("commons"),
 	impl_name: Cow::Borrowed("commons-node"),
 	authoring_version: 1,
-	spec_version: 116,
+	spec_version: 117,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
-	transaction_version: 1,
+	transaction_version: 2,
 	system_version: 1,
 };
 
@@ -149,10 +150,10 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: Cow::Borrowed("commons"),
 	impl_name: Cow::Borrowed("commons-node"),
 	authoring_version: 1,
-	spec_version: 117,
+	spec_version: 118,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
-	transaction_version: 1,
+	transaction_version: 2,
 	system_version: 1,
 };
 
@@ -297,6 +298,7 @@ type Migrations = (
 	pallet_contribution::migrations::MigrateToV3<Runtime>,
 	pallet_attestation::migrations::MigrateToV1<Runtime>,
 	pallet_attestation::migrations::MigrateToV2<Runtime>,
+	pallet_marketplace::migrations::MigrateToV3<Runtime>,
 	RehearsalMigration,
 );
 

@@ -521,6 +521,7 @@ mod parameters {
 					b"https://apps.example/app.wasm".to_vec().try_into().unwrap(),
 					[7; 32].into(),
 					Default::default(),
+					Default::default(),
 				)
 			};
 			let before = Balances::free_balance(&bob);

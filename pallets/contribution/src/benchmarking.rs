@@ -82,6 +82,7 @@ where
 				uri: Default::default(),
 				checksum: [0; 32],
 				measurements: Default::default(),
+				kind: Default::default(),
 			},
 		);
 		let policy = PoolPolicy {

@@ -11,7 +11,7 @@ use frame_support::{
 };
 use frame_system::EnsureRoot;
 use pallet_marketplace::{
-	AppOrder, CategoryId, DatasetId, DatasetOrder, DealId, Measurement, Payer, PoolPolicy,
+	AppKind, AppOrder, CategoryId, DatasetId, DatasetOrder, DealId, Measurement, Payer, PoolPolicy,
 	RequestOrder, Restriction, Signed, Tag, WorkerpoolOrder,
 };
 use sp_keyring::Sr25519Keyring;
@@ -421,6 +421,7 @@ fn register_pool() {
 		bounded(b"file:///apps/pi.wasm"),
 		[1; 32],
 		bounded_measurements(&[APP_MEASUREMENT]),
+		AppKind::Wasi,
 	));
 	assert_ok!(Marketplace::create_dataset(
 		RuntimeOrigin::signed(account(DATASET_OWNER)),

@@ -100,6 +100,7 @@ fn create_app_of<T: Config>(owner: &T::AccountId) -> AppId {
 			uri: longest(b'u'),
 			checksum: [1; 32],
 			measurements: most_measurements::<T>(),
+			kind: AppKind::Wasi,
 		},
 	);
 	NextAppId::<T>::put(app + 1);
@@ -166,6 +167,7 @@ mod benchmarks {
 			longest(b'u'),
 			[1; 32],
 			most_measurements::<T>(),
+			AppKind::Wasi,
 		);
 		assert_eq!(Apps::<T>::get(0).map(|app| app.owner), Some(owner));
 	}
@@ -385,6 +387,7 @@ mod benchmarks {
 			longest(b'u'),
 			[1; 32],
 			most_measurements::<T>(),
+			AppKind::Wasi,
 		)
 		.expect("the owner can pay the deposit");
 		#[extrinsic_call]

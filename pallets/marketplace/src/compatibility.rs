@@ -4,8 +4,8 @@
 //! (category, trust, prices, tags and restrictions): [`Pallet::match_orders`] applies it before it
 //! looks at registrations, signatures, volumes and funds, and the client applies it to choose the
 //! offers it matches a request with, so a requester is never shown a combination the chain would
-//! refuse for these reasons. It reads no storage; the one fact it needs that the orders do not
-//! carry, whether the dataset is encrypted, is an argument.
+//! refuse for these reasons. It reads no storage; the two facts it needs that the orders do not
+//! carry, the app's kind and whether the dataset is encrypted, are arguments.
 //!
 //! [`Pallet::match_orders`]: crate::Pallet::match_orders
 
@@ -13,17 +13,20 @@ use frame_support::{ensure, traits::fungible::Inspect};
 use sp_runtime::traits::Zero;
 
 use crate::{
-	tag, AppOrder, BalanceOf, Config, DatasetOrder, Error, RequestOrder, Restriction, Tag,
+	tag, AppKind, AppOrder, BalanceOf, Config, DatasetOrder, Error, RequestOrder, Restriction, Tag,
 	WorkerpoolOrder,
 };
 
 /// The tag of the deal `app`, `dataset`, `pool` and `request` would make, or the first rule they
-/// break. `dataset_encrypted` says whether the dataset (if any) is registered as encrypted.
+/// break. `app_kind` is the app's registered kind; `dataset_encrypted` says whether the dataset
+/// (if any) is registered as encrypted.
 ///
-/// The deal's tag is the union of the app's, the dataset's and the request's; a dataset's TEE
-/// framework bits are left out, since an encrypted dataset serves any framework the app runs on.
+/// The deal's tag is the union of the app's, the dataset's and the request's, and of the tag
+/// the app's kind requires ([`AppKind::required_tag`]); a dataset's TEE framework bits are left
+/// out, since an encrypted dataset serves any framework the app runs on.
 pub fn check_compatibility<T: Config>(
 	app: &AppOrder<T>,
+	app_kind: AppKind,
 	dataset: Option<&DatasetOrder<T>>,
 	dataset_encrypted: bool,
 	pool: &WorkerpoolOrder<T>,
@@ -49,6 +52,10 @@ pub fn check_compatibility<T: Config>(
 	let dataset_tag = dataset.map(|order| order.tag & !tag::TEE_FRAMEWORKS).unwrap_or_default();
 	let deal_tag = app.tag | dataset_tag | request.tag;
 	ensure!(deal_tag & !pool.tag == 0, Error::<T>::WorkerpoolLacksRequestedTag);
+	// What runs the app is required of the pool as a tag of the deal.
+	let deal_tag = deal_tag | app_kind.required_tag();
+	ensure!(deal_tag & !pool.tag == 0, Error::<T>::WorkerpoolRunsNoContainers);
+	ensure!(app_kind == AppKind::Wasi || deal_tag & tag::TEE == 0, Error::<T>::ContainerAppInTee);
 	ensure!((deal_tag ^ app.tag) & tag::TEE == 0, Error::<T>::TeeRequiredButAppNotTee);
 	ensure!(!dataset_encrypted || deal_tag & tag::TEE != 0, Error::<T>::EncryptedDatasetOutsideTee);
 	// Anyone can create an app and list any enclave in it, a leaking one included: an encrypted

@@ -247,7 +247,7 @@ pub mod pallet {
 	}
 
 	/// The layout version of this pallet's storage: see [`crate::migrations`].
-	const STORAGE_VERSION: StorageVersion = StorageVersion::new(2);
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(3);
 
 	#[pallet::pallet]
 	#[pallet::storage_version(STORAGE_VERSION)]
@@ -763,6 +763,12 @@ pub mod pallet {
 		/// encryption key ([`Pallet::set_result_encryption_key`]): a result computed on
 		/// confidential data is never served in the clear, so it could not be delivered.
 		BeneficiaryHasNoResultKey,
+		/// The app is an OCI image, and the workerpool's order does not offer
+		/// [`tag::CONTAINER`]: its workers run no container engine.
+		WorkerpoolRunsNoContainers,
+		/// An OCI image cannot run in a TEE: confidential tasks run WASI modules only, so an
+		/// image lists no measurements and is not matched with a TEE deal.
+		ContainerAppInTee,
 	}
 
 	#[pallet::hooks]
@@ -783,7 +789,9 @@ pub mod pallet {
 
 	#[pallet::call]
 	impl<T: Config> Pallet<T> {
-		/// Registers an app owned by the caller.
+		/// Registers an app owned by the caller: a WASI module at `uri` whose sha256 is
+		/// `checksum`, or an OCI image of the repository `uri` whose manifest's sha256 is
+		/// `checksum`, as `kind` says. Only a WASI module may list TEE `measurements`.
 		#[pallet::call_index(0)]
 		#[pallet::weight(T::WeightInfo::create_app())]
 		pub fn create_app(
@@ -792,10 +800,15 @@ pub mod pallet {
 			uri: BoundedVec<u8, T::MaxUriLength>,
 			checksum: Checksum,
 			measurements: BoundedVec<Measurement, T::MaxMeasurements>,
+			kind: AppKind,
 		) -> DispatchResult {
 			let owner = ensure_signed(origin)?;
+			ensure!(
+				kind == AppKind::Wasi || measurements.is_empty(),
+				Error::<T>::ContainerAppInTee
+			);
 			let app = Self::next_id::<NextAppId<T>>()?;
-			let entry = App { owner: owner.clone(), name, uri, checksum, measurements };
+			let entry = App { owner: owner.clone(), name, uri, checksum, measurements, kind };
 			Self::take_deposit(&owner, Footprint::App(app), entry.encoded_size())?;
 			Apps::<T>::insert(app, entry);
 			Self::deposit_event(Event::AppCreated { app, owner });

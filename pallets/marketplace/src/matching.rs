@@ -56,11 +56,15 @@ impl<T: Config> Pallet<T> {
 			&request_order.order,
 		);
 
-		// Compatibility, from the orders alone (unknown datasets are refused below).
+		// Compatibility, from the orders and the app's kind and dataset's encryption (unknown
+		// apps and datasets are refused below).
+		let app_entry = Apps::<T>::get(app.app);
+		let app_kind = app_entry.as_ref().map(|entry| entry.kind).unwrap_or_default();
 		let dataset_encrypted = dataset
 			.and_then(|order| Datasets::<T>::get(order.dataset))
 			.is_some_and(|entry| entry.encrypted);
-		let deal_tag = check_compatibility(app, dataset, dataset_encrypted, pool, request)?;
+		let deal_tag =
+			check_compatibility(app, app_kind, dataset, dataset_encrypted, pool, request)?;
 		let dataset_price = dataset.map(|order| order.price).unwrap_or_default();
 		// A result computed on confidential data is served only sealed to its beneficiary, so
 		// a beneficiary without a key could never receive it. The deal does not copy the key:
@@ -72,7 +76,7 @@ impl<T: Config> Pallet<T> {
 
 		// Authenticity and volume: registered, unexpired, signed by the owner, not used up.
 		ensure!(Categories::<T>::contains_key(request.category), Error::<T>::UnknownCategory);
-		let app_entry = Apps::<T>::get(app.app).ok_or(Error::<T>::UnknownApp)?;
+		let app_entry = app_entry.ok_or(Error::<T>::UnknownApp)?;
 		let app_checked = Self::check_order(
 			app,
 			app.volume,

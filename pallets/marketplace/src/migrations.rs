@@ -7,13 +7,20 @@
 //! - **v2** (spec 107): live deals count as uses of their app, dataset and workerpool
 //!   ([`DealsUsing`]), which cannot be removed while used; expired orders' records are pruned from
 //!   the current block on ([`OrderPruneCursor`]). Things registered before keep no deposit.
+//! - **v3** (spec 117): an app has a [`AppKind`]: every app stored before is a WASI module.
+//!   Its deposit, taken for one byte less, stays as it was.
 
 use frame_support::{
-	migrations::VersionedMigration, pallet_prelude::*, traits::UncheckedOnRuntimeUpgrade,
+	migrations::VersionedMigration, pallet_prelude::*, storage_alias,
+	traits::UncheckedOnRuntimeUpgrade,
 };
 use sp_runtime::traits::Saturating;
 
-use crate::{Config, Deals, DealsUsing, OrderPruneCursor, Pallet, SchedulerAccepted, Workerpools};
+use crate::{
+	types::{AppKind, Checksum, Measurement},
+	AppId, Apps, Config, Deals, DealsUsing, OrderPruneCursor, Pallet, SchedulerAccepted,
+	Workerpools,
+};
 
 /// Records the pools that schedule themselves as accepted by their scheduler.
 pub struct InnerMigrateToV1<T>(core::marker::PhantomData<T>);
@@ -96,3 +103,67 @@ impl<T: Config> UncheckedOnRuntimeUpgrade for InnerMigrateToV2<T> {
 /// [`InnerMigrateToV2`], run once: only while the pallet's stored version is 1.
 pub type MigrateToV2<T> =
 	VersionedMigration<1, 2, InnerMigrateToV2<T>, Pallet<T>, <T as frame_system::Config>::DbWeight>;
+
+/// The storage of v2, before apps had a kind.
+pub mod v2 {
+	use super::*;
+
+	/// An app as stored up to v2: without `kind`, a WASI module.
+	#[derive(Encode, Decode)]
+	pub struct App<T: Config> {
+		/// Who earns the app's price per run and signs its orders.
+		pub owner: T::AccountId,
+		/// A name for people.
+		pub name: BoundedVec<u8, T::MaxNameLength>,
+		/// Where compute nodes fetch the module.
+		pub uri: BoundedVec<u8, T::MaxUriLength>,
+		/// The sha256 of the module.
+		pub checksum: Checksum,
+		/// The measurements the app's TEE build may run under.
+		pub measurements: BoundedVec<Measurement, T::MaxMeasurements>,
+	}
+
+	/// Apps as stored up to v2.
+	#[cfg(any(test, feature = "try-runtime"))]
+	#[storage_alias]
+	pub(crate) type Apps<T: Config> = StorageMap<Pallet<T>, Twox64Concat, AppId, App<T>>;
+}
+
+/// Gives every app stored before v3 its kind: a WASI module, the only kind there was. Run it only
+/// through [`MigrateToV3`]: a v3 record decodes as a v2 one (its last byte left over), so run
+/// again it would make every image a module.
+pub struct InnerMigrateToV3<T>(core::marker::PhantomData<T>);
+
+impl<T: Config> UncheckedOnRuntimeUpgrade for InnerMigrateToV3<T> {
+	fn on_runtime_upgrade() -> Weight {
+		let mut apps = 0u64;
+		Apps::<T>::translate::<v2::App<T>, _>(|_, old| {
+			apps.saturating_inc();
+			Some(crate::App {
+				owner: old.owner,
+				name: old.name,
+				uri: old.uri,
+				checksum: old.checksum,
+				measurements: old.measurements,
+				kind: AppKind::Wasi,
+			})
+		});
+		T::DbWeight::get().reads_writes(apps, apps)
+	}
+
+	#[cfg(feature = "try-runtime")]
+	fn pre_upgrade() -> Result<alloc::vec::Vec<u8>, sp_runtime::TryRuntimeError> {
+		Ok((v2::Apps::<T>::iter_keys().count() as u32).encode())
+	}
+
+	#[cfg(feature = "try-runtime")]
+	fn post_upgrade(state: alloc::vec::Vec<u8>) -> Result<(), sp_runtime::TryRuntimeError> {
+		let apps = u32::decode(&mut &state[..]).map_err(|_| "the pre-upgrade state decodes")?;
+		ensure!(Apps::<T>::iter().count() as u32 == apps, "an app was lost");
+		Pallet::<T>::check_deposits()
+	}
+}
+
+/// [`InnerMigrateToV3`], run once: only while the pallet's stored version is 2.
+pub type MigrateToV3<T> =
+	VersionedMigration<2, 3, InnerMigrateToV3<T>, Pallet<T>, <T as frame_system::Config>::DbWeight>;

@@ -228,6 +228,7 @@ pub fn register_resources() {
 		bounded(b"https://apps.example/pi.wasm"),
 		[1; 32],
 		BoundedVec::default(),
+		AppKind::Wasi,
 	));
 	assert_ok!(Marketplace::create_dataset(
 		RuntimeOrigin::signed(account(DATASET_OWNER)),

@@ -56,7 +56,42 @@ pub enum Footprint<AccountId> {
 	PresignedOrder(OrderHash),
 }
 
-/// A registered app: a WASM module that compute nodes run.
+/// What an app is, and so what runs it on a compute node.
+#[derive(
+	Clone,
+	Copy,
+	Debug,
+	Default,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+)]
+pub enum AppKind {
+	/// A deterministic WASI module (`wasm32-wasip1`), run under wasmtime: the app's `uri` is
+	/// where the module is fetched, its `checksum` the module's sha256.
+	#[default]
+	Wasi,
+	/// An OCI (Docker) image, run by a container engine: the app's `uri` is the image's
+	/// repository (`registry/name`), its `checksum` the sha256 of the image's manifest, the
+	/// digest it is pulled by. Only pools offering [`tag::CONTAINER`] run it, never in a TEE.
+	Oci,
+}
+
+impl AppKind {
+	/// The tag a deal for an app of this kind requires of its workerpool.
+	pub fn required_tag(self) -> Tag {
+		match self {
+			AppKind::Wasi => 0,
+			AppKind::Oci => tag::CONTAINER,
+		}
+	}
+}
+
+/// A registered app: a WASI module or an OCI image that compute nodes run.
 #[derive(
 	CloneNoBound,
 	DebugNoBound,
@@ -75,12 +110,15 @@ pub struct App<T: Config> {
 	pub owner: AccountIdOf<T>,
 	/// A name for people.
 	pub name: BoundedVec<u8, T::MaxNameLength>,
-	/// Where compute nodes fetch the module.
+	/// Where compute nodes fetch the module, or the image's repository.
 	pub uri: BoundedVec<u8, T::MaxUriLength>,
-	/// The sha256 of the module; compute nodes refuse anything else.
+	/// The sha256 of the module, or of the image's manifest; compute nodes refuse anything
+	/// else.
 	pub checksum: Checksum,
 	/// The measurements the app's TEE build may run under; empty for an app without one.
 	pub measurements: BoundedVec<Measurement, T::MaxMeasurements>,
+	/// What the app is: a WASI module or an OCI image.
+	pub kind: AppKind,
 }
 
 /// A registered dataset.

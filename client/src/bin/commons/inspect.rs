@@ -9,8 +9,8 @@ use commons_client::{measurement::MeasurementArg, Chain};
 use commons_runtime::{AccountId, Runtime};
 use pallet_contribution::{Task, TaskId, TaskStatus};
 use pallet_marketplace::{
-	App, AppId, Category, CategoryId, Dataset, DatasetId, Deal, DealId, Membership, Purchase,
-	Workerpool, WorkerpoolId,
+	App, AppId, AppKind, Category, CategoryId, Dataset, DatasetId, Deal, DealId, Membership,
+	Purchase, Workerpool, WorkerpoolId,
 };
 
 use crate::view::{print, print_all, View};
@@ -65,6 +65,13 @@ fn app_view(id: AppId, app: &App<Runtime>) -> View {
 		.field("app", id)
 		.text("name", &app.name)
 		.account("owner", &app.owner)
+		.field(
+			"kind",
+			match app.kind {
+				AppKind::Wasi => "wasi",
+				AppKind::Oci => "oci",
+			},
+		)
 		.text("uri", &app.uri)
 		.hex("checksum", app.checksum)
 		.field("measurements", measurements)

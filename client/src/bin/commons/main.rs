@@ -26,7 +26,8 @@ use commons_client::{
 };
 use commons_runtime::{AccountId, Runtime, RuntimeCall, RuntimeEvent};
 use pallet_marketplace::{
-	AppOrder, DatasetOrder, Market, Order, OrderHash, PoolPolicy, Restriction, WorkerpoolOrder,
+	AppKind, AppOrder, DatasetOrder, Market, Order, OrderHash, PoolPolicy, Restriction,
+	WorkerpoolOrder,
 };
 use sha2::{Digest as _, Sha256};
 use sp_core::{sr25519, Pair};
@@ -69,13 +70,19 @@ struct Cli {
 enum Command {
 	/// Prints the key's account (SS58) and its free balance.
 	Account,
-	/// Registers an app: a WASI module at a URI. Its sha256 is computed from the URI's content.
+	/// Registers an app: a WASI module at a URI (its sha256 is computed from the URI's content),
+	/// or an OCI image named by its digest, which workers with a container engine run.
 	CreateApp {
 		#[arg(long)]
 		name: String,
 		/// Where workers fetch the module (`https://`, `http://` or `file://`).
-		#[arg(long)]
-		uri: String,
+		#[arg(long, required_unless_present = "image", conflicts_with = "image")]
+		uri: Option<String>,
+		/// An OCI image, by its repository and the sha256 of its manifest:
+		/// `registry.example/name@sha256:<64 hex digits>`. Workers pull it by that digest. An
+		/// image lists no measurements: it never runs in a TEE.
+		#[arg(long, conflicts_with = "measurements")]
+		image: Option<String>,
 		/// A TEE measurement the app's confidential tasks may run under: `sgx:0x<MRENCLAVE>`
 		/// or `tdx:0x<MRTD>`; repeat for several.
 		#[arg(long = "measurement")]
@@ -407,6 +414,18 @@ async fn checksum_of(uri: &str) -> Result<[u8; 32], String> {
 	Ok(Sha256::digest(fetch(uri).await?).into())
 }
 
+/// The repository and manifest digest of an image named `<repository>@sha256:<64 hex digits>`:
+/// an image is registered by digest only, since a tag can be moved to other content.
+fn parse_image(image: &str) -> Result<(String, [u8; 32]), String> {
+	let bad = || format!("{image}: an image is named <repository>@sha256:<64 hex digits>");
+	let (repository, digest) = image.split_once("@sha256:").ok_or_else(bad)?;
+	if repository.is_empty() || digest.len() != 64 {
+		return Err(bad());
+	}
+	let digest = sp_core::bytes::from_hex(digest).map_err(|_| bad())?;
+	Ok((repository.to_owned(), digest.try_into().map_err(|_| bad())?))
+}
+
 /// A listing of the order book: the order's kind, what it sells or buys, its price per task
 /// (for a request, the most it pays a workerpool) and its terms.
 fn book_entry_view(entry: &commons_client::market::Published) -> view::View {
@@ -516,17 +535,31 @@ async fn execute(cli: Cli) -> Result<(), String> {
 			view::print(&view::View::new().account("account", &account).amount("free", free), json);
 			return Ok(());
 		}
-		Command::CreateApp { name, uri, measurements } => pallet_marketplace::Call::create_app {
-			name: bounded("name", name.as_bytes())?,
-			checksum: checksum_of(&uri).await?,
-			uri: bounded("URI", uri.as_bytes())?,
-			measurements: measurements
-				.into_iter()
-				.map(|measurement| measurement.0)
-				.collect::<Vec<_>>()
-				.try_into()
-				.map_err(|_| "more measurements than the chain allows an app".to_string())?,
-		},
+		Command::CreateApp { name, uri, image, measurements } => {
+			let (kind, uri, checksum) = match (uri, image) {
+				(Some(uri), _) => {
+					let checksum = checksum_of(&uri).await?;
+					(AppKind::Wasi, uri, checksum)
+				}
+				(None, Some(image)) => {
+					let (repository, digest) = parse_image(&image)?;
+					(AppKind::Oci, repository, digest)
+				}
+				(None, None) => return Err("--uri or --image is needed".into()),
+			};
+			pallet_marketplace::Call::create_app {
+				name: bounded("name", name.as_bytes())?,
+				checksum,
+				uri: bounded("URI", uri.as_bytes())?,
+				kind,
+				measurements: measurements
+					.into_iter()
+					.map(|measurement| measurement.0)
+					.collect::<Vec<_>>()
+					.try_into()
+					.map_err(|_| "more measurements than the chain allows an app".to_string())?,
+			}
+		}
 		Command::CreateDataset { name, uri, encrypted } => {
 			pallet_marketplace::Call::create_dataset {
 				name: bounded("name", name.as_bytes())?,
@@ -692,4 +725,26 @@ async fn claim(
 	chain.submit_and_wait(RuntimeCall::Contribution(call), pair).await?;
 	println!("task {index} of deal {deal:?} refunded");
 	Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	#[test]
+	fn an_image_is_named_by_its_repository_and_manifest_digest() {
+		let digest = "ab".repeat(32);
+		let (repository, bytes) =
+			parse_image(&format!("localhost:5000/commons/hello@sha256:{digest}")).unwrap();
+		assert_eq!((repository.as_str(), bytes), ("localhost:5000/commons/hello", [0xab; 32]));
+		for bad in [
+			"localhost:5000/commons/hello:latest".to_owned(),
+			format!("@sha256:{digest}"),
+			format!("hello@sha256:{}", &digest[2..]),
+			format!("hello@sha256:{}zz", &digest[2..]),
+			format!("hello@sha512:{digest}"),
+		] {
+			assert!(parse_image(&bad).is_err(), "{bad}");
+		}
+	}
 }

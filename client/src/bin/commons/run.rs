@@ -95,6 +95,11 @@ pub async fn run(chain: &Chain, pair: &sr25519::Pair, request: Request) -> Resul
 		salt: salt(&requester),
 		expiry: Some(latest_expiry(chain).await?),
 	};
+	let app_kind = chain
+		.app(request.app)
+		.await?
+		.ok_or(format!("app {} is not registered", request.app))?
+		.kind;
 	let dataset_encrypted = match request.dataset {
 		None => false,
 		Some(id) => {
@@ -124,7 +129,7 @@ pub async fn run(chain: &Chain, pair: &sr25519::Pair, request: Request) -> Resul
 		));
 	}
 	let published = offers_for(chain, &order).await?;
-	let offers = cheapest_offers(&published, &order, dataset_encrypted)
+	let offers = cheapest_offers(&published, &order, app_kind, dataset_encrypted)
 		.map_err(|no_offer| no_offer.to_string())?;
 	// A TEE deal's result is sealed to the beneficiary's key, when it has one: open it here, or
 	// say before paying that it cannot be.

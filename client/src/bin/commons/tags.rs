@@ -6,8 +6,13 @@ use std::str::FromStr;
 use commons_primitives::tag::{self, Tag};
 
 /// The bits with a name, as the command line writes them.
-const NAMES: [(&str, Tag); 4] =
-	[("tee", tag::TEE), ("sgx", tag::SGX), ("tdx", tag::TDX), ("gpu", tag::GPU)];
+const NAMES: [(&str, Tag); 5] = [
+	("tee", tag::TEE),
+	("sgx", tag::SGX),
+	("tdx", tag::TDX),
+	("gpu", tag::GPU),
+	("container", tag::CONTAINER),
+];
 
 /// A tag written as names joined by `,` or `+`, or as a number; `none` is no bit.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

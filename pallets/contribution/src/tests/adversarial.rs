@@ -241,6 +241,7 @@ fn run_history(steps: &[Step]) -> usize {
 			bounded(b"file:///apps/nobody.wasm"),
 			[9; 32],
 			Default::default(),
+			Default::default(),
 		)
 		.is_ok());
 		assert!(Marketplace::transfer_app(

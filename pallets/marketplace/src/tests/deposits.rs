@@ -27,6 +27,7 @@ fn create_app_as(key: Sr25519Keyring) -> sp_runtime::DispatchResult {
 		bounded(b"https://apps.example/pi.wasm"),
 		[1; 32],
 		Default::default(),
+		Default::default(),
 	)
 }
 

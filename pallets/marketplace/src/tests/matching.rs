@@ -401,6 +401,33 @@ fn tags_combine_and_a_datasets_tee_framework_bits_are_ignored() {
 	});
 }
 
+/// Makes the fixture's app an OCI image.
+fn app_is_an_image() {
+	Apps::<Test>::mutate(0, |app| app.as_mut().expect("the fixture's app").kind = AppKind::Oci);
+}
+
+#[test]
+fn an_image_runs_only_on_pools_with_a_container_engine_and_never_in_a_tee() {
+	refused(|_| app_is_an_image(), Error::<Test>::WorkerpoolRunsNoContainers);
+	refused(
+		|m| {
+			app_is_an_image();
+			m.app.tag = tag::TEE;
+			m.request.tag = tag::TEE;
+			m.workerpool.tag = tag::TEE | tag::CONTAINER;
+		},
+		Error::<Test>::ContainerAppInTee,
+	);
+	run_test(|| {
+		register_resources();
+		app_is_an_image();
+		let mut orders = Match::new(1);
+		orders.workerpool.tag = tag::CONTAINER | tag::GPU;
+		assert_ok!(orders.submit());
+		assert_eq!(Deals::<Test>::get(last_deal()).unwrap().tag, tag::CONTAINER, "required");
+	});
+}
+
 #[test]
 fn a_pool_owner_paying_for_its_own_request_must_afford_both_locks() {
 	run_test(|| {

@@ -1,10 +1,12 @@
-//! The migrations on storage as the spec before each left it: v1 on spec 105's, v2 on 106's.
+//! The migrations on storage as the spec before each left it: v1 on spec 105's, v2 on 106's,
+//! v3 on 116's.
 
 use crate::{
-	migrations::{migrated_to_v1, MigrateToV1, MigrateToV2},
+	migrations::{migrated_to_v1, v2, MigrateToV1, MigrateToV2, MigrateToV3},
 	mock::{actors::*, *},
+	types::AppKind,
 	types::Footprint,
-	DealsUsing, OrderPruneCursor, Pallet, SchedulerAccepted, Workerpools,
+	Apps, DealsUsing, OrderPruneCursor, Pallet, SchedulerAccepted, Workerpools,
 };
 use frame_support::{
 	assert_ok,
@@ -69,5 +71,36 @@ fn v2_counts_the_live_deals_uses_so_nothing_they_use_can_be_removed() {
 			Marketplace::remove_app(signed_by(APP_OWNER), 0),
 			crate::Error::<Test>::UsedByLiveDeals
 		);
+	});
+}
+
+#[test]
+fn v3_makes_every_app_stored_before_a_wasi_module() {
+	run_test(|| {
+		register_resources();
+		let registered = Apps::<Test>::get(0).unwrap();
+		// Spec 116 stored apps without a kind.
+		let old = v2::App::<Test> {
+			owner: registered.owner.clone(),
+			name: registered.name.clone(),
+			uri: registered.uri.clone(),
+			checksum: registered.checksum,
+			measurements: registered.measurements.clone(),
+		};
+		v2::Apps::<Test>::insert(0, old);
+		assert!(Apps::<Test>::get(0).is_none(), "the old record does not decode as the new one");
+		StorageVersion::new(2).put::<Pallet<Test>>();
+
+		MigrateToV3::<Test>::on_runtime_upgrade();
+
+		assert_eq!(Apps::<Test>::get(0), Some(registered.clone()));
+		assert_eq!(registered.kind, AppKind::Wasi);
+		assert_eq!(Pallet::<Test>::on_chain_storage_version(), StorageVersion::new(3));
+		assert_ok!(Pallet::<Test>::check_deposits());
+
+		// Run again, it changes nothing.
+		let root = sp_io::storage::root(sp_runtime::StateVersion::V1);
+		MigrateToV3::<Test>::on_runtime_upgrade();
+		assert_eq!(sp_io::storage::root(sp_runtime::StateVersion::V1), root);
 	});
 }

@@ -26,8 +26,34 @@ fn registering_resources_numbers_them_and_records_their_owners() {
 			bounded(b"https://apps.example/second.wasm"),
 			[3; 32],
 			vec![Measurement::SgxMrEnclave([9; 32])].try_into().unwrap(),
+			AppKind::Wasi,
 		));
 		assert_eq!(Apps::<Test>::get(1).unwrap().measurements.len(), 1);
+	});
+}
+
+#[test]
+fn an_app_is_a_wasi_module_or_an_image_and_an_image_lists_no_measurements() {
+	run_test(|| {
+		register_resources();
+		assert_eq!(Apps::<Test>::get(0).unwrap().kind, AppKind::Wasi);
+		let image = |measurements: &[Measurement]| {
+			Marketplace::create_app(
+				signed_by(OUTSIDER),
+				bounded(b"hello"),
+				bounded(b"registry.example/hello"),
+				[4; 32],
+				measurements.to_vec().try_into().unwrap(),
+				AppKind::Oci,
+			)
+		};
+		assert_noop!(
+			image(&[Measurement::SgxMrEnclave([9; 32])]),
+			Error::<Test>::ContainerAppInTee
+		);
+		assert_ok!(image(&[]));
+		let app = Apps::<Test>::get(1).unwrap();
+		assert_eq!((app.kind, app.checksum), (AppKind::Oci, [4; 32]));
 	});
 }
 

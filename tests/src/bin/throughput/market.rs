@@ -158,6 +158,7 @@ impl Market {
 				uri: bounded(b"file:///bench.wasm"),
 				checksum: [1; 32],
 				measurements: BoundedVec::default(),
+				kind: pallet_marketplace::AppKind::Wasi,
 			}),
 		)
 		.await;
