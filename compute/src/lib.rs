@@ -24,10 +24,12 @@
 //! (the worker's real chain and computer), [`upkeep`] (its pool membership, heartbeat and
 //! enclave registration), [`tee`] (the enclave's keys, and the simulated enclave), [`evidence`]
 //! (quotes from SGX under Gramine or from a TDX guest), [`endpoint`] (pushed tasks in, results
-//! out) and [`metrics`].
+//! out) and [`metrics`]. [`container`] runs an app that is an OCI image through a container
+//! engine instead; the worker does not use it yet.
 
 pub mod chain;
 pub mod computer;
+pub mod container;
 pub mod digests;
 pub mod endpoint;
 pub mod evidence;

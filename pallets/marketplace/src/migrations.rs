@@ -11,15 +11,13 @@
 //!   Its deposit, taken for one byte less, stays as it was.
 
 use frame_support::{
-	migrations::VersionedMigration, pallet_prelude::*, storage_alias,
-	traits::UncheckedOnRuntimeUpgrade,
+	migrations::VersionedMigration, pallet_prelude::*, traits::UncheckedOnRuntimeUpgrade,
 };
 use sp_runtime::traits::Saturating;
 
 use crate::{
 	types::{AppKind, Checksum, Measurement},
-	AppId, Apps, Config, Deals, DealsUsing, OrderPruneCursor, Pallet, SchedulerAccepted,
-	Workerpools,
+	Apps, Config, Deals, DealsUsing, OrderPruneCursor, Pallet, SchedulerAccepted, Workerpools,
 };
 
 /// Records the pools that schedule themselves as accepted by their scheduler.
@@ -107,6 +105,10 @@ pub type MigrateToV2<T> =
 /// The storage of v2, before apps had a kind.
 pub mod v2 {
 	use super::*;
+	#[cfg(any(test, feature = "try-runtime"))]
+	use crate::AppId;
+	#[cfg(any(test, feature = "try-runtime"))]
+	use frame_support::storage_alias;
 
 	/// An app as stored up to v2: without `kind`, a WASI module.
 	#[derive(Encode, Decode)]
