@@ -14,7 +14,7 @@ command -v python3 >/dev/null 2>&1 || need_apt+=(python3)
 # A container engine for apps that are OCI images (the tests run one; the dev chain and the demo
 # do not need it): Podman, on the runc runtime, which works where crun cannot (cgroup v1 hosts).
 command -v podman >/dev/null 2>&1 || need_apt+=(podman)
-command -v runc >/dev/null 2>&1 || need_apt+=(runc)
+command -v runc >/dev/null 2>&1 || [ -x /usr/sbin/runc ] || need_apt+=(runc)
 
 if [ ${#need_apt[@]} -gt 0 ]; then
 	echo "setup: installing system packages: ${need_apt[*]}"

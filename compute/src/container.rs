@@ -3,20 +3,25 @@
 //!
 //! An image is named by its repository and manifest digest (`<repository>@sha256:<hex>`), as the
 //! registry records it; the engine is asked for that exact digest, pulling it if it does not hold
-//! it, so no other content can run under the app's name. A task's container has no network, a
-//! read-only root filesystem, no capabilities and no new privileges; the task's params are its
-//! arguments, its dataset (if any) is the read-only file `/in/dataset`, and `/out` is the one
-//! directory it writes, digested as a WASI module's output is. Memory, processes, CPU and wall
-//! time are bounded. The container is removed afterwards, whatever happened.
+//! it, so no other content can run under the app's name. An image that declares volumes is
+//! refused: they would be writable space outside `/out`. A task's container runs as `nobody`,
+//! with no network, a read-only root filesystem, no capabilities and no new privileges; the
+//! task's params are its arguments, its dataset (if any) is the read-only file `/in/dataset`, and
+//! `/out` is the one directory it writes, digested as a WASI module's output is; an output
+//! holding anything but regular files and directories (a symlink, a device) is refused. Memory,
+//! processes, CPU and wall time are bounded, and a create the engine answers with a warning (a
+//! limit it cannot apply) is refused. Every call to the engine has a deadline. The container,
+//! labelled with its task, is removed afterwards: on success, failure and timeout, and when the
+//! run is dropped midway (its removal is then spawned).
 //!
 //! Determinism is the image's promise: the engine does not make a container replayable the way
 //! wasmtime makes a module (clocks, randomness and scheduling are the host's). The task id is
 //! passed as `COMMONS_TASK_SEED` (hex) for an app to seed its randomness with; an app that reads
 //! the clock or unseeded randomness should run at trust 1.
 
-use std::{path::Path, time::Duration};
+use std::{fs, os::unix::fs::PermissionsExt, path::Path, time::Duration};
 
-use http_body_util::{BodyExt, Full};
+use http_body_util::{BodyExt, Full, Limited};
 use hyper::{body::Bytes, header, Method, Request, StatusCode};
 use hyper_util::rt::TokioIo;
 use serde_json::{json, Value};
@@ -29,6 +34,23 @@ const API: &str = "/v1.41";
 const INPUT_DIR: &str = "/in";
 const OUTPUT_DIR: &str = "/out";
 
+/// Who a container runs as: `nobody`, never root, so that what it leaves in `/out` is not
+/// root's.
+const USER: &str = "65534:65534";
+
+/// The most bytes of an engine's answer read: a pull's progress and the JSON answers are far
+/// smaller.
+const MAX_ANSWER_BYTES: usize = 16 << 20;
+
+/// How long a call to the engine may take, a pull excepted.
+const CALL_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// How long a pull may take.
+const PULL_TIMEOUT: Duration = Duration::from_secs(600);
+
+/// The label naming the task a container runs, for an operator (or a sweep) to find it.
+const TASK_LABEL: &str = "commons.task";
+
 /// A container engine reached on a Unix socket.
 #[derive(Clone, Debug)]
 pub struct Engine {
@@ -38,13 +60,30 @@ pub struct Engine {
 /// An image, by repository and manifest digest.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Image {
-	/// Where it is pulled from: `registry/name`.
-	pub repository: String,
-	/// The sha256 of its manifest.
-	pub digest: [u8; 32],
+	repository: String,
+	digest: [u8; 32],
 }
 
 impl Image {
+	/// The image of `repository` (`registry/name`, as the app's URI holds it) whose manifest's
+	/// sha256 is `digest`. A repository is lowercase letters, digits and `._-/:` (the reference
+	/// grammar's characters, a registry's port included), without an empty or `..` component.
+	pub fn new(repository: &str, digest: [u8; 32]) -> Result<Self, ContainerError> {
+		let allowed = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-/:".contains(c);
+		let components_fine = repository
+			.split('/')
+			.all(|component| !component.is_empty() && component != "..");
+		if repository.is_empty() || !repository.chars().all(allowed) || !components_fine {
+			return Err(ContainerError::Image(format!("{repository:?} is not a repository")));
+		}
+		Ok(Self { repository: repository.to_owned(), digest })
+	}
+
+	/// The repository it is pulled from.
+	pub fn repository(&self) -> &str {
+		&self.repository
+	}
+
 	/// The image's reference: `<repository>@sha256:<hex>`.
 	pub fn reference(&self) -> String {
 		format!("{}@sha256:{}", self.repository, hex(&self.digest))
@@ -93,6 +132,8 @@ pub enum ContainerError {
 	OutOfMemory,
 	/// It ran past its wall time, and was killed.
 	Timeout,
+	/// It left something other than regular files and directories in `/out`.
+	Output(String),
 }
 
 impl std::fmt::Display for ContainerError {
@@ -103,6 +144,7 @@ impl std::fmt::Display for ContainerError {
 			ContainerError::Exit(status) => write!(f, "the container exited with status {status}"),
 			ContainerError::OutOfMemory => f.write_str("the container exceeded its memory"),
 			ContainerError::Timeout => f.write_str("the container exceeded its wall time"),
+			ContainerError::Output(message) => write!(f, "output refused: {message}"),
 		}
 	}
 }
@@ -128,7 +170,7 @@ impl Engine {
 			return Ok(());
 		}
 		let path = format!("/images/create?fromImage={}", encode_query(&image.reference()));
-		let (status, body) = self.call(Method::POST, &path, None).await?;
+		let (status, body) = self.call_within(PULL_TIMEOUT, Method::POST, &path, None).await?;
 		// The pull's progress comes as JSON lines; a failure is a line with an `error`.
 		let failure = String::from_utf8_lossy(&body)
 			.lines()
@@ -155,24 +197,50 @@ impl Engine {
 			return Ok(false);
 		}
 		expect(status, StatusCode::OK, &body)?;
+		let inspected = json_of(&body)?;
 		let wanted = format!("@sha256:{}", hex(&image.digest));
-		let digests = json_of(&body)?["RepoDigests"].as_array().cloned().unwrap_or_default();
-		Ok(digests.iter().filter_map(Value::as_str).any(|digest| digest.ends_with(&wanted)))
+		let digests = inspected["RepoDigests"].as_array().cloned().unwrap_or_default();
+		if !digests.iter().filter_map(Value::as_str).any(|digest| digest.ends_with(&wanted)) {
+			return Ok(false);
+		}
+		// An image's volumes would be writable space outside `/out`, unbounded.
+		match inspected["Config"]["Volumes"].as_object() {
+			Some(volumes) if !volumes.is_empty() => Err(ContainerError::Image(format!(
+				"{} declares volumes, which a task may not have",
+				image.reference()
+			))),
+			_ => Ok(true),
+		}
 	}
 
-	/// Runs `job` to its end and removes its container, whatever happened.
+	/// Runs `job` to its end and removes its container, whatever happened; then checks that
+	/// `/out` holds only regular files and directories.
 	pub async fn run(&self, job: &ContainerJob<'_>) -> Result<(), ContainerError> {
 		self.ensure_image(job.image).await?;
+		// The container's user writes there.
+		fs::set_permissions(job.output_dir, fs::Permissions::from_mode(0o777))
+			.map_err(|error| ContainerError::Output(format!("cannot open /out: {error}")))?;
 		let (status, body) =
 			self.call(Method::POST, "/containers/create", Some(create_body(job))).await?;
 		expect(status, StatusCode::CREATED, &body)?;
-		let id = json_of(&body)?["Id"]
+		let created = json_of(&body)?;
+		let id = created["Id"]
 			.as_str()
 			.ok_or_else(|| ContainerError::Engine("a container without an id".into()))?
 			.to_owned();
-		let outcome = self.start_and_wait(&id, job.limits.wall_time).await;
-		let removed = self.remove(&id).await;
-		outcome.and(removed)
+		let mut removal = Removal { engine: self.clone(), id: Some(id.clone()) };
+		let warnings: Vec<&str> = created["Warnings"]
+			.as_array()
+			.map(|warnings| warnings.iter().filter_map(Value::as_str).collect())
+			.unwrap_or_default();
+		let outcome = match warnings.is_empty() {
+			// A limit the engine cannot apply is only warned of.
+			false => Err(ContainerError::Engine(format!("warned: {}", warnings.join("; ")))),
+			true => self.start_and_wait(&id, job.limits.wall_time).await,
+		};
+		let removed = removal.now().await;
+		outcome.and(removed)?;
+		check_output(job.output_dir)
 	}
 
 	/// Starts container `id` and waits for its exit, killing it after `wall_time`.
@@ -181,7 +249,7 @@ impl Engine {
 			self.call(Method::POST, &format!("/containers/{id}/start"), None).await?;
 		expect(status, StatusCode::NO_CONTENT, &body)?;
 		let wait_path = format!("/containers/{id}/wait");
-		let wait = self.call(Method::POST, &wait_path, None);
+		let wait = self.request(Method::POST, &wait_path, None);
 		let (status, body) = match tokio::time::timeout(wall_time, wait).await {
 			Ok(answer) => answer?,
 			Err(_) => {
@@ -213,8 +281,32 @@ impl Engine {
 		}
 	}
 
-	/// One request to the engine, on a connection of its own: the status and the whole body.
+	/// One request to the engine, on a connection of its own, within [`CALL_TIMEOUT`]: the
+	/// status and the whole body.
 	async fn call(
+		&self,
+		method: Method,
+		path: &str,
+		body: Option<Value>,
+	) -> Result<(StatusCode, Bytes), ContainerError> {
+		self.call_within(CALL_TIMEOUT, method, path, body).await
+	}
+
+	/// As [`Engine::call`], within `deadline`.
+	async fn call_within(
+		&self,
+		deadline: Duration,
+		method: Method,
+		path: &str,
+		body: Option<Value>,
+	) -> Result<(StatusCode, Bytes), ContainerError> {
+		tokio::time::timeout(deadline, self.request(method, path, body))
+			.await
+			.map_err(|_| ContainerError::Engine(format!("no answer to {path} in {deadline:?}")))?
+	}
+
+	/// One request to the engine, on a connection of its own.
+	async fn request(
 		&self,
 		method: Method,
 		path: &str,
@@ -243,8 +335,7 @@ impl Engine {
 			.await
 			.map_err(|error| engine("no answer", &error))?;
 		let status = response.status();
-		let body = response
-			.into_body()
+		let body = Limited::new(response.into_body(), MAX_ANSWER_BYTES)
 			.collect()
 			.await
 			.map_err(|error| engine("answer cut short", &error))?
@@ -252,6 +343,57 @@ impl Engine {
 		connection.abort();
 		Ok((status, body))
 	}
+}
+
+/// A container to remove: now, or, if the run is dropped before, in a task of its own.
+struct Removal {
+	engine: Engine,
+	id: Option<String>,
+}
+
+impl Removal {
+	/// Removes the container.
+	async fn now(&mut self) -> Result<(), ContainerError> {
+		match self.id.take() {
+			Some(id) => self.engine.remove(&id).await,
+			None => Ok(()),
+		}
+	}
+}
+
+impl Drop for Removal {
+	fn drop(&mut self) {
+		if let (Some(id), Ok(runtime)) = (self.id.take(), tokio::runtime::Handle::try_current()) {
+			let engine = self.engine.clone();
+			runtime.spawn(async move {
+				if let Err(error) = engine.remove(&id).await {
+					log::warn!(target: crate::LOG_TARGET, "container {id} not removed: {error}");
+				}
+			});
+		}
+	}
+}
+
+/// Refuses an output holding anything but regular files and directories: a symlink would lead
+/// whoever serves or reads the result out of it, a device or pipe would hang them.
+fn check_output(dir: &Path) -> Result<(), ContainerError> {
+	let refuse = |what: String| Err(ContainerError::Output(what));
+	let entries = fs::read_dir(dir).map_err(|error| {
+		ContainerError::Output(format!("cannot read {}: {error}", dir.display()))
+	})?;
+	for entry in entries {
+		let entry = entry.map_err(|error| ContainerError::Output(error.to_string()))?;
+		let path = entry.path();
+		let kind = fs::symlink_metadata(&path)
+			.map_err(|error| ContainerError::Output(error.to_string()))?
+			.file_type();
+		if kind.is_dir() {
+			check_output(&path)?;
+		} else if !kind.is_file() {
+			return refuse(format!("{} is not a regular file", path.display()));
+		}
+	}
+	Ok(())
 }
 
 /// The body of `/containers/create` for `job`: its image, arguments, seed, mounts and bounds.
@@ -264,6 +406,8 @@ fn create_body(job: &ContainerJob<'_>) -> Value {
 	json!({
 		"Image": job.image.reference(),
 		"Cmd": job.args,
+		"User": USER,
+		"Labels": { TASK_LABEL: hex(&job.seed) },
 		"Env": [format!("COMMONS_TASK_SEED={}", hex(&job.seed))],
 		"NetworkDisabled": true,
 		"HostConfig": {
@@ -276,8 +420,10 @@ fn create_body(job: &ContainerJob<'_>) -> Value {
 			"MemorySwap": job.limits.memory_bytes,
 			"PidsLimit": job.limits.pids,
 			"NanoCpus": job.limits.nano_cpus,
-			// Set, not inherited: an engine's default may exceed what it may grant.
-			"Ulimits": [limit("nofile", 1024), limit("nproc", u64::from(job.limits.pids))],
+			// Set, not inherited: an engine's default may exceed what it may grant. `nproc`
+			// counts every process of the user on the host, so it is no bound per container
+			// (`PidsLimit` is); it is set high, only so that it is within what may be granted.
+			"Ulimits": [limit("nofile", 1024), limit("nproc", 16_384)],
 		},
 	})
 }
@@ -329,7 +475,7 @@ mod tests {
 
 	#[test]
 	fn a_container_has_no_network_a_read_only_root_and_its_bounds() {
-		let image = Image { repository: "localhost/commons/app".into(), digest: [0xab; 32] };
+		let image = Image::new("localhost/commons/app", [0xab; 32]).unwrap();
 		let job = ContainerJob {
 			image: &image,
 			args: vec!["--samples".into(), "10".into()],
@@ -358,6 +504,35 @@ mod tests {
 			(Some(64 << 20), Some(64 << 20))
 		);
 		assert_eq!(host["PidsLimit"].as_u64(), Some(32));
+		assert_eq!(
+			(host["CapDrop"].clone(), host["SecurityOpt"].clone()),
+			(json!(["ALL"]), json!(["no-new-privileges"]))
+		);
+		assert_eq!(
+			(body["User"].as_str(), body["NetworkDisabled"].as_bool()),
+			(Some(USER), Some(true))
+		);
+		assert_eq!(body["Labels"][TASK_LABEL], "01".repeat(32));
+	}
+
+	#[test]
+	fn a_repository_is_checked_before_it_reaches_the_engine() {
+		for good in ["localhost:5000/commons/hello", "registry.example/a_b-c.d"] {
+			assert!(Image::new(good, [0; 32]).is_ok(), "{good}");
+		}
+		for bad in ["", "Upper/case", "a/../b", "a//b", "a b", "a?b", "a@sha256:00", "/a"] {
+			assert!(Image::new(bad, [0; 32]).is_err(), "{bad}");
+		}
+	}
+
+	#[test]
+	fn an_output_of_regular_files_passes_and_a_symlink_anywhere_is_refused() {
+		let out = tempfile::tempdir().unwrap();
+		fs::create_dir(out.path().join("nested")).unwrap();
+		fs::write(out.path().join("nested/result.json"), b"{}").unwrap();
+		assert_eq!(check_output(out.path()), Ok(()));
+		std::os::unix::fs::symlink("/", out.path().join("nested/root")).unwrap();
+		assert!(matches!(check_output(out.path()), Err(ContainerError::Output(_))));
 	}
 
 	#[test]

@@ -90,7 +90,7 @@ impl Podman {
 		let hex = digest.trim().strip_prefix("sha256:").expect("a sha256 digest");
 		let digest = sp_core::bytes::from_hex(hex).unwrap().try_into().unwrap();
 		let repository = name.split(':').next().unwrap().to_owned();
-		Image { repository, digest }
+		Image::new(&repository, digest).unwrap()
 	}
 
 	/// How many containers the engine holds, running or not.
@@ -109,11 +109,12 @@ impl Drop for Podman {
 
 /// The example app `app` built for this machine as a static binary.
 fn native_app(app: &str) -> PathBuf {
+	let target_triple = format!("{}-unknown-linux-gnu", std::env::consts::ARCH);
 	let target = example_apps::default_target_dir().with_file_name("native-apps");
 	let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("apps").join(app).join("Cargo.toml");
 	let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
 	let built = Command::new(cargo)
-		.args(["build", "--release", "--locked", "--target", "x86_64-unknown-linux-gnu"])
+		.args(["build", "--release", "--locked", "--target", &target_triple])
 		.arg("--manifest-path")
 		.arg(manifest)
 		.arg("--target-dir")
@@ -122,7 +123,7 @@ fn native_app(app: &str) -> PathBuf {
 		.status()
 		.unwrap();
 	assert!(built.success(), "building {app} natively");
-	target.join("x86_64-unknown-linux-gnu").join("release").join(app)
+	target.join(&target_triple).join("release").join(app)
 }
 
 const LIMITS: ContainerLimits = ContainerLimits {
@@ -185,7 +186,7 @@ async fn an_image_runs_in_a_container_as_its_module_runs_under_wasmtime() {
 	assert_eq!(module_digest.0, container_digest, "the container's output is the module's");
 
 	// A digest the engine does not hold, and no registry serves: refused, nothing run.
-	let other = Image { repository: image.repository.clone(), digest: [0x5a; 32] };
+	let other = Image::new(image.repository(), [0x5a; 32]).unwrap();
 	let out = tempfile::tempdir().unwrap();
 	let refused = engine.run(&job(&other, params, out.path(), LIMITS)).await;
 	assert!(matches!(refused, Err(ContainerError::Image(_))), "{refused:?}");
