@@ -1479,6 +1479,19 @@ mod tests {
 		assert_eq!(DigestStore::load(dir.path()).unwrap().due().count(), 0);
 	}
 
+	/// A worker started on `work_dir` that read block 1 (`TASK` assigned to it) and worked one
+	/// round: its vote on `TASK` submitted.
+	async fn voted_worker<'a>(
+		chain: &'a FakeChain,
+		computer: &'a FakeComputer,
+		work_dir: &Path,
+	) -> Worker<&'a FakeChain, &'a FakeComputer> {
+		let mut worker = start_worker(chain, computer, work_dir);
+		worker.follow(1, 1).await.unwrap();
+		rounds(&mut worker, 1).await;
+		worker
+	}
+
 	/// Runs `rounds` rounds of `worker`.
 	async fn rounds(worker: &mut Worker<&FakeChain, &FakeComputer>, rounds: u32) {
 		for _ in 0..rounds {
@@ -1495,9 +1508,7 @@ mod tests {
 		let dir = tempfile::tempdir().unwrap();
 		let chain = FakeChain::with_task(1);
 		let computer = FakeComputer::default();
-		let mut worker = start_worker(&chain, &computer, dir.path());
-		worker.follow(1, 1).await.unwrap();
-		rounds(&mut worker, 1).await;
+		let mut worker = voted_worker(&chain, &computer, dir.path()).await;
 		chain.advance(LANDING_PATIENCE - 1);
 		rounds(&mut worker, 3).await;
 		assert_eq!(chain.contributions(), 1, "patient while the vote may be on its way");
@@ -1535,9 +1546,7 @@ mod tests {
 		let dir = tempfile::tempdir().unwrap();
 		let chain = FakeChain::with_task(2);
 		let computer = FakeComputer::default();
-		let mut worker = start_worker(&chain, &computer, dir.path());
-		worker.follow(1, 1).await.unwrap();
-		rounds(&mut worker, 1).await;
+		let mut worker = voted_worker(&chain, &computer, dir.path()).await;
 		chain.lose_pooled();
 		chain.account_nonce.set(1);
 		chain.advance(LANDING_PATIENCE);
@@ -1566,9 +1575,7 @@ mod tests {
 
 		let dir = tempfile::tempdir().unwrap();
 		let chain = FakeChain::with_task(1);
-		let mut worker = start_worker(&chain, &computer, dir.path());
-		worker.follow(1, 1).await.unwrap();
-		rounds(&mut worker, 1).await;
+		let mut worker = voted_worker(&chain, &computer, dir.path()).await;
 		chain.lose_pooled();
 		let deadline = chain.tasks.borrow()[&TASK].contribution_deadline;
 		chain.best.set(deadline - 1);
@@ -1585,9 +1592,7 @@ mod tests {
 		let dir = tempfile::tempdir().unwrap();
 		let chain = FakeChain::with_task(2);
 		let computer = FakeComputer::default();
-		let mut worker = start_worker(&chain, &computer, dir.path());
-		worker.follow(1, 1).await.unwrap();
-		rounds(&mut worker, 1).await;
+		let mut worker = voted_worker(&chain, &computer, dir.path()).await;
 		let block = chain.include();
 		chain.reach_consensus(block);
 		worker.follow(block, block).await.unwrap();
@@ -1617,9 +1622,7 @@ mod tests {
 
 		let dir = tempfile::tempdir().unwrap();
 		let chain = FakeChain::with_task(2);
-		let mut worker = start_worker(&chain, &computer, dir.path());
-		worker.follow(1, 1).await.unwrap();
-		rounds(&mut worker, 1).await;
+		let mut worker = voted_worker(&chain, &computer, dir.path()).await;
 		let block = chain.include();
 		chain.reach_consensus(block);
 		chain.advance(19);
@@ -1636,9 +1639,7 @@ mod tests {
 		let dir = tempfile::tempdir().unwrap();
 		let chain = FakeChain::with_task(2);
 		let computer = FakeComputer::default();
-		let mut worker = start_worker(&chain, &computer, dir.path());
-		worker.follow(1, 1).await.unwrap();
-		rounds(&mut worker, 1).await;
+		let mut worker = voted_worker(&chain, &computer, dir.path()).await;
 		chain.lose_pooled();
 		// The others reach consensus without this worker's vote, which it stops waiting for...
 		let consensus = ResultHash::repeat_byte(0xcc);
