@@ -160,7 +160,7 @@ impl Engine {
 	/// The engine's version, to check that it answers.
 	pub async fn version(&self) -> Result<String, ContainerError> {
 		let (status, body) = self.call(Method::GET, "/version", None).await?;
-		expect(status, StatusCode::OK, &body)?;
+		ensure_status(status, StatusCode::OK, &body)?;
 		Ok(json_of(&body)?["Version"].as_str().unwrap_or("unknown").to_owned())
 	}
 
@@ -196,7 +196,7 @@ impl Engine {
 		if status == StatusCode::NOT_FOUND {
 			return Ok(false);
 		}
-		expect(status, StatusCode::OK, &body)?;
+		ensure_status(status, StatusCode::OK, &body)?;
 		let inspected = json_of(&body)?;
 		let wanted = format!("@sha256:{}", hex(&image.digest));
 		let digests = inspected["RepoDigests"].as_array().cloned().unwrap_or_default();
@@ -222,7 +222,7 @@ impl Engine {
 			.map_err(|error| ContainerError::Output(format!("cannot open /out: {error}")))?;
 		let (status, body) =
 			self.call(Method::POST, "/containers/create", Some(create_body(job))).await?;
-		expect(status, StatusCode::CREATED, &body)?;
+		ensure_status(status, StatusCode::CREATED, &body)?;
 		let created = json_of(&body)?;
 		let id = created["Id"]
 			.as_str()
@@ -247,7 +247,7 @@ impl Engine {
 	async fn start_and_wait(&self, id: &str, wall_time: Duration) -> Result<(), ContainerError> {
 		let (status, body) =
 			self.call(Method::POST, &format!("/containers/{id}/start"), None).await?;
-		expect(status, StatusCode::NO_CONTENT, &body)?;
+		ensure_status(status, StatusCode::NO_CONTENT, &body)?;
 		let wait_path = format!("/containers/{id}/wait");
 		let wait = self.request(Method::POST, &wait_path, None);
 		let (status, body) = match tokio::time::timeout(wall_time, wait).await {
@@ -257,14 +257,14 @@ impl Engine {
 				return Err(ContainerError::Timeout);
 			}
 		};
-		expect(status, StatusCode::OK, &body)?;
+		ensure_status(status, StatusCode::OK, &body)?;
 		let exit = json_of(&body)?["StatusCode"].as_i64().unwrap_or(-1);
 		if exit == 0 {
 			return Ok(());
 		}
 		let (status, body) =
 			self.call(Method::GET, &format!("/containers/{id}/json"), None).await?;
-		expect(status, StatusCode::OK, &body)?;
+		ensure_status(status, StatusCode::OK, &body)?;
 		match json_of(&body)?["State"]["OOMKilled"].as_bool() {
 			Some(true) => Err(ContainerError::OutOfMemory),
 			_ => Err(ContainerError::Exit(exit)),
@@ -277,7 +277,7 @@ impl Engine {
 		let (status, body) = self.call(Method::DELETE, &path, None).await?;
 		match status {
 			StatusCode::NO_CONTENT | StatusCode::OK | StatusCode::NOT_FOUND => Ok(()),
-			_ => expect(status, StatusCode::NO_CONTENT, &body),
+			_ => ensure_status(status, StatusCode::NO_CONTENT, &body),
 		}
 	}
 
@@ -429,7 +429,11 @@ fn create_body(job: &ContainerJob<'_>) -> Value {
 }
 
 /// `status` if it is `wanted`, else the engine's error message.
-fn expect(status: StatusCode, wanted: StatusCode, body: &[u8]) -> Result<(), ContainerError> {
+fn ensure_status(
+	status: StatusCode,
+	wanted: StatusCode,
+	body: &[u8],
+) -> Result<(), ContainerError> {
 	if status == wanted {
 		return Ok(());
 	}
