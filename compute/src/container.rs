@@ -25,6 +25,7 @@ use http_body_util::{BodyExt, Full, Limited};
 use hyper::{body::Bytes, header, Method, Request, StatusCode};
 use hyper_util::rt::TokioIo;
 use serde_json::{json, Value};
+use sp_core::hexdisplay::HexDisplay;
 use tokio::net::UnixStream;
 
 /// The API version asked for: Docker Engine 20.10's, which Podman 4 serves too.
@@ -86,7 +87,7 @@ impl Image {
 
 	/// The image's reference: `<repository>@sha256:<hex>`.
 	pub fn reference(&self) -> String {
-		format!("{}@sha256:{}", self.repository, hex(&self.digest))
+		format!("{}@sha256:{}", self.repository, HexDisplay::from(&self.digest))
 	}
 }
 
@@ -198,7 +199,7 @@ impl Engine {
 		}
 		ensure_status(status, StatusCode::OK, &body)?;
 		let inspected = json_of(&body)?;
-		let wanted = format!("@sha256:{}", hex(&image.digest));
+		let wanted = format!("@sha256:{}", HexDisplay::from(&image.digest));
 		let digests = inspected["RepoDigests"].as_array().cloned().unwrap_or_default();
 		if !digests.iter().filter_map(Value::as_str).any(|digest| digest.ends_with(&wanted)) {
 			return Ok(false);
@@ -407,8 +408,8 @@ fn create_body(job: &ContainerJob<'_>) -> Value {
 		"Image": job.image.reference(),
 		"Cmd": job.args,
 		"User": USER,
-		"Labels": { TASK_LABEL: hex(&job.seed) },
-		"Env": [format!("COMMONS_TASK_SEED={}", hex(&job.seed))],
+		"Labels": { TASK_LABEL: HexDisplay::from(&job.seed).to_string() },
+		"Env": [format!("COMMONS_TASK_SEED={}", HexDisplay::from(&job.seed))],
 		"NetworkDisabled": true,
 		"HostConfig": {
 			"NetworkMode": "none",
@@ -448,11 +449,6 @@ fn ensure_status(
 fn json_of(body: &[u8]) -> Result<Value, ContainerError> {
 	serde_json::from_slice(body)
 		.map_err(|error| ContainerError::Engine(format!("an answer that is not JSON: {error}")))
-}
-
-/// `bytes` as lowercase hex.
-fn hex(bytes: &[u8]) -> String {
-	bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
 /// `text` percent-encoded for a query value: everything but unreserved characters.
