@@ -33,9 +33,7 @@ pub fn digest(output: &Path) -> Result<[u8; 32], DigestError> {
 		.iter()
 		.map(|relative| {
 			let path = output.join(relative);
-			fs::read(&path)
-				.map(|bytes| Sha256::digest(bytes).into())
-				.map_err(|error| DigestError::Io(path, error))
+			file_sha256(&path).map_err(|error| DigestError::Io(path, error))
 		})
 		.collect::<Result<Vec<[u8; 32]>, _>>()?;
 	match hashes.as_slice() {
@@ -43,6 +41,13 @@ pub fn digest(output: &Path) -> Result<[u8; 32], DigestError> {
 		[single] => Ok(*single),
 		many => Ok(Sha256::digest(many.concat()).into()),
 	}
+}
+
+/// The sha256 of the file at `path`, read in pieces: an output may be larger than memory.
+fn file_sha256(path: &Path) -> io::Result<[u8; 32]> {
+	let mut hasher = Sha256::new();
+	io::copy(&mut fs::File::open(path)?, &mut hasher)?;
+	Ok(hasher.finalize().into())
 }
 
 /// The regular files under `output`, as paths relative to it, in the order the digest takes them.

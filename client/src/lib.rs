@@ -30,6 +30,7 @@ pub mod digest;
 pub mod error;
 pub mod fetch;
 pub mod follow;
+pub mod image;
 pub mod key_service;
 pub mod keys;
 pub mod market;

@@ -1,7 +1,11 @@
 //! Computing a task on this machine, the worker's real [`Compute`]: fetches the app's module and
 //! the dataset the registry names, checks them against the registry's checksums, decrypts an
 //! encrypted dataset with the key released to the enclave, and runs the task with [`run_task`]
-//! in `results/<task>/` of the work directory, where the endpoint serves it.
+//! in `results/<task>/` of the work directory, where the endpoint serves it. An app that is an
+//! OCI image is run with [`run_image_task`] by the node's container engine, which pulls it by the
+//! digest the registry records; its container writes into `running/<task>/` (the node's alone,
+//! never served), moved to `results/<task>/` once checked. A node without an engine refuses it
+//! (it does not announce [`pallet_marketplace::tag::CONTAINER`], so it is not assigned one).
 //!
 //! A result to be sealed (a TEE task's, to its beneficiary's result key) is computed in
 //! `sealing/<task>/` instead, which the endpoint does not serve; it is digested there, sealed
@@ -23,12 +27,13 @@ use commons_client::{
 };
 use commons_runtime::Runtime;
 use pallet_contribution::{ResultDigest, TaskId, X25519PublicKey};
-use pallet_marketplace::{AppKind, Deal};
+use pallet_marketplace::{App, AppKind, Deal};
 
 use crate::{
+	container::{ContainerLimits, Engine, Image},
 	digest,
 	metrics::Metrics,
-	task_runner::{run_task, RemovedOnDrop, TaskInputs},
+	task_runner::{run_image_task, run_task, ImageTaskInputs, RemovedOnDrop, TaskInputs},
 	worker::{Compute, DatasetInput},
 	Limits,
 };
@@ -39,6 +44,7 @@ pub struct Computer {
 	work_dir: PathBuf,
 	corrupt_results: bool,
 	metrics: Option<Metrics>,
+	containers: Option<Engine>,
 }
 
 impl Computer {
@@ -51,7 +57,12 @@ impl Computer {
 		corrupt_results: bool,
 		metrics: Option<Metrics>,
 	) -> Self {
-		Self { chain, work_dir: work_dir.to_owned(), corrupt_results, metrics }
+		Self { chain, work_dir: work_dir.to_owned(), corrupt_results, metrics, containers: None }
+	}
+
+	/// The same computer, running apps that are OCI images with `engine`.
+	pub fn with_container_engine(self, engine: Engine) -> Self {
+		Self { containers: Some(engine), ..self }
 	}
 
 	/// What `uri` holds, checked against `checksum`, its bytes counted.
@@ -73,6 +84,11 @@ impl Computer {
 		self.work_dir.join("inputs").join(format!("{task:?}"))
 	}
 
+	/// Where `task`'s container writes its output, until it is checked: never served.
+	fn staging_dir(&self, task: TaskId) -> PathBuf {
+		self.work_dir.join("running").join(format!("{task:?}"))
+	}
+
 	/// Where `task`'s output to be sealed is written, until it is sealed: never served.
 	fn sealing_dir(&self, task: TaskId) -> PathBuf {
 		self.work_dir.join("sealing").join(format!("{task:?}"))
@@ -88,13 +104,18 @@ impl Compute for Computer {
 		seal_to: Option<X25519PublicKey>,
 	) -> Result<ResultDigest, String> {
 		let app = self.chain.app(deal.app.id).await?.ok_or("the deal's app is not registered")?;
-		// Only a pool offering containers is matched with an image; this node runs modules.
-		if app.kind != AppKind::Wasi {
-			return Err(
-				"the app is an OCI image, and this compute node runs WASI modules only".into()
-			);
+		if app.kind == AppKind::Oci {
+			// Refused before anything is fetched. The chain never matches an image with a TEE
+			// deal, so nothing here is sealed or decrypted.
+			if self.containers.is_none() {
+				return Err("the app is an OCI image, and this compute node has no container \
+				            engine (--container-engine)"
+					.into());
+			}
+			if seal_to.is_some() || dataset.as_ref().is_some_and(|input| input.key.is_some()) {
+				return Err("an OCI image does not run in an enclave".into());
+			}
 		}
-		let module = self.fetch_counted(&app.uri, &app.checksum).await?;
 		let category = self
 			.chain
 			.category(deal.category)
@@ -111,9 +132,30 @@ impl Compute for Computer {
 			}
 			None => None,
 		};
+		let reference_time_secs = category.reference_time_secs;
+		match app.kind {
+			AppKind::Wasi => {
+				self.run_module(task, &app, deal, data, reference_time_secs, seal_to).await
+			}
+			AppKind::Oci => self.run_image(task, &app, deal, data, reference_time_secs).await,
+		}
+	}
+}
 
+impl Computer {
+	/// Runs `task` of `app`, a WASI module, and digests its output, sealed to `seal_to` if given.
+	async fn run_module(
+		&self,
+		task: TaskId,
+		app: &App<Runtime>,
+		deal: &Deal<Runtime>,
+		data: Option<Vec<u8>>,
+		reference_time_secs: u32,
+		seal_to: Option<X25519PublicKey>,
+	) -> Result<ResultDigest, String> {
+		let module = self.fetch_counted(&app.uri, &app.checksum).await?;
 		let params = deal.params.to_vec();
-		let limits = Limits::for_reference_time(category.reference_time_secs);
+		let limits = Limits::for_reference_time(reference_time_secs);
 		let (input, results, plain) =
 			(self.input_dir(task), self.results_dir(task), self.sealing_dir(task));
 		let corrupt = self.corrupt_results;
@@ -141,6 +183,40 @@ impl Compute for Computer {
 		.await
 		.map_err(|error| format!("the executor panicked: {error}"))?
 	}
+
+	/// Runs `task` of `app`, an OCI image, in a container of this node's engine, and digests its
+	/// output.
+	async fn run_image(
+		&self,
+		task: TaskId,
+		app: &App<Runtime>,
+		deal: &Deal<Runtime>,
+		data: Option<Vec<u8>>,
+		reference_time_secs: u32,
+	) -> Result<ResultDigest, String> {
+		let engine = self.containers.as_ref().ok_or("this compute node runs no OCI image")?;
+		// The registry records an image as its repository and its manifest's digest.
+		let image = Image::new(&String::from_utf8_lossy(&app.uri), app.checksum)
+			.map_err(|error| error.to_string())?;
+		let inputs = ImageTaskInputs {
+			image: &image,
+			params: &deal.params,
+			dataset: data.as_deref(),
+			seed: task.0,
+			limits: ContainerLimits::for_reference_time(reference_time_secs),
+		};
+		let (results, staging) = (self.results_dir(task), self.staging_dir(task));
+		create_private_dir(staging.parent().unwrap_or(&self.work_dir))?;
+		let computed = run_image_task(engine, &inputs, &self.input_dir(task), &staging, &results)
+			.await
+			.map_err(|error| error.to_string())?;
+		if !self.corrupt_results {
+			return Ok(computed);
+		}
+		tokio::task::spawn_blocking(move || corrupt(&results))
+			.await
+			.map_err(|error| format!("corrupting panicked: {error}"))?
+	}
 }
 
 /// Runs `inputs` with its dataset in `input` and its output in `output`, and returns the
@@ -152,12 +228,29 @@ fn run_and_digest(
 	corrupt: bool,
 ) -> Result<ResultDigest, String> {
 	let (_, computed) = run_task(inputs, input, output).map_err(|error| error.to_string())?;
-	if !corrupt {
-		return Ok(computed);
+	match corrupt {
+		false => Ok(computed),
+		true => self::corrupt(output),
 	}
+}
+
+/// TEST ONLY: adds a file to `output`, as a cheating worker would, and returns its new digest.
+fn corrupt(output: &Path) -> Result<ResultDigest, String> {
 	fs::write(output.join("corrupted"), b"a cheating worker's extra output")
 		.map_err(|error| error.to_string())?;
 	digest(output).map(ResultDigest::from).map_err(|error| error.to_string())
+}
+
+/// Creates `dir` if it is not there, and makes it this node's user's alone: what a container is
+/// writing there is no other local user's to read or change.
+fn create_private_dir(dir: &Path) -> Result<(), String> {
+	use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+	fs::DirBuilder::new()
+		.recursive(true)
+		.mode(0o700)
+		.create(dir)
+		.and_then(|()| fs::set_permissions(dir, fs::Permissions::from_mode(0o700)))
+		.map_err(|error| format!("cannot create {}: {error}", dir.display()))
 }
 
 /// Seals the output `plain` of `task` to the beneficiary's result key `recipient`, makes it the

@@ -7,12 +7,21 @@
 //! refused: they would be writable space outside `/out`. A task's container runs as `nobody`,
 //! with no network, a read-only root filesystem, no capabilities and no new privileges; the
 //! task's params are its arguments, its dataset (if any) is the read-only file `/in/dataset`, and
-//! `/out` is the one directory it writes, digested as a WASI module's output is; an output
-//! holding anything but regular files and directories (a symlink, a device) is refused. Memory,
-//! processes, CPU and wall time are bounded, and a create the engine answers with a warning (a
-//! limit it cannot apply) is refused. Every call to the engine has a deadline. The container,
-//! labelled with its task, is removed afterwards: on success, failure and timeout, and when the
-//! run is dropped midway (its removal is then spawned).
+//! `/out` is the one directory it writes that outlives it (besides bounded scratch space in
+//! memory at `/tmp`, `/var/tmp` and `/run`, the same on every engine); it is digested as a WASI
+//! module's output is, and an output holding anything but regular files and directories (a
+//! symlink, a device) is refused. Memory, processes, CPU and wall time are bounded; a create the
+//! engine answers with a warning, or whose limits it reports otherwise than asked (an engine
+//! that cannot apply one may create the container without it), is refused before it starts.
+//! Nothing it prints is kept. Every call to the engine has a deadline. The container, labelled
+//! with its task and its worker, is removed afterwards: on success, failure and timeout, and
+//! when the run is dropped midway (its removal is then spawned); what a killed compute node left
+//! is swept at its next start ([`Engine::sweep`]). The limits come from the task's category
+//! ([`ContainerLimits::for_reference_time`]).
+//!
+//! Not bounded here: the bytes a container writes to `/out` during its run (a worker's work
+//! directory belongs on a filesystem of its own, or under a quota), and an image's size when it
+//! is pulled.
 //!
 //! Determinism is the image's promise: the engine does not make a container replayable the way
 //! wasmtime makes a module (clocks, randomness and scheduling are the host's). The task id is
@@ -49,13 +58,21 @@ const CALL_TIMEOUT: Duration = Duration::from_secs(60);
 /// How long a pull may take.
 const PULL_TIMEOUT: Duration = Duration::from_secs(600);
 
-/// The label naming the task a container runs, for an operator (or a sweep) to find it.
+/// The options of the scratch directories a container may write besides `/out`.
+const SCRATCH_MOUNT: &str = "rw,nosuid,nodev,noexec,size=64m";
+
+/// The label naming the task a container runs, for an operator to find it.
 const TASK_LABEL: &str = "commons.task";
 
-/// A container engine reached on a Unix socket.
+/// The label naming the worker a container runs for: what a compute node sweeps at its start is
+/// its own leftovers, never the containers of another node sharing the engine.
+const WORKER_LABEL: &str = "commons.worker";
+
+/// A container engine reached on a Unix socket, running containers for one worker.
 #[derive(Clone, Debug)]
 pub struct Engine {
 	socket: std::path::PathBuf,
+	worker: String,
 }
 
 /// An image, by repository and manifest digest.
@@ -67,22 +84,11 @@ pub struct Image {
 
 impl Image {
 	/// The image of `repository` (`registry/name`, as the app's URI holds it) whose manifest's
-	/// sha256 is `digest`. A repository is lowercase letters, digits and `._-/:` (the reference
-	/// grammar's characters, a registry's port included), without an empty or `..` component.
+	/// sha256 is `digest`; the repository is checked
+	/// ([`check_repository`](commons_client::image::check_repository)).
 	pub fn new(repository: &str, digest: [u8; 32]) -> Result<Self, ContainerError> {
-		let allowed = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-/:".contains(c);
-		let components_fine = repository
-			.split('/')
-			.all(|component| !component.is_empty() && component != "..");
-		if repository.is_empty() || !repository.chars().all(allowed) || !components_fine {
-			return Err(ContainerError::Image(format!("{repository:?} is not a repository")));
-		}
+		commons_client::image::check_repository(repository).map_err(ContainerError::Image)?;
 		Ok(Self { repository: repository.to_owned(), digest })
-	}
-
-	/// The repository it is pulled from.
-	pub fn repository(&self) -> &str {
-		&self.repository
 	}
 
 	/// The image's reference: `<repository>@sha256:<hex>`.
@@ -92,7 +98,7 @@ impl Image {
 }
 
 /// What a container may use.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ContainerLimits {
 	/// Memory, swap included, in bytes.
 	pub memory_bytes: u64,
@@ -102,6 +108,28 @@ pub struct ContainerLimits {
 	pub nano_cpus: u64,
 	/// Time from start to exit.
 	pub wall_time: Duration,
+}
+
+impl ContainerLimits {
+	/// The processes and threads of a task's container: enough for a threaded app, too few to
+	/// fork-bomb the host.
+	pub const PIDS: u32 = 64;
+	/// The CPUs of a task's container: one, as a module has.
+	pub const NANO_CPUS: u64 = 1_000_000_000;
+
+	/// The limits of a task of a category whose reference time is `reference_time_secs`: the
+	/// memory a module gets ([`Limits::MEMORY_BYTES`](crate::Limits::MEMORY_BYTES)), one CPU, and
+	/// the reference time as wall time. Unlike a module's fuel, wall time depends on the
+	/// machine, so a slow worker's run of a long task may fail where a fast one's succeeds: the
+	/// vote decides, as with any failure.
+	pub fn for_reference_time(reference_time_secs: u32) -> Self {
+		Self {
+			memory_bytes: crate::Limits::MEMORY_BYTES as u64,
+			pids: Self::PIDS,
+			nano_cpus: Self::NANO_CPUS,
+			wall_time: Duration::from_secs(reference_time_secs.into()),
+		}
+	}
 }
 
 /// One run of an image.
@@ -153,9 +181,42 @@ impl std::fmt::Display for ContainerError {
 impl std::error::Error for ContainerError {}
 
 impl Engine {
-	/// The engine serving its API on `socket`.
-	pub fn new(socket: &Path) -> Self {
-		Self { socket: socket.to_owned() }
+	/// The engine serving its API on `socket`, running containers for `worker` (an account, as
+	/// text): they are labelled with it.
+	pub fn new(socket: &Path, worker: &str) -> Self {
+		Self { socket: socket.to_owned(), worker: worker.to_owned() }
+	}
+
+	/// The engine's socket.
+	pub fn socket(&self) -> &Path {
+		&self.socket
+	}
+
+	/// Removes every container of this worker the engine holds, running or not, and returns how
+	/// many it removed: at a compute node's start, none of them is running a task of this
+	/// process, so they are a crashed run's leftovers (a removal on drop never ran).
+	pub async fn sweep(&self) -> Result<usize, ContainerError> {
+		let filters = json!({ "label": [format!("{WORKER_LABEL}={}", self.worker)] });
+		let path =
+			format!("/containers/json?all=true&filters={}", encode_query(&filters.to_string()));
+		let (status, body) = self.call(Method::GET, &path, None).await?;
+		ensure_status(status, StatusCode::OK, &body)?;
+		let listed = json_of(&body)?;
+		let containers = listed
+			.as_array()
+			.ok_or_else(|| ContainerError::Engine("a container list that is no list".into()))?;
+		let mut removed = 0;
+		for id in containers.iter().filter_map(|container| container["Id"].as_str()) {
+			match self.remove(id).await {
+				Ok(()) => removed += 1,
+				// One left behind is the operator's to remove; it does not stop the node.
+				Err(error) => log::warn!(
+					target: crate::LOG_TARGET,
+					"container {id} of an earlier run not removed: {error}"
+				),
+			}
+		}
+		Ok(removed)
 	}
 
 	/// The engine's version, to check that it answers.
@@ -218,11 +279,10 @@ impl Engine {
 	/// `/out` holds only regular files and directories.
 	pub async fn run(&self, job: &ContainerJob<'_>) -> Result<(), ContainerError> {
 		self.ensure_image(job.image).await?;
-		// The container's user writes there.
-		fs::set_permissions(job.output_dir, fs::Permissions::from_mode(0o777))
-			.map_err(|error| ContainerError::Output(format!("cannot open /out: {error}")))?;
-		let (status, body) =
-			self.call(Method::POST, "/containers/create", Some(create_body(job))).await?;
+		open_mounts(job)?;
+		let (status, body) = self
+			.call(Method::POST, "/containers/create", Some(create_body(job, &self.worker)))
+			.await?;
 		ensure_status(status, StatusCode::CREATED, &body)?;
 		let created = json_of(&body)?;
 		let id = created["Id"]
@@ -235,13 +295,33 @@ impl Engine {
 			.map(|warnings| warnings.iter().filter_map(Value::as_str).collect())
 			.unwrap_or_default();
 		let outcome = match warnings.is_empty() {
-			// A limit the engine cannot apply is only warned of.
+			// Docker warns of a limit it cannot apply; Podman may drop one without a word, so
+			// what was created is read back too.
 			false => Err(ContainerError::Engine(format!("warned: {}", warnings.join("; ")))),
-			true => self.start_and_wait(&id, job.limits.wall_time).await,
+			true => match self.check_limits_applied(&id, &job.limits).await {
+				Ok(()) => self.start_and_wait(&id, job.limits.wall_time).await,
+				Err(error) => Err(error),
+			},
 		};
 		let removed = removal.now().await;
 		outcome.and(removed)?;
+		// Nobody but this node writes the output any more.
+		fs::set_permissions(job.output_dir, fs::Permissions::from_mode(0o755))
+			.map_err(|error| ContainerError::Output(format!("cannot close /out: {error}")))?;
 		check_output(job.output_dir)
+	}
+
+	/// Checks that container `id` was created with `limits`: an engine that cannot apply one
+	/// (Podman without the cgroup controller, for example) may create it without.
+	async fn check_limits_applied(
+		&self,
+		id: &str,
+		limits: &ContainerLimits,
+	) -> Result<(), ContainerError> {
+		let (status, body) =
+			self.call(Method::GET, &format!("/containers/{id}/json"), None).await?;
+		ensure_status(status, StatusCode::OK, &body)?;
+		limits_applied(&json_of(&body)?["HostConfig"], limits)
 	}
 
 	/// Starts container `id` and waits for its exit, killing it after `wall_time`.
@@ -375,6 +455,56 @@ impl Drop for Removal {
 	}
 }
 
+/// Opens `job`'s mounts to the container's user: `/out` writable (it is the node's again after
+/// the run), `/in` and the dataset readable whatever the node's umask. A path the engine's
+/// mount syntax would split (`:` or `,`) is refused.
+fn open_mounts(job: &ContainerJob<'_>) -> Result<(), ContainerError> {
+	let refuse = |what: &str, error: &dyn std::fmt::Display| {
+		ContainerError::Output(format!("cannot open {what}: {error}"))
+	};
+	for dir in std::iter::once(job.output_dir).chain(job.input_dir) {
+		let path = dir.to_string_lossy();
+		if path.contains([':', ',']) {
+			return Err(ContainerError::Output(format!("{path} holds ':' or ','")));
+		}
+	}
+	fs::set_permissions(job.output_dir, fs::Permissions::from_mode(0o777))
+		.map_err(|error| refuse("/out", &error))?;
+	if let Some(input) = job.input_dir {
+		fs::set_permissions(input, fs::Permissions::from_mode(0o755))
+			.map_err(|error| refuse("/in", &error))?;
+		let dataset = input.join("dataset");
+		if dataset.exists() {
+			fs::set_permissions(&dataset, fs::Permissions::from_mode(0o644))
+				.map_err(|error| refuse("/in/dataset", &error))?;
+		}
+	}
+	Ok(())
+}
+
+/// Checks that `host`, a container's `HostConfig` as the engine reports it, holds `limits`.
+/// The CPU bound may be reported as `NanoCpus` or as a CFS quota over its period.
+fn limits_applied(host: &Value, limits: &ContainerLimits) -> Result<(), ContainerError> {
+	let reported = |field: &str| host[field].as_u64().unwrap_or(0);
+	let cpu_by_quota = match reported("CpuPeriod") {
+		0 => 0,
+		period => reported("CpuQuota").saturating_mul(1_000_000_000) / period,
+	};
+	let applied = [
+		("memory", reported("Memory"), limits.memory_bytes),
+		("memory and swap", reported("MemorySwap"), limits.memory_bytes),
+		("processes", reported("PidsLimit"), u64::from(limits.pids)),
+		("CPU", reported("NanoCpus").max(cpu_by_quota), limits.nano_cpus),
+	];
+	match applied.iter().find(|(_, reported, asked)| reported != asked) {
+		None => Ok(()),
+		Some((what, reported, asked)) => Err(ContainerError::Engine(format!(
+			"the engine did not apply the {what} limit (asked {asked}, has {reported}): it cannot \
+			 bound a container here"
+		))),
+	}
+}
+
 /// Refuses an output holding anything but regular files and directories: a symlink would lead
 /// whoever serves or reads the result out of it, a device or pipe would hang them.
 fn check_output(dir: &Path) -> Result<(), ContainerError> {
@@ -397,8 +527,9 @@ fn check_output(dir: &Path) -> Result<(), ContainerError> {
 	Ok(())
 }
 
-/// The body of `/containers/create` for `job`: its image, arguments, seed, mounts and bounds.
-fn create_body(job: &ContainerJob<'_>) -> Value {
+/// The body of `/containers/create` for `job` run for `worker`: its image, arguments, seed,
+/// labels, mounts and bounds.
+fn create_body(job: &ContainerJob<'_>, worker: &str) -> Value {
 	let mut binds = vec![format!("{}:{OUTPUT_DIR}:rw", job.output_dir.display())];
 	if let Some(input) = job.input_dir {
 		binds.push(format!("{}:{INPUT_DIR}:ro", input.display()));
@@ -408,7 +539,10 @@ fn create_body(job: &ContainerJob<'_>) -> Value {
 		"Image": job.image.reference(),
 		"Cmd": job.args,
 		"User": USER,
-		"Labels": { TASK_LABEL: HexDisplay::from(&job.seed).to_string() },
+		"Labels": {
+			TASK_LABEL: HexDisplay::from(&job.seed).to_string(),
+			WORKER_LABEL: worker,
+		},
 		"Env": [format!("COMMONS_TASK_SEED={}", HexDisplay::from(&job.seed))],
 		"NetworkDisabled": true,
 		"HostConfig": {
@@ -425,6 +559,15 @@ fn create_body(job: &ContainerJob<'_>) -> Value {
 			// counts every process of the user on the host, so it is no bound per container
 			// (`PidsLimit` is); it is set high, only so that it is within what may be granted.
 			"Ulimits": [limit("nofile", 1024), limit("nproc", 16_384)],
+			// Nothing kept of what it prints: an app could fill the engine's log store.
+			"LogConfig": { "Type": "none" },
+			// The same scratch space on every engine (Podman would add its own), in memory,
+			// which its memory bound covers.
+			"Tmpfs": {
+				"/tmp": SCRATCH_MOUNT,
+				"/var/tmp": SCRATCH_MOUNT,
+				"/run": SCRATCH_MOUNT,
+			},
 		},
 	})
 }
@@ -489,7 +632,7 @@ mod tests {
 				wall_time: Duration::from_secs(5),
 			},
 		};
-		let body = create_body(&job);
+		let body = create_body(&job, "5Grw");
 		assert_eq!(body["Image"], format!("localhost/commons/app@sha256:{}", "ab".repeat(32)));
 		assert_eq!(body["Cmd"], json!(["--samples", "10"]));
 		assert_eq!(body["Env"], json!([format!("COMMONS_TASK_SEED={}", "01".repeat(32))]));
@@ -513,16 +656,41 @@ mod tests {
 			(Some(USER), Some(true))
 		);
 		assert_eq!(body["Labels"][TASK_LABEL], "01".repeat(32));
+		assert_eq!(body["Labels"][WORKER_LABEL], "5Grw");
+		assert_eq!(host["LogConfig"]["Type"], "none");
+		for scratch in ["/tmp", "/var/tmp", "/run"] {
+			assert_eq!(host["Tmpfs"][scratch], SCRATCH_MOUNT, "{scratch}");
+		}
 	}
 
+	/// A container is started only if the engine reports the limits asked for: Podman, for one,
+	/// may create it without a limit its cgroups cannot apply, and say nothing.
 	#[test]
-	fn a_repository_is_checked_before_it_reaches_the_engine() {
-		for good in ["localhost:5000/commons/hello", "registry.example/a_b-c.d"] {
-			assert!(Image::new(good, [0; 32]).is_ok(), "{good}");
+	fn a_limit_the_engine_did_not_apply_is_caught() {
+		let limits = ContainerLimits::for_reference_time(300);
+		assert_eq!(limits.wall_time, Duration::from_secs(300));
+		let applied = json!({
+			"Memory": limits.memory_bytes,
+			"MemorySwap": limits.memory_bytes,
+			"PidsLimit": limits.pids,
+			"NanoCpus": 0,
+			"CpuQuota": 100_000,
+			"CpuPeriod": 100_000,
+		});
+		assert_eq!(limits_applied(&applied, &limits), Ok(()));
+		for dropped in ["Memory", "MemorySwap", "PidsLimit", "CpuQuota"] {
+			let mut host = applied.clone();
+			host[dropped] = json!(0);
+			let refused = limits_applied(&host, &limits);
+			assert!(matches!(refused, Err(ContainerError::Engine(_))), "{dropped}: {refused:?}");
 		}
-		for bad in ["", "Upper/case", "a/../b", "a//b", "a b", "a?b", "a@sha256:00", "/a"] {
-			assert!(Image::new(bad, [0; 32]).is_err(), "{bad}");
-		}
+		let by_nano = json!({
+			"Memory": limits.memory_bytes,
+			"MemorySwap": limits.memory_bytes,
+			"PidsLimit": limits.pids,
+			"NanoCpus": limits.nano_cpus,
+		});
+		assert_eq!(limits_applied(&by_nano, &limits), Ok(()));
 	}
 
 	#[test]

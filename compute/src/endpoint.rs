@@ -112,11 +112,36 @@ impl Endpoint {
 		if !relative.components().all(|part| matches!(part, Component::Normal(_))) {
 			return reply(StatusCode::BAD_REQUEST, "paths stay inside the result");
 		}
-		match std::fs::read(dir.join(relative)) {
-			Ok(bytes) => reply(StatusCode::OK, bytes),
-			Err(_) => reply(StatusCode::NOT_FOUND, "no such result file"),
+		match regular_file_within(&dir, relative).map(std::fs::read) {
+			Some(Ok(bytes)) => reply(StatusCode::OK, bytes),
+			_ => reply(StatusCode::NOT_FOUND, "no such result file"),
 		}
 	}
+}
+
+/// `relative` (of normal components only) under `dir`, if `dir` and every component on the way
+/// is a directory and the last one a regular file, none of them a symlink: an app's output (a
+/// module's or a container's) cannot lead the endpoint out of it, to the node's keys for one, nor
+/// to a pipe that would hang it.
+fn regular_file_within(dir: &Path, relative: &Path) -> Option<PathBuf> {
+	let kind = |path: &Path| std::fs::symlink_metadata(path).ok().map(|meta| meta.file_type());
+	if !kind(dir)?.is_dir() {
+		return None;
+	}
+	let mut path = dir.to_owned();
+	let mut components = relative.components().peekable();
+	while let Some(component) = components.next() {
+		path.push(component);
+		let found = kind(&path)?;
+		let fine = match components.peek() {
+			Some(_) => found.is_dir(),
+			None => found.is_file(),
+		};
+		if !fine {
+			return None;
+		}
+	}
+	Some(path)
 }
 
 #[cfg(test)]
@@ -179,5 +204,36 @@ mod tests {
 		assert!(error.contains("404"), "{error}");
 		let escape = commons_client::fetch::fetch(&format!("{location}/../../etc/passwd")).await;
 		assert!(escape.is_err(), "{escape:?}");
+	}
+
+	/// An app can leave links and pipes in its output: none is followed or opened. (A container's
+	/// output holding one is refused before it is served; a module's is not checked.)
+	#[tokio::test]
+	async fn a_link_or_a_pipe_in_a_result_is_not_served() {
+		let results = tempfile::tempdir().unwrap();
+		let task = H256::repeat_byte(9);
+		let output = results.path().join(format!("{task:?}"));
+		std::fs::create_dir_all(output.join("real")).unwrap();
+		std::fs::write(output.join("real/result.txt"), b"42").unwrap();
+		let secret = results.path().join("secret");
+		std::fs::write(&secret, b"the node's key").unwrap();
+		std::os::unix::fs::symlink(&secret, output.join("file-link")).unwrap();
+		std::os::unix::fs::symlink("../secret", output.join("relative-link")).unwrap();
+		std::os::unix::fs::symlink(results.path(), output.join("dir-link")).unwrap();
+		let made = std::process::Command::new("mkfifo").arg(output.join("pipe")).status();
+		assert!(made.unwrap().success());
+		let (url, _received) = started(results.path()).await;
+
+		let location = format!("{url}/results/{task:?}");
+		assert_eq!(
+			commons_client::fetch::fetch(&format!("{location}/real/result.txt"))
+				.await
+				.unwrap(),
+			b"42"
+		);
+		for served in ["file-link", "relative-link", "dir-link/secret", "pipe", "real"] {
+			let fetched = commons_client::fetch::fetch(&format!("{location}/{served}")).await;
+			assert!(fetched.is_err(), "{served} was served: {fetched:?}");
+		}
 	}
 }

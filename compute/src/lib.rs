@@ -25,7 +25,7 @@
 //! enclave registration), [`tee`] (the enclave's keys, and the simulated enclave), [`evidence`]
 //! (quotes from SGX under Gramine or from a TDX guest), [`endpoint`] (pushed tasks in, results
 //! out) and [`metrics`]. [`container`] runs an app that is an OCI image through a container
-//! engine instead; the worker does not use it yet.
+//! engine instead ([`run_image_task`]), for a node given one.
 
 pub mod chain;
 pub mod computer;
@@ -44,7 +44,7 @@ pub mod worker;
 
 pub use commons_client::digest::{digest, DigestError};
 pub use executor::{execute, ExecutionError, Job, Limits, Outcome};
-pub use task_runner::{run_task, RunError, TaskInputs};
+pub use task_runner::{run_image_task, run_task, ImageTaskInputs, RunError, TaskInputs};
 
 /// The target of the compute node's log records.
 pub const LOG_TARGET: &str = "commons::compute";

@@ -26,12 +26,13 @@ use commons_client::{
 use commons_compute::{
 	chain::RpcChain,
 	computer::Computer,
+	container::Engine,
 	digests::DigestStore,
 	endpoint::{serve, Endpoint},
 	metrics::Metrics,
 	options::Options,
 	tee::{SimulatedEnclave, HARDWARE_SECRETS},
-	upkeep::{PoolToJoin, Upkeep},
+	upkeep::{Finding, PoolToJoin, Upkeep},
 	worker::{Settings, Worker},
 	LOG_TARGET,
 };
@@ -112,12 +113,20 @@ async fn run(options: Options) -> Result<(), String> {
 	if let Some(quotes) = quotes {
 		upkeep = upkeep.with_quote_provider(quotes);
 	}
+	let engine = options
+		.container_engine
+		.as_ref()
+		.map(|socket| Engine::new(socket, &account.to_string()));
 	if options.dry_run {
-		return dry_run(&upkeep, &chain).await;
+		return dry_run(&upkeep, &chain, engine.as_ref()).await;
+	}
+	let mut computer =
+		Computer::new(chain.clone(), &options.work_dir, options.corrupt_results, metrics.clone());
+	if let Some(engine) = engine {
+		start_container_engine(&engine).await?;
+		computer = computer.with_container_engine(engine);
 	}
 	upkeep.start().await?;
-	let computer =
-		Computer::new(chain.clone(), &options.work_dir, options.corrupt_results, metrics.clone());
 	let settings = Settings {
 		account: account.clone(),
 		enclave,
@@ -161,13 +170,40 @@ async fn run(options: Options) -> Result<(), String> {
 	}
 }
 
+/// Checks that the container engine answers, before the node announces that it runs images,
+/// and removes the containers a killed run of this worker left in it.
+async fn start_container_engine(engine: &Engine) -> Result<(), String> {
+	let socket = engine.socket().display();
+	let version = engine
+		.version()
+		.await
+		.map_err(|error| format!("the container engine at {socket} does not answer: {error}"))?;
+	let swept = engine
+		.sweep()
+		.await
+		.map_err(|error| format!("cannot remove this worker's old containers: {error}"))?;
+	log::info!(
+		target: LOG_TARGET,
+		"running OCI images with the container engine {version} at {socket} ({swept} containers \
+		 of an earlier run removed)"
+	);
+	Ok(())
+}
+
 /// Prints what `--dry-run` checked, one line each, and fails if anything is not ready. The
 /// configuration, the work directory, the endpoint's and the metrics' addresses, the chain
 /// connection and its runtime were checked on the way here (any failure stopped the node).
-async fn dry_run(upkeep: &Upkeep, chain: &Chain) -> Result<(), String> {
+async fn dry_run(upkeep: &Upkeep, chain: &Chain, engine: Option<&Engine>) -> Result<(), String> {
 	let runtime = chain.runtime_version().await?;
 	println!("ready: the node runs {runtime} ({})", chain.chain_type().await?);
-	let findings = upkeep.check().await?;
+	let mut findings = upkeep.check().await?;
+	if let Some(engine) = engine {
+		let socket = engine.socket().display();
+		findings.push(match engine.version().await {
+			Ok(version) => Finding::new(true, format!("container engine {version} at {socket}")),
+			Err(error) => Finding::new(false, format!("container engine at {socket}: {error}")),
+		});
+	}
 	for finding in &findings {
 		println!("{}: {}", if finding.ready { "ready" } else { "NOT READY" }, finding.what);
 	}

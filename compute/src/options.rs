@@ -60,9 +60,16 @@ pub struct Options {
 	#[arg(long)]
 	pub workerpool: Option<u32>,
 
-	/// The capability tags announced when joining (bit 0: TEE).
+	/// The capability tags announced when joining (bit 0: TEE). `container` (bit 9) is
+	/// announced with `--container-engine`, and only then.
 	#[arg(long, default_value_t = 0)]
 	pub capabilities: Tag,
+
+	/// Runs apps that are OCI images with the container engine whose Docker-compatible API is on
+	/// this Unix socket (Podman's `podman system service`, or Docker's `/run/docker.sock`), and
+	/// announces the `container` capability, so that the pool's scheduler assigns them.
+	#[arg(long, value_name = "SOCKET")]
+	pub container_engine: Option<PathBuf>,
 
 	/// Runs TEE tasks in a simulated enclave of this kind (development chains only): registers
 	/// it, announces the TEE capability and signs results with the enclave's key.
@@ -118,11 +125,17 @@ impl Options {
 		}
 	}
 
-	/// The capability tags to announce when joining: `--capabilities`, and the TEE tags of the
-	/// enclave if there is one.
+	/// The capability tags to announce when joining: `--capabilities`, the TEE tags of the
+	/// enclave if there is one, and `container` if there is a container engine.
 	pub fn announced_capabilities(&self) -> Tag {
-		// This node runs no OCI image: it never says it does, or it would be given images.
+		// Without an engine the node runs no image: it never says it does, or it would be
+		// assigned images.
+		let container = match self.container_engine {
+			Some(_) => tag::CONTAINER,
+			None => 0,
+		};
 		(self.capabilities & !tag::CONTAINER)
+			| container
 			| self.tee().map(TeeOption::capabilities).unwrap_or_default()
 	}
 
@@ -231,5 +244,27 @@ impl TeeOption {
 				TeeOption::Sgx => tag::SGX,
 				TeeOption::Tdx => tag::TDX,
 			}
+	}
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	fn parsed(args: &[&str]) -> Options {
+		let all = [&["commons-compute", "--work-dir", "/var/lib/commons"], args].concat();
+		Options::try_parse_from(all).expect("valid options")
+	}
+
+	/// A pool's scheduler assigns images only to workers announcing `container`: a node says so
+	/// when it has an engine, and never otherwise, whatever `--capabilities` holds.
+	#[test]
+	fn containers_are_announced_with_an_engine_and_only_then() {
+		let asked = (tag::CONTAINER | tag::TEE).to_string();
+		assert_eq!(parsed(&["--capabilities", &asked]).announced_capabilities(), tag::TEE);
+		let with_engine = parsed(&["--container-engine", "/run/podman/podman.sock"]);
+		assert_eq!(with_engine.announced_capabilities(), tag::CONTAINER);
+		let both = parsed(&["--container-engine", "/run/docker.sock", "--tee-simulated", "sgx"]);
+		assert_eq!(both.announced_capabilities(), tag::CONTAINER | tag::TEE | tag::SGX);
 	}
 }

@@ -80,6 +80,9 @@ impl Upkeep {
 	/// Registers the enclave and joins the pool. An error here is an error of the node's setup
 	/// (another pool, an endpoint too long, an enclave the chain refuses), for its operator.
 	pub async fn start(&mut self) -> Result<(), String> {
+		if let Some(mismatch) = self.capabilities_mismatch().await? {
+			return Err(mismatch);
+		}
 		self.attest().await?;
 		if self.pool.is_some() {
 			let best = self.chain.best_number().await?;
@@ -103,6 +106,25 @@ impl Upkeep {
 		if let Err(error) = self.attest().await {
 			log::warn!(target: LOG_TARGET, "{error}");
 		}
+	}
+
+	/// What is wrong if this worker is a member of its pool with other capabilities than this
+	/// node announces: the scheduler assigns by the capabilities on chain, so a node that lost
+	/// its container engine (or its enclave) would be given tasks it cannot run, and one that
+	/// gained one would never be. A membership's capabilities are set when it joins.
+	async fn capabilities_mismatch(&self) -> Result<Option<String>, String> {
+		let Some(pool) = &self.pool else { return Ok(None) };
+		let membership = self.chain.pool_member(pool.workerpool, &self.account).await?;
+		Ok(membership
+			.filter(|member| member.capabilities != pool.capabilities)
+			.map(|member| {
+				format!(
+				"{} is a member of workerpool {} with the capabilities {} (tag bits), and this \
+				 node announces {}: start it with the options it joined with, or leave the pool \
+				 (marketplace.leaveWorkerpool) to join again with these",
+				self.account, pool.workerpool, member.capabilities, pool.capabilities
+			)
+			}))
 	}
 
 	/// Joins the pool unless this worker is a member of it already, or asked to join less than
@@ -281,7 +303,8 @@ pub struct Finding {
 }
 
 impl Finding {
-	fn new(ready: bool, what: String) -> Self {
+	/// What was found, with whether it is ready.
+	pub fn new(ready: bool, what: String) -> Self {
 		Self { ready, what }
 	}
 }
@@ -301,6 +324,9 @@ impl Upkeep {
 				commons_client::amount::cmn(free)
 			),
 		));
+		if let Some(mismatch) = self.capabilities_mismatch().await? {
+			findings.push(Finding::new(false, mismatch));
+		}
 		if let Some(pool) = &self.pool {
 			let finding = match self.chain.workerpool_of(&self.account).await? {
 				Some(current) if current == pool.workerpool => Finding::new(

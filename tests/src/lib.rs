@@ -18,6 +18,8 @@
 //! - [`compute`]: [`ComputeNode`], a `commons-compute` process, its metrics and cursor, and
 //!   [`compute::digest_here`], a task's digest computed in the test as every worker computes it.
 //! - [`key_service`]: [`KeyService`], a dataset owner's `commons key-service`.
+//! - [`containers`]: apps that are OCI images: an image put together in the test, a registry on
+//!   loopback that serves it by digest, and a Podman API service that pulls from it.
 //! - [`mod@cli`]: the `commons` command line, run as a dev key, and [`cli::RunRequest`], the
 //!   arguments of `commons run` by name.
 //! - [`chain`]: what the tests read from a chain: events, balances, scores, deals and tasks.
@@ -39,6 +41,7 @@ use std::{
 pub mod chain;
 pub mod cli;
 pub mod compute;
+pub mod containers;
 pub mod key_service;
 pub mod metadata;
 pub mod node;

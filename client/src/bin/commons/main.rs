@@ -414,18 +414,6 @@ async fn checksum_of(uri: &str) -> Result<[u8; 32], String> {
 	Ok(Sha256::digest(fetch(uri).await?).into())
 }
 
-/// The repository and manifest digest of an image named `<repository>@sha256:<64 hex digits>`:
-/// an image is registered by digest only, since a tag can be moved to other content.
-fn parse_image(image: &str) -> Result<(String, [u8; 32]), String> {
-	let bad = || format!("{image}: an image is named <repository>@sha256:<64 hex digits>");
-	let (repository, digest) = image.split_once("@sha256:").ok_or_else(bad)?;
-	if repository.is_empty() || digest.len() != 64 {
-		return Err(bad());
-	}
-	let digest = sp_core::bytes::from_hex(digest).map_err(|_| bad())?;
-	Ok((repository.to_owned(), digest.try_into().map_err(|_| bad())?))
-}
-
 /// A listing of the order book: the order's kind, what it sells or buys, its price per task
 /// (for a request, the most it pays a workerpool) and its terms.
 fn book_entry_view(entry: &commons_client::market::Published) -> view::View {
@@ -542,7 +530,7 @@ async fn execute(cli: Cli) -> Result<(), String> {
 					(AppKind::Wasi, uri, checksum)
 				}
 				(None, Some(image)) => {
-					let (repository, digest) = parse_image(&image)?;
+					let (repository, digest) = commons_client::image::parse_reference(&image)?;
 					(AppKind::Oci, repository, digest)
 				}
 				(None, None) => return Err("--uri or --image is needed".into()),
@@ -725,26 +713,4 @@ async fn claim(
 	chain.submit_and_wait(RuntimeCall::Contribution(call), pair).await?;
 	println!("task {index} of deal {deal:?} refunded");
 	Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-	use super::*;
-
-	#[test]
-	fn an_image_is_named_by_its_repository_and_manifest_digest() {
-		let digest = "ab".repeat(32);
-		let (repository, bytes) =
-			parse_image(&format!("localhost:5000/commons/hello@sha256:{digest}")).unwrap();
-		assert_eq!((repository.as_str(), bytes), ("localhost:5000/commons/hello", [0xab; 32]));
-		for bad in [
-			"localhost:5000/commons/hello:latest".to_owned(),
-			format!("@sha256:{digest}"),
-			format!("hello@sha256:{}", &digest[2..]),
-			format!("hello@sha256:{}zz", &digest[2..]),
-			format!("hello@sha512:{digest}"),
-		] {
-			assert!(parse_image(&bad).is_err(), "{bad}");
-		}
-	}
 }

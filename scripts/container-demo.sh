@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# An app that is an OCI image, from build to verified result, on the dev chain that
+# scripts/dev.sh runs (start it first, in another terminal). Needs Podman and runc
+# (scripts/setup.sh installs them).
+#
+# Builds the monte-carlo example as a static Linux binary and makes it the one file of an image,
+# in a Podman API service this script starts on storage of its own; registers the image by its
+# digest as an app (Alice); opens a workerpool of container tasks scheduled by the dev node
+# (Charlie's, Ferdie's key); starts two compute nodes with that engine (Alice's and Bob's stash
+# accounts), which join it announcing `container`; and has Bob run a task at trust 4, which the
+# two must agree on. Prints the result; the compute nodes and Podman stop with the script.
+#
+# The ids it created are kept with the chain's database ($COMMONS_DEV_BASE_PATH/chains/commons_dev/
+# container-demo.env), so running it again on the same chain reuses them. The compute nodes
+# listen from port $COMMONS_CONTAINER_DEMO_PORT (default 7311).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/env.sh
+bin="$COMMONS_BIN"
+rpc="${COMMONS_RPC:-http://127.0.0.1:9944}"
+base_path="${COMMONS_DEV_BASE_PATH:-$HOME/.local/share/commons/dev}"
+work="$base_path/container-demo"
+state="$base_path/chains/commons_dev/container-demo.env"
+mkdir -p "$work" "$(dirname "$state")"
+commons() { "$bin/commons" --rpc "$rpc" "$@"; }
+# The value of `field` in the JSON object a `commons --json` command printed.
+field() { python3 -c 'import json, sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }
+# Podman wants a run root of at most 50 bytes.
+run_root="/tmp/commons-demo-podman-$(id -u)"
+podman_here() {
+	podman --root "$work/storage" --runroot "$run_root" --runtime runc \
+		--cgroup-manager cgroupfs "$@"
+}
+
+# The app as a static binary: an image needs nothing else.
+triple="$(uname -m)-unknown-linux-gnu"
+native="$CARGO_TARGET_DIR/native-apps"
+RUSTFLAGS="-C target-feature=+crt-static" cargo build --release --locked --target "$triple" \
+	--manifest-path compute/apps/monte-carlo/Cargo.toml --target-dir "$native"
+
+pids=()
+trap 'kill "${pids[@]}" 2>/dev/null || true' EXIT
+socket="$work/podman.sock"
+rm -f "$socket"
+podman_here system service --time=0 "unix://$socket" 2>"$work/podman.log" &
+pids+=($!)
+for _ in $(seq 100); do [[ -S "$socket" ]] && break; sleep 0.1; done
+[[ -S "$socket" ]] || { echo "container-demo: podman's API did not start ($work/podman.log)" >&2; exit 1; }
+
+# The image: /app, its entry point, and the mount points /in and /out.
+rootfs="$work/rootfs"
+mkdir -p "$rootfs/in" "$rootfs/out"
+cp "$native/$triple/release/monte-carlo" "$rootfs/app"
+tar --sort=name --owner=0 --group=0 --numeric-owner --mtime=@0 -C "$rootfs" -cf "$work/rootfs.tar" .
+podman_here import --change 'ENTRYPOINT ["/app"]' "$work/rootfs.tar" localhost/commons/monte-carlo:demo >/dev/null
+digest=$(podman_here image inspect --format '{{.Digest}}' localhost/commons/monte-carlo:demo)
+echo "the image: localhost/commons/monte-carlo@$digest"
+
+if [[ -f "$state" ]] && grep -q "digest=$digest" "$state"; then
+	source "$state"
+else
+	app=$(commons --json --key //Alice create-app --name monte-carlo-image \
+		--image "localhost/commons/monte-carlo@$digest" | field app)
+	ferdie=$(commons --json --key //Ferdie account | field account)
+	pool=$(commons --json --key //Charlie create-workerpool --description containers \
+		--scheduler "$ferdie" | field workerpool)
+	commons --key //Ferdie accept-scheduling --workerpool "$pool"
+	commons --key //Alice publish-app-order --app "$app" --price 1 --volume 1000
+	commons --key //Charlie publish-workerpool-order --workerpool "$pool" --trust 4 --price 10 \
+		--volume 1000 --tag container
+	echo "app=$app pool=$pool digest=$digest" >"$state"
+fi
+
+port="${COMMONS_CONTAINER_DEMO_PORT:-7311}"
+for worker in Alice Bob; do
+	"$bin/commons-compute" --rpc "$rpc" --key "//$worker//stash" --work-dir "$work/$worker" \
+		--workerpool "$pool" --listen "127.0.0.1:$port" --container-engine "$socket" \
+		>"$work/$worker.log" 2>&1 &
+	pids+=($!)
+	port=$((port + 1))
+done
+
+commons app "$app"
+commons --key //Bob run --app "$app" --trust 4 --params "--samples 100000 --seed 7" \
+	--max-price 11 --output "$work/result"
+echo "result:"
+cat "$work/result"/*
