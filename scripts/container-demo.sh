@@ -52,6 +52,8 @@ rootfs="$work/rootfs"
 mkdir -p "$rootfs/in" "$rootfs/out"
 cp "$native/$triple/release/monte-carlo" "$rootfs/app"
 tar --sort=name --owner=0 --group=0 --numeric-owner --mtime=@0 -C "$rootfs" -cf "$work/rootfs.tar" .
+# The import dates the image by the archive's time: a fixed one gives the same digest each run.
+touch -d @0 "$work/rootfs.tar"
 podman_here import --change 'ENTRYPOINT ["/app"]' "$work/rootfs.tar" localhost/commons/monte-carlo:demo >/dev/null
 digest=$(podman_here image inspect --format '{{.Digest}}' localhost/commons/monte-carlo:demo)
 echo "the image: localhost/commons/monte-carlo@$digest"
@@ -80,6 +82,11 @@ for worker in Alice Bob; do
 	port=$((port + 1))
 done
 
+sleep 2
+for pid in "${pids[@]:1}"; do
+	kill -0 "$pid" 2>/dev/null ||
+		{ echo "container-demo: a compute node stopped; see $work/*.log" >&2; exit 1; }
+done
 commons app "$app"
 commons --key //Bob run --app "$app" --trust 4 --params "--samples 100000 --seed 7" \
 	--max-price 11 --output "$work/result"

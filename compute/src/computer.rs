@@ -104,18 +104,10 @@ impl Compute for Computer {
 		seal_to: Option<X25519PublicKey>,
 	) -> Result<ResultDigest, String> {
 		let app = self.chain.app(deal.app.id).await?.ok_or("the deal's app is not registered")?;
-		if app.kind == AppKind::Oci {
-			// Refused before anything is fetched. The chain never matches an image with a TEE
-			// deal, so nothing here is sealed or decrypted.
-			if self.containers.is_none() {
-				return Err("the app is an OCI image, and this compute node has no container \
-				            engine (--container-engine)"
-					.into());
-			}
-			if seal_to.is_some() || dataset.as_ref().is_some_and(|input| input.key.is_some()) {
-				return Err("an OCI image does not run in an enclave".into());
-			}
-		}
+		let image = match app.kind {
+			AppKind::Wasi => None,
+			AppKind::Oci => Some(self.image_to_run(&app, seal_to.is_some(), &dataset).await?),
+		};
 		let category = self
 			.chain
 			.category(deal.category)
@@ -133,16 +125,39 @@ impl Compute for Computer {
 			None => None,
 		};
 		let reference_time_secs = category.reference_time_secs;
-		match app.kind {
-			AppKind::Wasi => {
-				self.run_module(task, &app, deal, data, reference_time_secs, seal_to).await
+		match image {
+			None => self.run_module(task, &app, deal, data, reference_time_secs, seal_to).await,
+			Some((engine, image)) => {
+				self.run_image(task, engine, &image, deal, data, reference_time_secs).await
 			}
-			AppKind::Oci => self.run_image(task, &app, deal, data, reference_time_secs).await,
 		}
 	}
 }
 
 impl Computer {
+	/// The engine and the image to run `app`, an OCI image, with: checked, and pulled if the
+	/// engine lacks it, before anything else is fetched. The chain never matches an image with a
+	/// TEE deal (`sealed`, or a `dataset` with a key), so nothing here is sealed or decrypted.
+	async fn image_to_run(
+		&self,
+		app: &App<Runtime>,
+		sealed: bool,
+		dataset: &Option<DatasetInput>,
+	) -> Result<(&Engine, Image), String> {
+		let engine = self.containers.as_ref().ok_or(
+			"the app is an OCI image, and this compute node has no container engine \
+			 (--container-engine)",
+		)?;
+		if sealed || dataset.as_ref().is_some_and(|input| input.key.is_some()) {
+			return Err("an OCI image does not run in an enclave".into());
+		}
+		// The registry records an image as its repository and its manifest's digest.
+		let image = Image::new(&String::from_utf8_lossy(&app.uri), app.checksum)
+			.map_err(|error| error.to_string())?;
+		engine.ensure_image(&image).await.map_err(|error| error.to_string())?;
+		Ok((engine, image))
+	}
+
 	/// Runs `task` of `app`, a WASI module, and digests its output, sealed to `seal_to` if given.
 	async fn run_module(
 		&self,
@@ -184,22 +199,18 @@ impl Computer {
 		.map_err(|error| format!("the executor panicked: {error}"))?
 	}
 
-	/// Runs `task` of `app`, an OCI image, in a container of this node's engine, and digests its
-	/// output.
+	/// Runs `task` of the app that is `image` in a container of `engine`, and digests its output.
 	async fn run_image(
 		&self,
 		task: TaskId,
-		app: &App<Runtime>,
+		engine: &Engine,
+		image: &Image,
 		deal: &Deal<Runtime>,
 		data: Option<Vec<u8>>,
 		reference_time_secs: u32,
 	) -> Result<ResultDigest, String> {
-		let engine = self.containers.as_ref().ok_or("this compute node runs no OCI image")?;
-		// The registry records an image as its repository and its manifest's digest.
-		let image = Image::new(&String::from_utf8_lossy(&app.uri), app.checksum)
-			.map_err(|error| error.to_string())?;
 		let inputs = ImageTaskInputs {
-			image: &image,
+			image,
 			params: &deal.params,
 			dataset: data.as_deref(),
 			seed: task.0,

@@ -7,7 +7,10 @@
 //! This file only wires the library's pieces together (see the `commons_compute` crate), around
 //! the chain follower the key service uses too ([`Follower`]). What the node did is kept in its
 //! work directory: `state`, the digest of each task it computed
-//! ([`DigestStore`]); `cursor`, the next block to read; `results/<task>/`, each task's output.
+//! ([`DigestStore`]); `cursor`, the next block to read; `results/<task>/`, each task's output
+//! (written there by a module; by a container in `running/<task>/` first, moved once checked);
+//! `inputs/<task>/`, a dataset during its task's run; `sealing/<task>/`, a TEE task's output
+//! until it is sealed.
 //! So a restarted compute node catches up, and neither recomputes nor votes twice.
 //!
 //! It runs as a service: SIGTERM or SIGINT stops it after the step in progress (every state
@@ -123,7 +126,7 @@ async fn run(options: Options) -> Result<(), String> {
 	let mut computer =
 		Computer::new(chain.clone(), &options.work_dir, options.corrupt_results, metrics.clone());
 	if let Some(engine) = engine {
-		start_container_engine(&engine).await?;
+		start_container_engine(&engine, &options.work_dir).await?;
 		computer = computer.with_container_engine(engine);
 	}
 	upkeep.start().await?;
@@ -171,8 +174,9 @@ async fn run(options: Options) -> Result<(), String> {
 }
 
 /// Checks that the container engine answers, before the node announces that it runs images,
-/// and removes the containers a killed run of this worker left in it.
-async fn start_container_engine(engine: &Engine) -> Result<(), String> {
+/// and removes the containers a killed run of this worker left in it, with the outputs they were
+/// writing in `work_dir`.
+async fn start_container_engine(engine: &Engine, work_dir: &std::path::Path) -> Result<(), String> {
 	let socket = engine.socket().display();
 	let version = engine
 		.version()
@@ -182,6 +186,16 @@ async fn start_container_engine(engine: &Engine) -> Result<(), String> {
 		.sweep()
 		.await
 		.map_err(|error| format!("cannot remove this worker's old containers: {error}"))?;
+	// Nothing is running there now: what is left was being written when a run was killed.
+	let running = work_dir.join("running");
+	match fs::remove_dir_all(&running) {
+		Err(error) if error.kind() != std::io::ErrorKind::NotFound => log::warn!(
+			target: LOG_TARGET,
+			"cannot remove the outputs of an earlier run in {}: {error}",
+			running.display()
+		),
+		_ => {}
+	}
 	log::info!(
 		target: LOG_TARGET,
 		"running OCI images with the container engine {version} at {socket} ({swept} containers \

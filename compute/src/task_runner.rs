@@ -142,6 +142,13 @@ pub async fn run_image_task(
 		limits: task.limits,
 	};
 	engine.run(&job).await.map_err(RunError::Container)?;
+	// Digested where it was checked, and published only with its digest: a failed output is
+	// never served. Digesting reads every output file: off the async threads.
+	let staged = staging_dir.to_owned();
+	let output_digest = tokio::task::spawn_blocking(move || digest(&staged))
+		.await
+		.map_err(|error| RunError::Files(format!("digesting panicked: {error}")))?
+		.map_err(RunError::Digest)?;
 	remove_if_there(output_dir)?;
 	if let Some(parent) = output_dir.parent() {
 		fs::create_dir_all(parent).map_err(|error| {
@@ -151,12 +158,6 @@ pub async fn run_image_task(
 	fs::rename(staging_dir, output_dir).map_err(|error| {
 		RunError::Files(format!("cannot move the output to {}: {error}", output_dir.display()))
 	})?;
-	// Digesting reads every output file: off the async threads.
-	let output = output_dir.to_owned();
-	let output_digest = tokio::task::spawn_blocking(move || digest(&output))
-		.await
-		.map_err(|error| RunError::Files(format!("digesting panicked: {error}")))?
-		.map_err(RunError::Digest)?;
 	Ok(ResultDigest::from(output_digest))
 }
 
