@@ -15,16 +15,7 @@
 # listen from port $COMMONS_CONTAINER_DEMO_PORT (default 7311).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-source scripts/env.sh
-bin="$COMMONS_BIN"
-rpc="${COMMONS_RPC:-http://127.0.0.1:9944}"
-base_path="${COMMONS_DEV_BASE_PATH:-$HOME/.local/share/commons/dev}"
-work="$base_path/container-demo"
-state="$base_path/chains/commons_dev/container-demo.env"
-mkdir -p "$work" "$(dirname "$state")"
-commons() { "$bin/commons" --rpc "$rpc" "$@"; }
-# The value of `field` in the JSON object a `commons --json` command printed.
-field() { python3 -c 'import json, sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }
+source scripts/demo-env.sh container-demo
 # Podman wants a run root of at most 50 bytes.
 run_root="/tmp/commons-demo-podman-$(id -u)"
 podman_here() {

@@ -11,16 +11,7 @@
 # chain forgets them too. The compute nodes listen from port $COMMONS_DEMO_PORT (default 7301).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-source scripts/env.sh
-bin="$COMMONS_BIN"
-rpc="${COMMONS_RPC:-http://127.0.0.1:9944}"
-base_path="${COMMONS_DEV_BASE_PATH:-$HOME/.local/share/commons/dev}"
-work="$base_path/demo"
-state="$base_path/chains/commons_dev/demo.env"
-mkdir -p "$work" "$(dirname "$state")"
-commons() { "$bin/commons" --rpc "$rpc" "$@"; }
-# The value of `field` in the JSON object a `commons --json` command printed.
-field() { python3 -c 'import json, sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }
+source scripts/demo-env.sh demo
 
 apps="$CARGO_TARGET_DIR/wasi-apps"
 cargo build --release --locked --target wasm32-wasip1 \
