@@ -11,7 +11,8 @@
 # two must agree on. Prints the result; the compute nodes and Podman stop with the script.
 #
 # The ids it created are kept with the chain's database ($COMMONS_DEV_BASE_PATH/chains/commons_dev/
-# container-demo.env), so running it again on the same chain reuses them. The compute nodes
+# container-demo.env), so running it again on the same chain reuses the pool, and the app while
+# the image is the same (built from the same binary, it keeps its digest). The compute nodes
 # listen from port $COMMONS_CONTAINER_DEMO_PORT (default 7311).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -49,20 +50,26 @@ podman_here import --change 'ENTRYPOINT ["/app"]' "$work/rootfs.tar" localhost/c
 digest=$(podman_here image inspect --format '{{.Digest}}' localhost/commons/monte-carlo:demo)
 echo "the image: localhost/commons/monte-carlo@$digest"
 
-if [[ -f "$state" ]] && grep -q "digest=$digest" "$state"; then
+# The pool is made once per chain; the app once per image digest.
+app="" pool="" registered=""
+if [[ -f "$state" ]]; then
 	source "$state"
-else
-	app=$(commons --json --key //Alice create-app --name monte-carlo-image \
-		--image "localhost/commons/monte-carlo@$digest" | field app)
+fi
+if [[ -z "$pool" ]]; then
 	ferdie=$(commons --json --key //Ferdie account | field account)
 	pool=$(commons --json --key //Charlie create-workerpool --description containers \
 		--scheduler "$ferdie" | field workerpool)
 	commons --key //Ferdie accept-scheduling --workerpool "$pool"
-	commons --key //Alice publish-app-order --app "$app" --price 1 --volume 1000
 	commons --key //Charlie publish-workerpool-order --workerpool "$pool" --trust 4 --price 10 \
 		--volume 1000 --tag container
-	echo "app=$app pool=$pool digest=$digest" >"$state"
 fi
+if [[ "$registered" != "$digest" ]]; then
+	app=$(commons --json --key //Alice create-app --name monte-carlo-image \
+		--image "localhost/commons/monte-carlo@$digest" | field app)
+	commons --key //Alice publish-app-order --app "$app" --price 1 --volume 1000
+	registered="$digest"
+fi
+echo "app=$app pool=$pool registered=$registered" >"$state"
 
 port="${COMMONS_CONTAINER_DEMO_PORT:-7311}"
 for worker in Alice Bob; do
