@@ -15,7 +15,7 @@
 //! output in the clear never leaves the enclave on its way to being sealed.
 
 use std::{
-	fs, io,
+	fs,
 	path::{Path, PathBuf},
 };
 
@@ -33,7 +33,9 @@ use crate::{
 	container::{ContainerLimits, Engine, Image},
 	digest,
 	metrics::Metrics,
-	task_runner::{run_image_task, run_task, ImageTaskInputs, RemovedOnDrop, TaskInputs},
+	task_runner::{
+		remove_dir_if_there, run_image_task, run_task, ImageTaskInputs, RemovedOnDrop, TaskInputs,
+	},
 	worker::{Compute, DatasetInput},
 	Limits,
 };
@@ -275,12 +277,7 @@ pub fn publish_sealed(
 	results: &Path,
 ) -> Result<(), String> {
 	let sealed = seal_output(recipient, task, plain)?;
-	match fs::remove_dir_all(results) {
-		Err(error) if error.kind() != io::ErrorKind::NotFound => {
-			return Err(format!("cannot clear {}: {error}", results.display()))
-		}
-		_ => {}
-	}
+	remove_dir_if_there(results)?;
 	fs::create_dir_all(results)
 		.map_err(|error| format!("cannot create {}: {error}", results.display()))?;
 	let file = results.join(SEALED_RESULT_FILE);

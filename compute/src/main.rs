@@ -34,6 +34,7 @@ use commons_compute::{
 	endpoint::{serve, Endpoint},
 	metrics::Metrics,
 	options::Options,
+	task_runner::remove_dir_if_there,
 	tee::{SimulatedEnclave, HARDWARE_SECRETS},
 	upkeep::{Finding, PoolToJoin, Upkeep},
 	worker::{Settings, Worker},
@@ -187,14 +188,8 @@ async fn start_container_engine(engine: &Engine, work_dir: &std::path::Path) -> 
 		.await
 		.map_err(|error| format!("cannot remove this worker's old containers: {error}"))?;
 	// Nothing is running there now: what is left was being written when a run was killed.
-	let running = work_dir.join("running");
-	match fs::remove_dir_all(&running) {
-		Err(error) if error.kind() != std::io::ErrorKind::NotFound => log::warn!(
-			target: LOG_TARGET,
-			"cannot remove the outputs of an earlier run in {}: {error}",
-			running.display()
-		),
-		_ => {}
+	if let Err(error) = remove_dir_if_there(&work_dir.join("running")) {
+		log::warn!(target: LOG_TARGET, "the outputs of an earlier run: {error}");
 	}
 	log::info!(
 		target: LOG_TARGET,

@@ -183,14 +183,19 @@ fn prepare_directories<'a>(
 	Ok(input_removed)
 }
 
-/// Removes `dir` and all it holds, if it is there.
-fn remove_if_there(dir: &Path) -> Result<(), RunError> {
+/// Removes `dir` and all it holds, if it is there; `cannot clear <dir>: <why>` if it stays.
+pub fn remove_dir_if_there(dir: &Path) -> Result<(), String> {
 	match fs::remove_dir_all(dir) {
 		Err(error) if error.kind() != std::io::ErrorKind::NotFound => {
-			Err(RunError::Files(format!("cannot clear {}: {error}", dir.display())))
+			Err(format!("cannot clear {}: {error}", dir.display()))
 		}
 		_ => Ok(()),
 	}
+}
+
+/// [`remove_dir_if_there`], failing a run.
+fn remove_if_there(dir: &Path) -> Result<(), RunError> {
+	remove_dir_if_there(dir).map_err(RunError::Files)
 }
 
 /// The app's arguments from the deal's params: rule 1 of the module's documentation.
