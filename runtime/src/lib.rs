@@ -135,7 +135,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: Cow::Borrowed("commons"),
 	impl_name: Cow::Borrowed("commons-node"),
 	authoring_version: 1,
-	spec_version: 117,
+	spec_version: 119,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 2,
@@ -150,7 +150,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: Cow::Borrowed("commons"),
 	impl_name: Cow::Borrowed("commons-node"),
 	authoring_version: 1,
-	spec_version: 118,
+	spec_version: 120,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 2,
@@ -299,6 +299,7 @@ type Migrations = (
 	pallet_attestation::migrations::MigrateToV1<Runtime>,
 	pallet_attestation::migrations::MigrateToV2<Runtime>,
 	pallet_marketplace::migrations::MigrateToV3<Runtime>,
+	pallet_escrow::migrations::MigrateToV1<Runtime>,
 	RehearsalMigration,
 );
 

@@ -25,15 +25,76 @@ impl<T: Config> Pallet<T> {
 		ensure!(!workers.is_empty(), Error::<T>::NoWorkers);
 		let replaced = Self::replace_silent_workers(task, &mut entry, &deal, now);
 
-		let enclave_requirement = Self::enclave_requirement(&deal);
-		for worker in &workers {
+		let requirement = Self::enclave_requirement(&deal);
+		Self::add_workers(&mut entry, &deal, &workers, requirement.as_ref(), now)?;
+		Tasks::<T>::insert(task, entry);
+		let weight = <T as Config>::WeightInfo::assign(workers.len() as u32, replaced);
+		Self::deposit_event(Event::WorkersAssigned { task, workers });
+		Ok(Some(weight).into())
+	}
+
+	/// Opens the tasks `tasks` names of `deal_id` and assigns each its workers, for the deal's
+	/// scheduler; returns what the call cost (see [`Pallet::open_and_assign`]).
+	pub(crate) fn do_open_and_assign(
+		caller: T::AccountId,
+		deal_id: DealId,
+		tasks: BoundedVec<
+			(u32, BoundedVec<T::AccountId, T::MaxContributors>),
+			T::MaxInitializeBatch,
+		>,
+	) -> DispatchResultWithPostInfo {
+		let deal = Deals::<T>::get(deal_id).ok_or(Error::<T>::UnknownDeal)?;
+		Self::ensure_scheduler(&caller, &deal)?;
+		let deadlines = Self::deadlines(&deal)?;
+		let now = frame_system::Pallet::<T>::block_number();
+		ensure!(now < deadlines.contribution, Error::<T>::ContributionDeadlinePassed);
+		let requirement = Self::enclave_requirement(&deal);
+		let count = tasks.len() as u32;
+		let mut assigned = 0u32;
+		let mut unopened = UnopenedTasks::<T>::get(deal_id);
+		for (index, workers) in tasks {
+			ensure!(Self::has_task(&deal, index), Error::<T>::TaskIndexOutOfRange);
+			let task = Self::task_id(&deal_id, index);
+			if Tasks::<T>::contains_key(task) {
+				continue;
+			}
+			unopened = unopened.checked_sub(1).ok_or(Error::<T>::TaskSettled)?;
+			let mut entry = Self::new_task(deal_id, index, &deadlines);
+			Self::add_workers(&mut entry, &deal, &workers, requirement.as_ref(), now)?;
+			Tasks::<T>::insert(task, entry);
+			Self::deposit_event(Event::TaskInitialized { task, deal: deal_id, index });
+			if !workers.is_empty() {
+				assigned.saturating_accrue(workers.len() as u32);
+				Self::deposit_event(Event::WorkersAssigned { task, workers });
+			}
+		}
+		Self::set_unopened(&deal_id, unopened);
+		let weight = <T as Config>::WeightInfo::open_and_assign(
+			count,
+			assigned,
+			requirement.is_some() as u32,
+		);
+		Ok(Some(weight).into())
+	}
+
+	/// Adds `workers` to `entry`'s assigned workers at block `now`: each a member of the deal's
+	/// pool that declared every capability of its tag, not assigned already and, for a TEE deal
+	/// (`requirement`), with an enclave the app allows, which is pinned now.
+	fn add_workers(
+		entry: &mut Task<T>,
+		deal: &Deal<T>,
+		workers: &[T::AccountId],
+		requirement: Option<&EnclaveRequirement>,
+		now: BlockNumberFor<T>,
+	) -> DispatchResult {
+		for worker in workers {
 			let membership = PoolMembers::<T>::get(deal.workerpool.id, worker)
 				.ok_or(Error::<T>::NotPoolMember)?;
 			ensure!(deal.tag & !membership.capabilities == 0, Error::<T>::WorkerLacksCapabilities);
 			ensure!(!entry.assigned.contains(worker), Error::<T>::AlreadyAssigned);
-			if let Some(requirement) = &enclave_requirement {
+			if let Some(requirement) = requirement {
 				// The enclave is pinned now: results and the dataset's key are for it alone.
-				let enclave = Self::allowed_enclave(worker, &deal, requirement)
+				let enclave = Self::allowed_enclave(worker, deal, requirement)
 					.ok_or(Error::<T>::EnclaveNotAllowed)?;
 				entry
 					.enclaves
@@ -47,10 +108,7 @@ impl<T: Config> Pallet<T> {
 			// Assigned workers and their blocks are bounded alike.
 			entry.assigned_at.try_push(now).map_err(|_| Error::<T>::TooManyWorkers)?;
 		}
-		Tasks::<T>::insert(task, entry);
-		let weight = <T as Config>::WeightInfo::assign(workers.len() as u32, replaced);
-		Self::deposit_event(Event::WorkersAssigned { task, workers });
-		Ok(Some(weight).into())
+		Ok(())
 	}
 
 	pub(crate) fn do_reopen(caller: T::AccountId, task: TaskId) -> DispatchResultWithPostInfo {

@@ -39,13 +39,27 @@ where
 	T::Currency: Mutate<T::AccountId>,
 {
 	fn new(trust: u32, volume: u32) -> Self {
-		Self::with_tag(trust, volume, 0)
+		Self::with_tag(trust, volume, 0, true)
 	}
 
 	/// A TEE deal whose app allows the most measurements, every worker attested with the last
 	/// of them: the costliest enclave checks.
 	fn confidential(trust: u32, volume: u32) -> Self {
-		let setup = Self::with_tag(trust, volume, tag::TEE | tag::SGX);
+		Self::confidential_buying(trust, volume, true)
+	}
+
+	/// A deal of a trust-1 task or more, in a TEE (`tee` = 1) or not, buying a dataset
+	/// (`dataset` = 1) or not: the cases a call is charged by.
+	fn of_kind(tee: u32, dataset: u32, volume: u32) -> Self {
+		if tee == 1 {
+			Self::confidential_buying(1, volume, dataset == 1)
+		} else {
+			Self::with_tag(1, volume, 0, dataset == 1)
+		}
+	}
+
+	fn confidential_buying(trust: u32, volume: u32, dataset: bool) -> Self {
+		let setup = Self::with_tag(trust, volume, tag::TEE | tag::SGX, dataset);
 		let deal = Deals::<T>::get(setup.deal).expect("just made");
 		let measurements: Vec<_> = (0..<T as pallet_marketplace::Config>::MaxMeasurements::get())
 			.map(|index| pallet_marketplace::Measurement::SgxMrEnclave([index as u8; 32]))
@@ -64,9 +78,9 @@ where
 		setup
 	}
 
-	/// The app, the dataset and the pool have three different owners: settling a task pays
-	/// each on its own account, the costliest case.
-	fn with_tag(trust: u32, volume: u32, deal_tag: pallet_marketplace::Tag) -> Self {
+	/// The app, the dataset (if the deal buys one) and the pool have three different owners:
+	/// settling a task pays each on its own account, the costliest case.
+	fn with_tag(trust: u32, volume: u32, deal_tag: pallet_marketplace::Tag, dataset: bool) -> Self {
 		let app_owner = funded::<T>("app owner", 0);
 		let dataset_owner = funded::<T>("dataset owner", 0);
 		let pool_owner = funded::<T>("pool owner", 0);
@@ -121,7 +135,7 @@ where
 
 		let deal = Deal::<T> {
 			app: Purchase { id: app, owner: app_owner, price },
-			dataset: Some(Purchase { id: 0, owner: dataset_owner, price }),
+			dataset: dataset.then(|| Purchase { id: 0, owner: dataset_owner, price }),
 			workerpool: Purchase { id: POOL, owner: pool_owner, price },
 			requester: requester.clone(),
 			payer: requester.clone(),
@@ -414,10 +428,12 @@ mod benchmarks {
 		assert_eq!(Tasks::<T>::get(task).unwrap().status, TaskStatus::Active);
 	}
 
-	/// A TEE task's worker contributes and finalizes it with its enclave's signature.
+	/// A trust-1 task's worker contributes and finalizes it: in a TEE deal (`t` = 1) with its
+	/// enclave's signature, for a deal that bought a dataset (`d` = 1, its owner is paid), the
+	/// deal's last task (`c` = 1, the deal closes) or one of two.
 	#[benchmark]
-	fn contribute_and_finalize() {
-		let setup = Setup::<T>::confidential(1, 1);
+	fn contribute_and_finalize(t: Linear<0, 1>, d: Linear<0, 1>, c: Linear<0, 1>) {
+		let setup = Setup::<T>::of_kind(t, d, 2 - c);
 		let task = setup.assigned(0, 1);
 		let worker = setup.workers[0].clone();
 		let (hash, seal) = Pallet::<T>::result_hash_and_seal(&task, &worker, &digest_of(1));
@@ -427,6 +443,41 @@ mod benchmarks {
 		_(RawOrigin::Signed(worker), task, digest_of(1), longest_location::<T>(), signature);
 
 		assert_eq!(Tasks::<T>::get(task).unwrap().status, TaskStatus::Completed);
+		assert_eq!(Deals::<T>::contains_key(setup.deal), c == 0);
+	}
+
+	/// A scheduler opens `n` tasks of a deal, in a TEE (`t` = 1) or not, and assigns `a` workers
+	/// among them, as evenly as they go (each worker an enclave check in a TEE). The ranges keep
+	/// `a` within what `n` tasks may hold at every sample (the benchmark varies one component
+	/// while the others are at their highest).
+	#[benchmark]
+	fn open_and_assign(
+		n: Linear<{ T::MaxInitializeBatch::get() / 2 }, { T::MaxInitializeBatch::get() }>,
+		a: Linear<0, { T::MaxInitializeBatch::get() / 2 * <T as Config>::MaxContributors::get() }>,
+		t: Linear<0, 1>,
+	) {
+		let setup = Setup::<T>::of_kind(t, 1, n);
+		let pool_size = setup.workers.len() as u32;
+		let workers_of = |index: u32| -> BoundedVec<_, _> {
+			let count = a / n + u32::from(index < a % n);
+			(0..count)
+				.map(|k| setup.workers[((index + k) % pool_size) as usize].clone())
+				.collect::<Vec<_>>()
+				.try_into()
+				.unwrap()
+		};
+		let tasks: BoundedVec<_, _> = (0..n)
+			.map(|index| (index, workers_of(index)))
+			.collect::<Vec<_>>()
+			.try_into()
+			.unwrap();
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(setup.scheduler.clone()), setup.deal, tasks);
+
+		let last = Tasks::<T>::get(Pallet::<T>::task_id(&setup.deal, n - 1)).unwrap();
+		assert_eq!(last.assigned.len() as u32, a / n);
+		assert!(!UnopenedTasks::<T>::contains_key(setup.deal));
 	}
 
 	/// An expired task with `c` contributions, each for a different result.

@@ -12,7 +12,9 @@
 //!    contributions until 7T, settlement until 10T.
 //! 2. **Assign** ([`Pallet::assign`]): the workerpool's scheduler key names the workers that may
 //!    contribute: members of the pool able to serve the deal's tag and, for a TEE deal, with an
-//!    attested enclave of a measurement the app allows ([`EnclaveRegistry`]).
+//!    attested enclave of a measurement the app allows ([`EnclaveRegistry`]). The scheduler opens
+//!    a deal's new tasks and assigns their first workers in one call
+//!    ([`Pallet::open_and_assign`]), so a task can be computed one block after its match.
 //! 3. **Contribute** ([`Pallet::contribute`]): an assigned worker locks its stake and votes with
 //!    a result hash and a seal, weighted by its score ([`consensus`]). When a hash gathers enough
 //!    credibility for the deal's trust, the task moves to revealing for 2T.
@@ -691,9 +693,14 @@ pub mod pallet {
 
 		/// Contributes `digest` to a trust-1 task and finalizes it in one call, with no stake. The
 		/// caller must be assigned and the first to contribute. Free when it succeeds on a task
-		/// with a price.
+		/// with a price. Charged as if the deal bought a dataset and this were its last task;
+		/// what neither cost is refunded.
 		#[pallet::call_index(7)]
-		#[pallet::weight(<T as Config>::WeightInfo::contribute_and_finalize())]
+		#[pallet::weight(<T as Config>::WeightInfo::contribute_and_finalize(
+			enclave_signature.is_some() as u32,
+			1,
+			1,
+		))]
 		pub fn contribute_and_finalize(
 			origin: OriginFor<T>,
 			task: TaskId,
@@ -757,6 +764,31 @@ pub mod pallet {
 		) -> DispatchResult {
 			let caller = ensure_signed(origin)?;
 			Self::do_release_dataset_key(caller, task, worker, sealed)
+		}
+
+		/// Opens tasks of `deal` and assigns each the workers listed with it, in one call: what
+		/// the deal's workerpool's scheduler key does with tasks nobody opened yet. A task given
+		/// no workers is only opened. A task already open is skipped, workers and all (they are
+		/// assigned with [`Pallet::assign`]), so that nobody can make the batch fail by opening
+		/// one of its tasks first; the call fails as a whole if any other task cannot be opened
+		/// or any of its workers assigned. Charged for every task and worker listed in a TEE
+		/// deal; what skipped tasks and a deal outside a TEE did not cost is refunded.
+		#[pallet::call_index(10)]
+		#[pallet::weight(<T as Config>::WeightInfo::open_and_assign(
+			tasks.len() as u32,
+			tasks.iter().map(|(_, workers)| workers.len() as u32).sum(),
+			1,
+		))]
+		pub fn open_and_assign(
+			origin: OriginFor<T>,
+			deal: DealId,
+			tasks: BoundedVec<
+				(u32, BoundedVec<T::AccountId, T::MaxContributors>),
+				T::MaxInitializeBatch,
+			>,
+		) -> DispatchResultWithPostInfo {
+			let caller = ensure_signed(origin)?;
+			Self::do_open_and_assign(caller, deal, tasks)
 		}
 	}
 }

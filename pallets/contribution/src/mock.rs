@@ -394,8 +394,6 @@ pub fn check_invariants() {
 	Contribution::do_try_state().expect("contribution invariants hold");
 	Marketplace::do_try_state().expect("marketplace invariants hold");
 	Escrow::do_try_state().expect("escrow invariants hold");
-	Escrow::check_holds_of(frame_system::Account::<Test>::iter_keys())
-		.expect("every escrow hold is in the ledger");
 }
 
 pub fn bounded<S: frame_support::traits::Get<u32>>(bytes: &[u8]) -> BoundedVec<u8, S> {

@@ -5,7 +5,8 @@
 //! accepted to schedule the pool (`marketplace.acceptScheduling`). After each block it imports,
 //! the node's off-chain worker, for every pool whose accepted scheduler is a local key:
 //!
-//! 1. opens the tasks of the pool's deals that nobody opened yet ([`Call::initialize_batch`]);
+//! 1. opens the tasks of the pool's deals that nobody opened yet and assigns their first
+//!    workers in the same call, a batch of a deal's tasks at a time ([`Call::open_and_assign`]);
 //! 2. assigns workers to each open task until the votes cast, together with the votes still
 //!    expected, would reach consensus at the deal's trust ([`consensus::predicts_consensus`],
 //!    the reference's §4.5) with at least two of them agreeing above trust 1
@@ -129,8 +130,8 @@ struct Action<T: Config> {
 	/// The lock this action holds.
 	lock: Vec<u8>,
 	call: Call<T>,
-	/// For an assignment: the task and the endpoints of the newly assigned workers.
-	push: Option<(TaskId, Vec<Vec<u8>>)>,
+	/// For an assignment: each task and the endpoints of its newly assigned workers.
+	push: Vec<(TaskId, Vec<Vec<u8>>)>,
 }
 
 /// What one run decides.
@@ -349,7 +350,7 @@ impl<T: Config> Plan<T> {
 		let mut looked = 0u32;
 		let mut next = start;
 		// The tasks to open together, and the offset of the first of them.
-		let mut to_open: Vec<(DealId, u32)> = Vec::new();
+		let mut to_open: Vec<Opened<T>> = Vec::new();
 		let mut to_open_from = start;
 		for step in 0..deal.volume {
 			if looked >= quota || self.tasks_seen >= MAX_TASKS_PER_RUN || !self.may_act(pool) {
@@ -364,11 +365,19 @@ impl<T: Config> Plan<T> {
 					if to_open.is_empty() {
 						to_open_from = offset;
 					}
-					to_open.push((deal_id, index));
+					// Its first workers are chosen as for an open task nobody is assigned to,
+					// and count in this run's load at once, so that the batch's next tasks
+					// go to others.
+					let fresh = Pallet::<T>::new_task(deal_id, index, &deadlines);
+					let room = T::MaxContributors::get() as usize;
+					let chosen = self.choose_workers(&task, &fresh, deal, &[], Vec::new(), room);
+					let (workers, endpoints) = self.take_on(chosen);
+					to_open.push(Opened { index, task, workers, endpoints });
 					if to_open.len() >= T::MaxInitializeBatch::get() as usize
 						&& self.open(
 							signer,
-							pool,
+							deal_id,
+							deal,
 							core::mem::take(&mut to_open),
 							deadlines.settlement,
 						) == Opening::NoBudget
@@ -389,7 +398,7 @@ impl<T: Config> Plan<T> {
 			self.tasks_seen.saturating_inc();
 		}
 		if !to_open.is_empty()
-			&& self.open(signer, pool, to_open, deadlines.settlement) == Opening::NoBudget
+			&& self.open(signer, deal_id, deal, to_open, deadlines.settlement) == Opening::NoBudget
 		{
 			// Not opened this run: the next one starts with them.
 			next = to_open_from;
@@ -397,27 +406,83 @@ impl<T: Config> Plan<T> {
 		cursor.set(&next);
 	}
 
-	/// Opens `tasks` (at most a batch, of one deal, whose final deadline is `deadline`) unless
-	/// the pool's budget is spent or the same batch is in flight.
+	/// Opens `tasks` of `deal_id` (at most a batch, each index with the workers chosen for it)
+	/// unless the pool's budget is spent or the same batch is in flight.
 	fn open(
 		&mut self,
 		signer: usize,
-		pool: WorkerpoolId,
-		tasks: Vec<(DealId, u32)>,
+		deal_id: DealId,
+		deal: &Deal<T>,
+		tasks: Vec<Opened<T>>,
 		deadline: BlockNumberFor<T>,
 	) -> Opening {
+		let pool = deal.workerpool.id;
 		if !self.may_act(pool) {
 			return Opening::NoBudget;
 		}
-		// The lock names the whole batch: a batch that differs (some of its tasks were opened
-		// meanwhile) is a new action.
-		let lock = lock_key(&sp_io::hashing::blake2_256(&tasks.encode()));
+		// The lock names the batch's tasks, not the workers chosen for them (another run may
+		// choose others): a batch of other tasks (some were opened meanwhile) is a new action.
+		let indices: Vec<(DealId, u32)> =
+			tasks.iter().map(|opened| (deal_id, opened.index)).collect();
+		let lock = lock_key(&sp_io::hashing::blake2_256(&indices.encode()));
 		if !take_lock::<T>(&lock, self.now, [0; 32], deadline) {
 			return Opening::InFlight;
 		}
-		let tasks: BoundedVec<_, T::MaxInitializeBatch> = tasks.try_into().unwrap_or_default();
-		self.act(pool, Action { signer, lock, call: Call::initialize_batch { tasks }, push: None });
+		let mut push = Vec::new();
+		let mut batch = Vec::new();
+		for Opened { index, task, workers, endpoints } in tasks {
+			if !endpoints.is_empty() {
+				push.push((task, endpoints));
+			}
+			batch.push((index, workers));
+		}
+		// `tasks` is at most a batch long (see `plan_deal`).
+		let tasks: BoundedVec<_, T::MaxInitializeBatch> = batch.try_into().unwrap_or_default();
+		let call = Call::open_and_assign { deal: deal_id, tasks };
+		self.act(pool, Action { signer, lock, call, push });
 		Opening::Planned
+	}
+
+	/// Counts `chosen` in this run's load, and splits them into the workers to assign and the
+	/// endpoints to push the task to.
+	fn take_on(
+		&mut self,
+		chosen: Vec<(T::AccountId, Vec<u8>)>,
+	) -> (BoundedVec<T::AccountId, T::MaxContributors>, Vec<Vec<u8>>) {
+		let mut workers = BoundedVec::new();
+		let mut endpoints = Vec::new();
+		for (worker, endpoint) in chosen {
+			self.load.entry(worker.clone()).or_default().saturating_inc();
+			endpoints.push(endpoint);
+			// Workers are chosen no more than the room left under `MaxContributors`.
+			let _ = workers.try_push(worker);
+		}
+		(workers, endpoints)
+	}
+
+	/// `task`'s best candidates, in order, until the votes cast and the `pending` workers'
+	/// weights with theirs would reach consensus, or `room` are chosen: each with its endpoint.
+	fn choose_workers(
+		&mut self,
+		task: &TaskId,
+		entry: &Task<T>,
+		deal: &Deal<T>,
+		replaced: &[T::AccountId],
+		mut pending: Vec<u32>,
+		room: usize,
+	) -> Vec<(T::AccountId, Vec<u8>)> {
+		let mut chosen = Vec::new();
+		for (worker, endpoint, score) in self.candidates(task, entry, deal, replaced) {
+			if chosen.len() >= room {
+				break;
+			}
+			pending.push(consensus::worker_weight(score));
+			chosen.push((worker, endpoint));
+			if has_enough_workers(entry, &pending, deal.trust) {
+				break;
+			}
+		}
+		chosen
 	}
 
 	/// Plans what one opened task needs.
@@ -443,7 +508,7 @@ impl<T: Config> Plan<T> {
 		if self.may_act(deal.workerpool.id)
 			&& take_lock::<T>(&lock, now, fingerprint(&entry), entry.final_deadline)
 		{
-			self.act(deal.workerpool.id, Action { signer, lock, call, push: None });
+			self.act(deal.workerpool.id, Action { signer, lock, call, push: Vec::new() });
 		}
 	}
 
@@ -474,18 +539,7 @@ impl<T: Config> Plan<T> {
 		let replaced_record = StorageValueRef::persistent(&replaced_key);
 		let mut replaced: Vec<T::AccountId> =
 			replaced_record.get().ok().flatten().unwrap_or_default();
-		let mut chosen: Vec<(T::AccountId, Vec<u8>)> = Vec::new();
-		let mut pending = pending;
-		for (worker, endpoint, score) in self.candidates(&task, entry, deal, &replaced) {
-			if chosen.len() >= room {
-				break;
-			}
-			pending.push(consensus::worker_weight(score));
-			chosen.push((worker, endpoint));
-			if has_enough_workers(entry, &pending, deal.trust) {
-				break;
-			}
-		}
+		let chosen = self.choose_workers(&task, entry, deal, &replaced, pending, room);
 		if chosen.is_empty()
 			|| !self.may_act(deal.workerpool.id)
 			|| !take_lock::<T>(&lock, now, state, entry.final_deadline)
@@ -505,21 +559,14 @@ impl<T: Config> Plan<T> {
 			forget_after::<T>(entry.final_deadline, &replaced_key);
 		}
 		replaced_record.set(&replaced);
-		let mut workers = BoundedVec::new();
-		let mut endpoints = Vec::new();
-		for (worker, endpoint) in chosen {
-			self.load.entry(worker.clone()).or_default().saturating_inc();
-			endpoints.push(endpoint);
-			// `chosen` is no longer than the room left under `MaxContributors`.
-			let _ = workers.try_push(worker);
-		}
+		let (workers, endpoints) = self.take_on(chosen);
 		self.act(
 			deal.workerpool.id,
 			Action {
 				signer,
 				lock,
 				call: Call::assign { task, workers },
-				push: Some((task, endpoints)),
+				push: alloc::vec![(task, endpoints)],
 			},
 		);
 	}
@@ -601,6 +648,14 @@ fn has_enough_workers<T: Config>(entry: &Task<T>, pending: &[u32], trust: u32) -
 
 /// The log target of the scheduler.
 const LOG_TARGET: &str = "runtime::contribution::scheduler";
+
+/// A task to open, with the workers chosen for it and their endpoints.
+struct Opened<T: Config> {
+	index: u32,
+	task: TaskId,
+	workers: BoundedVec<T::AccountId, T::MaxContributors>,
+	endpoints: Vec<Vec<u8>>,
+}
 
 /// What became of a batch of tasks to open.
 #[derive(PartialEq, Eq)]

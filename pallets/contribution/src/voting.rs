@@ -167,9 +167,16 @@ impl<T: Config> Pallet<T> {
 			reveal_deadline,
 		});
 		Self::deposit_event(Event::Revealed { task, worker, digest });
+		let closes_deal = deal.unsettled <= 1;
 		Self::complete(task, entry, &deal, Finalization::SingleContribution)?;
+		let weight = <T as Config>::WeightInfo::contribute_and_finalize(
+			(deal.tag & tag::TEE != 0) as u32,
+			deal.dataset.is_some() as u32,
+			closes_deal as u32,
+		);
 		// The worker stakes nothing here; what the payer put into the task is at risk.
-		Ok(Self::free_if_at_risk(!deal.workerpool.price.is_zero()).into())
+		let pays_fee = Self::free_if_at_risk(!deal.workerpool.price.is_zero());
+		Ok(PostDispatchInfo { actual_weight: Some(weight), pays_fee })
 	}
 
 	pub(crate) fn ensure_may_contribute(entry: &Task<T>, worker: &T::AccountId) -> DispatchResult {

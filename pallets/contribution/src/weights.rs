@@ -51,7 +51,9 @@ pub trait WeightInfo {
 	/// The weight of `reopen`, measured by its benchmark.
 	fn reopen(c: u32, ) -> Weight;
 	/// The weight of `contribute_and_finalize`, measured by its benchmark.
-	fn contribute_and_finalize() -> Weight;
+	fn contribute_and_finalize(t: u32, d: u32, c: u32, ) -> Weight;
+	/// The weight of `open_and_assign`, measured by its benchmark.
+	fn open_and_assign(n: u32, a: u32, t: u32, ) -> Weight;
 	/// The weight of `claim`, measured by its benchmark.
 	fn claim(c: u32, ) -> Weight;
 	/// The weight of `sweep_task`, measured by its benchmark.
@@ -280,12 +282,20 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Marketplace::DealsUsing` (`max_values`: None, `max_size`: Some(57), added: 2532, mode: `MaxEncodedLen`)
 	/// Storage: `Contribution::SettledTasks` (r:0 w:1)
 	/// Proof: `Contribution::SettledTasks` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
-	fn contribute_and_finalize() -> Weight {
+	fn contribute_and_finalize(_t: u32, _d: u32, _c: u32, ) -> Weight {
 		// Proof size: measured `2975`, estimated `14005` bytes.
 		// Fastest run: 846_317_000 picoseconds.
 		Weight::from_parts(997_487_000, 14005)
 			.saturating_add(T::DbWeight::get().reads(20_u64))
 			.saturating_add(T::DbWeight::get().writes(17_u64))
+	}
+	fn open_and_assign(n: u32, a: u32, _t: u32, ) -> Weight {
+		Weight::from_parts(809_423_452, 10409)
+			.saturating_add(Weight::from_parts(100_000_000, 0).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(100_000_000, 0).saturating_mul(a.into()))
+			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(a.into())))
+			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(n.into())))
 	}
 	/// Storage: `Marketplace::Deals` (r:1 w:1)
 	/// Proof: `Marketplace::Deals` (`max_values`: None, `max_size`: Some(1376), added: 3851, mode: `MaxEncodedLen`)
@@ -454,10 +464,18 @@ impl WeightInfo for () {
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
-	fn contribute_and_finalize() -> Weight {
+	fn contribute_and_finalize(_t: u32, _d: u32, _c: u32, ) -> Weight {
 		Weight::from_parts(997_487_000, 14005)
 			.saturating_add(ParityDbWeight::get().reads(20_u64))
 			.saturating_add(ParityDbWeight::get().writes(17_u64))
+	}
+	fn open_and_assign(n: u32, a: u32, _t: u32, ) -> Weight {
+		Weight::from_parts(809_423_452, 10409)
+			.saturating_add(Weight::from_parts(100_000_000, 0).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(100_000_000, 0).saturating_mul(a.into()))
+			.saturating_add(ParityDbWeight::get().reads((2_u64).saturating_mul(n.into())))
+			.saturating_add(ParityDbWeight::get().reads((2_u64).saturating_mul(a.into())))
+			.saturating_add(ParityDbWeight::get().writes((1_u64).saturating_mul(n.into())))
 	}
 	fn claim(c: u32, ) -> Weight {
 		Weight::from_parts(575_232_167, 10409)

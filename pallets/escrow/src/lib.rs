@@ -13,9 +13,14 @@
 //!
 //! Locked funds stay in their owner's account, on a `fungible` hold with one [`HoldReason`] per
 //! [`Purpose`]: they still count towards the owner's total balance, cannot be spent, and cannot be
-//! double-counted by another pallet. The pallet keeps its own ledger of what it holds for whom
-//! ([`Escrowed`], [`TotalEscrowed`]); `try_state` checks that the ledger and the holds agree, which
-//! proves that no other code released or moved them.
+//! double-counted by another pallet. The holds are the only record of what is locked: a second
+//! ledger here would cost every movement of protocol money two more reads and writes (a quarter
+//! of a task's storage writes) to say again what pallet-balances already keeps. What is held is
+//! tied to what is owed by the pallets that decide amounts: their `try_state` checks compare each
+//! account's hold with its deals, tasks and deposits, and the sum of all holds with the sum of
+//! what is owed (see [`Escrow::total_locked`]), so a hold no protocol record explains, or a
+//! record without its hold, is found there. Until spec 119 this pallet kept such a ledger; the
+//! v1 migration removes it (see [`migrations`]).
 //!
 //! Settling a task moves held funds straight to whoever earns them ([`Escrow::pay`]) without a
 //! detour through a pot. Only funds nobody earns are *seized* into the kitty: the stake of a
@@ -65,6 +70,8 @@
 //! - **Callers keep their own books.** The escrow checks that a movement is covered by what is
 //!   held, not that it is owed: the marketplace and contribution pallets decide amounts, and
 //!   their `try_state` checks tie what is held here to their deals and tasks.
+//! - **Nothing else holds funds for these reasons.** The hold reasons are this pallet's own, so
+//!   a hold of one of them was put there by [`Escrow::lock`].
 //!
 //! ## Usage
 //!
@@ -87,8 +94,11 @@
 
 #![cfg_attr(not(feature = "std"), no_std)]
 
+extern crate alloc;
+
 pub use pallet::*;
 
+pub mod migrations;
 #[cfg(test)]
 mod mock;
 #[cfg(test)]
@@ -105,7 +115,7 @@ use frame_support::{
 	PalletId,
 };
 use scale_info::TypeInfo;
-use sp_runtime::traits::{AccountIdConversion, CheckedAdd, CheckedSub, Saturating, Zero};
+use sp_runtime::traits::{AccountIdConversion, CheckedAdd, Saturating, Zero};
 
 /// The amount type of the currency the escrow holds.
 pub type BalanceOf<T> =
@@ -197,7 +207,8 @@ pub trait Escrow<AccountId> {
 	/// How much is held from `who` for `purpose`.
 	fn locked(who: &AccountId, purpose: Purpose) -> Self::Balance;
 
-	/// How much is held for `purpose` from all accounts together.
+	/// How much is held for `purpose` from all accounts together. Walks every account on chain:
+	/// for `try_state` checks and tests only, never in a call or a hook.
 	fn total_locked(purpose: Purpose) -> Self::Balance;
 }
 
@@ -222,29 +233,12 @@ pub mod pallet {
 		type PalletId: Get<PalletId>;
 	}
 
-	/// The layout version of this pallet's storage (the first).
-	const STORAGE_VERSION: StorageVersion = StorageVersion::new(0);
+	/// The layout version of this pallet's storage: v1 keeps no ledger besides the holds.
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
 
 	#[pallet::pallet]
 	#[pallet::storage_version(STORAGE_VERSION)]
 	pub struct Pallet<T>(_);
-
-	/// What this pallet holds from each account, by purpose.
-	#[pallet::storage]
-	pub type Escrowed<T: Config> = StorageDoubleMap<
-		_,
-		Blake2_128Concat,
-		T::AccountId,
-		Twox64Concat,
-		Purpose,
-		BalanceOf<T>,
-		ValueQuery,
-	>;
-
-	/// What this pallet holds from all accounts together, by purpose.
-	#[pallet::storage]
-	pub type TotalEscrowed<T: Config> =
-		StorageMap<_, Twox64Concat, Purpose, BalanceOf<T>, ValueQuery>;
 
 	/// The kitty: what was seized or diverted, held on the kitty's account for governance.
 	#[pallet::storage]
@@ -359,7 +353,7 @@ pub mod pallet {
 		InsufficientLocked,
 		/// The kitty's account cannot receive that amount (it was removed: the chain is broken).
 		CannotReceive,
-		/// A ledger total would overflow.
+		/// The kitty's total would overflow.
 		Overflow,
 	}
 
@@ -413,29 +407,14 @@ impl<T: Config> Pallet<T> {
 		HoldReason::from(purpose).into()
 	}
 
-	/// Records that `amount` more is held from `who` for `purpose`.
-	fn credit_ledger(who: &T::AccountId, purpose: Purpose, amount: BalanceOf<T>) -> DispatchResult {
-		let total = TotalEscrowed::<T>::get(purpose)
-			.checked_add(&amount)
-			.ok_or(Error::<T>::Overflow)?;
-		let own = Escrowed::<T>::get(who, purpose)
-			.checked_add(&amount)
-			.ok_or(Error::<T>::Overflow)?;
-		TotalEscrowed::<T>::insert(purpose, total);
-		Escrowed::<T>::insert(who, purpose, own);
-		Ok(())
-	}
-
-	/// Checks that `amount` is held from `who` for `purpose` and records that it no longer is.
-	fn debit_ledger(who: &T::AccountId, purpose: Purpose, amount: BalanceOf<T>) -> DispatchResult {
-		let own = Escrowed::<T>::get(who, purpose);
-		let remaining = own.checked_sub(&amount).ok_or(Error::<T>::InsufficientLocked)?;
-		if remaining.is_zero() {
-			Escrowed::<T>::remove(who, purpose);
-		} else {
-			Escrowed::<T>::insert(who, purpose, remaining);
-		}
-		TotalEscrowed::<T>::mutate(purpose, |total| *total = total.saturating_sub(amount));
+	/// Checks that at least `amount` is held from `who` for `purpose`, so that a shortfall is
+	/// told apart from a payee that cannot receive. The movement that follows reads the same
+	/// hold, so this costs no storage access of its own.
+	fn ensure_held(who: &T::AccountId, purpose: Purpose, amount: BalanceOf<T>) -> DispatchResult {
+		ensure!(
+			T::Currency::balance_on_hold(&Self::hold_reason(purpose), who) >= amount,
+			Error::<T>::InsufficientLocked
+		);
 		Ok(())
 	}
 
@@ -475,52 +454,21 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
-	/// Checks that the ledger and the holds agree and that the kitty is all on hold.
+	/// Checks that the kitty is all on hold and that no other account holds kitty funds. What
+	/// is held for each purpose is checked against what is owed by the pallets that decide it.
+	/// Walks every account, as those checks do through [`Escrow::total_locked`].
 	///
 	/// Compiled in every build, so that the tests of pallets built on this one can call it.
 	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
-		let mut totals = [BalanceOf::<T>::zero(); Purpose::ALL.len()];
-		for (who, purpose, amount) in Escrowed::<T>::iter() {
-			ensure!(!amount.is_zero(), "escrow ledger keeps a zero entry");
-			let held = T::Currency::balance_on_hold(&Self::hold_reason(purpose), &who);
-			ensure!(held == amount, "escrow ledger and holds disagree for an account");
-			totals[purpose as usize] = totals[purpose as usize].saturating_add(amount);
-		}
-		for purpose in Purpose::ALL {
-			ensure!(
-				TotalEscrowed::<T>::get(purpose) == totals[purpose as usize],
-				"escrow total differs from the sum of its accounts"
-			);
-		}
-		let kitty_held =
-			T::Currency::balance_on_hold(&HoldReason::Kitty.into(), &Self::kitty_account());
-		ensure!(kitty_held == Kitty::<T>::get(), "the kitty differs from what is held for it");
-		Ok(())
-	}
-
-	/// Checks that each of `accounts` has on hold, under each of this pallet's reasons, exactly
-	/// what the ledger says: a hold nobody recorded (a stray hold) or a ledger entry without its
-	/// hold shows here. The ledger check of [`Self::do_try_state`] cannot see the first, since it
-	/// walks only the ledger; this one needs the accounts to look at, which tests have and a
-	/// live chain's `try_state` could not walk in bounded time.
-	pub fn check_holds_of(
-		accounts: impl IntoIterator<Item = T::AccountId>,
-	) -> Result<(), sp_runtime::TryRuntimeError> {
 		let kitty_account = Self::kitty_account();
-		for who in accounts {
-			for purpose in Purpose::ALL {
-				ensure!(
-					T::Currency::balance_on_hold(&Self::hold_reason(purpose), &who)
-						== Escrowed::<T>::get(&who, purpose),
-					"an account's hold for a purpose differs from the escrow ledger"
-				);
-			}
-			if who != kitty_account {
-				ensure!(
-					T::Currency::balance_on_hold(&HoldReason::Kitty.into(), &who).is_zero(),
-					"an account other than the kitty's holds kitty funds"
-				);
-			}
+		let kitty_held = T::Currency::balance_on_hold(&HoldReason::Kitty.into(), &kitty_account);
+		ensure!(kitty_held == Kitty::<T>::get(), "the kitty differs from what is held for it");
+		for who in frame_system::Account::<T>::iter_keys() {
+			ensure!(
+				who == kitty_account
+					|| T::Currency::balance_on_hold(&HoldReason::Kitty.into(), &who).is_zero(),
+				"an account other than the kitty's holds kitty funds"
+			);
 		}
 		Ok(())
 	}
@@ -541,7 +489,6 @@ impl<T: Config> Escrow<T::AccountId> for Pallet<T> {
 		with_storage_layer(|| {
 			T::Currency::hold(&Self::hold_reason(purpose), who, amount)
 				.map_err(|_| Error::<T>::InsufficientFunds)?;
-			Self::credit_ledger(who, purpose, amount)?;
 			Self::deposit_event(Event::Locked { who: who.clone(), purpose, amount, subject });
 			Ok(())
 		})
@@ -557,7 +504,7 @@ impl<T: Config> Escrow<T::AccountId> for Pallet<T> {
 			return Ok(());
 		}
 		with_storage_layer(|| {
-			Self::debit_ledger(who, purpose, amount)?;
+			Self::ensure_held(who, purpose, amount)?;
 			T::Currency::release(&Self::hold_reason(purpose), who, amount, Precision::Exact)
 				.map_err(|_| Error::<T>::InsufficientLocked)?;
 			Self::deposit_event(Event::Unlocked { who: who.clone(), purpose, amount, subject });
@@ -576,7 +523,7 @@ impl<T: Config> Escrow<T::AccountId> for Pallet<T> {
 			return Ok(());
 		}
 		with_storage_layer(|| {
-			Self::debit_ledger(from, purpose, amount)?;
+			Self::ensure_held(from, purpose, amount)?;
 			let (from, to) = (from.clone(), to.clone());
 			if Self::transfer_held(&from, purpose, &to, amount).is_ok() {
 				Self::deposit_event(Event::Paid { from, purpose, to, amount, subject });
@@ -598,7 +545,7 @@ impl<T: Config> Escrow<T::AccountId> for Pallet<T> {
 			return Ok(());
 		}
 		with_storage_layer(|| {
-			Self::debit_ledger(from, purpose, amount)?;
+			Self::ensure_held(from, purpose, amount)?;
 			Self::into_kitty(from, purpose, amount)?;
 			Self::deposit_event(Event::Seized { from: from.clone(), purpose, amount, subject });
 			Ok(())
@@ -610,10 +557,11 @@ impl<T: Config> Escrow<T::AccountId> for Pallet<T> {
 	}
 
 	fn locked(who: &T::AccountId, purpose: Purpose) -> BalanceOf<T> {
-		Escrowed::<T>::get(who, purpose)
+		T::Currency::balance_on_hold(&Self::hold_reason(purpose), who)
 	}
 
 	fn total_locked(purpose: Purpose) -> BalanceOf<T> {
-		TotalEscrowed::<T>::get(purpose)
+		frame_system::Account::<T>::iter_keys()
+			.fold(Zero::zero(), |total, who| total.saturating_add(Self::locked(&who, purpose)))
 	}
 }

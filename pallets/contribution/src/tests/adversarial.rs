@@ -45,6 +45,7 @@ enum Step {
 	MakeDeal { kind: DealKind, volume: u32, trust: u32 },
 	Initialize { deal: usize, index: u32 },
 	InitializeBatch { deal: usize, from: u32, count: u32 },
+	OpenAndAssign { deal: usize, from: u32, workers: Vec<Vec<u8>> },
 	Assign { deal: usize, index: u32, workers: Vec<u8> },
 	Contribute { deal: usize, index: u32, worker: u8, honest: bool },
 	ContributeAndFinalize { deal: usize, index: u32, worker: u8 },
@@ -72,6 +73,12 @@ fn step() -> impl Strategy<Value = Step> {
 		3 => (deal.clone(), index.clone()).prop_map(|(deal, index)| Step::Initialize { deal, index }),
 		1 => (deal.clone(), index.clone(), 1..9u32)
 			.prop_map(|(deal, from, count)| Step::InitializeBatch { deal, from, count }),
+		2 => (
+			deal.clone(),
+			index.clone(),
+			proptest::collection::vec(proptest::collection::vec(worker.clone(), 0..3), 1..5),
+		)
+			.prop_map(|(deal, from, workers)| Step::OpenAndAssign { deal, from, workers }),
 		4 => (deal.clone(), index.clone(), proptest::collection::vec(worker.clone(), 1..4))
 			.prop_map(|(deal, index, workers)| Step::Assign { deal, index, workers }),
 		6 => (deal.clone(), index.clone(), worker.clone(), proptest::bool::weighted(0.8))
@@ -151,6 +158,21 @@ fn apply(step: &Step, made: &mut Made) {
 					(from..from.saturating_add(count)).map(|index| (deal, index)).collect();
 				if let Ok(tasks) = tasks.try_into() {
 					dispatch(account(OUTSIDER), ContributionCall::initialize_batch { tasks });
+				}
+			}
+		}
+		Step::OpenAndAssign { deal, from, workers } => {
+			if let Some((deal, _, _)) = made.task(deal, 0) {
+				let tasks: Vec<_> = (from..)
+					.zip(workers)
+					.filter_map(|(index, mut workers)| {
+						workers.dedup();
+						let workers: Vec<AccountId> = workers.into_iter().map(worker).collect();
+						Some((index, workers.try_into().ok()?))
+					})
+					.collect();
+				if let Ok(tasks) = tasks.try_into() {
+					dispatch(account(SCHEDULER), ContributionCall::open_and_assign { deal, tasks });
 				}
 			}
 		}

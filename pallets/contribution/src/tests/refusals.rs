@@ -60,6 +60,66 @@ fn a_batch_initializes_every_task_it_names_and_skips_those_already_open() {
 	});
 }
 
+/// The tasks of a scheduler's `open_and_assign`: each index with its workers.
+fn batch(
+	list: &[(u32, &[AccountId])],
+) -> frame_support::BoundedVec<
+	(u32, frame_support::BoundedVec<AccountId, frame_support::traits::ConstU32<MAX_CONTRIBUTORS>>),
+	frame_support::traits::ConstU32<8>,
+> {
+	list.iter()
+		.map(|(index, list)| (*index, workers(list)))
+		.collect::<Vec<_>>()
+		.try_into()
+		.unwrap()
+}
+
+#[test]
+fn open_and_assign_is_the_schedulers_and_fails_as_a_whole() {
+	run_test(|| {
+		let deal = DealSpec { volume: 3, ..DealSpec::trust(4) }.make();
+		let late = DealSpec { volume: 2, ..DealSpec::trust(4) }.make();
+		let open = |origin, list: &[(u32, &[AccountId])]| {
+			Contribution::open_and_assign(origin, deal, batch(list))
+		};
+		let (one, two, three) = (worker(1), worker(2), worker(3));
+		assert_noop!(open(outsider(), &[(0, &[one.clone()])]), Err::NotScheduler);
+		assert_noop!(
+			Contribution::open_and_assign(scheduler(), sp_core::H256::repeat_byte(9), batch(&[])),
+			Err::UnknownDeal
+		);
+		// One task it cannot open, or one worker it cannot assign, and nothing is done.
+		assert_noop!(open(scheduler(), &[(0, &[one.clone()]), (3, &[])]), Err::TaskIndexOutOfRange);
+		assert_noop!(
+			open(scheduler(), &[(0, &[one.clone()]), (1, &[stranger()])]),
+			Err::NotPoolMember
+		);
+		assert_noop!(open(scheduler(), &[(0, &[one.clone(), one.clone()])]), Err::AlreadyAssigned);
+
+		// A task anyone opened first is skipped, its workers with it; the others are opened
+		// (with no workers, only opened) and assigned, and the deal has no unopened task left.
+		assert_ok!(Contribution::initialize(outsider(), deal, 1));
+		assert_ok!(open(scheduler(), &[(0, &[one.clone(), two.clone()]), (1, &[three]), (2, &[])]));
+		let assigned = |index| {
+			Tasks::<Test>::get(Contribution::task_id(&deal, index))
+				.unwrap()
+				.assigned
+				.into_inner()
+		};
+		assert_eq!(assigned(0), vec![one, two]);
+		assert!(assigned(1).is_empty());
+		assert!(assigned(2).is_empty());
+		assert!(!crate::UnopenedTasks::<Test>::contains_key(deal));
+		check_invariants();
+
+		run_to_block(System::block_number() + 7 * T_BLOCKS, Weight::zero());
+		assert_noop!(
+			Contribution::open_and_assign(scheduler(), late, batch(&[(0, &[])])),
+			Err::ContributionDeadlinePassed
+		);
+	});
+}
+
 #[test]
 fn assign_refuses_all_but_the_scheduler_and_unfit_workers() {
 	run_test(|| {

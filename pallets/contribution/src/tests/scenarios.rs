@@ -847,3 +847,97 @@ fn a_batch_is_charged_for_a_deal_per_task_and_refunded_for_fewer_deals() {
 		assert!(paid.ref_time() < charged.ref_time(), "refunded: {paid:?} of {charged:?}");
 	});
 }
+
+#[test]
+fn a_single_call_is_charged_for_a_dataset_and_a_closing_deal_and_refunded_what_it_did_not_do() {
+	use crate::WeightInfo;
+	use frame_support::dispatch::GetDispatchInfo;
+	type Weights = <Test as crate::Config>::WeightInfo;
+	run_test(|| {
+		let (w1, w2) = (worker(1), worker(2));
+		let deal = DealSpec { dataset_price: None, volume: 2, ..DealSpec::trust(1) }.make();
+		assert_ok!(Contribution::open_and_assign(
+			RuntimeOrigin::signed(account(SCHEDULER)),
+			deal,
+			vec![
+				(0, vec![w1.clone()].try_into().unwrap()),
+				(1, vec![w2.clone()].try_into().unwrap())
+			]
+			.try_into()
+			.unwrap(),
+		));
+		let finish = |who: &AccountId, index| {
+			let call = crate::Call::<Test>::contribute_and_finalize {
+				task: Contribution::task_id(&deal, index),
+				digest: digest(9),
+				location: bounded(b"http://127.0.0.1:8000/results/9"),
+				enclave_signature: None,
+			};
+			let charged = call.get_dispatch_info().call_weight;
+			assert_eq!(charged, Weights::contribute_and_finalize(0, 1, 1));
+			let outcome = Contribution::contribute_and_finalize(
+				RuntimeOrigin::signed(who.clone()),
+				Contribution::task_id(&deal, index),
+				digest(9),
+				bounded(b"http://127.0.0.1:8000/results/9"),
+				None,
+			)
+			.expect("the assigned worker");
+			assert_eq!(outcome.pays_fee, Pays::No, "a priced task: the payer's money was at risk");
+			outcome.actual_weight.expect("what it did")
+		};
+		// No dataset to pay, and the deal goes on.
+		assert_eq!(finish(&w1, 0), Weights::contribute_and_finalize(0, 0, 0));
+		assert!(Deals::<Test>::contains_key(deal));
+		// No dataset, and the deal's last task closes it.
+		assert_eq!(finish(&w2, 1), Weights::contribute_and_finalize(0, 0, 1));
+		assert!(!Deals::<Test>::contains_key(deal));
+	});
+}
+
+#[test]
+fn open_and_assign_is_charged_for_every_task_and_worker_named_and_refunded_for_skipped_ones() {
+	use crate::WeightInfo;
+	use frame_support::dispatch::GetDispatchInfo;
+	type Weights = <Test as crate::Config>::WeightInfo;
+	run_test(|| {
+		let deal = DealSpec { volume: 3, ..DealSpec::trust(4) }.make();
+		assert_ok!(Contribution::initialize(RuntimeOrigin::signed(account(OUTSIDER)), deal, 0));
+		let pair = |a, b| -> frame_support::BoundedVec<_, _> {
+			vec![worker(a), worker(b)].try_into().unwrap()
+		};
+		let tasks: frame_support::BoundedVec<_, _> =
+			vec![(0, pair(1, 2)), (1, pair(3, 4)), (2, pair(1, 5))].try_into().unwrap();
+		let call = crate::Call::<Test>::open_and_assign { deal, tasks: tasks.clone() };
+		// Charged as for a TEE deal: the enclave checks are refunded outside one.
+		assert_eq!(call.get_dispatch_info().call_weight, Weights::open_and_assign(3, 6, 1));
+		let outcome =
+			Contribution::open_and_assign(RuntimeOrigin::signed(account(SCHEDULER)), deal, tasks)
+				.expect("the scheduler");
+		// Task 0 was open: skipped with its two workers.
+		assert_eq!(outcome.actual_weight, Some(Weights::open_and_assign(3, 4, 0)));
+		check_invariants();
+	});
+}
+
+#[test]
+fn holds_that_no_task_explains_are_found() {
+	use frame_support::traits::{fungible::MutateHold, tokens::Precision};
+	let stake: RuntimeHoldReason = pallet_escrow::HoldReason::WorkerStake.into();
+	run_test(|| {
+		let task = assigned_task(DealSpec::trust(4), &[worker(1), worker(2)]);
+		assert_ok!(contribute(&worker(1), task, digest(1)));
+		check_invariants();
+
+		// A stake released behind the protocol's back.
+		assert_ok!(Balances::release(&stake, &worker(1), 1, Precision::Exact));
+		assert!(crate::Pallet::<Test>::do_try_state().is_err());
+		assert_ok!(Balances::hold(&stake, &worker(1), 1));
+		check_invariants();
+
+		// A hold under the escrow's reason on an account no task names (a stray hold).
+		assert_ok!(Balances::hold(&stake, &account(OUTSIDER), 1));
+		assert!(crate::Pallet::<Test>::do_try_state().is_err());
+		assert_ok!(Balances::release(&stake, &account(OUTSIDER), 1, Precision::Exact));
+	});
+}

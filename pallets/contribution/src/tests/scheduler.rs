@@ -6,7 +6,7 @@ use crate::{
 	types::{TaskId, TaskStatus},
 	Call, Scores, Tasks,
 };
-use codec::Decode;
+use codec::{Decode, Encode};
 use frame_support::{
 	assert_noop, assert_ok,
 	traits::{Hooks, UnfilteredDispatchable},
@@ -142,31 +142,25 @@ fn the_scheduler_opens_assigns_and_pushes_a_deals_tasks() {
 		// Trust 4: two agreeing fresh workers per task.
 		let deal = DealSpec { volume: 2, ..DealSpec::trust(4) }.make();
 
-		let submitted = node.offchain_worker();
-		let [(call, signer, nonce)] = &submitted[..] else { panic!("one batch: {submitted:?}") };
-		assert_eq!((signer, *nonce), (&scheduler, 0));
-		assert_eq!(
-			call,
-			&Call::initialize_batch { tasks: vec![(deal, 0), (deal, 1)].try_into().unwrap() }
-		);
-		// Run again in the same block: the batch is in flight, nothing is repeated.
-		assert!(node.offchain_worker().is_empty());
-		include(call.clone(), signer);
-
-		next_block();
 		for index in 0..2 {
 			for _ in 0..2 {
 				node.expect_push(task_of(deal, index));
 			}
 		}
 		let submitted = node.offchain_worker();
-		// The batch's transaction is not counted on chain here: the next nonces follow it.
-		assert_eq!(submitted.iter().map(|(_, _, nonce)| *nonce).collect::<Vec<_>>(), vec![1, 2]);
-		for (call, signer, _) in submitted {
-			let Call::assign { workers, .. } = &call else { panic!("an assignment: {call:?}") };
+		let [(call, signer, nonce)] = &submitted[..] else { panic!("one batch: {submitted:?}") };
+		assert_eq!((signer, *nonce), (&scheduler, 0));
+		let Call::open_and_assign { deal: opened, tasks } = call else {
+			panic!("the deal's tasks opened and assigned: {call:?}")
+		};
+		assert_eq!(*opened, deal);
+		assert_eq!(tasks.iter().map(|(index, _)| *index).collect::<Vec<_>>(), vec![0, 1]);
+		for (_, workers) in tasks {
 			assert_eq!(workers.len(), 2, "two fresh workers meet trust 4");
-			include(call, &signer);
 		}
+		// Run again in the same block: the batch is in flight, nothing is repeated.
+		assert!(node.offchain_worker().is_empty());
+		include(call.clone(), signer);
 		// The four assignments went to four different workers: the load is spread.
 		let mut everyone: Vec<AccountId> =
 			(0..2).flat_map(|index| assigned(task_of(deal, index))).collect();
@@ -174,7 +168,7 @@ fn the_scheduler_opens_assigns_and_pushes_a_deals_tasks() {
 		everyone.dedup();
 		assert_eq!(everyone.len(), 4);
 
-		// Assigned and pending: nothing more to do.
+		// Opened, assigned and pending: nothing more to do.
 		next_block();
 		assert!(node.offchain_worker().is_empty());
 	});
@@ -274,7 +268,8 @@ fn every_task_of_every_deal_is_opened_though_a_run_looks_at_only_some() {
 				break;
 			}
 			for (call, signer, _) in submitted {
-				assert!(matches!(call, Call::initialize_batch { .. }), "{call:?}");
+				let Call::open_and_assign { tasks, .. } = &call else { panic!("{call:?}") };
+				assert!(tasks.iter().all(|(_, workers)| workers.is_empty()), "nobody is live");
 				include(call, &signer);
 			}
 			next_block();
@@ -430,16 +425,14 @@ fn the_schedulers_local_entries_are_deleted_once_their_deal_is_over() {
 	node.run(|node| {
 		let deal = DealSpec::trust(4).make();
 		let task = task_of(deal, 0);
-		for (call, signer, _) in node.offchain_worker() {
-			include(call, &signer);
-		}
-		next_block();
+		// Opened and assigned two workers in one call, under the lock of its batch.
 		node.schedule_and_include(task, 2);
 		let local = |key: &[u8]| {
 			sp_io::offchain::local_storage_get(sp_core::offchain::StorageKind::PERSISTENT, key)
 		};
 		let cursor = [b"commons/scheduler/cursor/".as_slice(), deal.as_bytes()].concat();
-		let lock = [b"commons/scheduler/lock/".as_slice(), task.as_bytes()].concat();
+		let batch = sp_io::hashing::blake2_256(&vec![(deal, 0u32)].encode());
+		let lock = [b"commons/scheduler/lock/".as_slice(), batch.as_slice()].concat();
 		assert!(local(&cursor).is_some() && local(&lock).is_some());
 
 		// Until the deal's final deadline the entries are kept: the lock's backoff counts.

@@ -118,7 +118,6 @@ proptest! {
 				}
 				prop_assert!(Marketplace::do_try_state().is_ok());
 				prop_assert!(Escrow::do_try_state().is_ok());
-				prop_assert!(Escrow::check_holds_of(frame_system::Account::<Test>::iter_keys()).is_ok());
 			}
 			for (index, request) in requests.iter().enumerate() {
 				if Marketplace::has_expired(request.expiry) {

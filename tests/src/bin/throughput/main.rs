@@ -3,15 +3,16 @@
 //!
 //! It starts its own `commons-node` dev chain (or a local network of three validators), funds
 //! harness accounts from Alice, then runs waves of transactions signed beforehand: balance
-//! transfers in a ring, then trust-1 tasks at each deal volume asked for, as four waves
-//! (match, `initialize_batch`, `assign`, `contribute_and_finalize`). Each wave is submitted at
+//! transfers in a ring, then trust-1 tasks at each deal volume asked for, as three waves
+//! (match, `open_and_assign`, `contribute_and_finalize`), then replicated tasks (three workers at
+//! trust 5, volume 100) as four (match, `open_and_assign`, `contribute`, `reveal`). Each wave is submitted at
 //! once and followed block by block; the report gives per wave what the pool refused or dropped,
 //! transactions per block and per second, normal-class weight per transaction, and the time to
 //! inclusion. Run by hand (`scripts/throughput.sh`), never as a test: its figures depend on the
 //! machine.
 //!
 //! What it does not measure yet: waves are sequential, so a task's time from match to result
-//! here is the sum of four waves, not a pipelined market's latency; compute nodes do not run.
+//! here is the sum of three waves, not a pipelined market's latency; compute nodes do not run.
 
 mod market;
 mod report;
@@ -46,6 +47,9 @@ struct Options {
 	/// Deal volumes to run the tasks at (one match buys this many tasks).
 	#[arg(long, value_delimiter = ',', default_value = "1,10,100")]
 	volumes: Vec<u32>,
+	/// Replicated tasks (three workers each, trust 5), bought at volume 100; 0 for none.
+	#[arg(long, default_value_t = 300)]
+	replicated_tasks: usize,
 	/// Workers of the pool (each signs its tasks' contributions).
 	#[arg(long, default_value_t = 20)]
 	workers: usize,
@@ -88,22 +92,49 @@ async fn main() {
 	for volume in &options.volumes {
 		let first = outcomes.len();
 		keys.refresh(chain).await;
-		let wave = market.matches(chain, &mut keys, &requesters, options.tasks, *volume).await;
+		let wave = market.matches(chain, &mut keys, &requesters, options.tasks, (*volume, 1)).await;
 		let matched = measured(chain, wave).await;
 		let deals = deals_created(&matched.events);
 		outcomes.push(matched);
 		keys.refresh(chain).await;
-		let wave = market.initializations(chain, &mut keys, &deals).await;
-		outcomes.push(measured(chain, wave).await);
-		keys.refresh(chain).await;
-		let (wave, assigned) = market.assignments(chain, &mut keys, &deals).await;
+		let (wave, assigned) = market.openings(chain, &mut keys, &deals, 1).await;
 		outcomes.push(measured(chain, wave).await);
 		keys.refresh(chain).await;
 		let wave = market.contributions(chain, &mut keys, &assigned).await;
 		let contributed = measured(chain, wave).await;
 		let finalized = tasks_finalized(&contributed.events);
 		outcomes.push(contributed);
-		runs.push(report::TaskRun { volume: *volume, waves: first..outcomes.len(), finalized });
+		let label = format!("trust 1, volume {volume}");
+		runs.push(report::TaskRun { label, waves: first..outcomes.len(), finalized });
+	}
+	if options.replicated_tasks > 0 {
+		let first = outcomes.len();
+		keys.refresh(chain).await;
+		let deal_kind = (100, market::REPLICATED_TRUST);
+		let wave = market
+			.matches(chain, &mut keys, &requesters, options.replicated_tasks, deal_kind)
+			.await;
+		let matched = measured(chain, wave).await;
+		let deals = deals_created(&matched.events);
+		outcomes.push(matched);
+		keys.refresh(chain).await;
+		let (wave, assigned) =
+			market.openings(chain, &mut keys, &deals, market::REPLICATED_WORKERS).await;
+		outcomes.push(measured(chain, wave).await);
+		keys.refresh(chain).await;
+		let wave = market.votes(chain, &mut keys, &assigned).await;
+		outcomes.push(measured(chain, wave).await);
+		keys.refresh(chain).await;
+		let wave = market.reveals(chain, &mut keys, &assigned).await;
+		let revealed = measured(chain, wave).await;
+		let finalized = tasks_finalized(&revealed.events);
+		outcomes.push(revealed);
+		let label = format!(
+			"{} workers (trust {}), volume 100",
+			market::REPLICATED_WORKERS,
+			market::REPLICATED_TRUST
+		);
+		runs.push(report::TaskRun { label, waves: first..outcomes.len(), finalized });
 	}
 	let machine = report::Machine::here(nodes.len());
 	let text = report::markdown(&machine, &outcomes, &runs);

@@ -1,11 +1,12 @@
-//! The market the harness trades in, and the waves of a trust-1 task's life in it.
+//! The market the harness trades in, and the waves of a task's life in it.
 //!
-//! Alice registers an app and a trust-1 workerpool, presigns an order for each; the pool's
+//! Alice registers an app and a workerpool, presigns an order for each; the pool's
 //! scheduler and workers are harness keys (so no node's off-chain worker schedules for it), and
-//! requesters sign one request order per deal. A task then takes four transactions, each a wave
-//! of its own: the match (one per deal), `initialize_batch` (one per 64 tasks, signed by the
-//! scheduler as its off-chain worker does), `assign` (one per task, by the scheduler) and
-//! `contribute_and_finalize` (one per task, by the worker).
+//! requesters sign one request order per deal. A task then takes three transactions, each a wave
+//! of its own: the match (one per deal), `open_and_assign` (one per 64 tasks of a deal, signed
+//! by the scheduler as its off-chain worker does) and `contribute_and_finalize` (one per task, by
+//! the worker). A replicated task (three workers at trust 5) takes the match, `open_and_assign`,
+//! then a `contribute` and a `reveal` by each worker, the last reveal finalizing it.
 
 use std::collections::BTreeMap;
 
@@ -35,8 +36,16 @@ const MORTAL_PERIOD: u64 = 1024;
 const CATEGORY: u32 = 0;
 /// The app's and the pool's price per task: the least a non-zero price may be.
 const PRICE: Balance = EXISTENTIAL_DEPOSIT;
-/// How many tasks one `initialize_batch` opens (the runtime's `MaxInitializeBatch`).
-const INITIALIZE_BATCH: usize = 64;
+/// The trust of replicated tasks: the least at which three fresh workers (weight 2 each) must
+/// agree, two not being enough (see the contribution pallet's consensus). The pool's order
+/// accepts it, and trust 1 below it.
+pub const REPLICATED_TRUST: u32 = 5;
+/// How many workers a replicated task takes.
+pub const REPLICATED_WORKERS: usize = 3;
+/// The digest every worker computes.
+const DIGEST: H256 = H256::repeat_byte(7);
+/// How many tasks one `open_and_assign` opens (the runtime's `MaxInitializeBatch`).
+const OPEN_BATCH: usize = 64;
 
 /// Signs calls for the live chain with keys the harness derives, counting each key's nonces.
 pub struct Keys {
@@ -208,7 +217,7 @@ impl Market {
 			volume: u32::MAX,
 			tag: 0,
 			category: CATEGORY,
-			trust: 1,
+			trust: REPLICATED_TRUST,
 			app_restriction: Restriction::Any,
 			dataset_restriction: Restriction::Any,
 			requester_restriction: Restriction::Any,
@@ -229,15 +238,15 @@ impl Market {
 		Self { app_order, pool_order, scheduler, workers }
 	}
 
-	/// One match per deal of `volume` tasks, `tasks` tasks in all, each signed by one of
-	/// `requesters` (who pay).
+	/// One match per deal of `volume` tasks at `trust`, `tasks` tasks in all, each signed by one
+	/// of `requesters` (who pay).
 	pub async fn matches(
 		&self,
 		chain: &Chain,
 		keys: &mut Keys,
 		requesters: &[sr25519::Pair],
 		tasks: usize,
-		volume: u32,
+		(volume, trust): (u32, u32),
 	) -> Wave {
 		let expiry = Some(commons_client::market::latest_expiry(chain).await.expect("answers"));
 		let mut extrinsics = Vec::new();
@@ -255,11 +264,11 @@ impl Market {
 				volume,
 				tag: 0,
 				category: CATEGORY,
-				trust: 1,
+				trust,
 				beneficiary: account,
 				params: bounded(b"bench"),
 				payer: Payer::Requester,
-				salt: BlakeTwo256::hash_of(&(volume, deal as u64)).0,
+				salt: BlakeTwo256::hash_of(&(volume, trust, deal as u64)).0,
 				expiry,
 			};
 			let payload: Vec<u8> = chain
@@ -276,77 +285,119 @@ impl Market {
 			};
 			extrinsics.push(keys.sign(chain, requester, marketplace(call)).await);
 		}
-		Wave { name: format!("match (volume {volume})"), extrinsics }
+		Wave { name: format!("match (volume {volume}, trust {trust})"), extrinsics }
 	}
 
-	/// `initialize_batch` for every task of `deals`, signed by the scheduler.
-	pub async fn initializations(
+	/// `open_and_assign` for every task of `deals`, a batch of one deal's tasks per call, signed
+	/// by the scheduler as its off-chain worker does, each task given `per_task` workers, the
+	/// workers taking turns; returns the wave and each task's workers.
+	pub async fn openings(
 		&self,
 		chain: &Chain,
 		keys: &mut Keys,
 		deals: &[(DealId, u32)],
-	) -> Wave {
-		let tasks: Vec<(DealId, u32)> = deals
-			.iter()
-			.flat_map(|(deal, volume)| (0..*volume).map(move |index| (*deal, index)))
-			.collect();
-		let mut extrinsics = Vec::new();
-		for chunk in tasks.chunks(INITIALIZE_BATCH) {
-			let call = pallet_contribution::Call::initialize_batch {
-				tasks: chunk.to_vec().try_into().expect("at most the batch's bound"),
-			};
-			let call = RuntimeCall::Contribution(call);
-			extrinsics.push(keys.sign(chain, &self.scheduler, call).await);
-		}
-		Wave { name: "initialize_batch".into(), extrinsics }
-	}
-
-	/// One `assign` per task, signed by the scheduler, the workers taking turns; returns the
-	/// wave and each task's worker.
-	pub async fn assignments(
-		&self,
-		chain: &Chain,
-		keys: &mut Keys,
-		deals: &[(DealId, u32)],
-	) -> (Wave, Vec<(TaskId, usize)>) {
+		per_task: usize,
+	) -> (Wave, Vec<(TaskId, Vec<usize>)>) {
 		let mut extrinsics = Vec::new();
 		let mut assigned = Vec::new();
+		let mut turn = 0;
 		for (deal, volume) in deals {
-			for index in 0..*volume {
-				let task = pallet_contribution::Pallet::<Runtime>::task_id(deal, index);
-				let worker = assigned.len() % self.workers.len();
-				let workers = vec![AccountId::from(self.workers[worker].public())];
-				let call = pallet_contribution::Call::assign {
-					task,
-					workers: workers.try_into().expect("one worker"),
+			let indices: Vec<u32> = (0..*volume).collect();
+			for chunk in indices.chunks(OPEN_BATCH) {
+				let mut tasks = Vec::new();
+				for index in chunk {
+					let chosen: Vec<usize> =
+						(0..per_task).map(|k| (turn + k) % self.workers.len()).collect();
+					turn += per_task;
+					let workers: Vec<AccountId> = chosen
+						.iter()
+						.map(|worker| AccountId::from(self.workers[*worker].public()))
+						.collect();
+					tasks.push((*index, workers.try_into().expect("at most MaxContributors")));
+					let task = pallet_contribution::Pallet::<Runtime>::task_id(deal, *index);
+					assigned.push((task, chosen));
+				}
+				let call = pallet_contribution::Call::open_and_assign {
+					deal: *deal,
+					tasks: tasks.try_into().expect("at most the batch's bound"),
 				};
 				let call = RuntimeCall::Contribution(call);
 				extrinsics.push(keys.sign(chain, &self.scheduler, call).await);
-				assigned.push((task, worker));
 			}
 		}
-		(Wave { name: "assign".into(), extrinsics }, assigned)
+		(Wave { name: "open_and_assign".into(), extrinsics }, assigned)
 	}
 
-	/// One `contribute_and_finalize` per assigned task, signed by its worker.
+	/// One `contribute_and_finalize` per assigned trust-1 task, signed by its worker.
 	pub async fn contributions(
 		&self,
 		chain: &Chain,
 		keys: &mut Keys,
-		assigned: &[(TaskId, usize)],
+		assigned: &[(TaskId, Vec<usize>)],
 	) -> Wave {
 		let mut extrinsics = Vec::new();
-		for (task, worker) in assigned {
+		for (task, workers) in assigned {
 			let call = pallet_contribution::Call::contribute_and_finalize {
 				task: *task,
-				digest: H256::repeat_byte(7),
+				digest: DIGEST,
 				location: bounded(b"file:///result"),
 				enclave_signature: None,
 			};
 			let call = RuntimeCall::Contribution(call);
-			extrinsics.push(keys.sign(chain, &self.workers[*worker], call).await);
+			extrinsics.push(keys.sign(chain, &self.workers[workers[0]], call).await);
 		}
 		Wave { name: "contribute_and_finalize".into(), extrinsics }
+	}
+
+	/// One `contribute` per worker of each assigned task, all for the same digest.
+	pub async fn votes(
+		&self,
+		chain: &Chain,
+		keys: &mut Keys,
+		assigned: &[(TaskId, Vec<usize>)],
+	) -> Wave {
+		let mut extrinsics = Vec::new();
+		for (task, workers) in assigned {
+			for worker in workers {
+				let pair = &self.workers[*worker];
+				let (result_hash, result_seal) =
+					pallet_contribution::Pallet::<Runtime>::result_hash_and_seal(
+						task,
+						&AccountId::from(pair.public()),
+						&DIGEST,
+					);
+				let call = pallet_contribution::Call::contribute {
+					task: *task,
+					result_hash,
+					result_seal,
+					enclave_signature: None,
+				};
+				extrinsics.push(keys.sign(chain, pair, RuntimeCall::Contribution(call)).await);
+			}
+		}
+		Wave { name: "contribute".into(), extrinsics }
+	}
+
+	/// One `reveal` per worker of each assigned task: the last of each finalizes it.
+	pub async fn reveals(
+		&self,
+		chain: &Chain,
+		keys: &mut Keys,
+		assigned: &[(TaskId, Vec<usize>)],
+	) -> Wave {
+		let mut extrinsics = Vec::new();
+		for (task, workers) in assigned {
+			for worker in workers {
+				let call = pallet_contribution::Call::reveal {
+					task: *task,
+					digest: DIGEST,
+					location: bounded(b"file:///result"),
+				};
+				let call = RuntimeCall::Contribution(call);
+				extrinsics.push(keys.sign(chain, &self.workers[*worker], call).await);
+			}
+		}
+		Wave { name: "reveal".into(), extrinsics }
 	}
 }
 

@@ -1,17 +1,17 @@
-//! The harness's report: a Markdown table of the waves, the trust-1 tasks as ratios to
+//! The harness's report: a Markdown table of the waves, the tasks of each kind as ratios to
 //! transfers, and an SVG plot of transactions included per block.
 
 use std::{fmt::Write as _, ops::Range};
 
 use crate::wave::Outcome;
 
-/// The trust-1 tasks run at one deal volume: which waves they took.
+/// Tasks of one kind (trust, deal volume): which waves they took.
 pub struct TaskRun {
-	/// Tasks per deal.
-	pub volume: u32,
-	/// Their waves in the outcomes (match, initialize, assign, contribute).
+	/// What the tasks were: their trust and deal volume.
+	pub label: String,
+	/// Their waves in the outcomes, from the match to the one that finalized them.
 	pub waves: Range<usize>,
-	/// How many tasks the contributions finalized.
+	/// How many tasks the last wave finalized.
 	pub finalized: usize,
 }
 
@@ -91,8 +91,8 @@ pub fn markdown(machine: &Machine, outcomes: &[Outcome], runs: &[TaskRun]) -> St
 	let Some(transfers) = outcomes.first() else { return text };
 	let transfer_weight = transfers.ref_time_each();
 	text.push_str(
-		"\n| trust-1 tasks at volume | finalized | weight per task (µs) | in transfers of \
-		 weight | tasks per block by weight | seconds for all four waves | tasks per second \
+		"\n| tasks | finalized | weight per task (µs) | in transfers of \
+		 weight | tasks per block by weight | seconds for all its waves | tasks per second \
 		 | in transfers per second |\n|---|---|---|---|---|---|---|---|\n",
 	);
 	for run in runs {
@@ -112,7 +112,7 @@ pub fn markdown(machine: &Machine, outcomes: &[Outcome], runs: &[TaskRun]) -> St
 		let _ = writeln!(
 			text,
 			"| {} | {} | {:.1} | {:.2} | {:.0} | {:.1} | {:.1} | {:.3} |",
-			run.volume,
+			run.label,
 			run.finalized,
 			weight / 1e6,
 			weight / transfer_weight.max(1.0),
