@@ -69,12 +69,19 @@ impl<T: Config> Pallet<T> {
 			}
 		}
 		Self::set_unopened(&deal_id, unopened);
-		let weight = <T as Config>::WeightInfo::open_and_assign(
-			count,
-			assigned,
-			requirement.is_some() as u32,
-		);
-		Ok(Some(weight).into())
+		Ok(Some(Self::open_and_assign_weight(count, assigned, requirement.is_some())).into())
+	}
+
+	/// What `open_and_assign` costs for `tasks` tasks and `workers` assignments, in a TEE deal
+	/// (`in_tee`: each worker's enclave checked) or not.
+	pub(crate) fn open_and_assign_weight(tasks: u32, workers: u32, in_tee: bool) -> Weight {
+		let plain = <T as Config>::WeightInfo::open_and_assign(tasks, workers);
+		if in_tee {
+			// It does all the plain call does, and checks enclaves.
+			<T as Config>::WeightInfo::open_and_assign_in_tee(tasks, workers).max(plain)
+		} else {
+			plain
+		}
 	}
 
 	/// Adds `workers` to `entry`'s assigned workers at block `now`: each a member of the deal's

@@ -771,13 +771,13 @@ pub mod pallet {
 		/// no workers is only opened. A task already open is skipped, workers and all (they are
 		/// assigned with [`Pallet::assign`]), so that nobody can make the batch fail by opening
 		/// one of its tasks first; the call fails as a whole if any other task cannot be opened
-		/// or any of its workers assigned. Charged for every task and worker listed in a TEE
+		/// or any of its workers assigned. Charged for every task and worker listed, as in a TEE
 		/// deal; what skipped tasks and a deal outside a TEE did not cost is refunded.
 		#[pallet::call_index(10)]
-		#[pallet::weight(<T as Config>::WeightInfo::open_and_assign(
+		#[pallet::weight(Pallet::<T>::open_and_assign_weight(
 			tasks.len() as u32,
 			tasks.iter().map(|(_, workers)| workers.len() as u32).sum(),
-			1,
+			true,
 		))]
 		pub fn open_and_assign(
 			origin: OriginFor<T>,

@@ -1,5 +1,6 @@
 //! The parameters of every pallet in the runtime.
 
+mod balances_weights;
 mod offchain;
 mod validators;
 
@@ -104,7 +105,9 @@ impl pallet_balances::Config for Runtime {
 	type RuntimeEvent = RuntimeEvent;
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type RuntimeFreezeReason = RuntimeFreezeReason;
-	type WeightInfo = pallet_balances::weights::SubstrateWeight<Runtime>;
+	/// Measured on the same machine as the Commons pallets (`scripts/benchmark.sh balances ...`),
+	/// so that a transfer and a task are weighed in the same units.
+	type WeightInfo = balances_weights::WeightInfo<Runtime>;
 	type Balance = Balance;
 	/// Dust below the existential deposit is burnt.
 	type DustRemoval = ();

@@ -600,6 +600,7 @@ impl InstanceFilter<RuntimeCall> for ProxyType {
 				RuntimeCall::Contribution(
 					Contrib::initialize { .. }
 						| Contrib::initialize_batch { .. }
+						| Contrib::open_and_assign { .. }
 						| Contrib::assign { .. }
 						| Contrib::finalize { .. }
 						| Contrib::reopen { .. }

@@ -910,12 +910,15 @@ fn open_and_assign_is_charged_for_every_task_and_worker_named_and_refunded_for_s
 			vec![(0, pair(1, 2)), (1, pair(3, 4)), (2, pair(1, 5))].try_into().unwrap();
 		let call = crate::Call::<Test>::open_and_assign { deal, tasks: tasks.clone() };
 		// Charged as for a TEE deal: the enclave checks are refunded outside one.
-		assert_eq!(call.get_dispatch_info().call_weight, Weights::open_and_assign(3, 6, 1));
+		assert_eq!(
+			call.get_dispatch_info().call_weight,
+			Weights::open_and_assign_in_tee(3, 6).max(Weights::open_and_assign(3, 6))
+		);
 		let outcome =
 			Contribution::open_and_assign(RuntimeOrigin::signed(account(SCHEDULER)), deal, tasks)
 				.expect("the scheduler");
 		// Task 0 was open: skipped with its two workers.
-		assert_eq!(outcome.actual_weight, Some(Weights::open_and_assign(3, 4, 0)));
+		assert_eq!(outcome.actual_weight, Some(Weights::open_and_assign(3, 4)));
 		check_invariants();
 	});
 }

@@ -5,7 +5,9 @@
 //! harness accounts from Alice, then runs waves of transactions signed beforehand: balance
 //! transfers in a ring, then trust-1 tasks at each deal volume asked for, as three waves
 //! (match, `open_and_assign`, `contribute_and_finalize`), then replicated tasks (three workers at
-//! trust 5, volume 100) as four (match, `open_and_assign`, `contribute`, `reveal`). Each wave is submitted at
+//! trust 5, volume 100) as four (match, `open_and_assign`, `contribute`, `reveal`); last, once the
+//! chain is idle, it times the CPU-bound example app as a WASI module against the same code built
+//! natively. Each wave is submitted at
 //! once and followed block by block; the report gives per wave what the pool refused or dropped,
 //! transactions per block and per second, normal-class weight per transaction, and the time to
 //! inclusion. Run by hand (`scripts/throughput.sh`), never as a test: its figures depend on the
@@ -14,6 +16,7 @@
 //! What it does not measure yet: waves are sequential, so a task's time from match to result
 //! here is the sum of three waves, not a pipelined market's latency; compute nodes do not run.
 
+mod execution;
 mod market;
 mod report;
 mod wave;
@@ -50,6 +53,13 @@ struct Options {
 	/// Replicated tasks (three workers each, trust 5), bought at volume 100; 0 for none.
 	#[arg(long, default_value_t = 300)]
 	replicated_tasks: usize,
+	/// Samples of the monte-carlo example run as a WASI module and as native code, to compare
+	/// them (needs root: the native binary runs in a chroot); 0 for none.
+	#[arg(long, default_value_t = 20_000_000)]
+	execution_samples: u64,
+	/// Runs of each way, of which the median is reported.
+	#[arg(long, default_value_t = 5)]
+	execution_runs: usize,
 	/// Workers of the pool (each signs its tasks' contributions).
 	#[arg(long, default_value_t = 20)]
 	workers: usize,
@@ -137,7 +147,14 @@ async fn main() {
 		runs.push(report::TaskRun { label, waves: first..outcomes.len(), finalized });
 	}
 	let machine = report::Machine::here(nodes.len());
-	let text = report::markdown(&machine, &outcomes, &runs);
+	let mut text = report::markdown(&machine, &outcomes, &runs);
+	if options.execution_samples > 0 {
+		eprintln!("throughput: the monte-carlo example as a WASI module and as native code");
+		// The chain is idle by now: nothing else competes for the cores.
+		let compared = execution::compare(options.execution_samples, options.execution_runs)
+			.unwrap_or_else(|error| panic!("comparing WASI with native code: {error}"));
+		text.push_str(&report::execution(&compared));
+	}
 	println!("{text}");
 	if let Some(path) = options.output {
 		std::fs::write(path.with_extension("md"), &text).expect("the report is written");

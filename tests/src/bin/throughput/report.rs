@@ -125,6 +125,22 @@ pub fn markdown(machine: &Machine, outcomes: &[Outcome], runs: &[TaskRun]) -> St
 	text
 }
 
+/// The WASI module against native code, as a Markdown table.
+pub fn execution(compared: &crate::execution::Comparison) -> String {
+	format!(
+		"\n| monte-carlo `{}`, median of {} runs | seconds |\n|---|---|\n\
+		 | WASI module (wasmtime, fuel metered, compiled each run) | {:.3} |\n\
+		 | native static binary | {:.3} |\n\
+		 | WASI / native | {:.2} |\n\nSame result bytes both ways: {}.\n",
+		compared.params,
+		compared.runs,
+		compared.wasi.as_secs_f64(),
+		compared.native.as_secs_f64(),
+		compared.ratio(),
+		if compared.same_result { "yes" } else { "NO" },
+	)
+}
+
 /// The blocks a wave took: how many, first and last.
 fn blocks(outcome: &Outcome) -> String {
 	match (outcome.blocks.first(), outcome.blocks.last()) {
