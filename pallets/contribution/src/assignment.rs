@@ -50,7 +50,8 @@ impl<T: Config> Pallet<T> {
 		ensure!(now < deadlines.contribution, Error::<T>::ContributionDeadlinePassed);
 		let requirement = Self::enclave_requirement(&deal);
 		let count = tasks.len() as u32;
-		let mut assigned = 0u32;
+		// The workers of the tasks opened, assigned or left out: each was read.
+		let mut listed = 0u32;
 		let mut unopened = UnopenedTasks::<T>::get(deal_id);
 		for (index, workers) in tasks {
 			ensure!(Self::has_task(&deal, index), Error::<T>::TaskIndexOutOfRange);
@@ -60,16 +61,25 @@ impl<T: Config> Pallet<T> {
 			}
 			unopened = unopened.checked_sub(1).ok_or(Error::<T>::TaskSettled)?;
 			let mut entry = Self::new_task(deal_id, index, &deadlines);
-			Self::add_workers(&mut entry, &deal, &workers, requirement.as_ref(), now)?;
+			listed.saturating_accrue(workers.len() as u32);
+			for worker in &workers {
+				// A worker that left the pool or lost its enclave since the scheduler chose it
+				// is left out rather than failing the batch: otherwise any one chosen worker,
+				// told of its task before the call lands, could keep a deal's tasks unopened.
+				// The scheduler assigns another to the open task.
+				if let Ok(enclave) = Self::fit_worker(worker, &deal, requirement.as_ref()) {
+					Self::add_worker(&mut entry, worker, enclave, now)?;
+				}
+			}
+			let assigned = entry.assigned.clone();
 			Tasks::<T>::insert(task, entry);
 			Self::deposit_event(Event::TaskInitialized { task, deal: deal_id, index });
-			if !workers.is_empty() {
-				assigned.saturating_accrue(workers.len() as u32);
-				Self::deposit_event(Event::WorkersAssigned { task, workers });
+			if !assigned.is_empty() {
+				Self::deposit_event(Event::WorkersAssigned { task, workers: assigned });
 			}
 		}
 		Self::set_unopened(&deal_id, unopened);
-		Ok(Some(Self::open_and_assign_weight(count, assigned, requirement.is_some())).into())
+		Ok(Some(Self::open_and_assign_weight(count, listed, requirement.is_some())).into())
 	}
 
 	/// What `open_and_assign` costs for `tasks` tasks and `workers` assignments, in a TEE deal
@@ -95,26 +105,52 @@ impl<T: Config> Pallet<T> {
 		now: BlockNumberFor<T>,
 	) -> DispatchResult {
 		for worker in workers {
-			let membership = PoolMembers::<T>::get(deal.workerpool.id, worker)
-				.ok_or(Error::<T>::NotPoolMember)?;
-			ensure!(deal.tag & !membership.capabilities == 0, Error::<T>::WorkerLacksCapabilities);
-			ensure!(!entry.assigned.contains(worker), Error::<T>::AlreadyAssigned);
-			if let Some(requirement) = requirement {
-				// The enclave is pinned now: results and the dataset's key are for it alone.
-				let enclave = Self::allowed_enclave(worker, deal, requirement)
-					.ok_or(Error::<T>::EnclaveNotAllowed)?;
-				entry
-					.enclaves
-					.try_push((worker.clone(), enclave))
-					.map_err(|_| Error::<T>::TooManyWorkers)?;
-			}
-			entry
-				.assigned
-				.try_push(worker.clone())
-				.map_err(|_| Error::<T>::TooManyWorkers)?;
-			// Assigned workers and their blocks are bounded alike.
-			entry.assigned_at.try_push(now).map_err(|_| Error::<T>::TooManyWorkers)?;
+			let enclave = Self::fit_worker(worker, deal, requirement)?;
+			Self::add_worker(entry, worker, enclave, now)?;
 		}
+		Ok(())
+	}
+
+	/// Whether `worker` may take a task of `deal`: a member of its pool that declared every
+	/// capability of its tag and, for a TEE deal (`requirement`), with an enclave the app
+	/// allows, which it returns to be pinned.
+	fn fit_worker(
+		worker: &T::AccountId,
+		deal: &Deal<T>,
+		requirement: Option<&EnclaveRequirement>,
+	) -> Result<Option<PinnedEnclave>, Error<T>> {
+		let membership =
+			PoolMembers::<T>::get(deal.workerpool.id, worker).ok_or(Error::<T>::NotPoolMember)?;
+		ensure!(deal.tag & !membership.capabilities == 0, Error::<T>::WorkerLacksCapabilities);
+		requirement
+			.map(|requirement| {
+				Self::allowed_enclave(worker, deal, requirement)
+					.ok_or(Error::<T>::EnclaveNotAllowed)
+			})
+			.transpose()
+	}
+
+	/// Assigns `worker` to `entry` at block `now`, pinning `enclave` (a TEE deal's).
+	fn add_worker(
+		entry: &mut Task<T>,
+		worker: &T::AccountId,
+		enclave: Option<PinnedEnclave>,
+		now: BlockNumberFor<T>,
+	) -> DispatchResult {
+		ensure!(!entry.assigned.contains(worker), Error::<T>::AlreadyAssigned);
+		if let Some(enclave) = enclave {
+			// The enclave is pinned now: results and the dataset's key are for it alone.
+			entry
+				.enclaves
+				.try_push((worker.clone(), enclave))
+				.map_err(|_| Error::<T>::TooManyWorkers)?;
+		}
+		entry
+			.assigned
+			.try_push(worker.clone())
+			.map_err(|_| Error::<T>::TooManyWorkers)?;
+		// Assigned workers and their blocks are bounded alike.
+		entry.assigned_at.try_push(now).map_err(|_| Error::<T>::TooManyWorkers)?;
 		Ok(())
 	}
 

@@ -768,11 +768,13 @@ pub mod pallet {
 
 		/// Opens tasks of `deal` and assigns each the workers listed with it, in one call: what
 		/// the deal's workerpool's scheduler key does with tasks nobody opened yet. A task given
-		/// no workers is only opened. A task already open is skipped, workers and all (they are
-		/// assigned with [`Pallet::assign`]), so that nobody can make the batch fail by opening
-		/// one of its tasks first; the call fails as a whole if any other task cannot be opened
-		/// or any of its workers assigned. Charged for every task and worker listed, as in a TEE
-		/// deal; what skipped tasks and a deal outside a TEE did not cost is refunded.
+		/// no workers is only opened. Nobody can make the batch fail: a task already open is
+		/// skipped, workers and all (they are assigned with [`Pallet::assign`]), and a worker
+		/// that may not take the task (not a member, without the deal's capabilities or, in a
+		/// TEE deal, without an allowed enclave) is left out. The call fails as a whole on a
+		/// task the deal does not have or a worker listed twice. Charged for every task and
+		/// worker listed, as in a TEE deal; what the workers of skipped tasks and a deal outside
+		/// a TEE did not cost is refunded.
 		#[pallet::call_index(10)]
 		#[pallet::weight(Pallet::<T>::open_and_assign_weight(
 			tasks.len() as u32,

@@ -417,16 +417,26 @@ impl<T: Config> Plan<T> {
 		deadline: BlockNumberFor<T>,
 	) -> Opening {
 		let pool = deal.workerpool.id;
-		if !self.may_act(pool) {
-			return Opening::NoBudget;
-		}
 		// The lock names the batch's tasks, not the workers chosen for them (another run may
 		// choose others): a batch of other tasks (some were opened meanwhile) is a new action.
 		let indices: Vec<(DealId, u32)> =
 			tasks.iter().map(|opened| (deal_id, opened.index)).collect();
 		let lock = lock_key(&sp_io::hashing::blake2_256(&indices.encode()));
-		if !take_lock::<T>(&lock, self.now, [0; 32], deadline) {
-			return Opening::InFlight;
+		let outcome = if !self.may_act(pool) {
+			Opening::NoBudget
+		} else if !take_lock::<T>(&lock, self.now, [0; 32], deadline) {
+			Opening::InFlight
+		} else {
+			Opening::Planned
+		};
+		if outcome != Opening::Planned {
+			// Not given this run: the workers chosen for them take other tasks.
+			for worker in tasks.iter().flat_map(|opened| opened.workers.iter()) {
+				if let Some(load) = self.load.get_mut(worker) {
+					load.saturating_dec();
+				}
+			}
+			return outcome;
 		}
 		let mut push = Vec::new();
 		let mut batch = Vec::new();
