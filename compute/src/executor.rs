@@ -1,7 +1,17 @@
 //! Running a WASI module deterministically, within fuel and memory limits.
+//!
+//! Compiling a module takes longer than many tasks run, so a process compiles each module once:
+//! one engine, and the last [`COMPILED_MODULES`] modules compiled by it, keyed by the sha256 of
+//! their bytes. A compiled module is a function of its bytes and the engine's configuration
+//! alone, so reusing it changes nothing a task computes.
 
 use sha2::{Digest as _, Sha256};
-use std::{fmt, path::Path, time::Duration};
+use std::{
+	fmt,
+	path::Path,
+	sync::{Mutex, OnceLock},
+	time::Duration,
+};
 use wasmtime::{Config, Engine, Linker, Module, ResourceLimiter, Store, Trap};
 use wasmtime_wasi::{
 	p2::pipe::MemoryOutputPipe, preview1::WasiP1Ctx, Deterministic, DirPerms, FilePerms,
@@ -16,6 +26,9 @@ const RANDOM_BYTES: usize = 4096;
 
 /// The most table elements a module may grow a table to.
 const MAX_TABLE_ELEMENTS: usize = 1 << 20;
+
+/// How many compiled modules a process keeps: a node's apps of the moment.
+pub const COMPILED_MODULES: usize = 16;
 
 /// What a run may consume.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -159,13 +172,64 @@ struct RunState {
 }
 
 /// The engine every run uses: fuel metering, and determinism across CPUs.
-fn engine() -> Result<Engine, ExecutionError> {
+fn new_engine() -> Result<Engine, ExecutionError> {
 	let mut config = Config::new();
 	config
 		.consume_fuel(true)
 		.cranelift_nan_canonicalization(true)
 		.relaxed_simd_deterministic(true);
 	Engine::new(&config).map_err(|error| ExecutionError::Setup(format!("{error:#}")))
+}
+
+/// The process's engine and the modules it compiled, most recently used last.
+struct Compiler {
+	engine: Engine,
+	modules: Mutex<Vec<([u8; 32], Module)>>,
+}
+
+impl Compiler {
+	/// The process's compiler, made on first use.
+	fn shared() -> Result<&'static Compiler, ExecutionError> {
+		static SHARED: OnceLock<Compiler> = OnceLock::new();
+		if let Some(compiler) = SHARED.get() {
+			return Ok(compiler);
+		}
+		let compiler = Compiler::new()?;
+		Ok(SHARED.get_or_init(|| compiler))
+	}
+
+	fn new() -> Result<Compiler, ExecutionError> {
+		Ok(Compiler { engine: new_engine()?, modules: Mutex::new(Vec::new()) })
+	}
+
+	/// `bytes` compiled: from the cache when they were compiled before.
+	fn module(&self, bytes: &[u8]) -> Result<Module, ExecutionError> {
+		let key: [u8; 32] = Sha256::digest(bytes).into();
+		if let Some(module) = self.take(&key) {
+			self.keep(key, module.clone());
+			return Ok(module);
+		}
+		// Compiled outside the lock: another task's module need not wait for this one.
+		let module = Module::new(&self.engine, bytes)
+			.map_err(|error| ExecutionError::InvalidModule(format!("{error:#}")))?;
+		self.keep(key, module.clone());
+		Ok(module)
+	}
+
+	fn take(&self, key: &[u8; 32]) -> Option<Module> {
+		let mut modules = self.modules.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+		let position = modules.iter().position(|(cached, _)| cached == key)?;
+		Some(modules.remove(position).1)
+	}
+
+	/// Keeps `module` as the most recently used, dropping the least recently used past the cap.
+	fn keep(&self, key: [u8; 32], module: Module) {
+		let mut modules = self.modules.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+		modules.retain(|(cached, _)| *cached != key);
+		modules.push((key, module));
+		let excess = modules.len().saturating_sub(COMPILED_MODULES);
+		modules.drain(..excess);
+	}
 }
 
 /// `RANDOM_BYTES` bytes of sha256(seed ‖ counter) blocks.
@@ -193,9 +257,9 @@ fn first_half(seed: &[u8; 32]) -> [u8; 16] {
 /// Runs `job`'s module to completion. Its output is what it left in `job.output`.
 pub fn execute(job: &Job) -> Result<Outcome, ExecutionError> {
 	let setup = |error: anyhow::Error| ExecutionError::Setup(format!("{error:#}"));
-	let engine = engine()?;
-	let module = Module::new(&engine, job.module)
-		.map_err(|error| ExecutionError::InvalidModule(format!("{error:#}")))?;
+	let compiler = Compiler::shared()?;
+	let engine = &compiler.engine;
+	let module = compiler.module(job.module)?;
 
 	let stdout = MemoryOutputPipe::new(MAX_LOG_BYTES);
 	let stderr = MemoryOutputPipe::new(MAX_LOG_BYTES);
@@ -228,10 +292,10 @@ pub fn execute(job: &Job) -> Result<Outcome, ExecutionError> {
 		wasi: builder.build_p1(),
 		memory: MemoryCap { limit: job.limits.memory_bytes, exceeded: false },
 	};
-	let mut store = Store::new(&engine, state);
+	let mut store = Store::new(engine, state);
 	store.limiter(|state| &mut state.memory);
 	store.set_fuel(job.limits.fuel).map_err(setup)?;
-	let mut linker = Linker::new(&engine);
+	let mut linker = Linker::new(engine);
 	wasmtime_wasi::preview1::add_to_linker_sync(&mut linker, |state: &mut RunState| {
 		&mut state.wasi
 	})
@@ -266,5 +330,53 @@ pub fn execute(job: &Job) -> Result<Outcome, ExecutionError> {
 				},
 			},
 		}),
+	}
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	/// An empty module told apart from the others by a custom section named `n`.
+	fn module_named(n: u8) -> Vec<u8> {
+		let mut bytes = b"\0asm\x01\0\0\0".to_vec();
+		bytes.extend([0, 2, 1, n]);
+		bytes
+	}
+
+	fn cached(compiler: &Compiler) -> Vec<[u8; 32]> {
+		compiler.modules.lock().unwrap().iter().map(|(key, _)| *key).collect()
+	}
+
+	fn key(bytes: &[u8]) -> [u8; 32] {
+		Sha256::digest(bytes).into()
+	}
+
+	#[test]
+	fn a_module_is_compiled_once_and_the_least_recently_used_is_dropped_past_the_cap() {
+		let compiler = Compiler::new().unwrap();
+		let first = module_named(0);
+		compiler.module(&first).unwrap();
+		compiler.module(&first).unwrap();
+		assert_eq!(cached(&compiler), vec![key(&first)]);
+
+		for n in 1..COMPILED_MODULES as u8 {
+			compiler.module(&module_named(n)).unwrap();
+		}
+		// Used again, the first is the most recently used: the second is dropped in its place.
+		compiler.module(&first).unwrap();
+		compiler.module(&module_named(COMPILED_MODULES as u8)).unwrap();
+		let kept = cached(&compiler);
+		assert_eq!(kept.len(), COMPILED_MODULES);
+		assert!(kept.contains(&key(&first)));
+		assert!(!kept.contains(&key(&module_named(1))));
+		assert_eq!(kept.last(), Some(&key(&module_named(COMPILED_MODULES as u8))));
+	}
+
+	#[test]
+	fn bytes_that_are_no_module_are_refused_and_not_kept() {
+		let compiler = Compiler::new().unwrap();
+		assert!(matches!(compiler.module(b"not wasm"), Err(ExecutionError::InvalidModule(_))));
+		assert!(cached(&compiler).is_empty());
 	}
 }

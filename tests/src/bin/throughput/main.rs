@@ -55,11 +55,14 @@ struct Options {
 	replicated_tasks: usize,
 	/// Samples of the monte-carlo example run as a WASI module and as native code, to compare
 	/// them (needs root: the native binary runs in a chroot); 0 for none.
-	#[arg(long, default_value_t = 20_000_000)]
+	#[arg(long, default_value_t = 100_000_000)]
 	execution_samples: u64,
 	/// Runs of each way, of which the median is reported.
 	#[arg(long, default_value_t = 5)]
 	execution_runs: usize,
+	/// Only compares the WASI module with native code: starts no chain.
+	#[arg(long)]
+	execution_only: bool,
 	/// Workers of the pool (each signs its tasks' contributions).
 	#[arg(long, default_value_t = 20)]
 	workers: usize,
@@ -78,6 +81,14 @@ struct Options {
 #[tokio::main]
 async fn main() {
 	let options = Options::parse();
+	if options.execution_only {
+		let text = compare_execution(&options).await;
+		println!("{text}");
+		if let Some(path) = options.output {
+			std::fs::write(path.with_extension("md"), &text).expect("the report is written");
+		}
+		return;
+	}
 	let dir = TestDir::new("throughput");
 	let nodes = start_network(&dir, &options.validators, &options.node_args).await;
 	let chain: &commons_client::Chain = &nodes[0];
@@ -151,15 +162,8 @@ async fn main() {
 	if options.execution_samples > 0 {
 		// The chain's figures first, should the comparison fail.
 		eprintln!("{text}");
-		eprintln!("throughput: the monte-carlo example as a WASI module and as native code");
-		// The chain is idle by now: nothing else competes for the cores. The runs block, and
-		// the module's WASI host calls start their own runtime: off the harness's.
-		let (samples, each) = (options.execution_samples, options.execution_runs);
-		let compared = tokio::task::spawn_blocking(move || execution::compare(samples, each))
-			.await
-			.expect("the comparison does not panic")
-			.unwrap_or_else(|error| panic!("comparing WASI with native code: {error}"));
-		text.push_str(&report::execution(&compared));
+		// The chain is idle by now: nothing else competes for the cores.
+		text.push_str(&compare_execution(&options).await);
 	}
 	println!("{text}");
 	if let Some(path) = options.output {
@@ -167,6 +171,19 @@ async fn main() {
 		std::fs::write(path.with_extension("svg"), report::svg(&outcomes))
 			.expect("the plot is written");
 	}
+}
+
+/// The monte-carlo example as a WASI module and as native code, as a Markdown table.
+async fn compare_execution(options: &Options) -> String {
+	eprintln!("throughput: the monte-carlo example as a WASI module and as native code");
+	// The runs block, and the module's WASI host calls start their own runtime: off the
+	// harness's.
+	let (samples, each) = (options.execution_samples, options.execution_runs);
+	let compared = tokio::task::spawn_blocking(move || execution::compare(samples, each))
+		.await
+		.expect("the comparison does not panic")
+		.unwrap_or_else(|error| panic!("comparing WASI with native code: {error}"));
+	report::execution(&compared)
 }
 
 /// Runs `wave` and says how it went on the way.
