@@ -45,4 +45,4 @@ pub use error::{describe, ClientError, DispatchFailure};
 pub use follow::{Cursor, Follower};
 pub use jsonrpsee::{core::params::ArrayParams, rpc_params};
 pub use reads::EventRecords;
-pub use submission::Signer;
+pub use submission::{Included, Signer};

@@ -7,7 +7,7 @@ use std::time::Duration;
 use commons_runtime::{
 	governance::ProxyType,
 	signing::{sign, Lifetime},
-	AccountId, Nonce, RuntimeCall, RuntimeEvent, UncheckedExtrinsic,
+	AccountId, Hash, Nonce, RuntimeCall, RuntimeEvent, UncheckedExtrinsic,
 };
 use sp_core::{sr25519, Pair};
 
@@ -148,6 +148,15 @@ impl Chain {
 		call: RuntimeCall,
 		signer: &sr25519::Pair,
 	) -> Result<Vec<RuntimeEvent>, ClientError> {
+		Ok(self.submit_and_follow(call, signer).await?.events)
+	}
+
+	/// As [`Chain::submit_and_wait`], and says which finalized block included the transaction.
+	pub async fn submit_and_follow(
+		&self,
+		call: RuntimeCall,
+		signer: &sr25519::Pair,
+	) -> Result<Included, ClientError> {
 		let nonce = self.next_nonce(&AccountId::from(signer.public())).await?;
 		let deadline = tokio::time::Instant::now() + FINALITY_TIMEOUT;
 		let progress =
@@ -195,6 +204,15 @@ impl Chain {
 			}
 			events.push(record.event);
 		}
-		Ok(events)
+		Ok(Included { block, events })
 	}
+}
+
+/// A transaction in the finalized block that included it.
+#[derive(Debug)]
+pub struct Included {
+	/// The block's hash.
+	pub block: Hash,
+	/// What the transaction emitted there.
+	pub events: Vec<RuntimeEvent>,
 }

@@ -14,7 +14,9 @@ use commons_client::{
 	market::{cheapest_offers, latest_expiry, offers_for},
 	Chain,
 };
-use commons_runtime::{AccountId, Hash, Runtime, RuntimeCall, RuntimeEvent, Signature};
+use commons_runtime::{
+	AccountId, BlockNumber, Hash, Runtime, RuntimeCall, RuntimeEvent, Signature,
+};
 use pallet_contribution::{Task, TaskStatus};
 use pallet_marketplace::{tag, DealId, Order, Payer, RequestOrder, Signed};
 use sp_core::{sr25519, Pair};
@@ -173,12 +175,14 @@ pub async fn run(chain: &Chain, pair: &sr25519::Pair, request: Request) -> Resul
 		request_order: Box::new(Signed { order, signature: Some(signature) }),
 		sponsor_signature: None,
 	};
-	let events = chain
-		.submit_and_wait(RuntimeCall::Marketplace(call), pair)
+	let sent_at = Instant::now();
+	let matched = chain
+		.submit_and_follow(RuntimeCall::Marketplace(call), pair)
 		.await
 		.map_err(|error| format!("the match was refused: {error}"))?;
-	let matched_at = Instant::now();
-	let (deal, volume) = events
+	let matched_in = chain.block_number(matched.block).await?;
+	let (deal, volume) = matched
+		.events
 		.iter()
 		.find_map(|event| match event {
 			RuntimeEvent::Marketplace(pallet_marketplace::Event::DealCreated {
@@ -191,11 +195,13 @@ pub async fn run(chain: &Chain, pair: &sr25519::Pair, request: Request) -> Resul
 		.ok_or("the match emitted no deal")?;
 	eprintln!("deal {deal:?}: {volume} task(s) at {} each", cmn(price));
 
-	let tasks =
+	let (tasks, completed_by) =
 		wait_for_results(chain, pair, deal, volume, Duration::from_secs(request.timeout)).await?;
 	eprintln!(
-		"{volume} task(s) finalized {:.1} s after the match",
-		matched_at.elapsed().as_secs_f64()
+		"{volume} task(s) finalized {:.1} s after the match was sent, by block #{completed_by}: \
+		 {} block(s) after the match's #{matched_in}",
+		sent_at.elapsed().as_secs_f64(),
+		completed_by.saturating_sub(matched_in)
 	);
 	for (index, task) in tasks.iter().enumerate() {
 		let output = if volume == 1 {
@@ -261,8 +267,9 @@ async fn fetch_checked_result(
 	Ok(())
 }
 
-/// Waits until the first `volume` tasks of `deal` complete; past a task's final deadline,
-/// claims its refund and reports the failure. `run` signs every request with a fresh salt, so
+/// Waits until the first `volume` tasks of `deal` complete, and returns them with the best block
+/// by which the last had completed; past a task's final deadline, claims its refund and reports
+/// the failure. `run` signs every request with a fresh salt, so
 /// nothing of it was consumed before its deal and the deal's tasks are numbered from 0 (see
 /// `Deal::task_indices`).
 async fn wait_for_results(
@@ -271,7 +278,7 @@ async fn wait_for_results(
 	deal: DealId,
 	volume: u32,
 	timeout: Duration,
-) -> Result<Vec<Task<Runtime>>, String> {
+) -> Result<(Vec<Task<Runtime>>, BlockNumber), String> {
 	let started = Instant::now();
 	let mut statuses: Vec<Option<TaskStatus>> = vec![None; volume as usize];
 	loop {
@@ -304,7 +311,8 @@ async fn wait_for_results(
 			}
 		}
 		if completed.len() == volume as usize {
-			return Ok(completed);
+			// Read after the tasks: every task seen completed had completed by this block.
+			return Ok((completed, chain.best_number().await?));
 		}
 		if started.elapsed() > timeout {
 			return Err(format!(
