@@ -55,6 +55,9 @@ app="" pool="" registered=""
 if [[ -f "$state" ]]; then
 	source "$state"
 fi
+# What the state names but the chain does not hold (purged since) is made again.
+holds workerpool "$pool" containers || pool=""
+holds app "$app" monte-carlo-image || registered=""
 if [[ -z "$pool" ]]; then
 	ferdie=$(commons --json --key //Ferdie account | field account)
 	pool=$(commons --json --key //Charlie create-workerpool --description containers \

@@ -6,9 +6,10 @@
 # task at trust 4, which the two compute nodes must agree on. Prints the result; the compute
 # nodes stop with the script.
 #
-# The ids it created are kept with the chain's database ($COMMONS_DEV_BASE_PATH/chains/commons_dev/
-# demo.env), so running it again on the same chain reuses the app and the pool, and purging the
-# chain forgets them too. The compute nodes listen from port $COMMONS_DEMO_PORT (default 7301).
+# The ids it created are kept beside the chain's database ($COMMONS_DEV_BASE_PATH/chains/
+# commons_dev/demo.env), so running it again on the same chain reuses the app and the pool; on a
+# chain that does not hold them (purged since), it registers them again. The compute nodes listen
+# from port $COMMONS_DEMO_PORT (default 7301).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/demo-env.sh demo
@@ -18,9 +19,13 @@ cargo build --release --locked --target wasm32-wasip1 \
 	--manifest-path compute/apps/monte-carlo/Cargo.toml --target-dir "$apps"
 module="$apps/wasm32-wasip1/release/monte-carlo.wasm"
 
+app="" pool=""
 if [[ -f "$state" ]]; then
 	source "$state"
-else
+fi
+if ! holds app "$app" monte-carlo || ! holds workerpool "$pool" demo; then
+	[[ ! -f "$state" ]] ||
+		echo "demo: the chain does not hold the app and pool of an earlier run: registering them"
 	app=$(commons --json --key //Alice create-app --name monte-carlo --uri "file://$module" |
 		field app)
 	ferdie=$(commons --json --key //Ferdie account | field account)

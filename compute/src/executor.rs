@@ -205,8 +205,7 @@ impl Compiler {
 	/// `bytes` compiled: from the cache when they were compiled before.
 	fn module(&self, bytes: &[u8]) -> Result<Module, ExecutionError> {
 		let key: [u8; 32] = Sha256::digest(bytes).into();
-		if let Some(module) = self.take(&key) {
-			self.keep(key, module.clone());
+		if let Some(module) = self.reuse(&key) {
 			return Ok(module);
 		}
 		// Compiled outside the lock: another task's module need not wait for this one.
@@ -216,10 +215,15 @@ impl Compiler {
 		Ok(module)
 	}
 
-	fn take(&self, key: &[u8; 32]) -> Option<Module> {
+	/// The module compiled from the bytes whose sha256 is `key`, if kept, made the most
+	/// recently used.
+	fn reuse(&self, key: &[u8; 32]) -> Option<Module> {
 		let mut modules = self.modules.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
 		let position = modules.iter().position(|(cached, _)| cached == key)?;
-		Some(modules.remove(position).1)
+		let entry = modules.remove(position);
+		let module = entry.1.clone();
+		modules.push(entry);
+		Some(module)
 	}
 
 	/// Keeps `module` as the most recently used, dropping the least recently used past the cap.
@@ -344,7 +348,7 @@ mod tests {
 		bytes
 	}
 
-	fn cached(compiler: &Compiler) -> Vec<[u8; 32]> {
+	fn kept(compiler: &Compiler) -> Vec<[u8; 32]> {
 		compiler.modules.lock().unwrap().iter().map(|(key, _)| *key).collect()
 	}
 
@@ -358,7 +362,7 @@ mod tests {
 		let first = module_named(0);
 		compiler.module(&first).unwrap();
 		compiler.module(&first).unwrap();
-		assert_eq!(cached(&compiler), vec![key(&first)]);
+		assert_eq!(kept(&compiler), vec![key(&first)]);
 
 		for n in 1..COMPILED_MODULES as u8 {
 			compiler.module(&module_named(n)).unwrap();
@@ -366,17 +370,17 @@ mod tests {
 		// Used again, the first is the most recently used: the second is dropped in its place.
 		compiler.module(&first).unwrap();
 		compiler.module(&module_named(COMPILED_MODULES as u8)).unwrap();
-		let kept = cached(&compiler);
-		assert_eq!(kept.len(), COMPILED_MODULES);
-		assert!(kept.contains(&key(&first)));
-		assert!(!kept.contains(&key(&module_named(1))));
-		assert_eq!(kept.last(), Some(&key(&module_named(COMPILED_MODULES as u8))));
+		let modules = kept(&compiler);
+		assert_eq!(modules.len(), COMPILED_MODULES);
+		assert!(modules.contains(&key(&first)));
+		assert!(!modules.contains(&key(&module_named(1))));
+		assert_eq!(modules.last(), Some(&key(&module_named(COMPILED_MODULES as u8))));
 	}
 
 	#[test]
 	fn bytes_that_are_no_module_are_refused_and_not_kept() {
 		let compiler = Compiler::new().unwrap();
 		assert!(matches!(compiler.module(b"not wasm"), Err(ExecutionError::InvalidModule(_))));
-		assert!(cached(&compiler).is_empty());
+		assert!(kept(&compiler).is_empty());
 	}
 }

@@ -12,7 +12,10 @@ use commons_runtime::{Runtime, RuntimeCall, RuntimeError};
 use serde::Deserialize;
 use sp_core::{bytes::from_hex, sr25519};
 
-use crate::bounded;
+use crate::{
+	bounded,
+	view::{print_all, View},
+};
 
 /// One quote's collateral as `dcap-qvl` writes it.
 #[derive(Deserialize)]
@@ -95,17 +98,25 @@ pub async fn submit(
 	chain: &Chain,
 	pair: &sr25519::Pair,
 	path: &std::path::Path,
+	json: bool,
 ) -> Result<(), String> {
-	let json = std::fs::read_to_string(path)
+	let collateral = std::fs::read_to_string(path)
 		.map_err(|error| format!("cannot read {}: {error}", path.display()))?;
-	for (what, call) in calls(&json)? {
-		match chain.submit_and_wait(call, pair).await {
-			Ok(_) => println!("{what}: stored"),
-			Err(error) if already_current(&error) => {
-				println!("{what}: the chain's is as new or newer")
-			}
+	let mut views = Vec::new();
+	for (what, call) in calls(&collateral)? {
+		let stored = match chain.submit_and_wait(call, pair).await {
+			Ok(_) => true,
+			Err(error) if already_current(&error) => false,
 			Err(error) => return Err(format!("the chain refused the {what}: {error}")),
+		};
+		match (json, stored) {
+			(true, _) => views.push(View::new().field("piece", what).field("stored", stored)),
+			(false, true) => println!("{what}: stored"),
+			(false, false) => println!("{what}: the chain's is as new or newer"),
 		}
+	}
+	if json {
+		print_all(&views, true);
 	}
 	Ok(())
 }

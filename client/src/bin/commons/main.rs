@@ -510,7 +510,7 @@ async fn execute(cli: Cli) -> Result<(), String> {
 			return inspect::task(&chain, &task, watch, timeout, json).await;
 		}
 		Command::Result(ResultCommand::Download(download)) => {
-			return run::download(&chain, download).await
+			return run::download(&chain, download, json).await
 		}
 		_ => {}
 	}
@@ -564,7 +564,16 @@ async fn execute(cli: Cli) -> Result<(), String> {
 			key.save(&key_file)?;
 			std::fs::write(&output, &encrypted)
 				.map_err(|error| format!("cannot write {}: {error}", output.display()))?;
-			println!("{}", sp_core::bytes::to_hex(&Sha256::digest(&encrypted), false));
+			let checksum = Sha256::digest(&encrypted);
+			if json {
+				let view = view::View::new()
+					.hex("checksum", checksum)
+					.field("output", output.display().to_string())
+					.field("key_file", key_file.display().to_string());
+				view::print(&view, true);
+			} else {
+				println!("{}", sp_core::bytes::to_hex(&checksum, false));
+			}
 			return Ok(());
 		}
 		Command::ResultKey { key_file, reuse, remove } => {
@@ -676,10 +685,10 @@ async fn execute(cli: Cli) -> Result<(), String> {
 		| Command::Task { .. }
 		| Command::Result(_)
 		| Command::Completions { .. } => unreachable!("answered above"),
-		Command::Run(request) => return run::run(&chain, &pair, request).await,
-		Command::Claim { deal, index } => return claim(&chain, &pair, deal, index).await,
+		Command::Run(request) => return run::run(&chain, &pair, request, json).await,
+		Command::Claim { deal, index } => return claim(&chain, &pair, deal, index, json).await,
 		Command::SubmitCollateral { file } => {
-			return collateral::submit(&chain, &pair, &file).await
+			return collateral::submit(&chain, &pair, &file, json).await
 		}
 		Command::KeyService(service) => return Ok(service.run(chain, pair).await?),
 	};
@@ -708,9 +717,14 @@ async fn claim(
 	pair: &sr25519::Pair,
 	deal: sp_core::H256,
 	index: u32,
+	json: bool,
 ) -> Result<(), String> {
 	let call = pallet_contribution::Call::claim { deal, index };
 	chain.submit_and_wait(RuntimeCall::Contribution(call), pair).await?;
-	println!("task {index} of deal {deal:?} refunded");
+	if json {
+		view::print(&view::View::new().hex("deal", deal).field("refunded_task", index), true);
+	} else {
+		println!("task {index} of deal {deal:?} refunded");
+	}
 	Ok(())
 }

@@ -27,6 +27,7 @@ use crate::{
 	inspect::TaskRef,
 	only, salt,
 	tags::TagArg,
+	view::{print, View},
 };
 
 /// What a requester asks for.
@@ -76,7 +77,12 @@ pub struct Request {
 
 /// Matches `request` with the cheapest compatible published offers, waits for the task's result,
 /// fetches it into `request.output` and checks it against the digest the chain agreed on.
-pub async fn run(chain: &Chain, pair: &sr25519::Pair, request: Request) -> Result<(), String> {
+pub async fn run(
+	chain: &Chain,
+	pair: &sr25519::Pair,
+	request: Request,
+	json: bool,
+) -> Result<(), String> {
 	let requester = AccountId::from(pair.public());
 	let max = request.max_price.0;
 	let mut order = RequestOrder::<Runtime> {
@@ -203,6 +209,7 @@ pub async fn run(chain: &Chain, pair: &sr25519::Pair, request: Request) -> Resul
 		sent_at.elapsed().as_secs_f64(),
 		completed_by.saturating_sub(matched_in)
 	);
+	let mut outputs = Vec::new();
 	for (index, task) in tasks.iter().enumerate() {
 		let output = if volume == 1 {
 			request.output.clone()
@@ -210,7 +217,18 @@ pub async fn run(chain: &Chain, pair: &sr25519::Pair, request: Request) -> Resul
 			request.output.join(index.to_string())
 		};
 		fetch_checked_result(task, &output, sealed, result_key.as_ref()).await?;
-		println!("{}", output.display());
+		outputs.push(output.display().to_string());
+	}
+	if json {
+		let view = View::new()
+			.hex("deal", deal)
+			.field("volume", volume)
+			.field("matched_in", matched_in)
+			.field("completed_by", completed_by)
+			.field("outputs", outputs);
+		print(&view, true);
+	} else {
+		outputs.iter().for_each(|output| println!("{output}"));
 	}
 	Ok(())
 }
@@ -341,7 +359,7 @@ pub struct Download {
 
 /// Fetches a completed task's result into `request.output` and checks it against the digest
 /// its workers agreed on; a confidential task's sealed result is opened with the result key.
-pub async fn download(chain: &Chain, request: Download) -> Result<(), String> {
+pub async fn download(chain: &Chain, request: Download, json: bool) -> Result<(), String> {
 	let task = request.task.read(chain).await?;
 	if task.status != TaskStatus::Completed {
 		return Err(format!(
@@ -353,6 +371,14 @@ pub async fn download(chain: &Chain, request: Download) -> Result<(), String> {
 	let result_key = request.result_key_file.as_deref().map(ResultKey::load).transpose()?;
 	let tee = !task.enclaves.is_empty();
 	fetch_checked_result(&task, &request.output, tee, result_key.as_ref()).await?;
-	println!("{}", request.output.display());
+	if json {
+		let view = View::new()
+			.hex("task", request.task.id())
+			.field("output", request.output.display().to_string())
+			.hex("digest", task.result_digest.unwrap_or_default());
+		print(&view, true);
+	} else {
+		println!("{}", request.output.display());
+	}
 	Ok(())
 }
