@@ -55,8 +55,12 @@ app="" pool="" registered=""
 if [[ -f "$state" ]]; then
 	source "$state"
 fi
-# What the state names but the chain does not hold (purged since) is made again.
-holds workerpool "$pool" containers || pool=""
+# What the state names but the chain does not hold (purged since) is made again, and the compute
+# nodes' state (where they stopped following, what they computed), of the chain that held it, goes.
+if [[ -n "$pool" ]] && ! holds workerpool "$pool" containers; then
+	pool=""
+	rm -rf "$work/Alice" "$work/Bob"
+fi
 holds app "$app" monte-carlo-image || registered=""
 if [[ -z "$pool" ]]; then
 	ferdie=$(commons --json --key //Ferdie account | field account)

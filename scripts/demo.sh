@@ -24,8 +24,12 @@ if [[ -f "$state" ]]; then
 	source "$state"
 fi
 if ! holds app "$app" monte-carlo || ! holds workerpool "$pool" demo; then
-	[[ ! -f "$state" ]] ||
+	if [[ -f "$state" ]]; then
 		echo "demo: the chain does not hold the app and pool of an earlier run: registering them"
+		# The compute nodes' state (where they stopped following, what they computed) was of the
+		# chain that held them.
+		rm -rf "$work/Dave" "$work/Eve"
+	fi
 	app=$(commons --json --key //Alice create-app --name monte-carlo --uri "file://$module" |
 		field app)
 	ferdie=$(commons --json --key //Ferdie account | field account)

@@ -123,17 +123,36 @@ impl Follower {
 	/// A follower of `chain` that starts at block `from`, or else where `cursor` says the last
 	/// run stopped, or else (a first start) at the best block. It reports a round's errors to
 	/// `warn`.
+	///
+	/// A cursor past the chain's next block is refused: it was saved following another chain
+	/// (most often a development chain purged since, whose genesis is the same), and starting
+	/// there would skip every block up to it, and the events in them, without a word.
 	pub async fn start(
 		chain: Chain,
 		cursor: Cursor,
 		from: Option<BlockNumber>,
 		warn: fn(&str),
 	) -> Result<Self, ClientError> {
-		let next = match from.or_else(|| cursor.load()) {
+		let next = match from {
 			Some(block) => block,
-			None => chain.best_number().await?,
+			None => Self::resume_point(&cursor, chain.best_number().await?)?,
 		};
 		Ok(Self { chain, cursor, next, warn, failures: FailureStreak::default() })
+	}
+
+	/// Where `cursor` says to go on, the chain's best block being `best`: from the saved block,
+	/// or (none saved) from the best block.
+	fn resume_point(cursor: &Cursor, best: BlockNumber) -> Result<BlockNumber, ClientError> {
+		match cursor.load() {
+			Some(saved) if saved > best.saturating_add(1) => Err(ClientError::Other(format!(
+				"{} says block #{saved} is the next to read, but the chain's best block is \
+				 #{best}: it was saved following another chain (one purged since?). Remove it, \
+				 or use another directory, to follow this chain from its best block",
+				cursor.0.display()
+			))),
+			Some(saved) => Ok(saved),
+			None => Ok(best),
+		}
 	}
 
 	/// The next block to read.
@@ -248,17 +267,30 @@ mod tests {
 	}
 
 	#[tokio::test]
-	async fn a_follower_starts_where_it_is_told_or_where_its_cursor_stopped() {
+	async fn a_follower_starts_where_it_is_told() {
 		let dir = tempfile::tempdir().unwrap();
-		// No node answers here: a follower that has a place to start does not ask one.
+		// No node answers here: a follower told where to start does not ask one.
 		let chain = Chain::new("nowhere", "http://127.0.0.1:9").unwrap();
 		let cursor = Cursor::new(dir.path().join("cursor"));
 		cursor.save(7).unwrap();
-		let resumed = Follower::start(chain.clone(), cursor, None, |_| {}).await.unwrap();
-		assert_eq!(resumed.next_block(), 7);
-		let cursor = Cursor::new(dir.path().join("cursor"));
 		let told = Follower::start(chain, cursor, Some(3), |_| {}).await.unwrap();
 		assert_eq!(told.next_block(), 3);
+	}
+
+	#[test]
+	fn a_follower_resumes_where_its_cursor_stopped_but_not_past_the_chain() {
+		let dir = tempfile::tempdir().unwrap();
+		let cursor = Cursor::new(dir.path().join("cursor"));
+		assert_eq!(Follower::resume_point(&cursor, 10).unwrap(), 10, "a first start: the best");
+		cursor.save(7).unwrap();
+		assert_eq!(Follower::resume_point(&cursor, 10).unwrap(), 7);
+		cursor.save(11).unwrap();
+		assert_eq!(Follower::resume_point(&cursor, 10).unwrap(), 11, "the block to come");
+		// Saved following a chain that had gone further: starting there would skip block 11.
+		cursor.save(12).unwrap();
+		let error = Follower::resume_point(&cursor, 10).unwrap_err().to_string();
+		assert!(error.contains("block #12") && error.contains("best block is #10"), "{error}");
+		assert!(error.contains(&dir.path().join("cursor").display().to_string()), "{error}");
 	}
 
 	#[tokio::test]

@@ -345,13 +345,13 @@ async fn phase_command_line_shows_the_market(m: &Market, warm_up: DealId) {
 	assert_eq!(by_index["result_digest"], format!("{expected:?}"));
 	let again = m.output("downloaded");
 	let arg = again.display().to_string();
-	commons(
-		node,
-		Bob,
-		&["result", "download", "--deal", &deal_id, "--index", "0", "--output", &arg],
-	)
-	.await;
+	let downloaded =
+		shown(node, &["result", "download", "--deal", &deal_id, "--index", "0", "--output", &arg])
+			.await;
 	assert_eq!(fetched(&again), expected);
+	assert_eq!(downloaded["task"], format!("{first:?}"));
+	assert_eq!(downloaded["output"], arg);
+	assert_eq!(downloaded["digest"], format!("{expected:?}"));
 
 	let app = MONTE_CARLO.to_string();
 	let publish = ["--json", "publish-app-order", "--app", &app, "--price", "2", "--volume", "1"];
@@ -649,9 +649,21 @@ async fn phase_confidential_dataset(m: &Market) {
 	let new_key = keys.join("new.key");
 	let [plain_arg, stored_arg, key_arg] =
 		[&plain, &stored, &new_key].map(|path| path.display().to_string());
-	let encrypt =
-		["encrypt-dataset", "--input", &plain_arg, "--output", &stored_arg, "--key-file", &key_arg];
-	let checksum = commons(node, Alice, &encrypt).await;
+	let encrypt = [
+		"--json",
+		"encrypt-dataset",
+		"--input",
+		&plain_arg,
+		"--output",
+		&stored_arg,
+		"--key-file",
+		&key_arg,
+	];
+	let encrypted: serde_json::Value =
+		serde_json::from_str(&commons(node, Alice, &encrypt).await).unwrap();
+	assert_eq!(encrypted["output"], stored_arg.as_str());
+	assert_eq!(encrypted["key_file"], key_arg.as_str());
+	let checksum = encrypted["checksum"].as_str().expect("the checksum, in hex").to_owned();
 	let stored_bytes = std::fs::read(&stored).unwrap();
 	assert_ne!(stored_bytes, data, "the stored dataset is encrypted");
 	let stored_uri = file_uri(&stored);
