@@ -439,6 +439,26 @@ impl RuntimeVersionSummary {
 	pub fn signs_like(&self, built: &Self) -> bool {
 		self.spec_name == built.spec_name && self.transaction_version == built.transaction_version
 	}
+
+	/// What a program built with runtime `built` should tell its user when this, the node's
+	/// runtime, is another release: it reads the chain with `built`'s types, which another
+	/// release may have changed. `None` for the same release.
+	pub fn other_release_warning(&self, built: &Self) -> Option<String> {
+		let which = if self.spec_name != built.spec_name {
+			"another chain's runtime than"
+		} else if self.spec_version > built.spec_version {
+			"newer than"
+		} else if self.spec_version < built.spec_version {
+			"older than"
+		} else {
+			return None;
+		};
+		Some(format!(
+			"the node runs {self}, {which} the {built} this program was built with: what it \
+			 reads is decoded with its own types and may be wrong or fail; use a build of the \
+			 chain's release"
+		))
+	}
 }
 
 impl std::fmt::Display for RuntimeVersionSummary {
@@ -468,6 +488,19 @@ mod tests {
 		assert!(!recoded.signs_like(&built), "calls or extensions encoded anew");
 		let other = RuntimeVersionSummary { spec_name: "other-chain".into(), ..built.clone() };
 		assert!(!other.signs_like(&built), "another chain's runtime");
+	}
+
+	#[test]
+	fn a_program_says_when_the_node_runs_another_release() {
+		let built = RuntimeVersionSummary::native();
+		assert_eq!(built.other_release_warning(&built), None);
+		let warning = |live: RuntimeVersionSummary| live.other_release_warning(&built).unwrap();
+		let newer = RuntimeVersionSummary { spec_version: built.spec_version + 1, ..built.clone() };
+		assert!(warning(newer).contains(&format!("newer than the {built}")));
+		let older = RuntimeVersionSummary { spec_version: built.spec_version - 1, ..built.clone() };
+		assert!(warning(older).contains("older than"));
+		let other = RuntimeVersionSummary { spec_name: "other-chain".into(), ..built.clone() };
+		assert!(warning(other).contains("another chain's runtime"));
 	}
 
 	#[test]

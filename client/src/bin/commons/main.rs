@@ -22,7 +22,7 @@ use commons_client::{
 	confidential::{encrypt_dataset, DatasetKey, ResultKey},
 	fetch::fetch,
 	market::order_book,
-	Chain,
+	Chain, RuntimeVersionSummary,
 };
 use commons_runtime::{AccountId, Runtime, RuntimeCall, RuntimeEvent};
 use pallet_marketplace::{
@@ -479,6 +479,14 @@ async fn execute(cli: Cli) -> Result<(), String> {
 	let config = Config::load()?;
 	let chain = Chain::new("node", &config.rpc(cli.rpc))?;
 	let json = cli.json;
+	if !matches!(cli.command, Command::EncryptDataset { .. }) {
+		// A node that does not answer is the command's own error to report.
+		if let Ok(live) = chain.runtime_version().await {
+			if let Some(warning) = live.other_release_warning(&RuntimeVersionSummary::native()) {
+				eprintln!("commons: {warning}");
+			}
+		}
+	}
 	// What only reads needs no key.
 	match cli.command {
 		Command::Orders { app, dataset, workerpools, requests, min_trust, limit } => {
