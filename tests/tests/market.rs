@@ -34,8 +34,8 @@
 //! 12. [`phase_dead_workers_return`]: the restarted nodes do not contribute to it late, and the
 //!     expelled one joins its pool again;
 //! 13. [`phase_everything_decodes_from_metadata_alone`]: every value the Commons pallets store,
-//!     and the task, deal and order book listings their runtime APIs answer with, decodes by the
-//!     chain's metadata alone, as the ecosystem's clients read it.
+//!     and what every method of their runtime APIs answers, decodes by the chain's metadata
+//!     alone, as the ecosystem's clients read it.
 //!
 //! What the compute nodes did is read from the chain's events and from their Prometheus counters,
 //! not from their logs; the few exceptions say why where they are.
@@ -1038,8 +1038,9 @@ fn file_uri(path: &Path) -> String {
 	format!("file://{}", path.display())
 }
 
-/// Everything the Commons pallets store after the whole story, and the task, deal and order
-/// book listings their runtime APIs answer with, decodes by the chain's metadata alone, as
+/// Everything the Commons pallets store after the whole story, and what every method of their
+/// runtime APIs answers (the task, deal and order book listings among them), decodes by the
+/// chain's metadata alone, as
 /// @polkadot/api, subxt or an explorer read it: every byte of every value is accounted for by
 /// the type the metadata names, and none of those types is one the standard clients cannot
 /// resolve (the tally's weights are no `U512`). The reader is shown to refuse a task with a byte
@@ -1085,6 +1086,58 @@ async fn phase_everything_decodes_from_metadata_alone(m: &Market) {
 			.await
 			.unwrap();
 	}
+	// Every other method of the pallets' runtime APIs, with arguments from the story where it
+	// has them: what each answers decodes by the metadata too.
+	let listed = commons_client::market::order_book(node, BookMarket::App(MONTE_CARLO), 0, 1)
+		.await
+		.unwrap();
+	let order = &listed.first().expect("the app's order book lists an order").order;
+	for method in ["remaining_volume", "order_hash", "signing_payload"] {
+		metadata.decode_api_answer(node, "MarketplaceApi", method, order).await.unwrap();
+	}
+	let worker = task.assigned.first().expect("the task had a worker").clone();
+	let pool = pool_of(node, &worker).await.unwrap().unwrap_or_default();
+	let (hash, seal, digest) = (Hash::repeat_byte(1), Hash::repeat_byte(2), Hash::repeat_byte(3));
+	let api = "ContributionApi";
+	metadata
+		.decode_api_answer(node, api, "task_id", (task.deal, task.index))
+		.await
+		.unwrap();
+	metadata
+		.decode_api_answer(node, api, "score", (pool, worker.clone()))
+		.await
+		.unwrap();
+	let arguments = (task_id, worker, digest);
+	metadata
+		.decode_api_answer(node, api, "result_hash_and_seal", arguments)
+		.await
+		.unwrap();
+	let arguments = (task_id, hash, seal);
+	metadata
+		.decode_api_answer(node, api, "enclave_message", arguments)
+		.await
+		.unwrap();
+	// A quote that is no quote: the verifier's error decodes as well as a verdict would.
+	let collateral = pallet_attestation::runtime_api::QuoteCollateral {
+		root_ca_crl: vec![],
+		pck_crl: vec![],
+		pck_crl_issuer_chain: vec![],
+		tcb_info: vec![],
+		tcb_info_signature: [0; 64],
+		tcb_info_issuer_chain: vec![],
+		qe_identity: vec![],
+		qe_identity_signature: [0; 64],
+		qe_identity_issuer_chain: vec![],
+	};
+	metadata
+		.decode_api_answer(
+			node,
+			"AttestationApi",
+			"check_quote",
+			(vec![0u8; 16], collateral, None::<Vec<u8>>, 0u64),
+		)
+		.await
+		.unwrap();
 
 	let stored = task.encode();
 	metadata.decode_value("Contribution", "Tasks", &stored).unwrap();
