@@ -32,25 +32,37 @@
 //! [`Follower`](crate::follow::Follower), as the compute node does. Each release is an event on
 //! chain and a line in the service's log; each refusal is a line in the log, once. SIGTERM or
 //! SIGINT stops it between rounds.
+//!
+//! The owner's account need not be on the machine: with `--proxy-for <owner>`, `--key` is a hot
+//! key the owner added as its `KeyService` proxy, which can make releases and do nothing else in
+//! its name (a stolen one could still release garbage first, failing those tasks: the chain
+//! checks whom a release is sealed to, not what it holds). `--prometheus-port` (or `--prometheus-addr`) serves its metrics,
+//! and `--dry-run` checks its configuration against the chain and exits.
+
+mod checks;
+mod metrics;
 
 use std::{
 	collections::BTreeMap,
 	path::{Path, PathBuf},
+	time::Instant,
 };
 
 use commons_primitives::{is_small_order_x25519, Measurement, PinnedEnclave, X25519PublicKey};
-use commons_runtime::{AccountId, BlockNumber, RuntimeCall, RuntimeEvent};
+use commons_runtime::{governance::ProxyType, AccountId, BlockNumber, RuntimeCall, RuntimeEvent};
 use pallet_attestation::{Attester, Enclave};
 use pallet_contribution::{TaskId, TaskStatus};
 use pallet_marketplace::{AppId, DatasetId};
-use sp_core::{sr25519, Pair};
+use sp_core::sr25519;
 
+pub use self::metrics::Metrics;
 use crate::{
 	confidential::{seal_dataset_key, DatasetKey},
+	dry_run::{ensure_proxy, report},
 	follow::{events_between, Cursor, Follower, Round, POLL_INTERVAL},
 	measurement::MeasurementArg,
-	service::StopSignal,
-	Chain, ClientError,
+	service::{serve_metrics, PrometheusOptions, StopSignal},
+	Chain, ClientError, Signer,
 };
 
 /// The target of the key service's log lines.
@@ -88,11 +100,28 @@ pub struct KeyServiceCmd {
 	/// followed.
 	#[arg(long)]
 	pub trust_remote_node: bool,
+
+	/// Acts for this account (SS58) as its `KeyService` proxy: `--key` is then a hot key the
+	/// dataset owner added with `proxy.addProxy(<key>, KeyService, 0)`. The datasets are the
+	/// account's; the key signs and pays for the releases, and can do nothing else for it.
+	#[arg(long)]
+	pub proxy_for: Option<AccountId>,
+
+	/// Where to serve Prometheus metrics, if anywhere.
+	#[command(flatten)]
+	pub prometheus: PrometheusOptions,
+
+	/// Checks the configuration against the chain (the node and its runtime, the signing key
+	/// and proxy, the keys directory and its keys, the owner's encrypted datasets, the allowed
+	/// apps), prints what it found and exits (status 1 if something is not ready), without
+	/// sending anything.
+	#[arg(long)]
+	pub dry_run: bool,
 }
 
 impl KeyServiceCmd {
-	/// Runs the service of the dataset owner holding `pair`, following `chain`, until it is
-	/// stopped.
+	/// Runs the service of the dataset owner holding `pair` (or, with `--proxy-for`, of the
+	/// owner `pair` is the proxy of), following `chain`, until it is stopped.
 	pub async fn run(&self, chain: Chain, pair: sr25519::Pair) -> Result<(), ClientError> {
 		let stop = StopSignal::listen()
 			.map_err(|error| ClientError::Io { action: "cannot handle SIGTERM".into(), error })?;
@@ -105,20 +134,29 @@ impl KeyServiceCmd {
 			));
 		}
 		chain.ensure_same_runtime().await?;
+		let signer = match &self.proxy_for {
+			Some(owner) => Signer::proxy_of(pair, owner.clone(), ProxyType::KeyService),
+			None => Signer::new(pair),
+		};
+		let follower = self.follower(&chain).await;
+		if self.dry_run {
+			let findings = self.check(&chain, &signer, &follower).await?;
+			return report(&findings).map_err(ClientError::Other);
+		}
+		let mut follower = follower?;
+		ensure_proxy(&chain, &signer).await?;
+		let metrics = self
+			.prometheus
+			.address()
+			.map(|address| serve_metrics(address, Metrics::register))
+			.transpose()
+			.map_err(ClientError::Other)?;
 		// Only a chain that says it is for development or local testing may trust simulated
 		// enclaves with data, and then only if its genesis says so too.
 		let development = matches!(chain.chain_type().await?.as_str(), "Development" | "Local");
-		let cursor = Cursor::new(self.keys_dir.join("cursor"));
-		let mut follower = Follower::start(
-			chain.clone(),
-			cursor,
-			self.from_block,
-			|message| log::warn!(target: LOG_TARGET, "{message}"),
-		)
-		.await?;
 		let mut service = KeyService {
-			owner: AccountId::from(pair.public()),
-			pair,
+			owner: signer.account(),
+			signer,
 			chain,
 			keys_dir: self.keys_dir.clone(),
 			policy: OwnerPolicy {
@@ -127,11 +165,16 @@ impl KeyServiceCmd {
 				development,
 			},
 			pending: BTreeMap::new(),
+			metrics,
 		};
 		log::info!(
 			target: LOG_TARGET,
-			"key service of {} following from block {}, keys in {}",
+			"key service of {}{} following from block {}, keys in {}",
 			service.owner,
+			match service.signer.is_proxy() {
+				true => " (through its KeyService proxy)",
+				false => "",
+			},
 			follower.next_block(),
 			self.keys_dir.display()
 		);
@@ -148,6 +191,10 @@ impl KeyServiceCmd {
 				if let Err(error) = service.release_pending().await {
 					log::warn!(target: LOG_TARGET, "{error}");
 				}
+				if let Some(metrics) = &service.metrics {
+					metrics.owed.set(service.pending.len() as u64);
+					metrics.block_read.set(follower.next_block().saturating_sub(1).into());
+				}
 			}
 			tokio::select! {
 				_ = tokio::time::sleep(POLL_INTERVAL) => {},
@@ -155,16 +202,31 @@ impl KeyServiceCmd {
 			}
 		}
 	}
+
+	/// Where the service reads assignments from: `--from-block`, or its cursor in the keys
+	/// directory, or the best block.
+	async fn follower(&self, chain: &Chain) -> Result<Follower, ClientError> {
+		let cursor = Cursor::new(self.keys_dir.join("cursor"));
+		Follower::start(
+			chain.clone(),
+			cursor,
+			self.from_block,
+			|message| log::warn!(target: LOG_TARGET, "{message}"),
+		)
+		.await
+	}
 }
 
 struct KeyService {
+	/// The dataset owner: the key's account, or the account it is the proxy of.
 	owner: AccountId,
-	pair: sr25519::Pair,
+	signer: Signer,
 	chain: Chain,
 	keys_dir: PathBuf,
 	policy: OwnerPolicy,
 	/// The releases owed, noted from assignments until they are made or refused.
 	pending: BTreeMap<(TaskId, AccountId), Owed>,
+	metrics: Option<Metrics>,
 }
 
 /// What the dataset owner trusts with its data, besides what the chain checks.
@@ -180,10 +242,11 @@ pub struct OwnerPolicy {
 }
 
 /// A release owed to an assigned worker.
-#[derive(Default)]
 struct Owed {
 	/// The block whose events showed the assignment: it is judged once that block is final.
 	noted_at: BlockNumber,
+	/// When the service read the assignment.
+	noted: Instant,
 	/// The finalized block it was last sent at.
 	sent_at: Option<BlockNumber>,
 	/// Why it last had to wait, as reported (to report each reason once).
@@ -219,7 +282,13 @@ impl KeyService {
 			}) = event
 			{
 				for worker in workers {
-					self.pending.entry((task, worker)).or_default().noted_at = to;
+					let owed = self.pending.entry((task, worker)).or_insert_with(|| Owed {
+						noted_at: to,
+						noted: Instant::now(),
+						sent_at: None,
+						waiting_for: None,
+					});
+					owed.noted_at = to;
 				}
 			}
 		}
@@ -248,6 +317,7 @@ impl KeyService {
 						target: LOG_TARGET,
 						"task {task:?}: the key is not released to {worker}: {reason}"
 					);
+					self.metrics.iter().for_each(|metrics| metrics.refused.inc());
 					continue;
 				}
 				Next::Wait(reason) => {
@@ -261,9 +331,20 @@ impl KeyService {
 				}
 				Next::Send(dataset, recipient) => {
 					match self.send(task, &worker, dataset, &recipient).await {
-						Ok(()) => owed.sent_at = Some(finalized_number),
+						Ok(()) => {
+							if let Some(metrics) = &self.metrics {
+								metrics.released.inc();
+								if owed.sent_at.is_none() {
+									metrics
+										.release_seconds
+										.observe(owed.noted.elapsed().as_secs_f64());
+								}
+							}
+							owed.sent_at = Some(finalized_number);
+						}
 						Err(error) => {
-							log::warn!(target: LOG_TARGET, "task {task:?}, worker {worker}: {error}")
+							log::warn!(target: LOG_TARGET, "task {task:?}, worker {worker}: {error}");
+							self.metrics.iter().for_each(|metrics| metrics.failed.inc());
 						}
 					}
 				}
@@ -285,7 +366,8 @@ impl KeyService {
 		let sealed = seal_dataset_key(&key, recipient, &task)?;
 		let call =
 			pallet_contribution::Call::release_dataset_key { task, worker: worker.clone(), sealed };
-		self.chain.sign_and_submit(RuntimeCall::Contribution(call), &self.pair).await?;
+		let call = self.signer.call(RuntimeCall::Contribution(call));
+		self.chain.sign_and_submit(call, self.signer.pair()).await?;
 		log::info!(
 			target: LOG_TARGET,
 			"sent dataset {dataset}'s key, sealed to {worker}'s enclave, for task {task:?}"

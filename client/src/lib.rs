@@ -27,6 +27,7 @@ pub mod amount;
 mod chain;
 pub mod confidential;
 pub mod digest;
+pub mod dry_run;
 pub mod error;
 pub mod fetch;
 pub mod follow;

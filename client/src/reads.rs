@@ -8,11 +8,11 @@
 use codec::{Decode, Encode};
 use commons_primitives::X25519PublicKey;
 use commons_runtime::{
-	parameters::ParameterValues, AccountId, Balance, BlockNumber, Hash, Nonce, Runtime,
-	RuntimeEvent,
+	governance::ProxyType, parameters::ParameterValues, AccountId, Balance, BlockNumber, Hash,
+	Nonce, Runtime, RuntimeEvent,
 };
 use frame_support::{
-	storage::StoragePrefixedMap, traits::PalletInfoAccess, Blake2_128Concat,
+	storage::StoragePrefixedMap, traits::PalletInfoAccess, Blake2_128Concat, Identity,
 	ReversibleStorageHasher, StorageHasher, Twox64Concat,
 };
 use pallet_attestation::Enclave;
@@ -97,6 +97,18 @@ impl Chain {
 	pub async fn categories(&self) -> Result<Vec<(CategoryId, Category<Runtime>)>, ClientError> {
 		let prefix = pallet_marketplace::Categories::<Runtime>::final_prefix();
 		self.map_entries::<Twox64Concat, _, _>(&prefix).await
+	}
+
+	/// Every deal with tasks left to settle, by id.
+	pub async fn deals(&self) -> Result<Vec<(DealId, Deal<Runtime>)>, ClientError> {
+		let prefix = pallet_marketplace::Deals::<Runtime>::final_prefix();
+		self.map_entries::<Identity, _, _>(&prefix).await
+	}
+
+	/// Every task on chain (opened, and not yet pruned), by id.
+	pub async fn tasks(&self) -> Result<Vec<(TaskId, Task<Runtime>)>, ClientError> {
+		let prefix = pallet_contribution::Tasks::<Runtime>::final_prefix();
+		self.map_entries::<Identity, _, _>(&prefix).await
 	}
 
 	/// The members of `workerpool`, with their memberships.
@@ -204,6 +216,17 @@ impl Chain {
 	pub async fn presigned(&self, order: OrderHash) -> Result<Option<AccountId>, ClientError> {
 		self.storage(&pallet_marketplace::Presigned::<Runtime>::hashed_key_for(order), self.at)
 			.await
+	}
+
+	/// The proxies `real` added: who may act for it, as what, after how many blocks of notice.
+	pub async fn proxies(
+		&self,
+		real: &AccountId,
+	) -> Result<Vec<pallet_proxy::ProxyDefinition<AccountId, ProxyType, BlockNumber>>, ClientError>
+	{
+		let key = pallet_proxy::Proxies::<Runtime>::hashed_key_for(real);
+		let entry: Option<(Vec<_>, Balance)> = self.storage(&key, self.at).await?;
+		Ok(entry.map(|(proxies, _deposit)| proxies).unwrap_or_default())
 	}
 
 	/// Whether the chain's genesis lets simulated enclaves handle encrypted datasets (only

@@ -1,10 +1,12 @@
 //! What the long-running programs (the compute node, the key service) share to behave as
 //! services: logs with timestamps and levels, a stop on SIGTERM or SIGINT that lets the current
-//! step finish, and state files that a crash never leaves half written.
+//! step finish, state files that a crash never leaves half written, and Prometheus metrics
+//! served where the operator says.
 
 use std::{
 	fs,
 	io::{self, Write},
+	net::{IpAddr, Ipv4Addr, SocketAddr},
 	path::Path,
 	sync::{
 		atomic::{AtomicBool, Ordering},
@@ -12,20 +14,96 @@ use std::{
 	},
 };
 
+use prometheus_endpoint::{PrometheusError, Registry};
 use tokio::sync::Notify;
 
+/// Where a service serves its Prometheus metrics, if anywhere: the node's own options
+/// (`--prometheus-port`, `--prometheus-external`), and an address of one interface for a host
+/// with several.
+#[derive(Clone, Debug, Default, clap::Args)]
+pub struct PrometheusOptions {
+	/// Serves Prometheus metrics at `/metrics` on this port of 127.0.0.1, or of every interface
+	/// with `--prometheus-external`.
+	#[arg(long, conflicts_with = "prometheus_addr")]
+	pub prometheus_port: Option<u16>,
+
+	/// Serves the Prometheus metrics on every interface, for a Prometheus on another machine.
+	#[arg(long, requires = "prometheus_port")]
+	pub prometheus_external: bool,
+
+	/// Serves Prometheus metrics at `/metrics` on this address (`10.0.0.7:9616`,
+	/// `[fd00::7]:9616`): one interface of several, such as a private network's.
+	#[arg(long, value_name = "IP:PORT")]
+	pub prometheus_addr: Option<SocketAddr>,
+}
+
+impl PrometheusOptions {
+	/// The address to serve the metrics on, if the options ask for them.
+	pub fn address(&self) -> Option<SocketAddr> {
+		let ip: IpAddr = match self.prometheus_external {
+			true => Ipv4Addr::UNSPECIFIED.into(),
+			false => Ipv4Addr::LOCALHOST.into(),
+		};
+		self.prometheus_addr
+			.or(self.prometheus_port.map(|port| SocketAddr::new(ip, port)))
+	}
+}
+
+/// Whether metrics could be served on `address` now: it is this host's, and free.
+pub fn check_metrics_address(address: SocketAddr) -> Result<(), String> {
+	std::net::TcpListener::bind(address)
+		.map(drop)
+		.map_err(|error| format!("cannot serve metrics on {address}: {error}"))
+}
+
+/// Registers a program's metrics (`register` makes them in a registry) and serves them at
+/// `http://<address>/metrics` for as long as the process runs; returns them, to update. An
+/// address that cannot be listened on (taken, or not this host's) is an error now, not a log
+/// line later. Must be called within a tokio runtime.
+pub fn serve_metrics<M>(
+	address: SocketAddr,
+	register: impl FnOnce(&Registry) -> Result<M, PrometheusError>,
+) -> Result<M, String> {
+	let registry = Registry::new();
+	let metrics = register(&registry).map_err(|error| error.to_string())?;
+	// The endpoint binds in its own task; trying first turns a taken port into a failed start.
+	check_metrics_address(address)?;
+	tokio::spawn(async move {
+		if let Err(error) = prometheus_endpoint::init_prometheus(address, registry).await {
+			log::error!(target: "commons", "metrics on {address}: {error}");
+		}
+	});
+	Ok(metrics)
+}
+
 /// Sends the program's `log` records to stderr, one line each: time (UTC), level, target and
-/// message. `RUST_LOG` chooses what is logged, as for the node (`RUST_LOG=commons=debug`);
-/// without it, `default` does (for example `"warn,commons=info"`).
+/// message, for a service's journal. `RUST_LOG` chooses what is logged, as for the node
+/// (`RUST_LOG=commons=debug`); without it, `default` does (for example `"warn,commons=info"`).
 pub fn init_logging(default: &str) {
+	let _ = log_lines(default).try_init();
+}
+
+/// As [`init_logging`], for a person at a terminal: level and message only.
+pub fn init_terminal_logging(default: &str) {
+	let _ = log_lines(default).without_time().with_target(false).try_init();
+}
+
+/// Log lines to stderr, filtered by `RUST_LOG` or else `default`. Installing them fails only if
+/// a logger is already installed (a test that does it twice), which is then kept.
+fn log_lines(
+	default: &str,
+) -> tracing_subscriber::fmt::SubscriberBuilder<
+	tracing_subscriber::fmt::format::DefaultFields,
+	tracing_subscriber::fmt::format::Format,
+	tracing_subscriber::EnvFilter,
+	fn() -> io::Stderr,
+> {
 	let filter = tracing_subscriber::EnvFilter::try_from_default_env()
 		.unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-	// Fails only if a logger is already installed (a test that calls this twice): keep it.
-	let _ = tracing_subscriber::fmt()
+	tracing_subscriber::fmt()
 		.with_env_filter(filter)
-		.with_writer(io::stderr)
+		.with_writer(io::stderr as fn() -> io::Stderr)
 		.with_ansi(false)
-		.try_init();
 }
 
 /// Set once the process is asked to stop (SIGTERM from systemd or `kill`, SIGINT from Ctrl-C).
@@ -122,6 +200,42 @@ pub fn write_atomically(path: &Path, contents: &[u8]) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
 	use super::*;
+
+	#[test]
+	fn metrics_are_served_on_loopback_unless_asked_otherwise() {
+		use clap::Parser;
+		#[derive(Parser)]
+		struct Command {
+			#[command(flatten)]
+			prometheus: PrometheusOptions,
+		}
+		let address = |args: &[&str]| {
+			Command::try_parse_from([&["service"], args].concat()).map(|c| c.prometheus.address())
+		};
+		assert_eq!(address(&[]).unwrap(), None);
+		assert_eq!(
+			address(&["--prometheus-port", "9616"]).unwrap(),
+			Some("127.0.0.1:9616".parse().unwrap())
+		);
+		assert_eq!(
+			address(&["--prometheus-port", "9616", "--prometheus-external"]).unwrap(),
+			Some("0.0.0.0:9616".parse().unwrap())
+		);
+		assert_eq!(
+			address(&["--prometheus-addr", "10.0.0.7:9617"]).unwrap(),
+			Some("10.0.0.7:9617".parse().unwrap())
+		);
+		assert!(address(&["--prometheus-external"]).is_err(), "external of which port?");
+		assert!(address(&["--prometheus-addr", "10.0.0.7:1", "--prometheus-port", "2"]).is_err());
+	}
+
+	#[tokio::test]
+	async fn a_metrics_address_already_taken_fails_the_start() {
+		let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+		let address = taken.local_addr().unwrap();
+		let error = serve_metrics(address, |_| Ok(())).unwrap_err();
+		assert!(error.contains(&address.to_string()), "{error}");
+	}
 
 	#[test]
 	fn an_atomic_write_replaces_the_file_and_leaves_nothing_else() {

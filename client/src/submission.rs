@@ -64,6 +64,11 @@ impl Signer {
 		self.proxied.is_some()
 	}
 
+	/// The account the key acts for as a proxy, and as which type, if it is one.
+	pub fn proxied(&self) -> Option<(&AccountId, ProxyType)> {
+		self.proxied.as_ref().map(|(real, proxy_type)| (real, *proxy_type))
+	}
+
 	/// The key that signs (and pays for) the transactions.
 	pub fn pair(&self) -> &sr25519::Pair {
 		&self.pair
@@ -137,7 +142,8 @@ impl Chain {
 	/// emitted there; a failed dispatch is [`ClientError::Dispatch`], whose runtime error can be
 	/// matched on and is shown by name. A call made through a proxy that failed (a transaction
 	/// that succeeded, with `ProxyExecuted` carrying the error) fails the same way. A
-	/// transaction the pool lost on the way is [`ClientError::Lost`]; its steps are logged.
+	/// transaction the pool lost on the way is [`ClientError::Lost`]. Its steps are logged at
+	/// info level (target `commons::submission`): a person at a terminal sees it progress.
 	///
 	/// One the pool drops (full, or its queue of transactions
 	/// waiting for an earlier nonce overflowed) is signed again at the same
@@ -159,8 +165,9 @@ impl Chain {
 	) -> Result<Included, ClientError> {
 		let nonce = self.next_nonce(&AccountId::from(signer.public())).await?;
 		let deadline = tokio::time::Instant::now() + FINALITY_TIMEOUT;
-		let progress =
-			|step: &str| log::debug!(target: "commons::submission", "transaction {step}");
+		// What a person waiting at a terminal sees between sending and the answer; a service
+		// logs it too, one transaction at a time.
+		let progress = |step: &str| log::info!(target: "commons::submission", "transaction at nonce {nonce}: {step}");
 		let mut drops = 0;
 		let (block, extrinsic) = loop {
 			let extrinsic = self.signed(call.clone(), signer, nonce).await?;
@@ -183,6 +190,7 @@ impl Chain {
 				Err(error) => return Err(error),
 			}
 		};
+		progress(&format!("finalized in block {block:?}"));
 		let index = self.extrinsic_index(block, &extrinsic).await?;
 		let mut events = Vec::new();
 		for record in self.events(block).await? {

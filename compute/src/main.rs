@@ -21,9 +21,10 @@ use std::{fs, ops::ControlFlow, sync::Arc};
 
 use clap::Parser;
 use commons_client::{
+	dry_run::{self, Finding},
 	follow::{Cursor, Follower, Round, POLL_INTERVAL},
 	keys::signing_key,
-	service::{init_logging, StopSignal},
+	service::{init_logging, serve_metrics, StopSignal},
 	Chain,
 };
 use commons_compute::{
@@ -36,7 +37,7 @@ use commons_compute::{
 	options::Options,
 	task_runner::remove_dir_if_there,
 	tee::{SimulatedEnclave, HARDWARE_SECRETS},
-	upkeep::{Finding, PoolToJoin, Upkeep},
+	upkeep::{PoolToJoin, Upkeep},
 	worker::{Settings, Worker},
 	LOG_TARGET,
 };
@@ -63,13 +64,10 @@ async fn run(options: Options) -> Result<(), String> {
 	fs::create_dir_all(&options.work_dir)
 		.map_err(|error| format!("cannot create {}: {error}", options.work_dir.display()))?;
 	let digests = DigestStore::load(&options.work_dir)?;
-	let metrics_ip: std::net::IpAddr = match options.prometheus_external {
-		true => [0, 0, 0, 0].into(),
-		false => [127, 0, 0, 1].into(),
-	};
 	let metrics = options
-		.prometheus_port
-		.map(|port| Metrics::serve(metrics_ip, port))
+		.prometheus
+		.address()
+		.map(|address| serve_metrics(address, Metrics::register))
 		.transpose()?;
 
 	let (pushed, mut pushes) = tokio::sync::mpsc::unbounded_channel();
@@ -124,6 +122,7 @@ async fn run(options: Options) -> Result<(), String> {
 	if options.dry_run {
 		return dry_run(&upkeep, &chain, engine.as_ref()).await;
 	}
+	dry_run::ensure_proxy(&chain, &signer).await?;
 	let mut computer =
 		Computer::new(chain.clone(), &options.work_dir, options.corrupt_results, metrics.clone());
 	if let Some(engine) = engine {
@@ -213,11 +212,5 @@ async fn dry_run(upkeep: &Upkeep, chain: &Chain, engine: Option<&Engine>) -> Res
 			Err(error) => Finding::new(false, format!("container engine at {socket}: {error}")),
 		});
 	}
-	for finding in &findings {
-		println!("{}: {}", if finding.ready { "ready" } else { "NOT READY" }, finding.what);
-	}
-	match findings.iter().filter(|finding| !finding.ready).count() {
-		0 => Ok(()),
-		problems => Err(format!("dry run: {problems} thing(s) not ready")),
-	}
+	dry_run::report(&findings)
 }

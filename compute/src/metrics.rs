@@ -1,14 +1,10 @@
 //! The compute node's Prometheus metrics, served by `substrate-prometheus-endpoint` as the node's
 //! own are.
 
-use std::net::{IpAddr, SocketAddr};
-
 use prometheus_endpoint::{
 	exponential_buckets, register, Counter, Gauge, Histogram, HistogramOpts, PrometheusError,
 	Registry, F64, U64,
 };
-
-use crate::LOG_TARGET;
 
 /// What the compute node did with the tasks it learnt of, and what it has in hand.
 #[derive(Clone)]
@@ -46,20 +42,6 @@ pub struct Metrics {
 }
 
 impl Metrics {
-	/// Registers the metrics and serves them at `http://<ip>:<port>/metrics` for as long as the
-	/// process runs. Must be called within a tokio runtime.
-	pub fn serve(ip: IpAddr, port: u16) -> Result<Self, String> {
-		let registry = Registry::new();
-		let metrics = Self::register(&registry).map_err(|error| error.to_string())?;
-		let address = SocketAddr::new(ip, port);
-		tokio::spawn(async move {
-			if let Err(error) = prometheus_endpoint::init_prometheus(address, registry).await {
-				log::error!(target: LOG_TARGET, "commons-compute: metrics on {address}: {error}");
-			}
-		});
-		Ok(metrics)
-	}
-
 	/// Registers the metrics in `registry`.
 	pub fn register(registry: &Registry) -> Result<Self, PrometheusError> {
 		let counter = |name: &str, help: &str| {

@@ -4,7 +4,7 @@
 use std::{net::SocketAddr, path::PathBuf, sync::Arc};
 
 use clap::Parser;
-use commons_client::{rpc_params, Chain, Signer};
+use commons_client::{rpc_params, service::PrometheusOptions, Chain, Signer};
 use commons_runtime::{governance::ProxyType, AccountId};
 use pallet_attestation::TeeKind;
 use pallet_marketplace::{tag, Tag};
@@ -89,14 +89,9 @@ pub struct Options {
 	#[arg(long)]
 	pub attestation_dir: Option<PathBuf>,
 
-	/// Serves Prometheus metrics on this port at `/metrics`: of 127.0.0.1, or of every
-	/// interface with `--prometheus-external`.
-	#[arg(long)]
-	pub prometheus_port: Option<u16>,
-
-	/// Serves the Prometheus metrics on every interface, for a Prometheus on another machine.
-	#[arg(long, requires = "prometheus_port")]
-	pub prometheus_external: bool,
+	/// Where to serve Prometheus metrics, if anywhere.
+	#[command(flatten)]
+	pub prometheus: PrometheusOptions,
 
 	/// Checks the configuration, the chain connection and runtime, the key's funds, the pool
 	/// membership and the enclave, prints what it found and exits (status 1 if something is

@@ -9,7 +9,10 @@
 
 use std::sync::Arc;
 
-use commons_client::{Chain, Signer};
+use commons_client::{
+	dry_run::{check_signer, Finding},
+	Chain, Signer,
+};
 use commons_runtime::{AccountId, BlockNumber, Runtime, RuntimeCall};
 use pallet_attestation::{Attester, EnclaveKeys, QuoteBytes};
 use pallet_marketplace::{Tag, WorkerpoolId};
@@ -293,37 +296,13 @@ impl Upkeep {
 	}
 }
 
-/// One thing `--dry-run` checked, and whether it is ready for work.
-#[derive(Debug)]
-pub struct Finding {
-	/// Whether the compute node could start working as it is.
-	pub ready: bool,
-	/// What was found, in words.
-	pub what: String,
-}
-
-impl Finding {
-	/// What was found, with whether it is ready.
-	pub fn new(ready: bool, what: String) -> Self {
-		Self { ready, what }
-	}
-}
-
 impl Upkeep {
 	/// What [`Upkeep::start`] would find, checked without submitting anything: the key's funds
-	/// for fees, the pool membership it would take, and the enclave it would register (for a
-	/// hardware enclave, a quote is taken to show the interface works).
+	/// for fees and, for a proxy, the account's proxy entry; the pool membership it would take,
+	/// and the enclave it would register (for a hardware enclave, a quote is taken to show the
+	/// interface works).
 	pub async fn check(&self) -> Result<Vec<Finding>, String> {
-		let mut findings = Vec::new();
-		let payer = AccountId::from(sp_core::Pair::public(self.signer.pair()));
-		let free = self.chain.free_balance(&payer).await?;
-		findings.push(Finding::new(
-			free > 0,
-			format!(
-				"the signing key {payer} has {} free for fees",
-				commons_client::amount::cmn(free)
-			),
-		));
+		let mut findings = check_signer(&self.chain, &self.signer).await?;
 		if let Some(mismatch) = self.capabilities_mismatch().await? {
 			findings.push(Finding::new(false, mismatch));
 		}

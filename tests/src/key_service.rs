@@ -8,19 +8,21 @@ use std::{
 use commons_client::{Chain, Cursor};
 use commons_runtime::BlockNumber;
 
-use crate::{cli_binary, wait_for, ManagedProcess, TestDir, TestNode, LOG_FILE};
+use crate::{cli_binary, free_port, wait_for, ManagedProcess, TestDir, TestNode, LOG_FILE};
 
 /// A dataset owner's key service (`commons key-service`), killed when dropped.
 pub struct KeyService {
 	keys_dir: PathBuf,
+	/// Where it serves Prometheus metrics on 127.0.0.1.
+	prometheus_port: u16,
 	process: ManagedProcess,
 }
 
 impl KeyService {
 	/// Starts the key service of the dataset owner with secret key `key`, following `node`, with
 	/// its datasets' keys in `keys_dir`, releasing them for `apps` to enclaves of `measurements`
-	/// (as `commons create-app --measurement` takes them); it logs to
-	/// `dir/key-service/node.log`.
+	/// (as `commons create-app --measurement` takes them), with `extra` arguments added; it
+	/// serves its metrics on a free port of 127.0.0.1 and logs to `dir/key-service/node.log`.
 	pub fn start(
 		dir: &TestDir,
 		node: &TestNode,
@@ -28,11 +30,30 @@ impl KeyService {
 		keys_dir: &Path,
 		apps: &[u32],
 		measurements: &[String],
+		extra: &[String],
 	) -> Self {
 		let work_dir = dir.process_dir("key-service");
+		let prometheus_port = free_port();
+		let mut args = Self::arguments(node, key, keys_dir, apps, measurements);
+		args.extend(["--prometheus-addr".into(), format!("127.0.0.1:{prometheus_port}")]);
+		args.extend(extra.iter().cloned());
+		let process =
+			ManagedProcess::start("the key service", cli_binary(), args, work_dir.join(LOG_FILE));
+		Self { keys_dir: keys_dir.to_owned(), prometheus_port, process }
+	}
+
+	/// The command line of a key service as [`KeyService::start`] describes it, without metrics
+	/// or extra arguments: `commons` runs it (add `--dry-run` to check it).
+	pub fn arguments(
+		node: &TestNode,
+		key: &str,
+		keys_dir: &Path,
+		apps: &[u32],
+		measurements: &[String],
+	) -> Vec<String> {
 		// `--rpc` and `--key` are the `commons` command line's global options, as for
 		// `crate::cli()`.
-		let args = vec![
+		vec![
 			"--rpc".into(),
 			node.rpc_url(),
 			"--key".into(),
@@ -48,10 +69,13 @@ impl KeyService {
 				.iter()
 				.flat_map(|measurement| ["--allow-measurement".into(), measurement.clone()]),
 		)
-		.collect();
-		let process =
-			ManagedProcess::start("the key service", cli_binary(), args, work_dir.join(LOG_FILE));
-		Self { keys_dir: keys_dir.to_owned(), process }
+		.collect()
+	}
+
+	/// The value of the counter or gauge `name` it serves now (since it last started).
+	pub fn metric(&self, name: &str) -> Result<u64, String> {
+		let text = crate::prometheus_metrics(self.prometheus_port)?;
+		crate::metric_value(&text, name).ok_or_else(|| format!("no {name} in:\n{text}"))
 	}
 
 	/// Kills the process with SIGKILL and reaps it.

@@ -15,8 +15,8 @@ use std::time::Duration;
 
 use codec::{Decode, Encode};
 use commons_e2e::{
-	chain::wait_for_event, compute_binary, exclusive_network, start_validators, wait_for, TestDir,
-	TestNode,
+	chain::wait_for_event, cli_binary, compute_binary, exclusive_network, start_validators,
+	wait_for, TestDir, TestNode,
 };
 use commons_runtime::{
 	genesis_config_presets::DEV_ENDOWMENT, governance::pallet_custom_origins::Origin as Track,
@@ -266,6 +266,19 @@ async fn validators_join_the_runtime_upgrades_and_validators_leave_by_referendum
 	let said = String::from_utf8_lossy(&stale.stderr);
 	assert!(!stale.status.success(), "a stale compute node started: {said}");
 	assert!(said.contains("but this program was built with"), "{said}");
+	// The command line built for it still reads, and says the node runs a newer release.
+	let reading = std::process::Command::new(cli_binary())
+		.args(["--rpc", &node.rpc_url(), "categories"])
+		.output()
+		.expect("commons runs");
+	let warned = String::from_utf8_lossy(&reading.stderr);
+	assert!(reading.status.success(), "{warned}");
+	for said in [
+		format!("the node runs runtime commons {} ", version_before + 1),
+		format!("newer than the runtime commons {version_before} "),
+	] {
+		assert!(warned.contains(&said), "{said:?} not in {warned}");
+	}
 	// Downtime: the slots around the upgrade in which no block was made.
 	let now = pallet_timestamp::Now::<Runtime>::hashed_key();
 	let mut missed = 0;

@@ -7,21 +7,30 @@
 //! One development node, no compute node: the test plays the workers (registering enclaves on
 //! simulated evidence, which a development chain trusts with test data) and the scheduler
 //! (Ferdie, whose key no node holds, so that only the test assigns).
+//!
+//! Alice, the owner, keeps her key cold: her service runs with a hot key she added as her
+//! `KeyService` proxy. Its dry run says what is missing before she adds it, and that all is ready
+//! after; its metrics count what it released and refused.
 
 use std::{path::Path, time::Duration};
 
-use commons_client::Chain;
+use commons_client::{Chain, Signer};
 use commons_compute::tee::{simulated_measurement, SimulatedEnclave};
 use commons_e2e::{
 	chain::{deal_since, wait_for_event},
 	cli,
 	cli::{created_id, measurement_arg},
-	commons, exclusive_network, suri, wait_for, KeyService, RunRequest, TestDir, TestNode,
+	cli_binary, commons, exclusive_network, suri, wait_for, KeyService, RunRequest, TestDir,
+	TestNode,
 };
-use commons_runtime::{BlockNumber, Runtime, RuntimeCall, RuntimeEvent};
+use commons_runtime::{
+	governance::ProxyType, AccountId, BalancesCall, BlockNumber, Runtime, RuntimeCall,
+	RuntimeEvent, CMN,
+};
 use pallet_attestation::TeeKind;
 use pallet_contribution::TaskId;
 use pallet_marketplace::{AppId, DatasetId, Measurement, Tag, WorkerpoolId};
+use sp_core::Pair;
 use sp_keyring::Sr25519Keyring::{self, Alice, Bob, Charlie, Dave, Eve, Ferdie};
 
 /// SGX enclaves only.
@@ -64,14 +73,39 @@ async fn the_key_service_sends_nothing_to_an_enclave_the_owner_did_not_allow() {
 	let result_key = dir.path().join("bob-result.key");
 	let key_arg = result_key.display().to_string();
 	commons(&node, Bob, &["result-key", "--key-file", &key_arg]).await;
-	let mut key_service = KeyService::start(
-		&dir,
-		&node,
-		&suri(Alice),
-		&keys,
-		&[trusted_app, untrusted_app],
-		&[measurement_arg(trusted)],
-	);
+	// Alice's service runs with a hot key that pays its fees. Until she adds it as her
+	// `KeyService` proxy, a dry run says it is not ready, and what to do.
+	let apps = [trusted_app, untrusted_app];
+	let measurements = [measurement_arg(trusted)];
+	let proxy_for = ["--proxy-for".to_owned(), Alice.to_account_id().to_string()];
+	let dry_run = || {
+		let mut args = KeyService::arguments(&node, HOT_KEY, &keys, &apps, &measurements);
+		args.extend(proxy_for.iter().cloned());
+		args.push("--dry-run".into());
+		let output = std::process::Command::new(cli_binary()).args(args).output().unwrap();
+		let said = String::from_utf8_lossy(&output.stdout).into_owned();
+		(output.status.success(), said + &String::from_utf8_lossy(&output.stderr))
+	};
+	let hot = sp_core::sr25519::Pair::from_string(HOT_KEY, None).unwrap().public();
+	let hot = AccountId::from(hot);
+	let fund = BalancesCall::transfer_keep_alive { dest: hot.clone().into(), value: 10 * CMN };
+	submit(&node, Alice, RuntimeCall::Balances(fund)).await;
+	let (ready, said) = dry_run();
+	assert!(!ready && said.contains("NOT READY") && said.contains("proxy.addProxy"), "{said}");
+	let add = pallet_proxy::Call::add_proxy {
+		delegate: hot.into(),
+		proxy_type: ProxyType::KeyService,
+		delay: 0,
+	};
+	submit(&node, Alice, RuntimeCall::Proxy(add)).await;
+	hot_key_does_nothing_else(&node, dataset).await;
+	let (ready, said) = dry_run();
+	assert!(ready, "{said}");
+	for found in ["as its KeyService proxy", &format!("dataset {dataset}'s key is in")] {
+		assert!(said.contains(found), "{found:?} not in {said}");
+	}
+	let mut key_service =
+		KeyService::start(&dir, &node, HOT_KEY, &keys, &apps, &measurements, &proxy_for);
 	key_service.wait_until_caught_up(&node).await;
 	let from = node.best_number().await.unwrap();
 
@@ -108,6 +142,7 @@ async fn the_key_service_sends_nothing_to_an_enclave_the_owner_did_not_allow() {
 	}
 	let to = node.best_number().await.unwrap();
 	assert_eq!(releases_sent(&node, from, to).await, Vec::<TaskId>::new(), "a key was sent");
+	assert!(key_service.metric("commons_key_service_releases_refused_total").unwrap() >= 1);
 
 	// Eve registers the enclave she was assigned with again: that one gets the key, sealed to
 	// its key, and Dave's still gets nothing.
@@ -131,6 +166,71 @@ async fn the_key_service_sends_nothing_to_an_enclave_the_owner_did_not_allow() {
 	let end = node.best_number().await.unwrap();
 	assert_eq!(releases_sent(&node, from, end).await, vec![swapped], "only Eve's task got a key");
 	assert!(!releases_sent(&node, from, end).await.contains(&refused));
+	deals_and_tasks_are_listed(&node, [trusted_app, untrusted_app], swapped).await;
+	assert_eq!(key_service.metric("commons_key_service_releases_sent_total"), Ok(1));
+}
+
+/// Bob's deals and Eve's tasks, as `commons deals` and `commons tasks` list them to a script:
+/// the two deals live (nobody computes their tasks), newest first, and each filter keeps only
+/// what it names.
+async fn deals_and_tasks_are_listed(
+	node: &TestNode,
+	[first_app, second_app]: [AppId; 2],
+	eve_s_task: TaskId,
+) {
+	let listed = |args: &'static [&'static str], extra: Vec<String>| async move {
+		let args: Vec<String> =
+			["--json"].iter().chain(args).map(|arg| arg.to_string()).chain(extra).collect();
+		let output = commons(node, Bob, &args).await;
+		let value: serde_json::Value = serde_json::from_str(&output)
+			.unwrap_or_else(|error| panic!("{args:?} printed {output:?}: {error}"));
+		value
+			.as_array()
+			.unwrap_or_else(|| panic!("{args:?} printed no list: {value}"))
+			.clone()
+	};
+	let bob = Bob.to_account_id().to_string();
+	let deals = listed(&["deals", "--requester"], vec![bob.clone()]).await;
+	let apps: Vec<_> = deals.iter().map(|deal| deal["app"]["id"].clone()).collect();
+	assert_eq!(apps, [second_app, first_app], "{deals:?}");
+	let of_first = listed(&["deals", "--app"], vec![first_app.to_string()]).await;
+	assert_eq!(of_first.len(), 1, "{of_first:?}");
+	let alice = Alice.to_account_id().to_string();
+	assert!(listed(&["deals", "--requester"], vec![alice]).await.is_empty());
+	let eve = Eve.to_account_id().to_string();
+	let tasks = listed(&["tasks", "--status", "active", "--worker"], vec![eve.clone()]).await;
+	let ids: Vec<_> = tasks.iter().map(|task| task["task"].clone()).collect();
+	assert_eq!(ids, [serde_json::Value::from(format!("{eve_s_task:?}"))], "{tasks:?}");
+	assert!(listed(&["tasks", "--status", "completed", "--worker"], vec![eve])
+		.await
+		.is_empty());
+}
+
+/// The key service's hot key: Alice's `KeyService` proxy.
+const HOT_KEY: &str = "//Alice//key-service";
+
+/// Alice's `KeyService` proxy can do nothing but releases for her: not move her funds, alone or
+/// in a batch (whose calls are filtered one by one: the batch stops, the proxy call succeeds),
+/// nor remove her dataset.
+async fn hot_key_does_nothing_else(node: &TestNode, dataset: DatasetId) {
+	let hot = sp_core::sr25519::Pair::from_string(HOT_KEY, None).unwrap();
+	let alice = Alice.to_account_id();
+	let signer = Signer::proxy_of(hot, alice.clone(), ProxyType::KeyService);
+	let before = node.free_balance(&alice).await.unwrap();
+	let transfer = RuntimeCall::Balances(BalancesCall::transfer_keep_alive {
+		dest: Bob.to_account_id().into(),
+		value: CMN,
+	});
+	let remove = RuntimeCall::Marketplace(pallet_marketplace::Call::remove_dataset { dataset });
+	for call in [transfer.clone(), remove] {
+		let refused = node.submit_and_wait(signer.call(call), signer.pair()).await;
+		let error = refused.expect_err("a KeyService proxy made another call").to_string();
+		assert!(error.contains("CallFiltered"), "{error}");
+	}
+	let batch = RuntimeCall::Utility(pallet_utility::Call::batch { calls: vec![transfer] });
+	node.submit_and_wait(signer.call(batch), signer.pair()).await.unwrap();
+	assert_eq!(node.free_balance(&alice).await.unwrap(), before);
+	assert!(node.dataset(dataset).await.unwrap().is_some());
 }
 
 /// Waits until `block` is finalized.
@@ -294,19 +394,30 @@ async fn assigned_task(
 }
 
 /// The tasks a dataset key release was sent for in blocks `from..=to`, whether the chain took
-/// it or not: what every extrinsic of those blocks carried.
+/// it or not: what every extrinsic of those blocks carried, made directly or through a proxy
+/// or a batch.
 async fn releases_sent(node: &TestNode, from: BlockNumber, to: BlockNumber) -> Vec<TaskId> {
 	let mut tasks = Vec::new();
 	for number in from..=to {
 		for call in node.block_calls(number).await.unwrap() {
-			if let RuntimeCall::Contribution(pallet_contribution::Call::release_dataset_key {
-				task,
-				..
-			}) = call
-			{
-				tasks.push(task);
-			}
+			releases_in(&call, &mut tasks);
 		}
 	}
 	tasks
+}
+
+/// Adds to `tasks` those `call` releases a key for, however deep it carries the release.
+fn releases_in(call: &RuntimeCall, tasks: &mut Vec<TaskId>) {
+	match call {
+		RuntimeCall::Contribution(pallet_contribution::Call::release_dataset_key {
+			task, ..
+		}) => tasks.push(*task),
+		RuntimeCall::Proxy(pallet_proxy::Call::proxy { call, .. }) => releases_in(call, tasks),
+		RuntimeCall::Utility(
+			pallet_utility::Call::batch { calls }
+			| pallet_utility::Call::batch_all { calls }
+			| pallet_utility::Call::force_batch { calls },
+		) => calls.iter().for_each(|call| releases_in(call, tasks)),
+		_ => {}
+	}
 }

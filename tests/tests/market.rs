@@ -290,8 +290,8 @@ async fn phase_warm_up(m: &Market) -> DealId {
 
 /// What the chain holds, as the command line shows it to a script (`--json`, parsed here): the
 /// app, the pool and its two workers with the scores the warm-up gave them, the categories, the
-/// warm-up's settled deal and its first task, whose result `result download` fetches and checks
-/// again. An order published and cancelled by hash leaves the order book; cancelling it again
+/// warm-up's settled deal and its tasks (shown with it, and listed), its first task, whose result
+/// `result download` fetches and checks again. An order published and cancelled by hash leaves the order book; cancelling it again
 /// is refused.
 async fn phase_command_line_shows_the_market(m: &Market, warm_up: DealId) {
 	let node = &m.node;
@@ -336,6 +336,20 @@ async fn phase_command_line_shows_the_market(m: &Market, warm_up: DealId) {
 	let tasks = deal["tasks"].as_array().unwrap();
 	assert_eq!(tasks.len(), WARM_UP_TASKS as usize);
 	assert!(tasks.iter().all(|task| task["status"] == "Completed"), "{deal}");
+	// The same tasks, listed by deal; all of them completed.
+	let listed_tasks = shown(node, &["tasks", "--deal", &deal_id]).await;
+	let mut indices: Vec<u64> = listed_tasks
+		.as_array()
+		.unwrap()
+		.iter()
+		.map(|task| task["index"].as_u64().unwrap())
+		.collect();
+	indices.sort();
+	assert_eq!(indices, (0..u64::from(WARM_UP_TASKS)).collect::<Vec<_>>(), "{listed_tasks}");
+	let completed = shown(node, &["tasks", "--deal", &deal_id, "--status", "completed"]).await;
+	assert_eq!(completed, listed_tasks);
+	let active = shown(node, &["tasks", "--deal", &deal_id, "--status", "active"]).await;
+	assert_eq!(active, serde_json::json!([]));
 	let first = pallet_contribution::Pallet::<Runtime>::task_id(&warm_up, 0);
 	let expected = m.expected_digest(first).await;
 	let by_index = shown(node, &["task", "--deal", &deal_id, "--index", "0"]).await;
@@ -694,7 +708,7 @@ async fn phase_confidential_dataset(m: &Market) {
 	let stats_app = created_id(&commons(node, Alice, &create).await, "app");
 	// Alice trusts her data to this app, and to enclaves of this measurement only.
 	let mut key_service =
-		KeyService::start(&m.dir, node, &suri(Alice), &keys, &[stats_app], &[measurement]);
+		KeyService::start(&m.dir, node, &suri(Alice), &keys, &[stats_app], &[measurement], &[]);
 	key_service.wait_until_caught_up(node).await;
 	publish_tee_app_order(node, stats_app).await;
 	publish_dataset_order(node, dataset, stats_app).await;

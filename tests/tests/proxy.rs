@@ -84,10 +84,12 @@ async fn a_compute_node_works_for_a_cold_account_through_a_proxy() {
 	assert!(ready.status.success(), "{said}{}", String::from_utf8_lossy(&ready.stderr));
 	assert!(said.contains(&format!("{cold} is a member of workerpool {pool}")), "{said}");
 	assert!(said.contains("enclave is registered with these keys"), "{said}");
+	assert!(said.contains(&format!("acts for {cold} as its ComputeNode proxy")), "{said}");
 	let outsider = dry_run(&charlie, dir.path().join("dry-run-outsider"));
 	let said = String::from_utf8_lossy(&outsider.stdout);
 	assert!(!outsider.status.success(), "{said}");
 	assert!(said.contains("NOT READY") && said.contains("join from the account"), "{said}");
+	assert!(said.contains(&format!("{charlie} has not added")), "{said}");
 	assert_eq!(pool_members(&node, pool).await.unwrap(), 1, "a dry run joins nothing");
 
 	// And it cannot move Dave's funds: the proxy refuses a transfer, and leaving the pool Dave

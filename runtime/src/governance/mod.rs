@@ -502,6 +502,11 @@ pub enum ProxyType {
 	/// owner's.
 	#[codec(index = 4)]
 	Scheduler,
+	/// What a dataset owner's key service does for the owner: release its encrypted datasets'
+	/// keys, sealed to the enclaves assigned to tasks using them. Nothing else: a stolen key
+	/// can send a key only where the chain's own checks let the owner send it.
+	#[codec(index = 5)]
+	KeyService,
 }
 
 /// Calls that neither move nor commit funds or assets (see [`ProxyType::NonTransfer`]).
@@ -558,6 +563,20 @@ fn is_non_transfer(c: &RuntimeCall) -> bool {
 	}
 }
 
+/// A batch of calls (`utility.batch`, `batchAll`, `forceBatch`): the proxy's filter applies to
+/// each call in it. Not `utility.asDerivative`, which would carry a service proxy's calls over
+/// to the account's derivative accounts, nor the calls only Root may make.
+fn is_batch(c: &RuntimeCall) -> bool {
+	matches!(
+		c,
+		RuntimeCall::Utility(
+			pallet_utility::Call::batch { .. }
+				| pallet_utility::Call::batch_all { .. }
+				| pallet_utility::Call::force_batch { .. }
+		)
+	)
+}
+
 impl InstanceFilter<RuntimeCall> for ProxyType {
 	fn filter(&self, c: &RuntimeCall) -> bool {
 		use pallet_attestation::Call as Attest;
@@ -576,44 +595,51 @@ impl InstanceFilter<RuntimeCall> for ProxyType {
 					| RuntimeCall::Preimage(..)
 					| RuntimeCall::Utility(..)
 			),
-			ProxyType::ComputeNode => matches!(
-				c,
-				RuntimeCall::Attestation(
-					Attest::register_quote { .. }
-						| Attest::register_simulated { .. }
-						| Attest::deregister { .. }
-						| Attest::submit_root_ca_crl { .. }
-						| Attest::submit_pck_crl { .. }
-						| Attest::submit_tcb_info { .. }
-						| Attest::submit_qe_identity { .. }
-				) | RuntimeCall::Marketplace(Market::heartbeat { .. })
-					| RuntimeCall::Contribution(
-						Contrib::contribute { .. }
-							| Contrib::reveal { .. }
-							| Contrib::contribute_and_finalize { .. }
+			ProxyType::ComputeNode => {
+				matches!(
+					c,
+					RuntimeCall::Attestation(
+						Attest::register_quote { .. }
+							| Attest::register_simulated { .. }
+							| Attest::deregister { .. }
+							| Attest::submit_root_ca_crl { .. }
+							| Attest::submit_pck_crl { .. }
+							| Attest::submit_tcb_info { .. }
+							| Attest::submit_qe_identity { .. }
+					) | RuntimeCall::Marketplace(Market::heartbeat { .. })
+						| RuntimeCall::Contribution(
+							Contrib::contribute { .. }
+								| Contrib::reveal { .. } | Contrib::contribute_and_finalize { .. }
+								| Contrib::finalize { .. }
+								| Contrib::claim { .. }
+						)
+				) || is_batch(c)
+			}
+			ProxyType::Scheduler => {
+				matches!(
+					c,
+					RuntimeCall::Contribution(
+						Contrib::initialize { .. }
+							| Contrib::initialize_batch { .. }
+							| Contrib::open_and_assign { .. }
+							| Contrib::assign { .. }
 							| Contrib::finalize { .. }
+							| Contrib::reopen { .. }
 							| Contrib::claim { .. }
-					) | RuntimeCall::Utility(..)
-			),
-			ProxyType::Scheduler => matches!(
-				c,
-				RuntimeCall::Contribution(
-					Contrib::initialize { .. }
-						| Contrib::initialize_batch { .. }
-						| Contrib::open_and_assign { .. }
-						| Contrib::assign { .. }
-						| Contrib::finalize { .. }
-						| Contrib::reopen { .. }
-						| Contrib::claim { .. }
-				) | RuntimeCall::Marketplace(
-					Market::accept_scheduling { .. }
-						| Market::set_workerpool_access { .. }
-						| Market::allow_worker { .. }
-						| Market::disallow_worker { .. }
-						| Market::remove_worker { .. }
-						| Market::match_orders { .. }
-				) | RuntimeCall::Utility(..)
-			),
+					) | RuntimeCall::Marketplace(
+						Market::accept_scheduling { .. }
+							| Market::set_workerpool_access { .. }
+							| Market::allow_worker { .. }
+							| Market::disallow_worker { .. }
+							| Market::remove_worker { .. }
+							| Market::match_orders { .. }
+					)
+				) || is_batch(c)
+			}
+			ProxyType::KeyService => {
+				matches!(c, RuntimeCall::Contribution(Contrib::release_dataset_key { .. }))
+					|| is_batch(c)
+			}
 		}
 	}
 
@@ -647,7 +673,12 @@ mod tests {
 
 	#[test]
 	fn only_any_covers_other_proxy_types_and_none_but_any_transfers() {
-		let narrower = [ProxyType::Governance, ProxyType::ComputeNode, ProxyType::Scheduler];
+		let narrower = [
+			ProxyType::Governance,
+			ProxyType::ComputeNode,
+			ProxyType::Scheduler,
+			ProxyType::KeyService,
+		];
 		for narrow in narrower {
 			assert!(!ProxyType::NonTransfer.is_superset(&narrow));
 			assert!(ProxyType::Any.is_superset(&narrow));
@@ -693,7 +724,12 @@ mod tests {
 				index: 0,
 			}),
 		];
-		for proxy in [ProxyType::NonTransfer, ProxyType::ComputeNode, ProxyType::Scheduler] {
+		for proxy in [
+			ProxyType::NonTransfer,
+			ProxyType::ComputeNode,
+			ProxyType::Scheduler,
+			ProxyType::KeyService,
+		] {
 			for call in &refused {
 				assert!(!proxy.filter(call), "{proxy:?} allows {call:?}");
 			}
@@ -708,6 +744,46 @@ mod tests {
 		assert!(ProxyType::ComputeNode.filter(&contribute));
 		assert!(!ProxyType::NonTransfer.filter(&contribute));
 		assert!(!ProxyType::Scheduler.filter(&contribute));
+		assert!(!ProxyType::KeyService.filter(&contribute));
+	}
+
+	#[test]
+	fn a_key_service_proxy_releases_dataset_keys_and_does_nothing_else() {
+		use pallet_contribution::Call as Contrib;
+		use pallet_marketplace::Call as Market;
+		let release = RuntimeCall::Contribution(Contrib::release_dataset_key {
+			task: Default::default(),
+			worker: AccountId::new([4; 32]),
+			sealed: pallet_contribution::SealedDatasetKey {
+				ephemeral: [1; 32],
+				recipient: [2; 32],
+				ciphertext: [3; 48],
+			},
+		});
+		assert!(ProxyType::KeyService.filter(&release));
+		assert!(!ProxyType::ComputeNode.filter(&release));
+		assert!(!ProxyType::Scheduler.filter(&release));
+		// What else an owner of datasets does is the owner's: selling them, changing or
+		// removing them.
+		for call in [
+			RuntimeCall::Marketplace(Market::remove_dataset { dataset: 0 }),
+			RuntimeCall::Marketplace(Market::transfer_dataset {
+				dataset: 0,
+				to: AccountId::new([4; 32]),
+			}),
+		] {
+			assert!(!ProxyType::KeyService.filter(&call), "{call:?}");
+		}
+		// A batch is let through to its calls, each filtered in turn when it runs; acting as a
+		// derivative account of the owner is not, for any service's proxy.
+		let batch = RuntimeCall::Utility(pallet_utility::Call::batch_all { calls: vec![release] });
+		let derivative = RuntimeCall::Utility(pallet_utility::Call::as_derivative {
+			index: 0,
+			call: Box::new(batch.clone()),
+		});
+		for service in [ProxyType::ComputeNode, ProxyType::Scheduler, ProxyType::KeyService] {
+			assert!(service.filter(&batch) && !service.filter(&derivative), "{service:?}");
+		}
 	}
 
 	#[test]

@@ -1,6 +1,6 @@
 //! The read commands: `app`, `apps`, `dataset`, `datasets`, `workerpool`, `workerpools`,
-//! `categories`, `workers`, `worker`, `deal` and `task` (with `--watch`). Each reads the chain's
-//! state at the best block and prints [`View`]s.
+//! `categories`, `workers`, `worker`, `deal`, `deals`, `task` (with `--watch`) and `tasks`. Each
+//! reads the chain's state at the best block and prints [`View`]s.
 
 use std::time::{Duration, Instant};
 
@@ -52,6 +52,84 @@ impl TaskRef {
 				"no task {id:?} on chain: not opened yet, or settled long enough ago to be pruned"
 			)
 		})
+	}
+}
+
+/// Which deals `commons deals` lists: all of them, or those matching every option given.
+#[derive(Args, Debug)]
+pub struct DealFilter {
+	/// Only the deals this account requested.
+	#[arg(long)]
+	requester: Option<AccountId>,
+	/// Only the deals whose results are for this account.
+	#[arg(long)]
+	beneficiary: Option<AccountId>,
+	/// Only the deals of this app.
+	#[arg(long)]
+	app: Option<AppId>,
+	/// Only the deals using this dataset.
+	#[arg(long)]
+	dataset: Option<DatasetId>,
+	/// Only the deals of this workerpool.
+	#[arg(long)]
+	workerpool: Option<WorkerpoolId>,
+}
+
+impl DealFilter {
+	fn admits(&self, deal: &Deal<Runtime>) -> bool {
+		self.requester.as_ref().is_none_or(|requester| *requester == deal.requester)
+			&& self
+				.beneficiary
+				.as_ref()
+				.is_none_or(|beneficiary| *beneficiary == deal.beneficiary)
+			&& self.app.is_none_or(|app| app == deal.app.id)
+			&& self.dataset.is_none_or(|dataset| {
+				deal.dataset.as_ref().is_some_and(|purchase| purchase.id == dataset)
+			}) && self.workerpool.is_none_or(|pool| pool == deal.workerpool.id)
+	}
+}
+
+/// A task's status, as `commons tasks --status` names it.
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+pub enum StatusArg {
+	Active,
+	Revealing,
+	Completed,
+	Failed,
+}
+
+impl From<StatusArg> for TaskStatus {
+	fn from(status: StatusArg) -> Self {
+		match status {
+			StatusArg::Active => TaskStatus::Active,
+			StatusArg::Revealing => TaskStatus::Revealing,
+			StatusArg::Completed => TaskStatus::Completed,
+			StatusArg::Failed => TaskStatus::Failed,
+		}
+	}
+}
+
+/// Which tasks `commons tasks` lists: all of them, or those matching every option given.
+#[derive(Args, Debug)]
+pub struct TaskFilter {
+	/// Only the tasks of this deal.
+	#[arg(long)]
+	deal: Option<DealId>,
+	/// Only the tasks this worker was assigned or contributed to.
+	#[arg(long)]
+	worker: Option<AccountId>,
+	/// Only the tasks in this status.
+	#[arg(long, value_enum)]
+	status: Option<StatusArg>,
+}
+
+impl TaskFilter {
+	fn admits(&self, task: &Task<Runtime>) -> bool {
+		self.deal.is_none_or(|deal| deal == task.deal)
+			&& self.worker.as_ref().is_none_or(|worker| {
+				task.assigned.contains(worker)
+					|| task.contributions.iter().any(|contribution| contribution.worker == *worker)
+			}) && self.status.is_none_or(|status| task.status == status.into())
 	}
 }
 
@@ -339,6 +417,40 @@ pub async fn deal(chain: &Chain, id: DealId, json: bool) -> Result<(), String> {
 		None => View::new().hex("deal", id).field("settled", true),
 	};
 	print(&view.list("tasks", tasks), json);
+	Ok(())
+}
+
+/// `commons deals`: the deals with unsettled tasks that `filter` admits, newest first.
+pub async fn deals(chain: &Chain, filter: &DealFilter, json: bool) -> Result<(), String> {
+	let mut deals: Vec<(DealId, Deal<Runtime>)> = chain
+		.deals()
+		.await?
+		.into_iter()
+		.filter(|(_, deal)| filter.admits(deal))
+		.collect();
+	deals.sort_by(|(a_id, a), (b_id, b)| b.start.cmp(&a.start).then(a_id.cmp(b_id)));
+	let views: Vec<View> = deals.iter().map(|(id, deal)| deal_view(*id, deal)).collect();
+	print_all(&views, json);
+	Ok(())
+}
+
+/// `commons tasks`: the tasks on chain that `filter` admits, the latest due first, a deal's in
+/// order.
+pub async fn tasks(chain: &Chain, filter: &TaskFilter, json: bool) -> Result<(), String> {
+	let mut tasks: Vec<(TaskId, Task<Runtime>)> = chain
+		.tasks()
+		.await?
+		.into_iter()
+		.filter(|(_, task)| filter.admits(task))
+		.collect();
+	tasks.sort_by(|(_, a), (_, b)| {
+		b.final_deadline
+			.cmp(&a.final_deadline)
+			.then(a.deal.cmp(&b.deal))
+			.then(a.index.cmp(&b.index))
+	});
+	let views: Vec<View> = tasks.iter().map(|(id, task)| task_view(*id, task)).collect();
+	print_all(&views, json);
 	Ok(())
 }
 

@@ -297,6 +297,11 @@ enum Command {
 	Worker { account: AccountId },
 	/// Shows a deal and its tasks.
 	Deal { deal: sp_core::H256 },
+	/// Lists the deals with tasks left to settle, newest first.
+	Deals {
+		#[command(flatten)]
+		filter: inspect::DealFilter,
+	},
 	/// Shows a task; with `--watch`, follows it until it is settled.
 	Task {
 		#[command(flatten)]
@@ -307,6 +312,11 @@ enum Command {
 		/// How long to watch, in seconds.
 		#[arg(long, default_value_t = 900, requires = "watch")]
 		timeout: u64,
+	},
+	/// Lists the tasks on chain (open, or settled and not yet pruned), the latest due first.
+	Tasks {
+		#[command(flatten)]
+		filter: inspect::TaskFilter,
 	},
 	/// What is done with tasks' results.
 	#[command(subcommand)]
@@ -377,10 +387,13 @@ impl Offer {
 
 #[tokio::main]
 async fn main() {
-	// Only the key service logs (its lines go to stderr, with time and level); the other
-	// commands print their answers.
-	commons_client::service::init_logging("warn,commons=info");
 	let cli = Cli::parse();
+	// The key service logs as a service does (time, level and target); the other commands print
+	// their answers, and say on stderr how a transaction they wait for is going.
+	match cli.command {
+		Command::KeyService(_) => commons_client::service::init_logging("warn,commons=info"),
+		_ => commons_client::service::init_terminal_logging("warn,commons=info"),
+	}
 	if let Command::Completions { shell } = cli.command {
 		clap_complete::generate(shell, &mut Cli::command(), "commons", &mut std::io::stdout());
 		return;
@@ -513,6 +526,8 @@ async fn execute(cli: Cli) -> Result<(), String> {
 		Command::Workers { workerpool } => return inspect::workers(&chain, workerpool, json).await,
 		Command::Worker { account } => return inspect::worker(&chain, account, json).await,
 		Command::Deal { deal } => return inspect::deal(&chain, deal, json).await,
+		Command::Deals { filter } => return inspect::deals(&chain, &filter, json).await,
+		Command::Tasks { filter } => return inspect::tasks(&chain, &filter, json).await,
 		Command::Task { task, watch, timeout } => {
 			let timeout = std::time::Duration::from_secs(timeout);
 			return inspect::task(&chain, &task, watch, timeout, json).await;
@@ -690,7 +705,9 @@ async fn execute(cli: Cli) -> Result<(), String> {
 		| Command::Workers { .. }
 		| Command::Worker { .. }
 		| Command::Deal { .. }
+		| Command::Deals { .. }
 		| Command::Task { .. }
+		| Command::Tasks { .. }
 		| Command::Result(_)
 		| Command::Completions { .. } => unreachable!("answered above"),
 		Command::Run(request) => return run::run(&chain, &pair, request, json).await,

@@ -1,0 +1,136 @@
+//! What a service's `--dry-run` reports (the compute node's, the key service's): one finding per
+//! thing checked, each ready or not, printed one line each; the run fails if any is not ready.
+//! The checks both services share, of the key that signs their transactions, are here.
+
+use commons_runtime::{governance::ProxyType, AccountId};
+use sp_core::Pair;
+
+use crate::{amount::cmn, Chain, ClientError, Signer};
+
+/// One thing a dry run checked.
+#[derive(Debug)]
+pub struct Finding {
+	/// Whether the service could start working as it is.
+	pub ready: bool,
+	/// What was found, in words.
+	pub what: String,
+}
+
+impl Finding {
+	/// What was found, with whether it is ready.
+	pub fn new(ready: bool, what: String) -> Self {
+		Self { ready, what }
+	}
+}
+
+/// Prints `findings`, one line each (`ready: …` or `NOT READY: …`), and fails if any is not
+/// ready.
+pub fn report(findings: &[Finding]) -> Result<(), String> {
+	for finding in findings {
+		println!("{}: {}", if finding.ready { "ready" } else { "NOT READY" }, finding.what);
+	}
+	match findings.iter().filter(|finding| !finding.ready).count() {
+		0 => Ok(()),
+		problems => Err(format!("dry run: {problems} thing(s) not ready")),
+	}
+}
+
+/// What the chain says of `signer`: whether its key can pay fees, and, for a proxy, whether the
+/// account it acts for added it as a proxy of its type, usable at once.
+pub async fn check_signer(chain: &Chain, signer: &Signer) -> Result<Vec<Finding>, ClientError> {
+	let payer = AccountId::from(signer.pair().public());
+	let free = chain.free_balance(&payer).await?;
+	let mut findings = vec![Finding::new(
+		free > 0,
+		format!("the signing key {payer} has {} free for fees", cmn(free)),
+	)];
+	if let Some((real, proxy_type)) = signer.proxied() {
+		let proxies = chain.proxies(real).await?;
+		findings.push(proxy_finding(real, &payer, proxy_type, &proxies));
+	}
+	Ok(findings)
+}
+
+/// Refuses a signer that is a proxy its account has not added as such (of its type, without
+/// delay): every call it made would fail on chain, its fee paid all the same.
+pub async fn ensure_proxy(chain: &Chain, signer: &Signer) -> Result<(), ClientError> {
+	let Some((real, proxy_type)) = signer.proxied() else { return Ok(()) };
+	let delegate = AccountId::from(signer.pair().public());
+	let finding = proxy_finding(real, &delegate, proxy_type, &chain.proxies(real).await?);
+	match finding.ready {
+		true => Ok(()),
+		false => Err(ClientError::Other(finding.what)),
+	}
+}
+
+/// Whether `proxies`, the proxies `real` added, let `delegate` act for it as `proxy_type` without
+/// notice.
+fn proxy_finding(
+	real: &AccountId,
+	delegate: &AccountId,
+	proxy_type: ProxyType,
+	proxies: &[pallet_proxy::ProxyDefinition<AccountId, ProxyType, commons_runtime::BlockNumber>],
+) -> Finding {
+	let added = proxies
+		.iter()
+		.find(|proxy| proxy.delegate == *delegate && proxy.proxy_type == proxy_type);
+	match added {
+		Some(proxy) if proxy.delay == 0 => {
+			Finding::new(true, format!("{delegate} acts for {real} as its {proxy_type:?} proxy"))
+		}
+		Some(proxy) => Finding::new(
+			false,
+			format!(
+				"{delegate} is {real}'s {proxy_type:?} proxy with a delay of {} blocks: every \
+				 call would have to be announced first; add it with delay 0",
+				proxy.delay
+			),
+		),
+		None => Finding::new(
+			false,
+			format!(
+				"{real} has not added {delegate} as its {proxy_type:?} proxy: from the account, \
+				 proxy.addProxy({delegate}, {proxy_type:?}, 0)"
+			),
+		),
+	}
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+	use pallet_proxy::ProxyDefinition;
+
+	fn account(byte: u8) -> AccountId {
+		AccountId::new([byte; 32])
+	}
+
+	#[test]
+	fn a_proxy_is_ready_only_if_added_with_its_type_and_no_delay() {
+		let (real, delegate) = (account(1), account(2));
+		let added =
+			|proxy_type, delay| ProxyDefinition { delegate: delegate.clone(), proxy_type, delay };
+		let judged =
+			|proxies: &[_]| proxy_finding(&real, &delegate, ProxyType::KeyService, proxies);
+		assert!(judged(&[added(ProxyType::KeyService, 0)]).ready);
+		let delayed = judged(&[added(ProxyType::KeyService, 5)]);
+		assert!(!delayed.ready && delayed.what.contains("delay of 5 blocks"), "{delayed:?}");
+		// Another type, even a wider one, is not what the service's calls ask for.
+		let other = judged(&[added(ProxyType::ComputeNode, 0), added(ProxyType::Any, 0)]);
+		assert!(!other.ready && other.what.contains("proxy.addProxy"), "{other:?}");
+		let someone_else = proxy_finding(
+			&real,
+			&account(3),
+			ProxyType::KeyService,
+			&[added(ProxyType::KeyService, 0)],
+		);
+		assert!(!someone_else.ready);
+	}
+
+	#[test]
+	fn a_report_fails_if_anything_is_not_ready() {
+		assert!(report(&[Finding::new(true, "a".into())]).is_ok());
+		let failed = report(&[Finding::new(true, "a".into()), Finding::new(false, "b".into())]);
+		assert_eq!(failed, Err("dry run: 1 thing(s) not ready".into()));
+	}
+}
