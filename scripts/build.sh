@@ -5,7 +5,7 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 source scripts/env.sh
 echo "build: compiling the workspace (${COMMONS_PROFILE} profile) into $CARGO_TARGET_DIR;" \
-	"on a fresh machine this takes about 40 minutes, most of it polkadot-sdk and the runtime's wasm"
+	"on a fresh machine this takes 20 to 50 minutes, most of it polkadot-sdk and the runtime's wasm"
 # The whole workspace, not just the node, and the same selection as scripts/test.sh's tests, so
 # that the tests resolve the same features and reuse this build instead of compiling the
 # dependency graph again. commons-dcap is tested on its own (see scripts/test.sh); as a

@@ -2,6 +2,8 @@
 //! thing checked, each ready or not, printed one line each; the run fails if any is not ready.
 //! The checks both services share, of the key that signs their transactions, are here.
 
+use std::net::SocketAddr;
+
 use commons_runtime::{governance::ProxyType, AccountId};
 use sp_core::Pair;
 
@@ -32,6 +34,18 @@ pub fn report(findings: &[Finding]) -> Result<(), String> {
 	match findings.iter().filter(|finding| !finding.ready).count() {
 		0 => Ok(()),
 		problems => Err(format!("dry run: {problems} thing(s) not ready")),
+	}
+}
+
+/// Whether the service could listen on `address` for `what` (its metrics, its endpoint) now.
+/// Taken, it is most often by the service itself, running: the finding says so.
+pub fn address_finding(what: &str, address: SocketAddr) -> Finding {
+	match std::net::TcpListener::bind(address) {
+		Ok(_) => Finding::new(true, format!("{what} can be served on {address}")),
+		Err(error) => Finding::new(
+			false,
+			format!("{what} cannot be served on {address}: {error} (is the service running?)"),
+		),
 	}
 }
 

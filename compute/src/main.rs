@@ -64,20 +64,26 @@ async fn run(options: Options) -> Result<(), String> {
 	fs::create_dir_all(&options.work_dir)
 		.map_err(|error| format!("cannot create {}: {error}", options.work_dir.display()))?;
 	let digests = DigestStore::load(&options.work_dir)?;
-	let metrics = options
-		.prometheus
-		.address()
-		.map(|address| serve_metrics(address, Metrics::register))
-		.transpose()?;
+	// A dry run serves nothing: it says whether the addresses are free.
+	let metrics = match options.dry_run {
+		true => None,
+		false => options
+			.prometheus
+			.address()
+			.map(|address| serve_metrics(address, Metrics::register))
+			.transpose()?,
+	};
 
 	let (pushed, mut pushes) = tokio::sync::mpsc::unbounded_channel();
 	let results_url = match options.listen {
 		Some(address) => {
-			let listener = TcpListener::bind(address)
-				.await
-				.map_err(|error| format!("cannot listen on {address}: {error}"))?;
-			let endpoint = Endpoint { results: options.work_dir.join("results"), pushed };
-			tokio::spawn(serve(listener, endpoint));
+			if !options.dry_run {
+				let listener = TcpListener::bind(address)
+					.await
+					.map_err(|error| format!("cannot listen on {address}: {error}"))?;
+				let endpoint = Endpoint { results: options.work_dir.join("results"), pushed };
+				tokio::spawn(serve(listener, endpoint));
+			}
 			let public = options.public_url.clone().unwrap_or(format!("http://{address}"));
 			format!("{}/results", public.trim_end_matches('/'))
 		}
@@ -120,7 +126,7 @@ async fn run(options: Options) -> Result<(), String> {
 		.as_ref()
 		.map(|socket| Engine::new(socket, &account.to_string()));
 	if options.dry_run {
-		return dry_run(&upkeep, &chain, engine.as_ref()).await;
+		return dry_run(&options, &upkeep, &chain, engine.as_ref()).await;
 	}
 	dry_run::ensure_proxy(&chain, &signer).await?;
 	let mut computer =
@@ -199,12 +205,21 @@ async fn start_container_engine(engine: &Engine, work_dir: &std::path::Path) -> 
 }
 
 /// Prints what `--dry-run` checked, one line each, and fails if anything is not ready. The
-/// configuration, the work directory, the endpoint's and the metrics' addresses, the chain
-/// connection and its runtime were checked on the way here (any failure stopped the node).
-async fn dry_run(upkeep: &Upkeep, chain: &Chain, engine: Option<&Engine>) -> Result<(), String> {
+/// configuration, the work directory, the chain connection and its runtime were checked on the
+/// way here (any failure stopped the node).
+async fn dry_run(
+	options: &Options,
+	upkeep: &Upkeep,
+	chain: &Chain,
+	engine: Option<&Engine>,
+) -> Result<(), String> {
 	let runtime = chain.runtime_version().await?;
 	println!("ready: the node runs {runtime} ({})", chain.chain_type().await?);
 	let mut findings = upkeep.check().await?;
+	let addresses = [("the endpoint", options.listen), ("metrics", options.prometheus.address())];
+	for (what, address) in addresses {
+		findings.extend(address.map(|address| dry_run::address_finding(what, address)));
+	}
 	if let Some(engine) = engine {
 		let socket = engine.socket().display();
 		findings.push(match engine.version().await {

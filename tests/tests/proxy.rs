@@ -63,8 +63,9 @@ async fn a_compute_node_works_for_a_cold_account_through_a_proxy() {
 
 	// A dry run of the same configuration (on the running node's work directory, whose enclave
 	// keys it reads) finds everything ready and submits nothing; one for an account outside
-	// the pool is told it must join from the account.
-	let dry_run = |account: &str, work_dir: std::path::PathBuf| {
+	// the pool is told it must join from the account. Beside the running node, the dry run
+	// finds its metrics port taken, and says so rather than failing to start.
+	let dry_run = |account: &str, work_dir: std::path::PathBuf, extra: &[String]| {
 		std::process::Command::new(compute_binary())
 			.args([
 				"--rpc",
@@ -76,16 +77,23 @@ async fn a_compute_node_works_for_a_cold_account_through_a_proxy() {
 			])
 			.args(["--proxy-for", account, "--tee-simulated", "sgx", "--dry-run", "--work-dir"])
 			.arg(work_dir)
+			.args(extra)
 			.output()
 			.expect("commons-compute runs")
 	};
-	let ready = dry_run(&cold.to_string(), compute.work_dir.clone());
+	let ready = dry_run(&cold.to_string(), compute.work_dir.clone(), &[]);
 	let said = String::from_utf8_lossy(&ready.stdout);
 	assert!(ready.status.success(), "{said}{}", String::from_utf8_lossy(&ready.stderr));
 	assert!(said.contains(&format!("{cold} is a member of workerpool {pool}")), "{said}");
 	assert!(said.contains("enclave is registered with these keys"), "{said}");
 	assert!(said.contains(&format!("acts for {cold} as its ComputeNode proxy")), "{said}");
-	let outsider = dry_run(&charlie, dir.path().join("dry-run-outsider"));
+	let taken = ["--prometheus-port".to_owned(), compute.prometheus_port.to_string()];
+	let beside = dry_run(&cold.to_string(), compute.work_dir.clone(), &taken);
+	let said = String::from_utf8_lossy(&beside.stdout);
+	assert!(!beside.status.success(), "{said}");
+	let port = compute.prometheus_port;
+	assert!(said.contains(&format!("NOT READY: metrics cannot be served on 127.0.0.1:{port}")));
+	let outsider = dry_run(&charlie, dir.path().join("dry-run-outsider"), &[]);
 	let said = String::from_utf8_lossy(&outsider.stdout);
 	assert!(!outsider.status.success(), "{said}");
 	assert!(said.contains("NOT READY") && said.contains("join from the account"), "{said}");

@@ -9,8 +9,7 @@ use pallet_marketplace::DatasetId;
 use super::{key_file, KeyServiceCmd};
 use crate::{
 	confidential::DatasetKey,
-	dry_run::{check_signer, Finding},
-	service::check_metrics_address,
+	dry_run::{address_finding, check_signer, Finding},
 	Chain, ClientError, Follower, Signer,
 };
 
@@ -31,11 +30,7 @@ impl KeyServiceCmd {
 			vec![Finding::new(true, format!("the node runs {runtime} ({chain_type})"))];
 		findings.extend(check_signer(chain, signer).await?);
 		if let Some(address) = self.prometheus.address() {
-			findings.push(match check_metrics_address(address) {
-				Ok(()) => Finding::new(true, format!("metrics can be served on {address}")),
-				// The service itself, running, holds it: a dry run beside it says so.
-				Err(error) => Finding::new(false, format!("{error} (is the service running?)")),
-			});
+			findings.push(address_finding("metrics", address));
 		}
 		findings.push(match follower {
 			Ok(follower) => Finding::new(

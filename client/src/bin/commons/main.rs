@@ -401,7 +401,7 @@ async fn main() {
 			unsafe {
 				libc::signal(libc::SIGPIPE, libc::SIG_DFL);
 			}
-		},
+		}
 	}
 	if let Command::Completions { shell } = cli.command {
 		clap_complete::generate(shell, &mut Cli::command(), "commons", &mut std::io::stdout());
