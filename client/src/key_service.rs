@@ -52,7 +52,7 @@ use commons_primitives::{is_small_order_x25519, Measurement, PinnedEnclave, X255
 use commons_runtime::{governance::ProxyType, AccountId, BlockNumber, RuntimeCall, RuntimeEvent};
 use pallet_attestation::{Attester, Enclave};
 use pallet_contribution::{TaskId, TaskStatus};
-use pallet_marketplace::{AppId, DatasetId};
+use pallet_marketplace::{AppId, DatasetId, DealId};
 use sp_core::sr25519;
 
 pub use self::metrics::Metrics;
@@ -251,6 +251,9 @@ struct Owed {
 	sent_at: Option<BlockNumber>,
 	/// Why it last had to wait, as reported (to report each reason once).
 	waiting_for: Option<String>,
+	/// Why sending it last failed, as reported (to report and count each failure once: it is
+	/// tried again every round).
+	failing_with: Option<String>,
 }
 
 /// What to do about one owed release after looking at the chain.
@@ -268,31 +271,54 @@ enum Next {
 }
 
 impl KeyService {
-	/// Notes every worker assigned in blocks `from..=to`. An error means some block could not
-	/// be read: the follower hands the blocks over again.
+	/// Notes every worker assigned in blocks `from..=to` to a task buying one of the owner's
+	/// encrypted datasets (as the best block shows it: the release is judged again once the
+	/// assignment is final). An error means some block could not be read: the follower hands
+	/// the blocks over again.
 	async fn note_assignments(
 		&mut self,
 		from: BlockNumber,
 		to: BlockNumber,
 	) -> Result<(), ClientError> {
+		let mut ours = BTreeMap::new();
 		for event in events_between(&self.chain, from, to).await? {
 			if let RuntimeEvent::Contribution(pallet_contribution::Event::WorkersAssigned {
 				task,
 				workers,
 			}) = event
 			{
+				let Some(deal) = self.chain.task(task).await?.map(|task| task.deal) else {
+					continue; // settled and pruned since: nothing is owed
+				};
+				let mine = match ours.get(&deal) {
+					Some(mine) => *mine,
+					None => *ours.entry(deal).or_insert(self.buys_our_dataset(deal).await?),
+				};
+				if !mine {
+					continue;
+				}
 				for worker in workers {
 					let owed = self.pending.entry((task, worker)).or_insert_with(|| Owed {
 						noted_at: to,
 						noted: Instant::now(),
 						sent_at: None,
 						waiting_for: None,
+						failing_with: None,
 					});
 					owed.noted_at = to;
 				}
 			}
 		}
 		Ok(())
+	}
+
+	/// Whether `deal` buys one of the owner's encrypted datasets, at the best block.
+	async fn buys_our_dataset(&self, deal: DealId) -> Result<bool, ClientError> {
+		let Some(dataset) = self.chain.deal(deal).await?.and_then(|deal| deal.dataset) else {
+			return Ok(false);
+		};
+		let registered = self.chain.dataset(dataset.id).await?;
+		Ok(registered.is_some_and(|entry| entry.encrypted && entry.owner == self.owner))
 	}
 
 	/// Judges every owed release on the last finalized block: sends what may be sent, reports
@@ -341,10 +367,18 @@ impl KeyService {
 								}
 							}
 							owed.sent_at = Some(finalized_number);
+							owed.failing_with = None;
 						}
 						Err(error) => {
-							log::warn!(target: LOG_TARGET, "task {task:?}, worker {worker}: {error}");
-							self.metrics.iter().for_each(|metrics| metrics.failed.inc());
+							let error = error.to_string();
+							if owed.failing_with.as_ref() != Some(&error) {
+								log::warn!(
+									target: LOG_TARGET,
+									"task {task:?}, worker {worker}: {error}; trying again"
+								);
+								self.metrics.iter().for_each(|metrics| metrics.failed.inc());
+								owed.failing_with = Some(error);
+							}
 						}
 					}
 				}
@@ -362,6 +396,8 @@ impl KeyService {
 		dataset: DatasetId,
 		recipient: &X25519PublicKey,
 	) -> Result<(), ClientError> {
+		// A proxy the owner removed since the start would have every release fail, paid for.
+		ensure_proxy(&self.chain, &self.signer).await?;
 		let key = DatasetKey::load(&key_file(&self.keys_dir, dataset))?;
 		let sealed = seal_dataset_key(&key, recipient, &task)?;
 		let call =

@@ -167,7 +167,9 @@ impl Chain {
 		let deadline = tokio::time::Instant::now() + FINALITY_TIMEOUT;
 		// What a person waiting at a terminal sees between sending and the answer; a service
 		// logs it too, one transaction at a time.
-		let progress = |step: &str| log::info!(target: "commons::submission", "transaction at nonce {nonce}: {step}");
+		let called = frame_support::traits::GetCallMetadata::get_call_metadata(&call);
+		let name = format!("{}.{}", called.pallet_name, called.function_name);
+		let progress = |step: &str| log::info!(target: "commons::submission", "{name} at nonce {nonce}: {step}");
 		let mut drops = 0;
 		let (block, extrinsic) = loop {
 			let extrinsic = self.signed(call.clone(), signer, nonce).await?;

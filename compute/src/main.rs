@@ -45,7 +45,8 @@ use tokio::net::TcpListener;
 
 #[tokio::main]
 async fn main() {
-	init_logging("warn,commons=info");
+	// A transaction's steps are for people at a terminal; the node logs what became of it.
+	init_logging("warn,commons=info,commons::submission=warn");
 	if let Err(error) = run(Options::parse()).await {
 		log::error!(target: LOG_TARGET, "commons-compute: {error}");
 		std::process::exit(1);

@@ -98,7 +98,7 @@ impl KeyServiceCmd {
 				Ok(_) => Finding::new(true, format!("dataset {id}'s key is in {}", path.display())),
 				Err(error) => Finding::new(
 					false,
-					format!("dataset {id} is encrypted and its key cannot be read ({error}): its tasks would wait for it"),
+					format!("dataset {id} is encrypted and its key cannot be read ({error}): the service would retry it for every task buying it"),
 				),
 			});
 		}

@@ -14,8 +14,9 @@ pub struct Metrics {
 	/// Releases refused for good: the owner's policy or the enclave's evidence does not allow
 	/// them.
 	pub refused: Counter<U64>,
-	/// Releases that could not be sent (a key file missing or unreadable, the node refusing the
-	/// transaction): they are tried again.
+	/// Releases that could not be sent (a key file missing or unreadable, the proxy gone, the
+	/// node refusing the transaction), each counted once per reason: they are tried again every
+	/// round.
 	pub failed: Counter<U64>,
 	/// Releases owed and not yet made or refused, at the end of the last round: waiting for
 	/// finality, for an enclave to re-attest, or for a release sent to be final.

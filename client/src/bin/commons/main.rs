@@ -392,19 +392,12 @@ async fn main() {
 	// their answers, and say on stderr how a transaction they wait for is going.
 	match cli.command {
 		Command::KeyService(_) => commons_client::service::init_logging("warn,commons=info"),
-		_ => {
-			commons_client::service::init_terminal_logging("warn,commons=info");
-			// Rust ignores SIGPIPE, so printing into a closed pipe (`commons tasks | head`) fails
-			// and panics; a command that prints is expected to end quietly there, as `cat` does.
-			// Sockets are written with MSG_NOSIGNAL, so only the output is concerned.
-			// SAFETY: this only sets SIGPIPE's disposition, which nothing here handles.
-			unsafe {
-				libc::signal(libc::SIGPIPE, libc::SIG_DFL);
-			}
-		}
+		_ => commons_client::service::init_terminal_logging("warn,commons=info"),
 	}
 	if let Command::Completions { shell } = cli.command {
-		clap_complete::generate(shell, &mut Cli::command(), "commons", &mut std::io::stdout());
+		let mut script = Vec::new();
+		clap_complete::generate(shell, &mut Cli::command(), "commons", &mut script);
+		view::write_out(&script);
 		return;
 	}
 	if let Err(error) = execute(cli).await {

@@ -120,20 +120,35 @@ impl View {
 
 /// Prints `view`: one JSON object with `json`, else its lines.
 pub fn print(view: &View, json: bool) {
-	if json {
-		println!("{}", view.json());
-	} else {
-		print!("{}", view.text_lines());
+	match json {
+		true => write_out(format!("{}\n", view.json()).as_bytes()),
+		false => write_out(view.text_lines().as_bytes()),
 	}
 }
 
 /// Prints `views`: a JSON array with `json`, else each view's lines, a blank line between.
 pub fn print_all(views: &[View], json: bool) {
 	if json {
-		println!("{}", Value::Array(views.iter().map(View::json).collect()));
+		let list = Value::Array(views.iter().map(View::json).collect());
+		write_out(format!("{list}\n").as_bytes());
 	} else {
 		let blocks: Vec<String> = views.iter().map(View::text_lines).collect();
-		print!("{}", blocks.join("\n"));
+		write_out(blocks.join("\n").as_bytes());
+	}
+}
+
+/// Writes `bytes` to standard output. A reader that stops reading (`commons tasks | head`) ends
+/// the command quietly, as it ends `cat`, where `print!` would panic; the program keeps
+/// ignoring SIGPIPE, which would otherwise kill it on a socket its node closed.
+pub fn write_out(bytes: &[u8]) {
+	use std::io::Write;
+	let mut stdout = std::io::stdout().lock();
+	if let Err(error) = stdout.write_all(bytes).and_then(|()| stdout.flush()) {
+		if error.kind() == std::io::ErrorKind::BrokenPipe {
+			std::process::exit(0);
+		}
+		eprintln!("commons: cannot write the output: {error}");
+		std::process::exit(1);
 	}
 }
 
