@@ -29,7 +29,8 @@
 //! encrypt-dataset` writes them), read when needed, so a dataset registered later needs no
 //! restart. The directory also keeps `cursor`, the next block to read, so a restarted service
 //! catches up on the assignments it missed: it follows the chain with a
-//! [`Follower`](crate::follow::Follower), as the compute node does. Each release is an event on
+//! [`Follower`](crate::follow::Follower), as the compute node does. The releases it owed when
+//! it stopped it finds again in the tasks on chain. Each release is an event on
 //! chain and a line in the service's log; each refusal is a line in the log, once. SIGTERM or
 //! SIGINT stops it between rounds.
 //!
@@ -167,6 +168,7 @@ impl KeyServiceCmd {
 			pending: BTreeMap::new(),
 			metrics,
 		};
+		service.recover_owed().await?;
 		log::info!(
 			target: LOG_TARGET,
 			"key service of {}{} following from block {}, keys in {}",
@@ -256,6 +258,19 @@ struct Owed {
 	failing_with: Option<String>,
 }
 
+impl Owed {
+	/// A release owed for an assignment seen in block `block`, now.
+	fn noted(block: BlockNumber) -> Self {
+		Self {
+			noted_at: block,
+			noted: Instant::now(),
+			sent_at: None,
+			waiting_for: None,
+			failing_with: None,
+		}
+	}
+}
+
 /// What to do about one owed release after looking at the chain.
 #[derive(Debug, PartialEq)]
 enum Next {
@@ -290,35 +305,63 @@ impl KeyService {
 				let Some(deal) = self.chain.task(task).await?.map(|task| task.deal) else {
 					continue; // settled and pruned since: nothing is owed
 				};
-				let mine = match ours.get(&deal) {
-					Some(mine) => *mine,
-					None => *ours.entry(deal).or_insert(self.buys_our_dataset(deal).await?),
-				};
-				if !mine {
+				if !self.buys_our_dataset(deal, &mut ours).await? {
 					continue;
 				}
 				for worker in workers {
-					let owed = self.pending.entry((task, worker)).or_insert_with(|| Owed {
-						noted_at: to,
-						noted: Instant::now(),
-						sent_at: None,
-						waiting_for: None,
-						failing_with: None,
-					});
-					owed.noted_at = to;
+					self.pending
+						.entry((task, worker))
+						.or_insert_with(|| Owed::noted(to))
+						.noted_at = to;
 				}
 			}
 		}
 		Ok(())
 	}
 
-	/// Whether `deal` buys one of the owner's encrypted datasets, at the best block.
-	async fn buys_our_dataset(&self, deal: DealId) -> Result<bool, ClientError> {
-		let Some(dataset) = self.chain.deal(deal).await?.and_then(|deal| deal.dataset) else {
-			return Ok(false);
+	/// Notes the releases owed for assignments made before this start: every worker assigned
+	/// to an open task of a deal buying one of the owner's encrypted datasets, with no key yet.
+	/// A service stopped after noting an assignment and before releasing its key would
+	/// otherwise never release it: its cursor is past that assignment's block.
+	async fn recover_owed(&mut self) -> Result<(), ClientError> {
+		let best = self.chain.best_number().await?;
+		let mut ours = BTreeMap::new();
+		for (id, task) in self.chain.tasks().await? {
+			if task.status != TaskStatus::Active
+				|| !self.buys_our_dataset(task.deal, &mut ours).await?
+			{
+				continue;
+			}
+			for worker in
+				task.assigned.iter().filter(|worker| task.dataset_key_of(worker).is_none())
+			{
+				self.pending.entry((id, worker.clone())).or_insert_with(|| Owed::noted(best));
+			}
+		}
+		Ok(())
+	}
+
+	/// Whether `deal` buys one of the owner's encrypted datasets, at the best block; `known`
+	/// keeps the answers already read (a deal has many tasks).
+	async fn buys_our_dataset(
+		&self,
+		deal: DealId,
+		known: &mut BTreeMap<DealId, bool>,
+	) -> Result<bool, ClientError> {
+		if let Some(ours) = known.get(&deal) {
+			return Ok(*ours);
+		}
+		let dataset = self.chain.deal(deal).await?.and_then(|deal| deal.dataset);
+		let ours = match dataset {
+			Some(dataset) => self
+				.chain
+				.dataset(dataset.id)
+				.await?
+				.is_some_and(|entry| entry.encrypted && entry.owner == self.owner),
+			None => false,
 		};
-		let registered = self.chain.dataset(dataset.id).await?;
-		Ok(registered.is_some_and(|entry| entry.encrypted && entry.owner == self.owner))
+		known.insert(deal, ours);
+		Ok(ours)
 	}
 
 	/// Judges every owed release on the last finalized block: sends what may be sent, reports
