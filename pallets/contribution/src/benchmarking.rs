@@ -26,6 +26,36 @@ where
 	who
 }
 
+/// A trust-1 deal in a TEE (`tee` = 1) or not, buying a dataset (`dataset` = 1) or not, with
+/// `n` tasks assigned to one worker and one more unless the batch is to close it (`closes` = 1),
+/// and that worker's results for the `n`.
+#[allow(clippy::type_complexity)]
+fn batch_of_results<T: Config>(
+	tee: u32,
+	dataset: u32,
+	n: u32,
+	closes: u32,
+) -> (Setup<T>, T::AccountId, BoundedVec<SingleResult<T>, T::MaxInitializeBatch>)
+where
+	T::Currency: Mutate<T::AccountId>,
+{
+	let setup = Setup::<T>::of_kind(tee, dataset, n + 1 - closes);
+	let worker = setup.workers[0].clone();
+	let results: Vec<_> = (0..n)
+		.map(|index| {
+			let task = setup.assigned(index, 1);
+			let (hash, seal) = Pallet::<T>::result_hash_and_seal(&task, &worker, &digest_of(1));
+			SingleResult {
+				index,
+				digest: digest_of(1),
+				location: longest_location::<T>(),
+				enclave_signature: setup.signature(task, &worker, hash, seal),
+			}
+		})
+		.collect();
+	(setup, worker, results.try_into().expect("at most the bound"))
+}
+
 /// A live deal of `volume` tasks at `trust`, its funds locked as a match would lock them, with a
 /// pool of `MaxContributors` workers.
 struct Setup<T: Config> {
@@ -252,6 +282,15 @@ where
 			.collect::<Vec<_>>()
 			.try_into()
 			.expect("at most a batch")
+	}
+
+	/// Checks that a batch settled its `n` tasks, and closed the deal if it was to (`closes`).
+	fn check_batch_settled(&self, n: u32, closes: u32) {
+		for index in 0..n {
+			let task = Tasks::<T>::get(Pallet::<T>::task_id(&self.deal, index)).expect("kept");
+			assert_eq!(task.status, TaskStatus::Completed);
+		}
+		assert_eq!(Deals::<T>::contains_key(self.deal), closes == 0);
 	}
 
 	/// Checks that `open_and_assign` opened all `n` tasks with `a` workers among them.
@@ -510,6 +549,45 @@ mod benchmarks {
 
 		assert_eq!(Tasks::<T>::get(task).unwrap().status, TaskStatus::Completed);
 		assert_eq!(Deals::<T>::contains_key(setup.deal), c == 0);
+	}
+
+	/// A worker settles `n` trust-1 tasks of a deal outside a TEE in one call, the deal buying
+	/// a dataset (`d`) or not, the batch closing the deal (`c`) or not.
+	#[benchmark]
+	fn contribute_and_finalize_batch(
+		n: Linear<1, { T::MaxInitializeBatch::get() }>,
+		d: Linear<0, 1>,
+		c: Linear<0, 1>,
+	) {
+		let (setup, worker, results) = batch_of_results::<T>(0, d, n, c);
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(worker), setup.deal, results);
+
+		setup.check_batch_settled(n, c);
+	}
+
+	/// As `contribute_and_finalize_batch`, in a TEE deal: each result's enclave signature is
+	/// checked.
+	#[benchmark]
+	fn contribute_and_finalize_batch_in_tee(
+		n: Linear<1, { T::MaxInitializeBatch::get() }>,
+		d: Linear<0, 1>,
+		c: Linear<0, 1>,
+	) {
+		let (setup, worker, results) = batch_of_results::<T>(1, d, n, c);
+
+		#[block]
+		{
+			Pallet::<T>::contribute_and_finalize_batch(
+				RawOrigin::Signed(worker).into(),
+				setup.deal,
+				results,
+			)
+			.unwrap();
+		}
+
+		setup.check_batch_settled(n, c);
 	}
 
 	/// A scheduler opens `n` tasks of a deal outside a TEE and assigns `a` workers among them, as

@@ -30,7 +30,8 @@
 //!    full.
 //!
 //! A trust-1 task may instead be contributed and finalized in one call by its assigned worker
-//! ([`Pallet::contribute_and_finalize`]).
+//! ([`Pallet::contribute_and_finalize`]), and a worker's several tasks of one deal in one call
+//! ([`Pallet::contribute_and_finalize_batch`]), which pays each payee once for all of them.
 //!
 //! A TEE task with an encrypted dataset needs the dataset's key inside each assigned enclave:
 //! the dataset's owner (its key service) releases it between steps 2 and 3 with
@@ -225,7 +226,8 @@ pub mod pallet {
 		#[pallet::constant]
 		type MaxResultLocationLength: Get<u32>;
 
-		/// The most tasks one `initialize_batch` call opens.
+		/// The most tasks one batch call takes: `initialize_batch`, `open_and_assign` and
+		/// `contribute_and_finalize_batch`.
 		#[pallet::constant]
 		type MaxInitializeBatch: Get<u32>;
 
@@ -525,6 +527,10 @@ pub mod pallet {
 		TrustAboveOne,
 		/// Someone already contributed to the task.
 		TaskHasContributions,
+		/// A batch lists nothing.
+		EmptyBatch,
+		/// A batch lists the same task twice.
+		TaskTwiceInBatch,
 		/// The task is already settled.
 		TaskSettled,
 		/// The task's final deadline has not passed.
@@ -791,6 +797,29 @@ pub mod pallet {
 		) -> DispatchResultWithPostInfo {
 			let caller = ensure_signed(origin)?;
 			Self::do_open_and_assign(caller, deal, tasks)
+		}
+
+		/// Contributes and finalizes several trust-1 tasks of `deal` that the caller computed, in
+		/// one call: each result as [`Pallet::contribute_and_finalize`] takes it, each task
+		/// recorded and announced as that call would, while the money of all of them moves once
+		/// per payee. All or nothing: a result that call would refuse refuses the batch, as
+		/// does a task listed twice. Free when it succeeds on a deal with a price. Charged as in
+		/// a TEE deal when a result carries an enclave signature, and as if the deal bought a
+		/// dataset and this batch closed it; what they did not cost is refunded.
+		#[pallet::call_index(11)]
+		#[pallet::weight(Pallet::<T>::contribute_and_finalize_batch_weight(
+			results.len() as u32,
+			results.iter().any(|result| result.enclave_signature.is_some()),
+			true,
+			true,
+		))]
+		pub fn contribute_and_finalize_batch(
+			origin: OriginFor<T>,
+			deal: DealId,
+			results: BoundedVec<SingleResult<T>, T::MaxInitializeBatch>,
+		) -> DispatchResultWithPostInfo {
+			let worker = ensure_signed(origin)?;
+			Self::do_contribute_and_finalize_batch(worker, deal, results)
 		}
 	}
 }

@@ -4,7 +4,7 @@
 
 use alloc::vec::Vec;
 use frame_support::pallet_prelude::*;
-use pallet_escrow::{Escrow, Purpose};
+use pallet_escrow::{Escrow, Purpose, Subject};
 use pallet_marketplace::{Deal, DealId};
 use sp_runtime::{
 	helpers_128bit::multiply_by_rational_with_rounding,
@@ -66,25 +66,55 @@ impl<T: Config> Pallet<T> {
 	/// Finalizes `entry` with its revealed result: pays everyone, updates scores, settles it.
 	pub(crate) fn complete(
 		task: TaskId,
-		mut entry: Task<T>,
+		entry: Task<T>,
 		deal: &Deal<T>,
 		reason: Finalization,
 	) -> DispatchResult {
-		Self::pay_owners(task, deal)?;
+		Self::pay_owners(deal, 1, task)?;
 		match reason {
-			Finalization::SingleContribution => Self::reward_single_worker(task, &entry, deal)?,
+			Finalization::SingleContribution => {
+				let worker = entry.contributions.first().map(|vote| &vote.worker);
+				Self::pay_single_worker_rewards(deal, worker, 1, task)?;
+				Self::note_single_worker_rewards(task, worker, deal);
+			}
 			_ => Self::reward_replicated(task, &entry, deal)?,
 		}
+		let deal_id = entry.deal;
+		Self::store_completed(task, entry, reason);
+		T::Market::settle_tasks(&deal_id, 1);
+		Ok(())
+	}
+
+	/// Finalizes `completed`, trust-1 tasks of `deal_id` whose single result `worker` recorded in
+	/// one batch: each as [`Self::complete`] would, with the money of all of them moved once
+	/// per payee (the movements name the deal, the events each task).
+	pub(crate) fn complete_single_batch(
+		deal_id: DealId,
+		deal: &Deal<T>,
+		worker: &T::AccountId,
+		completed: Vec<(TaskId, Task<T>)>,
+	) -> DispatchResult {
+		let count = completed.len() as u32;
+		Self::pay_owners(deal, count, deal_id)?;
+		Self::pay_single_worker_rewards(deal, Some(worker), count, deal_id)?;
+		for (task, entry) in completed {
+			Self::note_single_worker_rewards(task, Some(worker), deal);
+			Self::store_completed(task, entry, Finalization::SingleContribution);
+		}
+		T::Market::settle_tasks(&deal_id, count);
+		Ok(())
+	}
+
+	/// Stores `entry` as completed with its result, queued for pruning, and says so.
+	fn store_completed(task: TaskId, mut entry: Task<T>, reason: Finalization) {
 		entry.status = TaskStatus::Completed;
 		entry.dataset_keys.clear();
-		let deal_id = entry.deal;
+		let deal = entry.deal;
 		let digest = entry.result_digest.unwrap_or_default();
 		let location = entry.result_location.clone();
 		Self::queue_pruning(task, entry.final_deadline);
 		Tasks::<T>::insert(task, entry);
-		T::Market::settle_tasks(&deal_id, 1);
-		Self::deposit_event(Event::TaskFinalized { task, deal: deal_id, digest, location, reason });
-		Ok(())
+		Self::deposit_event(Event::TaskFinalized { task, deal, digest, location, reason });
 	}
 
 	/// Fails `entry`: refunds the payer, gives the pool owner's stake to the kitty, returns
@@ -189,19 +219,23 @@ impl<T: Config> Pallet<T> {
 		entry.status == TaskStatus::Revealing && entry.reveals > 0
 	}
 
-	/// `successWork`: the app's and dataset's owners are paid and the pool owner's stake is
-	/// released. Unlike the reference, the pool owner earns no kitty share: see the escrow
-	/// pallet's design.
-	fn pay_owners(task: TaskId, deal: &Deal<T>) -> DispatchResult {
-		T::Escrow::pay(&deal.payer, Purpose::DealPayment, &deal.app.owner, deal.app.price, task)?;
+	/// `successWork` for `count` tasks of `deal`: the app's and dataset's owners are paid and the
+	/// pool owner's stake is released, each in one movement naming `subject`. Unlike the
+	/// reference, the pool owner earns no kitty share: see the escrow pallet's design.
+	fn pay_owners(deal: &Deal<T>, count: u32, subject: Subject) -> DispatchResult {
+		let count = BalanceOf::<T>::from(count);
+		let payer = &deal.payer;
+		let app_price = deal.app.price.saturating_mul(count);
+		T::Escrow::pay(payer, Purpose::DealPayment, &deal.app.owner, app_price, subject)?;
 		if let Some(dataset) = &deal.dataset {
-			T::Escrow::pay(&deal.payer, Purpose::DealPayment, &dataset.owner, dataset.price, task)?;
+			let dataset_price = dataset.price.saturating_mul(count);
+			T::Escrow::pay(payer, Purpose::DealPayment, &dataset.owner, dataset_price, subject)?;
 		}
 		T::Escrow::unlock(
 			&deal.workerpool.owner,
 			Purpose::PoolOwnerStake,
-			deal.pool_owner_stake,
-			task,
+			deal.pool_owner_stake.saturating_mul(count),
+			subject,
 		)
 	}
 
@@ -270,25 +304,45 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
-	/// `distributeRewardsFast`: the single worker gets the workers' part of the pool price, the
-	/// pool owner the rest; no stake, no score change.
-	fn reward_single_worker(task: TaskId, entry: &Task<T>, deal: &Deal<T>) -> DispatchResult {
+	/// `distributeRewardsFast`: of a trust-1 task's pool price, the single worker's part (the
+	/// workers' part) and the pool owner's (the rest); no stake, no score change.
+	fn single_worker_rewards(deal: &Deal<T>) -> (BalanceOf<T>, BalanceOf<T>) {
 		let pool_price = deal.workerpool.price;
-		let owner = &deal.workerpool.owner;
 		let worker_reward = workers_part::<T>(pool_price, deal.pool_owner_reward_ratio);
-		let rest = pool_price.saturating_sub(worker_reward);
-		if let Some(contribution) = entry.contributions.first() {
-			let worker = &contribution.worker;
-			T::Escrow::pay(&deal.payer, Purpose::DealPayment, worker, worker_reward, task)?;
+		(worker_reward, pool_price.saturating_sub(worker_reward))
+	}
+
+	/// Pays the single worker and the pool owner their parts of `count` trust-1 tasks of
+	/// `deal`, each in one movement naming `subject`.
+	fn pay_single_worker_rewards(
+		deal: &Deal<T>,
+		worker: Option<&T::AccountId>,
+		count: u32,
+		subject: Subject,
+	) -> DispatchResult {
+		let (worker_reward, rest) = Self::single_worker_rewards(deal);
+		let count = BalanceOf::<T>::from(count);
+		let payer = &deal.payer;
+		if let Some(worker) = worker {
+			let reward = worker_reward.saturating_mul(count);
+			T::Escrow::pay(payer, Purpose::DealPayment, worker, reward, subject)?;
+		}
+		let owner = &deal.workerpool.owner;
+		T::Escrow::pay(payer, Purpose::DealPayment, owner, rest.saturating_mul(count), subject)
+	}
+
+	/// Says what trust-1 `task` of `deal` paid its worker and its pool owner.
+	fn note_single_worker_rewards(task: TaskId, worker: Option<&T::AccountId>, deal: &Deal<T>) {
+		let (worker_reward, rest) = Self::single_worker_rewards(deal);
+		if let Some(worker) = worker {
 			Self::deposit_event(Event::WorkerRewarded {
 				task,
 				worker: worker.clone(),
 				reward: worker_reward,
 			});
 		}
-		T::Escrow::pay(&deal.payer, Purpose::DealPayment, owner, rest, task)?;
-		Self::deposit_event(Event::PoolOwnerRewarded { task, owner: owner.clone(), reward: rest });
-		Ok(())
+		let owner = deal.workerpool.owner.clone();
+		Self::deposit_event(Event::PoolOwnerRewarded { task, owner, reward: rest });
 	}
 
 	fn return_stake(task: TaskId, contribution: &Contribution<T>) -> DispatchResult {

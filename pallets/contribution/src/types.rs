@@ -176,6 +176,32 @@ pub(crate) struct EnclaveRequirement {
 	pub confidential: bool,
 }
 
+/// One trust-1 task's result in a worker's batch ([`crate::Pallet::contribute_and_finalize_batch`]):
+/// what `contribute_and_finalize` takes for one task, the task named by its index in the deal.
+#[derive(
+	CloneNoBound,
+	DebugNoBound,
+	PartialEqNoBound,
+	EqNoBound,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+)]
+#[scale_info(skip_type_params(T))]
+#[codec(mel_bound())]
+pub struct SingleResult<T: Config> {
+	/// The task's index in the deal.
+	pub index: u32,
+	/// The digest of what the worker computed.
+	pub digest: ResultDigest,
+	/// Where the worker published the result.
+	pub location: BoundedVec<u8, T::MaxResultLocationLength>,
+	/// For a TEE deal, the enclave's signature of the result.
+	pub enclave_signature: Option<EnclaveSignature>,
+}
+
 /// A task: one run of a deal's app, voted on by the workers its scheduler assigned.
 #[derive(
 	CloneNoBound,

@@ -1,7 +1,8 @@
 //! The vote: sealed contributions ([`Pallet::contribute`]), reveals ([`Pallet::reveal`]) and the
-//! trust-1 single call ([`Pallet::contribute_and_finalize`]), with the enclave and stake checks
-//! they share.
+//! trust-1 single call ([`Pallet::contribute_and_finalize`]) and its batch
+//! ([`Pallet::contribute_and_finalize_batch`]), with the enclave and stake checks they share.
 
+use alloc::vec::Vec;
 use frame_support::{dispatch::PostDispatchInfo, pallet_prelude::*};
 use frame_system::pallet_prelude::*;
 use pallet_escrow::{Escrow, Purpose};
@@ -130,30 +131,129 @@ impl<T: Config> Pallet<T> {
 		enclave_signature: Option<EnclaveSignature>,
 	) -> DispatchResultWithPostInfo {
 		let (mut entry, deal) = Self::task_and_deal(&task)?;
-		ensure!(deal.trust <= 1, Error::<T>::TrustAboveOne);
-		Self::ensure_may_contribute(&entry, &worker)?;
-		ensure!(entry.contributions.is_empty(), Error::<T>::TaskHasContributions);
-		let (result_hash, result_seal) = Self::result_hash_and_seal(&task, &worker, &digest);
-		Self::check_enclave_signature(
-			&entry,
-			&deal,
+		Self::record_single_result(
 			&worker,
+			task,
+			&mut entry,
+			&deal,
+			digest,
+			location,
+			enclave_signature.as_ref(),
+		)?;
+		let closes_deal = deal.unsettled <= 1;
+		Self::complete(task, entry, &deal, Finalization::SingleContribution)?;
+		let weight = <T as Config>::WeightInfo::contribute_and_finalize(
+			(deal.tag & tag::TEE != 0) as u32,
+			deal.dataset.is_some() as u32,
+			closes_deal as u32,
+		);
+		// The worker stakes nothing here; what the payer put into the task is at risk.
+		let pays_fee = Self::free_if_at_risk(!deal.workerpool.price.is_zero());
+		Ok(PostDispatchInfo { actual_weight: Some(weight), pays_fee })
+	}
+
+	/// Contributes and finalizes `results`, tasks of `deal_id` that `worker` computed, each as
+	/// [`Self::do_contribute_and_finalize`] would, and pays each payee once for all of them.
+	/// Any result refused refuses the whole call.
+	pub(crate) fn do_contribute_and_finalize_batch(
+		worker: T::AccountId,
+		deal_id: DealId,
+		results: BoundedVec<SingleResult<T>, T::MaxInitializeBatch>,
+	) -> DispatchResultWithPostInfo {
+		ensure!(!results.is_empty(), Error::<T>::EmptyBatch);
+		let deal = Deals::<T>::get(deal_id).ok_or(Error::<T>::UnknownDeal)?;
+		ensure!(deal.trust <= 1, Error::<T>::TrustAboveOne);
+		let mut completed = Vec::with_capacity(results.len());
+		for result in results {
+			ensure!(Self::has_task(&deal, result.index), Error::<T>::TaskIndexOutOfRange);
+			let task = Self::task_id(&deal_id, result.index);
+			ensure!(!completed.iter().any(|(done, _)| *done == task), Error::<T>::TaskTwiceInBatch);
+			let mut entry = Tasks::<T>::get(task).ok_or(Error::<T>::UnknownTask)?;
+			ensure!(!entry.status.is_settled(), Error::<T>::TaskSettled);
+			Self::record_single_result(
+				&worker,
+				task,
+				&mut entry,
+				&deal,
+				result.digest,
+				result.location,
+				result.enclave_signature.as_ref(),
+			)?;
+			completed.push((task, entry));
+		}
+		let count = completed.len() as u32;
+		let closes_deal = deal.unsettled <= count;
+		Self::complete_single_batch(deal_id, &deal, &worker, completed)?;
+		let weight = Self::contribute_and_finalize_batch_weight(
+			count,
+			deal.tag & tag::TEE != 0,
+			deal.dataset.is_some(),
+			closes_deal,
+		);
+		let pays_fee = Self::free_if_at_risk(!deal.workerpool.price.is_zero());
+		Ok(PostDispatchInfo { actual_weight: Some(weight), pays_fee })
+	}
+
+	/// What `contribute_and_finalize_batch` costs for `count` results of a deal in a TEE or
+	/// not, buying a dataset or not, the batch closing it or not.
+	pub(crate) fn contribute_and_finalize_batch_weight(
+		count: u32,
+		in_tee: bool,
+		dataset: bool,
+		closes_deal: bool,
+	) -> Weight {
+		let (dataset, closes_deal) = (dataset as u32, closes_deal as u32);
+		let plain =
+			<T as Config>::WeightInfo::contribute_and_finalize_batch(count, dataset, closes_deal);
+		if in_tee {
+			// It does all the plain call does, and checks each result's enclave signature.
+			<T as Config>::WeightInfo::contribute_and_finalize_batch_in_tee(
+				count,
+				dataset,
+				closes_deal,
+			)
+			.max(plain)
+		} else {
+			plain
+		}
+	}
+
+	/// Records `digest` as `worker`'s only, revealed, result on trust-1 `task`, and as its
+	/// consensus: everything `contribute_and_finalize` does before paying.
+	#[allow(clippy::too_many_arguments)]
+	fn record_single_result(
+		worker: &T::AccountId,
+		task: TaskId,
+		entry: &mut Task<T>,
+		deal: &Deal<T>,
+		digest: ResultDigest,
+		location: BoundedVec<u8, T::MaxResultLocationLength>,
+		enclave_signature: Option<&EnclaveSignature>,
+	) -> DispatchResult {
+		ensure!(deal.trust <= 1, Error::<T>::TrustAboveOne);
+		Self::ensure_may_contribute(entry, worker)?;
+		ensure!(entry.contributions.is_empty(), Error::<T>::TaskHasContributions);
+		let (result_hash, result_seal) = Self::result_hash_and_seal(&task, worker, &digest);
+		Self::check_enclave_signature(
+			entry,
+			deal,
+			worker,
 			&task,
 			&result_hash,
 			&result_seal,
-			enclave_signature.as_ref(),
+			enclave_signature,
 		)?;
 
 		Self::record_vote(
 			task,
-			&mut entry,
-			&worker,
+			entry,
+			worker,
 			ContributionStatus::Revealed,
 			(result_hash, result_seal),
-			&deal,
+			deal,
 			Zero::zero(),
 		)?;
-		let reveal_deadline = Self::reveal_deadline(&entry);
+		let reveal_deadline = Self::reveal_deadline(entry);
 		entry.consensus = Some(result_hash);
 		entry.reveal_deadline = Some(reveal_deadline);
 		entry.winners = 1;
@@ -166,17 +266,8 @@ impl<T: Config> Pallet<T> {
 			winners: 1,
 			reveal_deadline,
 		});
-		Self::deposit_event(Event::Revealed { task, worker, digest });
-		let closes_deal = deal.unsettled <= 1;
-		Self::complete(task, entry, &deal, Finalization::SingleContribution)?;
-		let weight = <T as Config>::WeightInfo::contribute_and_finalize(
-			(deal.tag & tag::TEE != 0) as u32,
-			deal.dataset.is_some() as u32,
-			closes_deal as u32,
-		);
-		// The worker stakes nothing here; what the payer put into the task is at risk.
-		let pays_fee = Self::free_if_at_risk(!deal.workerpool.price.is_zero());
-		Ok(PostDispatchInfo { actual_weight: Some(weight), pays_fee })
+		Self::deposit_event(Event::Revealed { task, worker: worker.clone(), digest });
+		Ok(())
 	}
 
 	pub(crate) fn ensure_may_contribute(entry: &Task<T>, worker: &T::AccountId) -> DispatchResult {

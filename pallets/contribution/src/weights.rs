@@ -52,6 +52,10 @@ pub trait WeightInfo {
 	fn reopen(c: u32, ) -> Weight;
 	/// The weight of `contribute_and_finalize`, measured by its benchmark.
 	fn contribute_and_finalize(t: u32, d: u32, c: u32, ) -> Weight;
+	/// The weight of `contribute_and_finalize_batch`, measured by its benchmark.
+	fn contribute_and_finalize_batch(n: u32, d: u32, c: u32, ) -> Weight;
+	/// The weight of `contribute_and_finalize_batch_in_tee`, measured by its benchmark.
+	fn contribute_and_finalize_batch_in_tee(n: u32, d: u32, c: u32, ) -> Weight;
 	/// The weight of `open_and_assign`, measured by its benchmark.
 	fn open_and_assign(n: u32, a: u32, ) -> Weight;
 	/// The weight of `open_and_assign_in_tee`, measured by its benchmark.
@@ -79,8 +83,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Contribution::UnopenedTasks` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
 	fn initialize() -> Weight {
 		// Proof size: measured `830`, estimated `10409` bytes.
-		// Fastest run: 24_506_000 picoseconds.
-		Weight::from_parts(28_182_000, 10409)
+		// Fastest run: 23_635_000 picoseconds.
+		Weight::from_parts(25_838_000, 10409)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -94,10 +98,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Contribution::UnopenedTasks` (`max_values`: None, `max_size`: Some(36), added: 2511, mode: `MaxEncodedLen`)
 	fn initialize_batch(n: u32, d: u32, ) -> Weight {
 		// Proof size: measured `818`, estimated `3547` bytes.
-		// Fastest run: 514_077_000 picoseconds.
-		Weight::from_parts(54_333_910, 3547)
-			.saturating_add(Weight::from_parts(13_619_288, 0).saturating_mul(n.into()))
-			.saturating_add(Weight::from_parts(2_441_558, 0).saturating_mul(d.into()))
+		// Fastest run: 474_478_000 picoseconds.
+		Weight::from_parts(485_124_000, 3547)
+			.saturating_add(Weight::from_parts(7_286_350, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(d.into())))
@@ -134,10 +137,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Marketplace::WorkerPool` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	fn assign(n: u32, s: u32, ) -> Weight {
 		// Proof size: measured `2780`, estimated `10409` bytes.
-		// Fastest run: 203_153_000 picoseconds.
-		Weight::from_parts(114_718_417, 10409)
-			.saturating_add(Weight::from_parts(9_056_975, 0).saturating_mul(n.into()))
-			.saturating_add(Weight::from_parts(17_163_335, 0).saturating_mul(s.into()))
+		// Fastest run: 181_391_000 picoseconds.
+		Weight::from_parts(67_643_380, 10409)
+			.saturating_add(Weight::from_parts(11_293_825, 0).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(16_387_946, 0).saturating_mul(s.into()))
 			.saturating_add(T::DbWeight::get().reads(9_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(s.into())))
@@ -162,8 +165,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Contribution::Scores` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	fn contribute() -> Weight {
 		// Proof size: measured `5692`, estimated `10409` bytes.
-		// Fastest run: 159_017_000 picoseconds.
-		Weight::from_parts(185_577_000, 10409)
+		// Fastest run: 143_894_000 picoseconds.
+		Weight::from_parts(154_590_000, 10409)
 			.saturating_add(T::DbWeight::get().reads(7_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -173,8 +176,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Marketplace::Deals` (`max_values`: None, `max_size`: Some(1376), added: 3851, mode: `MaxEncodedLen`)
 	fn reveal() -> Weight {
 		// Proof size: measured `2842`, estimated `10409` bytes.
-		// Fastest run: 24_316_000 picoseconds.
-		Weight::from_parts(28_142_000, 10409)
+		// Fastest run: 24_887_000 picoseconds.
+		Weight::from_parts(27_061_000, 10409)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -196,9 +199,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Contribution::SettledTasks` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	fn reveal_finalizing(c: u32, ) -> Weight {
 		// Proof size: measured `2204`, estimated `11402` bytes.
-		// Fastest run: 287_189_000 picoseconds.
-		Weight::from_parts(219_611_004, 11402)
-			.saturating_add(Weight::from_parts(89_986_561, 0).saturating_mul(c.into()))
+		// Fastest run: 289_902_000 picoseconds.
+		Weight::from_parts(218_457_384, 11402)
+			.saturating_add(Weight::from_parts(87_610_150, 0).saturating_mul(c.into()))
 			.saturating_add(T::DbWeight::get().reads(12_u64))
 			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(c.into())))
 			.saturating_add(T::DbWeight::get().writes(12_u64))
@@ -223,9 +226,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Contribution::SettledTasks` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	fn finalize(c: u32, ) -> Weight {
 		// Proof size: measured `2235`, estimated `11402` bytes.
-		// Fastest run: 339_897_000 picoseconds.
-		Weight::from_parts(176_977_090, 11402)
-			.saturating_add(Weight::from_parts(91_121_382, 0).saturating_mul(c.into()))
+		// Fastest run: 340_198_000 picoseconds.
+		Weight::from_parts(184_187_846, 11402)
+			.saturating_add(Weight::from_parts(89_481_727, 0).saturating_mul(c.into()))
 			.saturating_add(T::DbWeight::get().reads(12_u64))
 			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(c.into())))
 			.saturating_add(T::DbWeight::get().writes(12_u64))
@@ -242,9 +245,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Marketplace::SchedulerAccepted` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	fn reopen(c: u32, ) -> Weight {
 		// Proof size: measured `1107`, estimated `10409` bytes.
-		// Fastest run: 23_135_000 picoseconds.
-		Weight::from_parts(25_497_544, 10409)
-			.saturating_add(Weight::from_parts(512_344, 0).saturating_mul(c.into()))
+		// Fastest run: 23_915_000 picoseconds.
+		Weight::from_parts(25_194_144, 10409)
+			.saturating_add(Weight::from_parts(523_428, 0).saturating_mul(c.into()))
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -270,10 +273,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Contribution::SettledTasks` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `Measured`)
 	fn contribute_and_finalize(t: u32, d: u32, c: u32, ) -> Weight {
 		// Proof size: measured `1674`, estimated `6238373929` bytes.
-		// Fastest run: 249_712_000 picoseconds.
-		Weight::from_parts(243_647_394, 6238373929)
-			.saturating_add(Weight::from_parts(121_816_425, 0).saturating_mul(t.into()))
-			.saturating_add(Weight::from_parts(25_684_890, 0).saturating_mul(d.into()))
+		// Fastest run: 267_609_000 picoseconds.
+		Weight::from_parts(277_179_400, 6238373929)
+			.saturating_add(Weight::from_parts(112_956_651, 0).saturating_mul(t.into()))
+			.saturating_add(Weight::from_parts(34_283_522, 0).saturating_mul(d.into()))
 			.saturating_add(T::DbWeight::get().reads(9_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(t.into())))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(d.into())))
@@ -284,6 +287,78 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 			.saturating_add(Weight::from_parts(0, 40).saturating_mul(c.into()))
 			.saturating_add(Weight::from_parts(0, 2607).saturating_mul(d.into()))
 			.saturating_add(Weight::from_parts(0, 2258).saturating_mul(t.into()))
+	}
+	/// Storage: `Marketplace::Deals` (r:1 w:1)
+	/// Proof: `Marketplace::Deals` (`max_values`: None, `max_size`: Some(1376), added: 3851, mode: `MaxEncodedLen`)
+	/// Storage: `Contribution::Tasks` (r:64 w:64)
+	/// Proof: `Contribution::Tasks` (`max_values`: None, `max_size`: Some(6944), added: 9419, mode: `MaxEncodedLen`)
+	/// Storage: `Contribution::Scores` (r:1 w:0)
+	/// Proof: `Contribution::Scores` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
+	/// Storage: `Balances::Holds` (r:2 w:2)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(211), added: 2686, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:5 w:5)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `ProtocolParameters::Values` (r:1 w:0)
+	/// Proof: `ProtocolParameters::Values` (`max_values`: Some(1), `max_size`: Some(61), added: 556, mode: `MaxEncodedLen`)
+	/// Storage: `Marketplace::DealsUsing` (r:3 w:3)
+	/// Proof: `Marketplace::DealsUsing` (`max_values`: None, `max_size`: Some(57), added: 2532, mode: `MaxEncodedLen`)
+	/// Storage: `Contribution::SettledTasks` (r:0 w:64)
+	/// Proof: `Contribution::SettledTasks` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
+	fn contribute_and_finalize_batch(n: u32, d: u32, c: u32, ) -> Weight {
+		// Proof size: measured `1478`, estimated `11402` bytes.
+		// Fastest run: 270_423_000 picoseconds.
+		Weight::from_parts(281_024_287, 11402)
+			.saturating_add(Weight::from_parts(28_893_299, 0).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(12_521_740, 0).saturating_mul(d.into()))
+			.saturating_add(T::DbWeight::get().reads(8_u64))
+			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(d.into())))
+			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(c.into())))
+			.saturating_add(T::DbWeight::get().writes(6_u64))
+			.saturating_add(T::DbWeight::get().writes((2_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().writes((2_u64).saturating_mul(d.into())))
+			.saturating_add(T::DbWeight::get().writes((3_u64).saturating_mul(c.into())))
+			.saturating_add(Weight::from_parts(0, 3027).saturating_mul(c.into()))
+			.saturating_add(Weight::from_parts(0, 2603).saturating_mul(d.into()))
+			.saturating_add(Weight::from_parts(0, 9419).saturating_mul(n.into()))
+	}
+	/// Storage: `Marketplace::Deals` (r:1 w:1)
+	/// Proof: `Marketplace::Deals` (`max_values`: None, `max_size`: Some(1376), added: 3851, mode: `MaxEncodedLen`)
+	/// Storage: `Contribution::Tasks` (r:64 w:64)
+	/// Proof: `Contribution::Tasks` (`max_values`: None, `max_size`: Some(6944), added: 9419, mode: `MaxEncodedLen`)
+	/// Storage: `Attestation::Enclaves` (r:1 w:0)
+	/// Proof: `Attestation::Enclaves` (`max_values`: None, `max_size`: Some(379), added: 2854, mode: `MaxEncodedLen`)
+	/// Storage: `Timestamp::Now` (r:1 w:0)
+	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Contribution::Scores` (r:1 w:0)
+	/// Proof: `Contribution::Scores` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
+	/// Storage: `Balances::Holds` (r:2 w:2)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(211), added: 2686, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:5 w:5)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `ProtocolParameters::Values` (r:1 w:0)
+	/// Proof: `ProtocolParameters::Values` (`max_values`: Some(1), `max_size`: Some(61), added: 556, mode: `MaxEncodedLen`)
+	/// Storage: `Marketplace::DealsUsing` (r:3 w:3)
+	/// Proof: `Marketplace::DealsUsing` (`max_values`: None, `max_size`: Some(57), added: 2532, mode: `MaxEncodedLen`)
+	/// Storage: `Contribution::SettledTasks` (r:0 w:64)
+	/// Proof: `Contribution::SettledTasks` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
+	fn contribute_and_finalize_batch_in_tee(n: u32, d: u32, c: u32, ) -> Weight {
+		// Proof size: measured `2217`, estimated `11402` bytes.
+		// Fastest run: 400_217_000 picoseconds.
+		Weight::from_parts(322_359_353, 11402)
+			.saturating_add(Weight::from_parts(74_947_936, 0).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(115_418_390, 0).saturating_mul(d.into()))
+			.saturating_add(T::DbWeight::get().reads(10_u64))
+			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(d.into())))
+			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(c.into())))
+			.saturating_add(T::DbWeight::get().writes(6_u64))
+			.saturating_add(T::DbWeight::get().writes((2_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().writes((2_u64).saturating_mul(d.into())))
+			.saturating_add(T::DbWeight::get().writes((3_u64).saturating_mul(c.into())))
+			.saturating_add(Weight::from_parts(0, 3027).saturating_mul(c.into()))
+			.saturating_add(Weight::from_parts(0, 2603).saturating_mul(d.into()))
+			.saturating_add(Weight::from_parts(0, 9419).saturating_mul(n.into()))
 	}
 	/// Storage: `Marketplace::Deals` (r:1 w:0)
 	/// Proof: `Marketplace::Deals` (`max_values`: None, `max_size`: Some(1376), added: 3851, mode: `MaxEncodedLen`)
@@ -301,10 +376,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Marketplace::PoolMembers` (`max_values`: None, `max_size`: Some(334), added: 2809, mode: `MaxEncodedLen`)
 	fn open_and_assign(n: u32, a: u32, ) -> Weight {
 		// Proof size: measured `965`, estimated `4841` bytes.
-		// Fastest run: 413_056_000 picoseconds.
-		Weight::from_parts(416_371_000, 4841)
-			.saturating_add(Weight::from_parts(2_474_815, 0).saturating_mul(n.into()))
-			.saturating_add(Weight::from_parts(4_279_347, 0).saturating_mul(a.into()))
+		// Fastest run: 405_665_000 picoseconds.
+		Weight::from_parts(410_202_000, 4841)
+			.saturating_add(Weight::from_parts(3_014_055, 0).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(4_101_567, 0).saturating_mul(a.into()))
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(a.into())))
@@ -339,9 +414,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Attestation::SimulatedConfidentialAllowed` (`max_values`: Some(1), `max_size`: Some(1), added: 496, mode: `MaxEncodedLen`)
 	fn open_and_assign_in_tee(n: u32, a: u32, ) -> Weight {
 		// Proof size: measured `1495`, estimated `4841` bytes.
-		// Fastest run: 434_939_000 picoseconds.
-		Weight::from_parts(810_941_106, 4841)
-			.saturating_add(Weight::from_parts(12_767_225, 0).saturating_mul(a.into()))
+		// Fastest run: 423_341_000 picoseconds.
+		Weight::from_parts(433_467_000, 4841)
+			.saturating_add(Weight::from_parts(2_554_218, 0).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(11_923_516, 0).saturating_mul(a.into()))
 			.saturating_add(T::DbWeight::get().reads(9_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(a.into())))
@@ -370,9 +446,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Contribution::SettledTasks` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	fn claim(c: u32, ) -> Weight {
 		// Proof size: measured `2120`, estimated `10409` bytes.
-		// Fastest run: 203_082_000 picoseconds.
-		Weight::from_parts(176_538_731, 10409)
-			.saturating_add(Weight::from_parts(41_055_591, 0).saturating_mul(c.into()))
+		// Fastest run: 201_991_000 picoseconds.
+		Weight::from_parts(170_429_733, 10409)
+			.saturating_add(Weight::from_parts(39_410_326, 0).saturating_mul(c.into()))
 			.saturating_add(T::DbWeight::get().reads(14_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(c.into())))
 			.saturating_add(T::DbWeight::get().writes(13_u64))
@@ -403,9 +479,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Contribution::SettledTasks` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	fn sweep_task(c: u32, ) -> Weight {
 		// Proof size: measured `2094`, estimated `10409` bytes.
-		// Fastest run: 212_097_000 picoseconds.
-		Weight::from_parts(181_826_966, 10409)
-			.saturating_add(Weight::from_parts(42_648_449, 0).saturating_mul(c.into()))
+		// Fastest run: 212_116_000 picoseconds.
+		Weight::from_parts(178_658_140, 10409)
+			.saturating_add(Weight::from_parts(39_920_867, 0).saturating_mul(c.into()))
 			.saturating_add(T::DbWeight::get().reads(17_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(c.into())))
 			.saturating_add(T::DbWeight::get().writes(15_u64))
@@ -420,8 +496,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Contribution::Tasks` (`max_values`: None, `max_size`: Some(6944), added: 9419, mode: `MaxEncodedLen`)
 	fn prune_task() -> Weight {
 		// Proof size: measured `228`, estimated `6028` bytes.
-		// Fastest run: 13_290_000 picoseconds.
-		Weight::from_parts(15_062_000, 6028)
+		// Fastest run: 13_100_000 picoseconds.
+		Weight::from_parts(14_211_000, 6028)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -437,8 +513,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Timestamp::Now` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	fn release_dataset_key() -> Weight {
 		// Proof size: measured `5392`, estimated `10409` bytes.
-		// Fastest run: 57_236_000 picoseconds.
-		Weight::from_parts(70_876_000, 10409)
+		// Fastest run: 46_660_000 picoseconds.
+		Weight::from_parts(51_587_000, 10409)
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -447,14 +523,13 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// The same weights with ParityDB's costs, for tests and mocks without a runtime `DbWeight`.
 impl WeightInfo for () {
 	fn initialize() -> Weight {
-		Weight::from_parts(28_182_000, 10409)
+		Weight::from_parts(25_838_000, 10409)
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
 	fn initialize_batch(n: u32, d: u32, ) -> Weight {
-		Weight::from_parts(54_333_910, 3547)
-			.saturating_add(Weight::from_parts(13_619_288, 0).saturating_mul(n.into()))
-			.saturating_add(Weight::from_parts(2_441_558, 0).saturating_mul(d.into()))
+		Weight::from_parts(485_124_000, 3547)
+			.saturating_add(Weight::from_parts(7_286_350, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().reads((2_u64).saturating_mul(d.into())))
@@ -464,9 +539,9 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 9419).saturating_mul(n.into()))
 	}
 	fn assign(n: u32, s: u32, ) -> Weight {
-		Weight::from_parts(114_718_417, 10409)
-			.saturating_add(Weight::from_parts(9_056_975, 0).saturating_mul(n.into()))
-			.saturating_add(Weight::from_parts(17_163_335, 0).saturating_mul(s.into()))
+		Weight::from_parts(67_643_380, 10409)
+			.saturating_add(Weight::from_parts(11_293_825, 0).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(16_387_946, 0).saturating_mul(s.into()))
 			.saturating_add(ParityDbWeight::get().reads(9_u64))
 			.saturating_add(ParityDbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().reads((2_u64).saturating_mul(s.into())))
@@ -476,18 +551,18 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 2809).saturating_mul(s.into()))
 	}
 	fn contribute() -> Weight {
-		Weight::from_parts(185_577_000, 10409)
+		Weight::from_parts(154_590_000, 10409)
 			.saturating_add(ParityDbWeight::get().reads(7_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn reveal() -> Weight {
-		Weight::from_parts(28_142_000, 10409)
+		Weight::from_parts(27_061_000, 10409)
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn reveal_finalizing(c: u32, ) -> Weight {
-		Weight::from_parts(219_611_004, 11402)
-			.saturating_add(Weight::from_parts(89_986_561, 0).saturating_mul(c.into()))
+		Weight::from_parts(218_457_384, 11402)
+			.saturating_add(Weight::from_parts(87_610_150, 0).saturating_mul(c.into()))
 			.saturating_add(ParityDbWeight::get().reads(12_u64))
 			.saturating_add(ParityDbWeight::get().reads((3_u64).saturating_mul(c.into())))
 			.saturating_add(ParityDbWeight::get().writes(12_u64))
@@ -495,8 +570,8 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 2686).saturating_mul(c.into()))
 	}
 	fn finalize(c: u32, ) -> Weight {
-		Weight::from_parts(176_977_090, 11402)
-			.saturating_add(Weight::from_parts(91_121_382, 0).saturating_mul(c.into()))
+		Weight::from_parts(184_187_846, 11402)
+			.saturating_add(Weight::from_parts(89_481_727, 0).saturating_mul(c.into()))
 			.saturating_add(ParityDbWeight::get().reads(12_u64))
 			.saturating_add(ParityDbWeight::get().reads((3_u64).saturating_mul(c.into())))
 			.saturating_add(ParityDbWeight::get().writes(12_u64))
@@ -504,15 +579,15 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 2686).saturating_mul(c.into()))
 	}
 	fn reopen(c: u32, ) -> Weight {
-		Weight::from_parts(25_497_544, 10409)
-			.saturating_add(Weight::from_parts(512_344, 0).saturating_mul(c.into()))
+		Weight::from_parts(25_194_144, 10409)
+			.saturating_add(Weight::from_parts(523_428, 0).saturating_mul(c.into()))
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn contribute_and_finalize(t: u32, d: u32, c: u32, ) -> Weight {
-		Weight::from_parts(243_647_394, 6238373929)
-			.saturating_add(Weight::from_parts(121_816_425, 0).saturating_mul(t.into()))
-			.saturating_add(Weight::from_parts(25_684_890, 0).saturating_mul(d.into()))
+		Weight::from_parts(277_179_400, 6238373929)
+			.saturating_add(Weight::from_parts(112_956_651, 0).saturating_mul(t.into()))
+			.saturating_add(Weight::from_parts(34_283_522, 0).saturating_mul(d.into()))
 			.saturating_add(ParityDbWeight::get().reads(9_u64))
 			.saturating_add(ParityDbWeight::get().reads((2_u64).saturating_mul(t.into())))
 			.saturating_add(ParityDbWeight::get().reads((2_u64).saturating_mul(d.into())))
@@ -524,10 +599,42 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 2607).saturating_mul(d.into()))
 			.saturating_add(Weight::from_parts(0, 2258).saturating_mul(t.into()))
 	}
+	fn contribute_and_finalize_batch(n: u32, d: u32, c: u32, ) -> Weight {
+		Weight::from_parts(281_024_287, 11402)
+			.saturating_add(Weight::from_parts(28_893_299, 0).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(12_521_740, 0).saturating_mul(d.into()))
+			.saturating_add(ParityDbWeight::get().reads(8_u64))
+			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(n.into())))
+			.saturating_add(ParityDbWeight::get().reads((2_u64).saturating_mul(d.into())))
+			.saturating_add(ParityDbWeight::get().reads((3_u64).saturating_mul(c.into())))
+			.saturating_add(ParityDbWeight::get().writes(6_u64))
+			.saturating_add(ParityDbWeight::get().writes((2_u64).saturating_mul(n.into())))
+			.saturating_add(ParityDbWeight::get().writes((2_u64).saturating_mul(d.into())))
+			.saturating_add(ParityDbWeight::get().writes((3_u64).saturating_mul(c.into())))
+			.saturating_add(Weight::from_parts(0, 3027).saturating_mul(c.into()))
+			.saturating_add(Weight::from_parts(0, 2603).saturating_mul(d.into()))
+			.saturating_add(Weight::from_parts(0, 9419).saturating_mul(n.into()))
+	}
+	fn contribute_and_finalize_batch_in_tee(n: u32, d: u32, c: u32, ) -> Weight {
+		Weight::from_parts(322_359_353, 11402)
+			.saturating_add(Weight::from_parts(74_947_936, 0).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(115_418_390, 0).saturating_mul(d.into()))
+			.saturating_add(ParityDbWeight::get().reads(10_u64))
+			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(n.into())))
+			.saturating_add(ParityDbWeight::get().reads((2_u64).saturating_mul(d.into())))
+			.saturating_add(ParityDbWeight::get().reads((3_u64).saturating_mul(c.into())))
+			.saturating_add(ParityDbWeight::get().writes(6_u64))
+			.saturating_add(ParityDbWeight::get().writes((2_u64).saturating_mul(n.into())))
+			.saturating_add(ParityDbWeight::get().writes((2_u64).saturating_mul(d.into())))
+			.saturating_add(ParityDbWeight::get().writes((3_u64).saturating_mul(c.into())))
+			.saturating_add(Weight::from_parts(0, 3027).saturating_mul(c.into()))
+			.saturating_add(Weight::from_parts(0, 2603).saturating_mul(d.into()))
+			.saturating_add(Weight::from_parts(0, 9419).saturating_mul(n.into()))
+	}
 	fn open_and_assign(n: u32, a: u32, ) -> Weight {
-		Weight::from_parts(416_371_000, 4841)
-			.saturating_add(Weight::from_parts(2_474_815, 0).saturating_mul(n.into()))
-			.saturating_add(Weight::from_parts(4_279_347, 0).saturating_mul(a.into()))
+		Weight::from_parts(410_202_000, 4841)
+			.saturating_add(Weight::from_parts(3_014_055, 0).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(4_101_567, 0).saturating_mul(a.into()))
 			.saturating_add(ParityDbWeight::get().reads(5_u64))
 			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(a.into())))
@@ -537,8 +644,9 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 9419).saturating_mul(n.into()))
 	}
 	fn open_and_assign_in_tee(n: u32, a: u32, ) -> Weight {
-		Weight::from_parts(810_941_106, 4841)
-			.saturating_add(Weight::from_parts(12_767_225, 0).saturating_mul(a.into()))
+		Weight::from_parts(433_467_000, 4841)
+			.saturating_add(Weight::from_parts(2_554_218, 0).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(11_923_516, 0).saturating_mul(a.into()))
 			.saturating_add(ParityDbWeight::get().reads(9_u64))
 			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().reads((2_u64).saturating_mul(a.into())))
@@ -548,8 +656,8 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 9419).saturating_mul(n.into()))
 	}
 	fn claim(c: u32, ) -> Weight {
-		Weight::from_parts(176_538_731, 10409)
-			.saturating_add(Weight::from_parts(41_055_591, 0).saturating_mul(c.into()))
+		Weight::from_parts(170_429_733, 10409)
+			.saturating_add(Weight::from_parts(39_410_326, 0).saturating_mul(c.into()))
 			.saturating_add(ParityDbWeight::get().reads(14_u64))
 			.saturating_add(ParityDbWeight::get().reads((2_u64).saturating_mul(c.into())))
 			.saturating_add(ParityDbWeight::get().writes(13_u64))
@@ -557,8 +665,8 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 2686).saturating_mul(c.into()))
 	}
 	fn sweep_task(c: u32, ) -> Weight {
-		Weight::from_parts(181_826_966, 10409)
-			.saturating_add(Weight::from_parts(42_648_449, 0).saturating_mul(c.into()))
+		Weight::from_parts(178_658_140, 10409)
+			.saturating_add(Weight::from_parts(39_920_867, 0).saturating_mul(c.into()))
 			.saturating_add(ParityDbWeight::get().reads(17_u64))
 			.saturating_add(ParityDbWeight::get().reads((2_u64).saturating_mul(c.into())))
 			.saturating_add(ParityDbWeight::get().writes(15_u64))
@@ -566,12 +674,12 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 2686).saturating_mul(c.into()))
 	}
 	fn prune_task() -> Weight {
-		Weight::from_parts(15_062_000, 6028)
+		Weight::from_parts(14_211_000, 6028)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn release_dataset_key() -> Weight {
-		Weight::from_parts(70_876_000, 10409)
+		Weight::from_parts(51_587_000, 10409)
 			.saturating_add(ParityDbWeight::get().reads(5_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}

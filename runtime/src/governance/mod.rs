@@ -530,7 +530,9 @@ fn is_non_transfer(c: &RuntimeCall) -> bool {
 		) => false,
 		// A contribution stakes the account's funds on its vote.
 		RuntimeCall::Contribution(
-			Contrib::contribute { .. } | Contrib::contribute_and_finalize { .. },
+			Contrib::contribute { .. }
+			| Contrib::contribute_and_finalize { .. }
+			| Contrib::contribute_and_finalize_batch { .. },
 		) => false,
 		// Only managing its own proxies: no call made as another account, no announcement
 		// that another delegate could carry out, no pure proxies.
@@ -610,6 +612,7 @@ impl InstanceFilter<RuntimeCall> for ProxyType {
 						| RuntimeCall::Contribution(
 							Contrib::contribute { .. }
 								| Contrib::reveal { .. } | Contrib::contribute_and_finalize { .. }
+								| Contrib::contribute_and_finalize_batch { .. }
 								| Contrib::finalize { .. }
 								| Contrib::claim { .. }
 						)
@@ -741,10 +744,17 @@ mod tests {
 			result_seal: Default::default(),
 			enclave_signature: None,
 		});
-		assert!(ProxyType::ComputeNode.filter(&contribute));
-		assert!(!ProxyType::NonTransfer.filter(&contribute));
-		assert!(!ProxyType::Scheduler.filter(&contribute));
-		assert!(!ProxyType::KeyService.filter(&contribute));
+		let settle_several =
+			RuntimeCall::Contribution(pallet_contribution::Call::contribute_and_finalize_batch {
+				deal: Default::default(),
+				results: Default::default(),
+			});
+		for call in [contribute, settle_several] {
+			assert!(ProxyType::ComputeNode.filter(&call), "{call:?}");
+			assert!(!ProxyType::NonTransfer.filter(&call), "{call:?}");
+			assert!(!ProxyType::Scheduler.filter(&call), "{call:?}");
+			assert!(!ProxyType::KeyService.filter(&call), "{call:?}");
+		}
 	}
 
 	#[test]

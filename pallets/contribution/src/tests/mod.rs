@@ -9,3 +9,4 @@ mod properties;
 mod refusals;
 mod scenarios;
 mod scheduler;
+mod single_batch;

@@ -27,6 +27,13 @@ enum Step {
 		task: usize,
 		worker: u8,
 	},
+	/// `worker` settles the listed task indexes of `task`'s one-task deal in one batch: index 0
+	/// is its task, any other is out of range, and a repeat is refused.
+	ContributeAndFinalizeBatch {
+		task: usize,
+		worker: u8,
+		indexes: Vec<u32>,
+	},
 	Reveal {
 		task: usize,
 		worker: u8,
@@ -65,6 +72,8 @@ fn step() -> impl Strategy<Value = Step> {
 			.prop_map(|(task, worker, honest)| Step::Contribute { task, worker, honest }),
 		1 => (task.clone(), worker.clone())
 			.prop_map(|(task, worker)| Step::ContributeAndFinalize { task, worker }),
+		1 => (task.clone(), worker.clone(), proptest::collection::vec(prop_oneof![4 => Just(0u32), 1 => Just(1)], 0..3))
+			.prop_map(|(task, worker, indexes)| Step::ContributeAndFinalizeBatch { task, worker, indexes }),
 		4 => (task.clone(), worker, honest())
 			.prop_map(|(task, worker, honest)| Step::Reveal { task, worker, honest }),
 		1 => task.clone().prop_map(|task| Step::Finalize { task }),
@@ -138,6 +147,29 @@ fn apply(
 				),
 			},
 		),
+		Step::ContributeAndFinalizeBatch { task, worker: n, ref indexes } => {
+			let results: Vec<_> = indexes
+				.iter()
+				.map(|&index| crate::SingleResult {
+					index,
+					digest: digest(1),
+					location: bounded(b"http://result"),
+					enclave_signature: signature(
+						confidential[task],
+						&worker(n),
+						Contribution::task_id(&deals[task], index),
+						digest(1),
+					),
+				})
+				.collect();
+			dispatch(
+				worker(n),
+				ContributionCall::contribute_and_finalize_batch {
+					deal: deals[task],
+					results: results.try_into().expect("within the mock's batch bound"),
+				},
+			)
+		}
 		Step::Reveal { task, worker: n, honest } => dispatch(
 			worker(n),
 			ContributionCall::reveal {

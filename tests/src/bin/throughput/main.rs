@@ -4,11 +4,14 @@
 //! It starts its own `commons-node` dev chain (or a local network of three validators), funds
 //! harness accounts from Alice, then runs waves of transactions signed beforehand: balance
 //! transfers in a ring, then trust-1 tasks at each deal volume asked for, as three waves
-//! (match, `open_and_assign`, `contribute_and_finalize`), then replicated tasks (three workers at
-//! trust 5, volume 100) as four (match, `open_and_assign`, `contribute`, `reveal`); last, once the
-//! chain is idle, it times the CPU-bound example app as a WASI module against the same code built
-//! natively. Each wave is submitted at
-//! once and followed block by block; the report gives per wave what the pool refused or dropped,
+//! (match, `open_and_assign`, then each worker's results of a deal in one
+//! `contribute_and_finalize_batch`; at the volumes asked for, again with one
+//! `contribute_and_finalize` per task, to compare), then replicated tasks (three workers at
+//! trust 5, volume 100) as four (match, `open_and_assign`, `contribute`, `reveal`), a call per
+//! vote and reveal, and again (by other, fresh workers) with each worker's of a deal in one
+//! `utility.force_batch`; last, once the chain is idle, it times the CPU-bound example app as a
+//! WASI module against the same code built natively. Each wave is submitted at once and
+//! followed block by block; the report gives per wave what the pool refused or dropped,
 //! transactions per block and per second, normal-class weight per transaction, and the time to
 //! inclusion. Run by hand (`scripts/throughput.sh`), never as a test: its figures depend on the
 //! machine.
@@ -47,10 +50,17 @@ struct Options {
 	/// Trust-1 tasks per deal volume.
 	#[arg(long, default_value_t = 1000)]
 	tasks: usize,
-	/// Deal volumes to run the tasks at (one match buys this many tasks).
+	/// Deal volumes to run the tasks at (one match buys this many tasks), each worker sending
+	/// its results of a deal in one `contribute_and_finalize_batch`.
 	#[arg(long, value_delimiter = ',', default_value = "1,10,100")]
 	volumes: Vec<u32>,
-	/// Replicated tasks (three workers each, trust 5), bought at volume 100; 0 for none.
+	/// Deal volumes to run the tasks at again, with one `contribute_and_finalize` per task, to
+	/// compare; empty for none.
+	#[arg(long, value_delimiter = ',', default_value = "100")]
+	single_call_volumes: Vec<u32>,
+	/// Replicated tasks (three workers each, trust 5), bought at volume 100, run twice: a call
+	/// per vote and reveal, then (by a second pool's workers) each worker's of a deal in one
+	/// `utility.force_batch`; 0 for none.
 	#[arg(long, default_value_t = 300)]
 	replicated_tasks: usize,
 	/// Samples of the monte-carlo example run as a WASI module and as native code, to compare
@@ -103,17 +113,26 @@ async fn main() {
 		.map(|pair| AccountId::from(pair.public()))
 		.collect();
 	fund(chain, &accounts, 1_000 * CMN).await;
-	let market = Market::open(chain, options.workers).await;
+	let market = Market::open(chain, "bench", options.workers).await;
+	// Replicated tasks raise their workers' scores, and with them their votes' weight: the
+	// second replicated run has workers of its own, as fresh as the first's.
+	let batching_market = if options.replicated_tasks > 0 {
+		Some(Market::open(chain, "batching", options.workers).await)
+	} else {
+		None
+	};
 
 	let mut outcomes: Vec<Outcome> = Vec::new();
 	let mut keys = Keys::new(chain).await;
 	let wave = market::transfers(chain, &mut keys, &senders, options.transfers_each).await;
 	outcomes.push(measured(chain, wave).await);
 	let mut runs = Vec::new();
-	for volume in &options.volumes {
+	let batched = options.volumes.iter().map(|volume| (*volume, Settlement::Batched));
+	let single = options.single_call_volumes.iter().map(|volume| (*volume, Settlement::PerTask));
+	for (volume, settlement) in batched.chain(single) {
 		let first = outcomes.len();
 		keys.refresh(chain).await;
-		let wave = market.matches(chain, &mut keys, &requesters, options.tasks, (*volume, 1)).await;
+		let wave = market.matches(chain, &mut keys, &requesters, options.tasks, (volume, 1)).await;
 		let matched = measured(chain, wave).await;
 		let deals = deals_created(&matched.events);
 		outcomes.push(matched);
@@ -121,14 +140,23 @@ async fn main() {
 		let (wave, assigned) = market.openings(chain, &mut keys, &deals, 1).await;
 		outcomes.push(measured(chain, wave).await);
 		keys.refresh(chain).await;
-		let wave = market.contributions(chain, &mut keys, &assigned).await;
+		let wave = match settlement {
+			Settlement::Batched => market.batched_contributions(chain, &mut keys, &assigned).await,
+			Settlement::PerTask => market.contributions(chain, &mut keys, &assigned).await,
+		};
 		let contributed = measured(chain, wave).await;
 		let finalized = tasks_finalized(&contributed.events);
 		outcomes.push(contributed);
-		let label = format!("trust 1, volume {volume}");
+		let label = match settlement {
+			Settlement::Batched => format!("trust 1, volume {volume}"),
+			Settlement::PerTask => format!("trust 1, volume {volume}, a call per task"),
+		};
 		runs.push(report::TaskRun { label, waves: first..outcomes.len(), finalized });
 	}
-	if options.replicated_tasks > 0 {
+	// Replicated tasks, the votes and reveals a call each, then each worker's of a deal batched.
+	for (market, batched) in
+		[(&market, false)].into_iter().chain(batching_market.iter().map(|m| (m, true)))
+	{
 		let first = outcomes.len();
 		keys.refresh(chain).await;
 		let deal_kind = (100, market::REPLICATED_TRUST);
@@ -143,17 +171,22 @@ async fn main() {
 			market.openings(chain, &mut keys, &deals, market::REPLICATED_WORKERS).await;
 		outcomes.push(measured(chain, wave).await);
 		keys.refresh(chain).await;
-		let wave = market.votes(chain, &mut keys, &assigned).await;
+		let wave = market.votes(chain, &mut keys, &assigned, batched).await;
 		outcomes.push(measured(chain, wave).await);
 		keys.refresh(chain).await;
-		let wave = market.reveals(chain, &mut keys, &assigned).await;
+		let wave = market.reveals(chain, &mut keys, &assigned, batched).await;
 		let revealed = measured(chain, wave).await;
 		let finalized = tasks_finalized(&revealed.events);
 		outcomes.push(revealed);
 		let label = format!(
-			"{} workers (trust {}), volume 100",
+			"{} workers (trust {}), volume 100{}",
 			market::REPLICATED_WORKERS,
-			market::REPLICATED_TRUST
+			market::REPLICATED_TRUST,
+			if batched {
+				", a worker's votes, then reveals, of a deal in one force_batch"
+			} else {
+				""
+			}
 		);
 		runs.push(report::TaskRun { label, waves: first..outcomes.len(), finalized });
 	}
@@ -171,6 +204,15 @@ async fn main() {
 		std::fs::write(path.with_extension("svg"), report::svg(&outcomes))
 			.expect("the plot is written");
 	}
+}
+
+/// How a trust-1 run's workers send their results.
+#[derive(Clone, Copy)]
+enum Settlement {
+	/// A worker's results of a deal in one `contribute_and_finalize_batch`.
+	Batched,
+	/// One `contribute_and_finalize` per task.
+	PerTask,
 }
 
 /// The monte-carlo example as a WASI module and as native code, as a Markdown table.

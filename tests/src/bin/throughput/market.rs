@@ -4,8 +4,9 @@
 //! scheduler and workers are harness keys (so no node's off-chain worker schedules for it), and
 //! requesters sign one request order per deal. A task then takes three transactions, each a wave
 //! of its own: the match (one per deal), `open_and_assign` (one per 64 tasks of a deal, signed
-//! by the scheduler as its off-chain worker does) and `contribute_and_finalize` (one per task, by
-//! the worker). A replicated task (three workers at trust 5) takes the match, `open_and_assign`,
+//! by the scheduler as its off-chain worker does) and its worker's result: one
+//! `contribute_and_finalize_batch` per worker and deal, or one `contribute_and_finalize` per
+//! task. A replicated task (three workers at trust 5) takes the match, `open_and_assign`,
 //! then a `contribute` and a `reveal` by each worker, the last reveal finalizing it.
 
 use std::collections::BTreeMap;
@@ -140,6 +141,15 @@ pub async fn transfers(
 	Wave { name: "balance transfer".into(), extrinsics }
 }
 
+/// A task the harness's scheduler opened, and the workers it gave it (indexes into the
+/// market's workers).
+pub struct Assigned {
+	pub deal: DealId,
+	pub index: u32,
+	pub task: TaskId,
+	pub workers: Vec<usize>,
+}
+
 /// An app and a trust-1 workerpool with presigned orders, its scheduler and its workers.
 pub struct Market {
 	app_order: AppOrder<Runtime>,
@@ -149,11 +159,13 @@ pub struct Market {
 }
 
 impl Market {
-	/// Registers the app and the pool, funds and joins `workers` workers, presigns the orders.
-	pub async fn open(chain: &Chain, workers: usize) -> Self {
+	/// Registers the app and a pool, funds and joins `workers` new workers (keys named after
+	/// `name`), presigns the orders. A new market's workers have no score yet.
+	pub async fn open(chain: &Chain, name: &str, workers: usize) -> Self {
 		let alice = sr25519::Pair::from_string("//Alice", None).expect("a development key");
-		let scheduler = Keys::pair("scheduler");
-		let workers: Vec<_> = (0..workers).map(|i| Keys::pair(&format!("worker{i}"))).collect();
+		let scheduler = Keys::pair(&format!("{name}-scheduler"));
+		let workers: Vec<_> =
+			(0..workers).map(|i| Keys::pair(&format!("{name}-worker{i}"))).collect();
 		let mut funded: Vec<AccountId> =
 			workers.iter().map(|worker| AccountId::from(worker.public())).collect();
 		funded.push(AccountId::from(scheduler.public()));
@@ -297,7 +309,7 @@ impl Market {
 		keys: &mut Keys,
 		deals: &[(DealId, u32)],
 		per_task: usize,
-	) -> (Wave, Vec<(TaskId, Vec<usize>)>) {
+	) -> (Wave, Vec<Assigned>) {
 		let mut extrinsics = Vec::new();
 		let mut assigned = Vec::new();
 		let mut turn = 0;
@@ -315,7 +327,7 @@ impl Market {
 						.collect();
 					tasks.push((*index, workers.try_into().expect("at most MaxContributors")));
 					let task = pallet_contribution::Pallet::<Runtime>::task_id(deal, *index);
-					assigned.push((task, chosen));
+					assigned.push(Assigned { deal: *deal, index: *index, task, workers: chosen });
 				}
 				let call = pallet_contribution::Call::open_and_assign {
 					deal: *deal,
@@ -333,10 +345,10 @@ impl Market {
 		&self,
 		chain: &Chain,
 		keys: &mut Keys,
-		assigned: &[(TaskId, Vec<usize>)],
+		assigned: &[Assigned],
 	) -> Wave {
 		let mut extrinsics = Vec::new();
-		for (task, workers) in assigned {
+		for Assigned { task, workers, .. } in assigned {
 			let call = pallet_contribution::Call::contribute_and_finalize {
 				task: *task,
 				digest: DIGEST,
@@ -349,55 +361,129 @@ impl Market {
 		Wave { name: "contribute_and_finalize".into(), extrinsics }
 	}
 
-	/// One `contribute` per worker of each assigned task, all for the same digest.
+	/// The same results as [`Self::contributions`], each worker sending its tasks of a deal
+	/// together: one `contribute_and_finalize_batch` per worker and deal (per 64 tasks).
+	pub async fn batched_contributions(
+		&self,
+		chain: &Chain,
+		keys: &mut Keys,
+		assigned: &[Assigned],
+	) -> Wave {
+		let mut by_worker_and_deal: BTreeMap<(usize, DealId), Vec<u32>> = BTreeMap::new();
+		for Assigned { deal, index, workers, .. } in assigned {
+			by_worker_and_deal.entry((workers[0], *deal)).or_default().push(*index);
+		}
+		let mut extrinsics = Vec::new();
+		for ((worker, deal), indexes) in by_worker_and_deal {
+			for chunk in indexes.chunks(OPEN_BATCH) {
+				let results: Vec<_> = chunk
+					.iter()
+					.map(|&index| pallet_contribution::SingleResult {
+						index,
+						digest: DIGEST,
+						location: bounded(b"file:///result"),
+						enclave_signature: None,
+					})
+					.collect();
+				let call = pallet_contribution::Call::contribute_and_finalize_batch {
+					deal,
+					results: results.try_into().expect("at most the batch's bound"),
+				};
+				let call = RuntimeCall::Contribution(call);
+				extrinsics.push(keys.sign(chain, &self.workers[worker], call).await);
+			}
+		}
+		Wave { name: "contribute_and_finalize_batch".into(), extrinsics }
+	}
+
+	/// One `contribute` per worker of each assigned task, all for the same digest; with
+	/// `batched`, each worker's votes of a deal in one `utility.force_batch` (per 64).
 	pub async fn votes(
 		&self,
 		chain: &Chain,
 		keys: &mut Keys,
-		assigned: &[(TaskId, Vec<usize>)],
+		assigned: &[Assigned],
+		batched: bool,
 	) -> Wave {
-		let mut extrinsics = Vec::new();
-		for (task, workers) in assigned {
-			for worker in workers {
-				let pair = &self.workers[*worker];
-				let (result_hash, result_seal) =
-					pallet_contribution::Pallet::<Runtime>::result_hash_and_seal(
-						task,
-						&AccountId::from(pair.public()),
-						&DIGEST,
-					);
-				let call = pallet_contribution::Call::contribute {
-					task: *task,
-					result_hash,
-					result_seal,
-					enclave_signature: None,
-				};
-				extrinsics.push(keys.sign(chain, pair, RuntimeCall::Contribution(call)).await);
+		let calls = self.each_workers_calls(assigned, |task, worker| {
+			let (result_hash, result_seal) =
+				pallet_contribution::Pallet::<Runtime>::result_hash_and_seal(
+					task,
+					&AccountId::from(worker.public()),
+					&DIGEST,
+				);
+			pallet_contribution::Call::contribute {
+				task: *task,
+				result_hash,
+				result_seal,
+				enclave_signature: None,
 			}
-		}
-		Wave { name: "contribute".into(), extrinsics }
+		});
+		self.signed(chain, keys, calls, batched, "contribute").await
 	}
 
-	/// One `reveal` per worker of each assigned task: the last of each finalizes it.
+	/// One `reveal` per worker of each assigned task: the last of each finalizes it; with
+	/// `batched`, each worker's reveals of a deal in one `utility.force_batch` (per 64).
 	pub async fn reveals(
 		&self,
 		chain: &Chain,
 		keys: &mut Keys,
-		assigned: &[(TaskId, Vec<usize>)],
+		assigned: &[Assigned],
+		batched: bool,
 	) -> Wave {
-		let mut extrinsics = Vec::new();
-		for (task, workers) in assigned {
+		let calls =
+			self.each_workers_calls(assigned, |task, _| pallet_contribution::Call::reveal {
+				task: *task,
+				digest: DIGEST,
+				location: bounded(b"file:///result"),
+			});
+		self.signed(chain, keys, calls, batched, "reveal").await
+	}
+
+	/// `call` for each worker of each assigned task, grouped by worker and deal, in the order
+	/// the tasks were assigned.
+	fn each_workers_calls(
+		&self,
+		assigned: &[Assigned],
+		call: impl Fn(&TaskId, &sr25519::Pair) -> pallet_contribution::Call<Runtime>,
+	) -> BTreeMap<(usize, DealId), Vec<RuntimeCall>> {
+		let mut calls: BTreeMap<(usize, DealId), Vec<RuntimeCall>> = BTreeMap::new();
+		for Assigned { deal, task, workers, .. } in assigned {
 			for worker in workers {
-				let call = pallet_contribution::Call::reveal {
-					task: *task,
-					digest: DIGEST,
-					location: bounded(b"file:///result"),
-				};
-				let call = RuntimeCall::Contribution(call);
-				extrinsics.push(keys.sign(chain, &self.workers[*worker], call).await);
+				let made = RuntimeCall::Contribution(call(task, &self.workers[*worker]));
+				calls.entry((*worker, *deal)).or_default().push(made);
 			}
 		}
-		Wave { name: "reveal".into(), extrinsics }
+		calls
+	}
+
+	/// Each worker's `calls` signed by it: one extrinsic per call, or with `batched` one
+	/// `utility.force_batch` per 64 calls of a deal (as a compute node would batch votes: each
+	/// stands or fails on its own).
+	async fn signed(
+		&self,
+		chain: &Chain,
+		keys: &mut Keys,
+		calls: BTreeMap<(usize, DealId), Vec<RuntimeCall>>,
+		batched: bool,
+		name: &str,
+	) -> Wave {
+		let mut extrinsics = Vec::new();
+		for ((worker, _), calls) in calls {
+			let signer = &self.workers[worker];
+			if batched {
+				for chunk in calls.chunks(OPEN_BATCH) {
+					let batch = pallet_utility::Call::force_batch { calls: chunk.to_vec() };
+					extrinsics.push(keys.sign(chain, signer, RuntimeCall::Utility(batch)).await);
+				}
+			} else {
+				for call in calls {
+					extrinsics.push(keys.sign(chain, signer, call).await);
+				}
+			}
+		}
+		let name = if batched { format!("{name} (utility.force_batch)") } else { name.into() };
+		Wave { name, extrinsics }
 	}
 }
 
