@@ -220,7 +220,6 @@ impl<T: Config> Pallet<T> {
 
 	/// Records `digest` as `worker`'s only, revealed, result on trust-1 `task`, and as its
 	/// consensus: everything `contribute_and_finalize` does before paying.
-	#[allow(clippy::too_many_arguments)]
 	fn record_single_result(
 		worker: &T::AccountId,
 		task: TaskId,

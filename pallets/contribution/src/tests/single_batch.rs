@@ -72,14 +72,23 @@ fn parties(who: &AccountId) -> Vec<AccountId> {
 		.collect()
 }
 
-/// Each party's total balance (free and held).
-fn balances(who: &AccountId) -> Vec<Balance> {
-	parties(who).iter().map(Balances::total_balance).collect()
-}
-
-/// Each party's free balance.
-fn free_balances(who: &AccountId) -> Vec<Balance> {
-	parties(who).iter().map(free).collect()
+/// How each party's balance changed while `act` ran: in total (free and held), and free.
+fn changes(who: &AccountId, act: impl FnOnce()) -> Vec<(i128, i128)> {
+	let balances = || -> Vec<(i128, i128)> {
+		parties(who)
+			.iter()
+			.map(|party| (Balances::total_balance(party) as i128, free(party) as i128))
+			.collect()
+	};
+	let before = balances();
+	act();
+	balances()
+		.iter()
+		.zip(&before)
+		.map(|((total, free), (total_before, free_before))| {
+			(total - total_before, free - free_before)
+		})
+		.collect()
 }
 
 /// The contribution pallet's events about `task`, with the task and its result hash (which
@@ -125,42 +134,21 @@ fn a_batch_settles_a_workers_tasks_as_single_calls_would_each_payee_paid_once() 
 		let w1 = worker(1);
 		// Three tasks settled one call each...
 		let by_singles = deal_assigned_to(&w1, 3);
-		let (total_before, free_before) = (balances(&w1), free_balances(&w1));
-		for index in 0..3 {
-			assert_ok!(single(&w1, by_singles, index));
-		}
-		let single_total: Vec<_> = balances(&w1)
-			.iter()
-			.zip(&total_before)
-			.map(|(after, before)| after - before)
-			.collect();
-		let single_free: Vec<_> = free_balances(&w1)
-			.iter()
-			.zip(&free_before)
-			.map(|(after, before)| after - before)
-			.collect();
+		let by_single_calls = changes(&w1, || {
+			for index in 0..3 {
+				assert_ok!(single(&w1, by_singles, index));
+			}
+		});
 
-		// ...and three more in one batch.
+		// ...and three more in one batch: everyone gained or lost the same, free and in total.
 		let by_batch = deal_assigned_to(&w1, 3);
-		let (total_before, free_before) = (balances(&w1), free_balances(&w1));
-		let outcome = batch(&w1, by_batch, &[2, 0, 1]).expect("w1's three tasks");
-		assert_eq!(outcome.pays_fee, Pays::No, "a priced deal: the payer's money was at risk");
-
-		// Everyone gained or lost the same, free and in total.
-		let batch_total: Vec<_> = balances(&w1)
-			.iter()
-			.zip(&total_before)
-			.map(|(after, before)| after - before)
-			.collect();
-		let batch_free: Vec<_> = free_balances(&w1)
-			.iter()
-			.zip(&free_before)
-			.map(|(after, before)| after - before)
-			.collect();
-		assert_eq!(batch_total, single_total);
-		assert_eq!(batch_free, single_free);
-		// 3 × 95 % of 20 RLC to the worker: the exact sum of three single payments.
-		assert_eq!(single_free[4], 3 * 19 * RLC);
+		let by_one_batch = changes(&w1, || {
+			let outcome = batch(&w1, by_batch, &[2, 0, 1]).expect("w1's three tasks");
+			assert_eq!(outcome.pays_fee, Pays::No, "a priced deal: the payer's money was at risk");
+		});
+		assert_eq!(by_one_batch, by_single_calls);
+		// 3 × 95 % of 20 RLC to the worker, free: the exact sum of three single payments.
+		assert_eq!(by_single_calls[4].1, 3 * 19 * RLC as i128);
 
 		for index in 0..3 {
 			let alone = Tasks::<Test>::get(Contribution::task_id(&by_singles, index)).unwrap();
