@@ -502,7 +502,7 @@ async fn execute(cli: Cli) -> Result<(), String> {
 			}
 		}
 	}
-	// What only reads needs no key.
+	// What only reads, or works on files alone, needs no key.
 	match cli.command {
 		Command::Orders { app, dataset, workerpools, requests, min_trust, limit } => {
 			let market = app
@@ -536,6 +536,27 @@ async fn execute(cli: Cli) -> Result<(), String> {
 		}
 		Command::Result(ResultCommand::Download(download)) => {
 			return run::download(&chain, download, json).await
+		}
+		// Works on files alone: no node, no key.
+		Command::EncryptDataset { input, output, key_file } => {
+			let data = std::fs::read(&input)
+				.map_err(|error| format!("cannot read {}: {error}", input.display()))?;
+			let key = DatasetKey::generate();
+			let encrypted = encrypt_dataset(&key, &data)?;
+			key.save(&key_file)?;
+			std::fs::write(&output, &encrypted)
+				.map_err(|error| format!("cannot write {}: {error}", output.display()))?;
+			let checksum = Sha256::digest(&encrypted);
+			if json {
+				let view = view::View::new()
+					.hex("checksum", checksum)
+					.field("output", output.display().to_string())
+					.field("key_file", key_file.display().to_string());
+				view::print(&view, true);
+			} else {
+				println!("{}", sp_core::bytes::to_hex(&checksum, false));
+			}
+			return Ok(());
 		}
 		_ => {}
 	}
@@ -580,26 +601,6 @@ async fn execute(cli: Cli) -> Result<(), String> {
 				uri: bounded("URI", uri.as_bytes())?,
 				encrypted,
 			}
-		}
-		Command::EncryptDataset { input, output, key_file } => {
-			let data = std::fs::read(&input)
-				.map_err(|error| format!("cannot read {}: {error}", input.display()))?;
-			let key = DatasetKey::generate();
-			let encrypted = encrypt_dataset(&key, &data)?;
-			key.save(&key_file)?;
-			std::fs::write(&output, &encrypted)
-				.map_err(|error| format!("cannot write {}: {error}", output.display()))?;
-			let checksum = Sha256::digest(&encrypted);
-			if json {
-				let view = view::View::new()
-					.hex("checksum", checksum)
-					.field("output", output.display().to_string())
-					.field("key_file", key_file.display().to_string());
-				view::print(&view, true);
-			} else {
-				println!("{}", sp_core::bytes::to_hex(&checksum, false));
-			}
-			return Ok(());
 		}
 		Command::ResultKey { key_file, reuse, remove } => {
 			let key = match (key_file, reuse, remove) {
@@ -711,6 +712,7 @@ async fn execute(cli: Cli) -> Result<(), String> {
 		| Command::Task { .. }
 		| Command::Tasks { .. }
 		| Command::Result(_)
+		| Command::EncryptDataset { .. }
 		| Command::Completions { .. } => unreachable!("answered above"),
 		Command::Run(request) => return run::run(&chain, &pair, request, json).await,
 		Command::Claim { deal, index } => return claim(&chain, &pair, deal, index, json).await,
