@@ -527,10 +527,6 @@ pub mod pallet {
 		TrustAboveOne,
 		/// Someone already contributed to the task.
 		TaskHasContributions,
-		/// A batch lists nothing.
-		EmptyBatch,
-		/// A batch lists the same task twice.
-		TaskTwiceInBatch,
 		/// The task is already settled.
 		TaskSettled,
 		/// The task's final deadline has not passed.
@@ -555,6 +551,10 @@ pub mod pallet {
 		/// The worker's enclave is no longer the one it was assigned the task with: it registered
 		/// other keys or another measurement, or its registration expired or was evicted.
 		EnclaveChanged,
+		/// A batch lists nothing.
+		EmptyBatch,
+		/// A batch lists the same task twice.
+		TaskTwiceInBatch,
 	}
 
 	#[pallet::hooks]
@@ -803,7 +803,9 @@ pub mod pallet {
 		/// one call: each result as [`Pallet::contribute_and_finalize`] takes it, each task
 		/// recorded and announced as that call would, while the money of all of them moves once
 		/// per payee. All or nothing: a result that call would refuse refuses the batch, as
-		/// does a task listed twice. Free when it succeeds on a deal with a price. Charged as in
+		/// does a task listed twice. One outcome differs: a payee whose account does not exist
+		/// is paid the sum when it reaches the existential deposit, where single calls would
+		/// each have sent a share below it to the kitty. Free when it succeeds on a deal with a price. Charged as in
 		/// a TEE deal when a result carries an enclave signature, and as if the deal bought a
 		/// dataset and this batch closed it; what they did not cost is refunded.
 		#[pallet::call_index(11)]

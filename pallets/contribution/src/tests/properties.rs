@@ -1,7 +1,7 @@
-//! Random interleavings of contributions, reveals, finalizations, reopenings, claims, expiry and
-//! dataset key releases over several tasks, confidential or not: money is conserved, the holds
-//! always equal the accounting, and sealed keys exist only for assigned workers of unsettled
-//! confidential tasks.
+//! Random interleavings of contributions, batches of results, reveals, finalizations,
+//! reopenings, claims, expiry and dataset key releases over several tasks, confidential or not:
+//! money is conserved, the holds always equal the accounting, and sealed keys exist only for
+//! assigned workers of unsettled confidential tasks.
 
 use crate::{mock::*, Call as ContributionCall, SealedDatasetKey, TaskId, Tasks};
 use frame_support::{
@@ -13,7 +13,7 @@ use pallet_escrow::{Escrow as _, Purpose};
 use pallet_marketplace::Deals;
 use proptest::prelude::*;
 
-/// How many one-task deals each case runs.
+/// How many deals each case runs (two tasks each, the steps acting on the first).
 const TASKS: usize = 4;
 
 #[derive(Clone, Debug)]
@@ -27,8 +27,9 @@ enum Step {
 		task: usize,
 		worker: u8,
 	},
-	/// `worker` settles the listed task indexes of `task`'s one-task deal in one batch: index 0
-	/// is its task, any other is out of range, and a repeat is refused.
+	/// `worker` settles the listed task indexes of `task`'s deal in one batch: indexes 0 and 1
+	/// are its tasks (0 the one the other steps act on), 2 is out of range, and a repeat is
+	/// refused.
 	ContributeAndFinalizeBatch {
 		task: usize,
 		worker: u8,
@@ -72,7 +73,7 @@ fn step() -> impl Strategy<Value = Step> {
 			.prop_map(|(task, worker, honest)| Step::Contribute { task, worker, honest }),
 		1 => (task.clone(), worker.clone())
 			.prop_map(|(task, worker)| Step::ContributeAndFinalize { task, worker }),
-		1 => (task.clone(), worker.clone(), proptest::collection::vec(prop_oneof![4 => Just(0u32), 1 => Just(1)], 0..3))
+		1 => (task.clone(), worker.clone(), proptest::collection::vec(prop_oneof![4 => Just(0u32), 4 => Just(1), 1 => Just(2)], 0..4))
 			.prop_map(|(task, worker, indexes)| Step::ContributeAndFinalizeBatch { task, worker, indexes }),
 		4 => (task.clone(), worker, honest())
 			.prop_map(|(task, worker, honest)| Step::Reveal { task, worker, honest }),
@@ -261,19 +262,23 @@ proptest! {
 					},
 					false => DealSpec::trust(*trust),
 				};
-				let deal = spec.make();
-				let task = Contribution::task_id(&deal, 0);
-				dispatch(account(OUTSIDER), ContributionCall::initialize { deal, index: 0 });
-				// Workers 1 to 5 are assigned; worker 6 never is.
-				dispatch(
-					account(SCHEDULER),
-					ContributionCall::assign {
-						task,
-						workers: (1..=5).map(worker).collect::<Vec<_>>().try_into().unwrap(),
-					},
-				);
+				// Two tasks, so that a batch may settle more than one; the other steps act on
+				// the first, and the second is settled by a batch or at the final deadline.
+				let deal = DealSpec { volume: 2, ..spec }.make();
+				for index in 0..2 {
+					let task = Contribution::task_id(&deal, index);
+					dispatch(account(OUTSIDER), ContributionCall::initialize { deal, index });
+					// Workers 1 to 5 are assigned; worker 6 never is.
+					dispatch(
+						account(SCHEDULER),
+						ContributionCall::assign {
+							task,
+							workers: (1..=5).map(worker).collect::<Vec<_>>().try_into().unwrap(),
+						},
+					);
+				}
 				deals.push(deal);
-				tasks.push(task);
+				tasks.push(Contribution::task_id(&deal, 0));
 			}
 
 			for step in &steps {

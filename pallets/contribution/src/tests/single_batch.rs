@@ -8,6 +8,7 @@ use frame_support::{
 	traits::fungible::Inspect,
 	BoundedVec,
 };
+use pallet_marketplace::tag;
 use pallet_marketplace::{DealId, Deals};
 
 type Err = Error<Test>;
@@ -16,7 +17,12 @@ type Weights = <Test as crate::Config>::WeightInfo;
 /// A trust-1 deal of `volume` tasks with an app, a dataset and a pool to pay, every task
 /// opened and assigned to `who`.
 fn deal_assigned_to(who: &AccountId, volume: u32) -> DealId {
-	let deal = DealSpec { app_price: 2 * RLC, volume, ..DealSpec::trust(1) }.make();
+	made_and_assigned(DealSpec { app_price: 2 * RLC, volume, ..DealSpec::trust(1) }, who)
+}
+
+/// The deal `spec` describes, every task opened and assigned to `who`.
+fn made_and_assigned(spec: DealSpec, who: &AccountId) -> DealId {
+	let (deal, volume) = (spec.make(), spec.volume);
 	let tasks: Vec<_> = (0..volume)
 		.map(|index| (index, vec![who.clone()].try_into().unwrap()))
 		.collect();
@@ -250,6 +256,65 @@ fn a_batch_is_charged_for_a_dataset_and_a_closing_deal_and_refunded_what_it_did_
 		assert_eq!(settle(&[0, 1, 2]), Weights::contribute_and_finalize_batch(3, 0, 0));
 		// No dataset, and the batch closes the deal.
 		assert_eq!(settle(&[3, 4]), Weights::contribute_and_finalize_batch(2, 0, 1));
+		assert!(!Deals::<Test>::contains_key(deal));
+	});
+}
+
+#[test]
+fn a_tee_batch_is_charged_for_its_signatures_and_refused_whole_for_one_forged_result() {
+	run_test(|| {
+		let w1 = worker(1);
+		TestEnclaves::attest(&w1, APP_MEASUREMENT);
+		let spec = DealSpec {
+			tag: tag::TEE | tag::SGX,
+			dataset_price: None,
+			volume: 3,
+			..DealSpec::trust(1)
+		};
+		let deal = made_and_assigned(spec, &w1);
+		// Each result signed by w1's enclave, as its compute node signs it.
+		let signed = |indexes: &[u32]| {
+			let mut results = results(indexes);
+			for result in results.iter_mut() {
+				let task = Contribution::task_id(&deal, result.index);
+				let (hash, seal) = Contribution::result_hash_and_seal(&task, &w1, &result.digest);
+				let message = Contribution::enclave_message(&task, &hash, &seal);
+				result.enclave_signature = Some(TestEnclaves::sign(&w1, &message));
+			}
+			results
+		};
+		let settle = |results| {
+			Contribution::contribute_and_finalize_batch(
+				RuntimeOrigin::signed(w1.clone()),
+				deal,
+				results,
+			)
+		};
+
+		// One result signed for something else refuses the others with it; so does one unsigned.
+		let mut forged = signed(&[0, 1]);
+		forged[1].enclave_signature = Some(TestEnclaves::sign(&w1, b"another result"));
+		assert_noop!(settle(forged), Err::InvalidEnclaveSignature);
+		let mut unsigned = signed(&[0, 1]);
+		unsigned[1].enclave_signature = None;
+		assert_noop!(settle(unsigned), Err::EnclaveSignatureMissing);
+
+		// Charged for checking signatures, and refunded for no dataset.
+		let call = crate::Call::<Test>::contribute_and_finalize_batch {
+			deal,
+			results: signed(&[0, 1, 2]),
+		};
+		let in_tee = |dataset| {
+			Weights::contribute_and_finalize_batch_in_tee(3, dataset, 1)
+				.max(Weights::contribute_and_finalize_batch(3, dataset, 1))
+		};
+		assert_eq!(call.get_dispatch_info().call_weight, in_tee(1));
+		let outcome = settle(signed(&[0, 1, 2])).expect("three results signed by w1's enclave");
+		assert_eq!(outcome.actual_weight, Some(in_tee(0)));
+		for index in 0..3 {
+			let task = Tasks::<Test>::get(Contribution::task_id(&deal, index)).unwrap();
+			assert_eq!(task.status, TaskStatus::Completed);
+		}
 		assert!(!Deals::<Test>::contains_key(deal));
 	});
 }
