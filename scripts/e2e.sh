@@ -36,7 +36,7 @@ for line in sys.stdin:
 
 # Longest first (times in docs/testing.md), so that the short suites fill in at the end; a suite
 # not listed here runs first, its time unknown.
-longest_first=(governance market key_release local_network container_apps proxy dev_chain chain_specs)
+longest_first=(governance market key_release flood local_network container_apps proxy dev_chain chain_specs)
 if (($# > 0)); then
 	wanted=("$@")
 else

@@ -17,6 +17,10 @@ use sp_core::bytes::{from_hex, to_hex};
 
 use crate::{rpc_params, ArrayParams, ClientError};
 
+/// The JSON-RPC error code of a transaction the pool had no room for (sc-rpc-api's
+/// `POOL_IMMEDIATELY_DROPPED`, "Immediately Dropped").
+const POOL_FULL: i32 = 1016;
+
 /// A node's JSON-RPC endpoint, read at its best block or at one block ([`Chain::at`]).
 #[derive(Clone)]
 pub struct Chain {
@@ -354,8 +358,9 @@ impl Chain {
 			.collect()
 	}
 
-	/// Submits `extrinsic` to the node's pool and returns its hash. A transaction the pool does
-	/// not take is [`ClientError::Refused`], with the pool's reason.
+	/// Submits `extrinsic` to the node's pool and returns its hash. A transaction the pool has
+	/// no room for is [`ClientError::PoolFull`]; one it does not take otherwise is
+	/// [`ClientError::Refused`], with the pool's reason.
 	pub async fn submit(&self, extrinsic: &UncheckedExtrinsic) -> Result<Hash, ClientError> {
 		const METHOD: &str = "author_submitExtrinsic";
 		let params = rpc_params![to_hex(&extrinsic.encode(), false)];
@@ -367,14 +372,20 @@ impl Chain {
 		parse_hash(&hash)
 	}
 
-	/// The error of a submission by `method`: [`ClientError::Refused`] with the pool's reason
-	/// if the node answered, else the RPC failure.
+	/// The error of a submission by `method`: [`ClientError::PoolFull`] if the pool had no
+	/// room for it, [`ClientError::Refused`] with the pool's reason if it refused it otherwise,
+	/// else the RPC failure.
 	pub(crate) fn submission_error(
 		&self,
 		method: &str,
 		error: jsonrpsee::core::client::Error,
 	) -> ClientError {
 		match error {
+			// The pool is full of transactions that outrank this one ("Immediately Dropped"):
+			// it may take it once blocks make room, so this is not a refusal.
+			jsonrpsee::core::client::Error::Call(refusal) if refusal.code() == POOL_FULL => {
+				ClientError::PoolFull
+			}
 			// The node answered: its pool refused the transaction, and says why.
 			jsonrpsee::core::client::Error::Call(refusal) => {
 				let reason = match refusal.data() {
@@ -474,6 +485,25 @@ impl std::fmt::Display for RuntimeVersionSummary {
 #[cfg(test)]
 mod tests {
 	use super::*;
+
+	/// The pool's "Immediately Dropped" (no room) is told apart from its refusals, which no
+	/// retry can change.
+	#[test]
+	fn a_full_pool_is_not_a_refusal() {
+		use jsonrpsee::core::client::Error as ClientCallError;
+		let chain = Chain::new("node", "http://127.0.0.1:1").unwrap();
+		let answer = |code: i32, message: &str, data: &str| {
+			let object = jsonrpsee::types::ErrorObject::owned(code, message, Some(data));
+			chain.submission_error("author_submitExtrinsic", ClientCallError::Call(object))
+		};
+		let full = answer(1016, "Immediately Dropped", "The transaction couldn't enter the pool");
+		assert!(matches!(full, ClientError::PoolFull), "{full:?}");
+		let stale = answer(1010, "Invalid Transaction", "Transaction is outdated");
+		assert!(
+			matches!(&stale, ClientError::Refused(reason) if reason.contains("outdated")),
+			"{stale:?}"
+		);
+	}
 
 	#[test]
 	fn only_a_runtime_with_the_same_calls_is_signed_for() {

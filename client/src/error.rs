@@ -34,6 +34,9 @@ pub enum ClientError {
 	/// The node's transaction pool refused a transaction (invalid, outdated, banned, or not
 	/// payable), with the pool's reason.
 	Refused(String),
+	/// The node's transaction pool is full of transactions that all outrank this one, and did not
+	/// take it. Unlike a refusal, it may take the same call later, once blocks make room.
+	PoolFull,
 	/// A transaction was included and its dispatch failed.
 	Dispatch(DispatchFailure),
 	/// The node's transaction pool dropped a transaction it had taken (full, or its queue of
@@ -102,6 +105,10 @@ impl fmt::Display for ClientError {
 				write!(f, "the transaction pool refused the transaction: {reason}")
 			}
 			ClientError::Dispatch(failure) => write!(f, "{failure}"),
+			ClientError::PoolFull => f.write_str(
+				"the node's transaction pool is full of transactions that outrank this one, and did \
+				 not take it",
+			),
 			ClientError::Dropped => f.write_str(
 				"the node's transaction pool dropped the transaction (full, or over its limit per \
 				 sender)",

@@ -16,11 +16,13 @@ use crate::{Chain, ClientError, DispatchFailure};
 /// How long a transaction may take to reach a finalized block.
 const FINALITY_TIMEOUT: Duration = Duration::from_secs(120);
 
-/// How many times a transaction the pool dropped is signed and submitted again.
-const MAX_RESUBMISSIONS: u32 = 3;
-
-/// How long to wait before submitting a dropped transaction again, for the pool to make room.
+/// How long to wait before submitting again a transaction the pool dropped or had no room for,
+/// the first time; the wait doubles each time after, up to [`MAX_RESUBMISSION_DELAY`].
 const RESUBMISSION_DELAY: Duration = Duration::from_secs(2);
+
+/// The longest wait between two submissions of one transaction: a block, so that a burst that
+/// fills the pool for a while is outwaited within a block of its end.
+const MAX_RESUBMISSION_DELAY: Duration = Duration::from_secs(6);
 
 /// How many blocks a transaction stays valid for after the block it was signed at (about 6
 /// minutes): long past [`FINALITY_TIMEOUT`], and a transaction lost on the way can never be
@@ -145,10 +147,10 @@ impl Chain {
 	/// transaction the pool lost on the way is [`ClientError::Lost`]. Its steps are logged at
 	/// info level (target `commons::submission`): a person at a terminal sees it progress.
 	///
-	/// One the pool drops (full, or its queue of transactions
-	/// waiting for an earlier nonce overflowed) is signed again at the same
-	/// nonce and submitted again, up to [`MAX_RESUBMISSIONS`] times: the pool bans the bytes it
-	/// dropped for a while, and whichever copy is included, the nonce lets only one be.
+	/// One the pool drops (full, or its queue of transactions waiting for an earlier nonce
+	/// overflowed) or has no room for is signed again at the same nonce and submitted again,
+	/// waiting longer each time, until [`FINALITY_TIMEOUT`]: the pool bans the bytes it dropped
+	/// for a while, and whichever copy is included, the nonce lets only one be.
 	pub async fn submit_and_wait(
 		&self,
 		call: RuntimeCall,
@@ -170,20 +172,28 @@ impl Chain {
 		let called = frame_support::traits::GetCallMetadata::get_call_metadata(&call);
 		let name = format!("{}.{}", called.pallet_name, called.function_name);
 		let progress = |step: &str| log::info!(target: "commons::submission", "{name} at nonce {nonce}: {step}");
-		let mut drops = 0;
+		let mut resubmissions = 0;
 		let (block, extrinsic) = loop {
 			let extrinsic = self.signed(call.clone(), signer, nonce).await?;
 			match self.submit_and_watch(&extrinsic, deadline, progress).await {
 				Ok(block) => break (block, extrinsic),
-				Err(ClientError::Dropped) if drops < MAX_RESUBMISSIONS => {
-					drops += 1;
-					log::info!(
-						target: "commons::submission",
-						"transaction at nonce {nonce} dropped by the pool: signed and submitted again"
-					);
-					tokio::time::sleep(RESUBMISSION_DELAY).await;
+				Err(error @ (ClientError::Dropped | ClientError::PoolFull)) => {
+					let wait = resubmission_delay(resubmissions);
+					if tokio::time::Instant::now() + wait >= deadline {
+						return Err(ClientError::Lost(format!(
+							"{error}, for {} s: check the account's nonce before submitting \
+							 again",
+							FINALITY_TIMEOUT.as_secs()
+						)));
+					}
+					resubmissions += 1;
+					progress(&format!(
+						"{error}; signed and submitted again in {} s",
+						wait.as_secs()
+					));
+					tokio::time::sleep(wait).await;
 				}
-				Err(error) if drops > 0 => {
+				Err(error) if resubmissions > 0 => {
 					return Err(ClientError::Lost(format!(
 						"{error}; a copy the pool dropped earlier may still be included at nonce \
 						 {nonce}: check the account's nonce before submitting again"
@@ -218,6 +228,13 @@ impl Chain {
 	}
 }
 
+/// How long to wait before the submission after `resubmissions` earlier ones.
+fn resubmission_delay(resubmissions: u32) -> Duration {
+	RESUBMISSION_DELAY
+		.saturating_mul(1 << resubmissions.min(8))
+		.min(MAX_RESUBMISSION_DELAY)
+}
+
 /// A transaction in the finalized block that included it.
 #[derive(Debug)]
 pub struct Included {
@@ -225,4 +242,16 @@ pub struct Included {
 	pub block: Hash,
 	/// What the transaction emitted there.
 	pub events: Vec<RuntimeEvent>,
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	#[test]
+	fn a_transaction_is_submitted_again_ever_later_up_to_a_block_apart() {
+		let waits: Vec<u64> = (0..5).map(|n| resubmission_delay(n).as_secs()).collect();
+		assert_eq!(waits, [2, 4, 6, 6, 6]);
+		assert_eq!(resubmission_delay(u32::MAX), MAX_RESUBMISSION_DELAY);
+	}
 }

@@ -23,8 +23,10 @@ const POLL_INTERVAL: Duration = Duration::from_millis(500);
 /// Where a watched transaction stands, from a notification of `author_submitAndWatchExtrinsic`.
 #[derive(Debug, PartialEq)]
 enum TransactionStatus {
-	/// On its way: in the pool, broadcast, in a block not yet finalized (said in words).
+	/// On its way: in the pool, broadcast, its block retracted (said in words).
 	Pending(String),
+	/// In this block of the best chain, not finalized yet.
+	InBlock(Hash),
 	/// In this block, which the pool stopped watching before it was finalized.
 	InBlockUnwatched(Hash),
 	/// In this finalized block.
@@ -61,7 +63,7 @@ impl TransactionStatus {
 			.ok_or_else(bad)?;
 		Ok(match kind.as_str() {
 			"broadcast" => Self::Pending("broadcast to peers".into()),
-			"inBlock" => Self::Pending(format!("in block {}", value.as_str().unwrap_or_default())),
+			"inBlock" => Self::InBlock(parse_hash(value)?),
 			"retracted" => Self::Pending("its block left the best chain".into()),
 			"finalized" => Self::Finalized(parse_hash(value)?),
 			"finalityTimeout" => Self::InBlockUnwatched(parse_hash(value)?),
@@ -78,11 +80,13 @@ impl Chain {
 	/// Submits `extrinsic` and follows it until a finalized block holds it, or `deadline`;
 	/// returns that block. `progress` hears each step (`ready`, `in block 0x…`).
 	///
-	/// A transaction the pool refuses is [`ClientError::Refused`]; one it drops is
-	/// [`ClientError::Dropped`] (sign it again at the same nonce to retry: the pool bans the
-	/// dropped bytes for a while, and one nonce is included once at most); one found invalid
-	/// later or replaced is [`ClientError::Lost`]. Past `deadline`, an error that says it may
-	/// still be finalized.
+	/// A transaction the pool has no room for is [`ClientError::PoolFull`], one it refuses
+	/// otherwise [`ClientError::Refused`]; one it drops is [`ClientError::Dropped`] (sign it
+	/// again at the same nonce to retry: the pool bans the dropped bytes for a while, and one
+	/// nonce is included once at most); one found invalid later or replaced is
+	/// [`ClientError::Lost`]. One the pool stops watching once a block holds it (dropped to make
+	/// room, before the block is final) is followed by that block. Past `deadline`, an error that
+	/// says it may still be finalized.
 	pub async fn submit_and_watch(
 		&self,
 		extrinsic: &UncheckedExtrinsic,
@@ -106,6 +110,8 @@ impl Chain {
 			.await
 			.map_err(|_| not_finalized_by_deadline())?
 			.map_err(|error| self.submission_error(METHOD, error))?;
+		// The best-chain block that holds it, once one does.
+		let mut included = None;
 		loop {
 			let status = match timeout_at(deadline, statuses.next()).await {
 				Err(_) => return Err(not_finalized_by_deadline()),
@@ -126,15 +132,32 @@ impl Chain {
 				}
 				Ok(Some(Ok(status))) => status,
 			};
-			match TransactionStatus::read(&status)? {
-				TransactionStatus::Finalized(block) => return Ok(block),
-				TransactionStatus::Pending(step) => progress(&step),
-				TransactionStatus::InBlockUnwatched(block) => {
+			match (TransactionStatus::read(&status)?, included) {
+				(TransactionStatus::Finalized(block), _) => return Ok(block),
+				(TransactionStatus::Pending(step), _) => {
+					// Back in the pool, if it was in a block: the block was retracted.
+					included = None;
+					progress(&step);
+				}
+				(TransactionStatus::InBlock(block), _) => {
+					included = Some(block);
+					progress(&format!("in block {block:?}"));
+				}
+				(TransactionStatus::InBlockUnwatched(block), _) => {
 					progress(&format!("in block {block:?}, waiting for its finality"));
 					return self.wait_until_finalized(block, deadline).await;
 				}
-				TransactionStatus::Dropped => return Err(ClientError::Dropped),
-				TransactionStatus::Lost(why) => return Err(ClientError::Lost(why)),
+				// The pool may forget a transaction it included before its block is final (to
+				// make room for others): the block says what became of it.
+				(TransactionStatus::Dropped | TransactionStatus::Lost(_), Some(block)) => {
+					progress(&format!(
+						"in block {block:?}, no longer watched by the pool: waiting for its \
+						 finality"
+					));
+					return self.wait_until_finalized(block, deadline).await;
+				}
+				(TransactionStatus::Dropped, None) => return Err(ClientError::Dropped),
+				(TransactionStatus::Lost(why), None) => return Err(ClientError::Lost(why)),
 			}
 		}
 	}
@@ -213,7 +236,7 @@ mod tests {
 		assert!(matches!(read(r#""ready""#), Ok(TransactionStatus::Pending(_))));
 		assert!(matches!(read(r#"{"broadcast": ["12D3Koo"]}"#), Ok(TransactionStatus::Pending(_))));
 		let in_block = read(&format!(r#"{{"inBlock": "{block}"}}"#)).unwrap();
-		assert_eq!(in_block, TransactionStatus::Pending(format!("in block {block}")));
+		assert_eq!(in_block, TransactionStatus::InBlock(Hash::repeat_byte(0x11)));
 		let finalized = read(&format!(r#"{{"finalized": "{block}"}}"#)).unwrap();
 		assert_eq!(finalized, TransactionStatus::Finalized(Hash::repeat_byte(0x11)));
 		let unwatched = read(&format!(r#"{{"finalityTimeout": "{block}"}}"#)).unwrap();

@@ -171,6 +171,15 @@ impl DigestStore {
 		self.save()
 	}
 
+	/// Undoes [`DigestStore::submitting`] for a transaction the pool did not take: the step
+	/// due on `task` is back to its submission before, `previous`.
+	pub fn not_taken(&mut self, task: &TaskId, previous: Option<Sent>) -> Result<(), String> {
+		let Some(due) = self.due.get_mut(task) else { return Ok(()) };
+		due.sent = previous;
+		due.submissions = due.submissions.saturating_sub(1);
+		self.save()
+	}
+
 	/// Notes that the step due on `task` was found still queued at `best`: it is given as long
 	/// again to show on chain.
 	pub fn still_queued(&mut self, task: &TaskId, best: BlockNumber) -> Result<(), String> {

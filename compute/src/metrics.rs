@@ -20,6 +20,9 @@ pub struct Metrics {
 	/// Votes and reveals it submitted again, the chain not showing them some blocks after their
 	/// submission (the transaction pool may drop a transaction under load).
 	pub resubmitted: Counter<U64>,
+	/// Votes and reveals the node's transaction pool had no room for (full of transactions that
+	/// outrank them), to be submitted again the next round.
+	pub pool_full: Counter<U64>,
 	/// Tasks it could not compute, contribute to or reveal.
 	pub failed: Counter<U64>,
 	/// Tasks assigned to it whose vote is not on chain yet (waiting for a dataset key, to be
@@ -55,6 +58,10 @@ impl Metrics {
 			resubmitted: counter(
 				"resubmitted",
 				"Votes and reveals submitted again, not on chain some blocks after submission",
+			)?,
+			pool_full: counter(
+				"pool_full",
+				"Votes and reveals the transaction pool had no room for, submitted again next round",
 			)?,
 			failed: counter("failed", "Tasks that could not be computed, contributed or revealed")?,
 			waiting_to_vote: register(

@@ -24,9 +24,12 @@
 //! after its submission, the worker looks at the task and, if the step is still to take, submits
 //! it again: at the same nonce while the chain has not used that nonce, so that only one copy
 //! can ever be included (a pool still holding the first refuses the copy: the step is then given
-//! as long again), at a new one otherwise; [`SUBMISSIONS`] times at most. A node restarted
-//! meanwhile keeps that record: it does not submit again at once what may be on its way. A
-//! `TaskReopened` task this worker computed is due a vote again (its vote may have been lost).
+//! as long again), at a new one otherwise; [`SUBMISSIONS`] times at most. A step the pool had no
+//! room for (full of transactions that outrank it, as in a burst) was never taken: it is
+//! submitted again the next round, as often as it takes until its deadline, and not counted
+//! among its submissions. A node restarted meanwhile keeps that record: it does not submit again
+//! at once what may be on its way. A `TaskReopened` task this worker computed is due a vote again
+//! (its vote may have been lost).
 //!
 //! A task whose encrypted dataset's key has not reached this worker's enclave waits for it
 //! until its contribution deadline.
@@ -200,6 +203,9 @@ enum Submission {
 	Sent,
 	/// The pool refused a copy at the nonce of the last submission, which it holds still.
 	StillQueued,
+	/// The pool had no room for it: it is tried again the next round, and was not counted as
+	/// a submission.
+	PoolFull,
 }
 
 /// Where a task stands for this worker after a try.
@@ -218,6 +224,8 @@ enum Progress {
 	Expired,
 	/// The step was submitted [`SUBMISSIONS`] times and never showed on chain.
 	NeverLanded,
+	/// The transaction pool had no room for the step's transaction: tried again next round.
+	PoolFull,
 }
 
 /// How the worker learnt of a task.
@@ -378,7 +386,7 @@ impl<C: ChainView, R: Compute> Worker<C, R> {
 					self.assigned.insert(task, attempts);
 					return ControlFlow::Break(task);
 				}
-				Ok(Progress::Submitted { .. }) => {}
+				Ok(Progress::Submitted { .. } | Progress::PoolFull) => {}
 				Ok(Progress::Done) => {
 					self.forget(task, Step::Vote);
 					continue;
@@ -443,7 +451,7 @@ impl<C: ChainView, R: Compute> Worker<C, R> {
 				continue;
 			}
 			match self.reveal(task, best).await {
-				Ok(Progress::Submitted { .. }) => {}
+				Ok(Progress::Submitted { .. } | Progress::PoolFull) => {}
 				Ok(Progress::Expired) => {
 					self.give_up(task, Step::Reveal, "the reveal deadline passed");
 					continue;
@@ -511,8 +519,10 @@ impl<C: ChainView, R: Compute> Worker<C, R> {
 		}
 		let replicated = deal.trust > 1;
 		let call = self.contribution_call(task_id, &deal, digest)?;
-		if let Submission::StillQueued = self.submit_step(task_id, call, best).await? {
-			return Ok(Progress::Submitted { replicated });
+		match self.submit_step(task_id, call, best).await? {
+			Submission::Sent => {}
+			Submission::StillQueued => return Ok(Progress::Submitted { replicated }),
+			Submission::PoolFull => return Ok(Progress::PoolFull),
 		}
 		if submissions > 0 {
 			self.resubmitted(task_id, "vote");
@@ -692,8 +702,10 @@ impl<C: ChainView, R: Compute> Worker<C, R> {
 		}
 		let location = self.location(task_id).into_bytes().try_into().unwrap_or_default();
 		let call = pallet_contribution::Call::reveal { task: task_id, digest, location };
-		if let Submission::StillQueued = self.submit_step(task_id, call, best).await? {
-			return Ok(Progress::Submitted { replicated: true });
+		match self.submit_step(task_id, call, best).await? {
+			Submission::Sent => {}
+			Submission::StillQueued => return Ok(Progress::Submitted { replicated: true }),
+			Submission::PoolFull => return Ok(Progress::PoolFull),
 		}
 		if submissions > 0 {
 			self.resubmitted(task_id, "reveal");
@@ -723,6 +735,9 @@ impl<C: ChainView, R: Compute> Worker<C, R> {
 						self.digests.submitting(&task, best, last.nonce)?;
 						Ok(Submission::Sent)
 					}
+					// Whether the pool still holds the first copy or not, nothing is lost by
+					// trying again the next round.
+					Err(ClientError::PoolFull) => Ok(self.pool_full(task)),
 					Err(ClientError::Refused(reason)) => {
 						log::info!(
 							target: LOG_TARGET,
@@ -739,8 +754,25 @@ impl<C: ChainView, R: Compute> Worker<C, R> {
 		}
 		let nonce = self.chain.next_nonce().await?;
 		self.digests.submitting(&task, best, nonce)?;
-		self.chain.submit(call, nonce).await?;
-		Ok(Submission::Sent)
+		match self.chain.submit(call, nonce).await {
+			Ok(()) => Ok(Submission::Sent),
+			Err(ClientError::PoolFull) => {
+				self.digests.not_taken(&task, last)?;
+				Ok(self.pool_full(task))
+			}
+			Err(error) => Err(error.to_string()),
+		}
+	}
+
+	/// Notes that the pool had no room for the step due on `task`, which is tried again the
+	/// next round: a burst of transactions that outrank it fills the pool until blocks drain it.
+	fn pool_full(&self, task: TaskId) -> Submission {
+		log::debug!(
+			target: LOG_TARGET,
+			"task {task:?}: the transaction pool is full: submitting again next round"
+		);
+		self.count(|metrics| &metrics.pool_full);
+		Submission::PoolFull
 	}
 
 	/// Whether the step due on `task` was submitted less than [`LANDING_PATIENCE`] blocks
@@ -872,6 +904,8 @@ mod tests {
 		pool: RefCell<BTreeSet<Nonce>>,
 		/// The worker's nonce on chain.
 		account_nonce: Cell<Nonce>,
+		/// How many of the next submissions the pool has no room for.
+		full_for: Cell<u32>,
 		/// The registered datasets.
 		datasets: RefCell<BTreeMap<DatasetId, Dataset<Runtime>>>,
 		/// The accounts' result keys.
@@ -1081,8 +1115,14 @@ mod tests {
 			Ok(self.account_nonce.get())
 		}
 
-		/// Refuses a transaction at a nonce used on chain, or held in the pool already.
+		/// Refuses a transaction at a nonce used on chain, or held in the pool already; has no
+		/// room for the next [`FakeChain::full_for`].
 		async fn submit(&self, call: ContributionCall, nonce: Nonce) -> Result<(), ClientError> {
+			let full_for = self.full_for.get();
+			if full_for > 0 {
+				self.full_for.set(full_for - 1);
+				return Err(ClientError::PoolFull);
+			}
 			if nonce < self.account_nonce.get() {
 				return Err(ClientError::Refused("Transaction is outdated".into()));
 			}
@@ -1537,6 +1577,36 @@ mod tests {
 		assert_eq!(chain.contributions(), 2, "no more once on chain");
 		assert!(restarted.assigned.is_empty());
 		assert_eq!(DigestStore::load(dir.path()).unwrap().due().count(), 0);
+	}
+
+	/// A vote the pool has no room for (full of transactions that outrank it) is submitted again
+	/// the next round, as often as it takes, without using up its submissions, at the nonce it
+	/// would have had; so is a copy submitted again after its patience ran out.
+	#[tokio::test]
+	async fn a_vote_the_full_pool_did_not_take_is_submitted_the_next_round() {
+		let dir = tempfile::tempdir().unwrap();
+		let chain = FakeChain::with_task(1);
+		let computer = FakeComputer::default();
+		chain.full_for.set(SUBMISSIONS + 2);
+		let mut worker = start_worker(&chain, &computer, dir.path());
+		worker.follow(1, 1).await.unwrap();
+		rounds(&mut worker, SUBMISSIONS + 2).await;
+		assert_eq!(chain.full_for.get(), 0, "tried every round");
+		assert_eq!(chain.contributions(), 0, "the pool took none");
+		assert!(worker.assigned.contains_key(&TASK), "not given up");
+		rounds(&mut worker, 1).await;
+		assert_eq!(chain.contributions(), 1, "taken once the pool has room");
+		assert_eq!(*chain.nonces.borrow(), [0]);
+		assert_eq!(computer.runs.get(), 1, "computed once");
+		let due = DigestStore::load(dir.path()).unwrap().due_on(&TASK).unwrap();
+		assert_eq!(due.submissions, 1, "only the submission the pool took counts");
+
+		chain.lose_pooled();
+		chain.advance(LANDING_PATIENCE);
+		chain.full_for.set(2);
+		rounds(&mut worker, 3).await;
+		assert_eq!(chain.contributions(), 2, "submitted again once the pool had room");
+		assert_eq!(*chain.nonces.borrow(), [0, 0], "at the same nonce");
 	}
 
 	/// A vote whose nonce the chain used for another transaction of the worker's key (the pool

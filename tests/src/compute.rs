@@ -34,6 +34,8 @@ pub enum TaskCounter {
 	Revealed,
 	/// Votes and reveals it submitted again, not seen on chain some blocks after submission.
 	Resubmitted,
+	/// Votes and reveals the transaction pool had no room for, submitted again the next round.
+	PoolFull,
 	/// Tasks it could not compute, contribute to or reveal.
 	Failed,
 }
@@ -47,6 +49,7 @@ impl TaskCounter {
 			TaskCounter::Contributed => "commons_compute_tasks_contributed_total",
 			TaskCounter::Revealed => "commons_compute_tasks_revealed_total",
 			TaskCounter::Resubmitted => "commons_compute_tasks_resubmitted_total",
+			TaskCounter::PoolFull => "commons_compute_tasks_pool_full_total",
 			TaskCounter::Failed => "commons_compute_tasks_failed_total",
 		}
 	}
