@@ -1,11 +1,18 @@
 //! Running a WASI module deterministically, within fuel and memory limits.
 //!
 //! Compiling a module takes longer than many tasks run, so a process compiles each module once:
-//! one engine, and the last [`COMPILED_MODULES`] modules compiled by it, keyed by the sha256 of
-//! their bytes. A compiled module is a function of its bytes and the engine's configuration
-//! alone, so reusing it changes nothing a task computes.
+//! the last [`COMPILED_MODULES`] modules compiled, keyed by the sha256 of their bytes. A compiled
+//! module is a function of its bytes and the engine's configuration alone, so reusing it changes
+//! nothing a task computes.
+//!
+//! Two engines, for the same bits on every CPU (see [`crate::canonical_nans`]): a module whose
+//! NaNs are made canonical where their bits can be seen runs on one that leaves float operations
+//! as the CPU does them; a module that uses SIMD or trades floats with its host, on one that
+//! canonicalizes every float operation.
 
 use sha2::{Digest as _, Sha256};
+
+use crate::canonical_nans::{self, Prepared};
 use std::{
 	fmt,
 	path::Path,
@@ -171,19 +178,31 @@ struct RunState {
 	memory: MemoryCap,
 }
 
-/// The engine every run uses: fuel metering, and determinism across CPUs.
-fn new_engine() -> Result<Engine, ExecutionError> {
+/// An engine for runs: fuel metering, deterministic relaxed SIMD, and, if `canonicalize_nans`,
+/// every float operation's NaN made canonical. Shared memories and garbage-collected types are
+/// refused whatever features the build of wasmtime has: a thread waiting on a shared memory
+/// burns no fuel, and the same module must be valid on every worker.
+fn new_engine(canonicalize_nans: bool) -> Result<Engine, ExecutionError> {
 	let mut config = Config::new();
 	config
 		.consume_fuel(true)
-		.cranelift_nan_canonicalization(true)
-		.relaxed_simd_deterministic(true);
+		.cranelift_nan_canonicalization(canonicalize_nans)
+		.relaxed_simd_deterministic(true)
+		.wasm_threads(false)
+		.wasm_shared_everything_threads(false)
+		.wasm_gc(false)
+		.wasm_function_references(false)
+		.wasm_exceptions(false)
+		.wasm_stack_switching(false);
 	Engine::new(&config).map_err(|error| ExecutionError::Setup(format!("{error:#}")))
 }
 
-/// The process's engine and the modules it compiled, most recently used last.
+/// The process's engines and the modules they compiled, most recently used last.
 struct Compiler {
+	/// For modules whose NaNs are canonical where their bits can be seen.
 	engine: Engine,
+	/// For modules that need every float operation canonicalized.
+	canonicalizing: Engine,
 	modules: Mutex<Vec<([u8; 32], Module)>>,
 }
 
@@ -199,7 +218,11 @@ impl Compiler {
 	}
 
 	fn new() -> Result<Compiler, ExecutionError> {
-		Ok(Compiler { engine: new_engine()?, modules: Mutex::new(Vec::new()) })
+		Ok(Compiler {
+			engine: new_engine(false)?,
+			canonicalizing: new_engine(true)?,
+			modules: Mutex::new(Vec::new()),
+		})
 	}
 
 	/// `bytes` compiled: from the cache when they were compiled before.
@@ -209,8 +232,19 @@ impl Compiler {
 			return Ok(module);
 		}
 		// Compiled outside the lock: another task's module need not wait for this one.
-		let module = Module::new(&self.engine, bytes)
-			.map_err(|error| ExecutionError::InvalidModule(format!("{error:#}")))?;
+		let compiled = match canonical_nans::prepare(bytes) {
+			Prepared::CanonicalWhereSeen(rewritten) => Module::new(&self.engine, rewritten),
+			Prepared::CanonicalEverywhere(why) => {
+				log::debug!(
+					target: crate::LOG_TARGET,
+					"module {}: every float operation canonicalized: {why}",
+					sp_core::hexdisplay::HexDisplay::from(&key)
+				);
+				Module::new(&self.canonicalizing, bytes)
+			}
+		};
+		let module =
+			compiled.map_err(|error| ExecutionError::InvalidModule(format!("{error:#}")))?;
 		self.keep(key, module.clone());
 		Ok(module)
 	}
@@ -261,9 +295,8 @@ fn first_half(seed: &[u8; 32]) -> [u8; 16] {
 /// Runs `job`'s module to completion. Its output is what it left in `job.output`.
 pub fn execute(job: &Job) -> Result<Outcome, ExecutionError> {
 	let setup = |error: anyhow::Error| ExecutionError::Setup(format!("{error:#}"));
-	let compiler = Compiler::shared()?;
-	let engine = &compiler.engine;
-	let module = compiler.module(job.module)?;
+	let module = Compiler::shared()?.module(job.module)?;
+	let engine = module.engine();
 
 	let stdout = MemoryOutputPipe::new(MAX_LOG_BYTES);
 	let stderr = MemoryOutputPipe::new(MAX_LOG_BYTES);
@@ -375,6 +408,38 @@ mod tests {
 		assert!(modules.contains(&key(&first)));
 		assert!(!modules.contains(&key(&module_named(1))));
 		assert_eq!(modules.last(), Some(&key(&module_named(COMPILED_MODULES as u8))));
+	}
+
+	/// A module without SIMD runs on the engine that leaves float operations alone (its NaNs made
+	/// canonical where they show); one with SIMD on the engine that canonicalizes them all.
+	#[test]
+	fn only_a_module_with_simd_runs_with_every_float_operation_canonicalized() {
+		let compiler = Compiler::new().unwrap();
+		let text = |body: &str| {
+			let source = format!("(module (memory 1) (func (export \"f\") {body}))");
+			let buffer = wast::parser::ParseBuffer::new(&source).unwrap();
+			let mut module: wast::Wat = wast::parser::parse(&buffer).unwrap();
+			module.module.encode().unwrap()
+		};
+		let scalar = text("(f64.store (i32.const 0) (f64.div (f64.const 0) (f64.const 0)))");
+		let simd = text("(v128.store (i32.const 0) (f32x4.sqrt (v128.const i32x4 -1 0 0 0)))");
+		let scalar = compiler.module(&scalar).unwrap();
+		assert!(Engine::same(scalar.engine(), &compiler.engine));
+		let simd = compiler.module(&simd).unwrap();
+		assert!(Engine::same(simd.engine(), &compiler.canonicalizing));
+	}
+
+	/// A module with a shared memory (whose waits would burn no fuel) is not valid on any
+	/// worker, whatever features its build of wasmtime has.
+	#[test]
+	fn a_shared_memory_is_refused() {
+		let compiler = Compiler::new().unwrap();
+		let source = "(module (memory 1 1 shared) (func (export \"f\") (result i32) \
+		              (memory.atomic.wait32 (i32.const 0) (i32.const 0) (i64.const -1))))";
+		let buffer = wast::parser::ParseBuffer::new(source).unwrap();
+		let mut module: wast::Wat = wast::parser::parse(&buffer).unwrap();
+		let module = module.module.encode().unwrap();
+		assert!(matches!(compiler.module(&module), Err(ExecutionError::InvalidModule(_))));
 	}
 
 	#[test]

@@ -10,8 +10,8 @@
 //! agree. So the module sees nothing of the machine it runs on: its arguments are the request's
 //! params, `/in` holds the dataset (read-only) and `/out` is where it writes its result; its
 //! clocks stand still at the Unix epoch; its "random" bytes come from the task's seed; it has no
-//! network and no environment variables. Floating-point NaNs are canonicalized and relaxed SIMD
-//! is deterministic, so that every CPU computes the same bits. Its work is bounded by fuel (one
+//! network and no environment variables. Floating-point NaNs are made canonical wherever their
+//! bits can be seen, and relaxed SIMD is deterministic, so that every CPU computes the same bits. Its work is bounded by fuel (one
 //! unit per instruction, roughly) and its memory by a cap, both from the task's category.
 //!
 //! The result digest is the sha256 of the output file, or, when the module wrote several files,
@@ -27,6 +27,7 @@
 //! out) and [`metrics`]. [`container`] runs an app that is an OCI image through a container
 //! engine instead ([`run_image_task`]), for a node given one.
 
+mod canonical_nans;
 pub mod chain;
 pub mod computer;
 pub mod container;

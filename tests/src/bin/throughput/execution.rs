@@ -1,8 +1,9 @@
 //! WASI execution against native code: the monte-carlo example (the CPU-bound app) run with the
 //! same arguments as a module, the way a compute node runs it (compiled by wasmtime once per
-//! process, fuel metered, NaNs canonicalized, through `commons_compute::task_runner::run_task`),
-//! and as a static binary built from the same source for this machine, in the same run. The
-//! module's first run, which compiles it, is timed apart from the runs that reuse it.
+//! process, fuel metered, NaNs canonical where their bits show, through
+//! `commons_compute::task_runner::run_task`), and as a static binary built from the same source
+//! for this machine, in the same run. The module's first run, which compiles it, is timed apart
+//! from the runs that reuse it.
 //!
 //! The binary writes `/out/result.json` like the module, so it runs in a `chroot` holding only
 //! itself and `out/`: that needs root, which the harness's machine has.

@@ -130,7 +130,7 @@ pub fn execution(compared: &crate::execution::Comparison) -> String {
 	format!(
 		"\n| monte-carlo `{}`, median of {} runs | seconds |\n|---|---|\n\
 		 | WASI module, its first run (compiling it included) | {:.3} |\n\
-		 | WASI module, compiled (wasmtime, fuel metered, NaNs canonicalized) | {:.3} |\n\
+		 | WASI module, compiled (wasmtime, fuel metered, NaNs canonical where seen) | {:.3} |\n\
 		 | native static binary | {:.3} |\n\
 		 | WASI / native | {:.2} |\n\nSame result bytes both ways: {}.\n",
 		compared.params,
