@@ -178,6 +178,15 @@ impl Chain {
 			match self.submit_and_watch(&extrinsic, deadline, progress).await {
 				Ok(block) => break (block, extrinsic),
 				Err(error @ (ClientError::Dropped | ClientError::PoolFull)) => {
+					// A full pool answers "no room" for anything it cannot rank, an outdated
+					// transaction too: once the nonce is used, no copy can land any more.
+					if self.account_nonce(&AccountId::from(signer.public())).await? > nonce {
+						return Err(ClientError::Lost(format!(
+							"{error}, and nonce {nonce} is now used on chain: a copy dropped \
+							 earlier may have been included; check the account before \
+							 submitting again"
+						)));
+					}
 					let wait = resubmission_delay(resubmissions);
 					if tokio::time::Instant::now() + wait >= deadline {
 						return Err(ClientError::Lost(format!(

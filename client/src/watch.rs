@@ -23,8 +23,10 @@ const POLL_INTERVAL: Duration = Duration::from_millis(500);
 /// Where a watched transaction stands, from a notification of `author_submitAndWatchExtrinsic`.
 #[derive(Debug, PartialEq)]
 enum TransactionStatus {
-	/// On its way: in the pool, broadcast, its block retracted (said in words).
+	/// On its way: in the pool or broadcast (said in words).
 	Pending(String),
+	/// Its block left the best chain: back in the pool.
+	Retracted,
 	/// In this block of the best chain, not finalized yet.
 	InBlock(Hash),
 	/// In this block, which the pool stopped watching before it was finalized.
@@ -64,7 +66,7 @@ impl TransactionStatus {
 		Ok(match kind.as_str() {
 			"broadcast" => Self::Pending("broadcast to peers".into()),
 			"inBlock" => Self::InBlock(parse_hash(value)?),
-			"retracted" => Self::Pending("its block left the best chain".into()),
+			"retracted" => Self::Retracted,
 			"finalized" => Self::Finalized(parse_hash(value)?),
 			"finalityTimeout" => Self::InBlockUnwatched(parse_hash(value)?),
 			"usurped" => Self::Lost(format!(
@@ -134,10 +136,10 @@ impl Chain {
 			};
 			match (TransactionStatus::read(&status)?, included) {
 				(TransactionStatus::Finalized(block), _) => return Ok(block),
-				(TransactionStatus::Pending(step), _) => {
-					// Back in the pool, if it was in a block: the block was retracted.
+				(TransactionStatus::Pending(step), _) => progress(&step),
+				(TransactionStatus::Retracted, _) => {
 					included = None;
-					progress(&step);
+					progress("its block left the best chain");
 				}
 				(TransactionStatus::InBlock(block), _) => {
 					included = Some(block);
@@ -242,6 +244,8 @@ mod tests {
 		let unwatched = read(&format!(r#"{{"finalityTimeout": "{block}"}}"#)).unwrap();
 		assert_eq!(unwatched, TransactionStatus::InBlockUnwatched(Hash::repeat_byte(0x11)));
 		assert_eq!(read(r#""dropped""#).unwrap(), TransactionStatus::Dropped);
+		let retracted = read(&format!(r#"{{"retracted": "{block}"}}"#)).unwrap();
+		assert_eq!(retracted, TransactionStatus::Retracted);
 		for lost in [r#""invalid""#, r#"{"usurped": "0x12"}"#] {
 			assert!(matches!(read(lost), Ok(TransactionStatus::Lost(_))), "{lost}");
 		}

@@ -26,8 +26,8 @@
 //! can ever be included (a pool still holding the first refuses the copy: the step is then given
 //! as long again), at a new one otherwise; [`SUBMISSIONS`] times at most. A step the pool had no
 //! room for (full of transactions that outrank it, as in a burst) was never taken: it is
-//! submitted again the next round, as often as it takes until its deadline, and not counted
-//! among its submissions. A node restarted meanwhile keeps that record: it does not submit again
+//! submitted again once a block has passed, as often as it takes until its deadline, and not
+//! counted among its submissions. A node restarted meanwhile keeps that record: it does not submit again
 //! at once what may be on its way. A `TaskReopened` task this worker computed is due a vote again
 //! (its vote may have been lost).
 //!
@@ -182,6 +182,9 @@ pub struct Worker<C, R> {
 	/// Tasks whose consensus this worker's vote won, whose reveal the chain does not show yet:
 	/// the failed tries of each.
 	revealing: BTreeMap<TaskId, u32>,
+	/// The best block at which the pool last had no room for each task's step: it is submitted
+	/// again once a block has passed.
+	pool_full_at: BTreeMap<TaskId, BlockNumber>,
 	/// When this run of the worker learnt of each task it has a step left on.
 	learnt_at: BTreeMap<TaskId, Instant>,
 	/// What this worker's votes on unsettled replicated tasks hold at stake, as the chain's
@@ -203,8 +206,8 @@ enum Submission {
 	Sent,
 	/// The pool refused a copy at the nonce of the last submission, which it holds still.
 	StillQueued,
-	/// The pool had no room for it: it is tried again the next round, and was not counted as
-	/// a submission.
+	/// The pool had no room for it: it is tried again once a block has passed, and was not
+	/// counted as a submission.
 	PoolFull,
 }
 
@@ -224,7 +227,8 @@ enum Progress {
 	Expired,
 	/// The step was submitted [`SUBMISSIONS`] times and never showed on chain.
 	NeverLanded,
-	/// The transaction pool had no room for the step's transaction: tried again next round.
+	/// The transaction pool had no room for the step's transaction: tried again once a block
+	/// has passed.
 	PoolFull,
 }
 
@@ -266,6 +270,7 @@ impl<C: ChainView, R: Compute> Worker<C, R> {
 			stop_after_replicated_vote,
 			assigned,
 			revealing,
+			pool_full_at: BTreeMap::new(),
 			learnt_at: BTreeMap::new(),
 			at_stake: BTreeMap::new(),
 		}
@@ -377,7 +382,7 @@ impl<C: ChainView, R: Compute> Worker<C, R> {
 	/// Tries every assigned task whose vote is not on its way, `best` being the best block.
 	async fn vote_round(&mut self, best: BlockNumber) -> ControlFlow<TaskId> {
 		for (task, mut attempts) in std::mem::take(&mut self.assigned) {
-			if self.on_its_way(task, best) {
+			if self.on_its_way(task, best) || self.pool_was_full(task, best) {
 				self.assigned.insert(task, attempts);
 				continue;
 			}
@@ -446,7 +451,7 @@ impl<C: ChainView, R: Compute> Worker<C, R> {
 	/// Tries every reveal due that is not on its way, `best` being the best block.
 	async fn reveal_round(&mut self, best: BlockNumber) {
 		for (task, mut failures) in std::mem::take(&mut self.revealing) {
-			if self.on_its_way(task, best) {
+			if self.on_its_way(task, best) || self.pool_was_full(task, best) {
 				self.revealing.insert(task, failures);
 				continue;
 			}
@@ -732,12 +737,13 @@ impl<C: ChainView, R: Compute> Worker<C, R> {
 			if self.chain.account_nonce().await? <= last.nonce {
 				return match self.chain.submit(call, last.nonce).await {
 					Ok(()) => {
+						self.pool_full_at.remove(&task);
 						self.digests.submitting(&task, best, last.nonce)?;
 						Ok(Submission::Sent)
 					}
 					// Whether the pool still holds the first copy or not, nothing is lost by
-					// trying again the next round.
-					Err(ClientError::PoolFull) => Ok(self.pool_full(task)),
+					// trying again once a block has passed.
+					Err(ClientError::PoolFull) => Ok(self.pool_full(task, best)),
 					Err(ClientError::Refused(reason)) => {
 						log::info!(
 							target: LOG_TARGET,
@@ -755,24 +761,36 @@ impl<C: ChainView, R: Compute> Worker<C, R> {
 		let nonce = self.chain.next_nonce().await?;
 		self.digests.submitting(&task, best, nonce)?;
 		match self.chain.submit(call, nonce).await {
-			Ok(()) => Ok(Submission::Sent),
+			Ok(()) => {
+				self.pool_full_at.remove(&task);
+				Ok(Submission::Sent)
+			}
 			Err(ClientError::PoolFull) => {
 				self.digests.not_taken(&task, last)?;
-				Ok(self.pool_full(task))
+				Ok(self.pool_full(task, best))
 			}
 			Err(error) => Err(error.to_string()),
 		}
 	}
 
-	/// Notes that the pool had no room for the step due on `task`, which is tried again the
-	/// next round: a burst of transactions that outrank it fills the pool until blocks drain it.
-	fn pool_full(&self, task: TaskId) -> Submission {
-		log::debug!(
-			target: LOG_TARGET,
-			"task {task:?}: the transaction pool is full: submitting again next round"
-		);
+	/// Notes that the pool had no room for the step due on `task` at best block `best`: a burst
+	/// of transactions that outrank it fills the pool until blocks drain it (or the pool cannot
+	/// rank the step at all). It is tried again once a block has passed, until its deadline.
+	fn pool_full(&mut self, task: TaskId, best: BlockNumber) -> Submission {
+		if self.pool_full_at.insert(task, best).is_none() {
+			log::info!(
+				target: LOG_TARGET,
+				"task {task:?}: the transaction pool is full: submitting again each block until \
+				 it takes the step"
+			);
+		}
 		self.count(|metrics| &metrics.pool_full);
 		Submission::PoolFull
+	}
+
+	/// Whether the pool had no room for `task`'s step at the best block `best` already.
+	fn pool_was_full(&self, task: TaskId, best: BlockNumber) -> bool {
+		self.pool_full_at.get(&task) == Some(&best)
 	}
 
 	/// Whether the step due on `task` was submitted less than [`LANDING_PATIENCE`] blocks
@@ -811,6 +829,7 @@ impl<C: ChainView, R: Compute> Worker<C, R> {
 	fn forget(&mut self, task: TaskId, step: Step) {
 		self.settle(task, step);
 		self.learnt_at.remove(&task);
+		self.pool_full_at.remove(&task);
 	}
 
 	/// Drops `task` at `step`, which failed for the reason `why`.
@@ -1580,20 +1599,26 @@ mod tests {
 	}
 
 	/// A vote the pool has no room for (full of transactions that outrank it) is submitted again
-	/// the next round, as often as it takes, without using up its submissions, at the nonce it
-	/// would have had; so is a copy submitted again after its patience ran out.
+	/// once a block has passed, as often as it takes, without using up its submissions, at the
+	/// nonce it would have had; so is a copy submitted again after its patience ran out.
 	#[tokio::test]
-	async fn a_vote_the_full_pool_did_not_take_is_submitted_the_next_round() {
+	async fn a_vote_the_full_pool_did_not_take_is_submitted_again_each_block() {
 		let dir = tempfile::tempdir().unwrap();
 		let chain = FakeChain::with_task(1);
 		let computer = FakeComputer::default();
 		chain.full_for.set(SUBMISSIONS + 2);
 		let mut worker = start_worker(&chain, &computer, dir.path());
 		worker.follow(1, 1).await.unwrap();
-		rounds(&mut worker, SUBMISSIONS + 2).await;
-		assert_eq!(chain.full_for.get(), 0, "tried every round");
+		rounds(&mut worker, 3).await;
+		assert_eq!(chain.full_for.get(), SUBMISSIONS + 1, "tried once in a block");
+		for _ in 0..SUBMISSIONS + 1 {
+			chain.advance(1);
+			rounds(&mut worker, 2).await;
+		}
+		assert_eq!(chain.full_for.get(), 0, "tried in every block");
 		assert_eq!(chain.contributions(), 0, "the pool took none");
 		assert!(worker.assigned.contains_key(&TASK), "not given up");
+		chain.advance(1);
 		rounds(&mut worker, 1).await;
 		assert_eq!(chain.contributions(), 1, "taken once the pool has room");
 		assert_eq!(*chain.nonces.borrow(), [0]);
@@ -1604,7 +1629,10 @@ mod tests {
 		chain.lose_pooled();
 		chain.advance(LANDING_PATIENCE);
 		chain.full_for.set(2);
-		rounds(&mut worker, 3).await;
+		for _ in 0..3 {
+			rounds(&mut worker, 1).await;
+			chain.advance(1);
+		}
 		assert_eq!(chain.contributions(), 2, "submitted again once the pool had room");
 		assert_eq!(*chain.nonces.borrow(), [0, 0], "at the same nonce");
 	}
