@@ -412,12 +412,12 @@ fn write_u32(bytes: &mut Vec<u8>, mut value: u32) {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
 	use super::*;
 	use wasmtime::{Config, Engine, Instance, Module, Store, WasmParams, WasmResults};
 
 	/// The text module's binary.
-	fn wasm(text: &str) -> Vec<u8> {
+	pub(crate) fn wasm(text: &str) -> Vec<u8> {
 		let buffer = wast::parser::ParseBuffer::new(text).unwrap();
 		let mut module: wast::Wat = wast::parser::parse(&buffer).unwrap();
 		module.module.encode().unwrap()

@@ -373,6 +373,7 @@ pub fn execute(job: &Job) -> Result<Outcome, ExecutionError> {
 #[cfg(test)]
 mod tests {
 	use super::*;
+	use crate::canonical_nans::tests::wasm;
 
 	/// An empty module told apart from the others by a custom section named `n`.
 	fn module_named(n: u8) -> Vec<u8> {
@@ -415,12 +416,7 @@ mod tests {
 	#[test]
 	fn only_a_module_with_simd_runs_with_every_float_operation_canonicalized() {
 		let compiler = Compiler::new().unwrap();
-		let text = |body: &str| {
-			let source = format!("(module (memory 1) (func (export \"f\") {body}))");
-			let buffer = wast::parser::ParseBuffer::new(&source).unwrap();
-			let mut module: wast::Wat = wast::parser::parse(&buffer).unwrap();
-			module.module.encode().unwrap()
-		};
+		let text = |body: &str| wasm(&format!("(module (memory 1) (func (export \"f\") {body}))"));
 		let scalar = text("(f64.store (i32.const 0) (f64.div (f64.const 0) (f64.const 0)))");
 		let simd = text("(v128.store (i32.const 0) (f32x4.sqrt (v128.const i32x4 -1 0 0 0)))");
 		let scalar = compiler.module(&scalar).unwrap();
@@ -436,9 +432,7 @@ mod tests {
 		let compiler = Compiler::new().unwrap();
 		let source = "(module (memory 1 1 shared) (func (export \"f\") (result i32) \
 		              (memory.atomic.wait32 (i32.const 0) (i32.const 0) (i64.const -1))))";
-		let buffer = wast::parser::ParseBuffer::new(source).unwrap();
-		let mut module: wast::Wat = wast::parser::parse(&buffer).unwrap();
-		let module = module.module.encode().unwrap();
+		let module = wasm(source);
 		assert!(matches!(compiler.module(&module), Err(ExecutionError::InvalidModule(_))));
 	}
 
