@@ -2,7 +2,11 @@
 //! thing checked, each ready or not, printed one line each; the run fails if any is not ready.
 //! The checks both services share, of the key that signs their transactions, are here.
 
-use std::net::SocketAddr;
+use std::{
+	fs,
+	net::SocketAddr,
+	path::{Path, PathBuf},
+};
 
 use commons_runtime::{governance::ProxyType, AccountId};
 use sp_core::Pair;
@@ -47,6 +51,63 @@ pub fn address_finding(what: &str, address: SocketAddr) -> Finding {
 			format!("{what} cannot be served on {address}: {error} (is the service running?)"),
 		),
 	}
+}
+
+/// Whether the service could keep its state in the directory `dir`, without creating it or
+/// leaving anything in it: an existing directory is probed with a file written and removed at
+/// once; a missing one is ready if its nearest existing parent is a directory the service could
+/// create it in (it is created on start).
+pub fn directory_finding(what: &str, dir: &Path) -> Finding {
+	match fs::metadata(dir) {
+		Ok(metadata) if metadata.is_dir() => match probe_writable(dir) {
+			Ok(()) => Finding::new(true, format!("{what} {} is writable", dir.display())),
+			Err(error) => {
+				Finding::new(false, format!("{what} {} cannot be written: {error}", dir.display()))
+			}
+		},
+		Ok(_) => Finding::new(false, format!("{what} {} is not a directory", dir.display())),
+		Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+			let parent = nearest_existing_parent(dir);
+			match parent.as_deref().map(|parent| (parent, probe_writable(parent))) {
+				Some((_, Ok(()))) => Finding::new(
+					true,
+					format!("{what} {} does not exist yet: created on start", dir.display()),
+				),
+				Some((parent, Err(error))) => Finding::new(
+					false,
+					format!(
+						"{what} {} does not exist and cannot be created in {}: {error}",
+						dir.display(),
+						parent.display()
+					),
+				),
+				None => Finding::new(
+					false,
+					format!("{what} {} does not exist, nor does any parent", dir.display()),
+				),
+			}
+		}
+		Err(error) => {
+			Finding::new(false, format!("{what} {} cannot be read: {error}", dir.display()))
+		}
+	}
+}
+
+/// The closest ancestor of `path` that exists (the current directory for a relative path).
+fn nearest_existing_parent(path: &Path) -> Option<PathBuf> {
+	let absolute = std::path::absolute(path).ok()?;
+	absolute
+		.ancestors()
+		.skip(1)
+		.find(|ancestor| ancestor.is_dir())
+		.map(Path::to_path_buf)
+}
+
+/// Writes and removes a file in `dir`: the one sure test of being allowed to write there.
+fn probe_writable(dir: &Path) -> std::io::Result<()> {
+	let probe = dir.join(format!(".dry-run-probe-{}", std::process::id()));
+	fs::write(&probe, b"")?;
+	fs::remove_file(&probe)
 }
 
 /// What the chain says of `signer`: whether its key can pay fees, and, for a proxy, whether the
@@ -146,5 +207,25 @@ mod tests {
 		assert!(report(&[Finding::new(true, "a".into())]).is_ok());
 		let failed = report(&[Finding::new(true, "a".into()), Finding::new(false, "b".into())]);
 		assert_eq!(failed, Err("dry run: 1 thing(s) not ready".into()));
+	}
+
+	#[test]
+	fn a_state_directory_is_checked_without_being_created_or_written_to() {
+		let root = tempfile::tempdir().unwrap();
+		let existing = directory_finding("work directory", root.path());
+		assert!(existing.ready && existing.what.ends_with("is writable"), "{existing:?}");
+		assert_eq!(fs::read_dir(root.path()).unwrap().count(), 0, "the probe is removed");
+
+		let missing = root.path().join("not/yet");
+		let to_create = directory_finding("work directory", &missing);
+		assert!(to_create.ready && to_create.what.contains("created on start"), "{to_create:?}");
+		assert!(!root.path().join("not").exists(), "a dry run creates nothing");
+
+		let file = root.path().join("a-file");
+		fs::write(&file, b"").unwrap();
+		let not_a_directory = directory_finding("work directory", &file);
+		assert!(!not_a_directory.ready && not_a_directory.what.ends_with("is not a directory"));
+		let under_a_file = directory_finding("work directory", &file.join("dir"));
+		assert!(!under_a_file.ready, "{under_a_file:?}");
 	}
 }

@@ -36,7 +36,7 @@ use commons_compute::{
 	metrics::Metrics,
 	options::Options,
 	task_runner::remove_dir_if_there,
-	tee::{SimulatedEnclave, HARDWARE_SECRETS},
+	tee::{SimulatedEnclave, HARDWARE_SECRETS, SIMULATED_SECRETS},
 	upkeep::{PoolToJoin, Upkeep},
 	worker::{Settings, Worker},
 	LOG_TARGET,
@@ -62,8 +62,11 @@ async fn run(options: Options) -> Result<(), String> {
 	options.check_test_modes(&chain).await?;
 	// On TEE hardware, the attestation interface must be there before anything else is done.
 	let quotes = options.quote_provider()?;
-	fs::create_dir_all(&options.work_dir)
-		.map_err(|error| format!("cannot create {}: {error}", options.work_dir.display()))?;
+	// A dry run creates nothing: it says whether the work directory could be used.
+	if !options.dry_run {
+		fs::create_dir_all(&options.work_dir)
+			.map_err(|error| format!("cannot create {}: {error}", options.work_dir.display()))?;
+	}
 	let digests = DigestStore::load(&options.work_dir)?;
 	// A dry run serves nothing: it says whether the addresses are free.
 	let metrics = match options.dry_run {
@@ -102,16 +105,22 @@ async fn run(options: Options) -> Result<(), String> {
 	)
 	.await?;
 	// On TEE hardware this process is the enclave (or runs in the TD): its keys are generated
-	// here, inside, and kept apart from a simulated enclave's.
-	let enclave = match (options.tee(), &quotes) {
-		(Some(tee), None) => {
-			Some(Arc::new(SimulatedEnclave::load_or_create(&options.work_dir, tee.kind())?))
+	// here, inside, and kept apart from a simulated enclave's. A dry run checks with new keys
+	// if there are none yet, and keeps them nowhere.
+	let enclave = match options.tee() {
+		None => None,
+		Some(tee) => {
+			let secrets = options.work_dir.join(match &quotes {
+				None => SIMULATED_SECRETS,
+				Some(_) => HARDWARE_SECRETS,
+			});
+			let enclave = match options.dry_run {
+				false => SimulatedEnclave::load_or_create_at(&secrets, tee.kind())?,
+				true => SimulatedEnclave::load_at(&secrets, tee.kind())?
+					.unwrap_or_else(|| SimulatedEnclave::unsaved(tee.kind())),
+			};
+			Some(Arc::new(enclave))
 		}
-		(Some(tee), Some(_)) => Some(Arc::new(SimulatedEnclave::load_or_create_at(
-			&options.work_dir.join(HARDWARE_SECRETS),
-			tee.kind(),
-		)?)),
-		(None, _) => None,
 	};
 	let pool = options.workerpool.map(|workerpool| PoolToJoin {
 		workerpool,
@@ -206,8 +215,8 @@ async fn start_container_engine(engine: &Engine, work_dir: &std::path::Path) -> 
 }
 
 /// Prints what `--dry-run` checked, one line each, and fails if anything is not ready. The
-/// configuration, the work directory, the chain connection and its runtime were checked on the
-/// way here (any failure stopped the node).
+/// configuration, the chain connection and its runtime were checked on the way here (any
+/// failure stopped the node).
 async fn dry_run(
 	options: &Options,
 	upkeep: &Upkeep,
@@ -216,7 +225,8 @@ async fn dry_run(
 ) -> Result<(), String> {
 	let runtime = chain.runtime_version().await?;
 	println!("ready: the node runs {runtime} ({})", chain.chain_type().await?);
-	let mut findings = upkeep.check().await?;
+	let mut findings = vec![dry_run::directory_finding("the work directory", &options.work_dir)];
+	findings.extend(upkeep.check().await?);
 	let addresses = [("the endpoint", options.listen), ("metrics", options.prometheus.address())];
 	for (what, address) in addresses {
 		findings.extend(address.map(|address| dry_run::address_finding(what, address)));

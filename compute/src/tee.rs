@@ -69,29 +69,50 @@ impl SimulatedEnclave {
 
 	/// The enclave whose secrets are kept in the file `path`, created on first use.
 	pub fn load_or_create_at(path: &Path, kind: TeeKind) -> Result<Self, String> {
-		let secrets: [u8; 64] = match fs::read(path) {
-			Ok(bytes) => bytes
-				.try_into()
-				.map_err(|_| format!("{} is not 64 bytes of enclave secrets", path.display()))?,
-			// Only a first start creates them: secrets that exist but cannot be read now are an
-			// error, never silently replaced (the enclave's registration names their keys).
-			Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
-				let mut secrets = [0u8; 64];
-				let (_, signing_seed) = ed25519::Pair::generate();
-				let (_, encryption_seed) = ed25519::Pair::generate();
-				secrets[..32].copy_from_slice(&signing_seed);
-				secrets[32..].copy_from_slice(&encryption_seed);
-				write_atomically(path, &secrets)
-					.map_err(|error| format!("cannot keep the enclave's secrets: {error}"))?;
-				secrets
+		if let Some(enclave) = Self::load_at(path, kind)? {
+			return Ok(enclave);
+		}
+		let secrets = Self::new_secrets();
+		write_atomically(path, &secrets)
+			.map_err(|error| format!("cannot keep the enclave's secrets: {error}"))?;
+		Ok(Self::from_secrets(kind, &secrets))
+	}
+
+	/// The enclave whose secrets are kept in the file `path`, if there are any yet. Secrets
+	/// that exist but cannot be read are an error, never silently replaced: the enclave's
+	/// registration names their keys.
+	pub fn load_at(path: &Path, kind: TeeKind) -> Result<Option<Self>, String> {
+		match fs::read(path) {
+			Ok(bytes) => {
+				let secrets: [u8; 64] = bytes.try_into().map_err(|_| {
+					format!("{} is not 64 bytes of enclave secrets", path.display())
+				})?;
+				Ok(Some(Self::from_secrets(kind, &secrets)))
 			}
+			Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
 			Err(error) => {
-				return Err(format!(
-					"cannot read the enclave's secrets {}: {error}",
-					path.display()
-				))
+				Err(format!("cannot read the enclave's secrets {}: {error}", path.display()))
 			}
-		};
+		}
+	}
+
+	/// An enclave with new secrets, kept nowhere: what a dry run checks in place of the one a
+	/// first start would create.
+	pub fn unsaved(kind: TeeKind) -> Self {
+		Self::from_secrets(kind, &Self::new_secrets())
+	}
+
+	/// New secrets: a signing seed, then an encryption secret.
+	fn new_secrets() -> [u8; 64] {
+		let mut secrets = [0u8; 64];
+		let (_, signing_seed) = ed25519::Pair::generate();
+		let (_, encryption_seed) = ed25519::Pair::generate();
+		secrets[..32].copy_from_slice(&signing_seed);
+		secrets[32..].copy_from_slice(&encryption_seed);
+		secrets
+	}
+
+	fn from_secrets(kind: TeeKind, secrets: &[u8; 64]) -> Self {
 		let mut signing_seed = [0u8; 32];
 		signing_seed.copy_from_slice(&secrets[..32]);
 		let mut encryption_secret = [0u8; 32];
@@ -100,7 +121,7 @@ impl SimulatedEnclave {
 		let decrypter = x25519_dalek::StaticSecret::from(encryption_secret);
 		let encryption = x25519_dalek::PublicKey::from(&decrypter);
 		let keys = EnclaveKeys { signing: signer.public().0, encryption: encryption.to_bytes() };
-		Ok(Self { kind, signer, decrypter, keys })
+		Self { kind, signer, decrypter, keys }
 	}
 
 	/// The enclave's measurement.
@@ -141,7 +162,12 @@ mod tests {
 			&ed25519::Public::from_raw(again.keys.signing)
 		));
 		let other = tempfile::tempdir().unwrap();
+		let secrets = other.path().join(SIMULATED_SECRETS);
+		assert!(SimulatedEnclave::load_at(&secrets, TeeKind::Sgx).unwrap().is_none());
+		let unsaved = SimulatedEnclave::unsaved(TeeKind::Sgx);
+		assert!(!secrets.exists(), "an unsaved enclave is kept nowhere");
 		let fresh = SimulatedEnclave::load_or_create(other.path(), TeeKind::Sgx).unwrap();
+		assert_ne!(fresh.keys, unsaved.keys);
 		assert_ne!(fresh.keys, first.keys);
 
 		// A dataset key sealed to the enclave's registered key opens after a restart, and only

@@ -202,15 +202,19 @@ async fn two_compute_nodes_run_an_image_and_agree() {
 	let socket = podman.socket().display().to_string();
 	let engine = ["--container-engine", socket.as_str()];
 
-	// A node whose engine does not answer does not start, and its dry run says why.
+	// A node whose engine does not answer does not start, and its dry run says why. The dry
+	// run leaves no trace: the work directory it would use is not created.
 	let missing = dir.path().join("no-engine.sock").display().to_string();
-	let dry_run = compute_command(&node, Dave, &dir.process_dir("dry-run"))
+	let work_dir = dir.path().join("dry-run");
+	let dry_run = compute_command(&node, Dave, &work_dir)
 		.args(["--container-engine", &missing, "--dry-run"])
 		.output()
 		.unwrap();
 	let said = String::from_utf8_lossy(&dry_run.stdout);
 	assert!(!dry_run.status.success(), "{said}");
 	assert!(said.contains("NOT READY: container engine at"), "{said}");
+	assert!(said.contains("does not exist yet: created on start"), "{said}");
+	assert!(!work_dir.exists(), "the dry run created {}", work_dir.display());
 	let started = compute_command(&node, Dave, &dir.process_dir("no-engine"))
 		.args(["--container-engine", &missing])
 		.output()
