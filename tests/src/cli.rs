@@ -62,6 +62,18 @@ pub async fn commons<S: AsRef<std::ffi::OsStr> + std::fmt::Debug>(
 		.unwrap_or_else(|error| panic!("commons {args:?} as {key} failed: {error}"))
 }
 
+/// What `commons --json <args>` prints as the dev key `key`, parsed as a script would, failing
+/// the test on an error or on output that is not JSON.
+pub async fn commons_json(
+	node: &TestNode,
+	key: Sr25519Keyring,
+	args: &[&str],
+) -> serde_json::Value {
+	let output = commons(node, key, &[&["--json"], args].concat()).await;
+	serde_json::from_str(&output)
+		.unwrap_or_else(|error| panic!("{args:?} printed {output:?}: {error}"))
+}
+
 /// The id in what a registration printed: `app 3` for `kind` `app` is 3.
 pub fn created_id(output: &str, kind: &str) -> u32 {
 	output

@@ -47,7 +47,7 @@ pub mod metadata;
 pub mod node;
 pub mod process;
 
-pub use cli::{cli, cli_binary, commons, suri, RunRequest};
+pub use cli::{cli, cli_binary, commons, commons_json, suri, RunRequest};
 pub use compute::{compute_binary, ComputeNode, TaskCounter};
 pub use key_service::KeyService;
 pub use node::{

@@ -1,10 +1,13 @@
 //! A single `--dev` node: it produces and finalizes blocks, serves the standard and new-spec RPC
 //! and Prometheus, verifies Intel's sample quotes in its wasm runtime, and includes a balance
-//! transfer signed with a dev key.
+//! transfer signed with a dev key; the command line's commands that no other suite runs.
 
 use std::time::Duration;
 
-use commons_e2e::{exclusive_network, free_port, wait_for, TestDir, TestNode};
+use commons_e2e::{
+	chain::{best_block, events_between, fees_paid, free_at},
+	cli, commons, commons_json, exclusive_network, free_port, suri, wait_for, TestDir, TestNode,
+};
 use commons_runtime::{
 	signing::{self, Lifetime},
 	BalancesCall, RuntimeEvent, CMN,
@@ -223,4 +226,105 @@ async fn dev_chain_runs_on_litep2p_when_asked() {
 		(finalized >= 2).then_some(()).ok_or(format!("finalized #{finalized}"))
 	})
 	.await;
+}
+
+/// The commands no other suite runs, as a script runs them (`--json`, parsed): an account's
+/// balance, shell completions, a dataset, an app and a workerpool registered, listed and removed
+/// with their deposits returned, and the refusals of a claim and of stale collateral, by name.
+#[tokio::test]
+async fn the_command_line_registers_lists_and_removes() {
+	let _network = exclusive_network();
+	let dir = TestDir::new("dev-cli");
+	let node = TestNode::start(&dir, "alice", &["--dev"]);
+	node.wait_until_serving().await;
+	let (bob, charlie) = (Sr25519Keyring::Bob, Sr25519Keyring::Charlie);
+
+	let account = commons_json(&node, bob, &["account"]).await;
+	assert_eq!(account["account"], bob.to_account_id().to_string());
+	let free = node.free_balance(&bob.to_account_id()).await.unwrap();
+	assert_eq!(account["free"], free.to_string(), "amounts in --json are strings of units");
+
+	let completions = commons(&node, bob, &["completions", "bash"]).await;
+	for command in ["remove-dataset", "claim", "submit-collateral", "result"] {
+		assert!(completions.contains(command), "bash completions lack {command}");
+	}
+
+	// Bob registers what he sells, lists it and removes it: he gets back everything but fees.
+	let file = dir.path().join("points.csv");
+	std::fs::write(&file, "1,2\n3,4\n").unwrap();
+	let uri = format!("file://{}", file.display());
+	let (before, before_hash) = best_block(&node).await;
+	let bob_before = free_at(&node, &bob.to_account_id(), before_hash).await;
+	let dataset = commons_json(&node, bob, &["create-dataset", "--name", "points", "--uri", &uri])
+		.await["dataset"]
+		.as_u64()
+		.expect("the dataset's id");
+	let app = commons_json(&node, bob, &["create-app", "--name", "sum", "--uri", &uri]).await
+		["app"]
+		.as_u64()
+		.expect("the app's id");
+	let scheduler = charlie.to_account_id().to_string();
+	let workerpool = commons_json(
+		&node,
+		bob,
+		&["create-workerpool", "--description", "bob's", "--scheduler", &scheduler],
+	)
+	.await["workerpool"]
+		.as_u64()
+		.expect("the workerpool's id");
+	let owner = bob.to_account_id().to_string();
+	let listed = |kind: &'static str, id: u64| {
+		let node = &node;
+		let owner = owner.clone();
+		async move {
+			let plural = format!("{kind}s");
+			let list = commons_json(node, bob, &[plural.as_str(), "--owner", owner.as_str()]).await;
+			let list = list.as_array().unwrap_or_else(|| panic!("{plural} is a list")).clone();
+			list.into_iter().find(|entry| entry[kind] == id)
+		}
+	};
+	let shown = listed("dataset", dataset).await.expect("the dataset is listed");
+	assert_eq!(
+		(shown["name"].clone(), shown["encrypted"].clone()),
+		("points".into(), false.into())
+	);
+	let checksum = {
+		use sha2::Digest as _;
+		sp_core::bytes::to_hex(&sha2::Sha256::digest(b"1,2\n3,4\n"), false)
+	};
+	assert_eq!(shown["checksum"], checksum);
+	assert_eq!(listed("app", app).await.expect("the app is listed")["checksum"], checksum);
+	let pool = listed("workerpool", workerpool).await.expect("the workerpool is listed");
+	assert_eq!(
+		(pool["scheduler"].clone(), pool["owner"].clone()),
+		(scheduler.into(), owner.clone().into())
+	);
+
+	for (command, kind, id) in [
+		("remove-dataset", "dataset", dataset),
+		("remove-app", "app", app),
+		("remove-workerpool", "workerpool", workerpool),
+	] {
+		let (option, id_arg) = (format!("--{kind}"), id.to_string());
+		let removed = commons_json(&node, bob, &[command, option.as_str(), id_arg.as_str()]).await;
+		assert_eq!(removed, serde_json::json!({}));
+		assert_eq!(listed(kind, id).await, None, "{kind} {id} is still listed");
+	}
+	let (after, after_hash) = best_block(&node).await;
+	let fees = fees_paid(&events_between(&node, before + 1, after).await);
+	let bob_after = free_at(&node, &bob.to_account_id(), after_hash).await;
+	assert_eq!(bob_after, bob_before - fees[&bob.to_account_id()], "deposits are returned");
+
+	// Refusals come back with the runtime's error by name, and change nothing.
+	let unknown_deal = format!("{:?}", sp_core::H256::repeat_byte(9));
+	let refused = cli(&node, &suri(bob), &["claim", "--deal", &unknown_deal]).await;
+	let error = refused.expect_err("there is no such deal");
+	assert!(error.contains("Contribution::UnknownDeal"), "{error}");
+	let collateral = concat!(
+		env!("CARGO_MANIFEST_DIR"),
+		"/../pallets/attestation/dcap/tests/fixtures/sgx_quote_collateral.json"
+	);
+	let refused = cli(&node, &suri(bob), &["submit-collateral", "--file", collateral]).await;
+	let error = refused.expect_err("the fixture's collateral is years old");
+	assert!(error.contains("CrlExpired"), "{error}");
 }

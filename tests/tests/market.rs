@@ -56,7 +56,7 @@ use commons_e2e::{
 	},
 	cli,
 	cli::{created_id, measurement_arg},
-	commons,
+	commons, commons_json,
 	compute::digest_here,
 	exclusive_network, insert_key, local_spec_with_validators,
 	metadata::{self, MetadataOnly},
@@ -384,9 +384,7 @@ async fn phase_command_line_shows_the_market(m: &Market, warm_up: DealId) {
 
 /// What `commons --json <args>` prints, parsed as a script would.
 async fn shown(node: &TestNode, args: &[&str]) -> serde_json::Value {
-	let output = commons(node, Bob, &[&["--json"], args].concat()).await;
-	serde_json::from_str(&output)
-		.unwrap_or_else(|error| panic!("{args:?} printed {output:?}: {error}"))
+	commons_json(node, Bob, args).await
 }
 
 /// The sha256 of `bytes`.
