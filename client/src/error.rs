@@ -1,11 +1,12 @@
 //! What can go wrong when the client talks to a node or fetches what the chain points at:
 //! [`ClientError`], and the runtime's errors named from the runtime's own types
-//! ([`DispatchFailure`], [`describe`]).
+//! and documentation ([`DispatchFailure`], [`describe`], [`documentation`]).
 
 use std::fmt;
 
 use commons_runtime::RuntimeError;
-use sp_runtime::DispatchError;
+use scale_info::{TypeDef, TypeInfo};
+use sp_runtime::{DispatchError, ModuleError};
 
 use crate::digest::DigestError;
 
@@ -182,10 +183,39 @@ impl DispatchFailure {
 }
 
 impl fmt::Display for DispatchFailure {
-	/// The runtime error's name, as [`describe`] gives it.
+	/// The runtime error's name, as [`describe`] gives it, and what the runtime's documentation
+	/// says of it: `Contribution::UnknownDeal: No deal with unsettled tasks has that id.`
 	fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-		f.write_str(&describe(&self.error))
+		f.write_str(&describe(&self.error))?;
+		match documentation(&self.error) {
+			Some(text) => write!(f, ": {text}"),
+			None => Ok(()),
+		}
 	}
+}
+
+/// The documentation of the pallet error `error`, as the runtime's types carry it (the text the
+/// chain's metadata gives wallets), on one line and without rustdoc's link marks; `None` for an
+/// error that is not a pallet's, or has no documentation.
+pub fn documentation(error: &DispatchError) -> Option<String> {
+	let DispatchError::Module(ModuleError { index, error, .. }) = error else { return None };
+	// The runtime's error enum has a variant per pallet, at the pallet's index, holding the
+	// pallet's error enum, whose variants are at the first byte of `error`.
+	let TypeDef::Variant(pallets) = RuntimeError::type_info().type_def else { return None };
+	let pallet = pallets.variants.iter().find(|pallet| pallet.index == *index)?;
+	let TypeDef::Variant(errors) = pallet.fields.first()?.ty.type_info().type_def else {
+		return None;
+	};
+	let variant = errors.variants.iter().find(|variant| variant.index == error[0])?;
+	let text = variant
+		.docs
+		.iter()
+		.map(|line| line.trim())
+		.filter(|line| !line.is_empty())
+		.collect::<Vec<_>>()
+		.join(" ")
+		.replace(['`', '[', ']'], "");
+	(!text.is_empty()).then_some(text)
 }
 
 /// The name of the runtime error `error`, for example `Marketplace::NoSuchOrder`, decoded with
@@ -253,7 +283,25 @@ mod tests {
 	}
 
 	#[test]
-	fn a_failed_dispatch_is_matched_on_its_runtime_error_and_shown_by_name() {
+	fn a_runtime_error_is_shown_with_its_documentation() {
+		let unknown_deal = DispatchError::from(pallet_contribution::Error::<Runtime>::UnknownDeal);
+		assert_eq!(
+			DispatchFailure::new(unknown_deal).to_string(),
+			"Contribution::UnknownDeal: No deal with unsettled tasks has that id."
+		);
+		let expired = module_error(
+			commons_runtime::Attestation::index(),
+			pallet_attestation::Error::<Runtime>::Verification(commons_dcap::Error::CrlExpired),
+		);
+		let shown = DispatchFailure::new(expired).to_string();
+		assert!(shown.starts_with("Attestation::Verification(CrlExpired): "), "{shown}");
+		// Not a pallet's error: the name alone.
+		assert_eq!(DispatchFailure::new(DispatchError::BadOrigin).to_string(), "BadOrigin");
+		assert_eq!(documentation(&DispatchError::BadOrigin), None);
+	}
+
+	#[test]
+	fn a_failed_dispatch_is_matched_on_its_runtime_error_and_shown_by_name_and_documentation() {
 		let error = ClientError::Dispatch(DispatchFailure::new(DispatchError::from(
 			pallet_attestation::Error::<Runtime>::CollateralNotNewer,
 		)));
@@ -261,8 +309,10 @@ mod tests {
 			error.runtime_error(),
 			Some(RuntimeError::Attestation(pallet_attestation::Error::CollateralNotNewer))
 		));
-		assert_eq!(error.to_string(), "Attestation::CollateralNotNewer");
-		assert_eq!(String::from(error), "Attestation::CollateralNotNewer");
+		let shown = "Attestation::CollateralNotNewer: The collateral is not newer than what is \
+		             stored (same or earlier issue).";
+		assert_eq!(error.to_string(), shown);
+		assert_eq!(String::from(error), shown);
 		assert!(ClientError::Other("no".into()).runtime_error().is_none());
 	}
 }

@@ -230,7 +230,8 @@ async fn dev_chain_runs_on_litep2p_when_asked() {
 
 /// The commands no other suite runs, as a script runs them (`--json`, parsed): an account's
 /// balance, shell completions, a dataset, an app and a workerpool registered, listed and removed
-/// with their deposits returned, and the refusals of a claim and of stale collateral, by name.
+/// with their deposits returned, a claim refused before signing and stale collateral refused by
+/// the chain, by name.
 #[tokio::test]
 async fn the_command_line_registers_lists_and_removes() {
 	let _network = exclusive_network();
@@ -315,16 +316,19 @@ async fn the_command_line_registers_lists_and_removes() {
 	let bob_after = free_at(&node, &bob.to_account_id(), after_hash).await;
 	assert_eq!(bob_after, bob_before - fees[&bob.to_account_id()], "deposits are returned");
 
-	// Refusals come back with the runtime's error by name, and change nothing.
+	// A claim the chain would refuse for certain is refused before it is signed: no fee.
+	let nonce = node.next_nonce(&bob.to_account_id()).await.unwrap();
 	let unknown_deal = format!("{:?}", sp_core::H256::repeat_byte(9));
 	let refused = cli(&node, &suri(bob), &["claim", "--deal", &unknown_deal]).await;
 	let error = refused.expect_err("there is no such deal");
-	assert!(error.contains("Contribution::UnknownDeal"), "{error}");
+	assert!(error.contains("no deal") && error.contains("with unsettled tasks"), "{error}");
+	assert_eq!(node.next_nonce(&bob.to_account_id()).await.unwrap(), nonce, "nothing was sent");
+	// The chain's refusals come back with the runtime's error by name and its documentation.
 	let collateral = concat!(
 		env!("CARGO_MANIFEST_DIR"),
 		"/../pallets/attestation/dcap/tests/fixtures/sgx_quote_collateral.json"
 	);
 	let refused = cli(&node, &suri(bob), &["submit-collateral", "--file", collateral]).await;
 	let error = refused.expect_err("the fixture's collateral is years old");
-	assert!(error.contains("CrlExpired"), "{error}");
+	assert!(error.contains("Attestation::Verification(CrlExpired): The quote"), "{error}");
 }

@@ -10,6 +10,7 @@
 //! confidential tasks create the key their results are sealed to with it (`result-key`).
 //! Everything is read and written through a node's JSON-RPC with the runtime's own types.
 
+mod claim;
 mod collateral;
 mod config;
 mod inspect;
@@ -30,7 +31,7 @@ use pallet_marketplace::{
 	WorkerpoolOrder,
 };
 use sha2::{Digest as _, Sha256};
-use sp_core::{sr25519, Pair};
+use sp_core::Pair;
 use sp_runtime::Percent;
 
 use commons_client::{
@@ -331,7 +332,9 @@ enum Command {
 		#[arg(long)]
 		file: std::path::PathBuf,
 	},
-	/// Settles a task past its final deadline: refunds its payer.
+	/// Settles a task past its final deadline (which the chain also does by itself in idle block
+	/// time): a task whose winners revealed is finalized and paid, any other fails and its payer
+	/// is refunded.
 	Claim {
 		#[arg(long)]
 		deal: sp_core::H256,
@@ -715,7 +718,9 @@ async fn execute(cli: Cli) -> Result<(), String> {
 		| Command::EncryptDataset { .. }
 		| Command::Completions { .. } => unreachable!("answered above"),
 		Command::Run(request) => return run::run(&chain, &pair, request, json).await,
-		Command::Claim { deal, index } => return claim(&chain, &pair, deal, index, json).await,
+		Command::Claim { deal, index } => {
+			return claim::claim(&chain, &pair, deal, index, json).await
+		}
 		Command::SubmitCollateral { file } => {
 			return collateral::submit(&chain, &pair, &file, json).await
 		}
@@ -739,21 +744,4 @@ async fn execute(cli: Cli) -> Result<(), String> {
 
 fn presign(order: Order<Runtime>) -> pallet_marketplace::Call<Runtime> {
 	pallet_marketplace::Call::presign_order { order }
-}
-
-async fn claim(
-	chain: &Chain,
-	pair: &sr25519::Pair,
-	deal: sp_core::H256,
-	index: u32,
-	json: bool,
-) -> Result<(), String> {
-	let call = pallet_contribution::Call::claim { deal, index };
-	chain.submit_and_wait(RuntimeCall::Contribution(call), pair).await?;
-	if json {
-		view::print(&view::View::new().hex("deal", deal).field("refunded_task", index), true);
-	} else {
-		println!("task {index} of deal {deal:?} refunded");
-	}
-	Ok(())
 }
