@@ -66,6 +66,10 @@ pub fn directory_finding(what: &str, dir: &Path) -> Finding {
 			}
 		},
 		Ok(_) => Finding::new(false, format!("{what} {} is not a directory", dir.display())),
+		// A link to nothing: creating the directory would fail.
+		Err(_) if fs::symlink_metadata(dir).is_ok() => {
+			Finding::new(false, format!("{what} {} is a symbolic link to nothing", dir.display()))
+		}
 		Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
 			let parent = nearest_existing_parent(dir);
 			match parent.as_deref().map(|parent| (parent, probe_writable(parent))) {
@@ -227,5 +231,9 @@ mod tests {
 		assert!(!not_a_directory.ready && not_a_directory.what.ends_with("is not a directory"));
 		let under_a_file = directory_finding("work directory", &file.join("dir"));
 		assert!(!under_a_file.ready, "{under_a_file:?}");
+		let dangling = root.path().join("link");
+		std::os::unix::fs::symlink(root.path().join("gone"), &dangling).unwrap();
+		let to_nothing = directory_finding("work directory", &dangling);
+		assert!(!to_nothing.ready && to_nothing.what.ends_with("a symbolic link to nothing"));
 	}
 }

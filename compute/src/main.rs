@@ -106,7 +106,8 @@ async fn run(options: Options) -> Result<(), String> {
 	.await?;
 	// On TEE hardware this process is the enclave (or runs in the TD): its keys are generated
 	// here, inside, and kept apart from a simulated enclave's. A dry run checks with new keys
-	// if there are none yet, and keeps them nowhere.
+	// if there are none yet (or they cannot be read, which it reports), and keeps them nowhere.
+	let mut unreadable_secrets = None;
 	let enclave = match options.tee() {
 		None => None,
 		Some(tee) => {
@@ -116,8 +117,14 @@ async fn run(options: Options) -> Result<(), String> {
 			});
 			let enclave = match options.dry_run {
 				false => SimulatedEnclave::load_or_create_at(&secrets, tee.kind())?,
-				true => SimulatedEnclave::load_at(&secrets, tee.kind())?
-					.unwrap_or_else(|| SimulatedEnclave::unsaved(tee.kind())),
+				true => match SimulatedEnclave::load_at(&secrets, tee.kind()) {
+					Ok(Some(enclave)) => enclave,
+					Ok(None) => SimulatedEnclave::unsaved(tee.kind()),
+					Err(error) => {
+						unreadable_secrets = Some(error);
+						SimulatedEnclave::unsaved(tee.kind())
+					}
+				},
 			};
 			Some(Arc::new(enclave))
 		}
@@ -136,7 +143,7 @@ async fn run(options: Options) -> Result<(), String> {
 		.as_ref()
 		.map(|socket| Engine::new(socket, &account.to_string()));
 	if options.dry_run {
-		return dry_run(&options, &upkeep, &chain, engine.as_ref()).await;
+		return dry_run(&options, &upkeep, &chain, engine.as_ref(), unreadable_secrets).await;
 	}
 	dry_run::ensure_proxy(&chain, &signer).await?;
 	let mut computer =
@@ -222,10 +229,12 @@ async fn dry_run(
 	upkeep: &Upkeep,
 	chain: &Chain,
 	engine: Option<&Engine>,
+	unreadable_secrets: Option<String>,
 ) -> Result<(), String> {
 	let runtime = chain.runtime_version().await?;
 	println!("ready: the node runs {runtime} ({})", chain.chain_type().await?);
 	let mut findings = vec![dry_run::directory_finding("the work directory", &options.work_dir)];
+	findings.extend(unreadable_secrets.map(|error| Finding::new(false, error)));
 	findings.extend(upkeep.check().await?);
 	let addresses = [("the endpoint", options.listen), ("metrics", options.prometheus.address())];
 	for (what, address) in addresses {

@@ -247,7 +247,8 @@ async fn the_command_line_registers_lists_and_removes() {
 
 	let completions = commons(&node, bob, &["completions", "bash"]).await;
 	for command in ["remove-dataset", "claim", "submit-collateral", "result"] {
-		assert!(completions.contains(command), "bash completions lack {command}");
+		let arm = format!("commons,{command})");
+		assert!(completions.contains(&arm), "bash completions lack the command {command}");
 	}
 
 	// Bob registers what he sells, lists it and removes it: he gets back everything but fees.

@@ -1,7 +1,9 @@
 //! `commons claim`: settles a task past its final deadline. What the chain would refuse for
-//! certain (a settled task, a deadline still ahead, no such deal) is said before anything is
-//! signed, so no fee is paid for it; what the claim did is read from its events, since a task
+//! certain (a settled task, a deadline still ahead, no such deal or task) is said before
+//! anything is signed, so no fee is paid for it; what the claim did is read from its events, since a task
 //! whose winners revealed is finalized and paid, not refunded.
+
+use std::ops::Range;
 
 use commons_client::Chain;
 use commons_runtime::{BlockNumber, Runtime, RuntimeCall, RuntimeEvent};
@@ -19,11 +21,28 @@ pub async fn claim(
 	index: u32,
 	json: bool,
 ) -> Result<(), String> {
-	let task_id = pallet_contribution::Pallet::<Runtime>::task_id(&deal, index);
-	let task = chain.task(task_id).await?;
-	let deal_is_open = chain.deal(deal).await?.is_some();
+	// Everything read at one block.
 	let best = chain.best_number().await?;
-	if let Some(refusal) = refusal(deal, index, task.as_ref(), deal_is_open, best) {
+	let at = chain.block_hash(best).await?;
+	let pinned = chain.at(at);
+	let task_id = pallet_contribution::Pallet::<Runtime>::task_id(&deal, index);
+	let task = pinned.task(task_id).await?;
+	let open_deal = match pinned.deal(deal).await? {
+		None => None,
+		Some(open) => {
+			let category = pinned.category(open.category).await?.ok_or(format!(
+				"deal {deal:?} is of category {}, which is not on chain",
+				open.category
+			))?;
+			let unopened_key = pallet_contribution::UnopenedTasks::<Runtime>::hashed_key_for(deal);
+			Some(OpenDeal {
+				tasks: open.task_indices(),
+				final_deadline: final_deadline(open.start, category.reference_time_secs),
+				unopened: pinned.storage(&unopened_key, Some(at)).await?.unwrap_or(0),
+			})
+		}
+	};
+	if let Some(refusal) = refusal(deal, index, task.as_ref(), open_deal.as_ref(), best) {
 		return Err(refusal);
 	}
 	let call = pallet_contribution::Call::claim { deal, index };
@@ -39,34 +58,67 @@ pub async fn claim(
 	Ok(())
 }
 
-/// Why the chain would refuse to settle task `index` of `deal` in the block after `best`, as far
-/// as the client can tell: `task` is the task on chain, if it was opened, and `deal_is_open`
-/// whether the deal still has unsettled tasks. A task never opened has the deal's final
-/// deadline, which the chain checks.
+/// What the chain holds of a deal with unsettled tasks that bears on a claim of one it never
+/// opened.
+#[derive(Debug)]
+struct OpenDeal {
+	/// The deal's task indices.
+	tasks: Range<u32>,
+	/// Its tasks' final deadline.
+	final_deadline: BlockNumber,
+	/// How many of its tasks nobody opened and are not settled yet.
+	unopened: u32,
+}
+
+/// The final deadline of a deal started at block `start` in a category of reference time
+/// `reference_time_secs`: ten reference times later, counted in whole blocks (at least one), as
+/// the contribution pallet counts it (`Pallet::deadlines`; the test below holds the two equal).
+fn final_deadline(start: BlockNumber, reference_time_secs: u32) -> BlockNumber {
+	let millis = u64::from(reference_time_secs).saturating_mul(1_000);
+	let reference_time = millis.div_ceil(commons_runtime::MILLISECS_PER_BLOCK).max(1);
+	let reference_time = BlockNumber::try_from(reference_time).unwrap_or(BlockNumber::MAX);
+	start.saturating_add(reference_time.saturating_mul(10))
+}
+
+/// Why the chain would refuse to settle task `index` of `deal` in the block after `best`:
+/// `task` is the task on chain, if it was opened, and `open_deal` the deal, while it has
+/// unsettled tasks.
 fn refusal(
 	deal: DealId,
 	index: u32,
 	task: Option<&Task<Runtime>>,
-	deal_is_open: bool,
+	open_deal: Option<&OpenDeal>,
 	best: BlockNumber,
 ) -> Option<String> {
-	match task {
-		Some(task) if task.status.is_settled() => Some(format!(
+	let too_early = |final_deadline: BlockNumber| {
+		(best.saturating_add(1) < final_deadline).then(|| {
+			format!(
+				"task {index} of deal {deal:?} can be claimed from block #{final_deadline}, its \
+				 final deadline; the chain is at #{best}. After it, the chain also settles the \
+				 task by itself in idle block time"
+			)
+		})
+	};
+	match (task, open_deal) {
+		(Some(task), _) if task.status.is_settled() => Some(format!(
 			"task {index} of deal {deal:?} is already settled ({:?}): there is nothing to claim",
 			task.status
 		)),
-		Some(task) if best.saturating_add(1) < task.final_deadline => Some(format!(
-			"task {index} of deal {deal:?} can be claimed from block #{}, its final deadline; \
-			 the chain is at #{best}. After it, the chain also settles the task by itself in idle \
-			 block time",
-			task.final_deadline
-		)),
-		Some(_) => None,
-		None if deal_is_open => None,
-		None => Some(format!(
+		(Some(task), _) => too_early(task.final_deadline),
+		(None, None) => Some(format!(
 			"no deal {deal:?} with unsettled tasks is on chain: its tasks are settled (`commons \
 			 deal` shows them), or the id is wrong"
 		)),
+		(None, Some(open)) if !open.tasks.contains(&index) => Some(format!(
+			"deal {deal:?} has tasks {} to {}: there is no task {index}",
+			open.tasks.start,
+			open.tasks.end.saturating_sub(1)
+		)),
+		(None, Some(open)) if open.unopened == 0 => Some(format!(
+			"task {index} of deal {deal:?} was never opened and already failed with the deal's \
+			 other unopened tasks: its payer was refunded"
+		)),
+		(None, Some(open)) => too_early(open.final_deadline),
 	}
 }
 
@@ -138,18 +190,67 @@ mod tests {
 	fn what_the_chain_would_refuse_is_said_before_signing() {
 		let deal = DealId::repeat_byte(1);
 		let settled = task(TaskStatus::Completed, 100);
-		let said = refusal(deal, 0, Some(&settled), true, 200).unwrap();
+		let said = refusal(deal, 0, Some(&settled), None, 200).unwrap();
 		assert!(said.contains("already settled (Completed)"), "{said}");
 		// The claim runs in the next block at the earliest: from the block before the deadline.
 		let active = task(TaskStatus::Active, 100);
-		let said = refusal(deal, 0, Some(&active), true, 98).unwrap();
+		let open = OpenDeal { tasks: 2..5, final_deadline: 100, unopened: 1 };
+		let said = refusal(deal, 0, Some(&active), Some(&open), 98).unwrap();
 		assert!(said.contains("from block #100") && said.contains("at #98"), "{said}");
-		assert_eq!(refusal(deal, 0, Some(&active), true, 99), None);
-		assert_eq!(refusal(deal, 0, Some(&active), false, 150), None);
-		// Never opened: the chain knows the deal's deadline.
-		assert_eq!(refusal(deal, 3, None, true, 1), None);
-		let said = refusal(deal, 3, None, false, 1).unwrap();
+		assert_eq!(refusal(deal, 0, Some(&active), Some(&open), 99), None);
+		// Never opened: the deal's deadline, its range of tasks, and whether they failed already.
+		assert!(refusal(deal, 3, None, Some(&open), 98).unwrap().contains("from block #100"));
+		assert_eq!(refusal(deal, 3, None, Some(&open), 99), None);
+		let said = refusal(deal, 5, None, Some(&open), 200).unwrap();
+		assert!(said.contains("has tasks 2 to 4: there is no task 5"), "{said}");
+		let failed = OpenDeal { unopened: 0, ..open };
+		assert!(refusal(deal, 3, None, Some(&failed), 200).unwrap().contains("already failed"));
+		let said = refusal(deal, 3, None, None, 1).unwrap();
 		assert!(said.contains("no deal"), "{said}");
+	}
+
+	#[test]
+	fn the_final_deadline_is_counted_as_the_chain_counts_it() {
+		use pallet_marketplace::{Category, Deal, Purchase};
+		let account = commons_runtime::AccountId::new([1; 32]);
+		let purchase = Purchase { id: 0, owner: account.clone(), price: 1 };
+		let mut deal = Deal::<Runtime> {
+			app: purchase.clone(),
+			dataset: None,
+			workerpool: purchase,
+			requester: account.clone(),
+			payer: account.clone(),
+			beneficiary: account,
+			category: 0,
+			trust: 1,
+			tag: 0,
+			params: Default::default(),
+			start: 0,
+			first_task: 0,
+			volume: 1,
+			worker_stake: 0,
+			pool_owner_stake: 0,
+			pool_owner_reward_ratio: Default::default(),
+			unsettled: 1,
+		};
+		sp_io::TestExternalities::default().execute_with(|| {
+			for reference_time_secs in [0, 1, 5, 6, 7, 30, 300, 36_000, u32::MAX] {
+				let name = b"c".to_vec().try_into().unwrap();
+				pallet_marketplace::Categories::<Runtime>::insert(
+					0,
+					Category { name, reference_time_secs },
+				);
+				for start in [0, 17, 1_000_000, BlockNumber::MAX - 3] {
+					deal.start = start;
+					let chain = pallet_contribution::Pallet::<Runtime>::deadlines(&deal).unwrap();
+					assert_eq!(
+						final_deadline(start, reference_time_secs),
+						chain.settlement,
+						"started at {start}, T = {reference_time_secs} s"
+					);
+				}
+			}
+		});
 	}
 
 	#[test]
